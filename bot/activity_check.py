@@ -1,0 +1,95 @@
+"""Checks an inbound activity's shape before the Bot Framework sees it: bad input is a 400."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Fields the SDK and our handlers rely on; each: (path, required, type)
+_STRING_FIELDS = (
+    "type",
+    "id",
+    "channelId",
+    "serviceUrl",
+    "text",
+    "locale",
+    "localTimezone",
+    "replyToId",
+    "name",
+    "textFormat",
+    "timestamp",
+    "localTimestamp",
+)
+_ACCOUNT_FIELDS = ("id", "name", "aadObjectId", "role")
+MAX_TEXT = 28_000
+
+
+class BadActivity(ValueError):
+    """The request body is not an activity we can handle."""
+
+
+def _account(body: dict[str, Any], key: str, *, required: bool) -> None:
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise BadActivity(f"{key} is required")
+        return
+    if not isinstance(value, dict):
+        raise BadActivity(f"{key} must be an object")
+    for field in _ACCOUNT_FIELDS:
+        if field in value and value[field] is not None and not isinstance(value[field], str):
+            raise BadActivity(f"{key}.{field} must be a string")
+    if required and not (isinstance(value.get("id"), str) and value["id"]):
+        raise BadActivity(f"{key}.id is required")
+
+
+def check_activity(body: Any) -> None:
+    """Raise BadActivity unless `body` is a well-formed activity object."""
+    if not isinstance(body, dict):
+        raise BadActivity("the body must be a JSON object")
+    for field in _STRING_FIELDS:
+        if field in body and body[field] is not None and not isinstance(body[field], str):
+            raise BadActivity(f"{field} must be a string")
+    if not body.get("type"):
+        raise BadActivity("type is required")
+    service_url = body.get("serviceUrl")
+    if not service_url or not service_url.startswith(("https://", "http://")):
+        raise BadActivity("serviceUrl must be an http(s) URL")
+    if not isinstance(body.get("channelId"), str) or not body["channelId"]:
+        raise BadActivity("channelId is required")
+    _account(body, "from", required=True)
+    _account(body, "recipient", required=False)
+    conversation = body.get("conversation")
+    if (
+        not isinstance(conversation, dict)
+        or not isinstance(conversation.get("id"), str)
+        or not conversation["id"]
+    ):
+        raise BadActivity("conversation.id is required")
+    for field in ("tenantId", "conversationType", "name"):
+        if conversation.get(field) is not None and not isinstance(conversation[field], str):
+            raise BadActivity(f"conversation.{field} must be a string")
+    for field, kind in (
+        ("channelData", dict),
+        ("entities", list),
+        ("attachments", list),
+        ("membersAdded", list),
+        ("membersRemoved", list),
+    ):
+        if body.get(field) is not None and not isinstance(body[field], kind):
+            raise BadActivity(f"{field} has the wrong type")
+    for field in ("entities", "attachments"):
+        for item in body.get(field) or ():
+            if not isinstance(item, dict):
+                raise BadActivity(f"{field} must hold objects")
+    for field in ("membersAdded", "membersRemoved"):
+        for item in body.get(field) or ():
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise BadActivity(f"{field} must hold accounts")
+    channel_data = body.get("channelData") or {}
+    tenant = channel_data.get("tenant")
+    if tenant is not None and (
+        not isinstance(tenant, dict) or not isinstance(tenant.get("id", ""), str)
+    ):
+        raise BadActivity("channelData.tenant must be an object with a string id")
+    if isinstance(body.get("text"), str) and len(body["text"]) > MAX_TEXT:
+        raise BadActivity("text is too long")

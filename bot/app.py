@@ -1,0 +1,111 @@
+"""The web application: /api/messages through the Bot Framework, and /healthz."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from botbuilder.core import Bot
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botbuilder.schema import Activity
+
+from bot.activity_check import BadActivity, check_activity
+from bot.settings import Settings
+from bot.teams_bot import TeamsBot, on_turn_error
+from bot.token_check import plausible_bearer
+from storage import migrate
+from storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", Database)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+BOT = web.AppKey("bot", Bot)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def messages(request: web.Request) -> web.Response:
+    """POST /api/messages: check the activity, authenticate it, then run the turn."""
+    if request.content_type != "application/json":
+        return _error(415, "expected application/json")
+    try:
+        raw = await request.read()
+        body = json.loads(raw)
+    except web.HTTPRequestEntityTooLarge:
+        raise
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "malformed JSON")
+    try:
+        check_activity(body)
+        activity = Activity().deserialize(body)
+    except BadActivity as exc:
+        logger.info("rejected a malformed activity: %s", exc)
+        return _error(400, str(exc))
+    except Exception:  # msrest raises several kinds for values it cannot read
+        logger.info("rejected an activity the SDK cannot read", exc_info=True)
+        return _error(400, "malformed activity")
+
+    adapter = request.app[ADAPTER]
+    settings = request.app[SETTINGS]
+    auth_header = request.headers.get("Authorization", "")
+    if not settings.local_mode and not plausible_bearer(auth_header, app_id=settings.APP_ID):
+        logger.warning("refused a request without a plausible bearer token")
+        return _error(401, "unauthorized")
+    try:
+        auth_result = await adapter.bot_framework_authentication.authenticate_request(
+            activity, auth_header
+        )
+    except Exception as exc:  # PermissionError, or a token the validator cannot even parse
+        logger.warning("refused an unauthenticated request: %s", type(exc).__name__)
+        return _error(401, "unauthorized")
+
+    invoke_response = await adapter.process_activity(
+        auth_result, activity, request.app[BOT].on_turn
+    )
+    if invoke_response:
+        return web.json_response(invoke_response.body, status=invoke_response.status)
+    return web.Response(status=201)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """GET /healthz: ok when the database answers."""
+    if await request.app[DATABASE].ping():
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "database unavailable"}, status=503)
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the application; the database and the bot come to life in cleanup_ctx."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+
+    async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        await migrate.upgrade(db)
+        app[DATABASE] = db
+        yield
+        await db.dispose()
+
+    async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
+        adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
+        adapter.on_turn_error = on_turn_error
+        app[ADAPTER] = adapter
+        app[BOT] = TeamsBot()
+        yield
+
+    app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(bot_ctx)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    return app

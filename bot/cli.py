@@ -1,0 +1,289 @@
+"""The `ledarpuls` command: serve the bot, migrate, import plans and rosters, load the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.app import create_app
+from bot.settings import Settings
+from dialogs.import_messages import describe_problem, describe_report
+from dialogs.texts import t
+from followup.changes import ImportReport
+from followup.organisations import (
+    OrganisationNotFound,
+    create_organisation,
+    find_organisation,
+    list_organisations,
+)
+from followup.plan_import import import_plan
+from followup.problems import ImportRejected
+from followup.roster_import import import_roster
+from followup.workbooks import convert
+from storage import migrate
+from storage.database import Database
+
+logger = logging.getLogger("ledarpuls")
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran and was refused (bad file, unknown id): nothing changed
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A refusal to report in the user's language; the command changes nothing."""
+
+
+def _print(*lines: str) -> None:
+    for line in lines:
+        print(line)  # the CLI's own output
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # migrations report themselves through `ledarpuls db upgrade`; keep other commands quiet
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def check_bind(settings: Settings, lang: str) -> None:
+    """Local mode (no app id) is for this computer only: refuse any other address."""
+    if not settings.local_mode:
+        missing = settings.missing_credentials()
+        if missing:
+            raise CommandError(t(lang, "cli.missing_settings", names=", ".join(missing)))
+        return
+    if not settings.binds_loopback_only:
+        raise CommandError(t(lang, "cli.local_mode_refused", host=settings.host))
+    logger.warning(t(lang, "cli.local_mode", host=settings.host, port=settings.port))
+
+
+async def _serve(
+    settings: Settings, lang: str, *, on_ready: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    check_bind(settings, lang)
+    runner = web.AppRunner(create_app(settings), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    _print(t(lang, "cli.serving", host=settings.host, port=settings.port))
+    try:
+        if on_ready is not None:
+            await on_ready()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _with_db(settings: Settings, action: Callable[[Database], Awaitable[int]]) -> int:
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        return await action(db)
+    finally:
+        await db.dispose()
+
+
+async def _organisation_id(db: Database, ref: str | None, lang: str) -> int:
+    try:
+        org = await find_organisation(db, ref)
+    except OrganisationNotFound as exc:
+        if exc.ref is not None:
+            raise CommandError(t(lang, "cli.org_not_found", ref=exc.ref)) from exc
+        if exc.candidates == 0:
+            raise CommandError(t(lang, "cli.org_none")) from exc
+        raise CommandError(t(lang, "cli.org_ambiguous", count=exc.candidates)) from exc
+    assert org.id is not None
+    return org.id
+
+
+def _report_rejection(lang: str, file: Path, exc: ImportRejected) -> None:
+    print(t(lang, "cli.import_rejected", count=len(exc.problems), file=file.name), file=sys.stderr)
+    for problem in exc.problems:
+        print("  " + describe_problem(lang, problem), file=sys.stderr)
+
+
+async def _import(args: argparse.Namespace, settings: Settings, path: Path) -> int:
+
+    async def run(db: Database) -> int:
+        org_id = await _organisation_id(db, args.org, args.lang)
+        report: ImportReport
+        try:
+            if args.what == "plan":
+                report = await import_plan(
+                    db, organisation_id=org_id, path=path, programme_code=args.programme
+                )
+            else:
+                report = await import_roster(db, organisation_id=org_id, path=path)
+        except ImportRejected as exc:
+            _report_rejection(args.lang, path, exc)
+            return EXIT_FAILED
+        _print(*describe_report(args.lang, report))
+        return EXIT_OK
+
+    return await _with_db(settings, run)
+
+
+def _convert(args: argparse.Namespace) -> int:
+    source, target = Path(args.source), Path(args.target)
+    if not source.is_file():
+        raise CommandError(t(args.lang, "cli.file_missing", file=args.source))
+    try:
+        convert(args.what, source, target)
+    except ImportRejected as exc:
+        _report_rejection(args.lang, source, exc)
+        return EXIT_FAILED
+    _print(t(args.lang, "cli.converted", source=source.name, target=target))
+    return EXIT_OK
+
+
+async def _org(args: argparse.Namespace, settings: Settings) -> int:
+    async def run(db: Database) -> int:
+        if args.org_command == "add":
+            existing = {o.tenant_id for o in await list_organisations(db)}
+            if args.tenant_id.strip().lower() in existing:
+                raise CommandError(t(args.lang, "cli.org_exists", tenant=args.tenant_id))
+            org = await create_organisation(
+                db, tenant_id=args.tenant_id, name=args.name, self_enrol=args.self_enrol
+            )
+            _print(t(args.lang, "cli.org_created", name=org.name, tenant=org.tenant_id))
+            return EXIT_OK
+        organisations = await list_organisations(db)
+        if not organisations:
+            _print(t(args.lang, "cli.org_list_empty"))
+        for org in organisations:
+            _print(f"{org.id}\t{org.tenant_id}\t{org.name}")
+        return EXIT_OK
+
+    return await _with_db(settings, run)
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import load_demo
+
+    async def run(db: Database) -> int:
+        loaded = await load_demo(
+            db, plan=Path(args.plan), roster=Path(args.roster), tenant_id=args.tenant_id
+        )
+        if loaded is None:
+            _print(t(args.lang, "cli.demo_skipped"))
+        else:
+            _print(t(args.lang, "cli.demo_loaded", name=loaded.name))
+        return EXIT_OK
+
+    return await _with_db(settings, run)
+
+
+async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    async def run(db: Database) -> int:
+        _print(t(args.lang, "cli.db_upgraded", revision=await migrate.current_revision(db)))
+        return EXIT_OK
+
+    return await _with_db(settings, run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ledarpuls",
+        description="Ledarpuls: follow-up of the programme to strengthen unit managers, in Teams.",
+    )
+    parser.add_argument(
+        "--lang", choices=("sv", "en"), default="sv", help="language of messages (default sv)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="serve the bot (upgrades the database first)")
+
+    dev = sub.add_parser(
+        "dev", help="run locally: migrate, load the demo, serve, start the Playground"
+    )
+    dev.add_argument("--plan", default="examples/demo-plan.yaml")
+    dev.add_argument("--roster", default="examples/demo-roster.yaml")
+    dev.add_argument("--playground", default="node_modules/@microsoft/m365agentsplayground/cli.js")
+    dev.add_argument("--playground-port", type=int, default=56150)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply the migrations")
+
+    org = sub.add_parser("org", help="organisations (one per Teams tenant)")
+    org_sub = org.add_subparsers(dest="org_command", required=True)
+    org_add = org_sub.add_parser("add", help="add an organisation")
+    org_add.add_argument("--tenant-id", required=True, help="the Entra tenant id")
+    org_add.add_argument("--name", required=True)
+    org_add.add_argument(
+        "--self-enrol",
+        action="store_true",
+        help="let managers who are not in the roster enrol themselves",
+    )
+    org_sub.add_parser("list", help="list organisations")
+
+    imp = sub.add_parser("import", help="import a programme plan or a roster (XLSX, CSV, YAML)")
+    imp_sub = imp.add_subparsers(dest="what", required=True)
+    for what in ("plan", "roster"):
+        p = imp_sub.add_parser(what, help=f"import a {what} file")
+        p.add_argument("file")
+        p.add_argument("--org", help="tenant id or name (needed when there are several)")
+        if what == "plan":
+            p.add_argument("--programme", help="programme code, for a CSV of activities")
+    conv = imp_sub.add_parser("convert", help="check a plan or roster file and write it as XLSX")
+    conv.add_argument("kind", choices=("plan", "roster"))
+    conv.add_argument("source")
+    conv.add_argument("target")
+
+    demo = sub.add_parser("demo", help="the demo programme and roster")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    load = demo_sub.add_parser("load", help="load the demo data into an empty database")
+    load.add_argument("--plan", default="examples/demo-plan.yaml")
+    load.add_argument("--roster", default="examples/demo-roster.yaml")
+    load.add_argument("--tenant-id", default=None)
+    return parser
+
+
+def run(argv: Sequence[str] | None, settings: Settings | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings or Settings()
+    _configure_logging(settings.log_level)
+    try:
+        if args.command == "serve":
+            asyncio.run(_serve(settings, args.lang))
+        elif args.command == "dev":
+            from bot.dev import run_dev
+
+            return run_dev(args, settings, serve=_serve)
+        elif args.command == "db":
+            return asyncio.run(_db_upgrade(args, settings))
+        elif args.command == "org":
+            return asyncio.run(_org(args, settings))
+        elif args.command == "import":
+            if args.what == "convert":
+                args.what = args.kind
+                return _convert(args)
+            path = Path(args.file)
+            if not path.is_file():
+                raise CommandError(t(args.lang, "cli.file_missing", file=args.file))
+            return asyncio.run(_import(args, settings, path))
+        elif args.command == "demo":
+            return asyncio.run(_demo(args, settings))
+    except CommandError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(t(args.lang, "cli.stopping"), file=sys.stderr)
+    return EXIT_OK
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""`ledarpuls dev`, behind `make run`: migrate, load the demo, serve, and start the Playground."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+from bot.demo import load_demo
+from bot.settings import Settings
+from dialogs.texts import t
+from storage import migrate
+from storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+Serve = Callable[..., Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def playground(
+    cli_js: Path, *, bot_url: str, port: int, lang: str, host: str, bot_port: int
+) -> AsyncIterator[None]:
+    """Run the Microsoft 365 Agents Playground headless beside the bot, when Node is there."""
+    node = shutil.which("node")
+    if node is None or not await asyncio.to_thread(cli_js.is_file):
+        print(t(lang, "cli.playground_missing", host=host, port=bot_port))
+        yield
+        return
+    env = dict(os.environ, TEAMSAPPTESTER_BROWSER="none")
+    try:
+        process = await asyncio.create_subprocess_exec(
+            node,
+            str(cli_js),
+            "-e",
+            bot_url,
+            "-c",
+            "msteams",
+            "-p",
+            str(port),
+            "--disable-telemetry",
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        print(t(lang, "cli.playground_failed", reason=exc.strerror, host=host, port=bot_port))
+        yield
+        return
+    print(t(lang, "cli.playground_started", url=f"http://localhost:{port}"))
+    try:
+        yield
+    finally:
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 5)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                await process.wait()
+
+
+async def _prepare(args: argparse.Namespace, settings: Settings) -> None:
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        org = await load_demo(db, plan=Path(args.plan), roster=Path(args.roster))
+        print(
+            t(args.lang, "cli.demo_loaded", name=org.name)
+            if org
+            else t(args.lang, "cli.demo_skipped")
+        )
+    finally:
+        await db.dispose()
+
+
+def run_dev(args: argparse.Namespace, settings: Settings, *, serve: Serve) -> int:
+    async def main() -> None:
+        await _prepare(args, settings)
+        bot_url = f"http://127.0.0.1:{settings.port}/api/messages"
+        async with contextlib.AsyncExitStack() as stack:
+
+            async def start_playground() -> None:
+                await stack.enter_async_context(
+                    playground(
+                        Path(args.playground),
+                        bot_url=bot_url,
+                        port=args.playground_port,
+                        lang=args.lang,
+                        host=settings.host,
+                        bot_port=settings.port,
+                    )
+                )
+
+            await serve(settings, args.lang, on_ready=start_playground)
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        print(t(args.lang, "cli.stopping"), file=sys.stderr)
+    return 0

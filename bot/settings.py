@@ -1,0 +1,63 @@
+"""Settings from the environment (or .env), built once in main() and passed down."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.database import SQLITE_DEFAULT_URL
+
+LOOPBACK_NAMES = {"localhost"}
+
+
+class Settings(BaseSettings):
+    """Configuration. The Bot Framework reads APP_ID, APP_PASSWORD, APP_TYPE and APP_TENANTID by
+    attribute name; in the environment they carry the Azure Bot names (MicrosoftAppId, ...)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    APP_ID: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "APP_ID"))
+    APP_PASSWORD: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppPassword", "APP_PASSWORD"), repr=False
+    )
+    APP_TYPE: str = Field(
+        "MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "APP_TYPE")
+    )
+    APP_TENANTID: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppTenantId", "APP_TENANTID")
+    )
+    database_url: str = Field(
+        SQLITE_DEFAULT_URL, validation_alias=AliasChoices("DATABASE_URL", "database_url")
+    )
+    timezone: str = Field("Europe/Stockholm", validation_alias=AliasChoices("TIMEZONE", "timezone"))
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
+    port: int = Field(3978, validation_alias=AliasChoices("PORT", "port"))
+    log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+
+    @property
+    def local_mode(self) -> bool:
+        """No app id: authentication is off, for development on this computer only."""
+        return not self.APP_ID.strip()
+
+    def missing_credentials(self) -> list[str]:
+        """The Azure Bot settings the chosen app type needs but does not have."""
+        if self.local_mode:
+            return []
+        needed = {"MicrosoftAppPassword": self.APP_PASSWORD}
+        if self.APP_TYPE.strip().lower() == "singletenant":
+            needed["MicrosoftAppTenantId"] = self.APP_TENANTID
+        return [name for name, value in needed.items() if not value.strip()]
+
+    @property
+    def binds_loopback_only(self) -> bool:
+        host = self.host.strip().strip("[]")
+        if host.lower() in LOOPBACK_NAMES:
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False

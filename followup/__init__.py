@@ -1,0 +1,1 @@
+"""The domain of Ledarpuls: plain Python, no Bot Framework and no web server."""

@@ -1,0 +1,1 @@
+"""Durable state of Ledarpuls: SQLModel tables, the database handle and migrations."""

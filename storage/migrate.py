@@ -1,0 +1,57 @@
+"""Schema migrations with Alembic, run on the application's own async engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from storage.database import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _run(connection: Connection, action: str, *args: Any) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    getattr(command, action)(config, *args)
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the schema up to `revision` (idempotent)."""
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_run, "upgrade", revision)
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_run, "downgrade", revision)
+
+
+async def current_revision(db: Database) -> str | None:
+    def read(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(read)
+
+
+async def autogenerate(db: Database, message: str) -> None:
+    """Write a new revision from the difference between the tables and the schema (developers)."""
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_run, "revision", message, True)

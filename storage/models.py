@@ -1,0 +1,383 @@
+"""The tables of Ledarpuls. Everything a municipality owns is scoped by its organisation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+# Enumerated columns are stored as short strings; the StrEnums below name their values.
+
+
+class EnrolmentSource(StrEnum):
+    """How a chef came into the roster."""
+
+    IMPORT = "import"
+    SELF = "self"
+
+
+class RoundState(StrEnum):
+    """The lifecycle of a collection round (omgång)."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+class InvitationState(StrEnum):
+    """Where one chef stands in one round."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    STARTED = "started"
+    SUBMITTED = "submitted"
+    UNREACHABLE = "unreachable"
+    ON_LEAVE = "on_leave"
+
+
+class ActivityStatus(StrEnum):
+    """The status a chef reports for a programme activity."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DELAYED = "delayed"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class OutboxKind(StrEnum):
+    """What a proactive message is for."""
+
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+    DIGEST = "digest"
+    FEEDBACK = "feedback"
+    HEADS_UP = "heads_up"
+
+
+class OutboxState(StrEnum):
+    """Delivery state of an outbox message: queued → sending → sent (or a final failure)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"
+
+
+class Role(StrEnum):
+    """Roles beyond being a chef."""
+
+    HR_ADMIN = "hr_admin"
+    DEPARTMENT_LEAD = "department_lead"
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Organisation(SQLModel, table=True):
+    """One municipality or region: one Teams (Entra) tenant."""
+
+    __tablename__ = "organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    self_enrol: bool = False
+    default_k: int = 3
+    retention_months: int = 24
+    created_at: datetime = _created()
+
+
+class Department(SQLModel, table=True):
+    """A department (avdelning), e.g. Individ- och familjeomsorg."""
+
+    __tablename__ = "department"
+    __table_args__ = (UniqueConstraint("organisation_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    code: str = Field(max_length=20)
+    name: str = Field(max_length=200)
+    active: bool = True
+
+
+class Chef(SQLModel, table=True):
+    """A unit manager (enhetschef) in the roster."""
+
+    __tablename__ = "chef"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "upn"),
+        UniqueConstraint("organisation_id", "aad_object_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    upn: str = Field(max_length=320)
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    unit: str = Field(default="", max_length=200)
+    aad_object_id: str | None = Field(default=None, max_length=64)
+    active: bool = True
+    on_leave_until: date | None = None
+    source: str = Field(default=EnrolmentSource.IMPORT.value, sa_type=String(10))
+    unreachable_code: str | None = Field(default=None, max_length=80)
+    unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class Programme(SQLModel, table=True):
+    """The multi-year plan (program), e.g. 2024–2027, with its goal and calendar."""
+
+    __tablename__ = "programme"
+    __table_args__ = (UniqueConstraint("organisation_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    code: str = Field(max_length=80)
+    title: str = Field(max_length=300)
+    start_year: int
+    end_year: int
+    goal: str = Field(default="", sa_type=Text)
+    round_opens: list[str] = Field(default_factory=lambda: ["04-15", "10-15"], sa_type=JSON)
+    answer_days: int = 21
+    active: bool = True
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class Principle(SQLModel, table=True):
+    """One of the organisation's leading principles (ledande principer)."""
+
+    __tablename__ = "principle"
+    __table_args__ = (UniqueConstraint("programme_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    number: int
+    title: str = Field(max_length=300)
+    description: str = Field(default="", sa_type=Text)
+    active: bool = True
+
+
+class Area(SQLModel, table=True):
+    """A grouping of activities (område)."""
+
+    __tablename__ = "area"
+    __table_args__ = (UniqueConstraint("programme_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    code: str = Field(max_length=20)
+    name: str = Field(max_length=200)
+    position: int = 0
+    active: bool = True
+
+
+class Activity(SQLModel, table=True):
+    """A concrete programme activity, for all or some departments, in given years."""
+
+    __tablename__ = "activity"
+    __table_args__ = (UniqueConstraint("programme_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    code: str = Field(max_length=20)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", sa_type=Text)
+    owner: str = Field(default="", max_length=200)
+    years: list[int] = Field(default_factory=list, sa_type=JSON)
+    all_departments: bool = True
+    due: date | None = None
+    position: int = 0
+    active: bool = True
+
+
+class ActivityDepartment(SQLModel, table=True):
+    """The departments an activity applies to, when not all."""
+
+    __tablename__ = "activity_department"
+
+    activity_id: int = Field(foreign_key="activity.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", primary_key=True)
+
+
+class Round(SQLModel, table=True):
+    """One collection round (omgång), e.g. "Delår 1 2025"."""
+
+    __tablename__ = "round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    title: str = Field(max_length=200)
+    state: str = Field(default=RoundState.DRAFT.value, sa_type=String(12))
+    opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deadline: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    audience_all: bool = True
+    reminder_offsets: list[int] = Field(default_factory=lambda: [7, 2], sa_type=JSON)
+    reminder_cap: int = 2
+    # section name -> privacy mode ("identified", "confidential", "private")
+    sections: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    k: int = 3
+    created_by: str = Field(default="", max_length=320)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class RoundDepartment(SQLModel, table=True):
+    """The departments a round is for, when not all."""
+
+    __tablename__ = "round_department"
+
+    round_id: int = Field(foreign_key="round.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", primary_key=True)
+
+
+class Invitation(SQLModel, table=True):
+    """One chef in one round (inbjudan): delivery and answer state."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("round_id", "chef_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    chef_id: int = Field(foreign_key="chef.id", index=True)
+    state: str = Field(default=InvitationState.PENDING.value, sa_type=String(12))
+    card_activity_id: str | None = Field(default=None, max_length=200)
+    reminders_sent: int = 0
+    remind_later_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _created()
+
+
+class ActivityStatusAnswer(SQLModel, table=True):
+    """A chef's status for one activity in one round, with an optional comment."""
+
+    __tablename__ = "activity_status_answer"
+    __table_args__ = (UniqueConstraint("invitation_id", "activity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    activity_id: int = Field(foreign_key="activity.id")
+    status: str = Field(sa_type=String(16))
+    comment: str = Field(default="", sa_type=Text)
+    updated_at: datetime = _created()
+
+
+class ReflectionAnswer(SQLModel, table=True):
+    """A free-text answer of a section (strengths, a need's text, a principle example)."""
+
+    __tablename__ = "reflection_answer"
+    __table_args__ = (UniqueConstraint("invitation_id", "section", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    section: str = Field(max_length=40)
+    key: str = Field(max_length=60)
+    text: str = Field(sa_type=Text)
+    updated_at: datetime = _created()
+
+
+class RatingAnswer(SQLModel, table=True):
+    """A numeric answer of a section: confidence 1–5, a need's level, a principle, consent."""
+
+    __tablename__ = "rating_answer"
+    __table_args__ = (UniqueConstraint("invitation_id", "section", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    section: str = Field(max_length=40)
+    key: str = Field(max_length=60)
+    value: int
+    updated_at: datetime = _created()
+
+
+class ConversationRef(SQLModel, table=True):
+    """A stored Teams conversation reference (as plain JSON), needed to message a user first."""
+
+    __tablename__ = "conversation_ref"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    tenant_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=200)
+    aad_object_id: str | None = Field(default=None, max_length=64)
+    chef_id: int | None = Field(default=None, foreign_key="chef.id", index=True)
+    conversation_id: str = Field(max_length=400)
+    service_url: str = Field(max_length=400)
+    reference: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    locale: str | None = Field(default=None, max_length=20)
+    timezone: str | None = Field(default=None, max_length=60)
+    installed: bool = True
+    updated_at: datetime = _created()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A proactive message waiting to be sent, being sent, or sent."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "state", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    # round × chef × kind × sequence: the same message is never enqueued twice
+    dedupe_key: str = Field(max_length=200, unique=True)
+    kind: str = Field(sa_type=String(12))
+    round_id: int | None = Field(default=None, foreign_key="round.id")
+    chef_id: int | None = Field(default=None, foreign_key="chef.id")
+    conversation_ref_id: int | None = Field(default=None, foreign_key="conversation_ref.id")
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    state: str = Field(default=OutboxState.QUEUED.value, sa_type=String(12))
+    attempts: int = 0
+    not_before: datetime = _created()
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_activity_id: str | None = Field(default=None, max_length=200)
+    error_code: str | None = Field(default=None, max_length=80)
+    error_detail: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _created()
+
+
+class HrRole(SQLModel, table=True):
+    """A person's role in an organisation: HR admin, or lead of one department."""
+
+    __tablename__ = "hr_role"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    # a UPN (lowercase) or an Entra object id
+    principal: str = Field(max_length=320)
+    role: str = Field(sa_type=String(20))
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    created_by: str = Field(default="", max_length=320)
+    created_at: datetime = _created()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, to which round: every admin action and HR read of identified data."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    at: datetime = _created()
+    actor: str = Field(max_length=320)
+    action: str = Field(max_length=80)
+    round_id: int | None = Field(default=None, foreign_key="round.id")
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

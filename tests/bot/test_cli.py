@@ -1,0 +1,121 @@
+"""The `ledarpuls` command as IT and HR run it: exit codes and messages they can trust."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import EXAMPLES, ROOT
+
+
+def ledarpuls(*args: str, db: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
+    environment.update(DATABASE_URL=f"sqlite:///{db}", **env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "cli.db"
+
+
+def test_organisation_plan_and_roster_from_the_command_line(db: Path) -> None:
+    assert "Det finns inga organisationer" in ledarpuls("org", "list", db=db).stdout
+    created = ledarpuls("org", "add", "--tenant-id", "ABC-123", "--name", "Region Gotland", db=db)
+    assert created.returncode == 0, created.stderr
+    assert "Region Gotland" in created.stdout
+    again = ledarpuls("org", "add", "--tenant-id", "abc-123", "--name", "Igen", db=db)
+    assert again.returncode == 1
+    assert "finns redan" in again.stderr
+
+    plan = ledarpuls("import", "plan", str(EXAMPLES / "demo-plan.xlsx"), db=db)
+    assert plan.returncode == 0, plan.stderr
+    assert "Aktiviteter: 18 nya, 0 ändrade, 0 avaktiverade" in plan.stdout
+    roster = ledarpuls(
+        "--lang", "en", "import", "roster", str(EXAMPLES / "demo-roster.yaml"), db=db
+    )
+    assert roster.returncode == 0, roster.stderr
+    assert "Unit managers: 12 added" in roster.stdout
+    unchanged = ledarpuls("import", "roster", str(EXAMPLES / "demo-roster.xlsx"), db=db)
+    assert "inget behövde ändras" in unchanged.stdout
+
+
+def test_a_broken_file_exits_1_and_lists_each_problem_with_its_row(
+    db: Path, tmp_path: Path
+) -> None:
+    ledarpuls("org", "add", "--tenant-id", "t", "--name", "Kommunen", db=db)
+    ledarpuls("import", "plan", str(EXAMPLES / "demo-plan.yaml"), db=db)
+    wb = load_workbook(EXAMPLES / "demo-roster.xlsx")
+    wb["Chefer"]["C4"] = "Hemtjänsten"
+    wb["Chefer"]["H5"] = "i morgon"
+    broken = tmp_path / "lista.xlsx"
+    wb.save(broken)
+
+    result = ledarpuls("import", "roster", str(broken), db=db)
+    assert result.returncode == 1
+    assert "Importen avbröts – inget har ändrats. 2 fel i lista.xlsx:" in result.stderr
+    assert (
+        "lista.xlsx, blad Chefer, rad 4, kolumn C (Avdelning): Okänd avdelning ”Hemtjänsten”."
+        in result.stderr
+    )
+    assert "rad 5, kolumn H (Frånvarande till): ”i morgon” är inget giltigt datum" in result.stderr
+
+    english = ledarpuls("--lang", "en", "import", "roster", str(broken), db=db)
+    assert (
+        "lista.xlsx, sheet Chefer, row 4, column C (Avdelning): Unknown department"
+        in english.stderr
+    )
+
+
+def test_unknown_organisation_and_missing_file(db: Path) -> None:
+    missing_org = ledarpuls("import", "plan", str(EXAMPLES / "demo-plan.yaml"), db=db)
+    assert missing_org.returncode == 1
+    assert "Det finns ingen organisation ännu" in missing_org.stderr
+    ledarpuls("org", "add", "--tenant-id", "t1", "--name", "A", db=db)
+    ledarpuls("org", "add", "--tenant-id", "t2", "--name", "B", db=db)
+    ambiguous = ledarpuls("import", "plan", str(EXAMPLES / "demo-plan.yaml"), db=db)
+    assert ambiguous.returncode == 1 and "--org" in ambiguous.stderr
+    wrong = ledarpuls("import", "plan", str(EXAMPLES / "demo-plan.yaml"), "--org", "C", db=db)
+    assert wrong.returncode == 1 and "Organisationen C finns inte" in wrong.stderr
+    named = ledarpuls("import", "plan", str(EXAMPLES / "demo-plan.yaml"), "--org", "b", db=db)
+    assert named.returncode == 0, named.stderr
+    no_file = ledarpuls("import", "roster", "finns-inte.xlsx", db=db)
+    assert no_file.returncode == 1 and "Filen finns-inte.xlsx finns inte" in no_file.stderr
+
+
+def test_demo_loads_once(db: Path) -> None:
+    first = ledarpuls("demo", "load", db=db)
+    assert first.returncode == 0, first.stderr
+    assert "Demokommunen" in first.stdout
+    assert "redan data" in ledarpuls("demo", "load", db=db).stdout
+
+
+def test_db_upgrade_reports_the_version(db: Path) -> None:
+    result = ledarpuls("db", "upgrade", db=db)
+    assert result.returncode == 0
+    assert "0001" in result.stdout
+
+
+def test_serve_refuses_to_listen_beyond_this_computer_without_an_app_id(db: Path) -> None:
+    result = ledarpuls("serve", db=db, HOST="0.0.0.0")
+    assert result.returncode == 1
+    assert "Vägrar starta" in result.stderr
+    assert not db.exists()  # refused before touching anything
+
+
+def test_usage_errors_exit_2(db: Path) -> None:
+    assert ledarpuls("import", db=db).returncode == 2
+    assert ledarpuls("nonsense", db=db).returncode == 2

@@ -1,0 +1,49 @@
+"""Settings: the Azure Bot names, and local mode only on this computer."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import CommandError, check_bind
+from bot.settings import Settings
+
+
+def test_azure_bot_names_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MicrosoftAppId", "app-1")
+    monkeypatch.setenv("MicrosoftAppPassword", "s3cret")
+    monkeypatch.setenv("MicrosoftAppType", "SingleTenant")
+    monkeypatch.setenv("MicrosoftAppTenantId", "tenant-1")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/ledarpuls")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (settings.APP_ID, settings.APP_TYPE, settings.APP_TENANTID) == (
+        "app-1",
+        "SingleTenant",
+        "tenant-1",
+    )
+    assert settings.APP_PASSWORD == "s3cret"
+    assert "s3cret" not in repr(settings)
+    assert not settings.local_mode
+    assert settings.missing_credentials() == []
+    assert settings.timezone == "Europe/Stockholm"
+
+
+def test_single_tenant_needs_its_tenant_and_secret() -> None:
+    settings = Settings(_env_file=None, APP_ID="app-1", APP_TYPE="SingleTenant")  # type: ignore[call-arg]
+    assert settings.missing_credentials() == ["MicrosoftAppPassword", "MicrosoftAppTenantId"]
+    with pytest.raises(CommandError, match="MicrosoftAppPassword"):
+        check_bind(settings, "sv")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_local_mode_may_bind_loopback(host: str, caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(_env_file=None, host=host)  # type: ignore[call-arg]
+    assert settings.local_mode
+    check_bind(settings, "en")
+    assert "authentication is OFF" in caplog.text
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "bot.kommun.se"])
+def test_local_mode_refuses_any_other_address(host: str) -> None:
+    settings = Settings(_env_file=None, host=host)  # type: ignore[call-arg]
+    with pytest.raises(CommandError, match=r"127\.0\.0\.1"):
+        check_bind(settings, "sv")

@@ -1,0 +1,45 @@
+"""The database handle: aware UTC datetimes on every backend, and URLs as IT writes them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from storage.database import Database, normalise_url
+from storage.models import Organisation
+
+
+async def test_datetimes_come_back_aware_and_in_utc(db: Database) -> None:
+    stockholm_summer = timezone(timedelta(hours=2))
+    created = datetime(2025, 6, 12, 16, 30, tzinfo=stockholm_summer)
+    async with db.session() as s, s.begin():
+        s.add(Organisation(tenant_id="t1", name="Kommunen", created_at=created))
+    async with db.session() as s:
+        org = (await s.exec(select(Organisation))).one()
+    assert org.created_at == created
+    assert org.created_at.tzinfo is not None
+    assert org.created_at.utcoffset() == timedelta(0)
+    assert org.created_at.hour == 14
+
+
+async def test_naive_datetimes_are_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="naive"):
+        async with db.session() as s, s.begin():
+            s.add(Organisation(tenant_id="t2", name="Kommunen", created_at=datetime(2025, 1, 1)))
+
+
+async def test_ping(db: Database) -> None:
+    assert await db.ping()
+    broken = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    assert not await broken.ping()
+    await broken.dispose()
+
+
+def test_urls_get_the_async_driver() -> None:
+    assert normalise_url("postgres://u@h/db") == "postgresql+asyncpg://u@h/db"
+    assert normalise_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
+    assert normalise_url("sqlite:///var/x.db") == "sqlite+aiosqlite:///var/x.db"
+    assert normalise_url("sqlite+aiosqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+    assert datetime.now(UTC).tzinfo is UTC
