@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-node_modules/.installed: package.json
-	npm install --no-audit --no-fund --loglevel=error
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Node is optional: without it the Playground and the card/manifest validators are skipped.
