@@ -16,18 +16,13 @@ from bot.settings import Settings
 from dialogs.import_messages import describe_problem, describe_report
 from dialogs.texts import t
 from followup.changes import ImportReport
-from followup.organisations import (
-    OrganisationNotFound,
-    create_organisation,
-    find_organisation,
-    list_organisations,
-)
 from followup.plan_import import import_plan
 from followup.problems import ImportRejected
 from followup.roster_import import import_roster
 from followup.workbooks import convert
 from storage import migrate
 from storage.database import Database
+from storage.organisation_store import OrganisationExists, OrganisationNotFound, OrganisationStore
 
 logger = logging.getLogger("ledarpuls")
 
@@ -94,7 +89,7 @@ async def _with_db(settings: Settings, action: Callable[[Database], Awaitable[in
 
 async def _organisation_id(db: Database, ref: str | None, lang: str) -> int:
     try:
-        org = await find_organisation(db, ref)
+        org = await OrganisationStore(db).find(ref)
     except OrganisationNotFound as exc:
         if exc.ref is not None:
             raise CommandError(t(lang, "cli.org_not_found", ref=exc.ref)) from exc
@@ -147,16 +142,17 @@ def _convert(args: argparse.Namespace) -> int:
 
 async def _org(args: argparse.Namespace, settings: Settings) -> int:
     async def run(db: Database) -> int:
+        store = OrganisationStore(db)
         if args.org_command == "add":
-            existing = {o.tenant_id for o in await list_organisations(db)}
-            if args.tenant_id.strip().lower() in existing:
-                raise CommandError(t(args.lang, "cli.org_exists", tenant=args.tenant_id))
-            org = await create_organisation(
-                db, tenant_id=args.tenant_id, name=args.name, self_enrol=args.self_enrol
-            )
+            try:
+                org = await store.create(
+                    tenant_id=args.tenant_id, name=args.name, self_enrol=args.self_enrol
+                )
+            except OrganisationExists as exc:
+                raise CommandError(t(args.lang, "cli.org_exists", tenant=args.tenant_id)) from exc
             _print(t(args.lang, "cli.org_created", name=org.name, tenant=org.tenant_id))
             return EXIT_OK
-        organisations = await list_organisations(db)
+        organisations = await store.list()
         if not organisations:
             _print(t(args.lang, "cli.org_list_empty"))
         for org in organisations:
@@ -209,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--roster", default="examples/demo-roster.yaml")
     dev.add_argument("--playground", default="node_modules/@microsoft/m365agentsplayground/cli.js")
     dev.add_argument("--playground-port", type=int, default=56150)
+    dev.add_argument("--playground-config", default="examples/playground.yml")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -6,15 +6,15 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from followup.organisations import create_organisation
 from followup.plan_import import import_plan
 from followup.roster_import import import_roster
 from storage.database import Database
 from storage.models import HrRole, Organisation, Role
+from storage.organisation_store import OrganisationStore
 
-# The Microsoft 365 Agents Playground's own tenant and user (see README, "Local Teams client").
-PLAYGROUND_TENANT_ID = "00000000-0000-0000-0000-0000000000001"
-PLAYGROUND_USER_OBJECT_ID = "00000000-0000-0000-0000-0000000000020"
+# The demo's tenant and its HR admin, as examples/playground.yml gives them to the Playground.
+DEMO_TENANT_ID = "5f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+DEMO_HR_OBJECT_ID = "6b0e7c1a-2f3d-4e5a-9b6c-7d8e9f0a1b2c"
 DEMO_NAME = "Demokommunen"
 
 
@@ -25,8 +25,8 @@ async def load_demo(
     async with db.session() as session:
         if (await session.exec(select(Organisation))).first() is not None:
             return None
-    org = await create_organisation(
-        db, tenant_id=tenant_id or PLAYGROUND_TENANT_ID, name=DEMO_NAME, self_enrol=True
+    org = await OrganisationStore(db).create(
+        tenant_id=tenant_id or DEMO_TENANT_ID, name=DEMO_NAME, self_enrol=True
     )
     assert org.id is not None
     await import_plan(db, organisation_id=org.id, path=plan)
@@ -35,7 +35,7 @@ async def load_demo(
         session.add(
             HrRole(
                 organisation_id=org.id,
-                principal=PLAYGROUND_USER_OBJECT_ID,
+                principal=DEMO_HR_OBJECT_ID,
                 role=Role.HR_ADMIN,
                 created_by="demo",
             )

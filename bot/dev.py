@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -24,9 +25,22 @@ logger = logging.getLogger(__name__)
 Serve = Callable[..., Awaitable[None]]
 
 
+def _port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 @contextlib.asynccontextmanager
 async def playground(
-    cli_js: Path, *, bot_url: str, port: int, lang: str, host: str, bot_port: int
+    cli_js: Path,
+    *,
+    bot_url: str,
+    port: int,
+    lang: str,
+    host: str,
+    bot_port: int,
+    config: Path | None = None,
+    log_file: Path | None = None,
 ) -> AsyncIterator[None]:
     """Run the Microsoft 365 Agents Playground headless beside the bot, when Node is there."""
     node = shutil.which("node")
@@ -34,7 +48,18 @@ async def playground(
         print(t(lang, "cli.playground_missing", host=host, port=bot_port))
         yield
         return
-    env = dict(os.environ, TEAMSAPPTESTER_BROWSER="none")
+    if _port_taken(port):
+        # the Playground would silently move to a random port; say so instead
+        print(t(lang, "cli.playground_port_taken", port=port, host=host, bot_port=bot_port))
+        yield
+        return
+    env = dict(
+        os.environ, TEAMSAPPTESTER_BROWSER="none", TZ=os.environ.get("TZ", "Europe/Stockholm")
+    )
+    if config is not None:
+        env["M365_AGENTS_PLAYGROUND_CONFIG_PATH"] = str(config)
+    if log_file is not None:
+        env["M365_AGENTS_PLAYGROUND_LOGFILE"] = str(log_file)
     try:
         process = await asyncio.create_subprocess_exec(
             node,
@@ -83,7 +108,18 @@ async def _prepare(args: argparse.Namespace, settings: Settings) -> None:
         await db.dispose()
 
 
+def _log_file() -> Path:
+    """The Playground's verbose log goes to var/, not to ./devTools."""
+    folder = Path("var")
+    folder.mkdir(exist_ok=True)
+    return folder / "playground.log"
+
+
 def run_dev(args: argparse.Namespace, settings: Settings, *, serve: Serve) -> int:
+    # the Playground runs in its own working directory: give it absolute paths
+    config = Path(args.playground_config).resolve()
+    log_file = _log_file().resolve()
+
     async def main() -> None:
         # SIGTERM (from a process manager, or `timeout`) stops the bot and the Playground alike
         task = asyncio.current_task()
@@ -102,6 +138,8 @@ def run_dev(args: argparse.Namespace, settings: Settings, *, serve: Serve) -> in
                         lang=args.lang,
                         host=settings.host,
                         bot_port=settings.port,
+                        config=config,
+                        log_file=log_file,
                     )
                 )
 

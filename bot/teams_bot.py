@@ -13,7 +13,16 @@ from dialogs.texts import language_of, t
 
 logger = logging.getLogger(__name__)
 
-HELP_WORDS = {"hjälp", "hjalp", "help", "?", "hej", "hello", "hi"}
+# command words → (command, the language the word is in; None: follow the Teams locale)
+COMMANDS: dict[str, tuple[str, str | None]] = {
+    "hjälp": ("help", "sv"),
+    "hjalp": ("help", "sv"),
+    "hej": ("help", "sv"),
+    "help": ("help", "en"),
+    "hello": ("help", "en"),
+    "hi": ("help", "en"),
+    "?": ("help", None),
+}
 
 
 def normalise_command(text: str | None) -> str:
@@ -27,9 +36,11 @@ class TeamsBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        language = language_of(activity.locale)
-        command = normalise_command(activity.text)
-        if command in HELP_WORDS or activity.text in ("?",):
+        text = normalise_command(activity.text) or (activity.text or "").strip()
+        command, word_language = COMMANDS.get(text, ("", None))
+        # a Swedish command word gets a Swedish answer even in an English Teams client
+        language = word_language or language_of(activity.locale)
+        if command == "help":
             await turn_context.send_activity(MessageFactory.text(help_text(language)))
             return
         await turn_context.send_activity(MessageFactory.text(t(language, "unknown.command")))

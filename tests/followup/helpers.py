@@ -8,7 +8,6 @@ from typing import Any
 from openpyxl import Workbook
 from sqlmodel import select
 
-from followup.organisations import create_organisation
 from storage.database import Database
 from storage.models import (
     Activity,
@@ -19,6 +18,7 @@ from storage.models import (
     Principle,
     Programme,
 )
+from storage.organisation_store import OrganisationStore
 
 TABLES = (Programme, Department, Principle, Area, Activity, ActivityDepartment, Chef)
 
@@ -36,8 +36,8 @@ async def snapshot(db: Database) -> dict[str, list[dict[str, Any]]]:
 
 
 async def new_organisation(db: Database) -> int:
-    org = await create_organisation(
-        db, tenant_id="11111111-2222-3333-4444-555555555555", name="Testkommunen"
+    org = await OrganisationStore(db).create(
+        tenant_id="11111111-2222-3333-4444-555555555555", name="Testkommunen"
     )
     assert org.id is not None
     return org.id

@@ -347,11 +347,11 @@ async def test_csv_without_a_programme_is_refused(db: Database, tmp_path: Path) 
 
 
 async def test_plans_of_two_organisations_do_not_mix(db: Database) -> None:
-    from followup.organisations import create_organisation
+    from storage.organisation_store import OrganisationStore
 
     first = await new_organisation(db)
-    other = await create_organisation(
-        db, tenant_id="99999999-2222-3333-4444-555555555555", name="Grannkommunen"
+    other = await OrganisationStore(db).create(
+        tenant_id="99999999-2222-3333-4444-555555555555", name="Grannkommunen"
     )
     assert other.id is not None
     await import_plan(db, organisation_id=first, path=PLAN_YAML)

@@ -1,0 +1,66 @@
+"""Organisations, one per Teams tenant: create, list, and find the one a command is about."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from storage.database import Database
+from storage.models import Organisation
+
+
+class OrganisationNotFound(LookupError):
+    """No organisation matches, or several do and the caller must say which."""
+
+    def __init__(self, ref: str | None, *, candidates: int) -> None:
+        super().__init__(ref or "")
+        self.ref = ref
+        self.candidates = candidates
+
+
+class OrganisationExists(ValueError):
+    """An organisation with that tenant id is already there."""
+
+
+class OrganisationStore:
+    """Reads and writes organisations."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, *, tenant_id: str, name: str, self_enrol: bool = False) -> Organisation:
+        org = Organisation(
+            tenant_id=tenant_id.strip().lower(), name=name.strip(), self_enrol=self_enrol
+        )
+        try:
+            async with self._db.session() as session, session.begin():
+                session.add(org)
+        except IntegrityError as exc:
+            raise OrganisationExists(org.tenant_id) from exc
+        return org
+
+    async def list(self) -> list[Organisation]:
+        async with self._db.session() as session:
+            return list(
+                (await session.exec(select(Organisation).order_by(Organisation.name))).all()
+            )
+
+    async def find(self, ref: str | None) -> Organisation:
+        """By tenant id, name or id; with no reference, the only organisation there is."""
+        organisations = await self.list()
+        if ref is None:
+            if len(organisations) == 1:
+                return organisations[0]
+            raise OrganisationNotFound(None, candidates=len(organisations))
+        wanted = ref.strip().casefold()
+        for org in organisations:
+            if wanted in (org.tenant_id.casefold(), org.name.casefold(), str(org.id)):
+                return org
+        raise OrganisationNotFound(ref, candidates=len(organisations))
+
+    async def for_tenant(self, tenant_id: str) -> Organisation | None:
+        async with self._db.session() as session:
+            result = await session.exec(
+                select(Organisation).where(Organisation.tenant_id == tenant_id.strip().lower())
+            )
+            return result.first()

@@ -1,0 +1,109 @@
+"""`make run` as a newcomer meets it: the bot with the demo, and the Playground to chat in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.conftest import ROOT
+
+PLAYGROUND = ROOT / "node_modules/@microsoft/m365agentsplayground/cli.js"
+PERSONAL_CHAT = "ledarpuls-demo-personal-chat"  # examples/playground.yml
+HR_USER = "29:eva-lindgren"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Dev:
+    def __init__(self, process: subprocess.Popen[str], bot_port: int, playground_port: int) -> None:
+        self.process = process
+        self.bot = f"http://127.0.0.1:{bot_port}"
+        self.playground = f"http://127.0.0.1:{playground_port}"
+        self.playground_port = playground_port
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[Dev]:
+    bot_port, playground_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'dev.db'}", PORT=str(bot_port))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "dev", "--playground-port", str(playground_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield Dev(process, bot_port, playground_port)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+async def _wait_ok(session: aiohttp.ClientSession, url: str, within: float) -> str:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            async with session.get(url) as response:
+                if response.status == 200:
+                    return await response.text()
+        except aiohttp.ClientError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} did not answer within {within} s")
+        await asyncio.sleep(0.2)
+
+
+async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev) -> None:
+    async with aiohttp.ClientSession() as session:
+        health = await _wait_ok(session, f"{dev.bot}/healthz", 60)
+        assert json.loads(health) == {"status": "ok"}
+
+        if shutil.which("node") is None or not PLAYGROUND.is_file():
+            pytest.skip("Node.js or the Agents Playground (npm) is not installed here")
+
+        assert await _wait_ok(session, f"{dev.playground}/_debug/ping", 30) == "pong"
+        async with session.get(f"{dev.playground}/_internal/v1/config") as response:
+            config = (await response.json())["config"]
+        assert config["currentUser"]["name"] == "Eva Lindgren"
+        assert config["personalChat"]["id"] == PERSONAL_CHAT
+
+        async with session.ws_connect(
+            f"{dev.playground}/_ws_conversation/v1/conversations/stream"
+        ) as ws:
+            async with session.post(
+                f"{dev.playground}/_conversation/v1/conversations/{PERSONAL_CHAT}/messages",
+                json={"from": {"id": HR_USER}, "text": "hjälp", "textFormat": "plain"},
+            ) as response:
+                assert response.status == 200
+            frame = await asyncio.wait_for(ws.receive_json(), 30)
+        assert frame["action"] == "createMessage"
+        assert frame["actionConversationId"] == PERSONAL_CHAT
+        assert "förändringsledare" in frame["message"]["text"]
+
+    # Ctrl-C stops both
+    dev.process.send_signal(signal.SIGINT)
+    output, _ = dev.process.communicate(timeout=30)
+    assert dev.process.returncode == 0, output
+    assert "Demokommunen" in output
+    assert f"http://localhost:{dev.playground_port}" in output
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", dev.playground_port)) != 0
