@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -15,8 +17,10 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity
 
 from bot.activity_check import BadActivity, check_activity
+from bot.outbox_dispatcher import OutboxDispatcher
 from bot.settings import Settings
 from bot.teams_bot import TeamsBot, on_turn_error
+from bot.teams_notifier import TeamsNotifier
 from bot.token_check import plausible_bearer
 from storage import migrate
 from storage.database import Database
@@ -26,6 +30,7 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 
 SETTINGS = web.AppKey("settings", Settings)
+DISPATCHER = web.AppKey("dispatcher", OutboxDispatcher)
 DATABASE = web.AppKey("database", Database)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", Bot)
@@ -101,11 +106,27 @@ def create_app(settings: Settings) -> web.Application:
         adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
         adapter.on_turn_error = on_turn_error
         app[ADAPTER] = adapter
-        app[BOT] = TeamsBot()
+        app[BOT] = TeamsBot(app[DATABASE])
         yield
+
+    async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
+        dispatcher = OutboxDispatcher(
+            db=app[DATABASE],
+            notifier=TeamsNotifier(app[ADAPTER], app_id=settings.APP_ID),
+            rate=settings.outbox_rate,
+            concurrency=settings.outbox_concurrency,
+        )
+        app[DISPATCHER] = dispatcher
+        task = asyncio.create_task(dispatcher.run()) if settings.run_scheduler else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(bot_ctx)
+    app.cleanup_ctx.append(dispatcher_ctx)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     return app

@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
     port: int = Field(3978, validation_alias=AliasChoices("PORT", "port"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+    # background work (the outbox dispatcher; later the scheduler): off for web-only replicas
+    run_scheduler: bool = Field(
+        True, validation_alias=AliasChoices("RUN_SCHEDULER", "run_scheduler")
+    )
+    # proactive messages per second; Teams allows about 50 per app and tenant
+    outbox_rate: float = Field(
+        40.0, gt=0, le=50, validation_alias=AliasChoices("OUTBOX_RATE", "outbox_rate")
+    )
+    outbox_concurrency: int = Field(
+        8, ge=1, le=64, validation_alias=AliasChoices("OUTBOX_CONCURRENCY", "outbox_concurrency")
+    )
 
     @property
     def local_mode(self) -> bool:

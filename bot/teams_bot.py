@@ -1,15 +1,25 @@
-"""The inbound Teams bot: turns activities from Teams into replies."""
+"""The inbound Teams bot: installs and identities, and replies to chefs and HR."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
+from botbuilder.schema.teams import TeamsChannelAccount
 
 from dialogs.help import help_text
 from dialogs.texts import language_of, t
+from dialogs.welcome import first_name, welcome_card
+from followup.enrolment import Enrolment, Member, Outcome, identify, mark_uninstalled
+from storage.conversation_store import ConversationStore
+from storage.database import Database
+from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -31,15 +41,205 @@ def normalise_command(text: str | None) -> str:
     return " ".join(text.strip().strip(".!?").casefold().split()) or ""
 
 
+def command_of(activity: Activity) -> tuple[str, str]:
+    """The command a message asks for and the language to answer in.
+
+    A Swedish command word gets a Swedish answer even in an English Teams client."""
+    text = ""
+    if activity.type == ActivityTypes.message:
+        text = normalise_command(activity.text) or (activity.text or "").strip()
+    command, word_language = COMMANDS.get(text, ("", None))
+    return command, word_language or language_of(activity.locale)
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The tenant id; Teams puts it in channelData (the SDK drops conversation.tenantId)."""
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant") if isinstance(channel_data, dict) else None
+    if isinstance(tenant, dict) and isinstance(tenant.get("id"), str) and tenant["id"]:
+        return str(tenant["id"]).lower()
+    conversation_tenant = activity.conversation.tenant_id if activity.conversation else None
+    return conversation_tenant.lower() if conversation_tenant else None
+
+
+def is_personal(activity: Activity) -> bool:
+    conversation = activity.conversation
+    return conversation is not None and (conversation.conversation_type or "personal") == "personal"
+
+
+def as_card(content: dict[str, Any]) -> Activity:
+    return MessageFactory.attachment(
+        Attachment(content_type="application/vnd.microsoft.card.adaptive", content=content)
+    )
+
+
 class TeamsBot(TeamsActivityHandler):
-    """Answers chefs and HR in personal chat."""
+    """Answers chefs and HR in personal chat and keeps their conversation references current."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+        self._conversations = ConversationStore(db)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        uninstalling = activity.type == ActivityTypes.installation_update and (
+            activity.action or ""
+        ).startswith("remove")
+        if is_personal(activity) and not uninstalling and activity.from_property:
+            tenant_id = tenant_of(activity)
+            if tenant_id:
+                known = await self._conversations.refresh(
+                    tenant_id=tenant_id,
+                    user_id=activity.from_property.id,
+                    service_url=activity.service_url,
+                    locale=activity.locale,
+                    timezone=activity.local_timezone,
+                    now=self._clock(),
+                )
+                if not known and activity.type == ActivityTypes.message:
+                    # first contact without an install event (installed before we kept state)
+                    await self._install(turn_context)
+        await super().on_turn(turn_context)
+
+    # --- installs -------------------------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        if not is_personal(turn_context.activity):
+            await turn_context.send_activity(
+                t(language_of(turn_context.activity.locale), "install.personal_only")
+            )
+            return
+        await self._install(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        tenant_id = tenant_of(activity)
+        if not is_personal(activity) or not tenant_id or not activity.from_property:
+            return
+        now = self._clock()
+        ref = await self._conversations.uninstall(
+            tenant_id=tenant_id, user_id=activity.from_property.id, now=now
+        )
+        if ref is not None and ref.chef_id is not None:
+            await mark_uninstalled(self._db, chef_id=ref.chef_id, now=now)
+            logger.info("app uninstalled: chef=%s", ref.chef_id)
+
+    async def on_teams_members_added(
+        self,
+        teams_members_added: list[TeamsChannelAccount],
+        team_info: Any,
+        turn_context: TurnContext,
+    ) -> None:
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if is_personal(activity) and any(m.id == bot_id for m in teams_members_added):
+            await self._install(turn_context)
+
+    async def _member(self, turn_context: TurnContext) -> Member | None:
+        activity = turn_context.activity
+        tenant_id = tenant_of(activity)
+        sender: ChannelAccount | None = activity.from_property
+        if not tenant_id or sender is None or not sender.id:
+            return None
+        upn = email = None
+        name = sender.name or ""
+        aad_object_id = sender.aad_object_id
+        try:
+            account = await TeamsInfo.get_member(turn_context, sender.id)
+            upn = account.user_principal_name
+            email = account.email
+            name = account.name or name
+            aad_object_id = account.aad_object_id or aad_object_id
+        except Exception as exc:  # the roster lookup is a network call; go on with less
+            logger.warning("member lookup failed: %s", type(exc).__name__)
+        return Member(
+            tenant_id=tenant_id,
+            user_id=sender.id,
+            aad_object_id=aad_object_id.lower() if aad_object_id else None,
+            upn=upn,
+            email=email,
+            name=name,
+        )
+
+    async def _install(self, turn_context: TurnContext) -> Enrolment | None:
+        """Identify the user, store the conversation, and greet them the first time."""
+        activity = turn_context.activity
+        member = await self._member(turn_context)
+        if member is None:
+            return None
+        now = self._clock()
+        enrolment = await identify(self._db, member, now=now)
+        chef = enrolment.chef if enrolment.outcome in (Outcome.MATCHED, Outcome.ENROLLED) else None
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        _, fresh = await self._conversations.remember(
+            tenant_id=member.tenant_id,
+            user_id=member.user_id,
+            aad_object_id=member.aad_object_id,
+            conversation_id=activity.conversation.id,
+            service_url=activity.service_url,
+            reference=reference,
+            locale=activity.locale,
+            timezone=activity.local_timezone,
+            organisation_id=enrolment.organisation.id if enrolment.organisation else None,
+            chef_id=chef.id if chef else None,
+            now=now,
+        )
+        logger.info(
+            "install: outcome=%s organisation=%s chef=%s fresh=%s",
+            enrolment.outcome,
+            enrolment.organisation.id if enrolment.organisation else None,
+            chef.id if chef else None,
+            fresh,
+        )
+        if fresh:
+            await self._greet(turn_context, member, enrolment)
+        return enrolment
+
+    async def _greet(self, turn_context: TurnContext, member: Member, enrolment: Enrolment) -> None:
+        _, language = command_of(turn_context.activity)
+        organisation = enrolment.organisation.name if enrolment.organisation else ""
+        name = first_name(member.name)
+        if enrolment.outcome in (Outcome.MATCHED, Outcome.ENROLLED):
+            await turn_context.send_activity(
+                as_card(
+                    welcome_card(
+                        language,
+                        name=member.name,
+                        organisation=organisation,
+                        enrolled=enrolment.outcome == Outcome.ENROLLED,
+                    )
+                )
+            )
+        elif enrolment.outcome == Outcome.STAFF:
+            await turn_context.send_activity(
+                t(language, "welcome.staff", name=name, organisation=organisation)
+            )
+        elif enrolment.outcome == Outcome.UNKNOWN_ORGANISATION:
+            await turn_context.send_activity(t(language, "install.unknown_organisation"))
+        elif enrolment.outcome == Outcome.INACTIVE:
+            await turn_context.send_activity(
+                t(language, "install.inactive", name=name, organisation=organisation)
+            )
+        elif member.upn or member.email:
+            await turn_context.send_activity(
+                t(
+                    language,
+                    "install.not_in_roster",
+                    name=name,
+                    organisation=organisation,
+                    upn=member.upn or member.email,
+                )
+            )
+        else:
+            await turn_context.send_activity(
+                t(language, "install.not_in_roster_no_upn", name=name, organisation=organisation)
+            )
+
+    # --- messages -------------------------------------------------------------------------
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        text = normalise_command(activity.text) or (activity.text or "").strip()
-        command, word_language = COMMANDS.get(text, ("", None))
-        # a Swedish command word gets a Swedish answer even in an English Teams client
-        language = word_language or language_of(activity.locale)
+        command, language = command_of(turn_context.activity)
         if command == "help":
             await turn_context.send_activity(MessageFactory.text(help_text(language)))
             return

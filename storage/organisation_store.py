@@ -39,6 +39,10 @@ class OrganisationStore:
             raise OrganisationExists(org.tenant_id) from exc
         return org
 
+    async def get(self, organisation_id: int) -> Organisation | None:
+        async with self._db.session() as session:
+            return await session.get(Organisation, organisation_id)
+
     async def list(self) -> list[Organisation]:
         async with self._db.session() as session:
             return list(

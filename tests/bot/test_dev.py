@@ -56,6 +56,8 @@ def dev(tmp_path: Path) -> Iterator[Dev]:
     if process.poll() is None:
         process.kill()
         process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 async def _wait_ok(session: aiohttp.ClientSession, url: str, within: float) -> str:
@@ -94,7 +96,10 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
                 json={"from": {"id": HR_USER}, "text": "hjälp", "textFormat": "plain"},
             ) as response:
                 assert response.status == 200
+            greeting = await asyncio.wait_for(ws.receive_json(), 30)
             frame = await asyncio.wait_for(ws.receive_json(), 30)
+        # Eva is the demo's HR admin: greeted as such the first time, then helped
+        assert "Välkommen till Ledarpuls, Eva" in greeting["message"]["text"]
         assert frame["action"] == "createMessage"
         assert frame["actionConversationId"] == PERSONAL_CHAT
         assert "förändringsledare" in frame["message"]["text"]

@@ -1,0 +1,263 @@
+"""Sends the outbox to Teams at a rate Teams accepts, without losing or doubling messages.
+
+Rates: a global pace (default 40 msg/s; Teams allows about 50/s per app and tenant) and at most
+one message a second per conversation. A 429 pauses every sender for its Retry-After; 412, 502,
+503 and 504 are retried with exponential back-off and jitter; a chef who blocked or removed the
+app is marked unreachable at once. Crash safety: queued → sending → sent; rows a dead process
+left in "sending" are queued again, so a duplicate is possible only for messages in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.teams_notifier import Delivery, Outcome, TeamsNotifier
+from followup.delivery import record_delivered, record_unreachable
+from storage.chef_store import ChefStore
+from storage.conversation_store import ConversationStore
+from storage.database import Database
+from storage.models import OutboxMessage
+from storage.organisation_store import OrganisationStore
+from storage.outbox_store import OutboxStore
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class Pacer:
+    """Spaces sends evenly at `rate` per second, and holds them while Teams says to wait."""
+
+    def __init__(self, rate: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate
+        self._monotonic = monotonic
+        self._next = 0.0
+        self.paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, self._monotonic() + seconds)
+
+    async def wait(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._monotonic()
+                ready = max(self._next, self.paused_until)
+                if ready <= now:
+                    self._next = now + self.interval
+                    return
+                await asyncio.sleep(ready - now)
+
+
+class OutboxDispatcher:
+    """Claims due outbox messages and delivers them through the notifier."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        notifier: TeamsNotifier,
+        rate: float = 40.0,
+        concurrency: int = 8,
+        batch: int = 40,
+        conversation_interval: float = 1.0,
+        max_attempts: int = 5,
+        backoff_base: float = 2.0,
+        backoff_cap: float = 300.0,
+        lease: timedelta = timedelta(minutes=2),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._notifier = notifier
+        self._store = OutboxStore(db)
+        self._conversations = ConversationStore(db)
+        self._chefs = ChefStore(db)
+        self.pacer = Pacer(rate)
+        self._concurrency = concurrency
+        self._batch = batch
+        self._conversation_interval = conversation_interval
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._lease = lease
+        self._clock = clock
+        self._last_sent: dict[str, float] = {}
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was enqueued: look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    async def recover(self) -> int:
+        """Queue again what a dead process left in "sending"."""
+        claimed_before = None if not self._db.is_postgres else self._clock() - self._lease
+        count = await self._store.requeue_stale(claimed_before=claimed_before)
+        if count:
+            logger.warning("outbox: %d message(s) left in sending were queued again", count)
+        return count
+
+    async def run(self, *, poll: float = 1.0) -> None:
+        """Dispatch until cancelled."""
+        await self.recover()
+        while True:
+            try:
+                handled = await self.dispatch_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("outbox: a dispatch pass failed; trying again shortly")
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), poll)
+
+    async def dispatch_once(self) -> int:
+        """Claim one batch of due messages and settle every one of them."""
+        messages = await self._store.claim_due(now=self._clock(), limit=self._batch)
+        if not messages:
+            return 0
+        slots = asyncio.Semaphore(self._concurrency)
+        tasks: list[asyncio.Task[None]] = []
+        for message in messages:
+            await slots.acquire()
+            tasks.append(asyncio.create_task(self._deliver(message, slots)))
+        await asyncio.gather(*tasks)
+        return len(messages)
+
+    async def _deliver(self, message: OutboxMessage, slots: asyncio.Semaphore) -> None:
+        try:
+            await self._deliver_one(message)
+        except Exception:
+            logger.exception("outbox: message %s could not be settled", message.id)
+            assert message.id is not None
+            await self._store.retry_later(
+                message_id=message.id,
+                not_before=self._clock() + timedelta(seconds=self._backoff_base),
+                attempts=message.attempts,
+                code="InternalError",
+            )
+        finally:
+            slots.release()
+
+    async def _reference(self, message: OutboxMessage) -> dict[str, Any] | None:
+        ref = None
+        if message.conversation_ref_id is not None:
+            ref = await self._conversations.get(message.conversation_ref_id)
+        if (ref is None or not ref.installed) and message.chef_id is not None:
+            ref = await self._conversations.for_chef(message.chef_id)
+        if ref is None or not ref.installed:
+            return None
+        return {**ref.reference, "serviceUrl": ref.service_url}
+
+    async def _deliver_one(self, message: OutboxMessage) -> None:
+        assert message.id is not None
+        reference = await self._reference(message)
+        if reference is None:
+            delivery = await self._start_conversation(message)
+        else:
+            conversation = str((reference.get("conversation") or {}).get("id", ""))
+            wait = self._last_sent.get(conversation, -1e9) + self._conversation_interval
+            if wait > time.monotonic():
+                # another message just went to this chef: wait a little, without an attempt
+                await self._store.retry_later(
+                    message_id=message.id,
+                    not_before=self._clock() + timedelta(seconds=wait - time.monotonic()),
+                    attempts=message.attempts,
+                )
+                return
+            await self.pacer.wait()
+            self._last_sent[conversation] = time.monotonic()
+            delivery = await self._notifier.send(reference=reference, activity=message.payload)
+        await self._settle(message, delivery)
+
+    async def _start_conversation(self, message: OutboxMessage) -> Delivery:
+        chef = await self._chefs.get(message.chef_id) if message.chef_id is not None else None
+        if chef is None or not chef.aad_object_id:
+            return Delivery(Outcome.UNREACHABLE, code="NoConversationReference")
+        organisation = await OrganisationStore(self._db).get(chef.organisation_id)
+        tenant = organisation.tenant_id if organisation else None
+        service_url = await self._conversations.service_url_for_tenant(tenant) if tenant else None
+        if tenant is None or service_url is None:
+            return Delivery(Outcome.UNREACHABLE, code="NoConversationReference")
+        await self.pacer.wait()
+        delivery, reference = await self._notifier.start_conversation(
+            service_url=service_url,
+            tenant_id=tenant,
+            user_aad_object_id=chef.aad_object_id,
+            activity=message.payload,
+        )
+        if reference is not None and delivery.outcome == Outcome.SENT:
+            conversation = reference.get("conversation") or {}
+            await self._conversations.remember(
+                tenant_id=tenant,
+                user_id=str((reference.get("user") or {}).get("id") or chef.aad_object_id),
+                aad_object_id=chef.aad_object_id,
+                conversation_id=str(conversation.get("id", "")),
+                service_url=service_url,
+                reference=reference,
+                organisation_id=chef.organisation_id,
+                chef_id=chef.id,
+                now=self._clock(),
+            )
+        return delivery
+
+    def _backoff(self, attempts: int) -> float:
+        """Exponential back-off with full jitter."""
+        ceiling = min(self._backoff_cap, self._backoff_base * 2 ** max(attempts - 1, 0))
+        return random.uniform(self._backoff_base / 2, ceiling)
+
+    async def _settle(self, message: OutboxMessage, delivery: Delivery) -> None:
+        assert message.id is not None
+        now = self._clock()
+        attempts = message.attempts + 1
+        if delivery.outcome == Outcome.SENT:
+            await self._store.mark_sent(
+                message_id=message.id, activity_id=delivery.activity_id, attempts=attempts, now=now
+            )
+            await record_delivered(self._db, message, activity_id=delivery.activity_id, now=now)
+        elif delivery.outcome == Outcome.THROTTLED:
+            # the whole tenant is throttled: every sender waits; this try does not count
+            wait = delivery.retry_after if delivery.retry_after is not None else self._backoff(2)
+            self.pacer.pause(wait)
+            logger.warning("outbox: throttled by Teams, pausing %.1f s", wait)
+            await self._store.retry_later(
+                message_id=message.id,
+                not_before=now + timedelta(seconds=wait),
+                attempts=message.attempts,
+                code=delivery.code,
+                detail=delivery.detail,
+            )
+        elif delivery.outcome == Outcome.TRANSIENT and attempts < self._max_attempts:
+            wait = self._backoff(attempts)
+            logger.info(
+                "outbox: message %s failed (%s), retry in %.1f s", message.id, delivery.code, wait
+            )
+            await self._store.retry_later(
+                message_id=message.id,
+                not_before=now + timedelta(seconds=wait),
+                attempts=attempts,
+                code=delivery.code,
+                detail=delivery.detail,
+            )
+        elif delivery.outcome == Outcome.UNREACHABLE:
+            code = delivery.code or "Unreachable"
+            logger.info("outbox: chef %s unreachable (%s)", message.chef_id, code)
+            await self._store.mark_unreachable(
+                message_id=message.id, code=code, detail=delivery.detail, attempts=attempts
+            )
+            await record_unreachable(self._db, message, code=code, now=now)
+        else:
+            logger.warning("outbox: message %s failed for good (%s)", message.id, delivery.code)
+            await self._store.mark_failed(
+                message_id=message.id,
+                code=delivery.code or "Failed",
+                detail=delivery.detail,
+                attempts=attempts,
+            )

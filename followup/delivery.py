@@ -1,0 +1,58 @@
+"""What a delivered or undeliverable message means for the programme's follow-up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import select
+
+from storage.chef_store import ChefStore
+from storage.database import Database
+from storage.models import Invitation, InvitationState, OutboxKind, OutboxMessage
+
+
+async def _invitation(db: Database, message: OutboxMessage) -> Invitation | None:
+    if message.round_id is None or message.chef_id is None:
+        return None
+    async with db.session() as session:
+        return (
+            await session.exec(
+                select(Invitation).where(
+                    Invitation.round_id == message.round_id, Invitation.chef_id == message.chef_id
+                )
+            )
+        ).first()
+
+
+async def record_delivered(
+    db: Database, message: OutboxMessage, *, activity_id: str | None, now: datetime
+) -> None:
+    """An invitation reached the chef: remember its card (to update it later) and when."""
+    if message.kind != OutboxKind.INVITATION:
+        return
+    invitation = await _invitation(db, message)
+    if invitation is None:
+        return
+    async with db.session() as session, session.begin():
+        invitation = await session.get(Invitation, invitation.id)
+        if invitation is None:
+            return
+        invitation.card_activity_id = activity_id
+        invitation.delivered_at = invitation.delivered_at or now
+        if invitation.state in (InvitationState.PENDING, InvitationState.UNREACHABLE):
+            invitation.state = InvitationState.DELIVERED
+
+
+async def record_unreachable(
+    db: Database, message: OutboxMessage, *, code: str, now: datetime
+) -> None:
+    """The chef cannot be reached (blocked, removed the app, ...): HR is told through the counts."""
+    if message.chef_id is not None:
+        await ChefStore(db).set_reachable(chef_id=message.chef_id, code=code, now=now)
+    invitation = await _invitation(db, message)
+    if invitation is None or invitation.state not in (InvitationState.PENDING,):
+        return
+    async with db.session() as session, session.begin():
+        invitation = await session.get(Invitation, invitation.id)
+        if invitation is not None:
+            invitation.state = InvitationState.UNREACHABLE

@@ -1,0 +1,100 @@
+"""The roster as the bot sees it: finding a chef by identity, enrolling, reachability."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+
+from storage.database import Database
+from storage.models import Chef, EnrolmentSource
+
+
+class ChefStore:
+    """Reads and updates chefs of the roster."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, chef_id: int) -> Chef | None:
+        async with self._db.session() as session:
+            return await session.get(Chef, chef_id)
+
+    async def match(
+        self,
+        *,
+        organisation_id: int,
+        aad_object_id: str | None,
+        upn: str | None,
+        email: str | None,
+    ) -> Chef | None:
+        """By Entra object id first, then by UPN, then by e-mail (active or not)."""
+        async with self._db.session() as session:
+            if aad_object_id:
+                chef = (
+                    await session.exec(
+                        select(Chef).where(
+                            Chef.organisation_id == organisation_id,
+                            Chef.aad_object_id == aad_object_id.lower(),
+                        )
+                    )
+                ).first()
+                if chef is not None:
+                    return chef
+            names = [n.strip().lower() for n in (upn, email) if n and n.strip()]
+            for name in names:
+                chef = (
+                    await session.exec(
+                        select(Chef).where(
+                            Chef.organisation_id == organisation_id,
+                            or_(col(Chef.upn) == name, func.lower(col(Chef.email)) == name),
+                        )
+                    )
+                ).first()
+                if chef is not None:
+                    return chef
+        return None
+
+    async def link_identity(self, *, chef_id: int, aad_object_id: str, now: datetime) -> None:
+        """Remember the Entra object id the first time a chef from the roster is seen."""
+        async with self._db.session() as session, session.begin():
+            chef = await session.get(Chef, chef_id)
+            if chef is not None and not chef.aad_object_id:
+                chef.aad_object_id = aad_object_id.lower()
+                chef.updated_at = now
+
+    async def enrol(
+        self,
+        *,
+        organisation_id: int,
+        upn: str,
+        name: str,
+        now: datetime,
+        aad_object_id: str | None = None,
+        email: str | None = None,
+    ) -> Chef:
+        """Add a chef who enrolled themselves (the organisation allows it)."""
+        chef = Chef(
+            organisation_id=organisation_id,
+            upn=upn.strip().lower(),
+            email=(email or upn).strip().lower(),
+            name=name.strip() or upn,
+            aad_object_id=aad_object_id.lower() if aad_object_id else None,
+            source=EnrolmentSource.SELF,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self._db.session() as session, session.begin():
+            session.add(chef)
+        return chef
+
+    async def set_reachable(self, *, chef_id: int, now: datetime, code: str | None = None) -> None:
+        """`code` None: reachable again; else why the chef cannot be reached."""
+        async with self._db.session() as session, session.begin():
+            chef = await session.get(Chef, chef_id)
+            if chef is None:
+                return
+            chef.unreachable_code = code
+            chef.unreachable_at = now if code else None
+            chef.updated_at = now

@@ -1,0 +1,145 @@
+"""Stored Teams conversation references: what the bot needs to message a user first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from storage.database import Database
+from storage.models import ConversationRef
+
+
+class ConversationStore:
+    """Remembers the personal conversation of each user, refreshed on every inbound activity."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def remember(
+        self,
+        *,
+        tenant_id: str,
+        user_id: str,
+        conversation_id: str,
+        service_url: str,
+        reference: dict[str, Any],
+        now: datetime,
+        aad_object_id: str | None = None,
+        locale: str | None = None,
+        timezone: str | None = None,
+        organisation_id: int | None = None,
+        chef_id: int | None = None,
+    ) -> tuple[ConversationRef, bool]:
+        """Insert or update; True when the conversation is new or was uninstalled before."""
+        async with self._db.session() as session, session.begin():
+            ref = (
+                await session.exec(
+                    select(ConversationRef).where(
+                        ConversationRef.tenant_id == tenant_id, ConversationRef.user_id == user_id
+                    )
+                )
+            ).first()
+            fresh = ref is None or not ref.installed
+            if ref is None:
+                ref = ConversationRef(
+                    tenant_id=tenant_id, user_id=user_id, conversation_id="", service_url=""
+                )
+                session.add(ref)
+            ref.conversation_id = conversation_id
+            ref.service_url = service_url
+            ref.reference = reference
+            ref.installed = True
+            ref.updated_at = now
+            ref.aad_object_id = aad_object_id or ref.aad_object_id
+            ref.locale = locale or ref.locale
+            ref.timezone = timezone or ref.timezone
+            ref.organisation_id = organisation_id or ref.organisation_id
+            ref.chef_id = chef_id or ref.chef_id
+        return ref, fresh
+
+    async def refresh(
+        self,
+        *,
+        tenant_id: str,
+        user_id: str,
+        service_url: str,
+        now: datetime,
+        locale: str | None = None,
+        timezone: str | None = None,
+    ) -> bool:
+        """Keep serviceUrl, locale and time zone current; False when there is no such reference."""
+        values: dict[str, Any] = {"service_url": service_url, "updated_at": now}
+        if locale:
+            values["locale"] = locale
+        if timezone:
+            values["timezone"] = timezone
+        async with self._db.session() as session, session.begin():
+            ref = (
+                await session.exec(
+                    select(ConversationRef).where(
+                        ConversationRef.tenant_id == tenant_id,
+                        ConversationRef.user_id == user_id,
+                        col(ConversationRef.installed),
+                    )
+                )
+            ).first()
+            if ref is None:
+                return False
+            if ref.service_url != service_url:
+                ref.reference = {**ref.reference, "serviceUrl": service_url}
+            for name, value in values.items():
+                setattr(ref, name, value)
+        return True
+
+    async def uninstall(
+        self, *, tenant_id: str, user_id: str, now: datetime
+    ) -> ConversationRef | None:
+        async with self._db.session() as session, session.begin():
+            ref = (
+                await session.exec(
+                    select(ConversationRef).where(
+                        ConversationRef.tenant_id == tenant_id, ConversationRef.user_id == user_id
+                    )
+                )
+            ).first()
+            if ref is not None:
+                ref.installed = False
+                ref.updated_at = now
+        return ref
+
+    async def for_chef(self, chef_id: int) -> ConversationRef | None:
+        async with self._db.session() as session:
+            return (
+                await session.exec(
+                    select(ConversationRef)
+                    .where(ConversationRef.chef_id == chef_id, col(ConversationRef.installed))
+                    .order_by(col(ConversationRef.updated_at).desc())
+                )
+            ).first()
+
+    async def get(self, ref_id: int) -> ConversationRef | None:
+        async with self._db.session() as session:
+            return await session.get(ConversationRef, ref_id)
+
+    async def service_url_for_tenant(self, tenant_id: str) -> str | None:
+        """The most recent serviceUrl seen in a tenant (to start a conversation there)."""
+        async with self._db.session() as session:
+            ref = (
+                await session.exec(
+                    select(ConversationRef)
+                    .where(ConversationRef.tenant_id == tenant_id)
+                    .order_by(col(ConversationRef.updated_at).desc())
+                )
+            ).first()
+        return ref.service_url if ref else None
+
+    async def link_chef(self, *, ref_id: int, chef_id: int) -> None:
+        async with self._db.session() as session, session.begin():
+            await session.exec(
+                update(ConversationRef)
+                .where(col(ConversationRef.id) == ref_id)
+                .values(chef_id=chef_id)
+            )

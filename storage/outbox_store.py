@@ -1,0 +1,190 @@
+"""The outbox: proactive messages queued by the domain and sent by the dispatcher.
+
+A message moves queued → sending → sent, or ends unreachable or failed. Its dedupe key
+(round × chef × kind × sequence) is unique, so the same message is never enqueued twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+
+from storage.database import Database
+from storage.models import OutboxMessage, OutboxState
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to enqueue."""
+
+    organisation_id: int
+    dedupe_key: str
+    kind: str
+    payload: dict[str, Any]
+    round_id: int | None = None
+    chef_id: int | None = None
+    conversation_ref_id: int | None = None
+    not_before: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class OutboxStore:
+    """Enqueue, claim and settle outbox messages. Claims skip rows other replicas hold."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def enqueue(self, messages: Iterable[NewMessage], *, now: datetime) -> int:
+        """Queue the messages; those whose dedupe key is already there are left out."""
+        rows = [
+            {
+                "organisation_id": m.organisation_id,
+                "dedupe_key": m.dedupe_key,
+                "kind": m.kind,
+                "payload": m.payload,
+                "round_id": m.round_id,
+                "chef_id": m.chef_id,
+                "conversation_ref_id": m.conversation_ref_id,
+                "state": OutboxState.QUEUED.value,
+                "attempts": 0,
+                "not_before": m.not_before or now,
+                "created_at": now,
+            }
+            for m in messages
+        ]
+        if not rows:
+            return 0
+        insert = pg_insert if self._db.is_postgres else sqlite_insert
+        inserted = 0
+        async with self._db.session() as session, session.begin():
+            for start in range(0, len(rows), 500):
+                statement = (
+                    insert(OutboxMessage)
+                    .values(rows[start : start + 500])
+                    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                )
+                result = await session.exec(statement)
+                inserted += max(result.rowcount, 0)
+        return inserted
+
+    async def claim_due(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Move up to `limit` due messages to "sending" and return them, oldest first."""
+        async with self._db.session() as session, session.begin():
+            due = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.state == OutboxState.QUEUED.value,
+                    col(OutboxMessage.not_before) <= now,
+                )
+                .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            messages = list((await session.exec(due)).all())
+            for message in messages:
+                message.state = OutboxState.SENDING.value
+                message.claimed_at = now
+        return messages
+
+    async def _settle(self, message_id: int, **values: Any) -> None:
+        async with self._db.session() as session, session.begin():
+            await session.exec(
+                update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
+            )
+
+    async def mark_sent(
+        self, *, message_id: int, activity_id: str | None, attempts: int, now: datetime
+    ) -> None:
+        await self._settle(
+            message_id,
+            state=OutboxState.SENT.value,
+            sent_activity_id=activity_id,
+            sent_at=now,
+            attempts=attempts,
+            error_code=None,
+            error_detail=None,
+        )
+
+    async def retry_later(
+        self,
+        *,
+        message_id: int,
+        not_before: datetime,
+        attempts: int,
+        code: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        await self._settle(
+            message_id,
+            state=OutboxState.QUEUED.value,
+            not_before=not_before,
+            attempts=attempts,
+            claimed_at=None,
+            error_code=code,
+            error_detail=detail,
+        )
+
+    async def mark_unreachable(
+        self, *, message_id: int, code: str, detail: str | None, attempts: int
+    ) -> None:
+        await self._settle(
+            message_id,
+            state=OutboxState.UNREACHABLE.value,
+            error_code=code,
+            error_detail=detail,
+            attempts=attempts,
+        )
+
+    async def mark_failed(
+        self, *, message_id: int, code: str, detail: str | None, attempts: int
+    ) -> None:
+        await self._settle(
+            message_id,
+            state=OutboxState.FAILED.value,
+            error_code=code,
+            error_detail=detail,
+            attempts=attempts,
+        )
+
+    async def requeue_stale(self, *, claimed_before: datetime | None = None) -> int:
+        """Put messages left in "sending" (by a process that died) back in the queue.
+
+        With `claimed_before` only claims older than that (other replicas may be sending)."""
+        conditions = [col(OutboxMessage.state) == OutboxState.SENDING.value]
+        if claimed_before is not None:
+            conditions.append(col(OutboxMessage.claimed_at) < claimed_before)
+        async with self._db.session() as session, session.begin():
+            result = await session.exec(
+                update(OutboxMessage)
+                .where(*conditions)
+                .values(state=OutboxState.QUEUED.value, claimed_at=None)
+            )
+            return max(result.rowcount, 0)
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest queued message becomes due."""
+        async with self._db.session() as session:
+            result = await session.exec(
+                select(func.min(OutboxMessage.not_before)).where(
+                    OutboxMessage.state == OutboxState.QUEUED.value
+                )
+            )
+            return result.one()
+
+    async def counts(self, *, round_id: int | None = None) -> Counter[str]:
+        query = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+        if round_id is not None:
+            query = query.where(OutboxMessage.round_id == round_id)
+        async with self._db.session() as session:
+            return Counter({state: n for state, n in (await session.exec(query)).all()})
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        async with self._db.session() as session:
+            return await session.get(OutboxMessage, message_id)
