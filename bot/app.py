@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from botbuilder.core import Bot
+from botbuilder.core import Bot, ConversationState, UserState
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -24,6 +24,7 @@ from bot.teams_notifier import TeamsNotifier
 from bot.token_check import plausible_bearer
 from storage import migrate
 from storage.database import Database
+from storage.state_store import StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,10 @@ def create_app(settings: Settings) -> web.Application:
         adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
         adapter.on_turn_error = on_turn_error
         app[ADAPTER] = adapter
-        app[BOT] = TeamsBot(app[DATABASE])
+        state = StateStore(app[DATABASE])
+        app[BOT] = TeamsBot(
+            app[DATABASE], conversation_state=ConversationState(state), user_state=UserState(state)
+        )
         yield
 
     async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:

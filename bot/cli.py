@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -65,6 +67,10 @@ async def _serve(
     settings: Settings, lang: str, *, on_ready: Callable[[], Awaitable[None]] | None = None
 ) -> None:
     check_bind(settings, lang)
+    # SIGTERM (a container stopping, a process manager) shuts down as cleanly as Ctrl-C
+    task = asyncio.current_task()
+    if task is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -251,7 +257,8 @@ def run(argv: Sequence[str] | None, settings: Settings | None = None) -> int:
     _configure_logging(settings.log_level)
     try:
         if args.command == "serve":
-            asyncio.run(_serve(settings, args.lang))
+            with contextlib.suppress(asyncio.CancelledError):
+                asyncio.run(_serve(settings, args.lang))
         elif args.command == "dev":
             from bot.dev import run_dev
 

@@ -121,10 +121,6 @@ def run_dev(args: argparse.Namespace, settings: Settings, *, serve: Serve) -> in
     log_file = _log_file().resolve()
 
     async def main() -> None:
-        # SIGTERM (from a process manager, or `timeout`) stops the bot and the Playground alike
-        task = asyncio.current_task()
-        assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         await _prepare(args, settings)
         bot_url = f"http://127.0.0.1:{settings.port}/api/messages"
         async with contextlib.AsyncExitStack() as stack:

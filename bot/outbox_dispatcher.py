@@ -24,7 +24,7 @@ from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.models import OutboxMessage
 from storage.organisation_store import OrganisationStore
-from storage.outbox_store import OutboxStore
+from storage.outbox_store import OutboxStore, new_owner_id
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,6 @@ class OutboxDispatcher:
         notifier: TeamsNotifier,
         rate: float = 40.0,
         concurrency: int = 8,
-        batch: int = 40,
         conversation_interval: float = 1.0,
         max_attempts: int = 5,
         backoff_base: float = 2.0,
@@ -74,12 +73,13 @@ class OutboxDispatcher:
     ) -> None:
         self._db = db
         self._notifier = notifier
-        self._store = OutboxStore(db)
+        self._store = OutboxStore(db, owner=new_owner_id())
         self._conversations = ConversationStore(db)
         self._chefs = ChefStore(db)
         self.pacer = Pacer(rate)
         self._concurrency = concurrency
-        self._batch = batch
+        # claim no more than can be in flight: a crash then leaves at most that many "sending"
+        self._batch = concurrency
         self._conversation_interval = conversation_interval
         self._max_attempts = max_attempts
         self._backoff_base = backoff_base
@@ -94,17 +94,32 @@ class OutboxDispatcher:
         self._wake.set()
 
     async def recover(self) -> int:
-        """Queue again what a dead process left in "sending"."""
-        claimed_before = None if not self._db.is_postgres else self._clock() - self._lease
-        count = await self._store.requeue_stale(claimed_before=claimed_before)
+        """Queue again what dead dispatchers left in "sending" (and claims past their lease)."""
+        count = await self._store.requeue_orphans()
+        count += await self._store.requeue_stale(claimed_before=self._clock() - self._lease)
         if count:
             logger.warning("outbox: %d message(s) left in sending were queued again", count)
         return count
 
-    async def run(self, *, poll: float = 1.0) -> None:
+    async def run(self, *, poll: float = 1.0, recover_every: float = 30.0) -> None:
         """Dispatch until cancelled."""
+        await self._store.hold_owner_lock()
+        try:
+            await self._run(poll=poll, recover_every=recover_every)
+        finally:
+            await self._store.release_owner_lock()
+
+    async def _run(self, *, poll: float, recover_every: float) -> None:
         await self.recover()
+        last_recovery = time.monotonic()
         while True:
+            if time.monotonic() - last_recovery > recover_every:
+                # another replica may have died since
+                try:
+                    await self.recover()
+                except Exception:
+                    logger.exception("outbox: recovery failed; trying again later")
+                last_recovery = time.monotonic()
             try:
                 handled = await self.dispatch_once()
             except asyncio.CancelledError:

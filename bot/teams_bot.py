@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import ConversationState, MessageFactory, TurnContext, UserState
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
 from botbuilder.schema.teams import TeamsChannelAccount
@@ -76,10 +76,19 @@ def as_card(content: dict[str, Any]) -> Activity:
 class TeamsBot(TeamsActivityHandler):
     """Answers chefs and HR in personal chat and keeps their conversation references current."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        conversation_state: ConversationState,
+        user_state: UserState,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._conversations = ConversationStore(db)
+        self.conversation_state = conversation_state
+        self.user_state = user_state
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -101,6 +110,9 @@ class TeamsBot(TeamsActivityHandler):
                     # first contact without an install event (installed before we kept state)
                     await self._install(turn_context)
         await super().on_turn(turn_context)
+        # dialog and user state live in SQL; a stale write raises rather than losing an answer
+        await self.conversation_state.save_changes(turn_context)
+        await self.user_state.save_changes(turn_context)
 
     # --- installs -------------------------------------------------------------------------
 

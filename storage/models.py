@@ -347,6 +347,8 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     not_before: datetime = _created()
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the dispatcher (replica) that claimed it; on PostgreSQL it holds an advisory lock while alive
+    claimed_by: int | None = None
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_activity_id: str | None = Field(default=None, max_length=200)
     error_code: str | None = Field(default=None, max_length=80)

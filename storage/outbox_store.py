@@ -5,15 +5,17 @@ A message moves queued → sending → sent, or ends unreachable or failed. Its 
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from storage.database import Database
@@ -35,11 +37,48 @@ class NewMessage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# the first key of the advisory locks dispatchers hold while alive ("LP" + "ob")
+OWNER_LOCK_SPACE = 0x4C506F62
+
+
+def new_owner_id() -> int:
+    """A random id for one dispatcher (a positive 31-bit int, a PostgreSQL lock key)."""
+    return secrets.randbelow(2**31 - 1) + 1
+
+
 class OutboxStore:
     """Enqueue, claim and settle outbox messages. Claims skip rows other replicas hold."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, owner: int | None = None) -> None:
         self._db = db
+        self.owner = owner
+        self._owner_connection: AsyncConnection | None = None
+
+    async def hold_owner_lock(self) -> None:
+        """On PostgreSQL: hold an advisory lock on our owner id for as long as we live.
+
+        A replica that dies loses its connection and with it the lock; that is how the
+        others know its claims are orphans."""
+        if not self._db.is_postgres or self.owner is None or self._owner_connection is not None:
+            return
+        self._owner_connection = await self._db.engine.connect()
+        await self._owner_connection.execute(
+            text("SELECT pg_advisory_lock(:space, :owner)"),
+            {"space": OWNER_LOCK_SPACE, "owner": self.owner},
+        )
+        await self._owner_connection.commit()
+
+    async def release_owner_lock(self) -> None:
+        if self._owner_connection is not None:
+            # the connection goes back to the pool, so unlock explicitly (a crash ends the
+            # session, and the lock with it)
+            await self._owner_connection.execute(
+                text("SELECT pg_advisory_unlock(:space, :owner)"),
+                {"space": OWNER_LOCK_SPACE, "owner": self.owner},
+            )
+            await self._owner_connection.commit()
+            await self._owner_connection.close()
+            self._owner_connection = None
 
     async def enqueue(self, messages: Iterable[NewMessage], *, now: datetime) -> int:
         """Queue the messages; those whose dedupe key is already there are left out."""
@@ -91,6 +130,7 @@ class OutboxStore:
             for message in messages:
                 message.state = OutboxState.SENDING.value
                 message.claimed_at = now
+                message.claimed_by = self.owner
         return messages
 
     async def _settle(self, message_id: int, **values: Any) -> None:
@@ -152,6 +192,48 @@ class OutboxStore:
             error_detail=detail,
             attempts=attempts,
         )
+
+    async def requeue_orphans(self) -> int:
+        """Queue again what dead dispatchers left in "sending".
+
+        SQLite has one process, so every claim not our own is an orphan. On PostgreSQL a
+        claim is an orphan when its owner's advisory lock is free (the owner is gone)."""
+        async with self._db.session() as session, session.begin():
+            owners = (
+                await session.exec(
+                    select(OutboxMessage.claimed_by)
+                    .where(OutboxMessage.state == OutboxState.SENDING.value)
+                    .distinct()
+                )
+            ).all()
+            dead: list[int | None] = []
+            for owner in owners:
+                if owner is not None and owner == self.owner:
+                    continue
+                if owner is None or not self._db.is_postgres:
+                    dead.append(owner)
+                    continue
+                free = (
+                    await session.exec(
+                        select(func.pg_try_advisory_xact_lock(OWNER_LOCK_SPACE, owner))
+                    )
+                ).one()
+                if free:
+                    dead.append(owner)
+            requeued = 0
+            for owner in dead:
+                condition = (
+                    col(OutboxMessage.claimed_by).is_(None)
+                    if owner is None
+                    else col(OutboxMessage.claimed_by) == owner
+                )
+                result = await session.exec(
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.state) == OutboxState.SENDING.value, condition)
+                    .values(state=OutboxState.QUEUED.value, claimed_at=None, claimed_by=None)
+                )
+                requeued += max(result.rowcount, 0)
+            return requeued
 
     async def requeue_stale(self, *, claimed_before: datetime | None = None) -> int:
         """Put messages left in "sending" (by a process that died) back in the queue.
