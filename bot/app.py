@@ -17,6 +17,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity
 
 from bot.activity_check import BadActivity, check_activity
+from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.outbox_dispatcher import OutboxDispatcher
 from bot.settings import Settings
 from bot.teams_bot import TeamsBot, on_turn_error
@@ -104,7 +105,10 @@ def create_app(settings: Settings) -> web.Application:
         await db.dispose()
 
     async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
-        adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
+        authentication = CachingBotFrameworkAuthentication(
+            ConfigurationBotFrameworkAuthentication(settings)
+        )
+        adapter = CloudAdapter(authentication)
         adapter.on_turn_error = on_turn_error
         app[ADAPTER] = adapter
         state = StateStore(app[DATABASE])
@@ -112,6 +116,7 @@ def create_app(settings: Settings) -> web.Application:
             app[DATABASE], conversation_state=ConversationState(state), user_state=UserState(state)
         )
         yield
+        await authentication.close()
 
     async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
         dispatcher = OutboxDispatcher(

@@ -9,7 +9,6 @@ left in "sending" are queued again, so a duplicate is possible only for messages
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -49,7 +48,10 @@ class Pacer:
                 now = self._monotonic()
                 ready = max(self._next, self.paused_until)
                 if ready <= now:
-                    self._next = now + self.interval
+                    # keep to the grid when just woken a little late (no drift); after a
+                    # quiet spell start afresh, so no burst makes up for lost time
+                    start = ready if now - ready < self.interval else now
+                    self._next = start + self.interval
                     return
                 await asyncio.sleep(ready - now)
 
@@ -78,8 +80,6 @@ class OutboxDispatcher:
         self._chefs = ChefStore(db)
         self.pacer = Pacer(rate)
         self._concurrency = concurrency
-        # claim no more than can be in flight: a crash then leaves at most that many "sending"
-        self._batch = concurrency
         self._conversation_interval = conversation_interval
         self._max_attempts = max_attempts
         self._backoff_base = backoff_base
@@ -110,45 +110,78 @@ class OutboxDispatcher:
             await self._store.release_owner_lock()
 
     async def _run(self, *, poll: float, recover_every: float) -> None:
+        """A pipeline: whenever a send finishes, claim the next due message for its slot."""
         await self.recover()
         last_recovery = time.monotonic()
-        while True:
-            if time.monotonic() - last_recovery > recover_every:
-                # another replica may have died since
-                try:
-                    await self.recover()
-                except Exception:
-                    logger.exception("outbox: recovery failed; trying again later")
-                last_recovery = time.monotonic()
-            try:
-                handled = await self.dispatch_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("outbox: a dispatch pass failed; trying again shortly")
-                handled = 0
-            if handled:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), poll)
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                if time.monotonic() - last_recovery > recover_every:
+                    # another replica may have died since
+                    try:
+                        await self.recover()
+                    except Exception:
+                        logger.exception("outbox: recovery failed; trying again later")
+                    last_recovery = time.monotonic()
+                claimed = 0
+                free = self._concurrency - len(in_flight)
+                if free > 0:
+                    try:
+                        batch = await self._claim(free)
+                    except Exception:
+                        logger.exception("outbox: claiming failed; trying again shortly")
+                        batch = []
+                    claimed = len(batch)
+                    in_flight.update(asyncio.create_task(self._deliver(*item)) for item in batch)
+                if in_flight and (claimed or len(in_flight) >= self._concurrency):
+                    _, in_flight = await asyncio.wait(
+                        in_flight, timeout=poll, return_when=asyncio.FIRST_COMPLETED
+                    )
+                elif not claimed:
+                    self._wake.clear()
+                    waiters = [asyncio.ensure_future(self._wake.wait()), *in_flight]
+                    await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+                    waiters[0].cancel()
+                    in_flight = {task for task in in_flight if not task.done()}
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def dispatch_once(self) -> int:
-        """Claim one batch of due messages and settle every one of them."""
-        messages = await self._store.claim_due(now=self._clock(), limit=self._batch)
-        if not messages:
-            return 0
-        slots = asyncio.Semaphore(self._concurrency)
-        tasks: list[asyncio.Task[None]] = []
-        for message in messages:
-            await slots.acquire()
-            tasks.append(asyncio.create_task(self._deliver(message, slots)))
-        await asyncio.gather(*tasks)
-        return len(messages)
+        """Claim one batch of due messages and settle every one of them (tests, catch-up)."""
+        batch = await self._claim(self._concurrency)
+        await asyncio.gather(*(self._deliver(*item) for item in batch))
+        return len(batch)
 
-    async def _deliver(self, message: OutboxMessage, slots: asyncio.Semaphore) -> None:
+    async def _claim(self, limit: int) -> list[tuple[OutboxMessage, dict[str, Any] | None]]:
+        """Claim due messages with their conversation references (one query for all)."""
+        messages = await self._store.claim_due(now=self._clock(), limit=limit)
+        if not messages:
+            return []
+        refs = await self._conversations.for_chefs(
+            [m.chef_id for m in messages if m.chef_id is not None]
+        )
+        result = []
+        for message in messages:
+            ref = refs.get(message.chef_id) if message.chef_id is not None else None
+            if message.conversation_ref_id is not None and (
+                ref is None or ref.id != message.conversation_ref_id
+            ):
+                ref = await self._conversations.get(message.conversation_ref_id) or ref
+            reference = (
+                {**ref.reference, "serviceUrl": ref.service_url}
+                if ref is not None and ref.installed
+                else None
+            )
+            result.append((message, reference))
+        return result
+
+    async def _deliver(self, message: OutboxMessage, reference: dict[str, Any] | None) -> None:
         try:
-            await self._deliver_one(message)
+            await self._deliver_one(message, reference)
+        except asyncio.CancelledError:
+            raise
         except Exception:
             logger.exception("outbox: message %s could not be settled", message.id)
             assert message.id is not None
@@ -158,22 +191,9 @@ class OutboxDispatcher:
                 attempts=message.attempts,
                 code="InternalError",
             )
-        finally:
-            slots.release()
 
-    async def _reference(self, message: OutboxMessage) -> dict[str, Any] | None:
-        ref = None
-        if message.conversation_ref_id is not None:
-            ref = await self._conversations.get(message.conversation_ref_id)
-        if (ref is None or not ref.installed) and message.chef_id is not None:
-            ref = await self._conversations.for_chef(message.chef_id)
-        if ref is None or not ref.installed:
-            return None
-        return {**ref.reference, "serviceUrl": ref.service_url}
-
-    async def _deliver_one(self, message: OutboxMessage) -> None:
+    async def _deliver_one(self, message: OutboxMessage, reference: dict[str, Any] | None) -> None:
         assert message.id is not None
-        reference = await self._reference(message)
         if reference is None:
             delivery = await self._start_conversation(message)
         else:

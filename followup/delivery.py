@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlalchemy import case, func, update
+from sqlmodel import col, select
 
 from storage.chef_store import ChefStore
 from storage.database import Database
@@ -28,19 +29,29 @@ async def record_delivered(
     db: Database, message: OutboxMessage, *, activity_id: str | None, now: datetime
 ) -> None:
     """An invitation reached the chef: remember its card (to update it later) and when."""
-    if message.kind != OutboxKind.INVITATION:
-        return
-    invitation = await _invitation(db, message)
-    if invitation is None:
+    if message.kind != OutboxKind.INVITATION or message.round_id is None or message.chef_id is None:
         return
     async with db.session() as session, session.begin():
-        invitation = await session.get(Invitation, invitation.id)
-        if invitation is None:
-            return
-        invitation.card_activity_id = activity_id
-        invitation.delivered_at = invitation.delivered_at or now
-        if invitation.state in (InvitationState.PENDING, InvitationState.UNREACHABLE):
-            invitation.state = InvitationState.DELIVERED
+        await session.exec(
+            update(Invitation)
+            .where(
+                col(Invitation.round_id) == message.round_id,
+                col(Invitation.chef_id) == message.chef_id,
+            )
+            .values(
+                card_activity_id=activity_id,
+                delivered_at=func.coalesce(col(Invitation.delivered_at), now),
+                state=case(
+                    (
+                        col(Invitation.state).in_(
+                            [InvitationState.PENDING.value, InvitationState.UNREACHABLE.value]
+                        ),
+                        InvitationState.DELIVERED.value,
+                    ),
+                    else_=col(Invitation.state),
+                ),
+            )
+        )
 
 
 async def record_unreachable(

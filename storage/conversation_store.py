@@ -120,6 +120,22 @@ class ConversationStore:
                 )
             ).first()
 
+    async def for_chefs(self, chef_ids: list[int]) -> dict[int, ConversationRef]:
+        """The newest installed conversation of each chef (one query for a whole batch)."""
+        if not chef_ids:
+            return {}
+        async with self._db.session() as session:
+            rows = (
+                await session.exec(
+                    select(ConversationRef)
+                    .where(
+                        col(ConversationRef.chef_id).in_(chef_ids), col(ConversationRef.installed)
+                    )
+                    .order_by(col(ConversationRef.updated_at))
+                )
+            ).all()
+        return {row.chef_id: row for row in rows if row.chef_id is not None}
+
     async def get(self, ref_id: int) -> ConversationRef | None:
         async with self._db.session() as session:
             return await session.get(ConversationRef, ref_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
+from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.outbox_dispatcher import OutboxDispatcher
 from bot.settings import Settings
 from bot.teams_notifier import TeamsNotifier
@@ -91,7 +92,11 @@ async def enqueue(
 
 
 def dispatcher(db: Database, **options: Any) -> OutboxDispatcher:
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Settings(_env_file=None)))  # type: ignore[call-arg]
+    adapter = CloudAdapter(
+        CachingBotFrameworkAuthentication(
+            ConfigurationBotFrameworkAuthentication(Settings(_env_file=None))  # type: ignore[call-arg]
+        )
+    )  # type: ignore[call-arg]
     options.setdefault("backoff_base", 0.05)
     options.setdefault("lease", timedelta(seconds=5))
     return OutboxDispatcher(db=db, notifier=TeamsNotifier(adapter, app_id=""), **options)
