@@ -91,25 +91,13 @@ class TeamsNotifier:
     async def send(self, *, reference: dict[str, Any], activity: dict[str, Any]) -> Delivery:
         """Send `activity` into the conversation of a stored reference."""
         results: list[Delivery] = []
-        conversation_reference = ConversationReference().deserialize(reference)
 
         async def callback(turn_context: TurnContext) -> None:
-            try:
-                response = await turn_context.send_activity(Activity().deserialize(activity))
-            except Exception as exc:
-                results.append(classify(exc))
-                return
-            results.append(
-                Delivery(
-                    Outcome.SENT,
-                    activity_id=response.id if response else None,
-                    conversation_id=conversation_reference.conversation.id,
-                )
-            )
+            results.append(await _send(turn_context, activity))
 
         try:
             await self._adapter.continue_conversation(
-                conversation_reference, callback, self._app_id or None
+                ConversationReference().deserialize(reference), callback, self._app_id or None
             )
         except Exception as exc:
             results.append(classify(exc))
@@ -134,20 +122,10 @@ class TeamsNotifier:
         )
 
         async def callback(turn_context: TurnContext) -> None:
-            reference = TurnContext.get_conversation_reference(turn_context.activity)
-            references.append(reference.serialize())
-            try:
-                response = await turn_context.send_activity(Activity().deserialize(activity))
-            except Exception as exc:
-                results.append(classify(exc))
-                return
-            results.append(
-                Delivery(
-                    Outcome.SENT,
-                    activity_id=response.id if response else None,
-                    conversation_id=reference.conversation.id,
-                )
+            references.append(
+                TurnContext.get_conversation_reference(turn_context.activity).serialize()
             )
+            results.append(await _send(turn_context, activity))
 
         try:
             await self._adapter.create_conversation(
@@ -157,3 +135,16 @@ class TeamsNotifier:
             results.append(classify(exc))
         delivery = results[0] if results else Delivery(Outcome.FAILED, code="NoResult")
         return delivery, references[0] if references else None
+
+
+async def _send(turn_context: TurnContext, activity: dict[str, Any]) -> Delivery:
+    """Send within a proactive turn; what went wrong becomes an outcome, not an exception."""
+    try:
+        response = await turn_context.send_activity(Activity().deserialize(activity))
+    except Exception as exc:
+        return classify(exc)
+    return Delivery(
+        Outcome.SENT,
+        activity_id=response.id if response else None,
+        conversation_id=turn_context.activity.conversation.id,
+    )

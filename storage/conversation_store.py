@@ -7,9 +7,17 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import Database
 from storage.models import ConversationRef
+
+
+async def _by_user(session: AsyncSession, tenant_id: str, user_id: str) -> ConversationRef | None:
+    query = select(ConversationRef).where(
+        ConversationRef.tenant_id == tenant_id, ConversationRef.user_id == user_id
+    )
+    return (await session.exec(query)).first()
 
 
 class ConversationStore:
@@ -35,13 +43,7 @@ class ConversationStore:
     ) -> tuple[ConversationRef, bool]:
         """Insert or update; True when the conversation is new or was uninstalled before."""
         async with self._db.session() as session, session.begin():
-            ref = (
-                await session.exec(
-                    select(ConversationRef).where(
-                        ConversationRef.tenant_id == tenant_id, ConversationRef.user_id == user_id
-                    )
-                )
-            ).first()
+            ref = await _by_user(session, tenant_id, user_id)
             fresh = ref is None or not ref.installed
             if ref is None:
                 ref = ConversationRef(
@@ -77,16 +79,8 @@ class ConversationStore:
         if timezone:
             values["timezone"] = timezone
         async with self._db.session() as session, session.begin():
-            ref = (
-                await session.exec(
-                    select(ConversationRef).where(
-                        ConversationRef.tenant_id == tenant_id,
-                        ConversationRef.user_id == user_id,
-                        col(ConversationRef.installed),
-                    )
-                )
-            ).first()
-            if ref is None:
+            ref = await _by_user(session, tenant_id, user_id)
+            if ref is None or not ref.installed:
                 return False
             if ref.service_url != service_url:
                 ref.reference = {**ref.reference, "serviceUrl": service_url}
@@ -98,13 +92,7 @@ class ConversationStore:
         self, *, tenant_id: str, user_id: str, now: datetime
     ) -> ConversationRef | None:
         async with self._db.session() as session, session.begin():
-            ref = (
-                await session.exec(
-                    select(ConversationRef).where(
-                        ConversationRef.tenant_id == tenant_id, ConversationRef.user_id == user_id
-                    )
-                )
-            ).first()
+            ref = await _by_user(session, tenant_id, user_id)
             if ref is not None:
                 ref.installed = False
                 ref.updated_at = now

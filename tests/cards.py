@@ -1,0 +1,43 @@
+"""Every card the product can build is checked by Microsoft's Adaptive Cards reference renderer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+
+VALIDATOR = ROOT / "tests/tools/validate_cards.js"
+RENDERER = ROOT / "node_modules/adaptivecards/dist/adaptivecards.js"
+
+
+def card_events(cards: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The reference renderer's events per card (parse warnings, validation failures)."""
+    node = shutil.which("node")
+    if node is None or not RENDERER.is_file():
+        pytest.skip(
+            "Node.js or the npm package adaptivecards is not installed (make test installs it)"
+        )
+    result = subprocess.run(
+        [node, str(VALIDATOR)],
+        input=json.dumps(cards),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    events: list[list[dict[str, Any]]] = json.loads(result.stdout)
+    return events
+
+
+def assert_valid_cards(cards: list[dict[str, Any]]) -> None:
+    for card, events in zip(cards, card_events(cards), strict=True):
+        assert events == [], (events, json.dumps(card, ensure_ascii=False)[:500])
+        assert card["version"] == "1.5"
+        # Teams shows messages well under about 80 KB; a card should stay far below that
+        assert len(json.dumps(card).encode()) < 40_000
