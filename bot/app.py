@@ -19,6 +19,7 @@ from botbuilder.schema import Activity
 from bot.activity_check import BadActivity, check_activity
 from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.outbox_dispatcher import OutboxDispatcher
+from bot.outbox_renderer import OutboxRenderer
 from bot.settings import Settings
 from bot.teams_bot import TeamsBot, on_turn_error
 from bot.teams_notifier import TeamsNotifier
@@ -124,6 +125,7 @@ def create_app(settings: Settings) -> web.Application:
             notifier=TeamsNotifier(app[ADAPTER], app_id=settings.APP_ID),
             rate=settings.outbox_rate,
             concurrency=settings.outbox_concurrency,
+            render=OutboxRenderer(app[DATABASE]),
         )
         app[DISPATCHER] = dispatcher
         task = asyncio.create_task(dispatcher.run()) if settings.run_scheduler else None

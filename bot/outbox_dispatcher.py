@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,9 @@ from storage.outbox_store import OutboxStore, new_owner_id
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
+
+# builds the activity for a message in the recipient's locale; None: no longer worth sending
+Render = Callable[[OutboxMessage, str | None], Awaitable[dict[str, Any] | None]]
 
 
 class Pacer:
@@ -72,9 +75,11 @@ class OutboxDispatcher:
         backoff_cap: float = 300.0,
         lease: timedelta = timedelta(minutes=2),
         clock: Callable[[], datetime] = utcnow,
+        render: Render | None = None,
     ) -> None:
         self._db = db
         self._notifier = notifier
+        self._render = render
         self._store = OutboxStore(db, owner=new_owner_id())
         self._conversations = ConversationStore(db)
         self._chefs = ChefStore(db)
@@ -154,7 +159,9 @@ class OutboxDispatcher:
         await asyncio.gather(*(self._deliver(*item) for item in batch))
         return len(batch)
 
-    async def _claim(self, limit: int) -> list[tuple[OutboxMessage, dict[str, Any] | None]]:
+    async def _claim(
+        self, limit: int
+    ) -> list[tuple[OutboxMessage, dict[str, Any] | None, str | None]]:
         """Claim due messages with their conversation references (one query for all)."""
         messages = await self._store.claim_due(now=self._clock(), limit=limit)
         if not messages:
@@ -174,12 +181,14 @@ class OutboxDispatcher:
                 if ref is not None and ref.installed
                 else None
             )
-            result.append((message, reference))
+            result.append((message, reference, ref.locale if ref is not None else None))
         return result
 
-    async def _deliver(self, message: OutboxMessage, reference: dict[str, Any] | None) -> None:
+    async def _deliver(
+        self, message: OutboxMessage, reference: dict[str, Any] | None, locale: str | None
+    ) -> None:
         try:
-            await self._deliver_one(message, reference)
+            await self._deliver_one(message, reference, locale)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -192,10 +201,21 @@ class OutboxDispatcher:
                 code="InternalError",
             )
 
-    async def _deliver_one(self, message: OutboxMessage, reference: dict[str, Any] | None) -> None:
+    async def _deliver_one(
+        self, message: OutboxMessage, reference: dict[str, Any] | None, locale: str | None
+    ) -> None:
         assert message.id is not None
+        activity = await self._render(message, locale) if self._render else message.payload
+        if activity is None:
+            await self._store.mark_failed(
+                message_id=message.id,
+                code="Obsolete",
+                detail="no longer relevant",
+                attempts=message.attempts,
+            )
+            return
         if reference is None:
-            delivery = await self._start_conversation(message)
+            delivery = await self._start_conversation(message, activity)
         else:
             conversation = str((reference.get("conversation") or {}).get("id", ""))
             wait = self._last_sent.get(conversation, -1e9) + self._conversation_interval
@@ -209,10 +229,12 @@ class OutboxDispatcher:
                 return
             await self.pacer.wait()
             self._last_sent[conversation] = time.monotonic()
-            delivery = await self._notifier.send(reference=reference, activity=message.payload)
+            delivery = await self._notifier.send(reference=reference, activity=activity)
         await self._settle(message, delivery)
 
-    async def _start_conversation(self, message: OutboxMessage) -> Delivery:
+    async def _start_conversation(
+        self, message: OutboxMessage, activity: dict[str, Any]
+    ) -> Delivery:
         chef = await self._chefs.get(message.chef_id) if message.chef_id is not None else None
         if chef is None or not chef.aad_object_id:
             return Delivery(Outcome.UNREACHABLE, code="NoConversationReference")
@@ -226,7 +248,7 @@ class OutboxDispatcher:
             service_url=service_url,
             tenant_id=tenant,
             user_aad_object_id=chef.aad_object_id,
-            activity=message.payload,
+            activity=activity,
         )
         if reference is not None and delivery.outcome == Outcome.SENT:
             conversation = reference.get("conversation") or {}

@@ -13,6 +13,7 @@ from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
 from botbuilder.schema.teams import TeamsChannelAccount
 
+from dialogs.check_in_dialog import CheckInDialog, is_check_in_submit
 from dialogs.help import help_text
 from dialogs.texts import language_of, t
 from dialogs.welcome import first_name, welcome_card
@@ -32,6 +33,23 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "hello": ("help", "en"),
     "hi": ("help", "en"),
     "?": ("help", None),
+    "uppföljning": ("checkin", "sv"),
+    "uppfoljning": ("checkin", "sv"),
+    "fortsätt": ("checkin", "sv"),
+    "fortsatt": ("checkin", "sv"),
+    "starta": ("checkin", "sv"),
+    "check in": ("checkin", "en"),
+    "check-in": ("checkin", "en"),
+    "checkin": ("checkin", "en"),
+    "continue": ("checkin", "en"),
+    "start": ("checkin", "en"),
+    "mina svar": ("answers", "sv"),
+    "my answers": ("answers", "en"),
+    "ändra mina svar": ("change", "sv"),
+    "andra mina svar": ("change", "sv"),
+    "change my answers": ("change", "en"),
+    "avbryt": ("cancel", "sv"),
+    "cancel": ("cancel", "en"),
 }
 
 
@@ -89,6 +107,7 @@ class TeamsBot(TeamsActivityHandler):
         self._conversations = ConversationStore(db)
         self.conversation_state = conversation_state
         self.user_state = user_state
+        self._check_in = CheckInDialog(db, clock=clock)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -250,12 +269,45 @@ class TeamsBot(TeamsActivityHandler):
 
     # --- messages -------------------------------------------------------------------------
 
+    async def _chef_id(self, activity: Activity) -> int | None:
+        tenant_id = tenant_of(activity)
+        if not tenant_id or activity.from_property is None:
+            return None
+        return await self._conversations.chef_of(
+            tenant_id=tenant_id, user_id=activity.from_property.id
+        )
+
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        command, language = command_of(turn_context.activity)
+        activity = turn_context.activity
+        command, language = command_of(activity)
+        if activity.value is not None:
+            # a card was submitted: its data say what it is about, the server decides
+            if is_check_in_submit(activity.value):
+                await self._check_in.on_submit(
+                    turn_context,
+                    activity.value,
+                    chef_id=await self._chef_id(activity),
+                    language=language,
+                )
+            else:
+                await turn_context.send_activity(t(language, "checkin.invalid_card"))
+            return
         if command == "help":
             await turn_context.send_activity(MessageFactory.text(help_text(language)))
             return
-        await turn_context.send_activity(MessageFactory.text(t(language, "unknown.command")))
+        chef_id = await self._chef_id(activity)
+        if command == "checkin":
+            await self._check_in.begin(turn_context, chef_id=chef_id, language=language)
+        elif command == "answers":
+            await self._check_in.my_answers(turn_context, chef_id=chef_id, language=language)
+        elif command == "change":
+            await self._check_in.change_answers(turn_context, chef_id=chef_id, language=language)
+        elif command == "cancel":
+            await self._check_in.cancel(turn_context, language=language)
+        elif not await self._check_in.resume_if_answering(
+            turn_context, chef_id=chef_id, language=language
+        ):
+            await turn_context.send_activity(MessageFactory.text(t(language, "unknown.command")))
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:

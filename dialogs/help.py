@@ -11,6 +11,6 @@ def help_text(language: str) -> str:
             f"**{t(language, 'help.title')}**",
             t(language, "help.body"),
             t(language, "help.privacy"),
-            t(language, "help.commands"),
+            t(language, "help.commands.chef"),
         )
     )

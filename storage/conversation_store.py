@@ -124,6 +124,12 @@ class ConversationStore:
             ).all()
         return {row.chef_id: row for row in rows if row.chef_id is not None}
 
+    async def chef_of(self, *, tenant_id: str, user_id: str) -> int | None:
+        """The chef a Teams user was matched to when they installed the app."""
+        async with self._db.session() as session:
+            ref = await _by_user(session, tenant_id, user_id)
+        return ref.chef_id if ref is not None else None
+
     async def get(self, ref_id: int) -> ConversationRef | None:
         async with self._db.session() as session:
             return await session.get(ConversationRef, ref_id)

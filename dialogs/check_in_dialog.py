@@ -1,0 +1,277 @@
+"""The chef's check-in in Teams: cards in, answers saved at once, the next card out.
+
+Stateless by design: each card says which invitation and step it belongs to, and what is
+answered lives in the answer tables. A chef can stop at any time and resume later, also after
+a restart; a card from a closed round, or forwarded from another chef, changes nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from dialogs.cards import CARD_CONTENT_TYPE
+from dialogs.check_in_cards import (
+    error_message,
+    feedback_card,
+    receipt_card,
+    saved_card,
+    step_card,
+    summary_card,
+)
+from dialogs.formatting import date_time, weekday_date
+from dialogs.texts import t
+from followup.check_in import (
+    SUMMARY,
+    CheckIn,
+    FieldError,
+    feedback,
+    latest_invitation,
+    load_check_in,
+    next_working_morning,
+    open_invitation,
+    refusal,
+    save,
+    validate,
+)
+from storage.answer_store import AlreadySubmitted, AnswerStore
+from storage.database import Database
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+MARKER = "checkin"
+ACTIONS = frozenset({"start", "later", "save", "goto", "submit", "reopen"})
+
+
+def card_activity(content: dict[str, Any]) -> Activity:
+    return MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=content))
+
+
+def is_check_in_submit(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("ledarpuls") == MARKER
+
+
+class CheckInDialog:
+    """Runs a chef's check-in turn by turn; replies only through the turn context."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+        self._answers = AnswerStore(db)
+
+    # --- typed commands -------------------------------------------------------------------
+
+    async def begin(self, context: TurnContext, *, chef_id: int | None, language: str) -> None:
+        """ "uppföljning"/"check in"/"fortsätt": the first unanswered step of the open round."""
+        invitation_id = await self._open(chef_id)
+        if invitation_id is None:
+            await context.send_activity(t(language, "checkin.no_open_round"))
+            return
+        check_in = await load_check_in(self._db, invitation_id)
+        assert check_in is not None
+        if check_in.submitted:
+            await context.send_activity(
+                card_activity(receipt_card(check_in, language, can_change=True))
+            )
+            return
+        await self._send_step(context, check_in, check_in.next_step, language)
+
+    async def resume_if_answering(
+        self, context: TurnContext, *, chef_id: int | None, language: str
+    ) -> bool:
+        """A chef who wrote anything in the middle of a check-in gets the step they are at."""
+        invitation_id = await self._open(chef_id)
+        if invitation_id is None:
+            return False
+        check_in = await load_check_in(self._db, invitation_id)
+        if check_in is None or check_in.submitted or not check_in.answers_started:
+            return False
+        await self._send_step(context, check_in, check_in.next_step, language)
+        return True
+
+    async def my_answers(self, context: TurnContext, *, chef_id: int | None, language: str) -> None:
+        invitation_id = (
+            await latest_invitation(self._db, chef_id=chef_id) if chef_id is not None else None
+        )
+        check_in = await load_check_in(self._db, invitation_id) if invitation_id else None
+        if check_in is None:
+            await context.send_activity(t(language, "checkin.no_answers"))
+            return
+        now = self._clock()
+        if check_in.submitted or not check_in.is_open(now):
+            card = receipt_card(check_in, language, can_change=check_in.is_open(now))
+        else:
+            card = summary_card(check_in, language)
+        await context.send_activity(card_activity(card))
+
+    async def change_answers(
+        self, context: TurnContext, *, chef_id: int | None, language: str
+    ) -> None:
+        """ "ändra mina svar": reopen answers already sent in, until the deadline."""
+        invitation_id = await self._open(chef_id)
+        check_in = await load_check_in(self._db, invitation_id) if invitation_id else None
+        if check_in is None:
+            await context.send_activity(t(language, "checkin.no_open_round"))
+            return
+        await self._reopen(context, check_in, language)
+
+    async def cancel(self, context: TurnContext, *, language: str) -> None:
+        await context.send_activity(t(language, "checkin.cancelled"))
+
+    # --- card submits ---------------------------------------------------------------------
+
+    async def on_submit(
+        self, context: TurnContext, value: dict[str, Any], *, chef_id: int | None, language: str
+    ) -> None:
+        action, invitation_id = value.get("action"), value.get("invitation")
+        if (
+            action not in ACTIONS
+            or not isinstance(invitation_id, int)
+            or isinstance(invitation_id, bool)
+        ):
+            await context.send_activity(t(language, "checkin.invalid_card"))
+            return
+        check_in = await load_check_in(self._db, invitation_id)
+        if check_in is None:
+            await context.send_activity(t(language, "checkin.invalid_card"))
+            return
+        now = self._clock()
+        refused = refusal(check_in, chef_id=chef_id, now=now)
+        if refused is not None:
+            logger.info("check-in card refused: invitation=%s reason=%s", invitation_id, refused)
+            await context.send_activity(t(language, f"checkin.refused.{refused}"))
+            return
+        step = value.get("step")
+        if action == "start":
+            await self._start(context, check_in, language)
+        elif action == "later":
+            when = next_working_morning(now)
+            await self._answers.remind_later(invitation_id=invitation_id, at=when)
+            await context.send_activity(
+                t(language, "checkin.remind_later", when=date_time(when, language))
+            )
+        elif action == "save" and isinstance(step, str):
+            await self._save(context, check_in, step, value, language)
+        elif action == "goto":
+            target = value.get("goto_step") or step
+            if check_in.submitted:
+                await context.send_activity(t(language, "checkin.refused.already_submitted"))
+            elif isinstance(target, str) and target in check_in.steps:
+                await self._send_step(context, check_in, target, language)
+            else:
+                await context.send_activity(t(language, "checkin.invalid_card"))
+        elif action == "submit":
+            await self._submit(context, check_in, language)
+        elif action == "reopen":
+            await self._reopen(context, check_in, language)
+        else:
+            await context.send_activity(t(language, "checkin.invalid_card"))
+
+    async def _start(self, context: TurnContext, check_in: CheckIn, language: str) -> None:
+        if check_in.submitted:
+            await context.send_activity(t(language, "checkin.submitted_once"))
+            return
+        await self._send_step(context, check_in, check_in.next_step, language)
+
+    async def _save(
+        self,
+        context: TurnContext,
+        check_in: CheckIn,
+        step: str,
+        value: dict[str, Any],
+        language: str,
+    ) -> None:
+        if check_in.submitted:
+            await context.send_activity(t(language, "checkin.refused.already_submitted"))
+            return
+        clean, errors = validate(check_in, step, value)
+        if errors:
+            logger.info(
+                "check-in step refused: invitation=%s step=%s errors=%s",
+                check_in.invitation_id,
+                step,
+                [e.code for e in errors],
+            )
+            await context.send_activity(self._errors_text(check_in, step, errors, language))
+            return
+        try:
+            await save(self._db, check_in, clean, now=self._clock())
+        except AlreadySubmitted:
+            await context.send_activity(t(language, "checkin.refused.already_submitted"))
+            return
+        saved = await load_check_in(self._db, check_in.invitation_id)
+        assert saved is not None
+        await self._replace(context, saved_card(saved, step, language))
+        await self._send_step(context, saved, saved.next_step, language)
+
+    async def _submit(self, context: TurnContext, check_in: CheckIn, language: str) -> None:
+        if not check_in.complete:
+            await self._send_step(context, check_in, check_in.next_step, language)
+            return
+        first_time = await self._answers.submit(
+            invitation_id=check_in.invitation_id, now=self._clock()
+        )
+        if not first_time:
+            await context.send_activity(t(language, "checkin.submitted_once"))
+            return
+        logger.info("check-in submitted: invitation=%s", check_in.invitation_id)
+        submitted = await load_check_in(self._db, check_in.invitation_id)
+        assert submitted is not None
+        await self._replace(context, receipt_card(submitted, language, can_change=True))
+        picture = await feedback(self._db, submitted)
+        await context.send_activity(card_activity(feedback_card(picture, language)))
+
+    async def _reopen(self, context: TurnContext, check_in: CheckIn, language: str) -> None:
+        refused = refusal(check_in, chef_id=check_in.chef_id, now=self._clock())
+        if refused is not None:
+            await context.send_activity(t(language, f"checkin.refused.{refused}"))
+            return
+        await self._answers.reopen(invitation_id=check_in.invitation_id)
+        reopened = await load_check_in(self._db, check_in.invitation_id)
+        assert reopened is not None
+        await context.send_activity(
+            t(language, "checkin.reopened", deadline=weekday_date(reopened.deadline, language))
+        )
+        await context.send_activity(card_activity(summary_card(reopened, language)))
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    async def _open(self, chef_id: int | None) -> int | None:
+        if chef_id is None:
+            return None
+        return await open_invitation(self._db, chef_id=chef_id, now=self._clock())
+
+    async def _send_step(
+        self, context: TurnContext, check_in: CheckIn, step: str, language: str
+    ) -> None:
+        card = (
+            summary_card(check_in, language)
+            if step == SUMMARY
+            else step_card(check_in, step, language)
+        )
+        await context.send_activity(card_activity(card))
+
+    async def _replace(self, context: TurnContext, content: dict[str, Any]) -> None:
+        """Turn the card the chef just used into a read-only one (Teams updates it in place)."""
+        card_id = context.activity.reply_to_id
+        if not card_id:
+            return
+        update = card_activity(content)
+        update.id = card_id
+        update.type = ActivityTypes.message
+        try:
+            await context.update_activity(update)
+        except Exception as exc:  # the answers are saved; an old card staying is no harm
+            logger.warning("could not update the card: %s", type(exc).__name__)
+
+    @staticmethod
+    def _errors_text(check_in: CheckIn, step: str, errors: list[FieldError], language: str) -> str:
+        """The problems, each naming the field as the chef saw it on the card."""
+        lines = [t(language, "checkin.fix_errors"), ""]
+        lines += ["- " + error_message(check_in, step, error, language) for error in errors]
+        return "\n".join(lines)

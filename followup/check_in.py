@@ -1,0 +1,508 @@
+"""The chef's check-in: which steps a round asks, what is answered, and the rules for a card.
+
+Everything here is worked out from the answer tables, not from dialog state: a chef who stops
+half-way resumes at the first unanswered step, also after the service restarted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from followup.sections import (
+    CONFIDENCE_LEVELS,
+    MAX_TEXT,
+    NEED_LEVELS,
+    NEEDS,
+    OPEN_STATUSES,
+    STATUSES,
+    Privacy,
+    Section,
+)
+from storage.answer_store import Answers, AnswerStore
+from storage.database import Database
+from storage.models import (
+    Activity,
+    ActivityDepartment,
+    Area,
+    Chef,
+    Invitation,
+    InvitationState,
+    Principle,
+    Round,
+    RoundState,
+)
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+SUMMARY = "summary"
+AREA_PREFIX = "area:"
+
+
+@dataclass(frozen=True)
+class ActivityItem:
+    id: int
+    code: str
+    title: str
+    description: str
+    owner: str
+    due: date | None
+    status: str | None
+    comment: str
+    last_status: str | None  # last round's status, for activities left open then
+
+
+@dataclass(frozen=True)
+class AreaBlock:
+    code: str
+    name: str
+    items: tuple[ActivityItem, ...]
+
+
+@dataclass(frozen=True)
+class PrincipleItem:
+    number: int
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """One chef's view of one round: what it asks and what they have answered."""
+
+    invitation_id: int
+    invitation_state: str
+    submitted_at: datetime | None
+    round_id: int
+    round_title: str
+    round_state: str
+    deadline: datetime
+    programme_id: int
+    chef_id: int
+    chef_name: str
+    sections: dict[str, str]
+    areas: tuple[AreaBlock, ...]
+    principles: tuple[PrincipleItem, ...]
+    answers: Answers = field(repr=False)
+
+    # --- what the round asks ------------------------------------------------------------
+
+    def asks(self, section: str) -> bool:
+        return section in self.sections
+
+    def privacy(self, section: str) -> str:
+        return self.sections.get(section, Privacy.CONFIDENTIAL)
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        steps: list[str] = []
+        if self.asks(Section.ACTIVITY_STATUS):
+            steps += [AREA_PREFIX + a.code for a in self.areas if a.items]
+        if self.asks(Section.STRENGTHS_NEEDS):
+            steps.append(Section.STRENGTHS_NEEDS)
+        if self.asks(Section.PRINCIPLES) and self.principles:
+            steps.append(Section.PRINCIPLES)
+        if self.asks(Section.CONFIDENCE):
+            steps.append(Section.CONFIDENCE)
+        if self.asks_consent:
+            steps.append(Section.CONSENT)
+        return (*steps, SUMMARY)
+
+    @property
+    def asks_consent(self) -> bool:
+        """Free texts of confidential sections may be quoted only with the chef's yes."""
+        return any(
+            self.asks(s) and self.privacy(s) == Privacy.CONFIDENTIAL
+            for s in (Section.STRENGTHS_NEEDS, Section.PRINCIPLES)
+        )
+
+    @property
+    def activity_count(self) -> int:
+        return sum(len(a.items) for a in self.areas) if self.asks(Section.ACTIVITY_STATUS) else 0
+
+    def area(self, step: str) -> AreaBlock | None:
+        code = step.removeprefix(AREA_PREFIX)
+        return next((a for a in self.areas if a.code == code), None)
+
+    # --- what is answered ---------------------------------------------------------------
+
+    def text(self, section: str, key: str) -> str:
+        return self.answers.texts.get((section, key), "")
+
+    def rating(self, section: str, key: str) -> int | None:
+        return self.answers.ratings.get((section, key))
+
+    def answered(self, step: str) -> bool:
+        if step.startswith(AREA_PREFIX):
+            area = self.area(step)
+            return area is not None and all(item.status for item in area.items)
+        if step == Section.STRENGTHS_NEEDS:
+            return all(self.rating(step, f"need.{n}") is not None for n in NEEDS)
+        if step == Section.PRINCIPLES:
+            return self.rating(step, "most") is not None
+        if step == Section.CONFIDENCE:
+            return self.rating(step, "confidence") is not None
+        if step == Section.CONSENT:
+            return self.rating(step, "quote") is not None
+        return False
+
+    @property
+    def next_step(self) -> str:
+        return next((s for s in self.steps if s != SUMMARY and not self.answered(s)), SUMMARY)
+
+    @property
+    def complete(self) -> bool:
+        return self.next_step == SUMMARY
+
+    @property
+    def answers_started(self) -> bool:
+        return self.invitation_state == InvitationState.STARTED or bool(
+            self.answers.statuses or self.answers.texts or self.answers.ratings
+        )
+
+    @property
+    def submitted(self) -> bool:
+        return self.invitation_state == InvitationState.SUBMITTED
+
+    def is_open(self, now: datetime) -> bool:
+        return self.round_state == RoundState.OPEN and now < self.deadline
+
+    def minutes(self) -> int:
+        """A fair estimate of the time it takes: half a minute an activity, two a reflection."""
+        reflections = len([s for s in self.steps if not s.startswith(AREA_PREFIX)]) - 1
+        return max(5, round(self.activity_count * 0.5 + reflections * 2))
+
+
+# --- loading ----------------------------------------------------------------------------
+
+
+def round_year(round_: Round) -> int:
+    moment = round_.opens_at or round_.created_at
+    return moment.astimezone(STOCKHOLM).year
+
+
+async def load_check_in(db: Database, invitation_id: int) -> CheckIn | None:
+    async with db.session() as session:
+        invitation = await session.get(Invitation, invitation_id)
+        if invitation is None:
+            return None
+        round_ = await session.get(Round, invitation.round_id)
+        chef = await session.get(Chef, invitation.chef_id)
+        if round_ is None or chef is None or round_.id is None or chef.id is None:
+            return None
+        year = round_year(round_)
+        activities = (
+            await session.exec(
+                select(Activity)
+                .where(Activity.programme_id == round_.programme_id, col(Activity.active))
+                .order_by(col(Activity.position))
+            )
+        ).all()
+        links = (
+            await session.exec(
+                select(ActivityDepartment).where(
+                    col(ActivityDepartment.activity_id).in_([a.id for a in activities])
+                )
+            )
+        ).all()
+        departments: dict[int, set[int]] = {}
+        for link in links:
+            departments.setdefault(link.activity_id, set()).add(link.department_id)
+        applicable = [
+            a
+            for a in activities
+            if year in a.years
+            and (a.all_departments or chef.department_id in departments.get(a.id or 0, set()))
+        ]
+        areas = (
+            await session.exec(
+                select(Area)
+                .where(Area.programme_id == round_.programme_id, col(Area.active))
+                .order_by(col(Area.position))
+            )
+        ).all()
+        principles = (
+            await session.exec(
+                select(Principle)
+                .where(Principle.programme_id == round_.programme_id, col(Principle.active))
+                .order_by(col(Principle.number))
+            )
+        ).all()
+        previous = await _previous_invitation(session, round_, chef.id)
+    answers = await AnswerStore(db).load(invitation_id)
+    last = await AnswerStore(db).load(previous) if previous is not None else Answers()
+    blocks = []
+    for area in areas:
+        items = tuple(
+            ActivityItem(
+                id=a.id or 0,
+                code=a.code,
+                title=a.title,
+                description=a.description,
+                owner=a.owner,
+                due=a.due,
+                status=answers.statuses.get(a.id or 0, (None, ""))[0],
+                comment=answers.statuses.get(a.id or 0, (None, ""))[1],
+                last_status=_last_open(last, a.id or 0),
+            )
+            for a in applicable
+            if a.area_id == area.id
+        )
+        blocks.append(AreaBlock(area.code, area.name, items))
+    return CheckIn(
+        invitation_id=invitation_id,
+        invitation_state=invitation.state,
+        submitted_at=invitation.submitted_at,
+        round_id=round_.id,
+        round_title=round_.title,
+        round_state=round_.state,
+        deadline=round_.deadline,
+        programme_id=round_.programme_id,
+        chef_id=chef.id,
+        chef_name=chef.name,
+        sections=dict(round_.sections),
+        areas=tuple(blocks),
+        principles=tuple(PrincipleItem(p.number, p.title, p.description) for p in principles),
+        answers=answers,
+    )
+
+
+def _last_open(last: Answers, activity_id: int) -> str | None:
+    status = last.statuses.get(activity_id, (None, ""))[0]
+    return status if status in OPEN_STATUSES else None
+
+
+async def _previous_invitation(session: Any, round_: Round, chef_id: int) -> int | None:
+    """The chef's invitation in the round of the same programme before this one."""
+    rows = (
+        await session.exec(
+            select(Invitation.id)
+            .join(Round, col(Round.id) == col(Invitation.round_id))
+            .where(
+                Invitation.chef_id == chef_id,
+                Round.programme_id == round_.programme_id,
+                col(Round.deadline) < round_.deadline,
+                col(Round.state).in_([RoundState.OPEN, RoundState.CLOSED, RoundState.ARCHIVED]),
+            )
+            .order_by(col(Round.deadline).desc())
+            .limit(1)
+        )
+    ).all()
+    return rows[0] if rows else None
+
+
+async def open_invitation(db: Database, *, chef_id: int, now: datetime) -> int | None:
+    """The chef's invitation in the open round that closes first (the one to answer now)."""
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(Invitation.id)
+                .join(Round, col(Round.id) == col(Invitation.round_id))
+                .where(
+                    Invitation.chef_id == chef_id,
+                    Round.state == RoundState.OPEN,
+                    col(Round.deadline) > now,
+                    Invitation.state != InvitationState.ON_LEAVE,
+                )
+                .order_by(col(Round.deadline))
+                .limit(1)
+            )
+        ).all()
+    return rows[0] if rows else None
+
+
+async def latest_invitation(db: Database, *, chef_id: int) -> int | None:
+    """The chef's most recent invitation in any round (for "mina svar")."""
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(Invitation.id)
+                .join(Round, col(Round.id) == col(Invitation.round_id))
+                .where(Invitation.chef_id == chef_id, Round.state != RoundState.DRAFT)
+                .order_by(col(Round.deadline).desc())
+                .limit(1)
+            )
+        ).all()
+    return rows[0] if rows else None
+
+
+# --- a card's values ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One value the server will not take; `code` is a catalogue key under `checkin.error.`."""
+
+    name: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Clean:
+    statuses: dict[int, tuple[str, str]] = field(default_factory=dict)
+    texts: dict[tuple[str, str], str] = field(default_factory=dict)
+    ratings: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def _text(values: dict[str, Any], name: str, errors: list[FieldError]) -> str:
+    value = values.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors.append(FieldError(name, "not_offered"))
+        return ""
+    text = value.strip()
+    if len(text) > MAX_TEXT:
+        errors.append(FieldError(name, "too_long", {"max": MAX_TEXT, "length": len(text)}))
+    return text
+
+
+def _choice(
+    values: dict[str, Any], name: str, offered: tuple[Any, ...], errors: list[FieldError]
+) -> Any:
+    value = values.get(name)
+    if value is None or value == "":
+        errors.append(FieldError(name, "required"))
+        return None
+    choice: Any = value
+    if isinstance(offered[0], int):
+        try:
+            choice = int(str(value))
+        except ValueError:
+            choice = None
+    if choice not in offered:
+        errors.append(FieldError(name, "not_offered"))
+        return None
+    return choice
+
+
+def validate(
+    check_in: CheckIn, step: str, values: dict[str, Any]
+) -> tuple[Clean, list[FieldError]]:
+    """Check a card's values again on the server (clients differ, cards get forwarded)."""
+    clean, errors = Clean(), list[FieldError]()
+    if step.startswith(AREA_PREFIX):
+        area = check_in.area(step)
+        if area is None or not area.items:
+            return clean, [FieldError("step", "unknown_step")]
+        for item in area.items:
+            status = _choice(values, f"status:{item.id}", STATUSES, errors)
+            comment = _text(values, f"comment:{item.id}", errors)
+            if status is not None:
+                clean.statuses[item.id] = (status, comment)
+    elif step == Section.STRENGTHS_NEEDS:
+        clean.texts[(step, "strengths")] = _text(values, "strengths", errors)
+        for need in NEEDS:
+            level = _choice(values, f"need:{need}", NEED_LEVELS, errors)
+            if level is not None:
+                clean.ratings[(step, f"need.{need}")] = level
+            clean.texts[(step, f"need.{need}")] = _text(values, f"need_text:{need}", errors)
+    elif step == Section.PRINCIPLES:
+        numbers = tuple(p.number for p in check_in.principles)
+        most = _choice(values, "principle", numbers, errors) if numbers else None
+        if most is not None:
+            clean.ratings[(step, "most")] = most
+        clean.texts[(step, "example")] = _text(values, "example", errors)
+        clean.texts[(step, "grow")] = _text(values, "grow", errors)
+    elif step == Section.CONFIDENCE:
+        level = _choice(values, "confidence", CONFIDENCE_LEVELS, errors)
+        if level is not None:
+            clean.ratings[(step, "confidence")] = level
+    elif step == Section.CONSENT:
+        answer = _choice(values, "consent", ("yes", "no"), errors)
+        if answer is not None:
+            clean.ratings[(step, "quote")] = 1 if answer == "yes" else 0
+    else:
+        errors.append(FieldError("step", "unknown_step"))
+    if step not in check_in.steps:
+        errors.append(FieldError("step", "unknown_step"))
+    return clean, errors
+
+
+async def save(db: Database, check_in: CheckIn, clean: Clean, *, now: datetime) -> None:
+    await AnswerStore(db).save(
+        invitation_id=check_in.invitation_id,
+        now=now,
+        statuses=clean.statuses,
+        texts=clean.texts,
+        ratings=clean.ratings,
+    )
+
+
+# --- the card's place in time and ownership --------------------------------------------
+
+
+def refusal(check_in: CheckIn, *, chef_id: int | None, now: datetime) -> str | None:
+    """Why a card may not change anything, or None. Catalogue keys under `checkin.refused.`."""
+    if chef_id is None or chef_id != check_in.chef_id:
+        return "not_yours"
+    if check_in.round_state != RoundState.OPEN:
+        return "round_closed"
+    if now >= check_in.deadline:
+        return "deadline_passed"
+    return None
+
+
+def next_working_morning(now: datetime) -> datetime:
+    """09:00 Swedish time on the next weekday (for "påminn mig senare")."""
+    day = now.astimezone(STOCKHOLM).date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(9, 0), STOCKHOLM)
+
+
+# --- feedback (återkoppling) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The chef's own picture, for them only."""
+
+    confidence: tuple[tuple[str, int], ...]  # (round title, 1–5), oldest first
+    done_since_last: tuple[str, ...]  # activity titles
+    needs: tuple[tuple[str, int, str], ...]  # (need, level 1–2, their text)
+
+
+async def feedback(db: Database, check_in: CheckIn) -> Feedback:
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(Round.title, Invitation.id)
+                .join(Invitation, col(Invitation.round_id) == col(Round.id))
+                .where(
+                    Invitation.chef_id == check_in.chef_id,
+                    Round.programme_id == check_in.programme_id,
+                    col(Round.deadline) <= check_in.deadline,
+                    Invitation.state == InvitationState.SUBMITTED,
+                )
+                .order_by(col(Round.deadline))
+            )
+        ).all()
+    store = AnswerStore(db)
+    trend: list[tuple[str, int]] = []
+    for title, invitation_id in rows:
+        if invitation_id is None:
+            continue
+        answers = (
+            check_in.answers
+            if invitation_id == check_in.invitation_id
+            else (await store.load(invitation_id))
+        )
+        value = answers.ratings.get((Section.CONFIDENCE, "confidence"))
+        if value is not None:
+            trend.append((title, value))
+    done = tuple(
+        item.title
+        for area in check_in.areas
+        for item in area.items
+        if item.status == "done" and item.last_status is not None
+    )
+    needs = tuple(
+        (need, level, check_in.text(Section.STRENGTHS_NEEDS, f"need.{need}"))
+        for need in NEEDS
+        if (level := check_in.rating(Section.STRENGTHS_NEEDS, f"need.{need}") or 0) > 0
+    )
+    return Feedback(tuple(trend), done, needs)

@@ -1,0 +1,36 @@
+"""What a round asks: its sections, their privacy modes, and the fixed answer options."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Section(StrEnum):
+    ACTIVITY_STATUS = "activity_status"
+    STRENGTHS_NEEDS = "strengths_needs"
+    PRINCIPLES = "principles"
+    CONFIDENCE = "confidence"
+    CONSENT = "consent"
+
+
+class Privacy(StrEnum):
+    IDENTIFIED = "identified"  # HR sees who said what
+    CONFIDENTIAL = "confidential"  # HR sees only totals over at least k respondents
+    PRIVATE = "private"  # only the chef sees it, in their own feedback
+
+
+DEFAULT_SECTIONS: dict[str, str] = {
+    Section.ACTIVITY_STATUS: Privacy.IDENTIFIED,
+    Section.STRENGTHS_NEEDS: Privacy.CONFIDENTIAL,
+    Section.PRINCIPLES: Privacy.CONFIDENTIAL,
+    Section.CONFIDENCE: Privacy.CONFIDENTIAL,
+}
+
+# activity statuses in the order the card offers them
+STATUSES = ("not_started", "in_progress", "done", "delayed", "not_applicable")
+OPEN_STATUSES = frozenset({"not_started", "in_progress", "delayed"})
+# the needs the commission names: stöd, förändring, fortbildning, nätverk, tydliggörande
+NEEDS = ("support", "change", "training", "networks", "clarity")
+NEED_LEVELS = (0, 1, 2)  # none, some, great
+CONFIDENCE_LEVELS = (1, 2, 3, 4, 5)
+MAX_TEXT = 1000

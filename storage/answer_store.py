@@ -1,0 +1,183 @@
+"""Answers of one invitation: activity statuses, free texts and ratings, saved per card."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, delete, select
+
+from storage.database import Database
+from storage.models import (
+    ActivityStatusAnswer,
+    Invitation,
+    InvitationState,
+    RatingAnswer,
+    ReflectionAnswer,
+)
+
+Key = tuple[str, str]  # (section, key)
+
+
+@dataclass
+class Answers:
+    """Everything one chef has answered in one round so far."""
+
+    statuses: dict[int, tuple[str, str]] = field(default_factory=dict)  # activity → status, comment
+    texts: dict[Key, str] = field(default_factory=dict)
+    ratings: dict[Key, int] = field(default_factory=dict)
+
+
+class AlreadySubmitted(Exception):
+    """The answers were sent in; they can be changed only after reopening them."""
+
+
+class AnswerStore:
+    """Reads and writes the answers of invitations."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load(self, invitation_id: int) -> Answers:
+        answers = Answers()
+        async with self._db.session() as session:
+            for s in (
+                await session.exec(
+                    select(ActivityStatusAnswer).where(
+                        ActivityStatusAnswer.invitation_id == invitation_id
+                    )
+                )
+            ).all():
+                answers.statuses[s.activity_id] = (s.status, s.comment)
+            for r in (
+                await session.exec(
+                    select(ReflectionAnswer).where(ReflectionAnswer.invitation_id == invitation_id)
+                )
+            ).all():
+                answers.texts[(r.section, r.key)] = r.text
+            for g in (
+                await session.exec(
+                    select(RatingAnswer).where(RatingAnswer.invitation_id == invitation_id)
+                )
+            ).all():
+                answers.ratings[(g.section, g.key)] = g.value
+        return answers
+
+    async def save(
+        self,
+        *,
+        invitation_id: int,
+        now: datetime,
+        statuses: Mapping[int, tuple[str, str]] | None = None,
+        texts: Mapping[Key, str] | None = None,
+        ratings: Mapping[Key, int] | None = None,
+    ) -> None:
+        """Upsert the answers of one card and mark the invitation started, in one transaction.
+
+        An empty text removes the earlier one."""
+        insert = pg_insert if self._db.is_postgres else sqlite_insert
+        async with self._db.session() as session, session.begin():
+            invitation = await session.get(Invitation, invitation_id, with_for_update=True)
+            if invitation is None:
+                raise LookupError(invitation_id)
+            if invitation.state == InvitationState.SUBMITTED:
+                raise AlreadySubmitted(invitation_id)
+            for activity_id, (status, comment) in (statuses or {}).items():
+                await session.exec(
+                    _upsert(
+                        insert,
+                        ActivityStatusAnswer,
+                        ["invitation_id", "activity_id"],
+                        {
+                            "invitation_id": invitation_id,
+                            "activity_id": activity_id,
+                            "status": status,
+                            "comment": comment,
+                            "updated_at": now,
+                        },
+                    )
+                )
+            for (section, key), text in (texts or {}).items():
+                if text:
+                    await session.exec(
+                        _upsert(
+                            insert,
+                            ReflectionAnswer,
+                            ["invitation_id", "section", "key"],
+                            {
+                                "invitation_id": invitation_id,
+                                "section": section,
+                                "key": key,
+                                "text": text,
+                                "updated_at": now,
+                            },
+                        )
+                    )
+                else:
+                    await session.exec(
+                        delete(ReflectionAnswer).where(
+                            col(ReflectionAnswer.invitation_id) == invitation_id,
+                            col(ReflectionAnswer.section) == section,
+                            col(ReflectionAnswer.key) == key,
+                        )
+                    )
+            for (section, key), value in (ratings or {}).items():
+                await session.exec(
+                    _upsert(
+                        insert,
+                        RatingAnswer,
+                        ["invitation_id", "section", "key"],
+                        {
+                            "invitation_id": invitation_id,
+                            "section": section,
+                            "key": key,
+                            "value": value,
+                            "updated_at": now,
+                        },
+                    )
+                )
+            if invitation.state in (
+                InvitationState.PENDING,
+                InvitationState.DELIVERED,
+                InvitationState.UNREACHABLE,
+            ):
+                invitation.state = InvitationState.STARTED
+            invitation.started_at = invitation.started_at or now
+
+    async def submit(self, *, invitation_id: int, now: datetime) -> bool:
+        """Mark the answers sent in; False when they already were (a second click)."""
+        async with self._db.session() as session, session.begin():
+            invitation = await session.get(Invitation, invitation_id, with_for_update=True)
+            if invitation is None:
+                raise LookupError(invitation_id)
+            if invitation.state == InvitationState.SUBMITTED:
+                return False
+            invitation.state = InvitationState.SUBMITTED
+            invitation.submitted_at = now
+            invitation.started_at = invitation.started_at or now
+            return True
+
+    async def reopen(self, *, invitation_id: int) -> None:
+        """Let the chef change answers already sent in (until the deadline)."""
+        async with self._db.session() as session, session.begin():
+            invitation = await session.get(Invitation, invitation_id, with_for_update=True)
+            if invitation is not None and invitation.state == InvitationState.SUBMITTED:
+                invitation.state = InvitationState.STARTED
+
+    async def remind_later(self, *, invitation_id: int, at: datetime) -> None:
+        async with self._db.session() as session, session.begin():
+            invitation = await session.get(Invitation, invitation_id)
+            if invitation is not None:
+                invitation.remind_later_at = at
+
+
+def _upsert(insert: Any, model: Any, keys: list[str], values: dict[str, Any]) -> Any:
+    statement = insert(model).values(**values)
+    return statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: statement.excluded[name] for name in values if name not in keys},
+    )

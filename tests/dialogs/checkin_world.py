@@ -1,0 +1,204 @@
+"""A demo organisation with an open round, chefs who installed the app, and card helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from sqlmodel import select
+
+from bot.app import DATABASE, DISPATCHER
+from followup.plan_import import import_plan
+from followup.roster_import import import_roster
+from followup.rounds import create_round, open_round
+from storage.database import Database
+from storage.models import Programme
+from storage.organisation_store import OrganisationStore
+from storage.types import utcnow
+from tests.conftest import EXAMPLES
+from tests.fakes.bot_connector import FakeBotConnector
+
+TENANT = "5f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+KARIN = {
+    "id": "29:karin",
+    "aadObjectId": "1a2b3c4d-0001-4000-8000-000000000004",
+    "upn": "karin.sjoberg@demo.ledarpuls.se",
+    "name": "Karin Sjöberg",
+    "conv": "a:karin",
+}
+MARIA = {
+    "id": "29:maria",
+    "aadObjectId": "1a2b3c4d-0001-4000-8000-000000000001",
+    "upn": "maria.akesson@demo.ledarpuls.se",
+    "name": "Maria Åkesson",
+    "conv": "a:maria",
+}
+
+
+def add_members(connector: FakeBotConnector) -> None:
+    for person in (KARIN, MARIA):
+        connector.add_member(
+            person["id"],
+            name=person["name"],
+            aad_object_id=person["aadObjectId"],
+            user_principal_name=person["upn"],
+            email=person["upn"],
+            tenant_id=TENANT,
+        )
+
+
+def activity(
+    connector: FakeBotConnector,
+    person: dict[str, str],
+    *,
+    kind: str = "message",
+    locale: str = "sv-SE",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "id": f"in-{kind}",
+        "channelId": "msteams",
+        "serviceUrl": connector.service_url,
+        "from": {"id": person["id"], "aadObjectId": person["aadObjectId"]},
+        "recipient": {"id": "28:ledarpuls", "name": "Ledarpuls"},
+        "conversation": {"id": person["conv"], "conversationType": "personal", "tenantId": TENANT},
+        "channelData": {"tenant": {"id": TENANT}},
+        "locale": locale,
+        **extra,
+    }
+
+
+async def organisation(db: Database) -> tuple[int, int]:
+    org = await OrganisationStore(db).create(tenant_id=TENANT, name="Demokommunen")
+    assert org.id is not None
+    await import_plan(db, organisation_id=org.id, path=EXAMPLES / "demo-plan.yaml")
+    await import_roster(db, organisation_id=org.id, path=EXAMPLES / "demo-roster.yaml")
+    async with db.session() as s:
+        programme = (await s.exec(select(Programme))).one()
+    assert programme.id is not None
+    return org.id, programme.id
+
+
+async def open_a_round(
+    db: Database,
+    org: int,
+    programme: int,
+    *,
+    title: str = "Delår 1",
+    deadline: datetime | None = None,
+) -> int:
+    now = utcnow()
+    round_ = await create_round(
+        db,
+        organisation_id=org,
+        programme_id=programme,
+        title=title,
+        deadline=deadline or now + timedelta(days=21),
+        now=now,
+    )
+    assert round_.id is not None
+    await open_round(db, round_id=round_.id, now=now)
+    return round_.id
+
+
+async def install(
+    client: TestClient[Any, Any],
+    connector: FakeBotConnector,
+    person: dict[str, str],
+    locale: str = "sv-SE",
+) -> None:
+    response = await client.post(
+        "/api/messages",
+        json=activity(connector, person, kind="installationUpdate", action="add", locale=locale),
+    )
+    assert response.status in (200, 201)
+
+
+async def deliver_outbox(client: TestClient[Any, Any]) -> None:
+    while await client.app[DISPATCHER].dispatch_once():
+        pass
+
+
+def db_of(client: TestClient[Any, Any]) -> Database:
+    database: Database = client.app[DATABASE]
+    return database
+
+
+def cards_to(connector: FakeBotConnector, person: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {**a["attachments"][0]["content"], "_id": a["_id"]}
+        for a in connector.activities
+        if a["_conversation"] == person["conv"] and a.get("attachments")
+    ]
+
+
+def texts_to(connector: FakeBotConnector, person: dict[str, str]) -> list[str]:
+    return [
+        a.get("text") or ""
+        for a in connector.activities
+        if a["_conversation"] == person["conv"] and not a.get("attachments")
+    ]
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every element of a card, actions and show-cards included."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        e["id"]: e
+        for e in walk(card.get("body", []))
+        if str(e.get("type", "")).startswith("Input.")
+    }
+
+
+def submit_data(card: dict[str, Any], action: str) -> dict[str, Any]:
+    for element in walk(card):
+        data = element.get("data") if element.get("type") == "Action.Submit" else None
+        if isinstance(data, dict) and data.get("action") == action:
+            return dict(data)
+    raise AssertionError(f"no {action} action on the card")
+
+
+def answer_all(card: dict[str, Any], *, text: str = "Ett svar") -> dict[str, Any]:
+    """Fill in every input the way a chef would: a real choice, some text."""
+    values: dict[str, Any] = {}
+    for input_id, element in inputs(card).items():
+        if element["type"] == "Input.ChoiceSet":
+            choices = [c["value"] for c in element.get("choices", [])]
+            values[input_id] = (
+                choices[-1] if input_id == "confidence" else choices[min(2, len(choices) - 1)]
+            )
+        elif element["type"] == "Input.Text":
+            values[input_id] = f"{text} ({input_id})"
+    return values
+
+
+async def press(
+    client: TestClient[Any, Any],
+    connector: FakeBotConnector,
+    person: dict[str, str],
+    card: dict[str, Any],
+    action: str,
+    values: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> None:
+    value = {**submit_data(card, action), **(values or {}), **overrides}
+    response = await client.post(
+        "/api/messages", json=activity(connector, person, value=value, replyToId=card["_id"])
+    )
+    assert response.status in (200, 201)
+
+
+def now() -> datetime:
+    return utcnow()

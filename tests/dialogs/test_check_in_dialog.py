@@ -1,0 +1,276 @@
+"""The chef's check-in through the real endpoint: invitation → sections → submit → receipt."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from aiohttp.web import Application
+from sqlmodel import col, select
+
+from bot.app import create_app
+from bot.settings import Settings
+from storage.models import (
+    ActivityStatusAnswer,
+    Chef,
+    Invitation,
+    RatingAnswer,
+    ReflectionAnswer,
+    Round,
+)
+from storage.types import utcnow
+from tests.dialogs.checkin_world import (
+    KARIN,
+    MARIA,
+    activity,
+    add_members,
+    answer_all,
+    cards_to,
+    db_of,
+    deliver_outbox,
+    inputs,
+    install,
+    open_a_round,
+    organisation,
+    press,
+    texts_to,
+)
+from tests.fakes.bot_connector import FakeBotConnector, running_connector
+
+ClientFactory = Callable[[Application], Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeBotConnector]:
+    async with running_connector(conversation_limits=[]) as fake:
+        add_members(fake)
+        yield fake
+
+
+async def karins(session: Any, round_id: int) -> Invitation:
+    query = (
+        select(Invitation)
+        .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+        .where(Invitation.round_id == round_id, Chef.upn == KARIN["upn"])
+    )
+    invitation: Invitation = (await session.exec(query)).one()
+    return invitation
+
+
+def settings_for(database_url: str) -> Settings:
+    return Settings(_env_file=None, database_url=database_url, run_scheduler=False)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def client(aiohttp_client: ClientFactory, database_url: str) -> TestClient[Any, Any]:
+    return await aiohttp_client(create_app(settings_for(database_url)))
+
+
+async def invited(
+    client: TestClient[Any, Any], connector: FakeBotConnector, *people: dict[str, str]
+) -> int:
+    """The demo organisation, the people installed, a round open, its invitations delivered."""
+    db = db_of(client)
+    org, programme = await organisation(db)
+    for person in people or (KARIN,):
+        await install(client, connector, person)
+    round_id = await open_a_round(db, org, programme)
+    await deliver_outbox(client)
+    return round_id
+
+
+async def answer_steps(
+    client: TestClient[Any, Any],
+    connector: FakeBotConnector,
+    person: dict[str, str],
+    steps: int | None = None,
+) -> dict[str, Any]:
+    """Press Starta, then fill in and save step cards until the summary (or `steps` of them)."""
+    invitation = next(c for c in cards_to(connector, person) if "Starta" in str(c))
+    await press(client, connector, person, invitation, "start")
+    done = 0
+    while True:
+        card = cards_to(connector, person)[-1]
+        if any(e == "submit" for e in str(card).split("'")) and "Skicka in" in str(card):
+            return card
+        if steps is not None and done == steps:
+            return card
+        await press(client, connector, person, card, "save", answer_all(card))
+        done += 1
+
+
+async def test_a_whole_check_in_from_invitation_to_feedback(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    round_id = await invited(client, connector)
+    [_welcome, invitation] = cards_to(connector, KARIN)
+    assert "Starta" in str(invitation) and "Påminn mig senare" in str(invitation)
+
+    summary = await answer_steps(client, connector, KARIN)
+    step_cards = [c for c in cards_to(connector, KARIN) if "Spara och fortsätt" in str(c)]
+    assert len(step_cards) >= 5  # the activity areas, strengths and needs, principles, ...
+    # each saved card was replaced by a read-only one
+    assert len(connector.updates) == len(step_cards)
+    assert all(not inputs(u["attachments"][0]["content"]) for u in connector.updates)
+
+    await press(client, connector, KARIN, summary, "submit")
+
+    receipt = connector.updates[-1]["attachments"][0]["content"]
+    assert connector.updates[-1]["_id"] == summary["_id"]  # the form became the receipt
+    assert not inputs(receipt)
+    feedback = cards_to(connector, KARIN)[-1]
+    assert "återkoppling" in str(feedback).lower()
+
+    db = db_of(client)
+    async with db.session() as s:
+        invitation_row = await karins(s, round_id)
+        statuses = (await s.exec(select(ActivityStatusAnswer))).all()
+        ratings = {(r.section, r.key): r.value for r in (await s.exec(select(RatingAnswer))).all()}
+        texts = (await s.exec(select(ReflectionAnswer))).all()
+    assert invitation_row.state == "submitted" and invitation_row.submitted_at is not None
+    assert invitation_row.card_activity_id == invitation["_id"]
+    assert len(statuses) >= 10 and all(a.comment for a in statuses)
+    assert ratings[("confidence", "confidence")] == 5
+    assert ("consent", "quote") in ratings and ("principles", "most") in ratings
+    assert {t.key for t in texts} >= {"strengths", "example", "grow"}
+
+
+async def test_stopping_half_way_and_resuming_after_a_restart(
+    aiohttp_client: ClientFactory, database_url: str, connector: FakeBotConnector
+) -> None:
+    first = await aiohttp_client(create_app(settings_for(database_url)))
+    await invited(first, connector)
+    card = await answer_steps(first, connector, KARIN, steps=2)
+    third_step = card["body"][0]["text"]
+    await first.post("/api/messages", json=activity(connector, KARIN, text="avbryt"))
+    assert "Allt du har svarat är sparat" in texts_to(connector, KARIN)[-1]
+    await first.close()  # the service stops
+
+    second = await aiohttp_client(create_app(settings_for(database_url)))
+    await second.post(
+        "/api/messages", json=activity(connector, KARIN, text="hej igen, var var jag?")
+    )
+    resumed = cards_to(connector, KARIN)[-1]
+    assert resumed["body"][0]["text"] == third_step
+    await second.post("/api/messages", json=activity(connector, KARIN, text="fortsätt"))
+    assert cards_to(connector, KARIN)[-1]["body"][0]["text"] == third_step
+
+
+async def test_bad_values_get_a_clear_message_and_change_nothing(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    await invited(client, connector)
+    card = await answer_steps(client, connector, KARIN, steps=0)
+    values = answer_all(card)
+    status_ids = [i for i in inputs(card) if i.startswith("status:")]
+    comment_ids = [i for i in inputs(card) if i.startswith("comment:")]
+
+    missing = {k: v for k, v in values.items() if k != status_ids[0]}
+    await press(client, connector, KARIN, card, "save", missing)
+    reply = texts_to(connector, KARIN)[-1]
+    assert "behöver rättas" in reply and "ett svar saknas" in reply
+
+    await press(client, connector, KARIN, card, "save", {**values, comment_ids[0]: "x" * 1001})
+    assert "texten är för lång (1001 tecken, högst 1000)" in texts_to(connector, KARIN)[-1]
+
+    await press(client, connector, KARIN, card, "save", {**values, status_ids[0]: "kanske"})
+    assert "finns inte bland alternativen" in texts_to(connector, KARIN)[-1]
+
+    await press(client, connector, KARIN, card, "save", values, invitation="7; DROP TABLE")
+    assert "kunde inte läsa det kortet" in texts_to(connector, KARIN)[-1]
+
+    async with db_of(client).session() as s:
+        assert (await s.exec(select(ActivityStatusAnswer))).all() == []
+    assert connector.updates == []  # the card stays as it was
+
+
+async def test_a_card_forwarded_to_another_chef_changes_nothing(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    await invited(client, connector, KARIN, MARIA)
+    karins_card = await answer_steps(client, connector, KARIN, steps=0)
+    await press(client, connector, MARIA, karins_card, "save", answer_all(karins_card))
+    assert "gäller en annan chef" in texts_to(connector, MARIA)[-1]
+    async with db_of(client).session() as s:
+        assert (await s.exec(select(ActivityStatusAnswer))).all() == []
+
+
+async def test_a_card_from_a_closed_round_changes_nothing(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    round_id = await invited(client, connector)
+    card = await answer_steps(client, connector, KARIN, steps=0)
+    async with db_of(client).session() as s, s.begin():
+        round_ = await s.get(Round, round_id)
+        assert round_ is not None
+        round_.state = "closed"
+    await press(client, connector, KARIN, card, "save", answer_all(card))
+    assert "stängd" in texts_to(connector, KARIN)[-1]
+    async with db_of(client).session() as s:
+        assert (await s.exec(select(ActivityStatusAnswer))).all() == []
+
+
+async def test_pressing_skicka_in_twice_records_one_submission(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    round_id = await invited(client, connector)
+    summary = await answer_steps(client, connector, KARIN)
+    await press(client, connector, KARIN, summary, "submit")
+    async with db_of(client).session() as s:
+        first = await karins(s, round_id)
+    await press(client, connector, KARIN, summary, "submit")
+    async with db_of(client).session() as s:
+        again = await karins(s, round_id)
+    assert again.submitted_at == first.submitted_at
+    assert "redan inskickade" in texts_to(connector, KARIN)[-1]
+    feedback_cards = [c for c in cards_to(connector, KARIN) if "återkoppling" in str(c).lower()]
+    assert len(feedback_cards) == 1
+
+
+async def test_change_my_answers_until_the_deadline(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    round_id = await invited(client, connector)
+    summary = await answer_steps(client, connector, KARIN)
+    await press(client, connector, KARIN, summary, "submit")
+    await client.post("/api/messages", json=activity(connector, KARIN, text="ändra mina svar"))
+    assert "Nu kan du ändra dina svar" in texts_to(connector, KARIN)[-1]
+    reopened = cards_to(connector, KARIN)[-1]
+    async with db_of(client).session() as s:
+        row = await karins(s, round_id)
+    assert row.state == "started"
+    await press(client, connector, KARIN, reopened, "submit")
+    async with db_of(client).session() as s:
+        row = await karins(s, round_id)
+    assert row.state == "submitted"
+
+
+async def test_remind_me_later_and_my_answers(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    round_id = await invited(client, connector)
+    invitation = cards_to(connector, KARIN)[-1]
+    await press(client, connector, KARIN, invitation, "later")
+    assert "påminner jag dig" in texts_to(connector, KARIN)[-1]
+    async with db_of(client).session() as s:
+        row = await karins(s, round_id)
+    assert row.remind_later_at is not None and row.remind_later_at > utcnow()
+    assert row.remind_later_at - utcnow() < timedelta(days=4)
+
+    await client.post("/api/messages", json=activity(connector, KARIN, text="mina svar"))
+    assert "Sammanfattning" in str(cards_to(connector, KARIN)[-1])
+
+
+async def test_english_teams_gets_the_check_in_in_english(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    db = db_of(client)
+    org, programme = await organisation(db)
+    await install(client, connector, KARIN, locale="en-US")
+    await open_a_round(db, org, programme)
+    await deliver_outbox(client)
+    invitation = cards_to(connector, KARIN)[-1]
+    assert "Start" in str(invitation) and "Remind me later" in str(invitation)
