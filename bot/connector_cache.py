@@ -46,6 +46,7 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
     def __init__(self, inner: BotFrameworkAuthentication) -> None:
         self._inner = inner
         self._clients: dict[ClientKey, ConnectorClient] = {}
+        self._token_clients: dict[str, Any] = {}
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
@@ -68,7 +69,13 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
         )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> Any:
-        return await self._inner.create_user_token_client(claims_identity)
+        # made for every turn by the adapter, at the same quadratic cost; one per app is enough
+        key = str(claims_identity.claims.get("aud") or claims_identity.claims.get("appid") or "")
+        client = self._token_clients.get(key)
+        if client is None:
+            client = await self._inner.create_user_token_client(claims_identity)
+            self._token_clients[key] = client
+        return client
 
     def create_bot_framework_client(self) -> Any:
         return self._inner.create_bot_framework_client()

@@ -19,7 +19,6 @@ from dialogs.check_in_cards import (
     error_message,
     feedback_card,
     receipt_card,
-    saved_card,
     step_card,
     summary_card,
 )
@@ -200,13 +199,10 @@ class CheckInDialog:
             await context.send_activity(self._errors_text(check_in, step, errors, language))
             return
         try:
-            await save(self._db, check_in, clean, now=self._clock())
+            saved = await save(self._db, check_in, clean, now=self._clock())
         except AlreadySubmitted:
             await context.send_activity(t(language, "checkin.refused.already_submitted"))
             return
-        saved = await load_check_in(self._db, check_in.invitation_id)
-        assert saved is not None
-        await self._replace(context, saved_card(saved, step, language))
         await self._send_step(context, saved, saved.next_step, language)
 
     async def _submit(self, context: TurnContext, check_in: CheckIn, language: str) -> None:

@@ -5,7 +5,7 @@ half-way resumes at the first unanswered step, also after the service restarted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -422,7 +422,8 @@ def validate(
     return clean, errors
 
 
-async def save(db: Database, check_in: CheckIn, clean: Clean, *, now: datetime) -> None:
+async def save(db: Database, check_in: CheckIn, clean: Clean, *, now: datetime) -> CheckIn:
+    """Save a card's answers; returns the check-in as it is now (without reading it again)."""
     await AnswerStore(db).save(
         invitation_id=check_in.invitation_id,
         now=now,
@@ -430,6 +431,27 @@ async def save(db: Database, check_in: CheckIn, clean: Clean, *, now: datetime) 
         texts=clean.texts,
         ratings=clean.ratings,
     )
+    answers = Answers(
+        statuses={**check_in.answers.statuses, **clean.statuses},
+        texts={k: v for k, v in {**check_in.answers.texts, **clean.texts}.items() if v},
+        ratings={**check_in.answers.ratings, **clean.ratings},
+    )
+    areas = tuple(
+        replace(
+            area,
+            items=tuple(
+                replace(item, status=clean.statuses[item.id][0], comment=clean.statuses[item.id][1])
+                if item.id in clean.statuses
+                else item
+                for item in area.items
+            ),
+        )
+        for area in check_in.areas
+    )
+    state = check_in.invitation_state
+    if state in (InvitationState.PENDING, InvitationState.DELIVERED, InvitationState.UNREACHABLE):
+        state = InvitationState.STARTED
+    return replace(check_in, answers=answers, areas=areas, invitation_state=state)
 
 
 # --- the card's place in time and ownership --------------------------------------------

@@ -72,20 +72,25 @@ class ConversationStore:
         locale: str | None = None,
         timezone: str | None = None,
     ) -> bool:
-        """Keep serviceUrl, locale and time zone current; False when there is no such reference."""
-        values: dict[str, Any] = {"service_url": service_url, "updated_at": now}
-        if locale:
-            values["locale"] = locale
-        if timezone:
-            values["timezone"] = timezone
-        async with self._db.session() as session, session.begin():
+        """Keep serviceUrl, locale and time zone current; False when there is no such reference.
+
+        Writes only when something changed, so an ordinary turn costs one read."""
+        async with self._db.session() as session:
             ref = await _by_user(session, tenant_id, user_id)
             if ref is None or not ref.installed:
                 return False
+            changes: dict[str, Any] = {}
             if ref.service_url != service_url:
-                ref.reference = {**ref.reference, "serviceUrl": service_url}
-            for name, value in values.items():
-                setattr(ref, name, value)
+                changes["service_url"] = service_url
+                changes["reference"] = {**ref.reference, "serviceUrl": service_url}
+            if locale and ref.locale != locale:
+                changes["locale"] = locale
+            if timezone and ref.timezone != timezone:
+                changes["timezone"] = timezone
+            if changes:
+                for name, value in {**changes, "updated_at": now}.items():
+                    setattr(ref, name, value)
+                await session.commit()
         return True
 
     async def uninstall(
