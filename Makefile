@@ -59,3 +59,4 @@ clean:
 # Benchmarks (figures in the README); not part of `make test`.
 bench: $(STAMP)
 	$(PY) -m bench.outbox_bench
+	$(PY) -m bench.turn_bench

@@ -14,7 +14,7 @@ from sqlmodel import select
 from dialogs.cards import attachment
 from dialogs.check_in_cards import invitation_card
 from dialogs.texts import language_of
-from followup.check_in import load_check_in
+from followup.check_in import PlanCache, load_check_in
 from storage.database import Database
 from storage.models import Invitation, OutboxKind, OutboxMessage
 from storage.types import utcnow
@@ -26,6 +26,7 @@ class OutboxRenderer:
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
         self._clock = clock
+        self._plans = PlanCache()
 
     async def __call__(self, message: OutboxMessage, locale: str | None) -> dict[str, Any] | None:
         if message.payload.get("type"):
@@ -46,7 +47,7 @@ class OutboxRenderer:
             ).first()
         if invitation is None or invitation.id is None:
             return None
-        check_in = await load_check_in(self._db, invitation.id)
+        check_in = await load_check_in(self._db, invitation.id, plans=self._plans)
         if check_in is None or not check_in.is_open(self._clock()):
             return None
         return {

@@ -24,6 +24,8 @@ from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
+CHEF_KEY = "ledarpuls.chef_id"  # turn state: the chef this Teams user is, when known
+
 # command words → (command, the language the word is in; None: follow the Teams locale)
 COMMANDS: dict[str, tuple[str, str | None]] = {
     "hjälp": ("help", "sv"),
@@ -117,7 +119,7 @@ class TeamsBot(TeamsActivityHandler):
         if is_personal(activity) and not uninstalling and activity.from_property:
             tenant_id = tenant_of(activity)
             if tenant_id:
-                known = await self._conversations.refresh(
+                ref = await self._conversations.refresh(
                     tenant_id=tenant_id,
                     user_id=activity.from_property.id,
                     service_url=activity.service_url,
@@ -125,7 +127,10 @@ class TeamsBot(TeamsActivityHandler):
                     timezone=activity.local_timezone,
                     now=self._clock(),
                 )
-                if not known and activity.type == ActivityTypes.message:
+                if ref is not None:
+                    # who this is, for the rest of the turn (saves a second look-up)
+                    turn_context.turn_state[CHEF_KEY] = ref.chef_id
+                elif activity.type == ActivityTypes.message:
                     # first contact without an install event (installed before we kept state)
                     await self._install(turn_context)
         await super().on_turn(turn_context)
@@ -269,7 +274,11 @@ class TeamsBot(TeamsActivityHandler):
 
     # --- messages -------------------------------------------------------------------------
 
-    async def _chef_id(self, activity: Activity) -> int | None:
+    async def _chef_id(self, turn_context: TurnContext) -> int | None:
+        if CHEF_KEY in turn_context.turn_state:
+            chef_id: int | None = turn_context.turn_state[CHEF_KEY]
+            return chef_id
+        activity = turn_context.activity
         tenant_id = tenant_of(activity)
         if not tenant_id or activity.from_property is None:
             return None
@@ -286,7 +295,7 @@ class TeamsBot(TeamsActivityHandler):
                 await self._check_in.on_submit(
                     turn_context,
                     activity.value,
-                    chef_id=await self._chef_id(activity),
+                    chef_id=await self._chef_id(turn_context),
                     language=language,
                 )
             else:
@@ -295,7 +304,7 @@ class TeamsBot(TeamsActivityHandler):
         if command == "help":
             await turn_context.send_activity(MessageFactory.text(help_text(language)))
             return
-        chef_id = await self._chef_id(activity)
+        chef_id = await self._chef_id(turn_context)
         if command == "checkin":
             await self._check_in.begin(turn_context, chef_id=chef_id, language=language)
         elif command == "answers":

@@ -28,6 +28,7 @@ from followup.check_in import (
     SUMMARY,
     CheckIn,
     FieldError,
+    PlanCache,
     feedback,
     latest_invitation,
     load_check_in,
@@ -62,6 +63,10 @@ class CheckInDialog:
         self._db = db
         self._clock = clock
         self._answers = AnswerStore(db)
+        self._plans = PlanCache()
+
+    async def _load(self, invitation_id: int) -> CheckIn | None:
+        return await load_check_in(self._db, invitation_id, plans=self._plans)
 
     # --- typed commands -------------------------------------------------------------------
 
@@ -71,7 +76,7 @@ class CheckInDialog:
         if invitation_id is None:
             await context.send_activity(t(language, "checkin.no_open_round"))
             return
-        check_in = await load_check_in(self._db, invitation_id)
+        check_in = await self._load(invitation_id)
         assert check_in is not None
         if check_in.submitted:
             await context.send_activity(
@@ -87,7 +92,7 @@ class CheckInDialog:
         invitation_id = await self._open(chef_id)
         if invitation_id is None:
             return False
-        check_in = await load_check_in(self._db, invitation_id)
+        check_in = await self._load(invitation_id)
         if check_in is None or check_in.submitted or not check_in.answers_started:
             return False
         await self._send_step(context, check_in, check_in.next_step, language)
@@ -97,7 +102,7 @@ class CheckInDialog:
         invitation_id = (
             await latest_invitation(self._db, chef_id=chef_id) if chef_id is not None else None
         )
-        check_in = await load_check_in(self._db, invitation_id) if invitation_id else None
+        check_in = await self._load(invitation_id) if invitation_id else None
         if check_in is None:
             await context.send_activity(t(language, "checkin.no_answers"))
             return
@@ -113,7 +118,7 @@ class CheckInDialog:
     ) -> None:
         """ "ändra mina svar": reopen answers already sent in, until the deadline."""
         invitation_id = await self._open(chef_id)
-        check_in = await load_check_in(self._db, invitation_id) if invitation_id else None
+        check_in = await self._load(invitation_id) if invitation_id else None
         if check_in is None:
             await context.send_activity(t(language, "checkin.no_open_round"))
             return
@@ -135,7 +140,7 @@ class CheckInDialog:
         ):
             await context.send_activity(t(language, "checkin.invalid_card"))
             return
-        check_in = await load_check_in(self._db, invitation_id)
+        check_in = await self._load(invitation_id)
         if check_in is None:
             await context.send_activity(t(language, "checkin.invalid_card"))
             return
@@ -216,7 +221,7 @@ class CheckInDialog:
             await context.send_activity(t(language, "checkin.submitted_once"))
             return
         logger.info("check-in submitted: invitation=%s", check_in.invitation_id)
-        submitted = await load_check_in(self._db, check_in.invitation_id)
+        submitted = await self._load(check_in.invitation_id)
         assert submitted is not None
         await self._replace(context, receipt_card(submitted, language, can_change=True))
         picture = await feedback(self._db, submitted)
@@ -228,7 +233,7 @@ class CheckInDialog:
             await context.send_activity(t(language, f"checkin.refused.{refused}"))
             return
         await self._answers.reopen(invitation_id=check_in.invitation_id)
-        reopened = await load_check_in(self._db, check_in.invitation_id)
+        reopened = await self._load(check_in.invitation_id)
         assert reopened is not None
         await context.send_activity(
             t(language, "checkin.reopened", deadline=weekday_date(reopened.deadline, language))

@@ -690,4 +690,6 @@ async def _apply(
                 session.add(ActivityDepartment(activity_id=record.id, department_id=department_id))
             if a.code not in activities_changes.added and a.code not in activities_changes.changed:
                 activities_changes.changed.append(a.code)
+    if not report.unchanged:
+        programme.updated_at = now  # a new version of the plan (readers cache by it)
     return report

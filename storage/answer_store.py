@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, select
@@ -86,58 +87,59 @@ class AnswerStore:
                 raise LookupError(invitation_id)
             if invitation.state == InvitationState.SUBMITTED:
                 raise AlreadySubmitted(invitation_id)
-            for activity_id, (status, comment) in (statuses or {}).items():
+            status_rows = [
+                {
+                    "invitation_id": invitation_id,
+                    "activity_id": activity_id,
+                    "status": status,
+                    "comment": comment,
+                    "updated_at": now,
+                }
+                for activity_id, (status, comment) in (statuses or {}).items()
+            ]
+            text_rows = [
+                {
+                    "invitation_id": invitation_id,
+                    "section": section,
+                    "key": key,
+                    "text": text,
+                    "updated_at": now,
+                }
+                for (section, key), text in (texts or {}).items()
+                if text
+            ]
+            rating_rows = [
+                {
+                    "invitation_id": invitation_id,
+                    "section": section,
+                    "key": key,
+                    "value": value,
+                    "updated_at": now,
+                }
+                for (section, key), value in (ratings or {}).items()
+            ]
+            # one statement a table, however many answers the card held
+            for model, keys, rows in (
+                (ActivityStatusAnswer, ["invitation_id", "activity_id"], status_rows),
+                (ReflectionAnswer, ["invitation_id", "section", "key"], text_rows),
+                (RatingAnswer, ["invitation_id", "section", "key"], rating_rows),
+            ):
+                if rows:
+                    await session.exec(_upsert(insert, model, keys, rows))
+            cleared = [key for key, text in (texts or {}).items() if not text]
+            if cleared:
                 await session.exec(
-                    _upsert(
-                        insert,
-                        ActivityStatusAnswer,
-                        ["invitation_id", "activity_id"],
-                        {
-                            "invitation_id": invitation_id,
-                            "activity_id": activity_id,
-                            "status": status,
-                            "comment": comment,
-                            "updated_at": now,
-                        },
-                    )
-                )
-            for (section, key), text in (texts or {}).items():
-                if text:
-                    await session.exec(
-                        _upsert(
-                            insert,
-                            ReflectionAnswer,
-                            ["invitation_id", "section", "key"],
-                            {
-                                "invitation_id": invitation_id,
-                                "section": section,
-                                "key": key,
-                                "text": text,
-                                "updated_at": now,
-                            },
-                        )
-                    )
-                else:
-                    await session.exec(
-                        delete(ReflectionAnswer).where(
-                            col(ReflectionAnswer.invitation_id) == invitation_id,
-                            col(ReflectionAnswer.section) == section,
-                            col(ReflectionAnswer.key) == key,
-                        )
-                    )
-            for (section, key), value in (ratings or {}).items():
-                await session.exec(
-                    _upsert(
-                        insert,
-                        RatingAnswer,
-                        ["invitation_id", "section", "key"],
-                        {
-                            "invitation_id": invitation_id,
-                            "section": section,
-                            "key": key,
-                            "value": value,
-                            "updated_at": now,
-                        },
+                    delete(ReflectionAnswer).where(
+                        col(ReflectionAnswer.invitation_id) == invitation_id,
+                        or_(
+                            *(
+                                and_(
+                                    col(ReflectionAnswer.section) == section,
+                                    col(ReflectionAnswer.key) == key,
+                                )
+                                for section, key in cleared
+                            )
+                        ),
                     )
                 )
             if invitation.state in (
@@ -175,9 +177,9 @@ class AnswerStore:
                 invitation.remind_later_at = at
 
 
-def _upsert(insert: Any, model: Any, keys: list[str], values: dict[str, Any]) -> Any:
-    statement = insert(model).values(**values)
+def _upsert(insert: Any, model: Any, keys: list[str], rows: list[dict[str, Any]]) -> Any:
+    statement = insert(model).values(rows)
     return statement.on_conflict_do_update(
         index_elements=keys,
-        set_={name: statement.excluded[name] for name in values if name not in keys},
+        set_={name: statement.excluded[name] for name in rows[0] if name not in keys},
     )

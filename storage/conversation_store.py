@@ -71,14 +71,14 @@ class ConversationStore:
         now: datetime,
         locale: str | None = None,
         timezone: str | None = None,
-    ) -> bool:
-        """Keep serviceUrl, locale and time zone current; False when there is no such reference.
+    ) -> ConversationRef | None:
+        """Keep serviceUrl, locale and time zone current; None when there is no such reference.
 
         Writes only when something changed, so an ordinary turn costs one read."""
         async with self._db.session() as session:
             ref = await _by_user(session, tenant_id, user_id)
             if ref is None or not ref.installed:
-                return False
+                return None
             changes: dict[str, Any] = {}
             if ref.service_url != service_url:
                 changes["service_url"] = service_url
@@ -91,7 +91,7 @@ class ConversationStore:
                 for name, value in {**changes, "updated_at": now}.items():
                     setattr(ref, name, value)
                 await session.commit()
-        return True
+        return ref
 
     async def uninstall(
         self, *, tenant_id: str, user_id: str, now: datetime
