@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -41,3 +42,14 @@ def assert_valid_cards(cards: list[dict[str, Any]]) -> None:
         assert card["version"] == "1.5"
         # Teams shows messages well under about 80 KB; a card should stay far below that
         assert len(json.dumps(card).encode()) < 40_000
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every element of a card, actions and show-cards included."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)

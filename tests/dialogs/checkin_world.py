@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from storage.database import Database
 from storage.models import Programme
 from storage.organisation_store import OrganisationStore
 from storage.types import utcnow
+from tests.cards import walk
 from tests.conftest import EXAMPLES
 from tests.fakes.bot_connector import FakeBotConnector
 
@@ -141,17 +141,6 @@ def texts_to(connector: FakeBotConnector, person: dict[str, str]) -> list[str]:
         for a in connector.activities
         if a["_conversation"] == person["conv"] and not a.get("attachments")
     ]
-
-
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    """Every element of a card, actions and show-cards included."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from walk(item)
 
 
 def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,7 +32,7 @@ from followup.check_in import (
 )
 from followup.sections import DEFAULT_SECTIONS, MAX_TEXT, NEEDS, STATUSES, Privacy, Section
 from storage.answer_store import Answers
-from tests.cards import assert_valid_cards
+from tests.cards import assert_valid_cards, walk
 
 LANGUAGES = ("sv", "en")
 DEADLINE = datetime(2026, 6, 12, 15, 0, tzinfo=UTC)  # a Friday; 17.00 in Stockholm
@@ -159,17 +158,6 @@ def make_check_in(
         principles=PRINCIPLES,
         answers=answers,
     )
-
-
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    """Every element of a card, actions and show-cards included."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
 
 
 def inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
