@@ -184,6 +184,21 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_db(settings, run)
 
 
+async def _hr_or_round(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_rounds import CliRefusal, run_hr, run_round
+
+    async def run(db: Database) -> int:
+        org_id = await _organisation_id(db, args.org, args.lang)
+        try:
+            lines = await (run_round if args.command == "round" else run_hr)(args, db, org_id)
+        except CliRefusal as exc:
+            raise CommandError(str(exc)) from exc
+        _print(*lines)
+        return EXIT_OK
+
+    return await _with_db(settings, run)
+
+
 async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     async def run(db: Database) -> int:
         _print(t(args.lang, "cli.db_upgraded", revision=await migrate.current_revision(db)))
@@ -242,6 +257,50 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("source")
     conv.add_argument("target")
 
+    hr = sub.add_parser("hr", help="HR admins and department leads")
+    hr_sub = hr.add_subparsers(dest="hr_command", required=True)
+    hr_add = hr_sub.add_parser(
+        "add", help="make someone HR admin (or, with --lead, a department lead)"
+    )
+    hr_add.add_argument("principal", help="UPN (e-mail form) or Entra object id")
+    hr_add.add_argument("--lead", metavar="DEPT", help="department code: a lead of that department")
+    hr_add.add_argument("--org", help="tenant id or name (needed when there are several)")
+
+    rounds = sub.add_parser("round", help="collection rounds (omgångar)")
+    round_sub = rounds.add_subparsers(dest="round_command", required=True)
+    create = round_sub.add_parser(
+        "create", help="create a round (a draft, or scheduled with --opens)"
+    )
+    create.add_argument("--title", required=True)
+    create.add_argument("--deadline", required=True, help="last day to answer, YYYY-MM-DD")
+    create.add_argument("--opens", help="day to open, YYYY-MM-DD (otherwise open it yourself)")
+    create.add_argument("--departments", help="department codes, e.g. IFO,ÄO (default: all)")
+    create.add_argument(
+        "--sections", help="e.g. activity_status=identified,confidence=confidential"
+    )
+    create.add_argument("--k", type=int, default=3, help="smallest group shown in the digest")
+    create.add_argument("--reminders", default="7,2", help="days before the deadline")
+    create.add_argument("--cap", type=int, default=2, help="most reminders per chef")
+    create.add_argument("--programme", help="programme code (when there are several)")
+    listing = round_sub.add_parser("list", help="the rounds, with state and response rate")
+    listing.add_argument("--json", action="store_true")
+    for name, text in (
+        ("open", "open a round: invite its audience"),
+        ("status", "progress per department"),
+        ("remind", "remind those who have not answered, now"),
+        ("extend", "move the deadline later"),
+        ("close", "close a round"),
+    ):
+        command = round_sub.add_parser(name, help=text)
+        command.add_argument("id", type=int)
+        if name == "status":
+            command.add_argument("--json", action="store_true")
+        if name == "extend":
+            command.add_argument("--deadline", required=True, help="the new last day, YYYY-MM-DD")
+    for command in (create, listing, *round_sub.choices.values()):
+        if not any(a.dest == "org" for a in command._actions):
+            command.add_argument("--org", help="tenant id or name (needed when there are several)")
+
     demo = sub.add_parser("demo", help="the demo programme and roster")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True)
     load = demo_sub.add_parser("load", help="load the demo data into an empty database")
@@ -277,6 +336,8 @@ def run(argv: Sequence[str] | None, settings: Settings | None = None) -> int:
             return asyncio.run(_import(args, settings, path))
         elif args.command == "demo":
             return asyncio.run(_demo(args, settings))
+        elif args.command in ("round", "hr"):
+            return asyncio.run(_hr_or_round(args, settings))
     except CommandError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_FAILED

@@ -18,6 +18,7 @@ from dialogs.help import help_text
 from dialogs.texts import language_of, t
 from dialogs.welcome import first_name, welcome_card
 from followup.enrolment import Enrolment, Member, Outcome, identify, mark_uninstalled
+from followup.rounds import invite_late
 from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.types import utcnow
@@ -230,6 +231,9 @@ class TeamsBot(TeamsActivityHandler):
         )
         if fresh:
             await self._greet(turn_context, member, enrolment)
+        if chef is not None and chef.id is not None:
+            # a round the chef belongs to may already be open: invite them to it now
+            await invite_late(self._db, chef_id=chef.id, now=now)
         return enrolment
 
     async def _greet(self, turn_context: TurnContext, member: Member, enrolment: Enrolment) -> None:

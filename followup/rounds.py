@@ -7,18 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
-from followup.sections import DEFAULT_SECTIONS
+from followup.sections import DEFAULT_SECTIONS, Privacy, Section
 from storage.database import Database
 from storage.models import (
     Chef,
+    Department,
     Invitation,
     InvitationState,
     OutboxKind,
+    OutboxMessage,
+    Programme,
     Round,
     RoundDepartment,
     RoundState,
@@ -58,6 +63,7 @@ async def create_round(
     title: str,
     deadline: datetime,
     now: datetime,
+    opens_at: datetime | None = None,
     created_by: str = "",
     department_ids: Sequence[int] = (),
     sections: dict[str, str] | None = None,
@@ -65,24 +71,53 @@ async def create_round(
     reminder_offsets: Sequence[int] = (7, 2),
     reminder_cap: int = 2,
 ) -> Round:
+    """A new round: a draft, or scheduled when it has a day to open on."""
     chosen = dict(DEFAULT_SECTIONS) if sections is None else dict(sections)
+    if not title.strip():
+        raise RoundError("no_title")
     if not chosen:
         raise RoundError("no_sections")
-    round_ = Round(
-        organisation_id=organisation_id,
-        programme_id=programme_id,
-        title=title.strip(),
-        deadline=deadline,
-        audience_all=not department_ids,
-        sections=chosen,
-        k=k,
-        reminder_offsets=list(reminder_offsets),
-        reminder_cap=reminder_cap,
-        created_by=created_by,
-        created_at=now,
-        updated_at=now,
-    )
+    for section, privacy in chosen.items():
+        if section not in set(Section) or privacy not in set(Privacy):
+            raise RoundError("bad_section", section=section, privacy=privacy)
+    if not 2 <= k <= 50:
+        raise RoundError("bad_k", k=k)
+    if any(offset < 0 or offset > 90 for offset in reminder_offsets) or not 0 <= reminder_cap <= 10:
+        raise RoundError("bad_reminders")
+    if deadline <= (opens_at or now):
+        raise RoundError("deadline_before_opening")
     async with db.session() as session, session.begin():
+        programme = await session.get(Programme, programme_id)
+        if programme is None or programme.organisation_id != organisation_id:
+            raise RoundError("unknown_programme", programme=programme_id)
+        if department_ids:
+            known = (
+                await session.exec(
+                    select(Department.id).where(
+                        Department.organisation_id == organisation_id,
+                        col(Department.id).in_(list(department_ids)),
+                        col(Department.active),
+                    )
+                )
+            ).all()
+            if set(known) != set(department_ids):
+                raise RoundError("unknown_department")
+        round_ = Round(
+            organisation_id=organisation_id,
+            programme_id=programme_id,
+            title=title.strip(),
+            state=RoundState.SCHEDULED if opens_at is not None else RoundState.DRAFT,
+            opens_at=opens_at,
+            deadline=deadline,
+            audience_all=not department_ids,
+            sections=chosen,
+            k=k,
+            reminder_offsets=sorted(set(reminder_offsets), reverse=True),
+            reminder_cap=reminder_cap,
+            created_by=created_by,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(round_)
         await session.flush()
         assert round_.id is not None
@@ -150,3 +185,135 @@ async def open_round(db: Database, *, round_id: int, now: datetime) -> Opening:
 async def get_round(db: Database, round_id: int) -> Round | None:
     async with db.session() as session:
         return await session.get(Round, round_id)
+
+
+async def _locked(session: Any, round_id: int, organisation_id: int | None) -> Round:
+    round_ = await session.get(Round, round_id, with_for_update=True)
+    if round_ is None or (
+        organisation_id is not None and round_.organisation_id != organisation_id
+    ):
+        raise RoundError("unknown_round", round=round_id)
+    return round_
+
+
+async def close_round(
+    db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
+) -> Round:
+    """Close an open round (at the deadline, or earlier by HR). Closing twice is refused."""
+    async with db.session() as session, session.begin():
+        round_ = await _locked(session, round_id, organisation_id)
+        if round_.state in (RoundState.CLOSED, RoundState.ARCHIVED):
+            raise RoundError("already_closed")
+        if round_.state != RoundState.OPEN:
+            raise RoundError("not_open", state=round_.state)
+        round_.state = RoundState.CLOSED
+        round_.closed_at = now
+        round_.updated_at = now
+    return round_
+
+
+async def archive_round(
+    db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
+) -> Round:
+    async with db.session() as session, session.begin():
+        round_ = await _locked(session, round_id, organisation_id)
+        if round_.state != RoundState.CLOSED:
+            raise RoundError("not_closed", state=round_.state)
+        round_.state = RoundState.ARCHIVED
+        round_.updated_at = now
+    return round_
+
+
+async def extend_round(
+    db: Database,
+    *,
+    round_id: int,
+    deadline: datetime,
+    now: datetime,
+    organisation_id: int | None = None,
+) -> Round:
+    """Move the deadline later; the reminders, counted back from it, move with it."""
+    async with db.session() as session, session.begin():
+        round_ = await _locked(session, round_id, organisation_id)
+        if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED, RoundState.OPEN):
+            raise RoundError("not_open", state=round_.state)
+        if deadline <= round_.deadline or deadline <= now:
+            raise RoundError("not_later", deadline=round_.deadline)
+        round_.deadline = deadline
+        round_.updated_at = now
+    return round_
+
+
+def reminder_times(round_: Round) -> list[datetime]:
+    """When reminders are due: the offsets (days) counted back from the deadline."""
+    return [round_.deadline - timedelta(days=days) for days in round_.reminder_offsets]
+
+
+async def invite_late(db: Database, *, chef_id: int, now: datetime) -> list[int]:
+    """A chef who installs the app while a round they belong to is open gets invited to it;
+    one whose invitation could not be delivered before gets it again."""
+    invited: list[tuple[int, int]] = []  # (round, sequence)
+    async with db.session() as session, session.begin():
+        chef = await session.get(Chef, chef_id)
+        if chef is None or not chef.active:
+            return []
+        rounds = (
+            await session.exec(
+                select(Round).where(
+                    Round.organisation_id == chef.organisation_id,
+                    Round.state == RoundState.OPEN,
+                    col(Round.deadline) > now,
+                )
+            )
+        ).all()
+        for round_ in rounds:
+            assert round_.id is not None
+            if not round_.audience_all:
+                audience = (
+                    await session.exec(
+                        select(RoundDepartment.department_id).where(
+                            RoundDepartment.round_id == round_.id
+                        )
+                    )
+                ).all()
+                if chef.department_id not in audience:
+                    continue
+            existing = (
+                await session.exec(
+                    select(Invitation).where(
+                        Invitation.round_id == round_.id, Invitation.chef_id == chef_id
+                    )
+                )
+            ).first()
+            if existing is None:
+                if not on_leave(chef, now.astimezone(STOCKHOLM).date()):
+                    session.add(Invitation(round_id=round_.id, chef_id=chef_id, created_at=now))
+                    invited.append((round_.id, 1))
+            elif existing.state == InvitationState.UNREACHABLE:
+                sent = (
+                    await session.exec(
+                        select(func.count()).where(
+                            OutboxMessage.round_id == round_.id,
+                            OutboxMessage.chef_id == chef_id,
+                            OutboxMessage.kind == OutboxKind.INVITATION.value,
+                        )
+                    )
+                ).one()
+                existing.state = InvitationState.PENDING
+                invited.append((round_.id, sent + 1))
+        organisation_id = chef.organisation_id
+    await OutboxStore(db).enqueue(
+        [
+            NewMessage(
+                organisation_id=organisation_id,
+                dedupe_key=invitation_key(round_id, chef_id, sequence),
+                kind=OutboxKind.INVITATION.value,
+                round_id=round_id,
+                chef_id=chef_id,
+                payload={},
+            )
+            for round_id, sequence in invited
+        ],
+        now=now,
+    )
+    return [round_id for round_id, _ in invited]

@@ -257,3 +257,31 @@ async def test_english_teams_gets_the_welcome_in_english(
     assert welcome["attachments"][0]["content"]["body"][0]["text"] == (
         "Welcome to Ledarpuls, Karin!"
     )
+
+
+async def test_a_chef_invited_before_installing_gets_the_invitation_on_install(
+    app: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    from bot.app import DISPATCHER
+    from tests.dialogs.checkin_world import open_a_round
+
+    db = db_of(app)
+    org = await organisation(db)
+    async with db.session() as s:
+        from storage.models import Programme
+
+        programme = (await s.exec(select(Programme))).one()
+    assert programme.id is not None
+    await open_a_round(db, org, programme.id)
+    while await app.app[DISPATCHER].dispatch_once():  # nobody has the app: all unreachable
+        pass
+    assert connector.activities == []
+
+    await app.post(
+        "/api/messages", json=activity(connector, "installationUpdate", KARIN, action="add")
+    )
+    while await app.app[DISPATCHER].dispatch_once():
+        pass
+    cards = [a["attachments"][0]["content"] for a in connector.activities if a.get("attachments")]
+    assert len(cards) == 2  # the welcome, then the invitation to the open round
+    assert "Starta" in str(cards[1])

@@ -1,0 +1,307 @@
+"""`ledarpuls hr …` and `ledarpuls round …`: HR's operations for automation and IT, audited."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from dialogs.formatting import date_time
+from dialogs.texts import t
+from followup.progress import Progress, progress, remind
+from followup.rounds import (
+    RoundError,
+    close_round,
+    create_round,
+    extend_round,
+    open_round,
+)
+from storage.audit_store import AuditStore
+from storage.database import Database
+from storage.models import Department, Programme, Role, Round
+from storage.role_store import RoleStore
+from storage.types import utcnow
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+class CliRefusal(Exception):
+    """Refused, with the words for it (exit code 1)."""
+
+
+def actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _day(value: str, at: time, lang: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(value), at, STOCKHOLM)
+    except ValueError as exc:
+        raise CliRefusal(t(lang, "round.error.bad_date", value=value)) from exc
+
+
+def refusal(lang: str, error: RoundError) -> CliRefusal:
+    return CliRefusal(
+        t(lang, f"round.error.{error.code}", **{k: str(v) for k, v in error.params.items()})
+    )
+
+
+async def _programme(db: Database, organisation_id: int, code: str | None, lang: str) -> int:
+    async with db.session() as session:
+        programmes = (
+            await session.exec(
+                select(Programme).where(
+                    Programme.organisation_id == organisation_id, col(Programme.active)
+                )
+            )
+        ).all()
+    if code is not None:
+        programmes = [p for p in programmes if p.code.casefold() == code.casefold()]
+    if len(programmes) != 1 or programmes[0].id is None:
+        raise CliRefusal(t(lang, "round.error.which_programme"))
+    return programmes[0].id
+
+
+async def _departments(
+    db: Database, organisation_id: int, codes: str | None, lang: str
+) -> list[int]:
+    if not codes:
+        return []
+    wanted = [c.strip() for c in codes.split(",") if c.strip()]
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(Department).where(Department.organisation_id == organisation_id)
+            )
+        ).all()
+    by_code = {d.code.casefold(): d.id for d in rows if d.active}
+    missing = [c for c in wanted if c.casefold() not in by_code]
+    if missing:
+        raise CliRefusal(t(lang, "round.error.unknown_department_code", code=", ".join(missing)))
+    return [i for c in wanted if (i := by_code[c.casefold()]) is not None]
+
+
+def _sections(value: str | None) -> dict[str, str] | None:
+    if not value:
+        return None
+    result = {}
+    for part in value.split(","):
+        name, _, privacy = part.partition("=")
+        result[name.strip()] = privacy.strip() or "confidential"
+    return result
+
+
+def _progress_dict(p: Progress) -> dict[str, Any]:
+    def counts(c: Any) -> dict[str, Any]:
+        return {
+            "invited": c.invited,
+            "delivered": c.delivered,
+            "started": c.started,
+            "submitted": c.submitted,
+            "unreachable": c.unreachable,
+            "on_leave": c.on_leave,
+            "unreachable_reasons": dict(c.reasons),
+            "response_rate": round(c.response_rate, 3),
+        }
+
+    return {
+        "round": p.round.id,
+        "title": p.round.title,
+        "state": p.round.state,
+        "deadline": p.round.deadline.isoformat(),
+        "total": counts(p.total),
+        "departments": {name: counts(c) for name, c in p.departments.items()},
+        "not_answered": p.not_answered,
+    }
+
+
+async def run_round(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+    """Carry out one `round` command; returns the lines to print."""
+    lang, now, audit = args.lang, utcnow(), AuditStore(db)
+    command = args.round_command
+    try:
+        if command == "create":
+            round_ = await create_round(
+                db,
+                organisation_id=organisation_id,
+                programme_id=await _programme(db, organisation_id, args.programme, lang),
+                title=args.title,
+                deadline=_day(args.deadline, time(23, 59), lang),
+                opens_at=_day(args.opens, time(8, 0), lang) if args.opens else None,
+                now=now,
+                created_by=actor(),
+                department_ids=await _departments(db, organisation_id, args.departments, lang),
+                sections=_sections(args.sections),
+                k=args.k,
+                reminder_offsets=[int(x) for x in args.reminders.split(",") if x.strip()],
+                reminder_cap=args.cap,
+            )
+            await audit.record(
+                actor=actor(),
+                action="round.create",
+                at=now,
+                organisation_id=organisation_id,
+                round_id=round_.id,
+            )
+            return [t(lang, "round.created", id=round_.id, title=round_.title, state=round_.state)]
+        if command == "list":
+            async with db.session() as session:
+                rounds = (
+                    await session.exec(
+                        select(Round)
+                        .where(Round.organisation_id == organisation_id)
+                        .order_by(col(Round.deadline))
+                    )
+                ).all()
+            listed = []
+            for r in rounds:
+                assert r.id is not None
+                listed.append((r, (await progress(db, round_id=r.id)).total.response_rate))
+            if args.json:
+                return [
+                    json.dumps(
+                        [
+                            {
+                                "id": r.id,
+                                "title": r.title,
+                                "state": r.state,
+                                "deadline": r.deadline.isoformat(),
+                                "response_rate": round(rate, 3),
+                            }
+                            for r, rate in listed
+                        ],
+                        ensure_ascii=False,
+                    )
+                ]
+            if not listed:
+                return [t(lang, "round.none")]
+            return [
+                f"{r.id}\t{r.state}\t{rate:.0%}\t{r.title}\t{date_time(r.deadline, lang)}"
+                for r, rate in listed
+            ]
+        if command == "open":
+            opening = await open_round(db, round_id=args.id, now=now)
+            await audit.record(
+                actor=actor(),
+                action="round.open",
+                at=now,
+                organisation_id=organisation_id,
+                round_id=args.id,
+                detail={"invited": len(opening.invited), "on_leave": len(opening.on_leave)},
+            )
+            return [
+                t(
+                    lang,
+                    "round.opened",
+                    invited=len(opening.invited),
+                    on_leave=len(opening.on_leave),
+                )
+            ]
+        if command == "status":
+            p = await progress(db, round_id=args.id, organisation_id=organisation_id)
+            if p.not_answered is not None:  # an HR read of identified data
+                await audit.record(
+                    actor=actor(),
+                    action="round.status",
+                    at=now,
+                    organisation_id=organisation_id,
+                    round_id=args.id,
+                )
+            if args.json:
+                return [json.dumps(_progress_dict(p), ensure_ascii=False)]
+            lines = [f"{p.round.title} ({p.round.state})"]
+            for name, c in [(t(lang, "round.total"), p.total), *p.departments.items()]:
+                lines.append(
+                    t(
+                        lang,
+                        "round.status_line",
+                        name=name,
+                        invited=c.invited,
+                        delivered=c.delivered,
+                        started=c.started,
+                        submitted=c.submitted,
+                        unreachable=c.unreachable,
+                        on_leave=c.on_leave,
+                    )
+                )
+            for reason, n in p.total.reasons.items():
+                lines.append(t(lang, "round.unreachable_reason", reason=reason, count=n))
+            if p.not_answered:
+                lines.append(t(lang, "round.not_answered", names=", ".join(p.not_answered)))
+            return lines
+        if command == "remind":
+            result = await remind(db, round_id=args.id, now=now, organisation_id=organisation_id)
+            await audit.record(
+                actor=actor(),
+                action="round.remind",
+                at=now,
+                organisation_id=organisation_id,
+                round_id=args.id,
+                detail={"reminded": result.reminded, "at_cap": result.at_cap},
+            )
+            return [t(lang, "round.reminded", count=result.reminded, at_cap=result.at_cap)]
+        if command == "extend":
+            round_ = await extend_round(
+                db,
+                round_id=args.id,
+                now=now,
+                deadline=_day(args.deadline, time(23, 59), lang),
+                organisation_id=organisation_id,
+            )
+            await audit.record(
+                actor=actor(),
+                action="round.extend",
+                at=now,
+                organisation_id=organisation_id,
+                round_id=args.id,
+                detail={"deadline": round_.deadline.isoformat()},
+            )
+            return [t(lang, "round.extended", deadline=date_time(round_.deadline, lang))]
+        if command == "close":
+            await close_round(db, round_id=args.id, now=now, organisation_id=organisation_id)
+            await audit.record(
+                actor=actor(),
+                action="round.close",
+                at=now,
+                organisation_id=organisation_id,
+                round_id=args.id,
+            )
+            return [t(lang, "round.closed")]
+    except RoundError as error:
+        raise refusal(lang, error) from error
+    raise CliRefusal(t(lang, "round.error.unknown_command"))
+
+
+async def run_hr(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+    """`ledarpuls hr add PRINCIPAL [--lead DEPT]`: bootstrap HR admins and department leads."""
+    now, lang = utcnow(), args.lang
+    department_ids = await _departments(db, organisation_id, args.lead, lang) if args.lead else []
+    role = Role.DEPARTMENT_LEAD if department_ids else Role.HR_ADMIN
+    added = await RoleStore(db).grant(
+        organisation_id=organisation_id,
+        principal=args.principal,
+        role=role,
+        created_by=actor(),
+        now=now,
+        department_id=department_ids[0] if department_ids else None,
+    )
+    await AuditStore(db).record(
+        actor=actor(),
+        action="hr.add",
+        at=now,
+        organisation_id=organisation_id,
+        detail={"principal": args.principal, "role": role},
+    )
+    return [
+        t(
+            lang,
+            "hr.added" if added else "hr.already",
+            principal=args.principal,
+            role=t(lang, f"role.{role}"),
+        )
+    ]

@@ -1,0 +1,168 @@
+"""How a round is going, for HR: per department, and who has not answered (identified rounds)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import col, select
+
+from followup.rounds import RoundError
+from followup.sections import Privacy, Section
+from storage.database import Database
+from storage.models import (
+    Chef,
+    Department,
+    Invitation,
+    InvitationState,
+    OutboxKind,
+    Round,
+    RoundState,
+)
+from storage.outbox_store import NewMessage, OutboxStore
+
+DELIVERED = frozenset(
+    {InvitationState.DELIVERED, InvitationState.STARTED, InvitationState.SUBMITTED}
+)
+STARTED = frozenset({InvitationState.STARTED, InvitationState.SUBMITTED})
+WAITING = frozenset({InvitationState.PENDING, InvitationState.DELIVERED, InvitationState.STARTED})
+
+
+@dataclass
+class Counts:
+    """Invitations by where they stand."""
+
+    invited: int = 0
+    delivered: int = 0
+    started: int = 0
+    submitted: int = 0
+    unreachable: int = 0
+    on_leave: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, state: str, reason: str | None) -> None:
+        if state == InvitationState.ON_LEAVE:
+            self.on_leave += 1
+            return
+        self.invited += 1
+        self.delivered += state in DELIVERED
+        self.started += state in STARTED
+        self.submitted += state == InvitationState.SUBMITTED
+        if state == InvitationState.UNREACHABLE:
+            self.unreachable += 1
+            self.reasons[reason or "Unknown"] += 1
+
+    @property
+    def response_rate(self) -> float:
+        return self.submitted / self.invited if self.invited else 0.0
+
+
+@dataclass
+class Progress:
+    round: Round
+    total: Counts
+    departments: dict[str, Counts]
+    # names of chefs who have not answered; None when the round is not identified
+    not_answered: list[str] | None
+
+
+async def progress(db: Database, *, round_id: int, organisation_id: int | None = None) -> Progress:
+    async with db.session() as session:
+        round_ = await session.get(Round, round_id)
+        if round_ is None or (
+            organisation_id is not None and round_.organisation_id != organisation_id
+        ):
+            raise RoundError("unknown_round", round=round_id)
+        rows = (
+            await session.exec(
+                select(Invitation.state, Chef.name, Chef.unreachable_code, Department.name)
+                .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+                .join(Department, col(Department.id) == col(Chef.department_id), isouter=True)
+                .where(Invitation.round_id == round_id)
+                .order_by(col(Chef.name))
+            )
+        ).all()
+    total, departments = Counts(), dict[str, Counts]()
+    waiting: list[str] = []
+    for state, name, reason, department in rows:
+        total.add(state, reason)
+        departments.setdefault(department or "—", Counts()).add(state, reason)
+        if state in WAITING:
+            waiting.append(name)
+    identified = round_.sections.get(Section.ACTIVITY_STATUS) == Privacy.IDENTIFIED
+    return Progress(
+        round_, total, dict(sorted(departments.items())), waiting if identified else None
+    )
+
+
+def reminder_key(round_id: int, chef_id: int, sequence: int) -> str:
+    return f"round:{round_id}:chef:{chef_id}:{OutboxKind.REMINDER.value}:{sequence}"
+
+
+@dataclass
+class Reminding:
+    reminded: int = 0
+    at_cap: int = 0
+
+
+async def remind(
+    db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
+) -> Reminding:
+    """Remind now everyone who has not answered, at most the round's cap of reminders each."""
+    result = Reminding()
+    messages: list[NewMessage] = []
+    async with db.session() as session, session.begin():
+        round_ = await session.get(Round, round_id, with_for_update=True)
+        if round_ is None or (
+            organisation_id is not None and round_.organisation_id != organisation_id
+        ):
+            raise RoundError("unknown_round", round=round_id)
+        if round_.state != RoundState.OPEN or round_.deadline <= now:
+            raise RoundError("not_open", state=round_.state)
+        invitations = (
+            await session.exec(
+                select(Invitation).where(
+                    Invitation.round_id == round_id,
+                    col(Invitation.state).in_(list(WAITING)),
+                )
+            )
+        ).all()
+        for invitation in invitations:
+            if invitation.reminders_sent >= round_.reminder_cap:
+                result.at_cap += 1
+                continue
+            invitation.reminders_sent += 1
+            messages.append(
+                NewMessage(
+                    organisation_id=round_.organisation_id,
+                    dedupe_key=reminder_key(
+                        round_id, invitation.chef_id, invitation.reminders_sent
+                    ),
+                    kind=OutboxKind.REMINDER.value,
+                    round_id=round_id,
+                    chef_id=invitation.chef_id,
+                    payload={},  # rendered when sent
+                )
+            )
+    result.reminded = await OutboxStore(db).enqueue(messages, now=now)
+    return result
+
+
+async def set_on_leave(
+    db: Database, *, organisation_id: int, upn: str, until: date | None, now: datetime
+) -> Chef:
+    """Mark a chef on leave until a date (None: back); open rounds skip them meanwhile."""
+    async with db.session() as session, session.begin():
+        chef = (
+            await session.exec(
+                select(Chef).where(
+                    Chef.organisation_id == organisation_id, Chef.upn == upn.strip().lower()
+                )
+            )
+        ).first()
+        if chef is None:
+            raise RoundError("unknown_chef", upn=upn)
+        chef.on_leave_until = until
+        chef.updated_at = now
+    return chef

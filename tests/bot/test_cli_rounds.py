@@ -1,0 +1,130 @@
+"""`ledarpuls round …` and `ledarpuls hr add` as scripts run them: JSON, exit codes, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from storage.database import Database
+from storage.models import AuditEvent, HrRole, OutboxMessage
+from tests.bot.test_cli import ledarpuls
+from tests.conftest import EXAMPLES
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "cli.db"
+    assert (
+        ledarpuls("org", "add", "--tenant-id", "t", "--name", "Demokommunen", db=path).returncode
+        == 0
+    )
+    assert ledarpuls("import", "plan", str(EXAMPLES / "demo-plan.yaml"), db=path).returncode == 0
+    assert (
+        ledarpuls("import", "roster", str(EXAMPLES / "demo-roster.yaml"), db=path).returncode == 0
+    )
+    return path
+
+
+def rows(path: Path, model: type) -> list:  # type: ignore[type-arg]
+    async def read() -> list:  # type: ignore[type-arg]
+        database = Database(f"sqlite:///{path}")
+        async with database.session() as s:
+            result = list((await s.exec(select(model))).all())
+        await database.dispose()
+        return result
+
+    return asyncio.run(read())
+
+
+def test_a_round_from_creation_to_close(db: Path) -> None:
+    created = ledarpuls(
+        "round",
+        "create",
+        "--title",
+        "Delår 1 2027",
+        "--deadline",
+        "2099-06-12",
+        "--departments",
+        "IFO,ÄO",
+        db=db,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "Omgång 1 ”Delår 1 2027” är skapad (draft)" in created.stdout
+
+    listed = json.loads(ledarpuls("round", "list", "--json", db=db).stdout)
+    assert [(r["id"], r["state"], r["response_rate"]) for r in listed] == [(1, "draft", 0.0)]
+
+    opened = ledarpuls("round", "open", "1", db=db)
+    assert opened.returncode == 0, opened.stderr
+    assert "chefer bjuds in" in opened.stdout
+
+    status = json.loads(ledarpuls("round", "status", "1", "--json", db=db).stdout)
+    assert status["state"] == "open"
+    assert set(status["departments"]) == {"Individ- och familjeomsorg", "Äldreomsorg"}
+    assert status["total"]["invited"] + status["total"]["on_leave"] == 6
+    assert len(status["not_answered"]) == status["total"]["invited"]
+
+    reminded = ledarpuls("--lang", "en", "round", "remind", "1", db=db)
+    assert reminded.returncode == 0 and "reminders are being sent" in reminded.stdout
+    extended = ledarpuls("round", "extend", "1", "--deadline", "2099-06-19", db=db)
+    assert extended.returncode == 0 and "19 juni" in extended.stdout
+    assert ledarpuls("round", "close", "1", db=db).returncode == 0
+
+    again = ledarpuls("round", "close", "1", db=db)
+    assert again.returncode == 1 and "redan stängd" in again.stderr
+    actions = [e.action for e in rows(db, AuditEvent)]
+    assert actions == [
+        "round.create",
+        "round.open",
+        "round.status",
+        "round.remind",
+        "round.extend",
+        "round.close",
+    ]
+    assert all(e.actor.startswith("cli:") for e in rows(db, AuditEvent))
+    kinds = sorted({m.kind for m in rows(db, OutboxMessage)})
+    assert kinds == ["invitation", "reminder"]
+
+
+def test_unknown_ids_and_bad_values_exit_1_with_a_clear_message(db: Path) -> None:
+    unknown = ledarpuls("round", "status", "42", db=db)
+    assert unknown.returncode == 1 and "Omgång 42 finns inte" in unknown.stderr
+    english = ledarpuls("--lang", "en", "round", "open", "42", db=db)
+    assert english.returncode == 1 and "Round 42 does not exist" in english.stderr
+    bad_date = ledarpuls("round", "create", "--title", "X", "--deadline", "12/6", db=db)
+    assert bad_date.returncode == 1 and "inget giltigt datum" in bad_date.stderr
+    bad_department = ledarpuls(
+        "round",
+        "create",
+        "--title",
+        "X",
+        "--deadline",
+        "2099-01-01",
+        "--departments",
+        "HEMTJÄNST",
+        db=db,
+    )
+    assert bad_department.returncode == 1 and "Okänd avdelning: HEMTJÄNST" in bad_department.stderr
+    assert ledarpuls("round", "open", "x", db=db).returncode == 2
+    assert rows(db, AuditEvent) == []  # nothing was done, so nothing to audit
+
+
+def test_hr_admins_and_department_leads_are_bootstrapped_from_the_cli(db: Path) -> None:
+    first = ledarpuls("hr", "add", "Eva.Lindgren@demo.ledarpuls.se", db=db)
+    assert first.returncode == 0 and "är nu HR-administratör" in first.stdout
+    assert (
+        "är redan HR-administratör"
+        in ledarpuls("hr", "add", "eva.lindgren@demo.ledarpuls.se", db=db).stdout
+    )
+    lead = ledarpuls("--lang", "en", "hr", "add", "anna@demo.ledarpuls.se", "--lead", "IFO", db=db)
+    assert lead.returncode == 0 and "is now department lead" in lead.stdout
+    roles = {(r.principal, r.role) for r in rows(db, HrRole)}
+    assert roles == {
+        ("eva.lindgren@demo.ledarpuls.se", "hr_admin"),
+        ("anna@demo.ledarpuls.se", "department_lead"),
+    }
+    assert [e.action for e in rows(db, AuditEvent)] == ["hr.add"] * 3
