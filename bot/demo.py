@@ -12,9 +12,10 @@ from storage.database import Database
 from storage.models import HrRole, Organisation, Role
 from storage.organisation_store import OrganisationStore
 
-# The demo's tenant and its HR admin, as examples/playground.yml gives them to the Playground.
+# The demo's tenant and HR admins, as examples/playground.yml gives them to the Playground:
+# Karin Sjöberg (the Playground's own user, also a chef) and Eva Lindgren (HR only).
 DEMO_TENANT_ID = "5f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
-DEMO_HR_OBJECT_ID = "6b0e7c1a-2f3d-4e5a-9b6c-7d8e9f0a1b2c"
+DEMO_HR = ("1a2b3c4d-0001-4000-8000-000000000004", "6b0e7c1a-2f3d-4e5a-9b6c-7d8e9f0a1b2c")
 DEMO_NAME = "Demokommunen"
 
 
@@ -32,12 +33,7 @@ async def load_demo(
     await import_plan(db, organisation_id=org.id, path=plan)
     await import_roster(db, organisation_id=org.id, path=roster)
     async with db.session() as session, session.begin():
-        session.add(
-            HrRole(
-                organisation_id=org.id,
-                principal=DEMO_HR_OBJECT_ID,
-                role=Role.HR_ADMIN,
-                created_by="demo",
-            )
-        )
+        for principal in DEMO_HR:
+            session.add(HrRole(organisation_id=org.id, principal=principal, role=Role.HR_ADMIN,
+                               created_by="demo"))
     return org

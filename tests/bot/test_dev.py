@@ -21,7 +21,7 @@ from tests.conftest import ROOT
 
 PLAYGROUND = ROOT / "node_modules/@microsoft/m365agentsplayground/cli.js"
 PERSONAL_CHAT = "ledarpuls-demo-personal-chat"  # examples/playground.yml
-HR_USER = "29:eva-lindgren"
+USER = "29:karin-sjoberg"  # a demo chef, and the demo's HR admin
 
 
 def free_port() -> int:
@@ -32,7 +32,14 @@ def free_port() -> int:
 
 
 class Dev:
-    def __init__(self, process: subprocess.Popen[str], bot_port: int, playground_port: int) -> None:
+    def __init__(
+        self,
+        process: subprocess.Popen[str],
+        bot_port: int,
+        playground_port: int,
+        env: dict[str, str],
+    ) -> None:
+        self.env = env
         self.process = process
         self.bot = f"http://127.0.0.1:{bot_port}"
         self.playground = f"http://127.0.0.1:{playground_port}"
@@ -52,7 +59,7 @@ def dev(tmp_path: Path) -> Iterator[Dev]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    yield Dev(process, bot_port, playground_port)
+    yield Dev(process, bot_port, playground_port, env)
     if process.poll() is None:
         process.kill()
         process.wait()
@@ -85,7 +92,7 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
         assert await _wait_ok(session, f"{dev.playground}/_debug/ping", 30) == "pong"
         async with session.get(f"{dev.playground}/_internal/v1/config") as response:
             config = (await response.json())["config"]
-        assert config["currentUser"]["name"] == "Eva Lindgren"
+        assert config["currentUser"]["name"] == "Karin Sjöberg"
         assert config["personalChat"]["id"] == PERSONAL_CHAT
 
         async with session.ws_connect(
@@ -93,16 +100,54 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
         ) as ws:
             async with session.post(
                 f"{dev.playground}/_conversation/v1/conversations/{PERSONAL_CHAT}/messages",
-                json={"from": {"id": HR_USER}, "text": "hjälp", "textFormat": "plain"},
+                json={"from": {"id": USER}, "text": "hjälp", "textFormat": "plain"},
             ) as response:
                 assert response.status == 200
             greeting = await asyncio.wait_for(ws.receive_json(), 30)
             frame = await asyncio.wait_for(ws.receive_json(), 30)
-        # Eva is the demo's HR admin: greeted as such the first time, then helped
-        assert "Välkommen till Ledarpuls, Eva" in greeting["message"]["text"]
-        assert frame["action"] == "createMessage"
-        assert frame["actionConversationId"] == PERSONAL_CHAT
-        assert "förändringsledare" in frame["message"]["text"]
+            # Karin is a demo chef: welcomed with the card the first time, then helped
+            assert "Välkommen till Ledarpuls, Karin!" in json.dumps(greeting, ensure_ascii=False)
+            assert frame["action"] == "createMessage"
+            assert frame["actionConversationId"] == PERSONAL_CHAT
+            assert "förändringsledare" in frame["message"]["text"]
+
+            # HR opens a round from the command line: the invitation reaches the Playground
+            for command in (
+                ["round", "create", "--title", "Delår 1", "--deadline", "2099-06-12"],
+                ["round", "open", "1"],
+            ):
+                done = await asyncio.to_thread(
+                    subprocess.run,
+                    [sys.executable, "-m", "bot.cli", *command],
+                    cwd=ROOT,
+                    env=dev.env,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=False,
+                )
+                assert done.returncode == 0, done.stderr
+            invitation = await asyncio.wait_for(ws.receive_json(), 30)
+            content = invitation["message"]["attachments"][0]["content"]
+            # the Playground's Teams locale is always en-US, so proactive cards come in English
+            start = next(a["data"] for a in content["actions"] if a["data"]["action"] == "start")
+            assert content["body"][0]["text"] == "Delår 1"
+
+            # pressing Starta in the Playground brings the first question card
+            async with session.post(
+                f"{dev.playground}/_conversation/v1/submit",
+                json={
+                    "conversation": {"id": PERSONAL_CHAT},
+                    "from": {"id": USER},
+                    "replyToId": invitation["message"]["messageId"],
+                    "value": start,
+                },
+            ) as response:
+                assert response.status == 200
+            step = await asyncio.wait_for(ws.receive_json(), 30)
+            card = step["message"]["attachments"][0]["content"]
+            assert any(a["data"]["action"] == "save" for a in card["actions"])
+            assert "Input.ChoiceSet" in json.dumps(card)
 
     # Ctrl-C stops both
     dev.process.send_signal(signal.SIGINT)
