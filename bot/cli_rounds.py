@@ -124,6 +124,17 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
     """Carry out one `round` command; returns the lines to print."""
     lang, now, audit = args.lang, utcnow(), AuditStore(db)
     command = args.round_command
+
+    async def log(action: str, round_id: int | None, **detail: Any) -> None:
+        await audit.record(
+            actor=actor(),
+            action=action,
+            at=now,
+            organisation_id=organisation_id,
+            round_id=round_id,
+            detail=detail,
+        )
+
     try:
         if command == "create":
             round_ = await create_round(
@@ -141,13 +152,7 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 reminder_offsets=[int(x) for x in args.reminders.split(",") if x.strip()],
                 reminder_cap=args.cap,
             )
-            await audit.record(
-                actor=actor(),
-                action="round.create",
-                at=now,
-                organisation_id=organisation_id,
-                round_id=round_.id,
-            )
+            await log("round.create", round_.id)
             return [t(lang, "round.created", id=round_.id, title=round_.title, state=round_.state)]
         if command == "list":
             async with db.session() as session:
@@ -186,13 +191,8 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
             ]
         if command == "open":
             opening = await open_round(db, round_id=args.id, now=now)
-            await audit.record(
-                actor=actor(),
-                action="round.open",
-                at=now,
-                organisation_id=organisation_id,
-                round_id=args.id,
-                detail={"invited": len(opening.invited), "on_leave": len(opening.on_leave)},
+            await log(
+                "round.open", args.id, invited=len(opening.invited), on_leave=len(opening.on_leave)
             )
             return [
                 t(
@@ -205,13 +205,7 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
         if command == "status":
             p = await progress(db, round_id=args.id, organisation_id=organisation_id)
             if p.not_answered is not None:  # an HR read of identified data
-                await audit.record(
-                    actor=actor(),
-                    action="round.status",
-                    at=now,
-                    organisation_id=organisation_id,
-                    round_id=args.id,
-                )
+                await log("round.status", args.id)
             if args.json:
                 return [json.dumps(_progress_dict(p), ensure_ascii=False)]
             lines = [f"{p.round.title} ({p.round.state})"]
@@ -236,14 +230,7 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
             return lines
         if command == "remind":
             result = await remind(db, round_id=args.id, now=now, organisation_id=organisation_id)
-            await audit.record(
-                actor=actor(),
-                action="round.remind",
-                at=now,
-                organisation_id=organisation_id,
-                round_id=args.id,
-                detail={"reminded": result.reminded, "at_cap": result.at_cap},
-            )
+            await log("round.remind", args.id, reminded=result.reminded, at_cap=result.at_cap)
             return [t(lang, "round.reminded", count=result.reminded, at_cap=result.at_cap)]
         if command == "extend":
             round_ = await extend_round(
@@ -253,24 +240,11 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 deadline=_day(args.deadline, time(23, 59), lang),
                 organisation_id=organisation_id,
             )
-            await audit.record(
-                actor=actor(),
-                action="round.extend",
-                at=now,
-                organisation_id=organisation_id,
-                round_id=args.id,
-                detail={"deadline": round_.deadline.isoformat()},
-            )
+            await log("round.extend", args.id, deadline=round_.deadline.isoformat())
             return [t(lang, "round.extended", deadline=date_time(round_.deadline, lang))]
         if command == "close":
             await close_round(db, round_id=args.id, now=now, organisation_id=organisation_id)
-            await audit.record(
-                actor=actor(),
-                action="round.close",
-                at=now,
-                organisation_id=organisation_id,
-                round_id=args.id,
-            )
+            await log("round.close", args.id)
             return [t(lang, "round.closed")]
     except RoundError as error:
         raise refusal(lang, error) from error

@@ -34,6 +34,12 @@ async def load_demo(
     await import_roster(db, organisation_id=org.id, path=roster)
     async with db.session() as session, session.begin():
         for principal in DEMO_HR:
-            session.add(HrRole(organisation_id=org.id, principal=principal, role=Role.HR_ADMIN,
-                               created_by="demo"))
+            session.add(
+                HrRole(
+                    organisation_id=org.id,
+                    principal=principal,
+                    role=Role.HR_ADMIN,
+                    created_by="demo",
+                )
+            )
     return org
