@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
 import shutil
@@ -23,6 +25,18 @@ from storage.database import Database
 logger = logging.getLogger(__name__)
 
 Serve = Callable[..., Awaitable[None]]
+
+
+def _die_with_parent() -> None:
+    """In the Playground's process (Linux): end when `ledarpuls dev` ends, even by SIGKILL."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: Ctrl-C and SIGTERM still stop it
+        pass
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def _port_taken(port: int) -> bool:
@@ -74,6 +88,7 @@ async def playground(
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
     except OSError as exc:
         print(t(lang, "cli.playground_failed", reason=exc.strerror, host=host, port=bot_port))

@@ -60,9 +60,13 @@ def dev(tmp_path: Path) -> Iterator[Dev]:
         text=True,
     )
     yield Dev(process, bot_port, playground_port, env)
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    if process.poll() is None:  # a failed test: stop it as Ctrl-C would, Playground and all
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     if process.stdout is not None:
         process.stdout.close()
 
