@@ -10,9 +10,10 @@ from typing import Any
 
 from botbuilder.core import ConversationState, MessageFactory, TurnContext, UserState
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import TeamsChannelAccount
 
+from dialogs.cards import card_activity
 from dialogs.check_in_dialog import CheckInDialog, is_check_in_submit
 from dialogs.help import help_text
 from dialogs.texts import language_of, t
@@ -86,12 +87,6 @@ def tenant_of(activity: Activity) -> str | None:
 def is_personal(activity: Activity) -> bool:
     conversation = activity.conversation
     return conversation is not None and (conversation.conversation_type or "personal") == "personal"
-
-
-def as_card(content: dict[str, Any]) -> Activity:
-    return MessageFactory.attachment(
-        Attachment(content_type="application/vnd.microsoft.card.adaptive", content=content)
-    )
 
 
 class TeamsBot(TeamsActivityHandler):
@@ -242,7 +237,7 @@ class TeamsBot(TeamsActivityHandler):
         name = first_name(member.name)
         if enrolment.outcome in (Outcome.MATCHED, Outcome.ENROLLED):
             await turn_context.send_activity(
-                as_card(
+                card_activity(
                     welcome_card(
                         language,
                         name=member.name,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from botbuilder.core import MessageFactory
+from botbuilder.schema import Activity, Attachment
+
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 
@@ -26,6 +29,11 @@ def text(value: str, **style: Any) -> dict[str, Any]:
 
 def facts(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in pairs]}
+
+
+def card_activity(content: dict[str, Any]) -> Activity:
+    """A card as a message activity, ready to send through the turn context."""
+    return MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=content))
 
 
 def attachment(content: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.core import TurnContext
+from botbuilder.schema import ActivityTypes
 
-from dialogs.cards import CARD_CONTENT_TYPE
+from dialogs.cards import card_activity
 from dialogs.check_in_cards import (
     error_message,
     feedback_card,
@@ -46,10 +46,6 @@ logger = logging.getLogger(__name__)
 
 MARKER = "checkin"
 ACTIONS = frozenset({"start", "later", "save", "goto", "submit", "reopen"})
-
-
-def card_activity(content: dict[str, Any]) -> Activity:
-    return MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=content))
 
 
 def is_check_in_submit(value: Any) -> bool:

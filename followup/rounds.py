@@ -182,11 +182,6 @@ async def open_round(db: Database, *, round_id: int, now: datetime) -> Opening:
     return opening
 
 
-async def get_round(db: Database, round_id: int) -> Round | None:
-    async with db.session() as session:
-        return await session.get(Round, round_id)
-
-
 async def _locked(session: Any, round_id: int, organisation_id: int | None) -> Round:
     round_ = await session.get(Round, round_id, with_for_update=True)
     if round_ is None or (

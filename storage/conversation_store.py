@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -104,14 +103,7 @@ class ConversationStore:
         return ref
 
     async def for_chef(self, chef_id: int) -> ConversationRef | None:
-        async with self._db.session() as session:
-            return (
-                await session.exec(
-                    select(ConversationRef)
-                    .where(ConversationRef.chef_id == chef_id, col(ConversationRef.installed))
-                    .order_by(col(ConversationRef.updated_at).desc())
-                )
-            ).first()
+        return (await self.for_chefs([chef_id])).get(chef_id)
 
     async def for_chefs(self, chef_ids: list[int]) -> dict[int, ConversationRef]:
         """The newest installed conversation of each chef (one query for a whole batch)."""
@@ -150,11 +142,3 @@ class ConversationStore:
                 )
             ).first()
         return ref.service_url if ref else None
-
-    async def link_chef(self, *, ref_id: int, chef_id: int) -> None:
-        async with self._db.session() as session, session.begin():
-            await session.exec(
-                update(ConversationRef)
-                .where(col(ConversationRef.id) == ref_id)
-                .values(chef_id=chef_id)
-            )

@@ -10,6 +10,7 @@ from sqlmodel import select
 from followup.progress import progress, remind, set_on_leave
 from followup.rounds import (
     RoundError,
+    archive_round,
     close_round,
     create_round,
     extend_round,
@@ -223,6 +224,9 @@ async def test_extending_moves_the_reminders_and_closing_twice_is_refused(db: Da
     with pytest.raises(RoundError) as caught:
         await extend_round(db, round_id=round_.id, deadline=round_.deadline, now=now)
     assert caught.value.code == "not_later"
+    with pytest.raises(RoundError) as caught:
+        await archive_round(db, round_id=round_.id, now=now)
+    assert caught.value.code == "not_closed"  # an open round is closed before it is archived
     await close_round(db, round_id=round_.id, now=now)
     with pytest.raises(RoundError) as caught:
         await close_round(db, round_id=round_.id, now=now)
@@ -230,3 +234,4 @@ async def test_extending_moves_the_reminders_and_closing_twice_is_refused(db: Da
     with pytest.raises(RoundError) as caught:
         await remind(db, round_id=round_.id, now=now)
     assert caught.value.code == "not_open"
+    assert (await archive_round(db, round_id=round_.id, now=now)).state == "archived"
