@@ -16,8 +16,11 @@ from botbuilder.schema.teams import TeamsChannelAccount
 from dialogs.cards import card_activity
 from dialogs.check_in_dialog import CheckInDialog, is_check_in_submit
 from dialogs.help import help_text
+from dialogs.hr_dialog import COMMANDS as HR_COMMANDS
+from dialogs.hr_dialog import HrDialog, is_hr_submit
 from dialogs.texts import language_of, t
 from dialogs.welcome import first_name, welcome_card
+from followup.access import Access, access_of
 from followup.enrolment import Enrolment, Member, Outcome, identify, mark_uninstalled
 from followup.rounds import invite_late
 from storage.conversation_store import ConversationStore
@@ -54,7 +57,32 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "change my answers": ("change", "en"),
     "avbryt": ("cancel", "sv"),
     "cancel": ("cancel", "en"),
+    # HR's; each may end in a round's number ("status 3")
+    "ny omgång": ("new_round", "sv"),
+    "ny omgang": ("new_round", "sv"),
+    "new round": ("new_round", "en"),
+    "omgångar": ("rounds", "sv"),
+    "omgangar": ("rounds", "sv"),
+    "rounds": ("rounds", "en"),
+    "status": ("status", None),
+    "påminn": ("remind", "sv"),
+    "paminn": ("remind", "sv"),
+    "remind": ("remind", "en"),
+    "förläng": ("extend", "sv"),
+    "forlang": ("extend", "sv"),
+    "extend": ("extend", "en"),
+    "stäng": ("close", "sv"),
+    "stang": ("close", "sv"),
+    "close": ("close", "en"),
+    "frånvarande": ("on_leave", "sv"),
+    "franvarande": ("on_leave", "sv"),
+    "frånvaro": ("on_leave", "sv"),
+    "on leave": ("on_leave", "en"),
+    "lägg till hr": ("add_hr", "sv"),
+    "lagg till hr": ("add_hr", "sv"),
+    "add hr": ("add_hr", "en"),
 }
+ACCESS_KEY = "ledarpuls.access"  # turn state: the sender's roles, once looked up
 
 
 def normalise_command(text: str | None) -> str:
@@ -63,15 +91,20 @@ def normalise_command(text: str | None) -> str:
     return " ".join(text.strip().strip(".!?").casefold().split()) or ""
 
 
-def command_of(activity: Activity) -> tuple[str, str]:
-    """The command a message asks for and the language to answer in.
+def command_of(activity: Activity) -> tuple[str, str, int | None]:
+    """The command a message asks for, the language to answer in, and the round's number
+    when an HR command names one ("status 3").
 
     A Swedish command word gets a Swedish answer even in an English Teams client."""
     text = ""
     if activity.type == ActivityTypes.message:
         text = normalise_command(activity.text) or (activity.text or "").strip()
+    number: int | None = None
+    words, _, last = text.rpartition(" ")
+    if last.isdigit() and len(last) <= 9 and COMMANDS.get(words, ("",))[0] in HR_COMMANDS:
+        text, number = words, int(last)
     command, word_language = COMMANDS.get(text, ("", None))
-    return command, word_language or language_of(activity.locale)
+    return command, word_language or language_of(activity.locale), number
 
 
 def tenant_of(activity: Activity) -> str | None:
@@ -106,6 +139,7 @@ class TeamsBot(TeamsActivityHandler):
         self.conversation_state = conversation_state
         self.user_state = user_state
         self._check_in = CheckInDialog(db, clock=clock)
+        self._hr = HrDialog(db, clock=clock)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -232,7 +266,7 @@ class TeamsBot(TeamsActivityHandler):
         return enrolment
 
     async def _greet(self, turn_context: TurnContext, member: Member, enrolment: Enrolment) -> None:
-        _, language = command_of(turn_context.activity)
+        _, language, _ = command_of(turn_context.activity)
         organisation = enrolment.organisation.name if enrolment.organisation else ""
         name = first_name(member.name)
         if enrolment.outcome in (Outcome.MATCHED, Outcome.ENROLLED):
@@ -285,9 +319,33 @@ class TeamsBot(TeamsActivityHandler):
             tenant_id=tenant_id, user_id=activity.from_property.id
         )
 
+    async def _access(self, turn_context: TurnContext) -> Access:
+        """The sender's roles: by the object id Teams signs into the activity, then by the
+        UPN from the roster or, when that finds none, from Teams itself."""
+        if ACCESS_KEY in turn_context.turn_state:
+            known: Access = turn_context.turn_state[ACCESS_KEY]
+            return known
+        activity = turn_context.activity
+        sender = activity.from_property
+        member = Member(
+            tenant_id=tenant_of(activity) or "",
+            user_id=sender.id if sender and sender.id else "",
+            aad_object_id=(sender.aad_object_id or "").lower() or None if sender else None,
+            upn=None,
+            email=None,
+            name=sender.name or "" if sender else "",
+        )
+        access = await access_of(self._db, member)
+        if access.organisation_id is not None and not access.is_staff:
+            looked_up = await self._member(turn_context)
+            if looked_up is not None and looked_up.upn:
+                access = await access_of(self._db, looked_up)
+        turn_context.turn_state[ACCESS_KEY] = access
+        return access
+
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        command, language = command_of(activity)
+        command, language, round_id = command_of(activity)
         if activity.value is not None:
             # a card was submitted: its data say what it is about, the server decides
             if is_check_in_submit(activity.value):
@@ -297,11 +355,32 @@ class TeamsBot(TeamsActivityHandler):
                     chef_id=await self._chef_id(turn_context),
                     language=language,
                 )
+            elif is_hr_submit(activity.value):
+                await self._hr.on_submit(
+                    turn_context,
+                    activity.value,
+                    access=await self._access(turn_context),
+                    language=language,
+                )
             else:
                 await turn_context.send_activity(t(language, "checkin.invalid_card"))
             return
         if command == "help":
-            await turn_context.send_activity(MessageFactory.text(help_text(language)))
+            access = await self._access(turn_context)
+            await turn_context.send_activity(
+                MessageFactory.text(
+                    help_text(language, hr=access.admin, lead=bool(access.lead_departments))
+                )
+            )
+            return
+        if command in HR_COMMANDS:
+            await self._hr.on_command(
+                turn_context,
+                command,
+                access=await self._access(turn_context),
+                language=language,
+                round_id=round_id,
+            )
             return
         chef_id = await self._chef_id(turn_context)
         if command == "checkin":

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from botbuilder.core import MessageFactory
-from botbuilder.schema import Activity, Attachment
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+logger = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -39,3 +42,20 @@ def card_activity(content: dict[str, Any]) -> Activity:
 def attachment(content: dict[str, Any]) -> dict[str, Any]:
     """A card as a Bot Framework attachment (JSON, ready for an activity)."""
     return {"contentType": CARD_CONTENT_TYPE, "content": content}
+
+
+async def replace_card(context: TurnContext, content: dict[str, Any]) -> bool:
+    """Put `content` where the card just used was (Teams updates it in place); False when the
+    client did not say which card that was or would not update it."""
+    card_id = context.activity.reply_to_id
+    if not card_id:
+        return False
+    update = card_activity(content)
+    update.id = card_id
+    update.type = ActivityTypes.message
+    try:
+        await context.update_activity(update)
+    except Exception as exc:  # what the card did is saved; an old card staying is no harm
+        logger.warning("could not update the card: %s", type(exc).__name__)
+        return False
+    return True

@@ -22,6 +22,7 @@ from followup.sections import (
     MAX_TEXT,
     NEED_LEVELS,
     NEEDS,
+    QUESTION_SECTIONS,
     STATUSES,
     Privacy,
     Section,
@@ -35,12 +36,6 @@ SUBMIT_KIND = "checkin"
 GOTO_INPUT = "goto_step"
 # an activity's description is the plan's text; a long one would crowd the card
 MAX_DESCRIPTION = 160
-QUESTION_SECTIONS = (
-    Section.ACTIVITY_STATUS,
-    Section.STRENGTHS_NEEDS,
-    Section.PRINCIPLES,
-    Section.CONFIDENCE,
-)
 
 
 # --- labels --------------------------------------------------------------------------------

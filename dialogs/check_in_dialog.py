@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import ActivityTypes
 
-from dialogs.cards import card_activity
+from dialogs.cards import card_activity, replace_card
 from dialogs.check_in_cards import (
     error_message,
     feedback_card,
@@ -254,17 +253,8 @@ class CheckInDialog:
         await context.send_activity(card_activity(card))
 
     async def _replace(self, context: TurnContext, content: dict[str, Any]) -> None:
-        """Turn the card the chef just used into a read-only one (Teams updates it in place)."""
-        card_id = context.activity.reply_to_id
-        if not card_id:
-            return
-        update = card_activity(content)
-        update.id = card_id
-        update.type = ActivityTypes.message
-        try:
-            await context.update_activity(update)
-        except Exception as exc:  # the answers are saved; an old card staying is no harm
-            logger.warning("could not update the card: %s", type(exc).__name__)
+        """Turn the card the chef just used into a read-only one."""
+        await replace_card(context, content)
 
     @staticmethod
     def _errors_text(check_in: CheckIn, step: str, errors: list[FieldError], language: str) -> str:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dialogs.texts import t
 
 
-def help_text(language: str) -> str:
-    return "\n\n".join(
-        (
-            f"**{t(language, 'help.title')}**",
-            t(language, "help.body"),
-            t(language, "help.privacy"),
-            t(language, "help.commands.chef"),
-        )
-    )
+def help_text(language: str, *, hr: bool = False, lead: bool = False) -> str:
+    """The help, with HR's or a department lead's commands for those who have them."""
+    parts = [
+        f"**{t(language, 'help.title')}**",
+        t(language, "help.body"),
+        t(language, "help.privacy"),
+        t(language, "help.commands.chef"),
+    ]
+    if hr:
+        parts.append(t(language, "help.commands.hr"))
+    elif lead:
+        parts.append(t(language, "help.commands.lead"))
+    return "\n\n".join(parts)

@@ -6,9 +6,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
-from followup.rounds import RoundError
+from followup.rounds import STOCKHOLM, RoundError
 from followup.sections import Privacy, Section
 from storage.database import Database
 from storage.models import (
@@ -67,22 +68,30 @@ class Progress:
     not_answered: list[str] | None
 
 
-async def progress(db: Database, *, round_id: int, organisation_id: int | None = None) -> Progress:
+async def progress(
+    db: Database,
+    *,
+    round_id: int,
+    organisation_id: int | None = None,
+    department_ids: frozenset[int] | None = None,
+) -> Progress:
+    """Where the round stands; only `department_ids` (a department lead's) when given."""
     async with db.session() as session:
         round_ = await session.get(Round, round_id)
         if round_ is None or (
             organisation_id is not None and round_.organisation_id != organisation_id
         ):
             raise RoundError("unknown_round", round=round_id)
-        rows = (
-            await session.exec(
-                select(Invitation.state, Chef.name, Chef.unreachable_code, Department.name)
-                .join(Chef, col(Chef.id) == col(Invitation.chef_id))
-                .join(Department, col(Department.id) == col(Chef.department_id), isouter=True)
-                .where(Invitation.round_id == round_id)
-                .order_by(col(Chef.name))
-            )
-        ).all()
+        query = (
+            select(Invitation.state, Chef.name, Chef.unreachable_code, Department.name)
+            .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+            .join(Department, col(Department.id) == col(Chef.department_id), isouter=True)
+            .where(Invitation.round_id == round_id)
+            .order_by(col(Chef.name))
+        )
+        if department_ids is not None:
+            query = query.where(col(Chef.department_id).in_(list(department_ids)))
+        rows = (await session.exec(query)).all()
     total, departments = Counts(), dict[str, Counts]()
     waiting: list[str] = []
     for state, name, reason, department in rows:
@@ -94,6 +103,54 @@ async def progress(db: Database, *, round_id: int, organisation_id: int | None =
     return Progress(
         round_, total, dict(sorted(departments.items())), waiting if identified else None
     )
+
+
+@dataclass
+class RoundRow:
+    """One round in HR's list, with how many have answered."""
+
+    round: Round
+    invited: int
+    submitted: int
+
+    @property
+    def response_rate(self) -> float:
+        return self.submitted / self.invited if self.invited else 0.0
+
+
+async def overview(
+    db: Database, *, organisation_id: int, department_ids: frozenset[int] | None = None
+) -> list[RoundRow]:
+    """Every round of the organisation, newest deadline first, with its response rate."""
+    async with db.session() as session:
+        rounds = (
+            await session.exec(
+                select(Round)
+                .where(Round.organisation_id == organisation_id)
+                .order_by(col(Round.deadline).desc(), col(Round.id).desc())
+            )
+        ).all()
+        query = (
+            select(Invitation.round_id, Invitation.state, func.count())
+            .join(Round, col(Round.id) == col(Invitation.round_id))
+            .where(Round.organisation_id == organisation_id)
+            .group_by(col(Invitation.round_id), col(Invitation.state))
+        )
+        if department_ids is not None:
+            query = query.join(Chef, col(Chef.id) == col(Invitation.chef_id)).where(
+                col(Chef.department_id).in_(list(department_ids))
+            )
+        counts = (await session.exec(query)).all()
+    invited: Counter[int] = Counter()
+    submitted: Counter[int] = Counter()
+    for round_id, state, n in counts:
+        if state != InvitationState.ON_LEAVE:
+            invited[round_id] += n
+        if state == InvitationState.SUBMITTED:
+            submitted[round_id] += n
+    return [
+        RoundRow(r, invited[r.id or 0], submitted[r.id or 0]) for r in rounds if r.id is not None
+    ]
 
 
 def reminder_key(round_id: int, chef_id: int, sequence: int) -> str:
@@ -150,19 +207,26 @@ async def remind(
 
 
 async def set_on_leave(
-    db: Database, *, organisation_id: int, upn: str, until: date | None, now: datetime
+    db: Database,
+    *,
+    organisation_id: int,
+    until: date | None,
+    now: datetime,
+    upn: str | None = None,
+    chef_id: int | None = None,
 ) -> Chef:
-    """Mark a chef on leave until a date (None: back); open rounds skip them meanwhile."""
+    """Mark a chef (by UPN or id) on leave until a date (None: back); rounds skip them meanwhile."""
+    if until is not None and until < now.astimezone(STOCKHOLM).date():
+        raise RoundError("leave_in_past")
+    query = select(Chef).where(Chef.organisation_id == organisation_id, col(Chef.active))
+    if chef_id is not None:
+        query = query.where(Chef.id == chef_id)
+    else:
+        query = query.where(Chef.upn == (upn or "").strip().lower())
     async with db.session() as session, session.begin():
-        chef = (
-            await session.exec(
-                select(Chef).where(
-                    Chef.organisation_id == organisation_id, Chef.upn == upn.strip().lower()
-                )
-            )
-        ).first()
+        chef = (await session.exec(query)).first()
         if chef is None:
-            raise RoundError("unknown_chef", upn=upn)
+            raise RoundError("unknown_chef", upn=upn or chef_id or "")
         chef.on_leave_until = until
         chef.updated_at = now
     return chef

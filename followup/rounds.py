@@ -90,6 +90,18 @@ async def create_round(
         programme = await session.get(Programme, programme_id)
         if programme is None or programme.organisation_id != organisation_id:
             raise RoundError("unknown_programme", programme=programme_id)
+        same_title = (
+            await session.exec(
+                select(Round.id).where(
+                    Round.programme_id == programme_id,
+                    func.lower(Round.title) == title.strip().lower(),
+                    Round.state != RoundState.ARCHIVED,
+                )
+            )
+        ).first()
+        if same_title is not None:
+            # also what keeps a double-clicked form from creating the round twice
+            raise RoundError("duplicate_title", title=title.strip(), round=same_title)
         if department_ids:
             known = (
                 await session.exec(
@@ -130,37 +142,111 @@ def on_leave(chef: Chef, today: date) -> bool:
     return chef.on_leave_until is not None and chef.on_leave_until >= today
 
 
-async def open_round(db: Database, *, round_id: int, now: datetime) -> Opening:
+@dataclass
+class Audience:
+    """Whom a round reaches: the chefs it invites, and those on leave it skips."""
+
+    invited: list[Chef] = field(default_factory=list)
+    on_leave: list[Chef] = field(default_factory=list)
+
+
+async def _audience(
+    session: Any, *, organisation_id: int, department_ids: Sequence[int] | None, today: date
+) -> Audience:
+    query = select(Chef).where(Chef.organisation_id == organisation_id, col(Chef.active))
+    if department_ids is not None:
+        query = query.where(col(Chef.department_id).in_(list(department_ids)))
+    audience = Audience()
+    for chef in (await session.exec(query.order_by(col(Chef.id)))).all():
+        (audience.on_leave if on_leave(chef, today) else audience.invited).append(chef)
+    return audience
+
+
+async def preview_audience(
+    db: Database, *, organisation_id: int, department_ids: Sequence[int] = (), now: datetime
+) -> Audience:
+    """Whom a round for these departments (none: all) would reach if it opened now."""
+    async with db.session() as session:
+        return await _audience(
+            session,
+            organisation_id=organisation_id,
+            department_ids=list(department_ids) or None,
+            today=now.astimezone(STOCKHOLM).date(),
+        )
+
+
+async def round_audience(db: Database, *, round_id: int, now: datetime) -> Audience:
+    """Whom this round reaches (or would reach, if it opened now)."""
+    async with db.session() as session:
+        round_ = await session.get(Round, round_id)
+        if round_ is None:
+            raise RoundError("unknown_round", round=round_id)
+        return await _audience(
+            session,
+            organisation_id=round_.organisation_id,
+            department_ids=await _departments_of(session, round_),
+            today=now.astimezone(STOCKHOLM).date(),
+        )
+
+
+async def department_names(db: Database, *, round_id: int) -> list[str]:
+    """The names of the departments a round is for; empty when it is for everyone."""
+    async with db.session() as session:
+        return list(
+            (
+                await session.exec(
+                    select(Department.name)
+                    .join(RoundDepartment, col(RoundDepartment.department_id) == col(Department.id))
+                    .where(RoundDepartment.round_id == round_id)
+                    .order_by(col(Department.name))
+                )
+            ).all()
+        )
+
+
+async def _departments_of(session: Any, round_: Round) -> list[int] | None:
+    """The round's chosen departments; None when it is for everyone."""
+    if round_.audience_all:
+        return None
+    return list(
+        (
+            await session.exec(
+                select(RoundDepartment.department_id).where(RoundDepartment.round_id == round_.id)
+            )
+        ).all()
+    )
+
+
+async def open_round(
+    db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
+) -> Opening:
     """Open the round: invite every chef of its audience who is not on leave."""
     opening = Opening()
     today = now.astimezone(STOCKHOLM).date()
     async with db.session() as session, session.begin():
-        round_ = await session.get(Round, round_id, with_for_update=True)
-        if round_ is None:
-            raise RoundError("unknown_round", round=round_id)
+        round_ = await _locked(session, round_id, organisation_id)
         if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED):
             raise RoundError("not_openable", state=round_.state)
         if round_.deadline <= now:
             raise RoundError("deadline_passed")
-        query = select(Chef).where(Chef.organisation_id == round_.organisation_id, col(Chef.active))
-        if not round_.audience_all:
-            departments = select(RoundDepartment.department_id).where(
-                RoundDepartment.round_id == round_id
-            )
-            query = query.where(col(Chef.department_id).in_(departments))
-        chefs = list((await session.exec(query.order_by(col(Chef.id)))).all())
-        for chef in chefs:
-            assert chef.id is not None
-            leave = on_leave(chef, today)
-            session.add(
-                Invitation(
-                    round_id=round_id,
-                    chef_id=chef.id,
-                    state=InvitationState.ON_LEAVE if leave else InvitationState.PENDING,
-                    created_at=now,
+        audience = await _audience(
+            session,
+            organisation_id=round_.organisation_id,
+            department_ids=await _departments_of(session, round_),
+            today=today,
+        )
+        for leave, chefs in ((False, audience.invited), (True, audience.on_leave)):
+            for chef in chefs:
+                assert chef.id is not None
+                session.add(
+                    Invitation(
+                        round_id=round_id,
+                        chef_id=chef.id,
+                        state=InvitationState.ON_LEAVE if leave else InvitationState.PENDING,
+                        created_at=now,
+                    )
                 )
-            )
-            (opening.on_leave if leave else opening.invited).append(chef.id)
+                (opening.on_leave if leave else opening.invited).append(chef.id)
         round_.state = RoundState.OPEN
         round_.opens_at = round_.opens_at or now
         round_.updated_at = now
@@ -180,6 +266,35 @@ async def open_round(db: Database, *, round_id: int, now: datetime) -> Opening:
         now=now,
     )
     return opening
+
+
+async def find_round(
+    db: Database,
+    *,
+    organisation_id: int,
+    round_id: int | None = None,
+    states: Sequence[RoundState] = (RoundState.OPEN,),
+) -> Round:
+    """The round a command is about: the one named, else the latest in one of `states`."""
+    async with db.session() as session:
+        if round_id is not None:
+            round_ = await session.get(Round, round_id)
+            if round_ is None or round_.organisation_id != organisation_id:
+                raise RoundError("unknown_round", round=round_id)
+            return round_
+        latest = (
+            await session.exec(
+                select(Round)
+                .where(
+                    Round.organisation_id == organisation_id,
+                    col(Round.state).in_([str(s) for s in states]),
+                )
+                .order_by(col(Round.deadline).desc(), col(Round.id).desc())
+            )
+        ).first()
+    if latest is None:
+        raise RoundError("no_round")
+    return latest
 
 
 async def _locked(session: Any, round_id: int, organisation_id: int | None) -> Round:
@@ -263,16 +378,9 @@ async def invite_late(db: Database, *, chef_id: int, now: datetime) -> list[int]
         ).all()
         for round_ in rounds:
             assert round_.id is not None
-            if not round_.audience_all:
-                audience = (
-                    await session.exec(
-                        select(RoundDepartment.department_id).where(
-                            RoundDepartment.round_id == round_.id
-                        )
-                    )
-                ).all()
-                if chef.department_id not in audience:
-                    continue
+            departments = await _departments_of(session, round_)
+            if departments is not None and chef.department_id not in departments:
+                continue
             existing = (
                 await session.exec(
                     select(Invitation).where(

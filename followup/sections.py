@@ -19,6 +19,14 @@ class Privacy(StrEnum):
     PRIVATE = "private"  # only the chef sees it, in their own feedback
 
 
+# the sections that ask questions, in the order a chef meets them (consent follows when needed)
+QUESTION_SECTIONS = (
+    Section.ACTIVITY_STATUS,
+    Section.STRENGTHS_NEEDS,
+    Section.PRINCIPLES,
+    Section.CONFIDENCE,
+)
+
 DEFAULT_SECTIONS: dict[str, str] = {
     Section.ACTIVITY_STATUS: Privacy.IDENTIFIED,
     Section.STRENGTHS_NEEDS: Privacy.CONFIDENTIAL,

@@ -17,6 +17,19 @@ class ChefStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def active(self, organisation_id: int) -> list[Chef]:
+        """The organisation's active chefs, by name."""
+        async with self._db.session() as session:
+            return list(
+                (
+                    await session.exec(
+                        select(Chef)
+                        .where(Chef.organisation_id == organisation_id, col(Chef.active))
+                        .order_by(col(Chef.name))
+                    )
+                ).all()
+            )
+
     async def get(self, chef_id: int) -> Chef | None:
         async with self._db.session() as session:
             return await session.get(Chef, chef_id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
+
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.database import Database
-from storage.models import Organisation
+from storage.models import Department, Organisation, Programme
 
 
 class OrganisationNotFound(LookupError):
@@ -61,6 +63,34 @@ class OrganisationStore:
             if wanted in (org.tenant_id.casefold(), org.name.casefold(), str(org.id)):
                 return org
         raise OrganisationNotFound(ref, candidates=len(organisations))
+
+    async def departments(self, organisation_id: int) -> builtins.list[Department]:
+        """The organisation's active departments, by name."""
+        async with self._db.session() as session:
+            return list(
+                (
+                    await session.exec(
+                        select(Department)
+                        .where(
+                            Department.organisation_id == organisation_id, col(Department.active)
+                        )
+                        .order_by(col(Department.name))
+                    )
+                ).all()
+            )
+
+    async def programmes(self, organisation_id: int) -> builtins.list[Programme]:
+        """The organisation's active programmes."""
+        async with self._db.session() as session:
+            return list(
+                (
+                    await session.exec(
+                        select(Programme)
+                        .where(Programme.organisation_id == organisation_id, col(Programme.active))
+                        .order_by(col(Programme.start_year), col(Programme.id))
+                    )
+                ).all()
+            )
 
     async def for_tenant(self, tenant_id: str) -> Organisation | None:
         async with self._db.session() as session:

@@ -1,0 +1,536 @@
+"""The Adaptive Cards HR works with: a new round, the list of rounds, status, extend, close,
+leave, and adding HR. Built from data; every submit is checked again on the server."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dialogs.cards import card, facts, text
+from dialogs.formatting import local, short_date
+from dialogs.texts import catalogue, t
+from followup.progress import Counts, Progress, RoundRow
+from followup.round_form import MAX_TITLE, SKIP
+from followup.rounds import Audience
+from followup.sections import DEFAULT_SECTIONS, QUESTION_SECTIONS, Privacy, Section
+from storage.models import Chef, Department, Programme, Round, RoundState
+
+Element = dict[str, Any]
+
+SUBMIT_KIND = "hr"  # the `ledarpuls` value of every submit of these cards
+SECTION_INPUT = "section_"  # + the section's name: its privacy mode, or SKIP
+MAX_NAMES = 60  # names listed on a status card; the rest as "+ N"
+MAX_ROUNDS = 20  # rounds listed on one card
+DEFAULT_DAYS_TO_ANSWER = 21
+
+
+def submit(title: str, action: str, language: str, **data: Any) -> Element:
+    return {
+        "type": "Action.Submit",
+        "title": title,
+        "data": {"ledarpuls": SUBMIT_KIND, "action": action, "lang": language, **data},
+    }
+
+
+def state_label(state: str, language: str) -> str:
+    return t(language, f"state.{state}") if state in set(RoundState) else state
+
+
+def percent(share: float) -> str:
+    return f"{share:.0%}".replace("%", " %")
+
+
+def reason_label(code: str, language: str) -> str:
+    """Why a chef cannot be reached, in words; the Teams error code when it is a new one."""
+    key = f"hr.reason.{code}"
+    if key in catalogue(language):
+        return t(language, key)
+    return t(language, "hr.reason.other", code=code)
+
+
+def sections_line(round_: Round, language: str) -> str:
+    return ", ".join(
+        f"{t(language, f'checkin.section.{name}')} ({t(language, f'hr.privacy.{privacy}')})"
+        for name, privacy in round_.sections.items()
+        if name in set(Section) and privacy in set(Privacy)
+    )
+
+
+def round_actions(round_: Round, language: str) -> list[Element]:
+    """What HR can do with a round in its current state."""
+    state, rid = round_.state, round_.id
+    if state in (RoundState.DRAFT, RoundState.SCHEDULED):
+        return [
+            submit(t(language, "hr.action.open"), "open", language, round=rid),
+            submit(t(language, "hr.action.extend"), "extend_form", language, round=rid),
+        ]
+    if state == RoundState.OPEN:
+        return [
+            submit(t(language, "hr.action.refresh"), "status", language, round=rid),
+            submit(t(language, "hr.action.remind"), "remind", language, round=rid),
+            submit(t(language, "hr.action.extend"), "extend_form", language, round=rid),
+            submit(t(language, "hr.action.close"), "close_form", language, round=rid),
+        ]
+    return [submit(t(language, "hr.action.status"), "status", language, round=rid)]
+
+
+# --- a new round ---------------------------------------------------------------------------
+
+
+def new_round_card(
+    language: str,
+    *,
+    programmes: Sequence[Programme],
+    departments: Sequence[tuple[Department, int]],
+    everyone: Audience,
+    today: date,
+    k: int,
+) -> dict[str, Any]:
+    """The form for a new round, with how many chefs each department and the whole reach."""
+    section_inputs: list[Element] = []
+    for section in QUESTION_SECTIONS:
+        section_inputs.append(
+            {
+                "type": "Input.ChoiceSet",
+                "id": SECTION_INPUT + section,
+                "label": t(language, f"checkin.section.{section}"),
+                "style": "compact",
+                "value": DEFAULT_SECTIONS.get(section, SKIP),
+                "choices": [
+                    {"title": t(language, f"hr.privacy.{mode}"), "value": mode}
+                    for mode in (*Privacy, SKIP)
+                ],
+            }
+        )
+    body: list[Element] = [
+        text(t(language, "hr.new.title"), size="Large", weight="Bolder"),
+        text(t(language, "hr.new.intro"), isSubtle=True),
+        {
+            "type": "Input.Text",
+            "id": "title",
+            "label": t(language, "hr.new.title_label"),
+            "placeholder": t(language, "hr.new.title_placeholder"),
+            "maxLength": MAX_TITLE,
+            "isRequired": True,
+            "errorMessage": t(language, "hr.error.required", field=t(language, "hr.field.title")),
+        },
+        *(
+            [
+                {
+                    "type": "Input.ChoiceSet",
+                    "id": "programme",
+                    "label": t(language, "hr.new.programme_label"),
+                    "style": "compact",
+                    "isRequired": True,
+                    "value": str(programmes[-1].id),
+                    "choices": [{"title": p.title, "value": str(p.id)} for p in programmes],
+                }
+            ]
+            if len(programmes) > 1
+            else []
+        ),
+        {
+            "type": "Input.ChoiceSet",
+            "id": "departments",
+            "label": t(language, "hr.new.audience_label"),
+            "isMultiSelect": True,
+            "style": "expanded",
+            "choices": [
+                {
+                    "title": t(language, "hr.new.department_choice", name=d.name, count=count),
+                    "value": str(d.id),
+                }
+                for d, count in departments
+            ],
+        },
+        text(
+            t(
+                language,
+                "hr.new.reach_all",
+                invited=len(everyone.invited),
+                on_leave=len(everyone.on_leave),
+            ),
+            isSubtle=True,
+            size="Small",
+        ),
+        {
+            "type": "Input.Date",
+            "id": "opens",
+            "label": t(language, "hr.new.opens_label"),
+            "min": today.isoformat(),
+        },
+        {
+            "type": "Input.Date",
+            "id": "deadline",
+            "label": t(language, "hr.new.deadline_label"),
+            "value": (today + timedelta(days=DEFAULT_DAYS_TO_ANSWER)).isoformat(),
+            "min": (today + timedelta(days=1)).isoformat(),
+            "isRequired": True,
+            "errorMessage": t(
+                language, "hr.error.required", field=t(language, "hr.field.deadline")
+            ),
+        },
+        {
+            "type": "Input.Text",
+            "id": "reminders",
+            "label": t(language, "hr.new.reminders_label"),
+            "value": "7, 2",
+            "maxLength": 40,
+        },
+        {
+            "type": "Input.Number",
+            "id": "cap",
+            "label": t(language, "hr.new.cap_label"),
+            "value": 2,
+            "min": 0,
+            "max": 10,
+        },
+        text(t(language, "hr.new.sections_heading"), weight="Bolder", spacing="Large"),
+        *section_inputs,
+        {
+            "type": "Input.Number",
+            "id": "k",
+            "label": t(language, "hr.new.k_label"),
+            "value": k,
+            "min": 2,
+            "max": 50,
+        },
+    ]
+    only = {"programme": programmes[0].id} if len(programmes) == 1 else {}
+    return card(body, [submit(t(language, "hr.new.create"), "create", language, **only)])
+
+
+def round_card(
+    round_: Round,
+    language: str,
+    *,
+    audience: Audience,
+    departments: Sequence[str],
+    heading: str | None = None,
+) -> dict[str, Any]:
+    """A round as HR set it up: dates, reminders, sections, whom it reaches, what to do next."""
+    reminders = [
+        short_date(round_.deadline - timedelta(days=d), language) for d in round_.reminder_offsets
+    ]
+    body: list[Element] = []
+    if heading:
+        body.append(text(heading, isSubtle=True))
+    body += [
+        text(f"{round_.id} · {round_.title}", size="Large", weight="Bolder"),
+        facts(
+            [
+                (t(language, "hr.round.state"), state_label(round_.state, language)),
+                (
+                    t(language, "hr.round.opens"),
+                    short_date(round_.opens_at, language)
+                    if round_.opens_at
+                    else t(language, "hr.round.opens_manually"),
+                ),
+                (t(language, "hr.round.deadline"), short_date(round_.deadline, language)),
+                (
+                    t(language, "hr.round.reminders"),
+                    ", ".join(reminders) or t(language, "hr.round.no_reminders"),
+                ),
+                (
+                    t(language, "hr.round.audience"),
+                    ", ".join(departments) or t(language, "hr.round.audience_all"),
+                ),
+                (t(language, "hr.round.sections"), sections_line(round_, language)),
+                (t(language, "hr.round.k"), str(round_.k)),
+            ]
+        ),
+        text(t(language, "hr.round.reach", invited=len(audience.invited)), weight="Bolder"),
+    ]
+    if audience.on_leave:
+        body.append(
+            text(
+                t(
+                    language,
+                    "hr.round.on_leave",
+                    names=", ".join(c.name for c in audience.on_leave),
+                ),
+                isSubtle=True,
+            )
+        )
+    return card(body, round_actions(round_, language))
+
+
+# --- following rounds ------------------------------------------------------------------------
+
+
+def rounds_card(rows: Sequence[RoundRow], language: str) -> dict[str, Any]:
+    """Every round with its state and response rate, newest first, each with its actions."""
+    body: list[Element] = [text(t(language, "hr.rounds.title"), size="Large", weight="Bolder")]
+    if not rows:
+        body.append(text(t(language, "hr.rounds.none")))
+    for row in rows[:MAX_ROUNDS]:
+        round_ = row.round
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [
+                    text(f"{round_.id} · {round_.title}", weight="Bolder"),
+                    text(
+                        t(
+                            language,
+                            "hr.rounds.row",
+                            state=state_label(round_.state, language),
+                            rate=percent(row.response_rate),
+                            deadline=short_date(round_.deadline, language),
+                        ),
+                        isSubtle=True,
+                        spacing="None",
+                    ),
+                    {"type": "ActionSet", "actions": round_actions(round_, language)[:2]},
+                ],
+            }
+        )
+    return card(body)
+
+
+def _cell(value: str, **style: Any) -> Element:
+    return {"type": "TableCell", "items": [text(value, size="Small", **style)]}
+
+
+def _row(name: str, counts: Counts, **style: Any) -> Element:
+    numbers = (
+        counts.invited,
+        counts.delivered,
+        counts.started,
+        counts.submitted,
+        counts.unreachable,
+        counts.on_leave,
+    )
+    return {
+        "type": "TableRow",
+        "cells": [_cell(name, **style), *(_cell(str(n), **style) for n in numbers)],
+    }
+
+
+def status_card(
+    p: Progress, language: str, *, now: datetime, lead_scope: bool = False
+) -> dict[str, Any]:
+    """Invited, reached, started, submitted, unreachable (why) and on leave, per department;
+    who has not submitted when the round reports activity status with names."""
+    round_ = p.round
+    headers = [
+        "department",
+        "invited",
+        "delivered",
+        "started",
+        "submitted",
+        "unreachable",
+        "on_leave",
+    ]
+    table: Element = {
+        "type": "Table",
+        "firstRowAsHeader": True,
+        "showGridLines": False,
+        "columns": [{"width": 3}, *({"width": 1} for _ in headers[1:])],
+        "rows": [
+            {
+                "type": "TableRow",
+                "cells": [_cell(t(language, f"hr.status.{h}"), weight="Bolder") for h in headers],
+            },
+            *(_row(name, counts) for name, counts in p.departments.items()),
+            _row(t(language, "hr.status.total"), p.total, weight="Bolder"),
+        ],
+    }
+    body: list[Element] = [
+        text(t(language, "hr.status.title", title=round_.title), size="Large", weight="Bolder"),
+        text(
+            t(
+                language,
+                "hr.status.subtitle",
+                state=state_label(round_.state, language),
+                deadline=short_date(round_.deadline, language),
+            ),
+            isSubtle=True,
+            spacing="None",
+        ),
+        text(
+            t(
+                language,
+                "hr.status.rate",
+                submitted=p.total.submitted,
+                invited=p.total.invited,
+                rate=percent(p.total.response_rate),
+            ),
+            weight="Bolder",
+        ),
+        table,
+    ]
+    if lead_scope:
+        body.append(text(t(language, "hr.status.lead_scope"), isSubtle=True, size="Small"))
+    if p.total.reasons:
+        body.append(text(t(language, "hr.status.reasons"), weight="Bolder"))
+        body += [
+            text(
+                t(
+                    language,
+                    "hr.status.reason_line",
+                    reason=reason_label(code, language),
+                    count=n,
+                ),
+                spacing="None",
+            )
+            for code, n in sorted(p.total.reasons.items())
+        ]
+    if p.not_answered is None:
+        body.append(text(t(language, "hr.status.not_identified"), isSubtle=True))
+    elif p.not_answered:
+        names = p.not_answered[:MAX_NAMES]
+        more = len(p.not_answered) - len(names)
+        body.append(
+            text(
+                t(language, "hr.status.not_answered", count=len(p.not_answered)),
+                weight="Bolder",
+            )
+        )
+        body.append(text(", ".join(names) + (f" + {more}" if more else ""), spacing="None"))
+    elif round_.state == RoundState.OPEN and p.total.invited:
+        body.append(text(t(language, "hr.status.all_answered")))
+    body.append(
+        text(local(now).strftime("%Y-%m-%d %H:%M"), isSubtle=True, size="Small", spacing="Small")
+    )
+    actions = [] if lead_scope else round_actions(round_, language)
+    return card(body, actions)
+
+
+# --- changing a round --------------------------------------------------------------------------
+
+
+def extend_card(round_: Round, language: str, *, today: date) -> dict[str, Any]:
+    current = local(round_.deadline).date()
+    return card(
+        [
+            text(t(language, "hr.extend.title", title=round_.title), size="Large", weight="Bolder"),
+            text(
+                t(language, "hr.extend.intro", deadline=short_date(round_.deadline, language)),
+                isSubtle=True,
+            ),
+            {
+                "type": "Input.Date",
+                "id": "deadline",
+                "label": t(language, "hr.extend.deadline_label"),
+                "value": (current + timedelta(days=7)).isoformat(),
+                "min": (max(current, today) + timedelta(days=1)).isoformat(),
+                "isRequired": True,
+                "errorMessage": t(
+                    language, "hr.error.required", field=t(language, "hr.field.deadline")
+                ),
+            },
+        ],
+        [submit(t(language, "hr.extend.submit"), "extend", language, round=round_.id)],
+    )
+
+
+def close_card(p: Progress, language: str) -> dict[str, Any]:
+    return card(
+        [
+            text(t(language, "hr.close.title", title=p.round.title), size="Large", weight="Bolder"),
+            text(
+                t(
+                    language,
+                    "hr.close.body",
+                    submitted=p.total.submitted,
+                    invited=p.total.invited,
+                )
+            ),
+        ],
+        [submit(t(language, "hr.close.submit"), "close", language, round=p.round.id)],
+    )
+
+
+# --- people ------------------------------------------------------------------------------------
+
+
+def leave_card(
+    chefs: Sequence[Chef], departments: dict[int, str], language: str, *, today: date
+) -> dict[str, Any]:
+    """Mark a chef on leave until a date, or back; lists who is on leave now."""
+    away = [c for c in chefs if c.on_leave_until is not None and c.on_leave_until >= today]
+    body: list[Element] = [
+        text(t(language, "hr.leave.title"), size="Large", weight="Bolder"),
+        text(t(language, "hr.leave.intro"), isSubtle=True),
+    ]
+    if away:
+        body.append(text(t(language, "hr.leave.now"), weight="Bolder"))
+        body += [
+            text(
+                t(
+                    language,
+                    "hr.leave.now_line",
+                    name=c.name,
+                    date=short_date(c.on_leave_until, language) if c.on_leave_until else "",
+                ),
+                spacing="None",
+            )
+            for c in away
+        ]
+    body += [
+        {
+            "type": "Input.ChoiceSet",
+            "id": "chef",
+            "label": t(language, "hr.leave.chef_label"),
+            "style": "filtered",
+            "isRequired": True,
+            "errorMessage": t(language, "hr.error.required", field=t(language, "hr.field.chef")),
+            "choices": [
+                {
+                    "title": " – ".join(
+                        part for part in (c.name, departments.get(c.department_id or 0, "")) if part
+                    ),
+                    "value": str(c.id),
+                }
+                for c in chefs
+            ],
+        },
+        {
+            "type": "Input.Date",
+            "id": "until",
+            "label": t(language, "hr.leave.until_label"),
+            "min": today.isoformat(),
+        },
+    ]
+    return card(body, [submit(t(language, "hr.leave.submit"), "leave", language)])
+
+
+def add_hr_card(departments: Sequence[Department], language: str) -> dict[str, Any]:
+    return card(
+        [
+            text(t(language, "hr.add.title"), size="Large", weight="Bolder"),
+            text(t(language, "hr.add.intro"), isSubtle=True),
+            {
+                "type": "Input.Text",
+                "id": "principal",
+                "label": t(language, "hr.add.principal_label"),
+                "placeholder": "fornamn.efternamn@kommun.se",
+                "maxLength": 320,
+                "isRequired": True,
+                "errorMessage": t(
+                    language, "hr.error.required", field=t(language, "hr.field.principal")
+                ),
+            },
+            {
+                "type": "Input.ChoiceSet",
+                "id": "role",
+                "label": t(language, "hr.add.role_label"),
+                "style": "compact",
+                "value": "hr_admin",
+                "choices": [
+                    {"title": t(language, "hr.add.role_admin"), "value": "hr_admin"},
+                    *(
+                        {
+                            "title": t(language, "hr.add.role_lead", department=d.name),
+                            "value": f"lead:{d.id}",
+                        }
+                        for d in departments
+                    ),
+                ],
+            },
+        ],
+        [submit(t(language, "hr.add.submit"), "add_hr", language)],
+    )

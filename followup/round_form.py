@@ -1,0 +1,129 @@
+"""HR's forms read strictly: a new round's fields, dates, reminder days, a person to add.
+
+The cards validate too, but clients differ and a forwarded or hand-made submit can carry
+anything; this is what the server believes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from followup.rounds import STOCKHOLM
+from followup.sections import QUESTION_SECTIONS, Privacy
+
+MAX_TITLE = 120
+SKIP = "skip"  # a section the round leaves out
+DEADLINE_TIME = time(23, 59)  # a round is open all of its last day
+OPENING_TIME = time(8, 0)  # and opens at the start of a working day
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_UPN = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,200}\.[^@\s]{2,}$")
+
+
+@dataclass(frozen=True)
+class FormError:
+    """One problem with one field; `code` names the text, `params` fill it in."""
+
+    name: str  # the input's id on the card
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class NewRound:
+    title: str = ""
+    department_ids: list[int] = field(default_factory=list)
+    opens_at: datetime | None = None
+    deadline: datetime | None = None
+    reminder_offsets: list[int] = field(default_factory=list)
+    reminder_cap: int = 2
+    sections: dict[str, str] = field(default_factory=dict)
+    k: int = 3
+
+
+def _str(values: dict[str, Any], name: str) -> str:
+    value = values.get(name)
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, int | float):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def read_date(values: dict[str, Any], name: str, errors: list[FormError]) -> date | None:
+    raw = _str(values, name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw[:10]) if len(raw) <= 10 else date.fromisoformat(raw)
+    except ValueError:
+        errors.append(FormError(name, "bad_date", {"value": raw[:40]}))
+        return None
+
+
+def read_int(values: dict[str, Any], name: str, errors: list[FormError], *, default: int) -> int:
+    raw = _str(values, name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        errors.append(FormError(name, "bad_number"))
+        return default
+
+
+def at(day: date, moment: time) -> datetime:
+    return datetime.combine(day, moment, STOCKHOLM)
+
+
+def read_new_round(
+    values: dict[str, Any], *, departments: set[int], default_k: int
+) -> tuple[NewRound, list[FormError]]:
+    """The new-round form's values, or what is wrong with them (the lifecycle rules follow in
+    `create_round`)."""
+    errors: list[FormError] = []
+    form = NewRound(k=default_k)
+    form.title = " ".join(_str(values, "title").split())
+    if not form.title:
+        errors.append(FormError("title", "required"))
+    elif len(form.title) > MAX_TITLE:
+        errors.append(FormError("title", "too_long", {"max": MAX_TITLE}))
+    for part in _str(values, "departments").split(","):
+        if not part.strip():
+            continue
+        if not part.strip().isdigit() or int(part) not in departments:
+            errors.append(FormError("departments", "bad_choice"))
+            break
+        form.department_ids.append(int(part))
+    opens = read_date(values, "opens", errors)
+    form.opens_at = at(opens, OPENING_TIME) if opens else None
+    deadline = read_date(values, "deadline", errors)
+    if deadline is None and not any(e.name == "deadline" for e in errors):
+        errors.append(FormError("deadline", "required"))
+    form.deadline = at(deadline, DEADLINE_TIME) if deadline else None
+    reminders = _str(values, "reminders")
+    parts = [p.strip() for p in reminders.replace(";", ",").split(",") if p.strip()]
+    if all(p.isdigit() for p in parts):
+        form.reminder_offsets = sorted({int(p) for p in parts}, reverse=True)
+    else:
+        errors.append(FormError("reminders", "bad_offsets"))
+    form.reminder_cap = read_int(values, "cap", errors, default=2)
+    form.k = read_int(values, "k", errors, default=default_k)
+    for section in QUESTION_SECTIONS:
+        mode = _str(values, f"section_{section}") or SKIP
+        if mode == SKIP:
+            continue
+        if mode not in set(Privacy):
+            errors.append(FormError(f"section_{section}", "bad_choice"))
+            continue
+        form.sections[section] = mode
+    return form, errors
+
+
+def read_principal(values: dict[str, Any]) -> str | None:
+    """An Entra object id or a UPN, lower-case; None when it is neither."""
+    principal = _str(values, "principal").lower()
+    if _GUID.match(principal) or _UPN.match(principal):
+        return principal
+    return None
