@@ -236,6 +236,9 @@ class HrDialog:
     ) -> None:
         assert access.organisation_id is not None
         chefs = await ChefStore(self._db).active(access.organisation_id)
+        if not chefs:
+            await context.send_activity(t(language, "hr.leave.no_chefs"))
+            return
         departments = await OrganisationStore(self._db).departments(access.organisation_id)
         names = {d.id: d.name for d in departments if d.id is not None}
         today = local(self._clock()).date()

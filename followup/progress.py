@@ -27,7 +27,10 @@ DELIVERED = frozenset(
     {InvitationState.DELIVERED, InvitationState.STARTED, InvitationState.SUBMITTED}
 )
 STARTED = frozenset({InvitationState.STARTED, InvitationState.SUBMITTED})
+# who a reminder can still help
 WAITING = frozenset({InvitationState.PENDING, InvitationState.DELIVERED, InvitationState.STARTED})
+# who has not submitted (those on leave were never asked)
+NOT_ANSWERED = WAITING | {InvitationState.UNREACHABLE}
 
 
 @dataclass
@@ -97,7 +100,7 @@ async def progress(
     for state, name, reason, department in rows:
         total.add(state, reason)
         departments.setdefault(department or "—", Counts()).add(state, reason)
-        if state in WAITING:
+        if state in NOT_ANSWERED:
             waiting.append(name)
     identified = round_.sections.get(Section.ACTIVITY_STATUS) == Privacy.IDENTIFIED
     return Progress(

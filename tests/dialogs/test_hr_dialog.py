@@ -1,0 +1,550 @@
+"""HR in Teams through the real endpoint: rounds made, opened, followed, reminded, extended and
+closed from cards; every HR command and card refused for a chef and for another organisation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from aiohttp.web import Application
+from sqlmodel import col, select
+
+from bot.app import create_app
+from bot.settings import Settings
+from dialogs.formatting import local
+from followup.progress import set_on_leave
+from storage.database import Database
+from storage.models import (
+    AuditEvent,
+    Chef,
+    Department,
+    HrRole,
+    Invitation,
+    OutboxMessage,
+    Role,
+    Round,
+)
+from storage.organisation_store import OrganisationStore
+from storage.role_store import RoleStore
+from storage.types import utcnow
+from tests.cards import assert_valid_cards
+from tests.dialogs.checkin_world import (
+    KARIN,
+    MARIA,
+    activity,
+    add_members,
+    cards_to,
+    db_of,
+    deliver_outbox,
+    inputs,
+    install,
+    open_a_round,
+    organisation,
+    submit_data,
+    texts_to,
+)
+from tests.dialogs.test_check_in_dialog import answer_steps
+from tests.fakes.bot_connector import FakeBotConnector, running_connector
+
+ClientFactory = Callable[[Application], Awaitable[TestClient[Any, Any]]]
+
+OTHER_TENANT = "0f0e0d0c-0b0a-4909-8807-060504030201"
+# HR admin of another municipality, which has its own Ledarpuls organisation
+OUTSIDER = {
+    "id": "29:olle",
+    "aadObjectId": "0f0e0d0c-0000-4000-8000-00000000000a",
+    "upn": "olle.hr@grannkommun.se",
+    "name": "Olle Grann",
+    "conv": "a:olle",
+}
+JOHAN = "johan.lindqvist@demo.ledarpuls.se"
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeBotConnector]:
+    async with running_connector(conversation_limits=[]) as fake:
+        add_members(fake)
+        fake.add_member(
+            OUTSIDER["id"],
+            name=OUTSIDER["name"],
+            aad_object_id=OUTSIDER["aadObjectId"],
+            user_principal_name=OUTSIDER["upn"],
+            email=OUTSIDER["upn"],
+            tenant_id=OTHER_TENANT,
+        )
+        yield fake
+
+
+@pytest.fixture
+async def client(aiohttp_client: ClientFactory, database_url: str) -> TestClient[Any, Any]:
+    settings = Settings(_env_file=None, database_url=database_url, run_scheduler=False)  # type: ignore[call-arg]
+    return await aiohttp_client(create_app(settings))
+
+
+def from_person(
+    connector: FakeBotConnector, person: dict[str, str], **extra: Any
+) -> dict[str, Any]:
+    body = activity(connector, person, **extra)
+    if person is OUTSIDER:
+        body["conversation"]["tenantId"] = OTHER_TENANT
+        body["channelData"] = {"tenant": {"id": OTHER_TENANT}}
+    return body
+
+
+async def say(
+    client: TestClient[Any, Any],
+    connector: FakeBotConnector,
+    person: dict[str, str],
+    text: str,
+    locale: str = "sv-SE",
+) -> None:
+    response = await client.post(
+        "/api/messages",
+        json=from_person(connector, person, text=text, textFormat="plain", locale=locale),
+    )
+    assert response.status in (200, 201)
+
+
+async def press(
+    client: TestClient[Any, Any],
+    connector: FakeBotConnector,
+    person: dict[str, str],
+    card: dict[str, Any],
+    action: str,
+    values: dict[str, Any] | None = None,
+) -> None:
+    # as Teams does: every input's value (its default unless filled in) beside the data
+    defaults = {k: str(e["value"]) for k, e in inputs(card).items() if "value" in e}
+    value = {**defaults, **submit_data(card, action), **(values or {})}
+    response = await client.post(
+        "/api/messages",
+        json=from_person(connector, person, value=value, replyToId=card.get("_id")),
+    )
+    assert response.status in (200, 201)
+
+
+def last_card(connector: FakeBotConnector, person: dict[str, str]) -> dict[str, Any]:
+    return cards_to(connector, person)[-1]
+
+
+def last_text(connector: FakeBotConnector, person: dict[str, str]) -> str:
+    return texts_to(connector, person)[-1]
+
+
+def updated(connector: FakeBotConnector) -> dict[str, Any]:
+    content: dict[str, Any] = connector.updates[-1]["attachments"][0]["content"]
+    return content
+
+
+async def demo(client: TestClient[Any, Any], connector: FakeBotConnector) -> tuple[int, int]:
+    """The demo organisation with Karin as HR admin, Karin and Maria installed, nobody on leave
+    but Johan; and the outsider's own organisation where he is HR admin."""
+    db = db_of(client)
+    org, programme = await organisation(db)
+    now = utcnow()
+    await RoleStore(db).grant(
+        organisation_id=org,
+        principal=KARIN["aadObjectId"],
+        role=Role.HR_ADMIN,
+        created_by="test",
+        now=now,
+    )
+    other = await OrganisationStore(db).create(tenant_id=OTHER_TENANT, name="Grannkommunen")
+    assert other.id is not None
+    await RoleStore(db).grant(
+        organisation_id=other.id,
+        principal=OUTSIDER["upn"],
+        role=Role.HR_ADMIN,
+        created_by="test",
+        now=now,
+    )
+    # the demo's leave ends on a fixed day; keep Johan away for as long as the test runs
+    await set_on_leave(
+        db,
+        organisation_id=org,
+        upn=JOHAN,
+        until=local(now).date() + timedelta(days=60),
+        now=now,
+    )
+    for person in (KARIN, MARIA):
+        await install(client, connector, person)
+    return org, programme
+
+
+async def audit_actions(db: Database) -> list[tuple[str, str, int | None]]:
+    async with db.session() as s:
+        events = (await s.exec(select(AuditEvent).order_by(col(AuditEvent.id)))).all()
+    return [(e.actor, e.action, e.round_id) for e in events]
+
+
+async def rounds(db: Database) -> list[Round]:
+    async with db.session() as s:
+        return list((await s.exec(select(Round).order_by(col(Round.id)))).all())
+
+
+async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    db = db_of(client)
+    await demo(client, connector)
+
+    await say(client, connector, KARIN, "ny omgång")
+    form = last_card(connector, KARIN)
+    assert set(inputs(form)) >= {"title", "departments", "opens", "deadline", "reminders", "k"}
+    assert "11 chefer nås i dag och 1 är frånvarande" in str(form)  # the preview of its reach
+    assert "Äldreomsorg (3 chefer)" in str(form)
+    deadline = (local(utcnow()).date() + timedelta(days=14)).isoformat()
+    await press(
+        client,
+        connector,
+        KARIN,
+        form,
+        "create",
+        {"title": "Delår 2 2026", "deadline": deadline, "reminders": "7, 2", "k": "3"},
+    )
+    [round_] = await rounds(db)
+    assert (round_.title, round_.state, round_.created_by) == (
+        "Delår 2 2026",
+        "draft",
+        KARIN["upn"],
+    )
+    created = updated(connector)  # the form became the round, so it cannot be sent twice
+    assert connector.updates[-1]["_id"] == form["_id"]
+    assert "Når 11 chefer" in str(created) and "Johan Lindqvist" in str(created)
+    assert "Öppna nu" in str(created)
+
+    await press(client, connector, KARIN, {**created, "_id": form["_id"]}, "open")
+    assert "11 chefer får en inbjudan nu, 1 är frånvarande" in last_text(connector, KARIN)
+    await deliver_outbox(client)
+    assert any("Starta" in str(c) for c in cards_to(connector, MARIA))
+
+    summary = await answer_steps(client, connector, MARIA)
+    response = await client.post(
+        "/api/messages",
+        json=activity(
+            connector, MARIA, value=submit_data(summary, "submit"), replyToId=summary["_id"]
+        ),
+    )
+    assert response.status in (200, 201)
+
+    await say(client, connector, KARIN, "status")
+    status = last_card(connector, KARIN)
+    assert "1 av 11 har svarat (9 %)" in str(status)
+    assert "Har inte skickat in (10)" in str(status)
+    assert "Maria Åkesson" not in str(status) and "Mikael Björk" in str(status)
+    assert "har inte installerat appen" in str(status)  # the nine who never installed it
+
+    await say(client, connector, KARIN, "påminn")
+    # only Karin can be reached and has not answered; the other nine never installed the app
+    assert last_text(connector, KARIN).startswith("Påminnelser som skickas nu: 1.")
+    async with db.session() as s:
+        reminders = (
+            await s.exec(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))
+        ).all()
+    assert [m.chef_id for m in reminders] == [await chef_id(db, KARIN["upn"])]
+
+    await say(client, connector, KARIN, "stäng")
+    confirm = last_card(connector, KARIN)
+    assert "Stänga Delår 2 2026?" in str(confirm) and "1 av 11 har skickat in" in str(confirm)
+    await press(client, connector, KARIN, confirm, "close")
+    assert last_text(connector, KARIN) == "Omgången är stängd."
+    assert (await rounds(db))[0].state == "closed"
+    await press(client, connector, KARIN, confirm, "close")  # the old card, pressed again
+    assert last_text(connector, KARIN) == "Omgången är redan stängd."
+
+    actions = [(actor, action) for actor, action, _ in await audit_actions(db)]
+    for action in ("round.create", "round.open", "round.status", "round.remind", "round.close"):
+        assert (KARIN["upn"], action) in actions
+    assert_valid_cards([form, created, status, confirm, updated(connector)])
+
+
+async def chef_id(db: Database, upn: str) -> int:
+    async with db.session() as s:
+        chef = (await s.exec(select(Chef).where(Chef.upn == upn))).one()
+    assert chef.id is not None
+    return chef.id
+
+
+# every typed HR command, and every action on HR's cards
+HR_WORDS = [
+    "ny omgång",
+    "omgångar",
+    "status",
+    "påminn",
+    "förläng",
+    "stäng",
+    "frånvarande",
+    "lägg till hr",
+]
+HR_ACTIONS = [
+    "create",
+    "open",
+    "status",
+    "remind",
+    "extend_form",
+    "extend",
+    "close_form",
+    "close",
+    "leave",
+    "add_hr",
+]
+
+
+async def hr_cards(
+    client: TestClient[Any, Any], connector: FakeBotConnector, round_id: int
+) -> dict[str, dict[str, Any]]:
+    """Every HR card, as Karin got them, by the action each button does."""
+    cards: dict[str, dict[str, Any]] = {}
+    for word in ("ny omgång", "frånvarande", "lägg till hr", "förläng", "stäng", "status"):
+        await say(client, connector, KARIN, f"{word} {round_id}" if word != "ny omgång" else word)
+        card = last_card(connector, KARIN)
+        for element in str(card).split("'action': '")[1:]:
+            cards.setdefault(element.split("'")[0], card)
+    # a draft, for its Open now
+    deadline = (local(utcnow()).date() + timedelta(days=30)).isoformat()
+    await press(
+        client,
+        connector,
+        KARIN,
+        cards["create"],
+        "create",
+        {"title": "Utkast", "deadline": deadline},
+    )
+    cards["open"] = updated(connector)
+    return cards
+
+
+def filled(action: str, chef: int, department: int) -> dict[str, Any]:
+    """What a forger would fill in: valid values for the card's inputs."""
+    deadline = (local(utcnow()).date() + timedelta(days=40)).isoformat()
+    return {
+        "create": {"title": "Smygrunda", "deadline": deadline},
+        "extend": {"deadline": deadline},
+        "leave": {"chef": str(chef), "until": deadline},
+        "add_hr": {"principal": "smyg@example.se", "role": f"lead:{department}"},
+    }.get(action, {})
+
+
+async def state_of(db: Database) -> tuple[Any, ...]:
+    """Everything an HR action could change."""
+    async with db.session() as s:
+        return (
+            [(r.id, r.state, r.deadline, r.title) for r in (await s.exec(select(Round))).all()],
+            len((await s.exec(select(Invitation))).all()),
+            len((await s.exec(select(OutboxMessage))).all()),
+            [(c.id, c.on_leave_until) for c in (await s.exec(select(Chef))).all()],
+            len((await s.exec(select(HrRole))).all()),
+        )
+
+
+@pytest.mark.parametrize("who", ["chef", "outsider"])
+async def test_every_hr_command_and_card_is_refused_for_a_chef_and_another_organisation(
+    client: TestClient[Any, Any], connector: FakeBotConnector, who: str
+) -> None:
+    db = db_of(client)
+    org, programme = await demo(client, connector)
+    person = MARIA if who == "chef" else OUTSIDER
+    round_id = await open_a_round(db, org, programme)
+    cards = await hr_cards(client, connector, round_id)
+    assert set(HR_ACTIONS) <= set(cards)
+    async with db.session() as s:
+        department = (await s.exec(select(Department))).first()
+    assert department is not None and department.id is not None
+    maria = await chef_id(db, MARIA["upn"])
+    before = await state_of(db)
+    sent = len(connector.activities)
+
+    for word in HR_WORDS:
+        await say(client, connector, person, word)
+        if who == "chef":
+            assert last_text(connector, person).startswith("Det här kan bara HR")
+    for action in HR_ACTIONS:
+        # the card forwarded (or its data copied) to someone who is not HR here
+        await press(
+            client, connector, person, cards[action], action, filled(action, maria, department.id)
+        )
+        if who == "chef":
+            assert last_text(connector, person).startswith("Det här kortet är till för HR")
+
+    assert await state_of(db) == before  # nothing changed in Karin's organisation
+    assert all(a["_conversation"] == person["conv"] for a in connector.activities[sent:])
+    replies = " ".join(texts_to(connector, person) + [str(c) for c in cards_to(connector, person)])
+    assert "Delår 1" not in replies and "Mikael Björk" not in replies  # nothing of Karin's
+    events = [e for e in await audit_actions(db) if e[0] == person["upn"]]
+    if who == "chef":
+        # each refusal is on record, so a forwarded card is visible to whoever reads the log
+        assert [action for _, action, _ in events] == ["hr.refused"] * (
+            len(HR_WORDS) + len(HR_ACTIONS)
+        )
+    else:
+        # an HR admin elsewhere: nothing they did touched Karin's round
+        assert events and all(rid is None for _, _, rid in events)
+
+
+async def test_a_department_lead_follows_only_their_departments(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    db = db_of(client)
+    org, programme = await demo(client, connector)
+    async with db.session() as s:
+        ifo = (await s.exec(select(Department).where(Department.code == "IFO"))).one()
+    await RoleStore(db).grant(
+        organisation_id=org,
+        principal=MARIA["upn"],
+        role=Role.DEPARTMENT_LEAD,
+        department_id=ifo.id,
+        created_by="test",
+        now=utcnow(),
+    )
+    await open_a_round(db, org, programme)
+
+    await say(client, connector, MARIA, "status")
+    status = last_card(connector, MARIA)
+    assert "Individ- och familjeomsorg" in str(status) and "Äldreomsorg" not in str(status)
+    assert "0 av 2 har svarat" in str(status)  # Johan is on leave
+    assert "Leila Haddad" in str(status) and "Karin Sjöberg" not in str(status)
+    assert "actions" not in status  # no reminding or closing from a lead's card
+    await say(client, connector, MARIA, "påminn")
+    assert last_text(connector, MARIA).startswith("Det här kan bara HR")
+    await say(client, connector, MARIA, "hjälp")
+    assert "Som avdelningschef" in last_text(connector, MARIA)
+    assert_valid_cards([status])
+
+
+async def test_the_new_round_form_is_read_strictly_and_changes_nothing_when_wrong(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    db = db_of(client)
+    await demo(client, connector)
+    await say(client, connector, KARIN, "ny omgång")
+    form = last_card(connector, KARIN)
+
+    await press(
+        client,
+        connector,
+        KARIN,
+        form,
+        "create",
+        {
+            "title": "  ",
+            "deadline": "31/12",
+            "reminders": "sju",
+            "k": "tre",
+            "departments": "999",
+            "section_confidence": "public",
+        },
+    )
+    errors = last_text(connector, KARIN)
+    assert errors.startswith("Omgången är inte skapad")
+    for words in (
+        "Titel måste fyllas i",
+        "Sista dag: ”31/12” är inget datum",
+        "Påminnelser ska vara heltal",
+        "Minsta gruppstorlek ska vara ett heltal",
+        "Avdelningar: välj något av alternativen",
+        "Trygghet i rollen: välj något av alternativen",
+    ):
+        assert words in errors
+    deadline = (local(utcnow()).date() + timedelta(days=14)).isoformat()
+    every_section_left_out = {
+        f"section_{s}": "skip"
+        for s in ("activity_status", "strengths_needs", "principles", "confidence")
+    }
+    await press(
+        client,
+        connector,
+        KARIN,
+        form,
+        "create",
+        {"title": "X", "deadline": deadline, **every_section_left_out},
+    )
+    assert last_text(connector, KARIN) == "Omgången behöver minst ett avsnitt."
+    await press(
+        client, connector, KARIN, form, "create", {"title": "X", "deadline": deadline, "k": "1"}
+    )
+    assert last_text(connector, KARIN).startswith("k måste vara mellan 2 och 50")
+    assert await rounds(db) == []
+
+    await press(
+        client, connector, KARIN, form, "create", {"title": "Delår 2", "deadline": deadline}
+    )
+    await press(
+        client, connector, KARIN, form, "create", {"title": "delår 2", "deadline": deadline}
+    )
+    assert last_text(connector, KARIN).startswith("Det finns redan en omgång som heter")
+    assert len(await rounds(db)) == 1  # a double press does not make two rounds
+
+
+async def test_extending_leave_and_a_new_hr_admin_from_cards(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    db = db_of(client)
+    org, programme = await demo(client, connector)
+    round_id = await open_a_round(db, org, programme)
+    [before] = await rounds(db)
+
+    await say(client, connector, KARIN, "förläng")
+    extend = last_card(connector, KARIN)
+    new_day = (local(before.deadline).date() + timedelta(days=7)).isoformat()
+    assert inputs(extend)["deadline"]["value"] == new_day
+    await press(client, connector, KARIN, extend, "extend", {"deadline": new_day})
+    [after] = await rounds(db)
+    assert local(after.deadline).date().isoformat() == new_day
+    assert "Påminnelserna flyttas med" in str(updated(connector))
+    await press(client, connector, KARIN, extend, "extend", {"deadline": "2020-01-01"})
+    assert last_text(connector, KARIN).startswith("Den nya sista dagen måste komma efter")
+
+    await say(client, connector, KARIN, "frånvarande")
+    leave = last_card(connector, KARIN)
+    assert "Johan Lindqvist, till och med" in str(leave)
+    maria = await chef_id(db, MARIA["upn"])
+    until = (local(utcnow()).date() + timedelta(days=30)).isoformat()
+    await press(client, connector, KARIN, leave, "leave", {"chef": str(maria), "until": until})
+    assert last_text(connector, KARIN).startswith("Maria Åkesson är frånvarande till och med")
+    await press(client, connector, KARIN, leave, "leave", {"chef": str(maria)})
+    assert last_text(connector, KARIN) == "Maria Åkesson är inte längre frånvarande."
+
+    await say(client, connector, KARIN, "lägg till hr")
+    add = last_card(connector, KARIN)
+    await press(client, connector, KARIN, add, "add_hr", {"principal": "inte en adress"})
+    assert "Skriv en e-postadress (UPN) eller ett objekt-id" in last_text(connector, KARIN)
+    await press(
+        client, connector, KARIN, add, "add_hr", {"principal": "Eva.Lindgren@demo.ledarpuls.se"}
+    )
+    assert last_text(connector, KARIN) == "eva.lindgren@demo.ledarpuls.se är nu HR-administratör."
+    roles = await RoleStore(db).roles_of(
+        organisation_id=org, aad_object_id=None, upn="eva.lindgren@demo.ledarpuls.se"
+    )
+    assert [r.role for r in roles] == ["hr_admin"]
+
+    actions = [
+        (action, rid) for actor, action, rid in await audit_actions(db) if actor == KARIN["upn"]
+    ]
+    assert ("round.extend", round_id) in actions
+    assert [a for a, _ in actions].count("chef.on_leave") == 2 and ("hr.add", None) in actions
+    assert_valid_cards([extend, leave, add, updated(connector)])
+
+
+async def test_the_rounds_list_unknown_numbers_help_and_english(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    db = db_of(client)
+    org, programme = await demo(client, connector)
+    await open_a_round(db, org, programme, title="Delår 1")
+    await say(client, connector, KARIN, "omgångar")
+    listing = last_card(connector, KARIN)
+    assert "Delår 1" in str(listing) and "öppen · 0 % har svarat" in str(listing)
+    await say(client, connector, KARIN, "status 999")
+    assert last_text(connector, KARIN) == "Omgång 999 finns inte."
+    await say(client, connector, KARIN, "hjälp")
+    assert "**ny omgång**" in last_text(connector, KARIN)
+    await say(client, connector, MARIA, "hjälp")
+    assert "ny omgång" not in last_text(connector, MARIA)
+    await say(client, connector, KARIN, "rounds", locale="en-GB")
+    english = last_card(connector, KARIN)
+    assert "Rounds" in str(english) and "open · 0 % answered" in str(english)
+    await say(client, connector, KARIN, "new round", locale="en-GB")
+    assert_valid_cards([listing, english, last_card(connector, KARIN)])
