@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from dialogs.formatting import date_time
 from dialogs.texts import t
-from followup.progress import Progress, progress, remind
+from followup.progress import Progress, overview, progress, remind
 from followup.rounds import (
     RoundError,
     close_round,
@@ -23,7 +23,7 @@ from followup.rounds import (
 )
 from storage.audit_store import AuditStore
 from storage.database import Database
-from storage.models import Department, Programme, Role, Round
+from storage.models import Department, Programme, Role
 from storage.role_store import RoleStore
 from storage.types import utcnow
 
@@ -153,44 +153,49 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 reminder_cap=args.cap,
             )
             await log("round.create", round_.id)
-            return [t(lang, "round.created", id=round_.id, title=round_.title, state=round_.state)]
+            return [
+                t(
+                    lang,
+                    "round.created",
+                    id=round_.id,
+                    title=round_.title,
+                    state=t(lang, f"state.{round_.state}"),
+                )
+            ]
         if command == "list":
-            async with db.session() as session:
-                rounds = (
-                    await session.exec(
-                        select(Round)
-                        .where(Round.organisation_id == organisation_id)
-                        .order_by(col(Round.deadline))
-                    )
-                ).all()
-            listed = []
-            for r in rounds:
-                assert r.id is not None
-                listed.append((r, (await progress(db, round_id=r.id)).total.response_rate))
+            rows = sorted(
+                await overview(db, organisation_id=organisation_id),
+                key=lambda row: (row.round.deadline, row.round.id or 0),
+            )
             if args.json:
                 return [
                     json.dumps(
                         [
                             {
-                                "id": r.id,
-                                "title": r.title,
-                                "state": r.state,
-                                "deadline": r.deadline.isoformat(),
-                                "response_rate": round(rate, 3),
+                                "id": row.round.id,
+                                "title": row.round.title,
+                                "state": row.round.state,
+                                "deadline": row.round.deadline.isoformat(),
+                                "invited": row.invited,
+                                "submitted": row.submitted,
+                                "response_rate": round(row.response_rate, 3),
                             }
-                            for r, rate in listed
+                            for row in rows
                         ],
                         ensure_ascii=False,
                     )
                 ]
-            if not listed:
+            if not rows:
                 return [t(lang, "round.none")]
             return [
-                f"{r.id}\t{r.state}\t{rate:.0%}\t{r.title}\t{date_time(r.deadline, lang)}"
-                for r, rate in listed
+                f"{row.round.id}\t{row.round.state}\t{row.response_rate:.0%}\t"
+                f"{row.round.title}\t{date_time(row.round.deadline, lang)}"
+                for row in rows
             ]
         if command == "open":
-            opening = await open_round(db, round_id=args.id, now=now)
+            opening = await open_round(
+                db, round_id=args.id, now=now, organisation_id=organisation_id
+            )
             await log(
                 "round.open", args.id, invited=len(opening.invited), on_leave=len(opening.on_leave)
             )

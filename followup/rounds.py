@@ -114,6 +114,14 @@ async def create_round(
             ).all()
             if set(known) != set(department_ids):
                 raise RoundError("unknown_department")
+        reach = await _audience(
+            session,
+            organisation_id=organisation_id,
+            department_ids=list(department_ids) or None,
+            today=now.astimezone(STOCKHOLM).date(),
+        )
+        if not reach.invited and not reach.on_leave:
+            raise RoundError("no_audience")
         round_ = Round(
             organisation_id=organisation_id,
             programme_id=programme_id,
@@ -235,6 +243,8 @@ async def open_round(
             department_ids=await _departments_of(session, round_),
             today=today,
         )
+        if not audience.invited:
+            raise RoundError("no_audience")
         for leave, chefs in ((False, audience.invited), (True, audience.on_leave)):
             for chef in chefs:
                 assert chef.id is not None

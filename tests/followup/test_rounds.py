@@ -7,19 +7,22 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from followup.progress import progress, remind, set_on_leave
+from followup.progress import overview, progress, remind, set_on_leave
 from followup.rounds import (
     RoundError,
     archive_round,
     close_round,
     create_round,
     extend_round,
+    find_round,
     invite_late,
     open_round,
+    preview_audience,
     reminder_times,
 )
 from storage.database import Database
 from storage.models import Chef, Department, Invitation, OutboxMessage
+from storage.organisation_store import OrganisationStore
 from storage.types import utcnow
 from tests.followup.test_check_in import KARIN, demo
 
@@ -236,3 +239,69 @@ async def test_extending_moves_the_reminders_and_closing_twice_is_refused(db: Da
         await remind(db, round_id=round_.id, now=now)
     assert caught.value.code == "not_open"
     assert (await archive_round(db, round_id=round_.id, now=now)).state == "archived"
+
+
+async def test_a_round_needs_an_audience_and_a_title_of_its_own(db: Database) -> None:
+    org, programme, _ = await demo(db)
+    await everyone_at_work(db, org)
+    now = utcnow()
+    common = {"organisation_id": org, "programme_id": programme, "now": now}
+    deadline = now + timedelta(days=21)
+    async with db.session() as s, s.begin():
+        empty = Department(organisation_id=org, code="NY", name="Ny avdelning")
+        s.add(empty)
+    assert empty.id is not None
+    with pytest.raises(RoundError) as caught:
+        await create_round(db, title="Tom", deadline=deadline, department_ids=[empty.id], **common)
+    assert caught.value.code == "no_audience"
+    lss = (await departments(db))["LSS"]
+    round_ = await create_round(db, title="LSS", deadline=deadline, department_ids=[lss], **common)
+    with pytest.raises(RoundError) as caught:
+        await create_round(db, title=" lss ", deadline=deadline, **common)
+    assert caught.value.code == "duplicate_title"
+    assert round_.id is not None
+    preview = await preview_audience(db, organisation_id=org, department_ids=[lss], now=now)
+    assert [c.name for c in preview.invited] == ["Erik Håkansson", "Amira Hassan", "Lena Ek"]
+    for upn in ("erik.hakansson", "amira.hassan", "lena.ek"):
+        await set_on_leave(
+            db,
+            organisation_id=org,
+            upn=f"{upn}@demo.ledarpuls.se",
+            until=date(2099, 1, 1),
+            now=now,
+        )
+    with pytest.raises(RoundError) as caught:  # everyone in it is on leave
+        await open_round(db, round_id=round_.id, now=now)
+    assert caught.value.code == "no_audience"
+    with pytest.raises(RoundError) as caught:
+        await set_on_leave(db, organisation_id=org, upn=JOHAN, until=date(2020, 1, 1), now=now)
+    assert caught.value.code == "leave_in_past"
+
+
+async def test_commands_find_the_open_round_and_only_in_their_organisation(db: Database) -> None:
+    org, programme, _ = await demo(db)
+    await everyone_at_work(db, org)
+    now = utcnow()
+    common = {"organisation_id": org, "programme_id": programme, "now": now}
+    older = await create_round(db, title="Delår 1", deadline=now + timedelta(days=5), **common)
+    draft = await create_round(db, title="Delår 2", deadline=now + timedelta(days=90), **common)
+    assert older.id is not None and draft.id is not None
+    with pytest.raises(RoundError) as caught:
+        await find_round(db, organisation_id=org)
+    assert caught.value.code == "no_round"
+    await open_round(db, round_id=older.id, now=now)
+    assert (await find_round(db, organisation_id=org)).id == older.id  # open beats a draft
+    other = await OrganisationStore(db).create(tenant_id="other", name="Grannkommunen")
+    assert other.id is not None
+    with pytest.raises(RoundError) as caught:
+        await find_round(db, organisation_id=other.id, round_id=older.id)
+    assert caught.value.code == "unknown_round"
+    with pytest.raises(RoundError) as caught:
+        await close_round(db, round_id=older.id, now=now, organisation_id=other.id)
+    assert caught.value.code == "unknown_round"
+    rows = await overview(db, organisation_id=org)
+    assert [(r.round.title, r.invited, r.submitted) for r in rows] == [
+        ("Delår 2", 0, 0),
+        ("Delår 1", 12, 0),
+    ]
+    assert await overview(db, organisation_id=other.id) == []
