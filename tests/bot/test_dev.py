@@ -13,10 +13,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
+from tests.cards import walk
 from tests.conftest import ROOT
 
 PLAYGROUND = ROOT / "node_modules/@microsoft/m365agentsplayground/cli.js"
@@ -115,43 +117,73 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
             assert frame["actionConversationId"] == PERSONAL_CHAT
             assert "förändringsledare" in frame["message"]["text"]
 
-            # HR opens a round from the command line: the invitation reaches the Playground
-            for command in (
-                ["round", "create", "--title", "Delår 1", "--deadline", "2099-06-12"],
-                ["round", "open", "1"],
-            ):
-                done = await asyncio.to_thread(
-                    subprocess.run,
-                    [sys.executable, "-m", "bot.cli", *command],
-                    cwd=ROOT,
-                    env=dev.env,
-                    capture_output=True,
-                    text=True,
-                    timeout=60,
-                    check=False,
-                )
-                assert done.returncode == 0, done.stderr
-            invitation = await asyncio.wait_for(ws.receive_json(), 30)
-            content = invitation["message"]["attachments"][0]["content"]
-            # the Playground's Teams locale is always en-US, so proactive cards come in English
-            start = next(a["data"] for a in content["actions"] if a["data"]["action"] == "start")
-            assert content["body"][0]["text"] == "Delår 1"
+            async def say(text: str) -> None:
+                async with session.post(
+                    f"{dev.playground}/_conversation/v1/conversations/{PERSONAL_CHAT}/messages",
+                    json={"from": {"id": USER}, "text": text, "textFormat": "plain"},
+                ) as response:
+                    assert response.status == 200
 
-            # pressing Starta in the Playground brings the first question card
-            async with session.post(
-                f"{dev.playground}/_conversation/v1/submit",
-                json={
-                    "conversation": {"id": PERSONAL_CHAT},
-                    "from": {"id": USER},
-                    "replyToId": invitation["message"]["messageId"],
-                    "value": start,
-                },
-            ) as response:
-                assert response.status == 200
-            step = await asyncio.wait_for(ws.receive_json(), 30)
-            card = step["message"]["attachments"][0]["content"]
-            assert any(a["data"]["action"] == "save" for a in card["actions"])
-            assert "Input.ChoiceSet" in json.dumps(card)
+            async def press(message: dict[str, Any], action: str, **values: Any) -> None:
+                card = message["attachments"][0]["content"]
+                data = next(
+                    a["data"] for a in walk(card) if a.get("data", {}).get("action") == action
+                )
+                defaults = {
+                    e["id"]: str(e["value"])
+                    for e in walk(card.get("body", []))
+                    if str(e.get("type", "")).startswith("Input.") and "value" in e
+                }
+                async with session.post(
+                    f"{dev.playground}/_conversation/v1/submit",
+                    json={
+                        "conversation": {"id": PERSONAL_CHAT},
+                        "from": {"id": USER},
+                        "replyToId": message["messageId"],
+                        "value": {**defaults, **data, **values},
+                    },
+                ) as response:
+                    assert response.status == 200
+
+            async def frame(wanted: str, action: str = "createMessage") -> dict[str, Any]:
+                """The next message from the bot that holds `wanted`."""
+                while True:
+                    received = await asyncio.wait_for(ws.receive_json(), 30)
+                    message: dict[str, Any] = received["message"]
+                    if received["action"] == action and wanted in json.dumps(
+                        message, ensure_ascii=False
+                    ):
+                        return message
+
+            # HR (Karin is the demo's HR admin) makes a round in Teams and opens it
+            await say("ny omgång")
+            form = await frame("Skapa omgången")
+            await press(form, "create", title="Delår 1")
+            created = await frame("Öppna nu", "updateMessage")  # the form became the round
+            assert "Når 11 chefer" in json.dumps(created, ensure_ascii=False)
+            await press({**created, "messageId": form["messageId"]}, "open")
+            await frame("11 chefer får en inbjudan nu")
+            # the invitation reaches Karin as a chef; the Playground's Teams locale is always
+            # en-US, so proactive cards come in English
+            invitation = await frame('"start"')
+            assert invitation["attachments"][0]["content"]["body"][0]["text"] == "Delår 1"
+
+            # pressing Start in the Playground brings the first question card
+            await press(invitation, "start")
+            step = await frame('"save"')
+            assert "Input.ChoiceSet" in json.dumps(step)
+
+            # HR follows it, reminds those who have not answered, and closes it
+            await say("status")  # the same word in both languages: the Teams locale decides
+            status = await frame("Progress of Delår 1")
+            assert "0 of 11 have answered" in json.dumps(status, ensure_ascii=False)
+            await say("påminn")
+            # Karin, and whoever the outbox has not yet found unreachable (not installed)
+            await frame("Påminnelser som skickas nu:")
+            await say("stäng")
+            confirm = await frame("Stänga Delår 1?")
+            await press(confirm, "close")
+            await frame("Omgången är stängd.")
 
     # Ctrl-C stops both
     dev.process.send_signal(signal.SIGINT)
