@@ -47,7 +47,7 @@ def test_a_round_from_creation_to_close(db: Path) -> None:
         db=db,
     )
     assert created.returncode == 0, created.stderr
-    assert "Omgång 1 ”Delår 1 2027” är skapad (draft)" in created.stdout
+    assert "Omgång 1 ”Delår 1 2027” är skapad (utkast)" in created.stdout
 
     listed = json.loads(ledarpuls("round", "list", "--json", db=db).stdout)
     assert [(r["id"], r["state"], r["response_rate"]) for r in listed] == [(1, "draft", 0.0)]
