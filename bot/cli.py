@@ -185,12 +185,14 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _hr_or_round(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli_rounds import CliRefusal, run_hr, run_round
+    from bot.cli_rounds import CliRefusal, run_digest, run_hr, run_round
+
+    commands = {"round": run_round, "hr": run_hr, "digest": run_digest}
 
     async def run(db: Database) -> int:
         org_id = await _organisation_id(db, args.org, args.lang)
         try:
-            lines = await (run_round if args.command == "round" else run_hr)(args, db, org_id)
+            lines = await commands[args.command](args, db, org_id)
         except CliRefusal as exc:
             raise CommandError(str(exc)) from exc
         _print(*lines)
@@ -301,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
         if not any(a.dest == "org" for a in command._actions):
             command.add_argument("--org", help="tenant id or name (needed when there are several)")
 
+    digest = sub.add_parser("digest", help="a round's digest (sammanställning) as a file")
+    digest.add_argument("id", type=int)
+    digest.add_argument("--format", choices=("md", "xlsx", "docx"), default="md")
+    digest.add_argument("--out", help="the file to write (Markdown goes to stdout without it)")
+    digest.add_argument("--org", help="tenant id or name (needed when there are several)")
+
     demo = sub.add_parser("demo", help="the demo programme and roster")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True)
     load = demo_sub.add_parser("load", help="load the demo data into an empty database")
@@ -336,7 +344,7 @@ def run(argv: Sequence[str] | None, settings: Settings | None = None) -> int:
             return asyncio.run(_import(args, settings, path))
         elif args.command == "demo":
             return asyncio.run(_demo(args, settings))
-        elif args.command in ("round", "hr"):
+        elif args.command in ("round", "hr", "digest"):
             return asyncio.run(_hr_or_round(args, settings))
     except CommandError as exc:
         print(str(exc), file=sys.stderr)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from dialogs.digest_cards import digest_files
 from dialogs.formatting import date_time
 from dialogs.texts import t
+from followup.digest import compile_digest
 from followup.progress import Progress, overview, progress, remind
 from followup.rounds import (
     RoundError,
@@ -284,3 +288,33 @@ async def run_hr(args: argparse.Namespace, db: Database, organisation_id: int) -
             role=t(lang, f"role.{role}"),
         )
     ]
+
+
+async def run_digest(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+    """`ledarpuls digest ID --format md|xlsx|docx [--out FILE]`."""
+    lang, now = args.lang, utcnow()
+    try:
+        digest = await compile_digest(
+            db, round_id=args.id, now=now, organisation_id=organisation_id
+        )
+    except RoundError as error:
+        raise refusal(lang, error) from error
+    files = digest_files(digest, lang)
+    if args.format != "md" and not args.out:
+        raise CliRefusal(t(lang, "digest.error.out_needed"))
+    content = await asyncio.to_thread(files.render, args.format)
+    await AuditStore(db).record(
+        actor=actor(),
+        action="digest.export",
+        at=now,
+        organisation_id=organisation_id,
+        round_id=args.id,
+        detail={"format": args.format},
+    )
+    if not args.out:
+        return [content.decode("utf-8").rstrip("\n")]
+    try:
+        await asyncio.to_thread(Path(args.out).write_bytes, content)
+    except OSError as exc:
+        raise CliRefusal(t(lang, "digest.error.write", file=args.out, reason=exc.strerror)) from exc
+    return [t(lang, "digest.written", file=args.out)]

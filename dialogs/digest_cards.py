@@ -1,0 +1,93 @@
+"""The digest for HR in Teams: a summary card with the key figures and a chart, and the files
+(Markdown, XLSX, DOCX) in the reader's language."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from dialogs.cards import card, facts, text
+from dialogs.texts import t
+from followup.digest import Digest
+from followup.digest_files import areas_chart, trend_chart, write_docx, write_xlsx
+from followup.digest_report import Report, Text, build_report, overview_rows, render_markdown
+
+MEDIA_TYPES = {
+    "md": "text/markdown; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "png": "image/png",
+}
+# a chart in the card only while the message stays well under Teams' size limit
+MAX_INLINE_CHART = 40_000
+
+
+def texts_in(language: str) -> Text:
+    def text(key: str, **params: Any) -> str:
+        return t(language, key, **params)
+
+    return text
+
+
+@dataclass
+class DigestFiles:
+    """One digest in one language, rendered on demand."""
+
+    digest: Digest
+    language: str
+
+    @cached_property
+    def text(self) -> Text:
+        return texts_in(self.language)
+
+    @cached_property
+    def report(self) -> Report:
+        return build_report(self.digest, self.text)
+
+    def render(self, kind: str) -> bytes:
+        if kind == "md":
+            overview = overview_rows(self.digest, self.text)
+            return render_markdown(self.report, overview).encode("utf-8")
+        if kind == "xlsx":
+            return write_xlsx(self.report, overview_rows(self.digest, self.text), self.text)
+        if kind == "docx":
+            return write_docx(self.report, self.digest, self.text)
+        if kind == "png":
+            return trend_chart(self.digest, self.text) or areas_chart(self.digest, self.text) or b""
+        raise ValueError(kind)
+
+    def file_name(self, kind: str) -> str:
+        safe = "".join(ch if ch.isalnum() else "-" for ch in self.digest.round.title).strip("-")
+        return f"sammanstallning-{self.digest.round.id}-{safe.lower() or 'omgang'}.{kind}"
+
+
+def digest_files(digest: Digest, language: str) -> DigestFiles:
+    return DigestFiles(digest, language)
+
+
+def digest_card(files: DigestFiles, *, links: dict[str, str] | None = None) -> dict[str, Any]:
+    """HR's summary in Teams: the board prose, the key figures, a chart, links to the files."""
+    language, d = files.language, files.digest
+    body: list[dict[str, Any]] = [
+        text(files.report.title, size="Large", weight="Bolder"),
+        text(files.report.subtitle, isSubtle=True, spacing="None"),
+        *(text(paragraph) for paragraph in files.report.prose),
+        facts([(label, str(value)) for label, value in overview_rows(d, files.text)]),
+    ]
+    chart = files.render("png")
+    if chart and len(chart) * 4 // 3 < MAX_INLINE_CHART:
+        body.append(
+            {
+                "type": "Image",
+                "url": "data:image/png;base64," + base64.b64encode(chart).decode("ascii"),
+                "altText": t(language, "digest.chart.trend"),
+            }
+        )
+    body.append(text(files.report.note, isSubtle=True, size="Small"))
+    actions = [
+        {"type": "Action.OpenUrl", "title": t(language, f"digest.download.{kind}"), "url": url}
+        for kind, url in (links or {}).items()
+    ]
+    return card(body, actions)
