@@ -122,3 +122,22 @@ def test_hr_admins_and_department_leads_are_bootstrapped_from_the_cli(db: Path) 
         ("anna@demo.ledarpuls.se", "department_lead"),
     }
     assert [e["action"] for e in rows(db, "audit_event")] == ["hr.add"] * 3
+
+
+def test_the_digest_as_markdown_xlsx_and_docx_for_scripts(db: Path, tmp_path: Path) -> None:
+    created = ledarpuls("round", "create", "--title", "Delår 1", "--deadline", "2099-06-12", db=db)
+    assert created.returncode == 0
+    assert ledarpuls("round", "open", "1", db=db).returncode == 0
+    markdown = ledarpuls("digest", "1", db=db)
+    assert markdown.returncode == 0 and "svarade 0 av" in markdown.stdout
+    for kind in ("xlsx", "docx"):
+        out = tmp_path / f"d.{kind}"
+        done = ledarpuls("--lang", "en", "digest", "1", "--format", kind, "--out", str(out), db=db)
+        assert done.returncode == 0 and f"The digest is written to {out}" in done.stdout
+        assert out.read_bytes()[:2] == b"PK"  # an Office Open XML package
+    refused = ledarpuls("digest", "1", "--format", "xlsx", db=db)
+    assert refused.returncode == 1 and "--out" in refused.stderr
+    unknown = ledarpuls("digest", "9", db=db)
+    assert unknown.returncode == 1 and "Omgång 9 finns inte" in unknown.stderr
+    exports = [e for e in rows(db, "audit_event") if e["action"] == "digest.export"]
+    assert len(exports) == 3
