@@ -18,6 +18,7 @@ from botbuilder.schema import Activity
 
 from bot.activity_check import BadActivity, check_activity
 from bot.connector_cache import CachingBotFrameworkAuthentication
+from bot.download_links import DownloadLinks, download_handler
 from bot.outbox_dispatcher import OutboxDispatcher
 from bot.outbox_renderer import OutboxRenderer
 from bot.settings import Settings
@@ -97,6 +98,13 @@ def create_app(settings: Settings) -> web.Application:
     """Build the application; the database and the bot come to life in cleanup_ctx."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    links = (
+        DownloadLinks(
+            secret=settings.download_link_secret.encode() or None, base_url=settings.link_base
+        )
+        if settings.link_base
+        else None
+    )
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.database_url)
@@ -114,7 +122,10 @@ def create_app(settings: Settings) -> web.Application:
         app[ADAPTER] = adapter
         state = StateStore(app[DATABASE])
         app[BOT] = TeamsBot(
-            app[DATABASE], conversation_state=ConversationState(state), user_state=UserState(state)
+            app[DATABASE],
+            conversation_state=ConversationState(state),
+            user_state=UserState(state),
+            links=links.links if links is not None else None,
         )
         yield
         await authentication.close()
@@ -140,4 +151,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(dispatcher_ctx)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    if links is not None:
+        app.router.add_get("/digest/{token}", download_handler(links, lambda: app[DATABASE]))
+    else:
+        logger.warning("PUBLIC_URL is not set: the digest in Teams comes without download links")
     return app

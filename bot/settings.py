@@ -49,6 +49,24 @@ class Settings(BaseSettings):
         8, ge=1, le=64, validation_alias=AliasChoices("OUTBOX_CONCURRENCY", "outbox_concurrency")
     )
 
+    # where Teams users reach this service (https://…), for the digest's download links
+    public_url: str = Field("", validation_alias=AliasChoices("PUBLIC_URL", "public_url"))
+    # signs the download links; the same on every replica (else a link works on its own only)
+    download_link_secret: str = Field(
+        "",
+        validation_alias=AliasChoices("DOWNLOAD_LINK_SECRET", "download_link_secret"),
+        repr=False,
+    )
+
+    @property
+    def link_base(self) -> str | None:
+        """The base of download links: PUBLIC_URL, or this computer in local mode."""
+        if self.public_url.strip():
+            return self.public_url.strip()
+        if self.local_mode:
+            return f"http://127.0.0.1:{self.port}"
+        return None
+
     @property
     def local_mode(self) -> bool:
         """No app id: authentication is off, for development on this computer only."""

@@ -17,7 +17,7 @@ from dialogs.cards import card_activity
 from dialogs.check_in_dialog import CheckInDialog, is_check_in_submit
 from dialogs.help import help_text
 from dialogs.hr_dialog import COMMANDS as HR_COMMANDS
-from dialogs.hr_dialog import HrDialog, is_hr_submit
+from dialogs.hr_dialog import HrDialog, Links, is_hr_submit
 from dialogs.texts import language_of, t
 from dialogs.welcome import first_name, welcome_card
 from followup.access import Access, access_of
@@ -78,6 +78,9 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "franvarande": ("on_leave", "sv"),
     "frånvaro": ("on_leave", "sv"),
     "on leave": ("on_leave", "en"),
+    "sammanställning": ("digest", "sv"),
+    "sammanstallning": ("digest", "sv"),
+    "digest": ("digest", "en"),
     "lägg till hr": ("add_hr", "sv"),
     "lagg till hr": ("add_hr", "sv"),
     "add hr": ("add_hr", "en"),
@@ -132,6 +135,7 @@ class TeamsBot(TeamsActivityHandler):
         conversation_state: ConversationState,
         user_state: UserState,
         clock: Callable[[], datetime] = utcnow,
+        links: Links | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -139,7 +143,7 @@ class TeamsBot(TeamsActivityHandler):
         self.conversation_state = conversation_state
         self.user_state = user_state
         self._check_in = CheckInDialog(db, clock=clock)
-        self._hr = HrDialog(db, clock=clock)
+        self._hr = HrDialog(db, clock=clock, links=links)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

@@ -72,7 +72,10 @@ def round_actions(round_: Round, language: str) -> list[Element]:
             submit(t(language, "hr.action.extend"), "extend_form", language, round=rid),
             submit(t(language, "hr.action.close"), "close_form", language, round=rid),
         ]
-    return [submit(t(language, "hr.action.status"), "status", language, round=rid)]
+    return [
+        submit(t(language, "hr.action.digest"), "digest", language, round=rid),
+        submit(t(language, "hr.action.status"), "status", language, round=rid),
+    ]
 
 
 # --- a new round ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ refused too, so a forwarded HR card in a chef's hands is both harmless and visib
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from dialogs.cards import card_activity, replace_card
+from dialogs.digest_cards import digest_card, digest_files
 from dialogs.formatting import date_time, local, short_date
 from dialogs.hr_cards import (
     SECTION_INPUT,
@@ -31,6 +33,7 @@ from dialogs.hr_cards import (
 )
 from dialogs.texts import LANGUAGES, catalogue, t
 from followup.access import Access, audit
+from followup.digest import compile_digest
 from followup.progress import overview, progress, remind, set_on_leave
 from followup.round_form import (
     DEADLINE_TIME,
@@ -64,10 +67,13 @@ logger = logging.getLogger(__name__)
 LEAD_ACTIONS = frozenset({"rounds", "status"})
 COMMANDS = frozenset(
     {"new_round", "rounds", "status", "remind", "extend", "close", "on_leave", "add_hr"}
+    | {"digest"}
 )
+# download links to a round's digest files: (round, organisation, language, actor) → kind → url
+Links = Callable[..., dict[str, str]]
 SUBMITS = frozenset(
     {"create", "open", "status", "remind", "extend_form", "extend", "close_form", "close"}
-    | {"leave", "add_hr"}
+    | {"leave", "add_hr", "digest"}
 )
 # what a round must be in for a command without a number to find it
 LIVE = (RoundState.OPEN,)
@@ -104,9 +110,16 @@ def _round_id(value: Any) -> int | None:
 class HrDialog:
     """HR's commands and cards; replies only through the turn context."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        links: Links | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._links = links
 
     # --- entry points -------------------------------------------------------------------
 
@@ -230,6 +243,13 @@ class HrDialog:
             raise RoundError("not_open", state=round_.state)
         p = await progress(self._db, round_id=round_.id, organisation_id=access.organisation_id)
         await context.send_activity(card_activity(close_card(p, language)))
+
+    async def _command_digest(
+        self, context: TurnContext, access: Access, language: str, round_id: int | None
+    ) -> None:
+        round_ = await self._find(access, round_id, (RoundState.CLOSED, RoundState.OPEN))
+        assert round_.id is not None
+        await self._send_digest(context, access, language, round_.id)
 
     async def _command_on_leave(
         self, context: TurnContext, access: Access, language: str, _: int | None
@@ -400,6 +420,38 @@ class HrDialog:
         p = await progress(self._db, round_id=round_id, organisation_id=access.organisation_id)
         await self._replace(context, status_card(p, language, now=now))
         await context.send_activity(t(language, "round.closed"))
+        # closing compiles the digest and hands it to the HR admin who closed the round
+        await self._send_digest(context, access, language, round_id)
+
+    async def _submit_digest(
+        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+    ) -> None:
+        round_ = await self._find(access, self._required_round(value))
+        assert round_.id is not None
+        await self._send_digest(context, access, language, round_.id)
+
+    async def _send_digest(
+        self, context: TurnContext, access: Access, language: str, round_id: int
+    ) -> None:
+        assert access.organisation_id is not None
+        now = self._clock()
+        digest = await compile_digest(
+            self._db, round_id=round_id, now=now, organisation_id=access.organisation_id
+        )
+        files = digest_files(digest, language)
+        links = (
+            self._links(
+                round_id=round_id,
+                organisation_id=access.organisation_id,
+                language=language,
+                actor=access.actor,
+            )
+            if self._links is not None
+            else None
+        )
+        content = await asyncio.to_thread(digest_card, files, links=links)
+        await audit(self._db, access, "digest.view", at=now, round_id=round_id)
+        await context.send_activity(card_activity(content))
 
     async def _submit_leave(
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]

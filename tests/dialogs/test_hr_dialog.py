@@ -252,13 +252,31 @@ async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
     await press(client, connector, KARIN, confirm, "close")
     assert last_text(connector, KARIN) == "Omgången är stängd."
     assert (await rounds(db))[0].state == "closed"
+    # closing compiled the digest and handed it to Karin, with links to its files
+    digest = last_card(connector, KARIN)
+    assert "I omgången Delår 2 2026 svarade 1 av 11 enhetschefer (9 %)." in str(digest)
+    urls = {a["title"]: a["url"] for a in digest["actions"]}
+    path = urls["Ladda ner XLSX"].split("://", 1)[1].split("/", 1)[1]
+    download = await client.get("/" + path)
+    assert download.status == 200 and (await download.read())[:2] == b"PK"
+    assert "attachment" in download.headers["Content-Disposition"]
+    forged = await client.get("/" + path[:-4] + "AAAA")
+    assert forged.status == 404
     await press(client, connector, KARIN, confirm, "close")  # the old card, pressed again
     assert last_text(connector, KARIN) == "Omgången är redan stängd."
 
     actions = [(actor, action) for actor, action, _ in await audit_actions(db)]
-    for action in ("round.create", "round.open", "round.status", "round.remind", "round.close"):
+    for action in (
+        "round.create",
+        "round.open",
+        "round.status",
+        "round.remind",
+        "round.close",
+        "digest.view",
+    ):
         assert (KARIN["upn"], action) in actions
-    assert_valid_cards([form, created, status, confirm, updated(connector)])
+    assert ("karin.sjoberg@demo.ledarpuls.se", "digest.download") in actions
+    assert_valid_cards([form, created, status, confirm, updated(connector), digest])
 
 
 async def chef_id(db: Database, upn: str) -> int:
@@ -278,6 +296,7 @@ HR_WORDS = [
     "stäng",
     "frånvarande",
     "lägg till hr",
+    "sammanställning",
 ]
 HR_ACTIONS = [
     "create",
@@ -290,6 +309,7 @@ HR_ACTIONS = [
     "close",
     "leave",
     "add_hr",
+    "digest",
 ]
 
 
@@ -303,6 +323,15 @@ async def hr_cards(
         card = last_card(connector, KARIN)
         for element in str(card).split("'action': '")[1:]:
             cards.setdefault(element.split("'")[0], card)
+    # closed rounds carry it; a forger needs no card at all, only its data
+    cards["digest"] = {
+        "actions": [
+            {
+                "type": "Action.Submit",
+                "data": {"ledarpuls": "hr", "action": "digest", "round": round_id, "lang": "sv"},
+            }
+        ]
+    }
     # a draft, for its Open now
     deadline = (local(utcnow()).date() + timedelta(days=30)).isoformat()
     await press(

@@ -1,0 +1,50 @@
+"""Digest download links: signed, short-lived, bound to one round and format."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
+
+from bot.download_links import DownloadLinks
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+def token(url: str) -> str:
+    return unquote(url.rsplit("/", 1)[1])
+
+
+def test_a_link_grants_its_round_format_and_reader_for_fifteen_minutes() -> None:
+    clock = [NOW]
+    links = DownloadLinks(secret=b"s", base_url="https://bot.example/", clock=lambda: clock[0])
+    urls = links.links(round_id=7, organisation_id=2, language="sv", actor="karin@k.se")
+    assert set(urls) == {"xlsx", "docx", "md"}
+    assert urls["xlsx"].startswith("https://bot.example/digest/")
+    grant = links.check(token(urls["xlsx"]))
+    assert grant is not None
+    assert (grant.round_id, grant.organisation_id, grant.kind, grant.actor) == (
+        7,
+        2,
+        "xlsx",
+        "karin@k.se",
+    )
+    clock[0] = NOW + timedelta(minutes=16)
+    assert links.check(token(urls["xlsx"])) is None  # expired
+
+
+def test_forged_damaged_or_foreign_tokens_grant_nothing() -> None:
+    links = DownloadLinks(secret=b"s", base_url="http://x", clock=lambda: NOW)
+    good = token(links.links(round_id=7, organisation_id=2, language="sv", actor="a")["md"])
+    payload, signature = good.split(".")
+    other = DownloadLinks(secret=b"other", base_url="http://x", clock=lambda: NOW)
+    forged = token(other.links(round_id=8, organisation_id=2, language="sv", actor="a")["md"])
+    for bad in (
+        forged,  # signed with another secret
+        payload + "." + signature[:-2] + "AA",
+        payload[:-3] + "." + signature,
+        "nonsense",
+        "",
+        "....",
+        "%%%.%%%",
+    ):
+        assert links.check(bad) is None, bad
