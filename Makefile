@@ -60,3 +60,4 @@ clean:
 bench: $(STAMP)
 	$(PY) -m bench.outbox_bench
 	$(PY) -m bench.turn_bench
+	$(PY) -m bench.digest_bench
