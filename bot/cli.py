@@ -292,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("remind", "remind those who have not answered, now"),
         ("extend", "move the deadline later"),
         ("close", "close a round"),
+        ("archive", "archive a closed round"),
     ):
         command = round_sub.add_parser(name, help=text)
         command.add_argument("id", type=int)

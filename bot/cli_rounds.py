@@ -20,6 +20,7 @@ from followup.digest import compile_digest
 from followup.progress import Progress, overview, progress, remind
 from followup.rounds import (
     RoundError,
+    archive_round,
     close_round,
     create_round,
     extend_round,
@@ -255,6 +256,10 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
             await close_round(db, round_id=args.id, now=now, organisation_id=organisation_id)
             await log("round.close", args.id)
             return [t(lang, "round.closed")]
+        if command == "archive":
+            await archive_round(db, round_id=args.id, now=now, organisation_id=organisation_id)
+            await log("round.archive", args.id)
+            return [t(lang, "round.archived")]
     except RoundError as error:
         raise refusal(lang, error) from error
     raise CliRefusal(t(lang, "round.error.unknown_command"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import os
 import shutil
@@ -155,14 +156,16 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
                     ):
                         return message
 
+            # the demo's twelve chefs, but Johan while he is on leave (until 2026-12-31)
+            reached = 11 if datetime.date.today() <= datetime.date(2026, 12, 31) else 12
             # HR (Karin is the demo's HR admin) makes a round in Teams and opens it
             await say("ny omgång")
             form = await frame("Skapa omgången")
             await press(form, "create", title="Delår 1")
             created = await frame("Öppna nu", "updateMessage")  # the form became the round
-            assert "Når 11 chefer" in json.dumps(created, ensure_ascii=False)
+            assert f"Når {reached} chefer" in json.dumps(created, ensure_ascii=False)
             await press({**created, "messageId": form["messageId"]}, "open")
-            await frame("11 chefer får en inbjudan nu")
+            await frame(f"{reached} chefer får en inbjudan nu")
             # the invitation reaches Karin as a chef; the Playground's Teams locale is always
             # en-US, so proactive cards come in English
             invitation = await frame('"start"')
@@ -176,7 +179,7 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
             # HR follows it, reminds those who have not answered, and closes it
             await say("status")  # the same word in both languages: the Teams locale decides
             status = await frame("Progress of Delår 1")
-            assert "0 of 11 have answered" in json.dumps(status, ensure_ascii=False)
+            assert f"0 of {reached} have answered" in json.dumps(status, ensure_ascii=False)
             await say("påminn")
             # Karin, and whoever the outbox has not yet found unreachable (not installed)
             await frame("Påminnelser som skickas nu:")
