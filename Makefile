@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test lint typecheck layers pytest venv node-deps clean examples bench
+.PHONY: run test lint typecheck layers pytest venv node-deps clean examples bench docs-example
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -61,3 +61,8 @@ bench: $(STAMP)
 	$(PY) -m bench.outbox_bench
 	$(PY) -m bench.turn_bench
 	$(PY) -m bench.digest_bench
+
+# the example digest in docs/example-digest (its DOCX pages as PNG need LibreOffice and pdftoppm:
+# apt-get install libreoffice-writer-nogui poppler-utils)
+docs-example: $(STAMP)
+	$(PY) -m bench.example_digest

@@ -21,6 +21,7 @@ from followup.digest import Digest
 from followup.digest_report import Report, Text, number_text, percent_text
 from followup.sections import STATUSES
 
+PAGE_WIDTH_CM = 16.0  # an A4 page's text width in Word's default margins
 STATUS_COLOURS = {
     "not_started": "#c8c8c8",
     "in_progress": "#6fa8dc",
@@ -181,6 +182,19 @@ def write_docx(report: Report, d: Digest, text: Text) -> bytes:
             cells = grid.add_row().cells
             for index, (cell, value) in enumerate(zip(cells, row, strict=True)):
                 cell.text = _docx_cell(value, percent=index in table.percent)
+        # the room goes to the columns with words in them; figures need little
+        longest = [
+            min(40, max(6, *(len(_docx_cell(r[i], percent=False)) for r in table.rows)))
+            if table.rows
+            else 6
+            for i in range(len(table.header))
+        ]
+        grid.autofit = False
+        for index, column in enumerate(grid.columns):
+            width = Cm(PAGE_WIDTH_CM * longest[index] / sum(longest))
+            column.width = width  # the table grid, which LibreOffice reads
+            for cell in column.cells:
+                cell.width = width  # and each cell, which Word reads
     document.add_paragraph().add_run(report.note).italic = True
     buffer = io.BytesIO()
     document.save(buffer)

@@ -1,0 +1,160 @@
+"""The example digest in docs/: the demo programme with two rounds of made-up answers (a fixed
+random seed, so it comes out the same every time), written as Markdown, XLSX and DOCX, with the
+DOCX's pages as PNG when LibreOffice and pdftoppm are installed. Run with `make docs-example`.
+
+(It lives beside the benchmarks because, like them, it fills a database with generated data.)"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import subprocess
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from bot.demo import load_demo
+from dialogs.digest_cards import digest_files
+from followup.digest import compile_digest
+from followup.progress import set_on_leave
+from followup.rounds import close_round, create_round, open_round
+from followup.sections import NEEDS, STATUSES
+from storage import migrate
+from storage.answer_store import AnswerStore
+from storage.database import Database
+from storage.models import Activity, Chef, Invitation, Programme
+from storage.types import utcnow
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs/example-digest"
+STRENGTHS = [
+    "Jag är bra på att lyssna in medarbetarna innan vi ändrar arbetssätt.",
+    "Att förklara varför en förändring behövs, och att stå kvar när det blåser.",
+    "Jag delar ledarskapet med mina samordnare och litar på dem.",
+]
+
+
+async def fill(db: Database, rng: random.Random) -> int:
+    org = await load_demo(
+        db, plan=ROOT / "examples/demo-plan.yaml", roster=ROOT / "examples/demo-roster.yaml"
+    )
+    assert org is not None and org.id is not None
+    now = utcnow()
+    # the example does not depend on the day it is made: nobody is on leave
+    async with db.session() as session:
+        programme = (await session.exec(select(Programme))).one()
+        activities = list(
+            (await session.exec(select(Activity).order_by(col(Activity.position)))).all()
+        )
+        away = [c.upn for c in (await session.exec(select(Chef))).all() if c.on_leave_until]
+    for upn in away:
+        await set_on_leave(db, organisation_id=org.id, upn=upn, until=None, now=now)
+    assert programme.id is not None
+    store = AnswerStore(db)
+    last = 0
+    for number, (title, answering, lift) in enumerate(
+        (("Delår 1 2026", 10, 0), ("Delår 2 2026", 11, 1)), start=1
+    ):
+        round_ = await create_round(
+            db,
+            organisation_id=org.id,
+            programme_id=programme.id,
+            title=title,
+            deadline=now + timedelta(days=10 * number),
+            now=now,
+        )
+        assert round_.id is not None
+        await open_round(db, round_id=round_.id, now=now)
+        async with db.session() as session:
+            invitations = list(
+                (
+                    await session.exec(
+                        select(Invitation)
+                        .where(Invitation.round_id == round_.id)
+                        .order_by(col(Invitation.id))
+                    )
+                ).all()
+            )
+        for invitation in invitations[:answering]:
+            assert invitation.id is not None
+            statuses = {}
+            for activity in activities:
+                assert activity.id is not None
+                status = rng.choices(STATUSES, weights=(2, 4, 3 + 3 * lift, 1, 1))[0]
+                comment = "Vi väntar på att tjänsten ska tillsättas." if status == "delayed" else ""
+                statuses[activity.id] = (status, comment)
+            ratings = {("strengths_needs", f"need.{n}"): rng.choice((0, 1, 1, 2)) for n in NEEDS}
+            ratings[("principles", "most")] = rng.randint(1, 5)
+            ratings[("confidence", "confidence")] = min(5, rng.randint(2, 4) + lift)
+            ratings[("consent", "quote")] = rng.choice((0, 1, 1))
+            await store.save(
+                invitation_id=invitation.id,
+                now=now,
+                statuses=statuses,
+                texts={("strengths_needs", "strengths"): rng.choice(STRENGTHS)},
+                ratings=ratings,
+            )
+            await store.submit(invitation_id=invitation.id, now=now)
+        await close_round(db, round_id=round_.id, now=now)
+        last = round_.id
+    return last
+
+
+async def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'example.db'}")
+        await migrate.upgrade(db)
+        round_id = await fill(db, random.Random(2026))
+        digest = await compile_digest(db, round_id=round_id, now=utcnow())
+        await db.dispose()
+    files = digest_files(digest, "sv")
+    for kind in ("md", "xlsx", "docx"):
+        (OUT / f"sammanstallning.{kind}").write_bytes(files.render(kind))
+    print(f"wrote {OUT}/sammanstallning.md, .xlsx and .docx")
+
+
+def render_pages() -> None:
+    """The DOCX's pages as PNG, as Word would print them (LibreOffice), for the README."""
+    soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
+    if soffice is None or pdftoppm is None:
+        print("LibreOffice (soffice) or pdftoppm is missing: the DOCX pages are not rendered")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [
+                soffice,
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                tmp,
+                str(OUT / "sammanstallning.docx"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        for old in OUT.glob("sida-*.png"):
+            old.unlink()
+        subprocess.run(
+            [
+                pdftoppm,
+                "-png",
+                "-r",
+                "70",
+                str(Path(tmp) / "sammanstallning.pdf"),
+                str(OUT / "sida"),
+            ],
+            check=True,
+            timeout=300,
+        )
+    print("rendered the DOCX pages:", ", ".join(sorted(p.name for p in OUT.glob("sida-*.png"))))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    render_pages()
