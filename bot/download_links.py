@@ -42,6 +42,7 @@ class Grant:
     language: str
     actor: str
     expires: datetime
+    departments: frozenset[int] | None  # a department lead's; None: the whole round
 
 
 def _b64(data: bytes) -> str:
@@ -71,13 +72,20 @@ class DownloadLinks:
         return _b64(hmac.new(self._secret, payload, hashlib.sha256).digest())
 
     def links(
-        self, *, round_id: int, organisation_id: int, language: str, actor: str
+        self,
+        *,
+        round_id: int,
+        organisation_id: int,
+        language: str,
+        actor: str,
+        departments: frozenset[int] | None = None,
     ) -> dict[str, str]:
         expires = int((self._clock() + LIFETIME).timestamp())
+        scope = sorted(departments) if departments is not None else None
         result = {}
         for kind in FORMATS:
             payload = json.dumps(
-                [round_id, organisation_id, kind, language, actor, expires],
+                [round_id, organisation_id, kind, language, actor, expires, scope],
                 separators=(",", ":"),
             ).encode()
             token = f"{_b64(payload)}.{self._sign(payload)}"
@@ -91,7 +99,7 @@ class DownloadLinks:
             payload = _unb64(encoded)
             if not hmac.compare_digest(signature, self._sign(payload)):
                 return None
-            round_id, organisation_id, kind, language, actor, expires = json.loads(payload)
+            round_id, organisation_id, kind, language, actor, expires, scope = json.loads(payload)
             grant = Grant(
                 int(round_id),
                 int(organisation_id),
@@ -99,6 +107,7 @@ class DownloadLinks:
                 str(language),
                 str(actor),
                 datetime.fromtimestamp(int(expires), tz=self._clock().tzinfo),
+                frozenset(int(d) for d in scope) if scope is not None else None,
             )
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
             return None
@@ -120,7 +129,11 @@ def download_handler(
         now = utcnow()
         try:
             digest = await compile_digest(
-                db, round_id=grant.round_id, now=now, organisation_id=grant.organisation_id
+                db,
+                round_id=grant.round_id,
+                now=now,
+                organisation_id=grant.organisation_id,
+                department_ids=grant.departments,
             )
         except RoundError:
             return web.json_response({"error": "unknown or expired link"}, status=404)

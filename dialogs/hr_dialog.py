@@ -64,7 +64,7 @@ from storage.types import utcnow
 logger = logging.getLogger(__name__)
 
 # typed commands and card actions a department lead may use too; everything else is HR's
-LEAD_ACTIONS = frozenset({"rounds", "status"})
+LEAD_ACTIONS = frozenset({"rounds", "status", "digest"})
 COMMANDS = frozenset(
     {"new_round", "rounds", "status", "remind", "extend", "close", "on_leave", "add_hr"}
     | {"digest"}
@@ -436,7 +436,11 @@ class HrDialog:
         assert access.organisation_id is not None
         now = self._clock()
         digest = await compile_digest(
-            self._db, round_id=round_id, now=now, organisation_id=access.organisation_id
+            self._db,
+            round_id=round_id,
+            now=now,
+            organisation_id=access.organisation_id,
+            department_ids=access.departments(),
         )
         files = digest_files(digest, language)
         links = (
@@ -445,6 +449,7 @@ class HrDialog:
                 organisation_id=access.organisation_id,
                 language=language,
                 actor=access.actor,
+                departments=access.departments(),
             )
             if self._links is not None
             else None

@@ -169,10 +169,23 @@ def _confidence(counts: Counter[int], k: int) -> Confidence:
     )
 
 
+def _scoped(query: Any, department_ids: frozenset[int] | None) -> Any:
+    """Only chefs of these departments (a department lead's digest); all when None."""
+    if department_ids is None:
+        return query
+    return query.where(col(Chef.department_id).in_(sorted(department_ids)))
+
+
 async def compile_digest(
-    db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
+    db: Database,
+    *,
+    round_id: int,
+    now: datetime,
+    organisation_id: int | None = None,
+    department_ids: frozenset[int] | None = None,
 ) -> Digest:
-    """The digest of one round, with the confidence trend over the programme's rounds so far."""
+    """The digest of one round, with the confidence trend over the programme's rounds so far;
+    for the chosen departments only when `department_ids` is given."""
     async with db.session() as session:
         round_ = await session.get(Round, round_id)
         if round_ is None or (
@@ -196,10 +209,14 @@ async def compile_digest(
 
         invitations = (
             await session.exec(
-                select(Chef.department_id, Invitation.state, Chef.unreachable_code, func.count())
-                .join(Chef, col(Chef.id) == col(Invitation.chef_id))
-                .where(Invitation.round_id == round_id)
-                .group_by(
+                _scoped(
+                    select(
+                        Chef.department_id, Invitation.state, Chef.unreachable_code, func.count()
+                    )
+                    .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+                    .where(Invitation.round_id == round_id),
+                    department_ids,
+                ).group_by(
                     col(Chef.department_id), col(Invitation.state), col(Chef.unreachable_code)
                 )
             )
@@ -219,14 +236,15 @@ async def compile_digest(
                 unreachable += n
                 reasons[reason or "Unknown"] += n
         respondents = dict(submitted)
-        submitted_only = (
+        submitted_only = _scoped(
             select(Invitation.id)
+            .join(Chef, col(Chef.id) == col(Invitation.chef_id))
             .where(
                 Invitation.round_id == round_id,
                 Invitation.state == InvitationState.SUBMITTED,
-            )
-            .scalar_subquery()
-        )
+            ),
+            department_ids,
+        ).scalar_subquery()
         sections = round_.sections
         hidden = hidden_groups(respondents, round_.k)
 
@@ -420,7 +438,7 @@ async def compile_digest(
             ).all()
             quotes += sorted((str(section), key, text) for key, text in texts)
 
-        trend = await _trend(session, round_, dept)
+        trend = await _trend(session, round_, dept, department_ids)
 
     return Digest(
         round=round_,
@@ -448,7 +466,9 @@ async def compile_digest(
     )
 
 
-async def _trend(session: Any, round_: Round, dept: Any) -> list[TrendPoint]:
+async def _trend(
+    session: Any, round_: Round, dept: Any, department_ids: frozenset[int] | None
+) -> list[TrendPoint]:
     """Confidence per round of the programme up to this one (rounds that closed, and this)."""
     rounds = (
         await session.exec(
@@ -471,16 +491,18 @@ async def _trend(session: Any, round_: Round, dept: Any) -> list[TrendPoint]:
         return []
     rows = (
         await session.exec(
-            select(Invitation.round_id, Chef.department_id, RatingAnswer.value, func.count())
-            .join(Invitation, col(Invitation.id) == col(RatingAnswer.invitation_id))
-            .join(Chef, col(Chef.id) == col(Invitation.chef_id))
-            .where(
-                col(Invitation.round_id).in_([r.id for r in wanted]),
-                Invitation.state == InvitationState.SUBMITTED,
-                RatingAnswer.section == Section.CONFIDENCE,
-                RatingAnswer.key == "confidence",
-            )
-            .group_by(col(Invitation.round_id), col(Chef.department_id), col(RatingAnswer.value))
+            _scoped(
+                select(Invitation.round_id, Chef.department_id, RatingAnswer.value, func.count())
+                .join(Invitation, col(Invitation.id) == col(RatingAnswer.invitation_id))
+                .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+                .where(
+                    col(Invitation.round_id).in_([r.id for r in wanted]),
+                    Invitation.state == InvitationState.SUBMITTED,
+                    RatingAnswer.section == Section.CONFIDENCE,
+                    RatingAnswer.key == "confidence",
+                ),
+                department_ids,
+            ).group_by(col(Invitation.round_id), col(Chef.department_id), col(RatingAnswer.value))
         )
     ).all()
     counts: dict[int, dict[str, Counter[int]]] = defaultdict(lambda: defaultdict(Counter))

@@ -48,3 +48,16 @@ def test_forged_damaged_or_foreign_tokens_grant_nothing() -> None:
         "%%%.%%%",
     ):
         assert links.check(bad) is None, bad
+
+
+def test_a_leads_link_keeps_their_departments() -> None:
+    links = DownloadLinks(secret=b"s", base_url="http://x", clock=lambda: NOW)
+    url = links.links(
+        round_id=7, organisation_id=2, language="en", actor="a", departments=frozenset({3, 1})
+    )["docx"]
+    grant = links.check(token(url))
+    assert grant is not None and grant.departments == frozenset({1, 3})
+    whole = links.check(
+        token(links.links(round_id=7, organisation_id=2, language="en", actor="a")["md"])
+    )
+    assert whole is not None and whole.departments is None

@@ -438,9 +438,16 @@ async def test_a_department_lead_follows_only_their_departments(
     assert "actions" not in status  # no reminding or closing from a lead's card
     await say(client, connector, MARIA, "påminn")
     assert last_text(connector, MARIA).startswith("Det här kan bara HR")
+    await say(client, connector, MARIA, "sammanställning")
+    digest = last_card(connector, MARIA)  # her departments' only, links included
+    assert "svarade 0 av 2 enhetschefer" in str(digest)  # IFO's three, but Johan on leave
+    url = next(a["url"] for a in digest["actions"] if a["title"] == "Ladda ner som text")
+    download = await client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
+    text = (await download.read()).decode()
+    assert "Individ- och familjeomsorg" in text and "Äldreomsorg" not in text
     await say(client, connector, MARIA, "hjälp")
     assert "Som avdelningschef" in last_text(connector, MARIA)
-    assert_valid_cards([status])
+    assert_valid_cards([status, digest])
 
 
 async def test_the_new_round_form_is_read_strictly_and_changes_nothing_when_wrong(

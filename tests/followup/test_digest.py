@@ -14,7 +14,7 @@ from followup.privacy import hidden_groups
 from followup.rounds import close_round, create_round, open_round
 from storage.answer_store import AnswerStore
 from storage.database import Database
-from storage.models import Activity, Chef, Invitation
+from storage.models import Activity, Chef, Department, Invitation
 from storage.types import utcnow
 from tests.followup.test_check_in import demo
 from tests.followup.test_rounds import everyone_at_work
@@ -257,3 +257,19 @@ def test_a_single_hidden_group_takes_the_next_smallest_with_it() -> None:
     assert hidden_groups({"a": 2}, 3) == {"a"}
     sizes: dict[str, Any] = {"a": 3, "b": 3, "c": 3}
     assert hidden_groups(sizes, 3) == set()
+
+
+async def test_a_department_leads_digest_holds_only_their_department(db: Database) -> None:
+    _, second, _ = await two_rounds(db)
+    async with db.session() as s:
+        ifo = (await s.exec(select(Department).where(Department.code == "IFO"))).one()
+    assert ifo.id is not None
+    digest = await compile_digest(
+        db, round_id=second, now=utcnow(), department_ids=frozenset({ifo.id})
+    )
+    assert [(d.name, d.invited, d.submitted) for d in digest.departments] == [(IFO, 3, 3)]
+    assert digest.confidence is not None and digest.confidence.mean == 3.67  # 3, 4, 4
+    assert [p.mean for p in digest.trend] == [2.67, 3.67]  # Delår 1: 2, 3, 3
+    assert digest.quotes == [("strengths_needs", "strengths", "Jag lyssnar")]
+    assert digest.activities is not None
+    assert set(digest.activities[0].departments) == {IFO}
