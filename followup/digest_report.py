@@ -19,6 +19,7 @@ from followup.sections import NEEDS, STATUSES
 Text = Callable[..., str]  # text(key, **params) in the reader's language
 Cell = str | int | float | datetime | None
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+OPEN_ORDER = ("delayed", "not_started", "in_progress")  # the open statuses, most urgent first
 
 
 @dataclass
@@ -184,6 +185,21 @@ def build_report(d: Digest, text: Text) -> Report:
                 [[name, *(counts.get(s, 0) for s in STATUSES)] for name, counts in d.areas.items()],
             )
         )
+        if d.still_open:
+            tables.append(
+                Table(
+                    text("digest.sheet.activities"),
+                    text("digest.table.still_open"),
+                    [
+                        *columns(text, "area", "activity"),
+                        *(text(f"checkin.status.{s}") for s in OPEN_ORDER),
+                    ],
+                    [
+                        [a.area, a.title, *(a.counts.get(s, 0) for s in OPEN_ORDER)]
+                        for a in d.still_open
+                    ],
+                )
+            )
         if d.delayed:
             with_names = names_allowed(d.activity_privacy)
             tables.append(
