@@ -205,7 +205,8 @@ async def remind(
                     payload={},  # rendered when sent
                 )
             )
-    result.reminded = await OutboxStore(db).enqueue(messages, now=now)
+        # with the counts, in one transaction: a crash loses neither
+        result.reminded = await OutboxStore(db).enqueue(messages, now=now, session=session)
     return result
 
 

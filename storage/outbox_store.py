@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import Database
 from storage.models import OutboxMessage, OutboxState
@@ -80,8 +81,17 @@ class OutboxStore:
             await self._owner_connection.close()
             self._owner_connection = None
 
-    async def enqueue(self, messages: Iterable[NewMessage], *, now: datetime) -> int:
-        """Queue the messages; those whose dedupe key is already there are left out."""
+    async def enqueue(
+        self,
+        messages: Iterable[NewMessage],
+        *,
+        now: datetime,
+        session: AsyncSession | None = None,
+    ) -> int:
+        """Queue the messages; those whose dedupe key is already there are left out.
+
+        With `session`, inside the caller's transaction: what made the messages due and the
+        messages themselves are then saved together or not at all."""
         rows = [
             {
                 "organisation_id": m.organisation_id,
@@ -100,17 +110,22 @@ class OutboxStore:
         ]
         if not rows:
             return 0
+        if session is not None:
+            return await self._insert(session, rows)
+        async with self._db.session() as own, own.begin():
+            return await self._insert(own, rows)
+
+    async def _insert(self, session: AsyncSession, rows: list[dict[str, Any]]) -> int:
         insert = pg_insert if self._db.is_postgres else sqlite_insert
         inserted = 0
-        async with self._db.session() as session, session.begin():
-            for start in range(0, len(rows), 500):
-                statement = (
-                    insert(OutboxMessage)
-                    .values(rows[start : start + 500])
-                    .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                )
-                result = await session.exec(statement)
-                inserted += max(result.rowcount, 0)
+        for start in range(0, len(rows), 500):
+            statement = (
+                insert(OutboxMessage)
+                .values(rows[start : start + 500])
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            )
+            result = await session.exec(statement)
+            inserted += max(result.rowcount, 0)
         return inserted
 
     async def claim_due(self, *, now: datetime, limit: int) -> list[OutboxMessage]:

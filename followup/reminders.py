@@ -1,0 +1,124 @@
+"""The reminder policy, as one idempotent pass over the database (the scheduler runs it; so can
+a test with any clock).
+
+- Only chefs who have not submitted and can be reached.
+- At the round's offsets before the deadline (default 7 and 2 days), at most its cap each.
+- Only on weekdays between 08:00 and 17:00 Swedish time: a reminder that falls due outside
+  waits for the next window.
+- A pass after downtime sends one reminder for everything missed, never one per missed offset.
+- A chef who said "påminn mig senare" gets one reminder when that time has come (the next
+  working morning), apart from the cap.
+- Each reminder has a dedupe key in the outbox, so two passes (or two replicas) never send
+  the same one twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlmodel import col, select
+
+from followup.progress import WAITING, reminder_key
+from followup.rounds import STOCKHOLM, reminder_times
+from storage.database import Database
+from storage.models import Invitation, OutboxKind, Round, RoundState
+from storage.outbox_store import NewMessage, OutboxStore
+
+WORKDAY_STARTS = time(8, 0)
+WORKDAY_ENDS = time(17, 0)
+
+
+def in_working_hours(moment: datetime) -> bool:
+    """Monday to Friday, 08:00–17:00 Swedish time."""
+    local = moment.astimezone(STOCKHOLM)
+    return local.weekday() < 5 and WORKDAY_STARTS <= local.time() < WORKDAY_ENDS
+
+
+def next_window(moment: datetime) -> datetime:
+    """The moment itself inside working hours, else the next weekday's 08:00."""
+    if in_working_hours(moment):
+        return moment
+    local = moment.astimezone(STOCKHOLM)
+    day = local.date()
+    if local.time() >= WORKDAY_ENDS or local.weekday() >= 5:
+        day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, WORKDAY_STARTS, STOCKHOLM)
+
+
+def later_key(round_id: int, chef_id: int, asked_for: datetime) -> str:
+    stamp = int(asked_for.timestamp())
+    return f"round:{round_id}:chef:{chef_id}:{OutboxKind.REMINDER.value}:later:{stamp}"
+
+
+@dataclass
+class ReminderPass:
+    """What one pass queued."""
+
+    scheduled: int = 0  # at the round's offsets
+    later: int = 0  # asked for with "påminn mig senare"
+    outside_hours: bool = False  # nothing sent: it is evening, night or a weekend
+
+
+async def send_due_reminders(db: Database, *, now: datetime) -> ReminderPass:
+    """Queue every reminder that is due now; safe to run as often as one likes."""
+    result = ReminderPass()
+    if not in_working_hours(now):
+        result.outside_hours = True
+        return result
+    messages: list[NewMessage] = []
+    async with db.session() as session, session.begin():
+        rounds = (
+            await session.exec(
+                select(Round)
+                .where(Round.state == RoundState.OPEN, col(Round.deadline) > now)
+                .with_for_update()
+            )
+        ).all()
+        for round_ in rounds:
+            assert round_.id is not None
+            passed = sum(1 for moment in reminder_times(round_) if moment <= now)
+            target = min(passed, round_.reminder_cap)
+            invitations = (
+                await session.exec(
+                    select(Invitation).where(
+                        Invitation.round_id == round_.id,
+                        col(Invitation.state).in_([str(s) for s in WAITING]),
+                    )
+                )
+            ).all()
+            for invitation in invitations:
+                if invitation.reminders_sent < target:
+                    # one reminder however many offsets went by while nobody could send
+                    invitation.reminders_sent = target
+                    messages.append(
+                        NewMessage(
+                            organisation_id=round_.organisation_id,
+                            dedupe_key=reminder_key(round_.id, invitation.chef_id, target),
+                            kind=OutboxKind.REMINDER.value,
+                            round_id=round_.id,
+                            chef_id=invitation.chef_id,
+                            payload={},
+                        )
+                    )
+                    result.scheduled += 1
+                    invitation.remind_later_at = None  # this one does for both
+                elif invitation.remind_later_at is not None and invitation.remind_later_at <= now:
+                    messages.append(
+                        NewMessage(
+                            organisation_id=round_.organisation_id,
+                            dedupe_key=later_key(
+                                round_.id, invitation.chef_id, invitation.remind_later_at
+                            ),
+                            kind=OutboxKind.REMINDER.value,
+                            round_id=round_.id,
+                            chef_id=invitation.chef_id,
+                            payload={},
+                        )
+                    )
+                    invitation.remind_later_at = None
+                    result.later += 1
+        # in the same transaction: a crash loses neither the reminder nor its count
+        await OutboxStore(db).enqueue(messages, now=now, session=session)
+    return result
