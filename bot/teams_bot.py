@@ -246,6 +246,7 @@ class TeamsBot(TeamsActivityHandler):
             tenant_id=member.tenant_id,
             user_id=member.user_id,
             aad_object_id=member.aad_object_id,
+            upn=member.upn or member.email,
             conversation_id=activity.conversation.id,
             service_url=activity.service_url,
             reference=reference,

@@ -35,6 +35,7 @@ class ConversationStore:
         reference: dict[str, Any],
         now: datetime,
         aad_object_id: str | None = None,
+        upn: str | None = None,
         locale: str | None = None,
         timezone: str | None = None,
         organisation_id: int | None = None,
@@ -55,6 +56,7 @@ class ConversationStore:
             ref.installed = True
             ref.updated_at = now
             ref.aad_object_id = aad_object_id or ref.aad_object_id
+            ref.upn = upn.strip().lower() if upn else ref.upn
             ref.locale = locale or ref.locale
             ref.timezone = timezone or ref.timezone
             ref.organisation_id = organisation_id or ref.organisation_id

@@ -226,6 +226,8 @@ class Round(SQLModel, table=True):
     opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deadline: datetime = Field(sa_type=UTCDateTime, nullable=False)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # when the digest and the chefs' feedback were queued (once per round)
+    results_queued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     audience_all: bool = True
     reminder_offsets: list[int] = Field(default_factory=lambda: [7, 2], sa_type=JSON)
     reminder_cap: int = 2
@@ -318,6 +320,7 @@ class ConversationRef(SQLModel, table=True):
     tenant_id: str = Field(max_length=64)
     user_id: str = Field(max_length=200)
     aad_object_id: str | None = Field(default=None, max_length=64)
+    upn: str | None = Field(default=None, max_length=320)  # lower-case, when Teams told us
     chef_id: int | None = Field(default=None, foreign_key="chef.id", index=True)
     conversation_id: str = Field(max_length=400)
     service_url: str = Field(max_length=400)

@@ -1,0 +1,295 @@
+"""The programme's calendar and the passes the scheduler runs over it.
+
+Every pass is idempotent — it looks at the tables and does what is due now — so a restart, a
+missed run or a second replica never doubles anything: rounds change state under a row lock,
+and every message has a dedupe key in the outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import col, select
+
+from followup.rounds import STOCKHOLM, RoundError, close_round, create_round, open_round
+from storage.database import Database
+from storage.models import (
+    Chef,
+    ConversationRef,
+    HrRole,
+    Invitation,
+    InvitationState,
+    OutboxKind,
+    Programme,
+    Role,
+    Round,
+    RoundState,
+)
+from storage.outbox_store import NewMessage, OutboxStore
+
+logger = logging.getLogger(__name__)
+
+HEADS_UP_DAYS = 7  # HR hears of a round a week before it opens
+PLAN_AHEAD_DAYS = 45  # the calendar makes a round this long before it opens
+OPENS_AT = time(8, 0)
+CLOSES_AT = time(23, 59)
+
+
+@dataclass
+class Recipient:
+    """Someone with a role who has the app: where to send, and what they may see."""
+
+    conversation_ref_id: int
+    admin: bool
+    departments: list[int] = field(default_factory=list)
+
+
+async def staff(db: Database, organisation_id: int) -> list[Recipient]:
+    """HR admins and department leads who have installed the app, by object id or UPN."""
+    async with db.session() as session:
+        roles = (
+            await session.exec(select(HrRole).where(HrRole.organisation_id == organisation_id))
+        ).all()
+        refs = (
+            await session.exec(
+                select(ConversationRef, Chef.upn)
+                .join(Chef, col(Chef.id) == col(ConversationRef.chef_id), isouter=True)
+                .where(
+                    ConversationRef.organisation_id == organisation_id,
+                    col(ConversationRef.installed),
+                )
+            )
+        ).all()
+    recipients = []
+    for ref, chef_upn in refs:
+        assert ref.id is not None
+        names = {n.lower() for n in (ref.aad_object_id, ref.upn, chef_upn) if n}
+        held = [r for r in roles if r.principal in names]
+        if not held:
+            continue
+        recipients.append(
+            Recipient(
+                ref.id,
+                admin=any(r.role == Role.HR_ADMIN for r in held),
+                departments=sorted(
+                    r.department_id
+                    for r in held
+                    if r.role == Role.DEPARTMENT_LEAD and r.department_id is not None
+                ),
+            )
+        )
+    return recipients
+
+
+# --- the calendar ---------------------------------------------------------------------------
+
+
+def season_title(opens: date) -> str:
+    """The name the calendar gives a round (stored, so in the organisation's language)."""
+    return f"Uppföljning {'våren' if opens.month < 7 else 'hösten'} {opens.year}"
+
+
+def calendar_dates(programme: Programme) -> list[date]:
+    """The days the programme's rounds open, e.g. 15 April and 15 October of every year."""
+    days = []
+    for year in range(programme.start_year, programme.end_year + 1):
+        for month_day in programme.round_opens:
+            try:
+                month, day = (int(part) for part in month_day.split("-"))
+                days.append(date(year, month, day))
+            except ValueError:
+                logger.warning("calendar: programme %s has a bad day %r", programme.id, month_day)
+    return sorted(days)
+
+
+async def plan_rounds(db: Database, *, now: datetime) -> list[int]:
+    """Make the calendar's next rounds as scheduled rounds, once, ahead of their day."""
+    today = now.astimezone(STOCKHOLM).date()
+    made = []
+    async with db.session() as session:
+        programmes = (await session.exec(select(Programme).where(col(Programme.active)))).all()
+    for programme in programmes:
+        assert programme.id is not None
+        for day in calendar_dates(programme):
+            if not today < day <= today + timedelta(days=PLAN_AHEAD_DAYS):
+                continue
+            opens = datetime.combine(day, OPENS_AT, STOCKHOLM)
+            async with db.session() as session:
+                planned = (
+                    await session.exec(
+                        select(Round.id).where(
+                            Round.programme_id == programme.id,
+                            Round.created_by == "calendar",
+                            col(Round.opens_at) == opens,
+                        )
+                    )
+                ).first()
+            if planned is not None:
+                continue
+            deadline = datetime.combine(
+                day + timedelta(days=programme.answer_days), CLOSES_AT, STOCKHOLM
+            )
+            try:
+                round_ = await create_round(
+                    db,
+                    organisation_id=programme.organisation_id,
+                    programme_id=programme.id,
+                    title=season_title(day),
+                    deadline=deadline,
+                    opens_at=opens,
+                    now=now,
+                    created_by="calendar",
+                )
+            except RoundError as error:  # e.g. HR already made one by that name
+                logger.info("calendar: no round for %s (%s)", day, error.code)
+                continue
+            assert round_.id is not None
+            made.append(round_.id)
+            logger.info("calendar: round %s planned to open %s", round_.id, day)
+    return made
+
+
+# --- the passes -------------------------------------------------------------------------------
+
+
+async def send_heads_up(db: Database, *, now: datetime) -> int:
+    """A week before a scheduled round opens, HR admins get a card to adjust or skip it."""
+    async with db.session() as session:
+        rounds = (
+            await session.exec(
+                select(Round).where(
+                    Round.state == RoundState.SCHEDULED,
+                    col(Round.opens_at) > now,
+                    col(Round.opens_at) <= now + timedelta(days=HEADS_UP_DAYS),
+                )
+            )
+        ).all()
+    messages = []
+    for round_ in rounds:
+        for recipient in await staff(db, round_.organisation_id):
+            if recipient.admin:
+                messages.append(
+                    NewMessage(
+                        organisation_id=round_.organisation_id,
+                        dedupe_key=(
+                            f"round:{round_.id}:ref:{recipient.conversation_ref_id}:"
+                            f"{OutboxKind.HEADS_UP.value}"
+                        ),
+                        kind=OutboxKind.HEADS_UP.value,
+                        round_id=round_.id,
+                        conversation_ref_id=recipient.conversation_ref_id,
+                        payload={},
+                    )
+                )
+    return await OutboxStore(db).enqueue(messages, now=now)
+
+
+async def open_due_rounds(db: Database, *, now: datetime) -> list[int]:
+    """Open every scheduled round whose day has come (one that fails is skipped, not retried
+    in a loop: it is logged and stays scheduled for HR)."""
+    async with db.session() as session:
+        due = (
+            await session.exec(
+                select(Round.id).where(
+                    Round.state == RoundState.SCHEDULED, col(Round.opens_at) <= now
+                )
+            )
+        ).all()
+    opened = []
+    for round_id in due:
+        assert round_id is not None
+        try:
+            opening = await open_round(db, round_id=round_id, now=now)
+        except RoundError as error:
+            logger.warning("scheduler: round %s not opened (%s)", round_id, error.code)
+            continue
+        opened.append(round_id)
+        logger.info(
+            "scheduler: round %s opened, %s invited, %s on leave",
+            round_id,
+            len(opening.invited),
+            len(opening.on_leave),
+        )
+    return opened
+
+
+async def close_due_rounds(db: Database, *, now: datetime) -> list[int]:
+    """Close every open round whose deadline has passed, then send its results."""
+    async with db.session() as session:
+        due = (
+            await session.exec(
+                select(Round.id).where(Round.state == RoundState.OPEN, col(Round.deadline) <= now)
+            )
+        ).all()
+    closed = []
+    for round_id in due:
+        assert round_id is not None
+        try:
+            await close_round(db, round_id=round_id, now=now)
+        except RoundError as error:  # another replica got there first
+            logger.info("scheduler: round %s not closed (%s)", round_id, error.code)
+            continue
+        closed.append(round_id)
+    for round_id in await _closed_without_results(db):
+        await send_results(db, round_id=round_id, now=now)
+    return closed
+
+
+async def _closed_without_results(db: Database) -> Sequence[int]:
+    """Closed rounds whose results have not been queued (closed by HR, or before a crash)."""
+    async with db.session() as session:
+        rounds = (
+            await session.exec(
+                select(Round.id).where(
+                    Round.state == RoundState.CLOSED, col(Round.results_queued_at).is_(None)
+                )
+            )
+        ).all()
+    return [r for r in rounds if r is not None]
+
+
+async def send_results(db: Database, *, round_id: int, now: datetime) -> int:
+    """The digest to HR admins (all of it) and department leads (their departments), and each
+    chef who answered their own feedback; queued once whatever happens."""
+    async with db.session() as session:
+        round_ = await session.get(Round, round_id)
+        assert round_ is not None
+        answered = (
+            await session.exec(
+                select(Invitation.chef_id).where(
+                    Invitation.round_id == round_id,
+                    Invitation.state == InvitationState.SUBMITTED,
+                )
+            )
+        ).all()
+    messages = [
+        NewMessage(
+            organisation_id=round_.organisation_id,
+            dedupe_key=f"round:{round_id}:ref:{r.conversation_ref_id}:{OutboxKind.DIGEST.value}",
+            kind=OutboxKind.DIGEST.value,
+            round_id=round_id,
+            conversation_ref_id=r.conversation_ref_id,
+            payload={"departments": None if r.admin else r.departments},
+        )
+        for r in await staff(db, round_.organisation_id)
+    ]
+    messages += [
+        NewMessage(
+            organisation_id=round_.organisation_id,
+            dedupe_key=f"round:{round_id}:chef:{chef_id}:{OutboxKind.FEEDBACK.value}:1",
+            kind=OutboxKind.FEEDBACK.value,
+            round_id=round_id,
+            chef_id=chef_id,
+            payload={},
+        )
+        for chef_id in answered
+    ]
+    async with db.session() as session, session.begin():
+        locked = await session.get(Round, round_id, with_for_update=True)
+        if locked is None or locked.results_queued_at is not None:
+            return 0  # another replica did it
+        locked.results_queued_at = now
+        # the mark and the messages together: a crash loses neither, a rerun doubles nothing
+        return await OutboxStore(db).enqueue(messages, now=now, session=session)
