@@ -21,6 +21,7 @@ from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.download_links import DownloadLinks, download_handler
 from bot.outbox_dispatcher import OutboxDispatcher
 from bot.outbox_renderer import OutboxRenderer
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.teams_bot import TeamsBot, on_turn_error
 from bot.teams_notifier import TeamsNotifier
@@ -136,7 +137,7 @@ def create_app(settings: Settings) -> web.Application:
             notifier=TeamsNotifier(app[ADAPTER], app_id=settings.APP_ID),
             rate=settings.outbox_rate,
             concurrency=settings.outbox_concurrency,
-            render=OutboxRenderer(app[DATABASE]),
+            render=OutboxRenderer(app[DATABASE], links=links.links if links else None),
         )
         app[DISPATCHER] = dispatcher
         task = asyncio.create_task(dispatcher.run()) if settings.run_scheduler else None
@@ -146,9 +147,18 @@ def create_app(settings: Settings) -> web.Application:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+        scheduler = Scheduler(app[DATABASE]) if settings.run_scheduler else None
+        if scheduler is not None:
+            scheduler.start()
+        yield
+        if scheduler is not None:
+            await scheduler.stop()
+
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(bot_ctx)
     app.cleanup_ctx.append(dispatcher_ctx)
+    app.cleanup_ctx.append(scheduler_ctx)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     if links is not None:

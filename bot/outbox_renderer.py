@@ -5,6 +5,7 @@ deadline, say); a message whose moment has passed (the round closed) is not sent
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -12,34 +13,114 @@ from typing import Any
 from sqlmodel import select
 
 from dialogs.cards import attachment
-from dialogs.check_in_cards import invitation_card
+from dialogs.check_in_cards import feedback_card, invitation_card
+from dialogs.digest_cards import digest_card, digest_files
 from dialogs.formatting import weekday_date
+from dialogs.hr_cards import round_card
+from dialogs.hr_dialog import Links
 from dialogs.texts import language_of, t
-from followup.check_in import PlanCache, load_check_in
+from followup.check_in import PlanCache, feedback, load_check_in
+from followup.digest import compile_digest
+from followup.rounds import RoundError, department_names, round_audience
 from storage.database import Database
-from storage.models import Invitation, OutboxKind, OutboxMessage
+from storage.models import Invitation, OutboxKind, OutboxMessage, Round, RoundState
 from storage.types import utcnow
 
 
 class OutboxRenderer:
     """Builds the activity for an outbox message in the recipient's language."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        links: Links | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._plans = PlanCache()
+        self._links = links
 
     async def __call__(self, message: OutboxMessage, locale: str | None) -> dict[str, Any] | None:
         if message.payload.get("type"):
             return message.payload
+        language = language_of(locale)
         if message.kind in (OutboxKind.INVITATION, OutboxKind.REMINDER):
-            return await self._invitation(message, language_of(locale))
+            return await self._invitation(message, language)
+        if message.kind == OutboxKind.DIGEST:
+            return await self._digest(message, language)
+        if message.kind == OutboxKind.FEEDBACK:
+            return await self._feedback(message, language)
+        if message.kind == OutboxKind.HEADS_UP:
+            return await self._heads_up(message, language)
         return None
 
-    async def _invitation(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
-        """The invitation card; a reminder puts a line above it, and is dropped once answered."""
+    async def _digest(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
+        """A closed round's digest for HR (all of it) or a department lead (theirs)."""
+        if message.round_id is None:
+            return None
+        scope = message.payload.get("departments")
+        departments = frozenset(int(d) for d in scope) if isinstance(scope, list) else None
+        try:
+            digest = await compile_digest(
+                self._db, round_id=message.round_id, now=self._clock(), department_ids=departments
+            )
+        except RoundError:
+            return None
+        files = digest_files(digest, language)
+        links = (
+            self._links(
+                round_id=message.round_id,
+                organisation_id=digest.round.organisation_id,
+                language=language,
+                actor=f"conversation:{message.conversation_ref_id}",
+                departments=departments,
+            )
+            if self._links is not None
+            else None
+        )
+        content = await asyncio.to_thread(digest_card, files, links=links)
+        return {
+            "type": "message",
+            "summary": files.report.title,
+            "attachments": [attachment(content)],
+        }
+
+    async def _feedback(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
+        """A chef's own summary when the round has closed (only for one who answered)."""
+        invitation = await self._invitation_of(message)
+        if invitation is None or invitation.id is None:
+            return None
+        check_in = await load_check_in(self._db, invitation.id, plans=self._plans)
+        if check_in is None or not check_in.submitted:
+            return None
+        picture = await feedback(self._db, check_in)
+        return {
+            "type": "message",
+            "text": t(language, "feedback.closed", round=check_in.round_title),
+            "attachments": [attachment(feedback_card(picture, language))],
+        }
+
+    async def _heads_up(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
+        """A week before a scheduled round opens: HR sees it and can open, move or skip it."""
+        if message.round_id is None:
+            return None
         async with self._db.session() as session:
-            invitation = (
+            round_ = await session.get(Round, message.round_id)
+        if round_ is None or round_.state != RoundState.SCHEDULED or round_.opens_at is None:
+            return None
+        audience = await round_audience(self._db, round_id=message.round_id, now=self._clock())
+        names = await department_names(self._db, round_id=message.round_id)
+        heading = t(language, "hr.heads_up", date=weekday_date(round_.opens_at, language))
+        content = round_card(
+            round_, language, audience=audience, departments=names, heading=heading
+        )
+        return {"type": "message", "summary": heading, "attachments": [attachment(content)]}
+
+    async def _invitation_of(self, message: OutboxMessage) -> Invitation | None:
+        async with self._db.session() as session:
+            return (
                 await session.exec(
                     select(Invitation).where(
                         Invitation.round_id == message.round_id,
@@ -47,6 +128,10 @@ class OutboxRenderer:
                     )
                 )
             ).first()
+
+    async def _invitation(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
+        """The invitation card; a reminder puts a line above it, and is dropped once answered."""
+        invitation = await self._invitation_of(message)
         if invitation is None or invitation.id is None:
             return None
         check_in = await load_check_in(self._db, invitation.id, plans=self._plans)

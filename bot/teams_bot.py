@@ -13,6 +13,7 @@ from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import TeamsChannelAccount
 
+from dialogs.activities import tenant_of
 from dialogs.cards import card_activity
 from dialogs.check_in_dialog import CheckInDialog, is_check_in_submit
 from dialogs.help import help_text
@@ -108,16 +109,6 @@ def command_of(activity: Activity) -> tuple[str, str, int | None]:
         text, number = words, int(last)
     command, word_language = COMMANDS.get(text, ("", None))
     return command, word_language or language_of(activity.locale), number
-
-
-def tenant_of(activity: Activity) -> str | None:
-    """The tenant id; Teams puts it in channelData (the SDK drops conversation.tenantId)."""
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant") if isinstance(channel_data, dict) else None
-    if isinstance(tenant, dict) and isinstance(tenant.get("id"), str) and tenant["id"]:
-        return str(tenant["id"]).lower()
-    conversation_tenant = activity.conversation.tenant_id if activity.conversation else None
-    return conversation_tenant.lower() if conversation_tenant else None
 
 
 def is_personal(activity: Activity) -> bool:

@@ -64,6 +64,7 @@ def round_actions(round_: Round, language: str) -> list[Element]:
         return [
             submit(t(language, "hr.action.open"), "open", language, round=rid),
             submit(t(language, "hr.action.extend"), "extend_form", language, round=rid),
+            submit(t(language, "hr.action.skip"), "skip", language, round=rid),
         ]
     if state == RoundState.OPEN:
         return [

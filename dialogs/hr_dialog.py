@@ -15,6 +15,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
+from dialogs.activities import tenant_of
 from dialogs.cards import card_activity, replace_card
 from dialogs.digest_cards import digest_card, digest_files
 from dialogs.formatting import date_time, local, short_date
@@ -53,8 +54,11 @@ from followup.rounds import (
     open_round,
     preview_audience,
     round_audience,
+    skip_round,
 )
+from followup.schedule import send_results
 from storage.chef_store import ChefStore
+from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.models import Role, Round, RoundState
 from storage.organisation_store import OrganisationStore
@@ -73,7 +77,7 @@ COMMANDS = frozenset(
 Links = Callable[..., dict[str, str]]
 SUBMITS = frozenset(
     {"create", "open", "status", "remind", "extend_form", "extend", "close_form", "close"}
-    | {"leave", "add_hr", "digest"}
+    | {"leave", "add_hr", "digest", "skip"}
 )
 # what a round must be in for a command without a number to find it
 LIVE = (RoundState.OPEN,)
@@ -346,6 +350,17 @@ class HrDialog:
             )
         )
 
+    async def _submit_skip(
+        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+    ) -> None:
+        round_id = self._required_round(value)
+        now = self._clock()
+        round_ = await skip_round(
+            self._db, round_id=round_id, now=now, organisation_id=access.organisation_id
+        )
+        await audit(self._db, access, "round.skip", at=now, round_id=round_id)
+        await context.send_activity(t(language, "hr.skipped", title=round_.title))
+
     async def _submit_status(
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
     ) -> None:
@@ -420,8 +435,17 @@ class HrDialog:
         p = await progress(self._db, round_id=round_id, organisation_id=access.organisation_id)
         await self._replace(context, status_card(p, language, now=now))
         await context.send_activity(t(language, "round.closed"))
-        # closing compiles the digest and hands it to the HR admin who closed the round
+        # closing compiles the digest and hands it to the HR admin who closed the round; the
+        # other HR admins, the leads and the chefs who answered get theirs through the outbox
         await self._send_digest(context, access, language, round_id)
+        activity = context.activity
+        closer = await ConversationStore(self._db).find(
+            tenant_id=tenant_of(activity) or "",
+            user_id=activity.from_property.id if activity.from_property else "",
+        )
+        await send_results(
+            self._db, round_id=round_id, now=now, has_digest=closer.id if closer else None
+        )
 
     async def _submit_digest(
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]

@@ -344,6 +344,19 @@ async def archive_round(
     return round_
 
 
+async def skip_round(
+    db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
+) -> Round:
+    """Leave out a round that has not opened (the calendar's, say): archived, never opened."""
+    async with db.session() as session, session.begin():
+        round_ = await _locked(session, round_id, organisation_id)
+        if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED):
+            raise RoundError("not_openable", state=round_.state)
+        round_.state = RoundState.ARCHIVED
+        round_.updated_at = now
+    return round_
+
+
 async def extend_round(
     db: Database,
     *,

@@ -250,9 +250,12 @@ async def _closed_without_results(db: Database) -> Sequence[int]:
     return [r for r in rounds if r is not None]
 
 
-async def send_results(db: Database, *, round_id: int, now: datetime) -> int:
+async def send_results(
+    db: Database, *, round_id: int, now: datetime, has_digest: int | None = None
+) -> int:
     """The digest to HR admins (all of it) and department leads (their departments), and each
-    chef who answered their own feedback; queued once whatever happens."""
+    chef who answered their own feedback; queued once whatever happens. `has_digest`: the
+    conversation that got the digest already (the HR admin who closed the round in Teams)."""
     async with db.session() as session:
         round_ = await session.get(Round, round_id)
         assert round_ is not None
@@ -274,6 +277,7 @@ async def send_results(db: Database, *, round_id: int, now: datetime) -> int:
             payload={"departments": None if r.admin else r.departments},
         )
         for r in await staff(db, round_.organisation_id)
+        if r.conversation_ref_id != has_digest
     ]
     messages += [
         NewMessage(

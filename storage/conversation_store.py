@@ -123,6 +123,10 @@ class ConversationStore:
             ).all()
         return {row.chef_id: row for row in rows if row.chef_id is not None}
 
+    async def find(self, *, tenant_id: str, user_id: str) -> ConversationRef | None:
+        async with self._db.session() as session:
+            return await _by_user(session, tenant_id, user_id)
+
     async def chef_of(self, *, tenant_id: str, user_id: str) -> int | None:
         """The chef a Teams user was matched to when they installed the app."""
         async with self._db.session() as session:

@@ -310,6 +310,7 @@ HR_ACTIONS = [
     "leave",
     "add_hr",
     "digest",
+    "skip",
 ]
 
 
@@ -342,7 +343,7 @@ async def hr_cards(
         "create",
         {"title": "Utkast", "deadline": deadline},
     )
-    cards["open"] = updated(connector)
+    cards["open"] = cards["skip"] = updated(connector)
     return cards
 
 

@@ -1,0 +1,99 @@
+"""The scheduler: one APScheduler 3 `AsyncIOScheduler` owned by the app, in Swedish time.
+
+Its one job is a tick that runs idempotent passes over the database — plan the calendar's
+rounds, warn HR a week ahead, open what is due, remind, close at the deadline and queue the
+results — so state lives in our tables, not in a job store. The first tick runs at start and
+catches up whatever was missed while the service was down. On PostgreSQL only the replica that
+holds the leader's lock runs the passes; the others wait and take over if it goes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from followup.reminders import send_due_reminders
+from followup.schedule import (
+    close_due_rounds,
+    open_due_rounds,
+    plan_rounds,
+    send_heads_up,
+)
+from storage.database import Database
+from storage.leadership import Leadership
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+TICK_SECONDS = 60
+
+Pass = Callable[..., Awaitable[Any]]
+# in this order: a round planned, warned about, opened, reminded and closed in one tick if due
+PASSES: tuple[tuple[str, Pass], ...] = (
+    ("plan rounds", plan_rounds),
+    ("heads-up", send_heads_up),
+    ("open rounds", open_due_rounds),
+    ("reminders", send_due_reminders),
+    ("close rounds", close_due_rounds),
+)
+
+
+class Scheduler:
+    """Runs the passes every minute while this replica leads."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        interval: float = TICK_SECONDS,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._interval = interval
+        self.leadership = Leadership(db)
+        self._aps = AsyncIOScheduler(timezone=STOCKHOLM)
+        self._running = asyncio.Lock()
+        self._stopped = False
+
+    async def tick(self) -> bool:
+        """One run of every pass, if this replica leads; each pass fails on its own."""
+        async with self._running:
+            if self._stopped or not await self.leadership.lead():
+                return False
+            now = self._clock()
+            for name, run in PASSES:
+                try:
+                    await run(self._db, now=now)
+                except Exception:
+                    logger.exception(
+                        "scheduler: the %s pass failed; the next tick tries again", name
+                    )
+            return True
+
+    def start(self) -> None:
+        self._aps.add_job(
+            self.tick,
+            "interval",
+            seconds=self._interval,
+            id="tick",
+            next_run_time=datetime.now(STOCKHOLM),  # at once: catch up what was missed
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        self._aps.start()
+
+    async def stop(self) -> None:
+        """No new ticks; wait for one under way (the database goes next), then let go."""
+        self._stopped = True
+        if self._aps.running:
+            self._aps.shutdown(wait=False)
+        async with self._running:
+            await self.leadership.release()
