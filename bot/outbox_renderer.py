@@ -5,25 +5,21 @@ deadline, say); a message whose moment has passed (the round closed) is not sent
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import select
-
 from dialogs.cards import attachment
 from dialogs.check_in_cards import feedback_card, invitation_card
-from dialogs.digest_cards import digest_card, digest_files
+from dialogs.digest_cards import Links, compiled_digest_card
 from dialogs.formatting import weekday_date
-from dialogs.hr_cards import round_card
-from dialogs.hr_dialog import Links
+from dialogs.hr_dialog import round_card_now
 from dialogs.texts import language_of, t
 from followup.check_in import PlanCache, feedback, load_check_in
-from followup.digest import compile_digest
-from followup.rounds import RoundError, department_names, round_audience
+from followup.delivery import invitation_of
+from followup.rounds import RoundError
 from storage.database import Database
-from storage.models import Invitation, OutboxKind, OutboxMessage, Round, RoundState
+from storage.models import OutboxKind, OutboxMessage, Round, RoundState
 from storage.types import utcnow
 
 
@@ -61,26 +57,18 @@ class OutboxRenderer:
         if message.round_id is None:
             return None
         scope = message.payload.get("departments")
-        departments = frozenset(int(d) for d in scope) if isinstance(scope, list) else None
         try:
-            digest = await compile_digest(
-                self._db, round_id=message.round_id, now=self._clock(), department_ids=departments
+            files, content = await compiled_digest_card(
+                self._db,
+                round_id=message.round_id,
+                now=self._clock(),
+                language=language,
+                actor=f"conversation:{message.conversation_ref_id}",
+                links=self._links,
+                departments=frozenset(int(d) for d in scope) if isinstance(scope, list) else None,
             )
         except RoundError:
             return None
-        files = digest_files(digest, language)
-        links = (
-            self._links(
-                round_id=message.round_id,
-                organisation_id=digest.round.organisation_id,
-                language=language,
-                actor=f"conversation:{message.conversation_ref_id}",
-                departments=departments,
-            )
-            if self._links is not None
-            else None
-        )
-        content = await asyncio.to_thread(digest_card, files, links=links)
         return {
             "type": "message",
             "summary": files.report.title,
@@ -89,7 +77,7 @@ class OutboxRenderer:
 
     async def _feedback(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
         """A chef's own summary when the round has closed (only for one who answered)."""
-        invitation = await self._invitation_of(message)
+        invitation = await invitation_of(self._db, message)
         if invitation is None or invitation.id is None:
             return None
         check_in = await load_check_in(self._db, invitation.id, plans=self._plans)
@@ -110,28 +98,15 @@ class OutboxRenderer:
             round_ = await session.get(Round, message.round_id)
         if round_ is None or round_.state != RoundState.SCHEDULED or round_.opens_at is None:
             return None
-        audience = await round_audience(self._db, round_id=message.round_id, now=self._clock())
-        names = await department_names(self._db, round_id=message.round_id)
         heading = t(language, "hr.heads_up", date=weekday_date(round_.opens_at, language))
-        content = round_card(
-            round_, language, audience=audience, departments=names, heading=heading
+        content = await round_card_now(
+            self._db, round_, language, heading=heading, now=self._clock()
         )
         return {"type": "message", "summary": heading, "attachments": [attachment(content)]}
 
-    async def _invitation_of(self, message: OutboxMessage) -> Invitation | None:
-        async with self._db.session() as session:
-            return (
-                await session.exec(
-                    select(Invitation).where(
-                        Invitation.round_id == message.round_id,
-                        Invitation.chef_id == message.chef_id,
-                    )
-                )
-            ).first()
-
     async def _invitation(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
         """The invitation card; a reminder puts a line above it, and is dropped once answered."""
-        invitation = await self._invitation_of(message)
+        invitation = await invitation_of(self._db, message)
         if invitation is None or invitation.id is None:
             return None
         check_in = await load_check_in(self._db, invitation.id, plans=self._plans)

@@ -16,9 +16,10 @@ from botbuilder.schema.teams import TeamsChannelAccount
 from dialogs.activities import tenant_of
 from dialogs.cards import card_activity
 from dialogs.check_in_dialog import CheckInDialog, is_check_in_submit
+from dialogs.digest_cards import Links
 from dialogs.help import help_text
 from dialogs.hr_dialog import COMMANDS as HR_COMMANDS
-from dialogs.hr_dialog import HrDialog, Links, is_hr_submit
+from dialogs.hr_dialog import HrDialog, is_hr_submit
 from dialogs.texts import language_of, t
 from dialogs.welcome import first_name, welcome_card
 from followup.access import Access, access_of

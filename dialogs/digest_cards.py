@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from dialogs.cards import card, facts, text
 from dialogs.texts import t
-from followup.digest import Digest
+from followup.digest import Digest, compile_digest
 from followup.digest_files import areas_chart, trend_chart, write_docx, write_xlsx
 from followup.digest_report import Report, Text, build_report, overview_rows, render_markdown
+from storage.database import Database
 
 MEDIA_TYPES = {
     "md": "text/markdown; charset=utf-8",
@@ -20,6 +24,9 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "png": "image/png",
 }
+# download links to a round's digest files: (round, organisation, language, actor, departments)
+# → kind → url
+Links = Callable[..., dict[str, str]]
 # a chart in the card only while the message stays well under Teams' size limit
 MAX_INLINE_CHART = 40_000
 
@@ -91,3 +98,38 @@ def digest_card(files: DigestFiles, *, links: dict[str, str] | None = None) -> d
         for kind, url in (links or {}).items()
     ]
     return card(body, actions)
+
+
+async def compiled_digest_card(
+    db: Database,
+    *,
+    round_id: int,
+    now: datetime,
+    language: str,
+    actor: str,
+    links: Links | None,
+    organisation_id: int | None = None,
+    departments: frozenset[int] | None = None,
+) -> tuple[DigestFiles, dict[str, Any]]:
+    """Compile a round's digest (for `departments` only, when given) and build its card with
+    download links for `actor`; the chart is drawn off the event loop."""
+    digest = await compile_digest(
+        db,
+        round_id=round_id,
+        now=now,
+        organisation_id=organisation_id,
+        department_ids=departments,
+    )
+    files = digest_files(digest, language)
+    urls = (
+        links(
+            round_id=round_id,
+            organisation_id=digest.round.organisation_id,
+            language=language,
+            actor=actor,
+            departments=departments,
+        )
+        if links is not None
+        else None
+    )
+    return files, await asyncio.to_thread(digest_card, files, links=urls)

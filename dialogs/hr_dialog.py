@@ -6,7 +6,6 @@ refused too, so a forwarded HR card in a chef's hands is both harmless and visib
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from botbuilder.core import TurnContext
 
 from dialogs.activities import tenant_of
 from dialogs.cards import card_activity, replace_card
-from dialogs.digest_cards import digest_card, digest_files
+from dialogs.digest_cards import Links, compiled_digest_card
 from dialogs.formatting import date_time, local, short_date
 from dialogs.hr_cards import (
     SECTION_INPUT,
@@ -34,7 +33,6 @@ from dialogs.hr_cards import (
 )
 from dialogs.texts import LANGUAGES, catalogue, t
 from followup.access import Access, audit
-from followup.digest import compile_digest
 from followup.progress import overview, progress, remind, set_on_leave
 from followup.round_form import (
     DEADLINE_TIME,
@@ -73,8 +71,6 @@ COMMANDS = frozenset(
     {"new_round", "rounds", "status", "remind", "extend", "close", "on_leave", "add_hr"}
     | {"digest"}
 )
-# download links to a round's digest files: (round, organisation, language, actor) → kind → url
-Links = Callable[..., dict[str, str]]
 SUBMITS = frozenset(
     {"create", "open", "status", "remind", "extend_form", "extend", "close_form", "close"}
     | {"leave", "add_hr", "digest", "skip"}
@@ -86,6 +82,16 @@ ANY_STATE = (RoundState.OPEN, RoundState.SCHEDULED, RoundState.DRAFT, RoundState
 
 def is_hr_submit(value: Any) -> bool:
     return isinstance(value, dict) and value.get("ledarpuls") == SUBMIT_KIND
+
+
+async def round_card_now(
+    db: Database, round_: Round, language: str, *, heading: str, now: datetime
+) -> dict[str, Any]:
+    """A round's card with whom it reaches now and the names of its departments."""
+    assert round_.id is not None
+    audience = await round_audience(db, round_id=round_.id, now=now)
+    names = await department_names(db, round_id=round_.id)
+    return round_card(round_, language, audience=audience, departments=names, heading=heading)
 
 
 def field_label(name: str, language: str) -> str:
@@ -459,26 +465,16 @@ class HrDialog:
     ) -> None:
         assert access.organisation_id is not None
         now = self._clock()
-        digest = await compile_digest(
+        _, content = await compiled_digest_card(
             self._db,
             round_id=round_id,
             now=now,
+            language=language,
+            actor=access.actor,
+            links=self._links,
             organisation_id=access.organisation_id,
-            department_ids=access.departments(),
+            departments=access.departments(),
         )
-        files = digest_files(digest, language)
-        links = (
-            self._links(
-                round_id=round_id,
-                organisation_id=access.organisation_id,
-                language=language,
-                actor=access.actor,
-                departments=access.departments(),
-            )
-            if self._links is not None
-            else None
-        )
-        content = await asyncio.to_thread(digest_card, files, links=links)
         await audit(self._db, access, "digest.view", at=now, round_id=round_id)
         await context.send_activity(card_activity(content))
 
@@ -642,13 +638,10 @@ class HrDialog:
     async def _round_card(
         self, round_id: int, access: Access, language: str, heading: str
     ) -> dict[str, Any]:
-        now = self._clock()
         round_ = await find_round(
             self._db, organisation_id=access.organisation_id or 0, round_id=round_id
         )
-        audience = await round_audience(self._db, round_id=round_id, now=now)
-        names = await department_names(self._db, round_id=round_id)
-        return round_card(round_, language, audience=audience, departments=names, heading=heading)
+        return await round_card_now(self._db, round_, language, heading=heading, now=self._clock())
 
     @staticmethod
     def _form_errors(errors: list[FormError], language: str, *, intro: str = "hr.fix") -> str:

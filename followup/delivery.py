@@ -12,7 +12,8 @@ from storage.database import Database
 from storage.models import Invitation, InvitationState, OutboxKind, OutboxMessage
 
 
-async def _invitation(db: Database, message: OutboxMessage) -> Invitation | None:
+async def invitation_of(db: Database, message: OutboxMessage) -> Invitation | None:
+    """The invitation an outbox message is about (its round and chef), if any."""
     if message.round_id is None or message.chef_id is None:
         return None
     async with db.session() as session:
@@ -60,7 +61,7 @@ async def record_unreachable(
     """The chef cannot be reached (blocked, removed the app, ...): HR is told through the counts."""
     if message.chef_id is not None:
         await ChefStore(db).set_reachable(chef_id=message.chef_id, code=code, now=now)
-    invitation = await _invitation(db, message)
+    invitation = await invitation_of(db, message)
     if invitation is None or invitation.state not in (InvitationState.PENDING,):
         return
     async with db.session() as session, session.begin():
