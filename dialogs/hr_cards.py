@@ -10,6 +10,7 @@ from typing import Any
 from dialogs.cards import card, facts, text
 from dialogs.formatting import local, short_date
 from dialogs.texts import catalogue, t
+from followup.digest_report import percent_text
 from followup.progress import Counts, Progress, RoundRow
 from followup.round_form import MAX_TITLE, SKIP
 from followup.rounds import Audience
@@ -35,10 +36,6 @@ def submit(title: str, action: str, language: str, **data: Any) -> Element:
 
 def state_label(state: str, language: str) -> str:
     return t(language, f"state.{state}") if state in set(RoundState) else state
-
-
-def percent(share: float) -> str:
-    return f"{share:.0%}".replace("%", " %")
 
 
 def reason_label(code: str, language: str) -> str:
@@ -281,7 +278,7 @@ def rounds_card(rows: Sequence[RoundRow], language: str) -> dict[str, Any]:
                             language,
                             "hr.rounds.row",
                             state=state_label(round_.state, language),
-                            rate=percent(row.response_rate),
+                            rate=percent_text(row.response_rate),
                             deadline=short_date(round_.deadline, language),
                         ),
                         isSubtle=True,
@@ -360,7 +357,7 @@ def status_card(
                 "hr.status.rate",
                 submitted=p.total.submitted,
                 invited=p.total.invited,
-                rate=percent(p.total.response_rate),
+                rate=percent_text(p.total.response_rate),
             ),
             weight="Bolder",
         ),

@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from followup.privacy import enough, hidden_groups, may_quote, names_allowed, reported
+from followup.progress import share
 from followup.rounds import RoundError
 from followup.sections import (
     CONFIDENCE_LEVELS,
@@ -60,7 +61,7 @@ class Response:
 
     @property
     def rate(self) -> float:
-        return self.submitted / self.invited if self.invited else 0.0
+        return share(self.submitted, self.invited)
 
 
 @dataclass

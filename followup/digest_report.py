@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from followup.digest import Digest, Response
 from followup.privacy import names_allowed
+from followup.progress import share
 from followup.sections import NEEDS, STATUSES
 
 Text = Callable[..., str]  # text(key, **params) in the reader's language
@@ -41,10 +42,6 @@ class Report:
     prose: list[str]
     tables: list[Table]
     note: str
-
-
-def share(part: int, whole: int) -> float:
-    return part / whole if whole else 0.0
 
 
 def percent_text(value: float) -> str:

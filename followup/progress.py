@@ -33,6 +33,11 @@ WAITING = frozenset({InvitationState.PENDING, InvitationState.DELIVERED, Invitat
 NOT_ANSWERED = WAITING | {InvitationState.UNREACHABLE}
 
 
+def share(part: int, whole: int) -> float:
+    """part / whole, or 0 for an empty whole (a response rate, say)."""
+    return part / whole if whole else 0.0
+
+
 @dataclass
 class Counts:
     """Invitations by where they stand."""
@@ -59,7 +64,7 @@ class Counts:
 
     @property
     def response_rate(self) -> float:
-        return self.submitted / self.invited if self.invited else 0.0
+        return share(self.submitted, self.invited)
 
 
 @dataclass
@@ -118,7 +123,7 @@ class RoundRow:
 
     @property
     def response_rate(self) -> float:
-        return self.submitted / self.invited if self.invited else 0.0
+        return share(self.submitted, self.invited)
 
 
 async def overview(
