@@ -165,6 +165,18 @@ def reminder_key(round_id: int, chef_id: int, sequence: int) -> str:
     return f"round:{round_id}:chef:{chef_id}:{OutboxKind.REMINDER.value}:{sequence}"
 
 
+def reminder_message(round_: Round, chef_id: int, dedupe_key: str) -> NewMessage:
+    """A reminder to one chef; its card is rendered when it is sent."""
+    return NewMessage(
+        organisation_id=round_.organisation_id,
+        dedupe_key=dedupe_key,
+        kind=OutboxKind.REMINDER.value,
+        round_id=round_.id,
+        chef_id=chef_id,
+        payload={},
+    )
+
+
 @dataclass
 class Reminding:
     reminded: int = 0
@@ -199,15 +211,10 @@ async def remind(
                 continue
             invitation.reminders_sent += 1
             messages.append(
-                NewMessage(
-                    organisation_id=round_.organisation_id,
-                    dedupe_key=reminder_key(
-                        round_id, invitation.chef_id, invitation.reminders_sent
-                    ),
-                    kind=OutboxKind.REMINDER.value,
-                    round_id=round_id,
-                    chef_id=invitation.chef_id,
-                    payload={},  # rendered when sent
+                reminder_message(
+                    round_,
+                    invitation.chef_id,
+                    reminder_key(round_id, invitation.chef_id, invitation.reminders_sent),
                 )
             )
         # with the counts, in one transaction: a crash loses neither

@@ -18,7 +18,7 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import col, select
 
-from followup.progress import WAITING, reminder_key
+from followup.progress import WAITING, reminder_key, reminder_message
 from followup.rounds import STOCKHOLM, reminder_times
 from storage.database import Database
 from storage.models import Invitation, OutboxKind, Round, RoundState
@@ -93,28 +93,20 @@ async def send_due_reminders(db: Database, *, now: datetime) -> ReminderPass:
                     # one reminder however many offsets went by while nobody could send
                     invitation.reminders_sent = target
                     messages.append(
-                        NewMessage(
-                            organisation_id=round_.organisation_id,
-                            dedupe_key=reminder_key(round_.id, invitation.chef_id, target),
-                            kind=OutboxKind.REMINDER.value,
-                            round_id=round_.id,
-                            chef_id=invitation.chef_id,
-                            payload={},
+                        reminder_message(
+                            round_,
+                            invitation.chef_id,
+                            reminder_key(round_.id, invitation.chef_id, target),
                         )
                     )
                     result.scheduled += 1
                     invitation.remind_later_at = None  # this one does for both
                 elif invitation.remind_later_at is not None and invitation.remind_later_at <= now:
                     messages.append(
-                        NewMessage(
-                            organisation_id=round_.organisation_id,
-                            dedupe_key=later_key(
-                                round_.id, invitation.chef_id, invitation.remind_later_at
-                            ),
-                            kind=OutboxKind.REMINDER.value,
-                            round_id=round_.id,
-                            chef_id=invitation.chef_id,
-                            payload={},
+                        reminder_message(
+                            round_,
+                            invitation.chef_id,
+                            later_key(round_.id, invitation.chef_id, invitation.remind_later_at),
                         )
                     )
                     invitation.remind_later_at = None
