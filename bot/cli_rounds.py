@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from dialogs.digest_cards import digest_files
 from dialogs.formatting import date_time
 from dialogs.texts import t
+from followup.access import Access, audit
 from followup.digest import compile_digest
 from followup.progress import Progress, overview, progress, remind
 from followup.rounds import (
@@ -26,7 +27,6 @@ from followup.rounds import (
     extend_round,
     open_round,
 )
-from storage.audit_store import AuditStore
 from storage.database import Database
 from storage.models import Department, Programme, Role
 from storage.role_store import RoleStore
@@ -41,6 +41,11 @@ class CliRefusal(Exception):
 
 def actor() -> str:
     return f"cli:{getpass.getuser()}"
+
+
+def cli_access(organisation_id: int) -> Access:
+    """Whoever runs the CLI has the database, so acts as an HR admin; audited as cli:<user>."""
+    return Access(actor=actor(), organisation_id=organisation_id, admin=True)
 
 
 def _day(value: str, at: time, lang: str) -> datetime:
@@ -127,18 +132,11 @@ def _progress_dict(p: Progress) -> dict[str, Any]:
 
 async def run_round(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
     """Carry out one `round` command; returns the lines to print."""
-    lang, now, audit = args.lang, utcnow(), AuditStore(db)
-    command = args.round_command
+    lang, now, command = args.lang, utcnow(), args.round_command
+    who = cli_access(organisation_id)
 
     async def log(action: str, round_id: int | None, **detail: Any) -> None:
-        await audit.record(
-            actor=actor(),
-            action=action,
-            at=now,
-            organisation_id=organisation_id,
-            round_id=round_id,
-            detail=detail,
-        )
+        await audit(db, who, action, at=now, round_id=round_id, **detail)
 
     try:
         if command == "create":
@@ -278,12 +276,8 @@ async def run_hr(args: argparse.Namespace, db: Database, organisation_id: int) -
         now=now,
         department_id=department_ids[0] if department_ids else None,
     )
-    await AuditStore(db).record(
-        actor=actor(),
-        action="hr.add",
-        at=now,
-        organisation_id=organisation_id,
-        detail={"principal": args.principal, "role": role},
+    await audit(
+        db, cli_access(organisation_id), "hr.add", at=now, principal=args.principal, role=role
     )
     return [
         t(
@@ -308,13 +302,13 @@ async def run_digest(args: argparse.Namespace, db: Database, organisation_id: in
     if args.format != "md" and not args.out:
         raise CliRefusal(t(lang, "digest.error.out_needed"))
     content = await asyncio.to_thread(files.render, args.format)
-    await AuditStore(db).record(
-        actor=actor(),
-        action="digest.export",
+    await audit(
+        db,
+        cli_access(organisation_id),
+        "digest.export",
         at=now,
-        organisation_id=organisation_id,
         round_id=args.id,
-        detail={"format": args.format},
+        format=args.format,
     )
     if not args.out:
         return [content.decode("utf-8").rstrip("\n")]
