@@ -343,14 +343,11 @@ class HrDialog:
             invited=len(opening.invited),
             on_leave=len(opening.on_leave),
         )
-        round_ = await find_round(
-            self._db, organisation_id=access.organisation_id or 0, round_id=round_id
-        )
         await context.send_activity(
             t(
                 language,
                 "hr.opened",
-                title=round_.title,
+                title=opening.title,
                 invited=len(opening.invited),
                 on_leave=len(opening.on_leave),
             )
@@ -370,21 +367,20 @@ class HrDialog:
     async def _submit_status(
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
     ) -> None:
-        round_ = await self._find(access, self._required_round(value))
-        await self._status(context, access, language, round_)
+        # the card names its round: the same as the typed command with that number
+        await self._command_status(context, access, language, self._required_round(value))
 
     async def _submit_remind(
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
     ) -> None:
-        round_ = await self._find(access, self._required_round(value))
-        await self._remind(context, access, language, round_)
+        # the card names its round: the same as the typed command with that number
+        await self._command_remind(context, access, language, self._required_round(value))
 
     async def _submit_extend_form(
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
     ) -> None:
-        round_ = await self._find(access, self._required_round(value))
-        today = local(self._clock()).date()
-        await context.send_activity(card_activity(extend_card(round_, language, today=today)))
+        # the card names its round: the same as the typed command with that number
+        await self._command_extend(context, access, language, self._required_round(value))
 
     async def _submit_extend(
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
@@ -426,8 +422,8 @@ class HrDialog:
     async def _submit_close_form(
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
     ) -> None:
-        round_ = await self._find(access, self._required_round(value))
-        await self._command_close(context, access, language, round_.id)
+        # the card names its round: the same as the typed command with that number
+        await self._command_close(context, access, language, self._required_round(value))
 
     async def _submit_close(
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
@@ -456,9 +452,8 @@ class HrDialog:
     async def _submit_digest(
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
     ) -> None:
-        round_ = await self._find(access, self._required_round(value))
-        assert round_.id is not None
-        await self._send_digest(context, access, language, round_.id)
+        # the card names its round: the same as the typed command with that number
+        await self._command_digest(context, access, language, self._required_round(value))
 
     async def _send_digest(
         self, context: TurnContext, access: Access, language: str, round_id: int

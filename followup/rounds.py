@@ -46,6 +46,7 @@ class RoundError(ValueError):
 class Opening:
     """What opening a round did."""
 
+    title: str = ""
     invited: list[int] = field(default_factory=list)
     on_leave: list[int] = field(default_factory=list)
     queued: int = 0
@@ -259,6 +260,7 @@ async def open_round(
                 (opening.on_leave if leave else opening.invited).append(chef.id)
         round_.state = RoundState.OPEN
         round_.opens_at = round_.opens_at or now
+        opening.title = round_.title
         round_.updated_at = now
         organisation_id = round_.organisation_id
     opening.queued = await OutboxStore(db).enqueue(
