@@ -5,6 +5,7 @@ never from anything a card carries — so a forwarded HR card gives a chef nothi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from followup.enrolment import Member
 from storage.audit_store import AuditStore
 from storage.chef_store import ChefStore
 from storage.database import Database
-from storage.models import Role
+from storage.models import HrRole, Role
 from storage.organisation_store import OrganisationStore
 from storage.role_store import RoleStore
 
@@ -58,13 +59,23 @@ async def access_of(db: Database, member: Member) -> Access:
     roles = await RoleStore(db).roles_of(
         organisation_id=organisation.id, aad_object_id=member.aad_object_id, upn=upn
     )
-    return Access(
+    return access_from(
+        roles,
         actor=(upn or member.aad_object_id or member.user_id).lower(),
         organisation_id=organisation.id,
-        admin=any(r.role == Role.HR_ADMIN for r in roles),
+    )
+
+
+def access_from(roles: Iterable[HrRole], *, actor: str, organisation_id: int) -> Access:
+    """What the roles a person holds let them do."""
+    held = list(roles)
+    return Access(
+        actor=actor,
+        organisation_id=organisation_id,
+        admin=any(r.role == Role.HR_ADMIN for r in held),
         lead_departments=frozenset(
             r.department_id
-            for r in roles
+            for r in held
             if r.role == Role.DEPARTMENT_LEAD and r.department_id is not None
         ),
     )

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlmodel import col, select
 
+from followup.access import Access, access_from
 from followup.rounds import STOCKHOLM, RoundError, close_round, create_round, open_round
 from storage.database import Database
 from storage.models import (
@@ -23,7 +24,6 @@ from storage.models import (
     InvitationState,
     OutboxKind,
     Programme,
-    Role,
     Round,
     RoundState,
 )
@@ -37,13 +37,12 @@ OPENS_AT = time(8, 0)
 CLOSES_AT = time(23, 59)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Recipient:
     """Someone with a role who has the app: where to send, and what they may see."""
 
     conversation_ref_id: int
-    admin: bool
-    departments: list[int] = field(default_factory=list)
+    access: Access
 
 
 async def staff(db: Database, organisation_id: int) -> list[Recipient]:
@@ -66,20 +65,13 @@ async def staff(db: Database, organisation_id: int) -> list[Recipient]:
     for ref, chef_upn in refs:
         assert ref.id is not None
         names = {n.lower() for n in (ref.aad_object_id, ref.upn, chef_upn) if n}
-        held = [r for r in roles if r.principal in names]
-        if not held:
-            continue
-        recipients.append(
-            Recipient(
-                ref.id,
-                admin=any(r.role == Role.HR_ADMIN for r in held),
-                departments=sorted(
-                    r.department_id
-                    for r in held
-                    if r.role == Role.DEPARTMENT_LEAD and r.department_id is not None
-                ),
-            )
+        access = access_from(
+            (r for r in roles if r.principal in names),
+            actor=ref.upn or chef_upn or ref.aad_object_id or ref.user_id,
+            organisation_id=organisation_id,
         )
+        if access.is_staff:
+            recipients.append(Recipient(ref.id, access))
     return recipients
 
 
@@ -169,7 +161,7 @@ async def send_heads_up(db: Database, *, now: datetime) -> int:
     messages = []
     for round_ in rounds:
         for recipient in await staff(db, round_.organisation_id):
-            if recipient.admin:
+            if recipient.access.admin:
                 messages.append(
                     NewMessage(
                         organisation_id=round_.organisation_id,
@@ -250,6 +242,12 @@ async def _closed_without_results(db: Database) -> Sequence[int]:
     return [r for r in rounds if r is not None]
 
 
+def _scope(access: Access) -> list[int] | None:
+    """A digest message's departments: None for HR admins (all of it)."""
+    departments = access.departments()
+    return None if departments is None else sorted(departments)
+
+
 async def send_results(
     db: Database, *, round_id: int, now: datetime, has_digest: int | None = None
 ) -> int:
@@ -274,7 +272,7 @@ async def send_results(
             kind=OutboxKind.DIGEST.value,
             round_id=round_id,
             conversation_ref_id=r.conversation_ref_id,
-            payload={"departments": None if r.admin else r.departments},
+            payload={"departments": _scope(r.access)},
         )
         for r in await staff(db, round_.organisation_id)
         if r.conversation_ref_id != has_digest
