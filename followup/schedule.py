@@ -159,8 +159,11 @@ async def send_heads_up(db: Database, *, now: datetime) -> int:
             )
         ).all()
     messages = []
+    people: dict[int, list[Recipient]] = {}  # per organisation, read once
     for round_ in rounds:
-        for recipient in await staff(db, round_.organisation_id):
+        if round_.organisation_id not in people:
+            people[round_.organisation_id] = await staff(db, round_.organisation_id)
+        for recipient in people[round_.organisation_id]:
             if recipient.access.admin:
                 messages.append(
                     NewMessage(
