@@ -31,12 +31,12 @@ from followup.check_in import (
     feedback,
     latest_invitation,
     load_check_in,
-    next_working_morning,
     open_invitation,
     refusal,
     save,
     validate,
 )
+from followup.workdays import next_working_morning
 from storage.answer_store import AlreadySubmitted, AnswerStore
 from storage.database import Database
 from storage.types import utcnow

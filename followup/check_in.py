@@ -6,7 +6,7 @@ half-way resumes at the first unanswered step, also after the service restarted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -513,14 +513,6 @@ def refusal(check_in: CheckIn, *, chef_id: int | None, now: datetime) -> str | N
     if now >= check_in.deadline:
         return "deadline_passed"
     return None
-
-
-def next_working_morning(now: datetime) -> datetime:
-    """09:00 Swedish time on the next weekday (for "påminn mig senare")."""
-    day = now.astimezone(STOCKHOLM).date() + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return datetime.combine(day, time(9, 0), STOCKHOLM)
 
 
 # --- feedback (återkoppling) ------------------------------------------------------------

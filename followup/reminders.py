@@ -3,8 +3,8 @@ a test with any clock).
 
 - Only chefs who have not submitted and can be reached.
 - At the round's offsets before the deadline (default 7 and 2 days), at most its cap each.
-- Only on weekdays between 08:00 and 17:00 Swedish time: a reminder that falls due outside
-  waits for the next window.
+- Only on working days (weekdays that are not Swedish holidays) between 08:00 and 17:00
+  Swedish time: a reminder that falls due outside waits for the next window.
 - A pass after downtime sends one reminder for everything missed, never one per missed offset.
 - A chef who said "påminn mig senare" gets one reminder when that time has come (the next
   working morning), apart from the cap.
@@ -14,37 +14,16 @@ a test with any clock).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from sqlmodel import col, select
 
 from followup.progress import WAITING, reminder_key, reminder_message
-from followup.rounds import STOCKHOLM, reminder_times
+from followup.rounds import reminder_times
+from followup.workdays import in_working_hours
 from storage.database import Database
 from storage.models import Invitation, OutboxKind, Round, RoundState
 from storage.outbox_store import NewMessage, OutboxStore
-
-WORKDAY_STARTS = time(8, 0)
-WORKDAY_ENDS = time(17, 0)
-
-
-def in_working_hours(moment: datetime) -> bool:
-    """Monday to Friday, 08:00–17:00 Swedish time."""
-    local = moment.astimezone(STOCKHOLM)
-    return local.weekday() < 5 and WORKDAY_STARTS <= local.time() < WORKDAY_ENDS
-
-
-def next_window(moment: datetime) -> datetime:
-    """The moment itself inside working hours, else the next weekday's 08:00."""
-    if in_working_hours(moment):
-        return moment
-    local = moment.astimezone(STOCKHOLM)
-    day = local.date()
-    if local.time() >= WORKDAY_ENDS or local.weekday() >= 5:
-        day += timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return datetime.combine(day, WORKDAY_STARTS, STOCKHOLM)
 
 
 def later_key(round_id: int, chef_id: int, asked_for: datetime) -> str:
@@ -58,7 +37,7 @@ class ReminderPass:
 
     scheduled: int = 0  # at the round's offsets
     later: int = 0  # asked for with "påminn mig senare"
-    outside_hours: bool = False  # nothing sent: it is evening, night or a weekend
+    outside_hours: bool = False  # nothing sent: evening, night, weekend or holiday
 
 
 async def send_due_reminders(db: Database, *, now: datetime) -> ReminderPass:

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from followup.check_in import next_working_morning
-from followup.reminders import in_working_hours, next_window, send_due_reminders
+from followup.reminders import send_due_reminders
 from followup.rounds import create_round, open_round
+from followup.workdays import in_working_hours, next_window, next_working_morning
 from storage.database import Database
 from storage.models import Invitation, OutboxMessage
 from tests.followup.test_check_in import demo

@@ -1,0 +1,89 @@
+"""Swedish working days and hours: when reminders may go out and when "later" comes.
+
+A working day is Monday to Friday and not a Swedish public holiday (helgdag) nor one of the
+eves everyone is off (julafton, midsommarafton, nyårsafton)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+from followup.rounds import STOCKHOLM
+
+WORKDAY_STARTS = time(8, 0)
+WORKDAY_ENDS = time(17, 0)
+LATER_AT = time(9, 0)  # "påminn mig senare": the next working morning, at nine
+
+
+def easter_sunday(year: int) -> date:
+    """Easter Day in the Gregorian calendar (the anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def _first_weekday(start: date, weekday: int) -> date:
+    return start + timedelta(days=(weekday - start.weekday()) % 7)
+
+
+@lru_cache(maxsize=64)
+def days_off(year: int) -> frozenset[date]:
+    """Public holidays and the eves that are not working days, in one year."""
+    easter = easter_sunday(year)
+    return frozenset(
+        {
+            date(year, 1, 1),  # nyårsdagen
+            date(year, 1, 6),  # trettondedag jul
+            easter - timedelta(days=2),  # långfredagen
+            easter + timedelta(days=1),  # annandag påsk
+            date(year, 5, 1),  # första maj
+            easter + timedelta(days=39),  # Kristi himmelsfärds dag
+            date(year, 6, 6),  # nationaldagen
+            _first_weekday(date(year, 6, 19), 4),  # midsommarafton, a Friday 19–25 June
+            date(year, 12, 24),  # julafton
+            date(year, 12, 25),  # juldagen
+            date(year, 12, 26),  # annandag jul
+            date(year, 12, 31),  # nyårsafton
+        }
+    )
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in days_off(day.year)
+
+
+def in_working_hours(moment: datetime) -> bool:
+    """A working day, 08:00–17:00 Swedish time."""
+    local = moment.astimezone(STOCKHOLM)
+    return is_working_day(local.date()) and WORKDAY_STARTS <= local.time() < WORKDAY_ENDS
+
+
+def next_working_day(day: date) -> date:
+    """The first working day after `day`."""
+    day += timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def next_window(moment: datetime) -> datetime:
+    """The moment itself inside working hours, else the next working day's 08:00."""
+    if in_working_hours(moment):
+        return moment
+    local = moment.astimezone(STOCKHOLM)
+    day = local.date()
+    if not is_working_day(day) or local.time() >= WORKDAY_ENDS:
+        day = next_working_day(day)
+    return datetime.combine(day, WORKDAY_STARTS, STOCKHOLM)
+
+
+def next_working_morning(now: datetime) -> datetime:
+    """09:00 Swedish time on the next working day (for "påminn mig senare")."""
+    return datetime.combine(next_working_day(now.astimezone(STOCKHOLM).date()), LATER_AT, STOCKHOLM)
