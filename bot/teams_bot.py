@@ -83,6 +83,8 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "sammanställning": ("digest", "sv"),
     "sammanstallning": ("digest", "sv"),
     "digest": ("digest", "en"),
+    "kalender": ("calendar", "sv"),
+    "calendar": ("calendar", "en"),
     "lägg till hr": ("add_hr", "sv"),
     "lagg till hr": ("add_hr", "sv"),
     "add hr": ("add_hr", "en"),

@@ -45,3 +45,12 @@ def short_date(value: datetime | date, language: str) -> str:
     """For example 12 juni 2026 / 12 June 2026."""
     day = local(value).date() if isinstance(value, datetime) else value
     return format_date(day, "d MMMM y", locale=_locale(language))
+
+
+def day_of_year(month_day: str, language: str) -> str:
+    """A calendar day "MM-DD" in words: 15 april / 15 April (the text itself when it is none)."""
+    try:
+        month, day = (int(part) for part in month_day.split("-"))
+        return format_date(date(2023, month, day), "d MMMM", locale=_locale(language))
+    except ValueError:
+        return month_day

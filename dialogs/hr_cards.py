@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dialogs.cards import card, facts, text
-from dialogs.formatting import local, short_date
+from dialogs.formatting import day_of_year, local, short_date
 from dialogs.texts import catalogue, t
 from followup.digest_report import percent_text
 from followup.progress import Counts, Progress, RoundRow
@@ -60,7 +60,7 @@ def round_actions(round_: Round, language: str) -> list[Element]:
     if state in (RoundState.DRAFT, RoundState.SCHEDULED):
         return [
             submit(t(language, "hr.action.open"), "open", language, round=rid),
-            submit(t(language, "hr.action.extend"), "extend_form", language, round=rid),
+            submit(t(language, "hr.action.change"), "change_form", language, round=rid),
             submit(t(language, "hr.action.skip"), "skip", language, round=rid),
         ]
     if state == RoundState.OPEN:
@@ -131,20 +131,7 @@ def new_round_card(
             if len(programmes) > 1
             else []
         ),
-        {
-            "type": "Input.ChoiceSet",
-            "id": "departments",
-            "label": t(language, "hr.new.audience_label"),
-            "isMultiSelect": True,
-            "style": "expanded",
-            "choices": [
-                {
-                    "title": t(language, "hr.new.department_choice", name=d.name, count=count),
-                    "value": str(d.id),
-                }
-                for d, count in departments
-            ],
-        },
+        department_choices(departments, language),
         text(
             t(
                 language,
@@ -425,6 +412,129 @@ def extend_card(round_: Round, language: str, *, today: date) -> dict[str, Any]:
             },
         ],
         [submit(t(language, "hr.extend.submit"), "extend", language, round=round_.id)],
+    )
+
+
+def department_choices(
+    departments: Sequence[tuple[Department, int]], language: str, *, chosen: Sequence[int] = ()
+) -> Element:
+    """Which departments a round is for, with how many chefs each has; none chosen: all."""
+    choice: Element = {
+        "type": "Input.ChoiceSet",
+        "id": "departments",
+        "label": t(language, "hr.new.audience_label"),
+        "isMultiSelect": True,
+        "style": "expanded",
+        "choices": [
+            {
+                "title": t(language, "hr.new.department_choice", name=d.name, count=count),
+                "value": str(d.id),
+            }
+            for d, count in departments
+        ],
+    }
+    if chosen:
+        choice["value"] = ",".join(str(i) for i in chosen)
+    return choice
+
+
+def change_card(
+    round_: Round,
+    language: str,
+    *,
+    departments: Sequence[tuple[Department, int]],
+    chosen: Sequence[int],
+    today: date,
+) -> dict[str, Any]:
+    """Change a round that has not opened: its opening day, its last day, its audience."""
+    opens: Element = {
+        "type": "Input.Date",
+        "id": "opens",
+        "label": t(language, "hr.new.opens_label"),
+        "min": today.isoformat(),
+    }
+    if round_.opens_at is not None:
+        opens["value"] = local(round_.opens_at).date().isoformat()
+    return card(
+        [
+            text(t(language, "hr.change.title", title=round_.title), size="Large", weight="Bolder"),
+            text(t(language, "hr.change.intro"), isSubtle=True),
+            opens,
+            {
+                "type": "Input.Date",
+                "id": "deadline",
+                "label": t(language, "hr.new.deadline_label"),
+                "value": local(round_.deadline).date().isoformat(),
+                "min": (today + timedelta(days=1)).isoformat(),
+                "isRequired": True,
+                "errorMessage": t(
+                    language, "hr.error.required", field=t(language, "hr.field.deadline")
+                ),
+            },
+            department_choices(departments, language, chosen=chosen),
+            text(t(language, "hr.change.audience_hint"), isSubtle=True, size="Small"),
+        ],
+        [submit(t(language, "hr.change.submit"), "change", language, round=round_.id)],
+    )
+
+
+def calendar_card(
+    programme: Programme, language: str, *, next_opening: tuple[str, date] | None
+) -> dict[str, Any]:
+    """A programme's half-yearly calendar, to change."""
+    days = ", ".join(day_of_year(month_day, language) for month_day in programme.round_opens) or t(
+        language, "hr.calendar.no_days"
+    )
+    body: list[Element] = [
+        text(
+            t(language, "hr.calendar.title", programme=programme.title),
+            size="Large",
+            weight="Bolder",
+        ),
+        text(
+            t(
+                language,
+                "hr.calendar.intro",
+                days=days,
+                answer_days=programme.answer_days,
+                start=programme.start_year,
+                end=programme.end_year,
+            ),
+            isSubtle=True,
+        ),
+    ]
+    if next_opening is not None:
+        title, day = next_opening
+        body.append(
+            text(t(language, "hr.calendar.next", title=title, date=short_date(day, language)))
+        )
+    body += [
+        {
+            "type": "Input.Text",
+            "id": "opens",
+            "label": t(language, "hr.calendar.opens_label"),
+            "value": ", ".join(programme.round_opens),
+            "maxLength": 40,
+            "isRequired": True,
+            "errorMessage": t(language, "hr.error.required", field=t(language, "hr.field.opens")),
+        },
+        {
+            "type": "Input.Number",
+            "id": "answer_days",
+            "label": t(language, "hr.calendar.days_label"),
+            "value": programme.answer_days,
+            "min": 1,
+            "max": 120,
+            "isRequired": True,
+            "errorMessage": t(
+                language, "hr.error.required", field=t(language, "hr.field.answer_days")
+            ),
+        },
+        text(t(language, "hr.calendar.hint"), isSubtle=True, size="Small"),
+    ]
+    return card(
+        body,
+        [submit(t(language, "hr.calendar.submit"), "calendar", language, programme=programme.id)],
     )
 
 

@@ -17,11 +17,13 @@ from botbuilder.core import TurnContext
 from dialogs.activities import tenant_of
 from dialogs.cards import card_activity, replace_card
 from dialogs.digest_cards import Links, compiled_digest_card
-from dialogs.formatting import date_time, local, short_date
+from dialogs.formatting import date_time, day_of_year, local, short_date
 from dialogs.hr_cards import (
     SECTION_INPUT,
     SUBMIT_KIND,
     add_hr_card,
+    calendar_card,
+    change_card,
     close_card,
     extend_card,
     leave_card,
@@ -38,12 +40,17 @@ from followup.round_form import (
     DEADLINE_TIME,
     FormError,
     at,
+    read_calendar,
     read_date,
+    read_dates,
+    read_departments,
     read_new_round,
     read_principal,
 )
 from followup.rounds import (
     RoundError,
+    change_round,
+    chosen_departments,
     close_round,
     create_round,
     department_names,
@@ -54,7 +61,7 @@ from followup.rounds import (
     round_audience,
     skip_round,
 )
-from followup.schedule import send_results
+from followup.schedule import change_calendar, next_opening, send_results
 from storage.chef_store import ChefStore
 from storage.conversation_store import ConversationStore
 from storage.database import Database
@@ -69,11 +76,11 @@ logger = logging.getLogger(__name__)
 LEAD_ACTIONS = frozenset({"rounds", "status", "digest"})
 COMMANDS = frozenset(
     {"new_round", "rounds", "status", "remind", "extend", "close", "on_leave", "add_hr"}
-    | {"digest"}
+    | {"digest", "calendar"}
 )
 SUBMITS = frozenset(
     {"create", "open", "status", "remind", "extend_form", "extend", "close_form", "close"}
-    | {"leave", "add_hr", "digest", "skip"}
+    | {"leave", "add_hr", "digest", "skip", "change_form", "change", "calendar"}
 )
 # what a round must be in for a command without a number to find it
 LIVE = (RoundState.OPEN,)
@@ -261,6 +268,21 @@ class HrDialog:
         assert round_.id is not None
         await self._send_digest(context, access, language, round_.id)
 
+    async def _command_calendar(
+        self, context: TurnContext, access: Access, language: str, _: int | None
+    ) -> None:
+        assert access.organisation_id is not None
+        programmes = await OrganisationStore(self._db).programmes(access.organisation_id)
+        if not programmes:
+            await context.send_activity(t(language, "hr.no_programme"))
+            return
+        for programme in programmes:
+            assert programme.id is not None
+            upcoming = await next_opening(self._db, programme=programme, now=self._clock())
+            await context.send_activity(
+                card_activity(calendar_card(programme, language, next_opening=upcoming))
+            )
+
     async def _command_on_leave(
         self, context: TurnContext, access: Access, language: str, _: int | None
     ) -> None:
@@ -363,6 +385,120 @@ class HrDialog:
         )
         await audit(self._db, access, "round.skip", at=now, round_id=round_id)
         await context.send_activity(t(language, "hr.skipped", title=round_.title))
+
+    async def _submit_change_form(
+        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+    ) -> None:
+        assert access.organisation_id is not None
+        round_ = await find_round(
+            self._db,
+            organisation_id=access.organisation_id,
+            round_id=self._required_round(value),
+        )
+        if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED):
+            raise RoundError("not_changeable", state=round_.state)
+        now = self._clock()
+        departments = await OrganisationStore(self._db).departments(access.organisation_id)
+        everyone = await preview_audience(self._db, organisation_id=access.organisation_id, now=now)
+        per_department = Counter(c.department_id for c in everyone.invited)
+        await context.send_activity(
+            card_activity(
+                change_card(
+                    round_,
+                    language,
+                    departments=[(d, per_department[d.id]) for d in departments],
+                    chosen=await chosen_departments(self._db, round_=round_),
+                    today=local(now).date(),
+                )
+            )
+        )
+
+    async def _submit_change(
+        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+    ) -> None:
+        assert access.organisation_id is not None
+        round_id = self._required_round(value)
+        errors: list[FormError] = []
+        departments = await OrganisationStore(self._db).departments(access.organisation_id)
+        department_ids = read_departments(
+            value, {d.id for d in departments if d.id is not None}, errors
+        )
+        opens_at, deadline = read_dates(value, errors)
+        if errors or deadline is None:
+            await context.send_activity(self._form_errors(errors, language))
+            return
+        now = self._clock()
+        round_ = await change_round(
+            self._db,
+            round_id=round_id,
+            opens_at=opens_at,
+            deadline=deadline,
+            department_ids=department_ids,
+            now=now,
+            organisation_id=access.organisation_id,
+        )
+        await audit(
+            self._db,
+            access,
+            "round.change",
+            at=now,
+            round_id=round_id,
+            opens=round_.opens_at.isoformat() if round_.opens_at else None,
+            deadline=round_.deadline.isoformat(),
+            departments=sorted(department_ids),
+        )
+        await self._replace(
+            context,
+            await self._round_card(round_id, access, language, t(language, "hr.round.changed")),
+        )
+
+    async def _submit_calendar(
+        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+    ) -> None:
+        assert access.organisation_id is not None
+        form, errors = read_calendar(value)
+        programme_id = _round_id(value.get("programme"))
+        if programme_id is None:
+            errors.append(FormError("programme", "bad_choice"))
+        if errors or programme_id is None:
+            await context.send_activity(self._form_errors(errors, language))
+            return
+        now = self._clock()
+        change = await change_calendar(
+            self._db,
+            organisation_id=access.organisation_id,
+            programme_id=programme_id,
+            round_opens=form.round_opens,
+            answer_days=form.answer_days,
+            now=now,
+        )
+        await audit(
+            self._db,
+            access,
+            "programme.calendar",
+            at=now,
+            programme=programme_id,
+            round_opens=form.round_opens,
+            answer_days=form.answer_days,
+            moved=change.moved,
+            skipped=change.skipped,
+            planned=change.planned,
+        )
+        lines = [
+            t(
+                language,
+                "hr.calendar.saved",
+                days=", ".join(day_of_year(d, language) for d in form.round_opens),
+                answer_days=form.answer_days,
+            )
+        ]
+        if change.moved or change.planned:
+            lines.append(
+                t(language, "hr.calendar.moved", count=len(change.moved) + len(change.planned))
+            )
+        if change.skipped:
+            lines.append(t(language, "hr.calendar.skipped", count=len(change.skipped)))
+        await context.send_activity("\n\n".join(lines))
 
     async def _submit_status(
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]

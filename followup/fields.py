@@ -16,6 +16,19 @@ _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 _YEAR_RANGE = re.compile(r"^(\d{4})\s*[-–]\s*(\d{4})$")
 
 
+def parse_month_day(text: str) -> str | None:
+    """A day of the year as "MM-DD" (e.g. "4-15" → "04-15"); None when it is no such day."""
+    match = _MONTH_DAY.match(text.strip())
+    if not match:
+        return None
+    month, day = int(match.group(1)), int(match.group(2))
+    try:
+        date(2023, month, day)  # a year without 29 February
+    except ValueError:
+        return None
+    return f"{month:02d}-{day:02d}"
+
+
 class Checker:
     """Collects problems while reading typed values from rows."""
 
@@ -159,17 +172,9 @@ class Checker:
         result: list[str] = []
         for item in raw:
             text = str(item).strip()
-            match = _MONTH_DAY.match(text)
-            ok = False
-            if match:
-                month, day = int(match.group(1)), int(match.group(2))
-                try:
-                    date(2023, month, day)  # a year without 29 February
-                    ok = True
-                except ValueError:
-                    ok = False
-            if not ok:
+            month_day = parse_month_day(text)
+            if month_day is None:
                 self.add(row, field, "bad_month_day", value=text)
                 return ()
-            result.append(f"{int(match.group(1)):02d}-{int(match.group(2)):02d}")  # type: ignore[union-attr]
+            result.append(month_day)
         return tuple(sorted(set(result)))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from followup.fields import parse_month_day
 from followup.rounds import STOCKHOLM
 from followup.sections import QUESTION_SECTIONS, Privacy
 
@@ -77,6 +78,35 @@ def at(day: date, moment: time) -> datetime:
     return datetime.combine(day, moment, STOCKHOLM)
 
 
+def read_departments(
+    values: dict[str, Any], departments: set[int], errors: list[FormError]
+) -> list[int]:
+    """The chosen departments (none: everyone), each one of the organisation's."""
+    chosen: list[int] = []
+    for part in _str(values, "departments").split(","):
+        if not part.strip():
+            continue
+        if not part.strip().isdigit() or int(part) not in departments:
+            errors.append(FormError("departments", "bad_choice"))
+            return []
+        chosen.append(int(part))
+    return chosen
+
+
+def read_dates(
+    values: dict[str, Any], errors: list[FormError]
+) -> tuple[datetime | None, datetime | None]:
+    """The opening day (none: HR opens it) at 08:00, and the last day, required, to 23:59."""
+    opens = read_date(values, "opens", errors)
+    deadline = read_date(values, "deadline", errors)
+    if deadline is None and not any(e.name == "deadline" for e in errors):
+        errors.append(FormError("deadline", "required"))
+    return (
+        at(opens, OPENING_TIME) if opens else None,
+        at(deadline, DEADLINE_TIME) if deadline else None,
+    )
+
+
 def read_new_round(
     values: dict[str, Any], *, departments: set[int], default_k: int
 ) -> tuple[NewRound, list[FormError]]:
@@ -89,19 +119,8 @@ def read_new_round(
         errors.append(FormError("title", "required"))
     elif len(form.title) > MAX_TITLE:
         errors.append(FormError("title", "too_long", {"max": MAX_TITLE}))
-    for part in _str(values, "departments").split(","):
-        if not part.strip():
-            continue
-        if not part.strip().isdigit() or int(part) not in departments:
-            errors.append(FormError("departments", "bad_choice"))
-            break
-        form.department_ids.append(int(part))
-    opens = read_date(values, "opens", errors)
-    form.opens_at = at(opens, OPENING_TIME) if opens else None
-    deadline = read_date(values, "deadline", errors)
-    if deadline is None and not any(e.name == "deadline" for e in errors):
-        errors.append(FormError("deadline", "required"))
-    form.deadline = at(deadline, DEADLINE_TIME) if deadline else None
+    form.department_ids = read_departments(values, departments, errors)
+    form.opens_at, form.deadline = read_dates(values, errors)
     reminders = _str(values, "reminders")
     parts = [p.strip() for p in reminders.replace(";", ",").split(",") if p.strip()]
     if all(p.isdigit() for p in parts):
@@ -127,3 +146,35 @@ def read_principal(values: dict[str, Any]) -> str | None:
     if _GUID.match(principal) or _UPN.match(principal):
         return principal
     return None
+
+
+@dataclass
+class Calendar:
+    """A programme's half-yearly calendar: the days its rounds open, and the days to answer."""
+
+    round_opens: list[str] = field(default_factory=list)
+    answer_days: int = 21
+
+
+def read_calendar(values: dict[str, Any]) -> tuple[Calendar, list[FormError]]:
+    """The calendar form: one or two opening days "MM-DD", at most one in each half of the
+    year (the board wants a report every half year), and 1–120 days to answer."""
+    errors: list[FormError] = []
+    form = Calendar()
+    parts = [p for p in re.split(r"[,;\s]+", _str(values, "opens")) if p]
+    for part in parts:
+        month_day = parse_month_day(part)
+        if month_day is None:
+            errors.append(FormError("opens", "bad_month_day", {"value": part[:20]}))
+            break
+        form.round_opens.append(month_day)
+    form.round_opens = sorted(set(form.round_opens))
+    halves = [int(d[:2]) < 7 for d in form.round_opens]
+    if not errors and not form.round_opens:
+        errors.append(FormError("opens", "required"))
+    elif len(halves) != len(set(halves)):
+        errors.append(FormError("opens", "one_per_half"))
+    form.answer_days = read_int(values, "answer_days", errors, default=21)
+    if not any(e.name == "answer_days" for e in errors) and not 1 <= form.answer_days <= 120:
+        errors.append(FormError("answer_days", "out_of_range", {"low": 1, "high": 120}))
+    return form, errors

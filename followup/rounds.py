@@ -103,26 +103,9 @@ async def create_round(
         if same_title is not None:
             # also what keeps a double-clicked form from creating the round twice
             raise RoundError("duplicate_title", title=title.strip(), round=same_title)
-        if department_ids:
-            known = (
-                await session.exec(
-                    select(Department.id).where(
-                        Department.organisation_id == organisation_id,
-                        col(Department.id).in_(list(department_ids)),
-                        col(Department.active),
-                    )
-                )
-            ).all()
-            if set(known) != set(department_ids):
-                raise RoundError("unknown_department")
-        reach = await _audience(
-            session,
-            organisation_id=organisation_id,
-            department_ids=list(department_ids) or None,
-            today=now.astimezone(STOCKHOLM).date(),
+        await _check_audience(
+            session, organisation_id=organisation_id, department_ids=department_ids, now=now
         )
-        if not reach.invited and not reach.on_leave:
-            raise RoundError("no_audience")
         round_ = Round(
             organisation_id=organisation_id,
             programme_id=programme_id,
@@ -145,6 +128,32 @@ async def create_round(
         for department_id in department_ids:
             session.add(RoundDepartment(round_id=round_.id, department_id=department_id))
     return round_
+
+
+async def _check_audience(
+    session: Any, *, organisation_id: int, department_ids: Sequence[int], now: datetime
+) -> None:
+    """The departments are the organisation's, and someone in them can be asked."""
+    if department_ids:
+        known = (
+            await session.exec(
+                select(Department.id).where(
+                    Department.organisation_id == organisation_id,
+                    col(Department.id).in_(list(department_ids)),
+                    col(Department.active),
+                )
+            )
+        ).all()
+        if set(known) != set(department_ids):
+            raise RoundError("unknown_department")
+    reach = await _audience(
+        session,
+        organisation_id=organisation_id,
+        department_ids=list(department_ids) or None,
+        today=now.astimezone(STOCKHOLM).date(),
+    )
+    if not reach.invited and not reach.on_leave:
+        raise RoundError("no_audience")
 
 
 def on_leave(chef: Chef, today: date) -> bool:
@@ -211,6 +220,12 @@ async def department_names(db: Database, *, round_id: int) -> list[str]:
                 )
             ).all()
         )
+
+
+async def chosen_departments(db: Database, *, round_: Round) -> list[int]:
+    """The ids of the departments a round is for; empty when it is for everyone."""
+    async with db.session() as session:
+        return await _departments_of(session, round_) or []
 
 
 async def _departments_of(session: Any, round_: Round) -> list[int] | None:
@@ -357,6 +372,52 @@ async def skip_round(
         round_.state = RoundState.ARCHIVED
         round_.updated_at = now
     return round_
+
+
+async def change_round(
+    db: Database,
+    *,
+    round_id: int,
+    opens_at: datetime | None,
+    deadline: datetime,
+    department_ids: Sequence[int],
+    now: datetime,
+    organisation_id: int | None = None,
+) -> Round:
+    """Change a round that has not opened: the day it opens (none: HR opens it), its last day
+    and its audience (no departments: everyone)."""
+    async with db.session() as session, session.begin():
+        round_ = await _locked(session, round_id, organisation_id)
+        if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED):
+            raise RoundError("not_changeable", state=round_.state)
+        if opens_at is not None and opens_at.astimezone(STOCKHOLM).date() < local_today(now):
+            raise RoundError("opens_in_past")
+        if deadline <= max(opens_at or now, now):
+            raise RoundError("deadline_before_opening")
+        await _check_audience(
+            session,
+            organisation_id=round_.organisation_id,
+            department_ids=department_ids,
+            now=now,
+        )
+        assert round_.id is not None
+        for chosen in (
+            await session.exec(select(RoundDepartment).where(RoundDepartment.round_id == round_.id))
+        ).all():
+            await session.delete(chosen)
+        await session.flush()
+        for department_id in department_ids:
+            session.add(RoundDepartment(round_id=round_.id, department_id=department_id))
+        round_.opens_at = opens_at
+        round_.deadline = deadline
+        round_.state = RoundState.SCHEDULED if opens_at is not None else RoundState.DRAFT
+        round_.audience_all = not department_ids
+        round_.updated_at = now
+    return round_
+
+
+def local_today(now: datetime) -> date:
+    return now.astimezone(STOCKHOLM).date()
 
 
 async def extend_round(

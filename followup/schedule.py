@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 
 from followup.access import Access, access_from
 from followup.rounds import STOCKHOLM, RoundError, close_round, create_round, open_round
@@ -96,12 +96,15 @@ def calendar_dates(programme: Programme) -> list[date]:
     return sorted(days)
 
 
-async def plan_rounds(db: Database, *, now: datetime) -> list[int]:
+async def plan_rounds(db: Database, *, now: datetime, programme_id: int | None = None) -> list[int]:
     """Make the calendar's next rounds as scheduled rounds, once, ahead of their day."""
     today = now.astimezone(STOCKHOLM).date()
     made = []
+    query = select(Programme).where(col(Programme.active))
+    if programme_id is not None:
+        query = query.where(Programme.id == programme_id)
     async with db.session() as session:
-        programmes = (await session.exec(select(Programme).where(col(Programme.active)))).all()
+        programmes = (await session.exec(query)).all()
     for programme in programmes:
         assert programme.id is not None
         for day in calendar_dates(programme):
@@ -114,7 +117,8 @@ async def plan_rounds(db: Database, *, now: datetime) -> list[int]:
                         select(Round.id).where(
                             Round.programme_id == programme.id,
                             Round.created_by == "calendar",
-                            col(Round.opens_at) == opens,
+                            # HR may have moved it, or skipped it: its half-year is done
+                            or_(col(Round.opens_at) == opens, Round.title == season_title(day)),
                         )
                     )
                 ).first()
@@ -141,6 +145,97 @@ async def plan_rounds(db: Database, *, now: datetime) -> list[int]:
             made.append(round_.id)
             logger.info("calendar: round %s planned to open %s", round_.id, day)
     return made
+
+
+async def next_opening(
+    db: Database, *, programme: Programme, now: datetime
+) -> tuple[str, date] | None:
+    """The programme's next round to open by itself, and its day: a planned round (HR may
+    have moved it), else the calendar's next day."""
+    async with db.session() as session:
+        planned = (
+            await session.exec(
+                select(Round)
+                .where(
+                    Round.programme_id == programme.id,
+                    Round.state == RoundState.SCHEDULED,
+                    col(Round.opens_at) > now,
+                )
+                .order_by(col(Round.opens_at))
+            )
+        ).first()
+    if planned is not None and planned.opens_at is not None:
+        return planned.title, planned.opens_at.astimezone(STOCKHOLM).date()
+    today = now.astimezone(STOCKHOLM).date()
+    upcoming = [day for day in calendar_dates(programme) if day > today]
+    return (season_title(upcoming[0]), upcoming[0]) if upcoming else None
+
+
+@dataclass
+class CalendarChange:
+    """What changing a programme's calendar did to the rounds it had planned."""
+
+    moved: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    planned: list[int] = field(default_factory=list)
+
+
+async def change_calendar(
+    db: Database,
+    *,
+    organisation_id: int,
+    programme_id: int,
+    round_opens: Sequence[str],
+    answer_days: int,
+    now: datetime,
+) -> CalendarChange:
+    """New opening days and days to answer for a programme. The calendar's rounds that have
+    not opened follow: moved to their half-year's new day, or left out when their half-year
+    has none; rounds that are open or done keep their dates."""
+    change = CalendarChange()
+    async with db.session() as session, session.begin():
+        programme = (
+            await session.exec(
+                select(Programme)
+                .where(Programme.id == programme_id, Programme.organisation_id == organisation_id)
+                .with_for_update()
+            )
+        ).first()
+        if programme is None:
+            raise RoundError("unknown_programme", programme=programme_id)
+        programme.round_opens = list(round_opens)
+        programme.answer_days = answer_days
+        programme.updated_at = now
+        days = {season_title(day): day for day in calendar_dates(programme)}
+        planned = (
+            await session.exec(
+                select(Round)
+                .where(
+                    Round.programme_id == programme_id,
+                    Round.created_by == "calendar",
+                    Round.state == RoundState.SCHEDULED,
+                    col(Round.opens_at) > now,
+                )
+                .with_for_update()
+            )
+        ).all()
+        today = now.astimezone(STOCKHOLM).date()
+        for round_ in planned:
+            assert round_.id is not None
+            day = days.get(round_.title)
+            if day is None or day <= today:
+                round_.state = RoundState.ARCHIVED
+                change.skipped.append(round_.id)
+            else:
+                round_.opens_at = datetime.combine(day, OPENS_AT, STOCKHOLM)
+                round_.deadline = datetime.combine(
+                    day + timedelta(days=answer_days), CLOSES_AT, STOCKHOLM
+                )
+                change.moved.append(round_.id)
+            round_.updated_at = now
+    # a day that has come within reach gets its round now, not at the next tick
+    change.planned = await plan_rounds(db, now=now, programme_id=programme_id)
+    return change
 
 
 # --- the passes -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ closed from cards; every HR command and card refused for a chef and for another 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,8 @@ from bot.app import create_app
 from bot.settings import Settings
 from dialogs.formatting import local
 from followup.progress import set_on_leave
+from followup.round_form import DEADLINE_TIME, OPENING_TIME
+from followup.rounds import STOCKHOLM, chosen_departments, create_round, open_round
 from storage.database import Database
 from storage.models import (
     AuditEvent,
@@ -24,6 +26,7 @@ from storage.models import (
     HrRole,
     Invitation,
     OutboxMessage,
+    Programme,
     Role,
     Round,
 )
@@ -297,6 +300,7 @@ HR_WORDS = [
     "frånvarande",
     "lägg till hr",
     "sammanställning",
+    "kalender",
 ]
 HR_ACTIONS = [
     "create",
@@ -311,6 +315,9 @@ HR_ACTIONS = [
     "add_hr",
     "digest",
     "skip",
+    "change_form",
+    "change",
+    "calendar",
 ]
 
 
@@ -343,7 +350,11 @@ async def hr_cards(
         "create",
         {"title": "Utkast", "deadline": deadline},
     )
-    cards["open"] = cards["skip"] = updated(connector)
+    cards["open"] = cards["skip"] = cards["change_form"] = updated(connector)
+    await press(client, connector, KARIN, cards["open"], "change_form")
+    cards["change"] = last_card(connector, KARIN)
+    await say(client, connector, KARIN, "kalender")
+    cards["calendar"] = last_card(connector, KARIN)
     return cards
 
 
@@ -353,6 +364,8 @@ def filled(action: str, chef: int, department: int) -> dict[str, Any]:
     return {
         "create": {"title": "Smygrunda", "deadline": deadline},
         "extend": {"deadline": deadline},
+        "change": {"deadline": deadline, "opens": ""},
+        "calendar": {"opens": "05-02", "answer_days": "9"},
         "leave": {"chef": str(chef), "until": deadline},
         "add_hr": {"principal": "smyg@example.se", "role": f"lead:{department}"},
     }.get(action, {})
@@ -367,6 +380,7 @@ async def state_of(db: Database) -> tuple[Any, ...]:
             len((await s.exec(select(OutboxMessage))).all()),
             [(c.id, c.on_leave_until) for c in (await s.exec(select(Chef))).all()],
             len((await s.exec(select(HrRole))).all()),
+            [(p.round_opens, p.answer_days) for p in (await s.exec(select(Programme))).all()],
         )
 
 
@@ -585,3 +599,118 @@ async def test_the_rounds_list_unknown_numbers_help_and_english(
     assert "Rounds" in str(english) and "open · 0 % answered" in str(english)
     await say(client, connector, KARIN, "new round", locale="en-GB")
     assert_valid_cards([listing, english, last_card(connector, KARIN)])
+
+
+def hr_button(action: str, round_id: int) -> dict[str, Any]:
+    """A card with one of HR's buttons for a round, as the heads-up and the round card have."""
+    data = {"ledarpuls": "hr", "action": action, "round": round_id, "lang": "sv"}
+    return {"actions": [{"type": "Action.Submit", "data": data}]}
+
+
+async def test_hr_moves_a_planned_round_and_changes_its_audience(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    db = db_of(client)
+    org, programme = await demo(client, connector)
+    today = local(utcnow()).date()
+    round_ = await create_round(
+        db,
+        organisation_id=org,
+        programme_id=programme,
+        title="Uppföljning hösten",
+        opens_at=datetime.combine(today + timedelta(days=7), OPENING_TIME, STOCKHOLM),
+        deadline=datetime.combine(today + timedelta(days=28), DEADLINE_TIME, STOCKHOLM),
+        now=utcnow(),
+        created_by="calendar",
+    )
+    assert round_.id is not None
+    async with db.session() as s:
+        elderly = (await s.exec(select(Department).where(Department.name == "Äldreomsorg"))).one()
+
+    await press(client, connector, KARIN, hr_button("change_form", round_.id), "change_form")
+    form = last_card(connector, KARIN)
+    assert inputs(form)["opens"]["value"] == (today + timedelta(days=7)).isoformat()
+    assert inputs(form)["deadline"]["value"] == (today + timedelta(days=28)).isoformat()
+    assert "value" not in inputs(form)["departments"]  # everyone
+
+    await press(client, connector, KARIN, form, "change", {"opens": "2020-01-01"})
+    assert "Dagen att öppna har redan passerat" in last_text(connector, KARIN)
+    await press(
+        client,
+        connector,
+        KARIN,
+        form,
+        "change",
+        {"opens": (today + timedelta(days=20)).isoformat(), "deadline": today.isoformat()},
+    )
+    assert last_text(connector, KARIN) == "Sista dagen måste komma efter att omgången öppnar."
+    await press(client, connector, KARIN, form, "change", {"departments": "99999"})
+    assert "Avdelningar: välj något av alternativen." in last_text(connector, KARIN)
+    [unchanged] = await rounds(db)
+    assert (unchanged.opens_at, unchanged.audience_all) == (round_.opens_at, True)
+
+    opens, deadline = today + timedelta(days=10), today + timedelta(days=40)
+    await press(
+        client,
+        connector,
+        KARIN,
+        form,
+        "change",
+        {
+            "opens": opens.isoformat(),
+            "deadline": deadline.isoformat(),
+            "departments": str(elderly.id),
+        },
+    )
+    [changed] = await rounds(db)
+    assert changed.opens_at is not None and local(changed.opens_at).date() == opens
+    assert local(changed.deadline).date() == deadline and changed.state == "scheduled"
+    assert await chosen_departments(db, round_=changed) == [elderly.id]
+    card = updated(connector)  # the form became the round as it is now
+    assert "Ändringarna är sparade" in str(card) and "Äldreomsorg" in str(card)
+    assert "Når 3 chefer" in str(card)
+
+    # an open round keeps its opening day: its last day moves with "förläng"
+    await open_round(db, round_id=round_.id, now=utcnow() + timedelta(days=10))
+    await press(client, connector, KARIN, form, "change", {"opens": opens.isoformat()})
+    assert last_text(connector, KARIN).startswith("Omgången har redan öppnat (den är öppen)")
+    assert ("round.change", round_.id) in [(a, r) for _, a, r in await audit_actions(db)]
+    assert_valid_cards([form, card])
+
+
+async def test_hr_changes_the_programme_calendar_in_teams(
+    client: TestClient[Any, Any], connector: FakeBotConnector
+) -> None:
+    db = db_of(client)
+    _, programme = await demo(client, connector)
+
+    await say(client, connector, KARIN, "kalender")
+    calendar = last_card(connector, KARIN)
+    assert "15 april, 15 oktober" in str(calendar) and "21 dagar på sig" in str(calendar)
+    assert inputs(calendar)["opens"]["value"] == "04-15, 10-15"
+
+    await press(client, connector, KARIN, calendar, "calendar", {"opens": "04-15, 05-01"})
+    assert "högst en dag på våren" in last_text(connector, KARIN)
+    await press(client, connector, KARIN, calendar, "calendar", {"opens": "13-01"})
+    assert "”13-01” är ingen dag" in last_text(connector, KARIN)
+    await press(client, connector, KARIN, calendar, "calendar", {"answer_days": "400"})
+    assert "Dagar att svara ska vara mellan 1 och 120." in last_text(connector, KARIN)
+    async with db.session() as s:
+        unchanged = await s.get(Programme, programme)
+    assert unchanged is not None and unchanged.round_opens == ["04-15", "10-15"]
+
+    await press(
+        client, connector, KARIN, calendar, "calendar", {"opens": "5-2, 10-1", "answer_days": "14"}
+    )
+    assert last_text(connector, KARIN).startswith(
+        "Kalendern är sparad: omgångarna öppnar 2 maj, 1 oktober och cheferna har 14 dagar"
+    )
+    async with db.session() as s:
+        saved = await s.get(Programme, programme)
+    assert saved is not None and (saved.round_opens, saved.answer_days) == (["05-02", "10-01"], 14)
+    assert "programme.calendar" in [a for _, a, _ in await audit_actions(db)]
+
+    await say(client, connector, KARIN, "calendar")
+    english = last_card(connector, KARIN)
+    assert "2 May, 1 October" in str(english)
+    assert_valid_cards([calendar, english])

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import col, select
 
-from followup.rounds import close_round
+from followup.rounds import RoundError, close_round
 from followup.schedule import (
+    change_calendar,
     close_due_rounds,
     open_due_rounds,
     plan_rounds,
@@ -19,7 +21,7 @@ from followup.schedule import (
 from storage.answer_store import AnswerStore
 from storage.conversation_store import ConversationStore
 from storage.database import Database
-from storage.models import Invitation, OutboxMessage, Role, Round
+from storage.models import Invitation, OutboxMessage, Programme, Role, Round
 from storage.role_store import RoleStore
 from tests.followup.test_check_in import demo
 from tests.followup.test_rounds import everyone_at_work
@@ -130,3 +132,77 @@ async def test_a_round_hr_closed_still_gets_its_results_once(db: Database) -> No
     assert len(await outbox(db, "digest")) == 2  # but the results went out
     await close_due_rounds(db, now=at(10, 21))
     assert len(await outbox(db, "digest")) == 2
+
+
+async def test_hr_changes_the_calendar_and_planned_rounds_follow(db: Database) -> None:
+    org, programme, _ = await demo(db)
+    [spring] = await plan_rounds(db, now=at(3, 10))  # 15 April 2027, planned
+
+    change = await change_calendar(
+        db,
+        organisation_id=org,
+        programme_id=programme,
+        round_opens=["04-22", "10-15"],
+        answer_days=14,
+        now=at(3, 12),
+    )
+    assert (change.moved, change.skipped, change.planned) == ([spring], [], [])
+    async with db.session() as s:
+        moved = await s.get(Round, spring)
+        saved = await s.get(Programme, programme)
+    assert moved is not None and saved is not None
+    assert (moved.opens_at, moved.deadline) == (at(4, 22, 8), at(5, 6, 23, 59))
+    assert (saved.round_opens, saved.answer_days) == (["04-22", "10-15"], 14)
+    assert await plan_rounds(db, now=at(3, 13)) == []  # the half-year has its round
+    assert await open_due_rounds(db, now=at(4, 15, 8)) == []  # no longer its day
+    assert await open_due_rounds(db, now=at(4, 22, 8)) == [spring]
+
+    # autumn only from now on: the next spring is not planned, a day within reach is at once
+    change = await change_calendar(
+        db,
+        organisation_id=org,
+        programme_id=programme,
+        round_opens=["10-01"],
+        answer_days=21,
+        now=at(8, 20),
+    )
+    assert change.moved == [] and change.skipped == [] and len(change.planned) == 1
+    async with db.session() as s:
+        autumn = await s.get(Round, change.planned[0])
+    assert autumn is not None and autumn.title == "Uppföljning hösten 2027"
+    assert (autumn.opens_at, autumn.deadline) == (at(10, 1, 8), at(10, 22, 23, 59))
+
+
+async def test_a_calendar_change_leaves_out_a_half_year_without_a_day(db: Database) -> None:
+    org, programme, _ = await demo(db)
+    [autumn] = await plan_rounds(db, now=at(9, 20))
+    change = await change_calendar(
+        db,
+        organisation_id=org,
+        programme_id=programme,
+        round_opens=["04-15"],
+        answer_days=21,
+        now=at(9, 21),
+    )
+    assert change.skipped == [autumn]
+    async with db.session() as s:
+        skipped = await s.get(Round, autumn)
+    assert skipped is not None and skipped.state == "archived"
+    assert await open_due_rounds(db, now=at(10, 15, 8)) == []
+
+
+async def test_a_calendar_change_for_another_organisation_is_refused(db: Database) -> None:
+    _, programme, _ = await demo(db)
+    with pytest.raises(RoundError) as refused:
+        await change_calendar(
+            db,
+            organisation_id=999,
+            programme_id=programme,
+            round_opens=["05-01"],
+            answer_days=21,
+            now=at(1, 10),
+        )
+    assert refused.value.code == "unknown_programme"
+    async with db.session() as s:
+        unchanged = await s.get(Programme, programme)
+    assert unchanged is not None and unchanged.round_opens == ["04-15", "10-15"]
