@@ -44,7 +44,8 @@ class Database:
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        # a failed statement's parameters can be a chef's answer: never in an error or a log
+        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True, "hide_parameters": True}
         if self.dialect == "sqlite":
             # SQLite has one writer; one connection (one aiosqlite thread) instead of a pool
             # of them spares the threads fighting over the GIL under load

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from storage.database import Database, normalise_url
@@ -43,3 +45,13 @@ def test_urls_get_the_async_driver() -> None:
     assert normalise_url("sqlite:///var/x.db") == "sqlite+aiosqlite:///var/x.db"
     assert normalise_url("sqlite+aiosqlite:///x.db") == "sqlite+aiosqlite:///x.db"
     assert datetime.now(UTC).tzinfo is UTC
+
+
+async def test_a_failed_statement_never_shows_its_values(db: Database) -> None:
+    """A database error reaches the logs with its SQL, never with what a chef wrote."""
+    secret = "min hemliga reflektion"
+    with pytest.raises(DBAPIError) as failed:
+        async with db.session() as session:
+            await session.exec(text("SELECT :x FROM no_such_table").bindparams(x=secret))  # type: ignore[call-overload]
+    assert secret not in str(failed.value)
+    assert "hidden due to hide_parameters" in str(failed.value)
