@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,11 @@ class Database:
             # of them spares the threads fighting over the GIL under load
             options.update(pool_size=1, max_overflow=0, pool_timeout=60)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        # aiosqlite logs every statement with its values at DEBUG; SQLAlchemy keeps its own
+        # loggers at WARNING unless asked. Either could put a chef's answer in the logs.
+        quiet = logging.getLogger("aiosqlite")
+        if quiet.level == logging.NOTSET:
+            quiet.setLevel(logging.INFO)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _on_sqlite_connect)
         self._sessions = async_sessionmaker(
