@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.database import Database
@@ -32,9 +33,17 @@ def _run(connection: Connection, action: str, *args: Any) -> None:
     getattr(command, action)(config, *args)
 
 
+# the advisory lock replicas take to migrate one at a time: "LP" + "mg"
+MIGRATION_LOCK = 0x4C50_6D67
+
+
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (idempotent)."""
+    """Bring the schema up to `revision` (idempotent). On PostgreSQL, replicas that start
+    together take turns under a transaction-scoped advisory lock: the first migrates, the
+    others then find nothing left to do."""
     async with db.engine.begin() as conn:
+        if db.is_postgres:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_run, "upgrade", revision)
 
 
