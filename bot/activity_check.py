@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from botbuilder.schema import ActivityTypes
 
 # Fields the SDK and our handlers rely on; each: (path, required, type)
 _STRING_FIELDS = (
@@ -21,10 +24,38 @@ _STRING_FIELDS = (
 )
 _ACCOUNT_FIELDS = ("id", "name", "aadObjectId", "role")
 MAX_TEXT = 28_000
+KNOWN_TYPES = frozenset(kind.value for kind in ActivityTypes)
+MAX_DEPTH = 64  # far deeper than any activity nests; deeper JSON only exhausts the stack
 
 
 class BadActivity(ValueError):
     """The request body is not an activity we can handle."""
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def parse_body(raw: bytes) -> Any:
+    """The body as strict JSON (RFC 8259): ValueError for anything else, for NaN and Infinity,
+    for text that is not Unicode (lone surrogates), and for nesting deeper than MAX_DEPTH."""
+    try:
+        body = json.loads(raw, parse_constant=_not_json)
+        json.dumps(body, ensure_ascii=False).encode("utf-8")  # lone surrogates cannot be stored
+    except RecursionError as exc:
+        raise ValueError("nested too deeply") from exc
+    level, depth = [body], 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise ValueError("nested too deeply")
+        level = [
+            child
+            for node in level
+            if isinstance(node, dict | list)
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+    return body
 
 
 def _account(body: dict[str, Any], key: str, *, required: bool) -> None:
@@ -51,6 +82,8 @@ def check_activity(body: Any) -> None:
             raise BadActivity(f"{field} must be a string")
     if not body.get("type"):
         raise BadActivity("type is required")
+    if body["type"] not in KNOWN_TYPES:
+        raise BadActivity("type is not an activity type")
     service_url = body.get("serviceUrl")
     if not service_url or not service_url.startswith(("https://", "http://")):
         raise BadActivity("serviceUrl must be an http(s) URL")

@@ -13,7 +13,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
-from dialogs.cards import card_activity, replace_card
+from dialogs.cards import card_activity, card_id, replace_card
 from dialogs.check_in_cards import (
     error_message,
     feedback_card,
@@ -127,12 +127,8 @@ class CheckInDialog:
     async def on_submit(
         self, context: TurnContext, value: dict[str, Any], *, chef_id: int | None, language: str
     ) -> None:
-        action, invitation_id = value.get("action"), value.get("invitation")
-        if (
-            action not in ACTIONS
-            or not isinstance(invitation_id, int)
-            or isinstance(invitation_id, bool)
-        ):
+        action, invitation_id = value.get("action"), card_id(value.get("invitation"))
+        if not isinstance(action, str) or action not in ACTIONS or invitation_id is None:
             await context.send_activity(t(language, "checkin.invalid_card"))
             return
         check_in = await self._load(invitation_id)

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from dialogs.cards import card, facts, text
+from dialogs.cards import card, verbatim, verbatim_facts
 from dialogs.texts import t
 from followup.digest import Digest, compile_digest
 from followup.digest_files import areas_chart, trend_chart, write_docx, write_xlsx
@@ -77,11 +77,12 @@ def digest_files(digest: Digest, language: str) -> DigestFiles:
 def digest_card(files: DigestFiles, *, links: dict[str, str] | None = None) -> dict[str, Any]:
     """HR's summary in Teams: the board prose, the key figures, a chart, links to the files."""
     language, d = files.language, files.digest
+    # titles and names in every line, as HR and the roster wrote them: never Markdown
     body: list[dict[str, Any]] = [
-        text(files.report.title, size="Large", weight="Bolder"),
-        text(files.report.subtitle, isSubtle=True, spacing="None"),
-        *(text(paragraph) for paragraph in files.report.prose),
-        facts([(label, str(value)) for label, value in overview_rows(d, files.text)]),
+        verbatim(files.report.title, size="Large", weight="Bolder"),
+        verbatim(files.report.subtitle, isSubtle=True, spacing="None"),
+        *(verbatim(paragraph) for paragraph in files.report.prose),
+        verbatim_facts([(label, str(value)) for label, value in overview_rows(d, files.text)]),
     ]
     chart = files.render("png")
     if chart and len(chart) * 4 // 3 < MAX_INLINE_CHART:
@@ -92,7 +93,7 @@ def digest_card(files: DigestFiles, *, links: dict[str, str] | None = None) -> d
                 "altText": t(language, "digest.chart.trend"),
             }
         )
-    body.append(text(files.report.note, isSubtle=True, size="Small"))
+    body.append(verbatim(files.report.note, isSubtle=True, size="Small"))
     actions = [
         {"type": "Action.OpenUrl", "title": t(language, f"digest.download.{kind}"), "url": url}
         for kind, url in (links or {}).items()

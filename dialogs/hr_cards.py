@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from dialogs.cards import card, facts, text
+from dialogs.cards import card, text, verbatim, verbatim_facts
 from dialogs.formatting import day_of_year, local, short_date
 from dialogs.texts import catalogue, t
 from followup.digest_report import percent_text
@@ -203,10 +203,10 @@ def round_card(
     ]
     body: list[Element] = []
     if heading:
-        body.append(text(heading, isSubtle=True))
+        body.append(verbatim(heading, isSubtle=True))
     body += [
-        text(f"{round_.id} · {round_.title}", size="Large", weight="Bolder"),
-        facts(
+        verbatim(f"{round_.id} · {round_.title}", size="Large", weight="Bolder"),
+        verbatim_facts(
             [
                 (t(language, "hr.round.state"), state_label(round_.state, language)),
                 (
@@ -232,7 +232,7 @@ def round_card(
     ]
     if audience.on_leave:
         body.append(
-            text(
+            verbatim(
                 t(
                     language,
                     "hr.round.on_leave",
@@ -259,7 +259,7 @@ def rounds_card(rows: Sequence[RoundRow], language: str) -> dict[str, Any]:
                 "type": "Container",
                 "separator": True,
                 "items": [
-                    text(f"{round_.id} · {round_.title}", weight="Bolder"),
+                    verbatim(f"{round_.id} · {round_.title}", weight="Bolder"),
                     text(
                         t(
                             language,
@@ -279,7 +279,7 @@ def rounds_card(rows: Sequence[RoundRow], language: str) -> dict[str, Any]:
 
 
 def _cell(value: str, **style: Any) -> Element:
-    return {"type": "TableCell", "items": [text(value, size="Small", **style)]}
+    return {"type": "TableCell", "items": [verbatim(value, size="Small", **style)]}
 
 
 def _row(name: str, counts: Counts, **style: Any) -> Element:
@@ -327,7 +327,7 @@ def status_card(
         ],
     }
     body: list[Element] = [
-        text(t(language, "hr.status.title", title=round_.title), size="Large", weight="Bolder"),
+        verbatim(t(language, "hr.status.title", title=round_.title), size="Large", weight="Bolder"),
         text(
             t(
                 language,
@@ -355,7 +355,7 @@ def status_card(
     if p.total.reasons:
         body.append(text(t(language, "hr.status.reasons"), weight="Bolder"))
         body += [
-            text(
+            verbatim(  # a reason Teams names with a code we do not know shows the code
                 t(
                     language,
                     "hr.status.reason_line",
@@ -377,7 +377,7 @@ def status_card(
                 weight="Bolder",
             )
         )
-        body.append(text(", ".join(names) + (f" + {more}" if more else ""), spacing="None"))
+        body.append(verbatim(", ".join(names) + (f" + {more}" if more else ""), spacing="None"))
     elif round_.state == RoundState.OPEN and p.total.invited:
         body.append(text(t(language, "hr.status.all_answered")))
     body.append(
@@ -394,7 +394,9 @@ def extend_card(round_: Round, language: str, *, today: date) -> dict[str, Any]:
     current = local(round_.deadline).date()
     return card(
         [
-            text(t(language, "hr.extend.title", title=round_.title), size="Large", weight="Bolder"),
+            verbatim(
+                t(language, "hr.extend.title", title=round_.title), size="Large", weight="Bolder"
+            ),
             text(
                 t(language, "hr.extend.intro", deadline=short_date(round_.deadline, language)),
                 isSubtle=True,
@@ -457,7 +459,9 @@ def change_card(
         opens["value"] = local(round_.opens_at).date().isoformat()
     return card(
         [
-            text(t(language, "hr.change.title", title=round_.title), size="Large", weight="Bolder"),
+            verbatim(
+                t(language, "hr.change.title", title=round_.title), size="Large", weight="Bolder"
+            ),
             text(t(language, "hr.change.intro"), isSubtle=True),
             opens,
             {
@@ -486,7 +490,7 @@ def calendar_card(
         language, "hr.calendar.no_days"
     )
     body: list[Element] = [
-        text(
+        verbatim(
             t(language, "hr.calendar.title", programme=programme.title),
             size="Large",
             weight="Bolder",
@@ -506,7 +510,7 @@ def calendar_card(
     if next_opening is not None:
         title, day = next_opening
         body.append(
-            text(t(language, "hr.calendar.next", title=title, date=short_date(day, language)))
+            verbatim(t(language, "hr.calendar.next", title=title, date=short_date(day, language)))
         )
     body += [
         {
@@ -541,7 +545,9 @@ def calendar_card(
 def close_card(p: Progress, language: str) -> dict[str, Any]:
     return card(
         [
-            text(t(language, "hr.close.title", title=p.round.title), size="Large", weight="Bolder"),
+            verbatim(
+                t(language, "hr.close.title", title=p.round.title), size="Large", weight="Bolder"
+            ),
             text(
                 t(
                     language,
@@ -570,7 +576,7 @@ def leave_card(
     if away:
         body.append(text(t(language, "hr.leave.now"), weight="Bolder"))
         body += [
-            text(
+            verbatim(
                 t(
                     language,
                     "hr.leave.now_line",

@@ -15,7 +15,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from dialogs.activities import tenant_of
-from dialogs.cards import card_activity, replace_card
+from dialogs.cards import card_activity, card_id, replace_card
 from dialogs.digest_cards import Links, compiled_digest_card
 from dialogs.formatting import date_time, day_of_year, local, short_date
 from dialogs.hr_cards import (
@@ -115,13 +115,7 @@ def allowed(access: Access, action: str) -> bool:
 
 
 def _round_id(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
+    return card_id(value)
 
 
 class HrDialog:

@@ -5,6 +5,7 @@ hidden in every file."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,11 @@ from followup.digest import Digest
 from followup.digest_report import Report, Text, number_text, percent_text
 from followup.sections import STATUSES
 
+# what a spreadsheet reads as the start of a formula (tab and CR too, when it is saved as CSV)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# characters XML 1.0 cannot hold (C0 controls but tab and newlines, non-characters,
+# surrogates): openpyxl and python-docx refuse them, so one chef's comment would stop the file
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 PAGE_WIDTH_CM = 16.0  # an A4 page's text width in Word's default margins
 STATUS_COLOURS = {
     "not_started": "#c8c8c8",
@@ -31,7 +37,18 @@ STATUS_COLOURS = {
 }
 
 
+def xml_text(value: str) -> str:
+    """A text for a file: as written, but what XML cannot hold shown as U+FFFD."""
+    return _NOT_XML.sub("\ufffd", value)
+
+
 # --- charts ----------------------------------------------------------------------------------
+
+
+def _label(name: str) -> str:
+    """A name on a chart as written: matplotlib reads text between two $ as TeX (and fails
+    the whole chart on TeX it cannot parse)."""
+    return name.replace("$", r"\$")
 
 
 def _png(figure: Figure) -> bytes:
@@ -45,12 +62,12 @@ def areas_chart(d: Digest, text: Text) -> bytes | None:
     """Status per area, as stacked bars."""
     if not d.areas:
         return None
-    names = list(d.areas)
+    names = [_label(name) for name in d.areas]
     figure = Figure(figsize=(7, 0.6 * len(names) + 1.4))
     axes = figure.subplots()
     left = [0] * len(names)
     for status in STATUSES:
-        values = [d.areas[name].get(status, 0) for name in names]
+        values = [counts.get(status, 0) for counts in d.areas.values()]
         axes.barh(
             names,
             values,
@@ -74,13 +91,12 @@ def trend_chart(d: Digest, text: Text) -> bytes | None:
         return None
     figure = Figure(figsize=(7, 3))
     axes = figure.subplots()
-    axes.plot(
-        [p.title for p in points], [p.mean or 0.0 for p in points], marker="o", color="#1c4587"
-    )
-    for p in points:
+    titles = [_label(p.title) for p in points]
+    axes.plot(titles, [p.mean or 0.0 for p in points], marker="o", color="#1c4587")
+    for title, p in zip(titles, points, strict=True):
         axes.annotate(
             number_text(p.mean),
-            (p.title, p.mean or 0),
+            (title, p.mean or 0),
             textcoords="offset points",
             xytext=(0, 8),
             ha="center",
@@ -101,30 +117,26 @@ def write_xlsx(report: Report, overview: Sequence[tuple[str, Any]], text: Text) 
     first = wb.active
     assert first is not None
     first.title = text("digest.sheet.overview")
-    first.append([report.title])
+    lines: list[list[Any]] = [[report.title], [report.subtitle], []]
+    lines += [[paragraph] for paragraph in report.prose]
+    lines += [[], *([label, value] for label, value in overview), [], [report.note]]
+    for number, line in enumerate(lines, start=1):
+        for column, value in enumerate(line, start=1):
+            _put(first, number, column, value)
     first["A1"].font = Font(bold=True, size=14)
-    first.append([report.subtitle])
-    first.append([])
-    for paragraph in report.prose:
-        first.append([paragraph])
-    first.append([])
-    for label, value in overview:
-        first.append([label, value])
-    first.append([])
-    first.append([report.note])
     first.column_dimensions["A"].width = 40
     first.column_dimensions["B"].width = 30
     used: set[str] = set()
     for table in report.tables:
         sheet = wb[table.sheet] if table.sheet in wb.sheetnames else wb.create_sheet(table.sheet)
         start = sheet.max_row + 2 if sheet.max_row > 1 else 1
-        sheet.cell(start, 1, table.title).font = Font(bold=True)
+        _put(sheet, start, 1, table.title).font = Font(bold=True)
         header_row = start + 1
         for column, name in enumerate(table.header, start=1):
-            sheet.cell(header_row, column, name)
+            _put(sheet, header_row, column, name)
         for offset, row in enumerate(table.rows, start=1):
             for column, value in enumerate(row, start=1):
-                cell = sheet.cell(header_row + offset, column, value)
+                cell = _put(sheet, header_row + offset, column, value)
                 if column - 1 in table.percent and isinstance(value, float):
                     cell.number_format = "0%"
                 elif isinstance(value, float):
@@ -145,6 +157,21 @@ def write_xlsx(report: Report, overview: Sequence[tuple[str, Any]], text: Text) 
     return buffer.getvalue()
 
 
+def _put(sheet: Any, row: int, column: int, value: Any) -> Any:
+    """Write one cell: figures as figures, and a text as text, whatever it starts with. Left to
+    openpyxl, a text starting with = would be a formula (=HYPERLINK(...) a link HR might click);
+    the quote prefix keeps one starting with = + - @ text when HR edits the cell or saves a CSV."""
+    cell = sheet.cell(row, column)
+    if not isinstance(value, str):
+        cell.value = value
+        return cell
+    cell.value = xml_text(value)
+    cell.data_type = "s"
+    if cell.value.startswith(FORMULA_START):
+        cell.quotePrefix = True
+    return cell
+
+
 def _table_name(sheet: str, used: set[str]) -> str:
     """Excel table names: letters, digits and underscores, unique in the workbook."""
     base = "".join(ch if ch.isalnum() and ch.isascii() else "_" for ch in sheet) or "Tabell"
@@ -163,21 +190,21 @@ def _table_name(sheet: str, used: set[str]) -> str:
 def write_docx(report: Report, d: Digest, text: Text) -> bytes:
     """A section ready to paste into the delårsrapport: heading, board prose, tables, charts."""
     document = Document()
-    document.add_heading(report.title, level=1)
-    document.add_paragraph().add_run(report.subtitle).italic = True
+    document.add_heading(xml_text(report.title), level=1)
+    document.add_paragraph().add_run(xml_text(report.subtitle)).italic = True
     for paragraph in report.prose:
-        document.add_paragraph(paragraph)
+        document.add_paragraph(xml_text(paragraph))
     for chart in (areas_chart(d, text), trend_chart(d, text)):
         if chart is not None:
             document.add_picture(io.BytesIO(chart), width=Cm(15))
     for table in report.tables:
         if not table.board:
             continue
-        document.add_heading(table.title, level=2)
+        document.add_heading(xml_text(table.title), level=2)
         grid = document.add_table(rows=1, cols=len(table.header))
         grid.style = "Light Grid Accent 1"
         for cell, header in zip(grid.rows[0].cells, table.header, strict=True):
-            cell.text = str(header)
+            cell.text = xml_text(str(header))
         for row in table.rows:
             cells = grid.add_row().cells
             for index, (cell, value) in enumerate(zip(cells, row, strict=True)):
@@ -195,7 +222,7 @@ def write_docx(report: Report, d: Digest, text: Text) -> bytes:
             column.width = width  # the table grid, which LibreOffice reads
             for cell in column.cells:
                 cell.width = width  # and each cell, which Word reads
-    document.add_paragraph().add_run(report.note).italic = True
+    document.add_paragraph().add_run(xml_text(report.note)).italic = True
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -206,4 +233,4 @@ def _docx_cell(value: Any, *, percent: bool) -> str:
         return "–"
     if isinstance(value, float):
         return percent_text(value) if percent else number_text(value, 2)
-    return str(value)
+    return xml_text(str(value))

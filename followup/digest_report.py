@@ -6,6 +6,7 @@ and is shown as "–" (or an empty cell) everywhere."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -328,14 +329,14 @@ def overview_rows(d: Digest, text: Text) -> list[tuple[str, Any]]:
 
 
 def render_markdown(report: Report, overview: Sequence[tuple[str, Any]]) -> str:
-    """Plain text for the CLI and for people who want it."""
-    lines = [f"# {report.title}", "", f"_{report.subtitle}_", ""]
-    lines += [p + "\n" for p in report.prose]
+    """Plain text for the CLI and for people who want it; every text in it shown as written."""
+    lines = [f"# {md_text(report.title)}", "", f"_{md_text(report.subtitle)}_", ""]
+    lines += [md_text(p) + "\n" for p in report.prose]
     lines += ["| | |", "|---|---|"]
     lines += [f"| {_md(label)} | {_md(value)} |" for label, value in overview]
     lines.append("")
     for table in report.tables:
-        lines += [f"## {table.title}", ""]
+        lines += [f"## {md_text(table.title)}", ""]
         lines.append("| " + " | ".join(_md(h) for h in table.header) + " |")
         lines.append("|" + "---|" * len(table.header))
         for row in table.rows:
@@ -345,18 +346,36 @@ def render_markdown(report: Report, overview: Sequence[tuple[str, Any]]) -> str:
             ]
             lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
         lines.append("")
-    lines.append(f"_{report.note}_")
+    lines.append(f"_{md_text(report.note)}_")
     return "\n".join(lines) + "\n"
 
 
+# What starts Markdown or HTML of its own inside a line (CommonMark, and GitHub's tables and
+# strikethrough; & an entity): each gets a backslash, which a renderer shows as the character
+# and a person reading the file easily reads past.
+MD_SPECIAL = "\\`*_[]<>|~&#!"
+# and what starts a block at the start of a line (a list, a setext heading's underline)
+_MD_LINE_START = re.compile(r"^([-+=]|\d{1,9}(?=[.)]))")
+
+
+def md_text(value: Any) -> str:
+    """Text someone wrote (a chef's comment, a name, a title), on one line of Markdown: shown as
+    written, never read as Markdown, a link or HTML."""
+    out = " ".join(str(value).split())
+    for ch in MD_SPECIAL:
+        out = out.replace(ch, "\\" + ch)
+    return _MD_LINE_START.sub(_block_marker, out, count=1)
+
+
+def _block_marker(match: re.Match[str]) -> str:
+    marker = match.group(1)
+    return marker + "\\" if marker[0].isdigit() else "\\" + marker
+
+
 def _md(value: Any) -> str:
-    """A table cell: hidden figures as a dash, decimals with a comma, text that cannot break
-    the table or start Markdown of its own."""
+    """A table cell: hidden figures as a dash, decimals with a comma, text as `md_text`."""
     if value is None:
         return "–"
     if isinstance(value, float):
         return number_text(value, 2 if value < 10 else 1)
-    out = " ".join(str(value).split())
-    for ch in "\\|*_`[]<>#":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    return md_text(value)

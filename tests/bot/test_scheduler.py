@@ -107,8 +107,11 @@ class World:
                 continue
             line = a.get("text") or ""
             if a.get("attachments"):
-                body = a["attachments"][0]["content"].get("body", [{}])
-                line = f"{line} {body[0].get('text', '')}".strip()
+                first = a["attachments"][0]["content"].get("body", [{}])[0]
+                # a TextBlock, or a RichTextBlock whose runs show user text as it is
+                runs = first.get("inlines", [])
+                first_line = first.get("text") or "".join(r.get("text", "") for r in runs)
+                line = f"{line} {first_line}".strip()
             seen.append(line)
         return seen
 
