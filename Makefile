@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test lint typecheck layers pytest venv node-deps clean examples bench docs-example
+.PHONY: run test lint typecheck layers pytest venv node-deps clean examples bench docs-example package e2e screenshots
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -47,6 +47,25 @@ pytest: $(STAMP) node-deps
 	$(VENV)/bin/pytest
 
 test: lint typecheck layers pytest
+
+# End to end in the Agents Playground (tests/e2e): `ledarpuls serve` on the demo, a chef and HR
+# each in their own local Teams client. Needs Node.js; .ci/run runs it after `make test`.
+e2e: $(STAMP) node-deps
+	@if command -v node >/dev/null 2>&1; then \
+		$(VENV)/bin/pytest -m e2e tests/e2e; \
+	else \
+		echo "Node.js not found: the end-to-end test in the Agents Playground (make e2e) did not run."; \
+	fi
+
+# The README's pictures (docs/screenshots): the end-to-end test with each person's Playground open
+# in headless Chromium (apt-get install chromium; CHROMIUM=... for another). Not part of CI.
+screenshots: $(STAMP) node-deps
+	LEDARPULS_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -m e2e tests/e2e
+
+# The Teams app package to upload in Teams admin center, with MicrosoftAppId and PUBLIC_URL from
+# the environment or .env (see "Installing it in your organisation" in the README).
+package: $(STAMP)
+	$(VENV)/bin/ledarpuls package --out manifest/build/ledarpuls.zip
 
 # Regenerate the example workbooks from the YAML sources.
 examples: $(STAMP)

@@ -57,6 +57,20 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DOWNLOAD_LINK_SECRET", "download_link_secret"),
         repr=False,
     )
+    # the Teams app package (`ledarpuls package`): who publishes it and its three required links;
+    # the links default to pages this service serves under PUBLIC_URL
+    teams_app_developer: str = Field(
+        "Ledarpuls", validation_alias=AliasChoices("TEAMS_APP_DEVELOPER", "teams_app_developer")
+    )
+    teams_app_website_url: str = Field(
+        "", validation_alias=AliasChoices("TEAMS_APP_WEBSITE_URL", "teams_app_website_url")
+    )
+    teams_app_privacy_url: str = Field(
+        "", validation_alias=AliasChoices("TEAMS_APP_PRIVACY_URL", "teams_app_privacy_url")
+    )
+    teams_app_terms_url: str = Field(
+        "", validation_alias=AliasChoices("TEAMS_APP_TERMS_URL", "teams_app_terms_url")
+    )
 
     @property
     def link_base(self) -> str | None:

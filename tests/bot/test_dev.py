@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,17 +20,10 @@ import pytest
 
 from tests.cards import walk
 from tests.conftest import ROOT
+from tests.playground import PLAYGROUND, free_port, wait_ok
 
-PLAYGROUND = ROOT / "node_modules/@microsoft/m365agentsplayground/cli.js"
 PERSONAL_CHAT = "ledarpuls-demo-personal-chat"  # examples/playground.yml
 USER = "29:karin-sjoberg"  # a demo chef, and the demo's HR admin
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Dev:
@@ -74,29 +66,15 @@ def dev(tmp_path: Path) -> Iterator[Dev]:
         process.stdout.close()
 
 
-async def _wait_ok(session: aiohttp.ClientSession, url: str, within: float) -> str:
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            async with session.get(url) as response:
-                if response.status == 200:
-                    return await response.text()
-        except aiohttp.ClientError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{url} did not answer within {within} s")
-        await asyncio.sleep(0.2)
-
-
 async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev) -> None:
     async with aiohttp.ClientSession() as session:
-        health = await _wait_ok(session, f"{dev.bot}/healthz", 60)
+        health = await wait_ok(session, f"{dev.bot}/healthz", 60)
         assert json.loads(health) == {"status": "ok"}
 
         if shutil.which("node") is None or not PLAYGROUND.is_file():
             pytest.skip("Node.js or the Agents Playground (npm) is not installed here")
 
-        assert await _wait_ok(session, f"{dev.playground}/_debug/ping", 30) == "pong"
+        assert await wait_ok(session, f"{dev.playground}/_debug/ping", 30) == "pong"
         async with session.get(f"{dev.playground}/_internal/v1/config") as response:
             config = (await response.json())["config"]
         assert config["currentUser"]["name"] == "Karin Sjöberg"

@@ -1,0 +1,95 @@
+"""Short public pages about Ledarpuls, its privacy and its terms: the links in the Teams app."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from dialogs.texts import LANGUAGES, language_of, t
+
+PAGES = ("about", "privacy", "terms")
+ACCENT = "#1B6B73"  # the Teams app's accent colour (manifest/manifest.json)
+
+_TEMPLATE = """<!doctype html>
+<html lang="{language}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto;
+       padding: 0 1rem; line-height: 1.5; color: #1f1f1f; }}
+h1 {{ color: {accent}; font-size: 1.6rem; }}
+a {{ color: {accent}; }}
+nav {{ margin-top: 2.5rem; padding-top: 1rem; border-top: 1px solid #ddd; font-size: 0.9rem; }}
+nav a {{ margin-right: 1.2rem; }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+{body}
+<nav>{links}</nav>
+</body>
+</html>
+"""
+
+
+def page_path(name: str) -> str:
+    return f"/{name}"
+
+
+def page_language(request: web.Request) -> str:
+    """`?lang=` when given, else the browser's first language (Swedish unless English)."""
+    chosen = request.query.get("lang", "")
+    if chosen in LANGUAGES:
+        return chosen
+    first = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0]
+    return language_of(first.strip() or None)
+
+
+def render_page(name: str, language: str) -> str:
+    """The page as HTML; its paragraphs come from the text catalogue."""
+    title = t(language, f"page.{name}.title")
+    body = "\n".join(
+        f"<p>{html.escape(paragraph.strip())}</p>"
+        for paragraph in t(language, f"page.{name}.body").split("\n\n")
+    )
+    other = next(lang for lang in LANGUAGES if lang != language)
+    # relative links, so the pages also work behind a proxy that serves them under a path
+    links = [
+        f'<a href="{page}?lang={language}">{html.escape(t(language, f"page.{page}.title"))}</a>'
+        for page in PAGES
+        if page != name
+    ]
+    links.append(
+        f'<a href="{name}?lang={other}" hreflang="{other}">'
+        f"{html.escape(t(language, 'page.other_language'))}</a>"
+    )
+    return _TEMPLATE.format(
+        language=language,
+        title=html.escape(title),
+        accent=ACCENT,
+        body=body,
+        links="\n".join(links),
+    )
+
+
+def _handler(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def page(request: web.Request) -> web.Response:
+        language = page_language(request)
+        return web.Response(
+            text=render_page(name, language),
+            content_type="text/html",
+            charset="utf-8",
+            headers={"Content-Language": language, "Vary": "Accept-Language"},
+        )
+
+    return page
+
+
+def add_info_pages(app: web.Application) -> None:
+    """GET /about, /privacy and /terms: no data of anyone, the same on every replica."""
+    for name in PAGES:
+        app.router.add_get(page_path(name), _handler(name))

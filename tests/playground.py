@@ -1,0 +1,191 @@
+"""The Microsoft 365 Agents Playground from a test: a person's chat in it, typed and pressed
+through its HTTP API, and what the bot sends back, read from its WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from tests.cards import walk
+from tests.conftest import ROOT
+
+PLAYGROUND = ROOT / "node_modules/@microsoft/m365agentsplayground/cli.js"
+WAIT = 30.0  # seconds for one answer from the bot; generous for two shared cores
+
+Message = dict[str, Any]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def wait_ok(session: aiohttp.ClientSession, url: str, within: float) -> str:
+    """The body of the first 200 from `url`, polled until `within` seconds have passed."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            async with session.get(url) as response:
+                if response.status == 200:
+                    return await response.text()
+        except aiohttp.ClientError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} did not answer within {within} s")
+        await asyncio.sleep(0.2)
+
+
+def card_of(message: Message) -> dict[str, Any]:
+    """The Adaptive Card a message carries."""
+    content: dict[str, Any] = message["attachments"][0]["content"]
+    return content
+
+
+def has_card(message: Message) -> bool:
+    return bool(message.get("attachments"))
+
+
+def texts(message: Message) -> list[str]:
+    """Every text a person reads in a message: its text, and the card's text blocks and facts."""
+    found = [message["text"]] if message.get("text") else []
+    if has_card(message):
+        for element in walk(card_of(message).get("body", [])):
+            if element.get("type") == "TextBlock":
+                found.append(element["text"])
+            elif element.get("type") == "FactSet":
+                found += [f"{f['title']}: {f['value']}" for f in element["facts"]]
+    return found
+
+
+def title_of(message: Message) -> str:
+    """A card's first text block; a plain message's text."""
+    return texts(message)[0] if texts(message) else ""
+
+
+def actions_of(message: Message) -> set[str]:
+    """The `action` of every button on a message's card (show-cards included)."""
+    if not has_card(message):
+        return set()
+    return {
+        a["data"]["action"]
+        for a in walk(card_of(message))
+        if a.get("type") == "Action.Submit" and "action" in a.get("data", {})
+    }
+
+
+def inputs_of(message: Message) -> list[dict[str, Any]]:
+    """The inputs in a card's body (what its Save or Send button sends), not in show-cards."""
+    return [
+        e
+        for e in walk(card_of(message).get("body", []))
+        if str(e.get("type", "")).startswith("Input.")
+    ]
+
+
+Match = Callable[[Message], bool]
+
+
+class Chat:
+    """One person's personal chat with the bot in a Playground, as that person uses it."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base: str,
+        *,
+        ws: aiohttp.ClientWebSocketResponse,
+        config: dict[str, Any],
+    ) -> None:
+        self._session = session
+        self.base = base
+        self._ws = ws
+        self.user_id: str = config["currentUser"]["id"]
+        self.name: str = config["currentUser"]["name"]
+        self.chat_id: str = config["personalChat"]["id"]
+        self.received: list[dict[str, Any]] = []  # every frame, in order, for a failure's report
+
+    @classmethod
+    async def connect(cls, session: aiohttp.ClientSession, base: str) -> Chat:
+        """Open the Playground as its web page does: read its world, listen for the bot."""
+        # the Playground answers this once it has reached the bot (or waited 15 s for it)
+        async with session.get(f"{base}/_internal/v1/config") as response:
+            assert response.status == 200, await response.text()
+            config = (await response.json())["config"]
+        ws = await session.ws_connect(f"{base}/_ws_conversation/v1/conversations/stream")
+        return cls(session, base, ws=ws, config=config)
+
+    async def close(self) -> None:
+        await self._ws.close()
+
+    async def _post(self, path: str, payload: dict[str, Any]) -> None:
+        async with self._session.post(f"{self.base}{path}", json=payload) as response:
+            assert response.status == 200, (path, response.status, await response.text())
+
+    async def install(self) -> None:
+        """Add the app to the personal chat, as Teams does on install."""
+        await self._post(f"/_debug/conversation/{self.chat_id}/installation", {})
+
+    async def say(self, text: str) -> None:
+        await self._post(
+            f"/_conversation/v1/conversations/{self.chat_id}/messages",
+            {"from": {"id": self.user_id}, "text": text, "textFormat": "plain"},
+        )
+
+    async def press(self, message: Message, action: str, **values: Any) -> None:
+        """Press a card's button: the card's inputs as they stand, changed by `values`."""
+        data = next(
+            a["data"]
+            for a in walk(card_of(message))
+            if a.get("type") == "Action.Submit" and a.get("data", {}).get("action") == action
+        )
+        defaults = {e["id"]: str(e["value"]) for e in inputs_of(message) if "value" in e}
+        await self._post(
+            "/_conversation/v1/submit",
+            {
+                "conversation": {"id": self.chat_id},
+                "from": {"id": self.user_id},
+                "replyToId": message["messageId"],
+                "value": {**defaults, **data, **values},
+            },
+        )
+
+    async def expect(
+        self, match: str | Match, action: str = "createMessage", within: float = WAIT
+    ) -> Message:
+        """The next message from the bot (`createMessage`) or change to one (`updateMessage`)
+        that `match` finds: a text the person reads, or a test of the message."""
+
+        def found(message: Message) -> bool:
+            if isinstance(match, str):
+                return any(match in line for line in texts(message))
+            return match(message)
+
+        deadline = time.monotonic() + within
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                frame = await asyncio.wait_for(self._ws.receive_json(), max(left, 0.01))
+            except TimeoutError:
+                seen = [
+                    (f.get("action"), title_of(f.get("message", {}))) for f in self.received[-8:]
+                ]
+                raise AssertionError(
+                    f"{self.name} did not get {action} {match!r} within {within} s; "
+                    f"the last frames: {json.dumps(seen, ensure_ascii=False)}"
+                ) from None
+            self.received.append(frame)
+            message: Message = frame.get("message", {})
+            if (
+                frame.get("action") == action
+                and frame.get("actionConversationId") == self.chat_id
+                and found(message)
+            ):
+                return message
