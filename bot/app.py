@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 
@@ -16,9 +15,10 @@ from botbuilder.integration.aiohttp import (
 )
 from botbuilder.schema import Activity
 
-from bot.activity_check import BadActivity, check_activity
+from bot.activity_check import BadActivity, check_activity, parse_body
 from bot.connector_cache import CachingBotFrameworkAuthentication
-from bot.download_links import DownloadLinks, download_handler
+from bot.download_links import DownloadLinks, download_handler, my_data_handler
+from bot.info_pages import add_info_pages
 from bot.outbox_dispatcher import OutboxDispatcher
 from bot.outbox_renderer import OutboxRenderer
 from bot.scheduler import Scheduler
@@ -50,11 +50,10 @@ async def messages(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         return _error(415, "expected application/json")
     try:
-        raw = await request.read()
-        body = json.loads(raw)
+        body = parse_body(await request.read())
     except web.HTTPRequestEntityTooLarge:
         raise
-    except (ValueError, UnicodeDecodeError):
+    except ValueError:  # UnicodeDecodeError included
         return _error(400, "malformed JSON")
     try:
         check_activity(body)
@@ -62,8 +61,9 @@ async def messages(request: web.Request) -> web.Response:
     except BadActivity as exc:
         logger.info("rejected a malformed activity: %s", exc)
         return _error(400, str(exc))
-    except Exception:  # msrest raises several kinds for values it cannot read
-        logger.info("rejected an activity the SDK cannot read", exc_info=True)
+    except Exception as exc:  # msrest raises several kinds for values it cannot read
+        # only the kind: msrest's messages can quote the values, i.e. what someone wrote
+        logger.info("rejected an activity the SDK cannot read (%s)", type(exc).__name__)
         return _error(400, "malformed activity")
 
     adapter = request.app[ADAPTER]
@@ -127,6 +127,7 @@ def create_app(settings: Settings) -> web.Application:
             conversation_state=ConversationState(state),
             user_state=UserState(state),
             links=links.links if links is not None else None,
+            my_data_links=links.my_data_links if links is not None else None,
         )
         yield
         await authentication.close()
@@ -161,8 +162,10 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(scheduler_ctx)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    add_info_pages(app)  # /about, /privacy, /terms: the links in the Teams app package
     if links is not None:
         app.router.add_get("/digest/{token}", download_handler(links, lambda: app[DATABASE]))
+        app.router.add_get("/my-data/{token}", my_data_handler(links, lambda: app[DATABASE]))
     else:
         logger.warning("PUBLIC_URL is not set: the digest in Teams comes without download links")
     return app

@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import create_app
+from bot.app_package import DEFAULT_OUT, PackageRefused, build_package, package_values
 from bot.settings import Settings
 from dialogs.import_messages import describe_problem, describe_report
 from dialogs.texts import t
@@ -158,6 +159,8 @@ async def _org(args: argparse.Namespace, settings: Settings) -> int:
                 raise CommandError(t(args.lang, "cli.org_exists", tenant=args.tenant_id)) from exc
             _print(t(args.lang, "cli.org_created", name=org.name, tenant=org.tenant_id))
             return EXIT_OK
+        if args.org_command == "policy":
+            return await _policy(args, db)
         organisations = await store.list()
         if not organisations:
             _print(t(args.lang, "cli.org_list_empty"))
@@ -166,6 +169,52 @@ async def _org(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
     return await _with_db(settings, run)
+
+
+async def _policy(args: argparse.Namespace, db: Database) -> int:
+    """Show the organisation's privacy policy, changing what the options say first."""
+    from bot.cli_rounds import cli_access
+    from followup.access import audit
+    from followup.retention import PolicyError, set_policy
+    from storage.types import utcnow
+
+    org_id = await _organisation_id(db, args.org, args.lang)
+    keep = None if args.keep_identified_statuses is None else args.keep_identified_statuses == "yes"
+    changes = {
+        "retention_months": args.months,
+        "retention_action": args.retention,
+        "keep_identified_statuses": keep,
+    }
+    try:
+        org = await set_policy(db, organisation_id=org_id, **changes)
+    except PolicyError as exc:
+        raise CommandError(t(args.lang, f"policy.error.{exc.code}", **exc.params)) from exc
+    changed = {k: v for k, v in changes.items() if v is not None}
+    if changed:
+        await audit(db, cli_access(org_id), "organisation.policy", at=utcnow(), **changed)
+    _print(
+        t(
+            args.lang,
+            f"cli.policy.{org.retention_action}",
+            name=org.name,
+            months=org.retention_months,
+        ),
+        t(args.lang, "cli.policy.keep" if org.keep_identified_statuses else "cli.policy.erase"),
+    )
+    return EXIT_OK
+
+
+def _package(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        values = package_values(settings, app_id=args.app_id)
+        path = build_package(values, out=Path(args.out))
+    except PackageRefused as exc:
+        print(t(args.lang, exc.key, **exc.params), file=sys.stderr)
+        return EXIT_USAGE
+    _print(
+        t(args.lang, "cli.package_built", path=path, app_id=values.app_id, version=values.version)
+    )
+    return EXIT_OK
 
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -185,9 +234,9 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _hr_or_round(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli_rounds import CliRefusal, run_digest, run_hr, run_round
+    from bot.cli_rounds import CliRefusal, run_audit, run_digest, run_hr, run_round
 
-    commands = {"round": run_round, "hr": run_hr, "digest": run_digest}
+    commands = {"round": run_round, "hr": run_hr, "digest": run_digest, "audit": run_audit}
 
     async def run(db: Database) -> int:
         org_id = await _organisation_id(db, args.org, args.lang)
@@ -245,6 +294,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="let managers who are not in the roster enrol themselves",
     )
     org_sub.add_parser("list", help="list organisations")
+    policy = org_sub.add_parser(
+        "policy", help="show or set retention, and what a manager's erasure keeps"
+    )
+    policy.add_argument("--months", type=int, help="months after a round closes (default 24)")
+    policy.add_argument(
+        "--retention", choices=("anonymise", "purge"), help="what happens to the answers then"
+    )
+    policy.add_argument(
+        "--keep-identified-statuses",
+        choices=("yes", "no"),
+        help="keep activity statuses given by name (public records) when a manager erases",
+    )
+    policy.add_argument("--org", help="tenant id or name (needed when there are several)")
 
     imp = sub.add_parser("import", help="import a programme plan or a roster (XLSX, CSV, YAML)")
     imp_sub = imp.add_subparsers(dest="what", required=True)
@@ -310,6 +372,21 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--out", help="the file to write (Markdown goes to stdout without it)")
     digest.add_argument("--org", help="tenant id or name (needed when there are several)")
 
+    package = sub.add_parser(
+        "package", help="build the Teams app package (a zip to upload in Teams admin center)"
+    )
+    package.add_argument("--out", default=str(DEFAULT_OUT), help="the zip to write")
+    package.add_argument("--app-id", help="the Azure Bot's app id (default: MicrosoftAppId)")
+
+    audit = sub.add_parser(
+        "audit", help="the audit log: admin actions and HR reads of identified data"
+    )
+    audit.add_argument("--since", required=True, help="first day, YYYY-MM-DD (Swedish time)")
+    audit.add_argument("--until", help="last day, YYYY-MM-DD (default: today)")
+    audit.add_argument("--action", help="only actions that start with this, e.g. round. or digest")
+    audit.add_argument("--json", action="store_true", help="one JSON object a line")
+    audit.add_argument("--org", help="tenant id or name (needed when there are several)")
+
     demo = sub.add_parser("demo", help="the demo programme and roster")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True)
     load = demo_sub.add_parser("load", help="load the demo data into an empty database")
@@ -343,9 +420,11 @@ def run(argv: Sequence[str] | None, settings: Settings | None = None) -> int:
             if not path.is_file():
                 raise CommandError(t(args.lang, "cli.file_missing", file=args.file))
             return asyncio.run(_import(args, settings, path))
+        elif args.command == "package":
+            return _package(args, settings)
         elif args.command == "demo":
             return asyncio.run(_demo(args, settings))
-        elif args.command in ("round", "hr", "digest"):
+        elif args.command in ("round", "hr", "digest", "audit"):
             return asyncio.run(_hr_or_round(args, settings))
     except CommandError as exc:
         print(str(exc), file=sys.stderr)

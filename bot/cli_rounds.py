@@ -27,6 +27,7 @@ from followup.rounds import (
     extend_round,
     open_round,
 )
+from storage.audit_store import AuditStore
 from storage.database import Database
 from storage.models import Department, Programme, Role
 from storage.role_store import RoleStore
@@ -212,8 +213,8 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
             ]
         if command == "status":
             p = await progress(db, round_id=args.id, organisation_id=organisation_id)
-            if p.not_answered is not None:  # an HR read of identified data
-                await log("round.status", args.id)
+            # as in Teams: every status read is logged, and whether it named anyone
+            await log("round.status", args.id, identified=p.not_answered is not None)
             if args.json:
                 return [json.dumps(_progress_dict(p), ensure_ascii=False)]
             lines = [f"{p.round.title} ({p.round.state})"]
@@ -317,3 +318,51 @@ async def run_digest(args: argparse.Namespace, db: Database, organisation_id: in
     except OSError as exc:
         raise CliRefusal(t(lang, "digest.error.write", file=args.out, reason=exc.strerror)) from exc
     return [t(lang, "digest.written", file=args.out)]
+
+
+async def run_audit(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+    """`ledarpuls audit --since DATE [--until DATE] [--action PREFIX] [--json]`: the audit log,
+    oldest first, in Swedish time. Reading it is itself written to the log."""
+    lang, now = args.lang, utcnow()
+    since = _day(args.since, time(0, 0), lang)
+    until = _day(args.until, time(23, 59, 59, 999999), lang) if args.until else None
+    events = [
+        e
+        for e in await AuditStore(db).since(since, organisation_id=organisation_id)
+        if (until is None or e.at <= until)
+        and (not args.action or e.action.startswith(args.action))
+    ]
+    await audit(
+        db,
+        cli_access(organisation_id),
+        "audit.read",
+        at=now,
+        since=since.isoformat(),
+        until=until.isoformat() if until else None,
+        events=len(events),
+    )
+    if args.json:
+        return [
+            json.dumps(
+                {
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "round": e.round_id,
+                    "detail": e.detail,
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+            for e in events
+        ]
+    if not events:
+        return [t(lang, "cli.audit_none", since=args.since)]
+    lines = []
+    for e in events:
+        moment = e.at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S")
+        round_part = t(lang, "cli.audit_round", round=e.round_id) if e.round_id else "-"
+        detail = json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else ""
+        lines.append(f"{moment}  {e.actor}  {e.action}  {round_part}  {detail}".rstrip())
+    lines.append(t(lang, "cli.audit_count", count=len(events)))
+    return lines

@@ -1,8 +1,10 @@
-"""Short-lived signed links to a round's digest files, served by the bot itself.
+"""Short-lived signed links to a round's digest files, and to a chef's own data, served by the
+bot itself.
 
-A link names the round, the organisation, the format, the language and who asked for it, and
-expires after a quarter of an hour; it is signed with HMAC-SHA256, so nobody can make one for
-another round or stretch its life. Every download is compiled afresh and audited."""
+A digest link names the round, the organisation, the format, the language and who asked for it;
+a my-data link names the chef instead of the round. Either expires after a quarter of an hour
+and is signed with HMAC-SHA256, so nobody can make one for another round or another chef, turn
+one kind into the other, or stretch its life. Every download is compiled afresh and audited."""
 
 from __future__ import annotations
 
@@ -17,12 +19,16 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
 from dialogs.digest_cards import MEDIA_TYPES, digest_files
+from dialogs.my_data_cards import FILE_TYPES, my_data_file, my_data_file_name
+from dialogs.my_data_cards import FORMATS as MY_DATA_FORMATS
 from followup.digest import compile_digest
+from followup.my_data import collect
 from followup.rounds import RoundError
 from storage.audit_store import AuditStore
 from storage.database import Database
@@ -32,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 LIFETIME = timedelta(minutes=15)
 FORMATS = ("xlsx", "docx", "md")
+MY_DATA = "mydata"  # the first field of a my-data link's payload (a digest's is a round id)
+NOT_FOUND = {"error": "unknown or expired link"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,18 @@ class Grant:
     actor: str
     expires: datetime
     departments: frozenset[int] | None  # a department lead's; None: the whole round
+
+
+@dataclass(frozen=True)
+class MyDataGrant:
+    """A chef's own data, for that chef only."""
+
+    chef_id: int
+    organisation_id: int
+    kind: str
+    language: str
+    actor: str
+    expires: datetime
 
 
 def _b64(data: bytes) -> str:
@@ -71,6 +91,25 @@ class DownloadLinks:
     def _sign(self, payload: bytes) -> str:
         return _b64(hmac.new(self._secret, payload, hashlib.sha256).digest())
 
+    def _token(self, fields: list[object]) -> str:
+        payload = json.dumps(fields, separators=(",", ":")).encode()
+        return quote(f"{_b64(payload)}.{self._sign(payload)}")
+
+    def _fields(self, token: str) -> list[Any] | None:
+        """The signed fields of a token; None when it is forged or damaged."""
+        try:
+            encoded, signature = token.split(".", 1)
+            payload = _unb64(encoded)
+            if not hmac.compare_digest(signature, self._sign(payload)):
+                return None
+            fields = json.loads(payload)
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            return None
+        return fields if isinstance(fields, list) else None
+
+    def _expires(self) -> int:
+        return int((self._clock() + LIFETIME).timestamp())
+
     def links(
         self,
         *,
@@ -80,26 +119,33 @@ class DownloadLinks:
         actor: str,
         departments: frozenset[int] | None = None,
     ) -> dict[str, str]:
-        expires = int((self._clock() + LIFETIME).timestamp())
+        expires = self._expires()
         scope = sorted(departments) if departments is not None else None
-        result = {}
-        for kind in FORMATS:
-            payload = json.dumps(
-                [round_id, organisation_id, kind, language, actor, expires, scope],
-                separators=(",", ":"),
-            ).encode()
-            token = f"{_b64(payload)}.{self._sign(payload)}"
-            result[kind] = f"{self._base}/digest/{quote(token)}"
-        return result
+        return {
+            kind: f"{self._base}/digest/"
+            + self._token([round_id, organisation_id, kind, language, actor, expires, scope])
+            for kind in FORMATS
+        }
+
+    def my_data_links(
+        self, *, chef_id: int, organisation_id: int, language: str, actor: str
+    ) -> dict[str, str]:
+        """Links to everything stored about one chef, as JSON and XLSX, for that chef."""
+        expires = self._expires()
+        return {
+            kind: f"{self._base}/my-data/"
+            + self._token([MY_DATA, chef_id, organisation_id, kind, language, actor, expires])
+            for kind in MY_DATA_FORMATS
+        }
 
     def check(self, token: str) -> Grant | None:
-        """The grant a token carries; None when it is forged, damaged or expired."""
+        """The grant a digest token carries; None when it is forged, damaged, expired or of
+        another kind."""
+        fields = self._fields(token)
+        if fields is None or fields[:1] == [MY_DATA]:
+            return None
         try:
-            encoded, signature = token.split(".", 1)
-            payload = _unb64(encoded)
-            if not hmac.compare_digest(signature, self._sign(payload)):
-                return None
-            round_id, organisation_id, kind, language, actor, expires, scope = json.loads(payload)
+            round_id, organisation_id, kind, language, actor, expires, scope = fields
             grant = Grant(
                 int(round_id),
                 int(organisation_id),
@@ -109,9 +155,31 @@ class DownloadLinks:
                 datetime.fromtimestamp(int(expires), tz=self._clock().tzinfo),
                 frozenset(int(d) for d in scope) if scope is not None else None,
             )
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        except (ValueError, TypeError):
             return None
         if grant.kind not in FORMATS or grant.expires < self._clock():
+            return None
+        return grant
+
+    def check_my_data(self, token: str) -> MyDataGrant | None:
+        """The grant a my-data token carries; None when it is forged, damaged, expired or of
+        another kind."""
+        fields = self._fields(token)
+        if fields is None or fields[:1] != [MY_DATA]:
+            return None
+        try:
+            _, chef_id, organisation_id, kind, language, actor, expires = fields
+            grant = MyDataGrant(
+                int(chef_id),
+                int(organisation_id),
+                str(kind),
+                str(language),
+                str(actor),
+                datetime.fromtimestamp(int(expires), tz=self._clock().tzinfo),
+            )
+        except (ValueError, TypeError):
+            return None
+        if grant.kind not in MY_DATA_FORMATS or grant.expires < self._clock():
             return None
         return grant
 
@@ -153,6 +221,46 @@ def download_handler(
             headers={
                 "Content-Type": MEDIA_TYPES[grant.kind],
                 "Content-Disposition": f'attachment; filename="{files.file_name(grant.kind)}"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    return handle
+
+
+def my_data_handler(
+    links: DownloadLinks, database: Callable[[], Database]
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """GET /my-data/{token}: a chef's own data as a file, read now; 404 for anything but a
+    valid link of that chef's."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        grant = links.check_my_data(request.match_info["token"])
+        if grant is None:
+            return web.json_response(NOT_FOUND, status=404)
+        db = database()
+        now = utcnow()
+        data = await collect(db, chef_id=grant.chef_id, organisation_id=grant.organisation_id)
+        if data is None:
+            return web.json_response(NOT_FOUND, status=404)
+        content = await asyncio.to_thread(
+            my_data_file, data, kind=grant.kind, language=grant.language, now=now
+        )
+        await AuditStore(db).record(
+            actor=grant.actor,
+            action="mydata.export",
+            at=now,
+            organisation_id=grant.organisation_id,
+            detail={"format": grant.kind, "rounds": len(data.rounds)},
+        )
+        logger.info("my data downloaded: chef=%s format=%s", grant.chef_id, grant.kind)
+        name = my_data_file_name(grant.kind, grant.language, now=now)
+        return web.Response(
+            body=content,
+            headers={
+                "Content-Type": FILE_TYPES[grant.kind],
+                "Content-Disposition": f'attachment; filename="{name}"',
                 "Cache-Control": "no-store",
                 "X-Content-Type-Options": "nosniff",
             },

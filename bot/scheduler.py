@@ -2,9 +2,10 @@
 
 Its one job is a tick that runs idempotent passes over the database — plan the calendar's
 rounds, warn HR a week ahead, open what is due, remind, close at the deadline and queue the
-results — so state lives in our tables, not in a job store. The first tick runs at start and
-catches up whatever was missed while the service was down. On PostgreSQL only the replica that
-holds the leader's lock runs the passes; the others wait and take over if it goes."""
+results, anonymise or purge what retention says — so state lives in our tables, not in a job
+store. The first tick runs at start and catches up whatever was missed while the service was
+down. On PostgreSQL only the replica that holds the leader's lock runs the passes; the others
+wait and take over if it goes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from followup.reminders import send_due_reminders
+from followup.retention import apply_retention
 from followup.schedule import (
     close_due_rounds,
     open_due_rounds,
@@ -41,6 +43,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("open rounds", open_due_rounds),
     ("reminders", send_due_reminders),
     ("close rounds", close_due_rounds),
+    ("retention", apply_retention),
 )
 
 

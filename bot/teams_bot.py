@@ -20,6 +20,8 @@ from dialogs.digest_cards import Links
 from dialogs.help import help_text
 from dialogs.hr_dialog import COMMANDS as HR_COMMANDS
 from dialogs.hr_dialog import HrDialog, is_hr_submit
+from dialogs.my_data_cards import MyDataLinks
+from dialogs.my_data_dialog import MyDataDialog, is_my_data_submit
 from dialogs.texts import language_of, t
 from dialogs.welcome import first_name, welcome_card
 from followup.access import Access, access_of
@@ -57,6 +59,10 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "ändra mina svar": ("change", "sv"),
     "andra mina svar": ("change", "sv"),
     "change my answers": ("change", "en"),
+    "mina data": ("my_data", "sv"),
+    "my data": ("my_data", "en"),
+    "radera mina svar": ("erase", "sv"),
+    "delete my answers": ("erase", "en"),
     "avbryt": ("cancel", "sv"),
     "cancel": ("cancel", "en"),
     # HR's; each may end in a round's number ("status 3")
@@ -108,7 +114,9 @@ def command_of(activity: Activity) -> tuple[str, str, int | None]:
         text = normalise_command(activity.text) or (activity.text or "").strip()
     number: int | None = None
     words, _, last = text.rpartition(" ")
-    if last.isdigit() and len(last) <= 9 and COMMANDS.get(words, ("",))[0] in HR_COMMANDS:
+    # ASCII digits only: "²" is a digit to str.isdigit() but no number to int()
+    digits = last.isascii() and last.isdigit() and len(last) <= 9
+    if digits and COMMANDS.get(words, ("",))[0] in HR_COMMANDS:
         text, number = words, int(last)
     command, word_language = COMMANDS.get(text, ("", None))
     return command, word_language or language_of(activity.locale), number
@@ -130,6 +138,7 @@ class TeamsBot(TeamsActivityHandler):
         user_state: UserState,
         clock: Callable[[], datetime] = utcnow,
         links: Links | None = None,
+        my_data_links: MyDataLinks | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -138,6 +147,7 @@ class TeamsBot(TeamsActivityHandler):
         self.user_state = user_state
         self._check_in = CheckInDialog(db, clock=clock)
         self._hr = HrDialog(db, clock=clock, links=links)
+        self._my_data = MyDataDialog(db, clock=clock, links=my_data_links)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -354,6 +364,13 @@ class TeamsBot(TeamsActivityHandler):
                     chef_id=await self._chef_id(turn_context),
                     language=language,
                 )
+            elif is_my_data_submit(activity.value):
+                await self._my_data.on_submit(
+                    turn_context,
+                    activity.value,
+                    chef_id=await self._chef_id(turn_context),
+                    language=language,
+                )
             elif is_hr_submit(activity.value):
                 await self._hr.on_submit(
                     turn_context,
@@ -388,6 +405,10 @@ class TeamsBot(TeamsActivityHandler):
             await self._check_in.my_answers(turn_context, chef_id=chef_id, language=language)
         elif command == "change":
             await self._check_in.change_answers(turn_context, chef_id=chef_id, language=language)
+        elif command == "my_data":
+            await self._my_data.show(turn_context, chef_id=chef_id, language=language)
+        elif command == "erase":
+            await self._my_data.ask_erase(turn_context, chef_id=chef_id, language=language)
         elif command == "cancel":
             await self._check_in.cancel(turn_context, language=language)
         elif not await self._check_in.resume_if_answering(

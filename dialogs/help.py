@@ -12,6 +12,7 @@ def help_text(language: str, *, hr: bool = False, lead: bool = False) -> str:
         t(language, "help.body"),
         t(language, "help.privacy"),
         t(language, "help.commands.chef"),
+        t(language, "help.commands.my_data"),
     ]
     if hr:
         parts.append(t(language, "help.commands.hr"))

@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from followup.privacy import enough, hidden_groups, may_quote, names_allowed, reported
-from followup.progress import share
+from followup.progress import INVITATION_CHEF, INVITATION_DEPARTMENT, UNREACHABLE_CODE, share
 from followup.rounds import RoundError
 from followup.sections import (
     CONFIDENCE_LEVELS,
@@ -174,7 +174,7 @@ def _scoped(query: Any, department_ids: frozenset[int] | None) -> Any:
     """Only chefs of these departments (a department lead's digest); all when None."""
     if department_ids is None:
         return query
-    return query.where(col(Chef.department_id).in_(sorted(department_ids)))
+    return query.where(INVITATION_DEPARTMENT.in_(sorted(department_ids)))
 
 
 async def compile_digest(
@@ -211,15 +211,11 @@ async def compile_digest(
         invitations = (
             await session.exec(
                 _scoped(
-                    select(
-                        Chef.department_id, Invitation.state, Chef.unreachable_code, func.count()
-                    )
-                    .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+                    select(INVITATION_DEPARTMENT, Invitation.state, UNREACHABLE_CODE, func.count())
+                    .join(Chef, INVITATION_CHEF, isouter=True)
                     .where(Invitation.round_id == round_id),
                     department_ids,
-                ).group_by(
-                    col(Chef.department_id), col(Invitation.state), col(Chef.unreachable_code)
-                )
+                ).group_by(INVITATION_DEPARTMENT, col(Invitation.state), UNREACHABLE_CODE)
             )
         ).all()
         invited: Counter[str] = Counter()
@@ -239,7 +235,7 @@ async def compile_digest(
         respondents = dict(submitted)
         submitted_only = _scoped(
             select(Invitation.id)
-            .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+            .join(Chef, INVITATION_CHEF, isouter=True)
             .where(
                 Invitation.round_id == round_id,
                 Invitation.state == InvitationState.SUBMITTED,
@@ -259,16 +255,16 @@ async def compile_digest(
                 await session.exec(
                     select(
                         ActivityStatusAnswer.activity_id,
-                        Chef.department_id,
+                        INVITATION_DEPARTMENT,
                         ActivityStatusAnswer.status,
                         func.count(),
                     )
                     .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
-                    .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+                    .join(Chef, INVITATION_CHEF, isouter=True)
                     .where(col(ActivityStatusAnswer.invitation_id).in_(submitted_only))
                     .group_by(
                         col(ActivityStatusAnswer.activity_id),
-                        col(Chef.department_id),
+                        INVITATION_DEPARTMENT,
                         col(ActivityStatusAnswer.status),
                     )
                 )
@@ -334,14 +330,14 @@ async def compile_digest(
         def ratings(section: str, key: str | None = None) -> Any:
             """(key, value, department, count) of one section's ratings."""
             query = (
-                select(RatingAnswer.key, RatingAnswer.value, Chef.department_id, func.count())
+                select(RatingAnswer.key, RatingAnswer.value, INVITATION_DEPARTMENT, func.count())
                 .join(Invitation, col(Invitation.id) == col(RatingAnswer.invitation_id))
-                .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+                .join(Chef, INVITATION_CHEF, isouter=True)
                 .where(
                     col(RatingAnswer.invitation_id).in_(submitted_only),
                     RatingAnswer.section == section,
                 )
-                .group_by(col(RatingAnswer.key), col(RatingAnswer.value), col(Chef.department_id))
+                .group_by(col(RatingAnswer.key), col(RatingAnswer.value), INVITATION_DEPARTMENT)
             )
             if key is not None:
                 query = query.where(RatingAnswer.key == key)
@@ -493,9 +489,9 @@ async def _trend(
     rows = (
         await session.exec(
             _scoped(
-                select(Invitation.round_id, Chef.department_id, RatingAnswer.value, func.count())
+                select(Invitation.round_id, INVITATION_DEPARTMENT, RatingAnswer.value, func.count())
                 .join(Invitation, col(Invitation.id) == col(RatingAnswer.invitation_id))
-                .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+                .join(Chef, INVITATION_CHEF, isouter=True)
                 .where(
                     col(Invitation.round_id).in_([r.id for r in wanted]),
                     Invitation.state == InvitationState.SUBMITTED,
@@ -503,7 +499,7 @@ async def _trend(
                     RatingAnswer.key == "confidence",
                 ),
                 department_ids,
-            ).group_by(col(Invitation.round_id), col(Chef.department_id), col(RatingAnswer.value))
+            ).group_by(col(Invitation.round_id), INVITATION_DEPARTMENT, col(RatingAnswer.value))
         )
     ).all()
     counts: dict[int, dict[str, Counter[int]]] = defaultdict(lambda: defaultdict(Counter))

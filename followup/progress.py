@@ -9,8 +9,9 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from followup.privacy import names_allowed
 from followup.rounds import STOCKHOLM, RoundError
-from followup.sections import Privacy, Section
+from followup.sections import Section
 from storage.database import Database
 from storage.models import (
     Chef,
@@ -31,6 +32,12 @@ STARTED = frozenset({InvitationState.STARTED, InvitationState.SUBMITTED})
 WAITING = frozenset({InvitationState.PENDING, InvitationState.DELIVERED, InvitationState.STARTED})
 # who has not submitted (those on leave were never asked)
 NOT_ANSWERED = WAITING | {InvitationState.UNREACHABLE}
+# an invitation's chef, the department it counts under and why it could not be reached: the
+# chef's, or the snapshot kept when retention detached it from the chef, so a long-closed
+# round's figures stay the same
+INVITATION_CHEF = col(Chef.id) == col(Invitation.chef_id)
+INVITATION_DEPARTMENT = func.coalesce(col(Invitation.department_id), col(Chef.department_id))
+UNREACHABLE_CODE = func.coalesce(col(Invitation.unreachable_code), col(Chef.unreachable_code))
 
 
 def share(part: int, whole: int) -> float:
@@ -91,23 +98,24 @@ async def progress(
         ):
             raise RoundError("unknown_round", round=round_id)
         query = (
-            select(Invitation.state, Chef.name, Chef.unreachable_code, Department.name)
-            .join(Chef, col(Chef.id) == col(Invitation.chef_id))
-            .join(Department, col(Department.id) == col(Chef.department_id), isouter=True)
+            select(Invitation.state, Chef.name, UNREACHABLE_CODE, Department.name)
+            .join(Chef, INVITATION_CHEF, isouter=True)
+            .join(Department, col(Department.id) == INVITATION_DEPARTMENT, isouter=True)
             .where(Invitation.round_id == round_id)
             .order_by(col(Chef.name))
         )
         if department_ids is not None:
-            query = query.where(col(Chef.department_id).in_(list(department_ids)))
+            query = query.where(INVITATION_DEPARTMENT.in_(list(department_ids)))
         rows = (await session.exec(query)).all()
     total, departments = Counts(), dict[str, Counts]()
     waiting: list[str] = []
     for state, name, reason, department in rows:
         total.add(state, reason)
         departments.setdefault(department or "—", Counts()).add(state, reason)
-        if state in NOT_ANSWERED:
+        if state in NOT_ANSWERED and name is not None:
             waiting.append(name)
-    identified = round_.sections.get(Section.ACTIVITY_STATUS) == Privacy.IDENTIFIED
+    # who has not answered is named only where answers may stand beside names
+    identified = names_allowed(round_.sections.get(Section.ACTIVITY_STATUS, ""))
     return Progress(
         round_, total, dict(sorted(departments.items())), waiting if identified else None
     )
@@ -145,8 +153,8 @@ async def overview(
             .group_by(col(Invitation.round_id), col(Invitation.state))
         )
         if department_ids is not None:
-            query = query.join(Chef, col(Chef.id) == col(Invitation.chef_id)).where(
-                col(Chef.department_id).in_(list(department_ids))
+            query = query.join(Chef, INVITATION_CHEF, isouter=True).where(
+                INVITATION_DEPARTMENT.in_(list(department_ids))
             )
         counts = (await session.exec(query)).all()
     invited: Counter[int] = Counter()
@@ -206,6 +214,7 @@ async def remind(
             )
         ).all()
         for invitation in invitations:
+            assert invitation.chef_id is not None  # only a long-closed round's are detached
             if invitation.reminders_sent >= round_.reminder_cap:
                 result.at_cap += 1
                 continue

@@ -68,6 +68,7 @@ async def send_due_reminders(db: Database, *, now: datetime) -> ReminderPass:
                 )
             ).all()
             for invitation in invitations:
+                assert invitation.chef_id is not None  # only a long-closed round's are detached
                 if invitation.reminders_sent < target:
                     # one reminder however many offsets went by while nobody could send
                     invitation.reminders_sent = target

@@ -52,6 +52,13 @@ class ActivityStatus(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
+class RetentionAction(StrEnum):
+    """What retention does to a round's answers once the organisation's months have passed."""
+
+    ANONYMISE = "anonymise"  # free texts removed, answers detached from the chef
+    PURGE = "purge"  # answers deleted; only who was asked and who answered, per department
+
+
 class OutboxKind(StrEnum):
     """What a proactive message is for."""
 
@@ -93,7 +100,11 @@ class Organisation(SQLModel, table=True):
     name: str = Field(max_length=200)
     self_enrol: bool = False
     default_k: int = 3
+    # the privacy policy: N months after a round closes its answers are anonymised or purged
     retention_months: int = 24
+    retention_action: str = Field(default=RetentionAction.ANONYMISE.value, sa_type=String(12))
+    # when a chef erases their answers, identified activity statuses stay as public records
+    keep_identified_statuses: bool = True
     created_at: datetime = _created()
 
 
@@ -228,6 +239,8 @@ class Round(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # when the digest and the chefs' feedback were queued (once per round)
     results_queued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # when retention anonymised or purged its answers (once per round)
+    retained_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     audience_all: bool = True
     reminder_offsets: list[int] = Field(default_factory=lambda: [7, 2], sa_type=JSON)
     reminder_cap: int = 2
@@ -256,7 +269,12 @@ class Invitation(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", index=True)
-    chef_id: int = Field(foreign_key="chef.id", index=True)
+    # None once retention has detached the answers from the chef (a round long closed)
+    chef_id: int | None = Field(default=None, foreign_key="chef.id", index=True)
+    # the chef's department (and, if unreachable, why) when retention detached the invitation
+    # from them, so the round's digest keeps its figures
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    unreachable_code: str | None = Field(default=None, max_length=80)
     state: str = Field(default=InvitationState.PENDING.value, sa_type=String(12))
     card_activity_id: str | None = Field(default=None, max_length=200)
     reminders_sent: int = 0

@@ -121,3 +121,19 @@ def test_serve_refuses_to_listen_beyond_this_computer_without_an_app_id(db: Path
 def test_usage_errors_exit_2(db: Path) -> None:
     assert ledarpuls("import", db=db).returncode == 2
     assert ledarpuls("nonsense", db=db).returncode == 2
+
+
+def test_the_privacy_policy_from_the_command_line(db: Path) -> None:
+    ledarpuls("org", "add", "--tenant-id", "t", "--name", "Kommunen", db=db)
+    shown = ledarpuls("org", "policy", db=db)
+    assert shown.returncode == 0, shown.stderr
+    assert "24 månader efter att en omgång har stängts anonymiseras svaren" in shown.stdout
+    options = ["--months", "36", "--retention", "purge", "--keep-identified-statuses", "no"]
+    changed = ledarpuls("org", "policy", *options, db=db)
+    assert changed.returncode == 0, changed.stderr
+    assert "36 månader efter att en omgång har stängts raderas svaren" in changed.stdout
+    assert "raderas också aktivitetsstatusar" in changed.stdout
+    wrong = ledarpuls("--lang", "en", "org", "policy", "--months", "0", db=db)
+    assert wrong.returncode == 1
+    assert "between 1 and 240, not 0" in wrong.stderr
+    assert "36 månader" in ledarpuls("org", "policy", db=db).stdout  # unchanged

@@ -145,3 +145,33 @@ def test_the_digest_as_markdown_xlsx_and_docx_for_scripts(db: Path, tmp_path: Pa
     assert unknown.returncode == 1 and "Omgång 9 finns inte" in unknown.stderr
     exports = [e for e in rows(db, "audit_event") if e["action"] == "digest.export"]
     assert len(exports) == 3
+
+
+def test_the_audit_log_from_the_command_line(db: Path) -> None:
+    assert (
+        ledarpuls(
+            "round", "create", "--title", "Delår", "--deadline", "2099-06-12", db=db
+        ).returncode
+        == 0
+    )
+    assert ledarpuls("round", "status", "1", db=db).returncode == 0
+
+    listed = ledarpuls("audit", "--since", "2000-01-01", db=db)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert "cli:" in lines[0] and "round.create  omgång 1" in lines[0]
+    assert "round.status  omgång 1" in lines[1] and '"identified": true' in lines[1]
+    assert lines[-1] == "2 händelser."
+
+    as_json = ledarpuls("audit", "--since", "2000-01-01", "--action", "round.st", "--json", db=db)
+    [event] = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert (event["action"], event["round"]) == ("round.status", 1)
+    assert event["actor"].startswith("cli:")
+
+    # reading the log is on the log too
+    assert [r["action"] for r in rows(db, "audit_event")][-2:] == ["audit.read", "audit.read"]
+    future = ledarpuls("--lang", "en", "audit", "--since", "2099-01-01", db=db)
+    assert future.stdout.strip() == "No events in the audit log since 2099-01-01."
+    bad = ledarpuls("audit", "--since", "i går", db=db)
+    assert bad.returncode == 1 and "”i går” är inget giltigt datum" in bad.stderr
+    assert ledarpuls("audit", db=db).returncode == 2  # --since is required

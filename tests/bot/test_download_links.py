@@ -61,3 +61,23 @@ def test_a_leads_link_keeps_their_departments() -> None:
         token(links.links(round_id=7, organisation_id=2, language="en", actor="a")["md"])
     )
     assert whole is not None and whole.departments is None
+
+
+def test_a_my_data_link_grants_one_chef_and_never_a_digest() -> None:
+    clock = [NOW]
+    links = DownloadLinks(secret=b"s", base_url="http://x", clock=lambda: clock[0])
+    urls = links.my_data_links(chef_id=4, organisation_id=2, language="sv", actor="karin@k.se")
+    assert set(urls) == {"json", "xlsx"} and urls["json"].startswith("http://x/my-data/")
+    grant = links.check_my_data(token(urls["xlsx"]))
+    assert grant is not None
+    assert (grant.chef_id, grant.organisation_id, grant.kind, grant.actor) == (
+        4,
+        2,
+        "xlsx",
+        "karin@k.se",
+    )
+    digest = token(links.links(round_id=4, organisation_id=2, language="sv", actor="a")["md"])
+    assert links.check(token(urls["json"])) is None  # not a digest
+    assert links.check_my_data(digest) is None  # not a chef's data
+    clock[0] = NOW + timedelta(minutes=16)
+    assert links.check_my_data(token(urls["json"])) is None  # expired

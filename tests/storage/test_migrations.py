@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from storage import migrate
 from storage.database import Database
+from storage.models import Organisation
 
 
 async def test_migrated_schema_matches_the_tables(db: Database) -> None:
@@ -27,3 +29,23 @@ async def test_downgrade_and_upgrade_again(db: Database) -> None:
     await migrate.upgrade(db)
     await migrate.upgrade(db)  # idempotent
     assert await migrate.current_revision(db) == migrate.head_revision()
+
+
+async def test_the_privacy_policy_arrives_with_its_defaults_for_existing_organisations(
+    db: Database,
+) -> None:
+    await migrate.downgrade(db, "0004")
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO organisation (tenant_id, name, self_enrol, default_k,"
+                " retention_months, created_at)"
+                " VALUES ('t', 'Gamla kommunen', false, 3, 36, '2025-01-01 00:00:00+00:00')"
+            )
+        )
+    await migrate.upgrade(db)
+    async with db.session() as session:
+        organisation = (await session.exec(select(Organisation))).one()
+    assert (organisation.name, organisation.retention_months) == ("Gamla kommunen", 36)
+    assert organisation.retention_action == "anonymise"
+    assert organisation.keep_identified_statuses is True

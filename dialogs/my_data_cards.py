@@ -1,0 +1,236 @@
+"""The chef's own data in Teams: what is stored about them ("mina data") with its files, and
+erasing their answers ("radera mina svar") — the question first, then what was done."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from dialogs.cards import card, facts, text
+from dialogs.digest_cards import MEDIA_TYPES, texts_in
+from dialogs.formatting import local, short_date
+from dialogs.texts import t
+from followup.erasure import ErasurePlan
+from followup.my_data import MyData, RoundAnswers, json_bytes, write_xlsx
+from followup.sections import QUESTION_SECTIONS, Section
+
+# download links to a chef's own data: (chef, organisation, language, actor) → format → url
+MyDataLinks = Callable[..., dict[str, str]]
+FORMATS = ("json", "xlsx")
+FILE_TYPES = {"json": "application/json; charset=utf-8", "xlsx": MEDIA_TYPES["xlsx"]}
+# the `ledarpuls` value of every submit of these cards
+SUBMIT_KIND = "mydata"
+
+Element = dict[str, Any]
+
+
+def submit_data(action: str, language: str, **extra: Any) -> dict[str, Any]:
+    return {"ledarpuls": SUBMIT_KIND, "action": action, "lang": language, **extra}
+
+
+def _heading(value: str) -> Element:
+    return text(value, weight="Bolder", size="Medium", spacing="Large", separator=True)
+
+
+# --- mina data ---------------------------------------------------------------------------------
+
+
+def _section_line(answers: RoundAnswers, section: str, *, language: str) -> str:
+    if section == Section.ACTIVITY_STATUS:
+        choices = len(answers.statuses)
+        texts = sum(1 for s in answers.statuses if s.comment)
+    else:
+        choices = sum(1 for g in answers.ratings if g.section == section)
+        texts = sum(1 for x in answers.texts if x.section == section)
+    privacy = t(language, f"mydata.privacy.{answers.privacy(section)}")
+    return t(language, "mydata.round.counts", choices=choices, texts=texts, privacy=privacy)
+
+
+def _round_blocks(answers: RoundAnswers, language: str) -> list[Element]:
+    state = t(language, f"state.{answers.round_state}")
+    blocks: list[Element] = [
+        text(t(language, "mydata.round.title", title=answers.title, state=state), weight="Bolder")
+    ]
+    if answers.submitted_at is not None:
+        when = short_date(answers.submitted_at, language)
+        blocks.append(text(t(language, "checkin.receipt.date", date=when), spacing="None"))
+    else:
+        state_label = t(language, f"mydata.invitation.{answers.invitation_state}")
+        blocks.append(text(state_label, isSubtle=True, spacing="None"))
+    asked = [s for s in QUESTION_SECTIONS if s in answers.sections]
+    if any(g.section == Section.CONSENT for g in answers.ratings):
+        asked.append(Section.CONSENT)
+    rows = [
+        (t(language, f"checkin.section.{s}"), _section_line(answers, s, language=language))
+        for s in asked
+    ]
+    if rows:
+        blocks.append(facts(rows))
+    return blocks
+
+
+def my_data_card(data: MyData, language: str, *, links: dict[str, str] | None) -> dict[str, Any]:
+    """What is stored about the chef, to their eyes only, with links to all of it as files."""
+    r = data.roster
+    roster = [
+        (t(language, "mydata.field.name"), r.name),
+        (t(language, "mydata.field.upn"), r.upn),
+        (t(language, "mydata.field.email"), r.email),
+        (t(language, "mydata.field.department"), r.department or "–"),
+        (t(language, "mydata.field.unit"), r.unit or "–"),
+        (t(language, "mydata.field.source"), t(language, f"mydata.source.{r.source}")),
+        (t(language, "mydata.field.since"), short_date(r.created_at, language)),
+    ]
+    if r.on_leave_until is not None:
+        roster.append(
+            (t(language, "mydata.field.on_leave_until"), short_date(r.on_leave_until, language))
+        )
+    body: list[Element] = [
+        text(t(language, "mydata.title"), size="Large", weight="Bolder"),
+        text(t(language, "mydata.intro"), spacing="Small"),
+        _heading(t(language, "mydata.roster", organisation=data.organisation)),
+        facts(roster),
+    ]
+    for conversation in data.conversations:
+        body.append(_heading(t(language, "mydata.conversation")))
+        yes_no = t(language, "mydata.yes" if conversation.installed else "mydata.no")
+        body.append(
+            facts(
+                [
+                    (t(language, "mydata.field.locale"), conversation.locale or "–"),
+                    (t(language, "mydata.field.timezone"), conversation.timezone or "–"),
+                    (t(language, "mydata.field.installed"), yes_no),
+                    (
+                        t(language, "mydata.field.last_contact"),
+                        short_date(conversation.updated_at, language),
+                    ),
+                ]
+            )
+        )
+    body.append(_heading(t(language, "mydata.rounds")))
+    if not data.rounds:
+        body.append(text(t(language, "mydata.no_rounds"), isSubtle=True))
+    for answers in reversed(data.rounds):  # the newest first
+        body += _round_blocks(answers, language)
+    body.append(
+        text(
+            t(language, f"mydata.retention.{data.retention_action}", months=data.retention_months),
+            isSubtle=True,
+            size="Small",
+            spacing="Large",
+        )
+    )
+    actions: list[Element] = []
+    if links:
+        body.append(text(t(language, "mydata.download.expires"), isSubtle=True, size="Small"))
+        actions += [
+            {"type": "Action.OpenUrl", "title": t(language, f"mydata.download.{kind}"), "url": url}
+            for kind, url in links.items()
+        ]
+    else:
+        body.append(text(t(language, "mydata.download.unavailable"), isSubtle=True, size="Small"))
+    actions.append(
+        {
+            "type": "Action.Submit",
+            "title": t(language, "mydata.action.erase"),
+            "data": submit_data("ask_erase", language),
+        }
+    )
+    return card(body, actions)
+
+
+def my_data_file(data: MyData, *, kind: str, language: str, now: datetime) -> bytes:
+    """The chef's data as a file: JSON (everything, as stored) or XLSX (in their language)."""
+    if kind == "json":
+        return json_bytes(data, compiled_at=now)
+    if kind == "xlsx":
+        return write_xlsx(data, texts_in(language))
+    raise ValueError(kind)
+
+
+def my_data_file_name(kind: str, language: str, *, now: datetime) -> str:
+    return f"{t(language, 'mydata.file_name')}-{local(now).date().isoformat()}.{kind}"
+
+
+# --- radera mina svar ------------------------------------------------------------------------
+
+
+def _kept_blocks(plan: ErasurePlan, language: str) -> list[Element]:
+    """What stays, and why: the chef is told exactly."""
+    lines = []
+    if plan.kept_statuses:
+        lines.append(t(language, "mydata.erase.kept_statuses", count=plan.kept_statuses))
+    lines += [
+        t(language, "mydata.erase.kept_roster"),
+        t(language, "mydata.erase.kept_participation"),
+        t(language, "mydata.erase.kept_conversation"),
+    ]
+    return [
+        text(t(language, "mydata.erase.kept_heading"), weight="Bolder", spacing="Medium"),
+        *(text(f"- {line}", spacing="Small") for line in lines),
+    ]
+
+
+def _counts(plan: ErasurePlan, language: str) -> Element:
+    return facts(
+        [
+            (t(language, "mydata.erase.texts"), str(plan.texts)),
+            (t(language, "mydata.erase.ratings"), str(plan.ratings)),
+            (t(language, "mydata.erase.statuses"), str(plan.statuses)),
+        ]
+    )
+
+
+def erase_card(plan: ErasurePlan, language: str, *, issued: datetime) -> dict[str, Any]:
+    """The question before anything is erased: what goes, what stays and why."""
+    body: list[Element] = [
+        text(t(language, "mydata.erase.title"), size="Large", weight="Bolder"),
+        text(t(language, "mydata.erase.intro"), spacing="Small"),
+        _counts(plan, language),
+        text(t(language, "mydata.erase.effect"), spacing="Small"),
+        *_kept_blocks(plan, language),
+    ]
+    confirm = submit_data(
+        "erase",
+        language,
+        chef=plan.chef_id,
+        plan=plan.fingerprint,
+        issued=issued.isoformat(),
+    )
+    actions: list[Element] = [
+        {
+            "type": "Action.Submit",
+            "title": t(language, "mydata.erase.confirm"),
+            "style": "destructive",
+            "data": confirm,
+        },
+        {
+            "type": "Action.Submit",
+            "title": t(language, "mydata.erase.cancel"),
+            "data": submit_data("cancel", language),
+        },
+    ]
+    return card(body, actions)
+
+
+def erased_card(plan: ErasurePlan, language: str) -> dict[str, Any]:
+    """Replaces the question once done: exactly what was erased and what was kept."""
+    return card(
+        [
+            text(t(language, "mydata.erase.done_title"), size="Large", weight="Bolder"),
+            text(t(language, "mydata.erase.done"), spacing="Small"),
+            _counts(plan, language),
+            *_kept_blocks(plan, language),
+        ]
+    )
+
+
+def nothing_to_erase_card(plan: ErasurePlan, language: str) -> dict[str, Any]:
+    """No answers to erase: said so, with what is kept all the same."""
+    return card(
+        [
+            text(t(language, "mydata.erase.nothing"), weight="Bolder"),
+            *_kept_blocks(plan, language),
+        ]
+    )

@@ -1,0 +1,198 @@
+"""A chef's own data in Teams: "mina data" shows it with its files, "radera mina svar" erases
+the answers after a question.
+
+The server decides from the sender, never from the card: a confirmation pressed by someone
+else, or from a card older than a quarter of an hour, or one that showed other answers than
+there are now (answered since, or erased already), changes nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from botbuilder.core import TurnContext
+
+from dialogs.cards import card_activity, replace_card
+from dialogs.my_data_cards import (
+    SUBMIT_KIND,
+    MyDataLinks,
+    erase_card,
+    erased_card,
+    my_data_card,
+    nothing_to_erase_card,
+)
+from dialogs.texts import LANGUAGES, t
+from followup.access import Access, audit
+from followup.erasure import ErasurePlan, StaleErasure, erase_answers, plan_erasure
+from followup.my_data import collect
+from storage.database import Database
+from storage.models import Chef
+from storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+# how long an erasure question may be answered (as long as a download link lives)
+QUESTION_LIFETIME = timedelta(minutes=15)
+
+
+def is_my_data_submit(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("ledarpuls") == SUBMIT_KIND
+
+
+def _sender(context: TurnContext) -> str:
+    sender = context.activity.from_property
+    if sender is None:
+        return "unknown"
+    return (sender.aad_object_id or sender.id or "unknown").lower()
+
+
+class MyDataDialog:
+    """Shows a chef what is stored about them and erases their answers when they ask."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        links: MyDataLinks | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._links = links
+
+    async def _chef(self, chef_id: int | None) -> Chef | None:
+        if chef_id is None:
+            return None
+        async with self._db.session() as session:
+            return await session.get(Chef, chef_id)
+
+    @staticmethod
+    def _access(chef: Chef) -> Access:
+        """Who the chef is, for the audit log."""
+        return Access(actor=chef.upn.lower(), organisation_id=chef.organisation_id)
+
+    # --- typed commands -------------------------------------------------------------------
+
+    async def show(self, context: TurnContext, *, chef_id: int | None, language: str) -> None:
+        """ "mina data": everything stored about the chef, with download links."""
+        chef = await self._chef(chef_id)
+        data = await collect(self._db, chef_id=chef.id) if chef and chef.id else None
+        if chef is None or data is None:
+            await context.send_activity(t(language, "mydata.not_a_chef"))
+            return
+        access = self._access(chef)
+        links = (
+            self._links(
+                chef_id=data.chef_id,
+                organisation_id=data.organisation_id,
+                language=language,
+                actor=access.actor,
+            )
+            if self._links is not None
+            else None
+        )
+        await audit(self._db, access, "mydata.view", at=self._clock(), rounds=len(data.rounds))
+        await context.send_activity(card_activity(my_data_card(data, language, links=links)))
+
+    async def ask_erase(self, context: TurnContext, *, chef_id: int | None, language: str) -> None:
+        """ "radera mina svar": what would be erased and kept, and the question."""
+        plan = await plan_erasure(self._db, chef_id=chef_id) if chef_id is not None else None
+        if plan is None:
+            await context.send_activity(t(language, "mydata.not_a_chef"))
+            return
+        await context.send_activity(card_activity(self._question(plan, language)))
+
+    def _question(self, plan: ErasurePlan, language: str) -> dict[str, Any]:
+        if not plan.erases_anything:
+            return nothing_to_erase_card(plan, language)
+        return erase_card(plan, language, issued=self._clock())
+
+    # --- card submits ---------------------------------------------------------------------
+
+    async def on_submit(
+        self, context: TurnContext, value: dict[str, Any], *, chef_id: int | None, language: str
+    ) -> None:
+        if isinstance(value.get("lang"), str) and value["lang"] in LANGUAGES:
+            language = value["lang"]
+        action = value.get("action")
+        if action == "ask_erase":
+            await self.ask_erase(context, chef_id=chef_id, language=language)
+        elif action == "erase":
+            await self._erase(context, value, chef_id=chef_id, language=language)
+        elif action == "cancel":
+            await context.send_activity(t(language, "mydata.erase.cancelled"))
+        else:
+            await context.send_activity(t(language, "mydata.invalid_card"))
+
+    async def _erase(
+        self, context: TurnContext, value: dict[str, Any], *, chef_id: int | None, language: str
+    ) -> None:
+        owner, fingerprint = value.get("chef"), value.get("plan")
+        issued = _moment(value.get("issued"))
+        if (
+            not isinstance(owner, int)
+            or isinstance(owner, bool)
+            or not isinstance(fingerprint, str)
+            or issued is None
+        ):
+            await context.send_activity(t(language, "mydata.invalid_card"))
+            return
+        chef = await self._chef(chef_id)
+        now = self._clock()
+        if chef is None or chef.id != owner:
+            # a forwarded card, or its data copied: refused, and on record
+            logger.warning("mydata: refused an erasure card of another chef")
+            access = self._access(chef) if chef is not None else Access(actor=_sender(context))
+            await audit(self._db, access, "mydata.erase_refused", at=now, reason="not_yours")
+            await context.send_activity(t(language, "mydata.erase.not_yours"))
+            return
+        if not issued <= now < issued + QUESTION_LIFETIME:
+            await self._stale(context, chef, language, reason="expired")
+            return
+        try:
+            done = await erase_answers(self._db, chef_id=owner, fingerprint=fingerprint)
+        except StaleErasure:
+            await self._stale(context, chef, language, reason="changed")
+            return
+        await audit(
+            self._db,
+            self._access(chef),
+            "mydata.erase",
+            at=now,
+            rounds=done.rounds,
+            statuses=done.statuses,
+            texts=done.texts,
+            ratings=done.ratings,
+            kept_statuses=done.kept_statuses,
+        )
+        logger.info(
+            "mydata: chef %s erased statuses=%s texts=%s ratings=%s kept_statuses=%s",
+            owner,
+            done.statuses,
+            done.texts,
+            done.ratings,
+            done.kept_statuses,
+        )
+        content = erased_card(done, language)
+        if not await replace_card(context, content):
+            await context.send_activity(card_activity(content))
+
+    async def _stale(self, context: TurnContext, chef: Chef, language: str, *, reason: str) -> None:
+        """Nothing erased; the question again, as things are now."""
+        logger.info("mydata: erasure card refused: chef=%s reason=%s", chef.id, reason)
+        await context.send_activity(t(language, f"mydata.erase.stale.{reason}"))
+        assert chef.id is not None
+        await self.ask_erase(context, chef_id=chef.id, language=language)
+
+
+def _moment(value: Any) -> datetime | None:
+    """An aware moment from a card's ISO text; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
