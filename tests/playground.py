@@ -54,12 +54,15 @@ def has_card(message: Message) -> bool:
 
 
 def texts(message: Message) -> list[str]:
-    """Every text a person reads in a message: its text, and the card's text blocks and facts."""
+    """Every text a person reads in a message: its text, and the card's text blocks (rich ones
+    too) and facts."""
     found = [message["text"]] if message.get("text") else []
     if has_card(message):
         for element in walk(card_of(message).get("body", [])):
             if element.get("type") == "TextBlock":
                 found.append(element["text"])
+            elif element.get("type") == "RichTextBlock":  # user text, shown as it is
+                found.append("".join(run.get("text", "") for run in element.get("inlines", [])))
             elif element.get("type") == "FactSet":
                 found += [f"{f['title']}: {f['value']}" for f in element["facts"]]
     return found
