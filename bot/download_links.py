@@ -184,6 +184,19 @@ class DownloadLinks:
         return grant
 
 
+def attachment(content: bytes, media_type: str, file_name: str) -> web.Response:
+    """A file to save, never to show inline, nor to keep in a cache."""
+    return web.Response(
+        body=content,
+        headers={
+            "Content-Type": media_type,
+            "Content-Disposition": f'attachment; filename="{file_name}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 def download_handler(
     links: DownloadLinks, database: Callable[[], Database]
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -192,7 +205,7 @@ def download_handler(
     async def handle(request: web.Request) -> web.StreamResponse:
         grant = links.check(request.match_info["token"])
         if grant is None:
-            return web.json_response({"error": "unknown or expired link"}, status=404)
+            return web.json_response(NOT_FOUND, status=404)
         db = database()
         now = utcnow()
         try:
@@ -204,7 +217,7 @@ def download_handler(
                 department_ids=grant.departments,
             )
         except RoundError:
-            return web.json_response({"error": "unknown or expired link"}, status=404)
+            return web.json_response(NOT_FOUND, status=404)
         files = digest_files(digest, grant.language)
         content = await asyncio.to_thread(files.render, grant.kind)
         await AuditStore(db).record(
@@ -216,15 +229,7 @@ def download_handler(
             detail={"format": grant.kind},
         )
         logger.info("digest downloaded: round=%s format=%s", grant.round_id, grant.kind)
-        return web.Response(
-            body=content,
-            headers={
-                "Content-Type": MEDIA_TYPES[grant.kind],
-                "Content-Disposition": f'attachment; filename="{files.file_name(grant.kind)}"',
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return attachment(content, MEDIA_TYPES[grant.kind], files.file_name(grant.kind))
 
     return handle
 
@@ -256,14 +261,6 @@ def my_data_handler(
         )
         logger.info("my data downloaded: chef=%s format=%s", grant.chef_id, grant.kind)
         name = my_data_file_name(grant.kind, grant.language, now=now)
-        return web.Response(
-            body=content,
-            headers={
-                "Content-Type": FILE_TYPES[grant.kind],
-                "Content-Disposition": f'attachment; filename="{name}"',
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return attachment(content, FILE_TYPES[grant.kind], name)
 
     return handle

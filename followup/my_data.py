@@ -510,17 +510,14 @@ def write_xlsx(data: MyData, text: Text) -> bytes:
             for s in a.statuses
         ],
     )
+    answer_header = [
+        text(f"mydata.col.{column}")
+        for column in ("round", "section", "question", "answer", "privacy", "updated")
+    ]
     _sheet(
         wb,
         text("mydata.sheet.texts"),
-        header=[
-            text("mydata.col.round"),
-            text("mydata.col.section"),
-            text("mydata.col.question"),
-            text("mydata.col.answer"),
-            text("mydata.col.privacy"),
-            text("mydata.col.updated"),
-        ],
+        header=answer_header,
         rows=[
             [
                 a.title,
@@ -537,14 +534,7 @@ def write_xlsx(data: MyData, text: Text) -> bytes:
     _sheet(
         wb,
         text("mydata.sheet.ratings"),
-        header=[
-            text("mydata.col.round"),
-            text("mydata.col.section"),
-            text("mydata.col.question"),
-            text("mydata.col.answer"),
-            text("mydata.col.privacy"),
-            text("mydata.col.updated"),
-        ],
+        header=answer_header,
         rows=[
             [
                 a.title,

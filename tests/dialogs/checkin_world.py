@@ -189,5 +189,20 @@ async def press(
     assert response.status in (200, 201)
 
 
+async def say(
+    client: TestClient[Any, Any],
+    connector: FakeBotConnector,
+    person: dict[str, str],
+    text: str,
+    locale: str = "sv-SE",
+) -> None:
+    """The person types `text` in their personal chat."""
+    response = await client.post(
+        "/api/messages",
+        json=activity(connector, person, text=text, textFormat="plain", locale=locale),
+    )
+    assert response.status in (200, 201)
+
+
 def now() -> datetime:
     return utcnow()

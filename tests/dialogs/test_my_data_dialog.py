@@ -33,7 +33,6 @@ from tests.cards import assert_valid_cards
 from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
-    activity,
     add_members,
     answer_all,
     cards_to,
@@ -43,6 +42,7 @@ from tests.dialogs.checkin_world import (
     open_a_round,
     organisation,
     press,
+    say,
     texts_to,
 )
 from tests.fakes.bot_connector import FakeBotConnector, running_connector
@@ -64,19 +64,6 @@ async def connector() -> AsyncIterator[FakeBotConnector]:
 async def client(aiohttp_client: ClientFactory, database_url: str) -> TestClient[Any, Any]:
     settings = Settings(_env_file=None, database_url=database_url, run_scheduler=False)  # type: ignore[call-arg]
     return await aiohttp_client(create_app(settings))
-
-
-async def say(
-    client: TestClient[Any, Any],
-    connector: FakeBotConnector,
-    person: dict[str, str],
-    text: str,
-    locale: str = "sv-SE",
-) -> None:
-    response = await client.post(
-        "/api/messages", json=activity(connector, person, text=text, locale=locale)
-    )
-    assert response.status in (200, 201)
 
 
 async def answer(

@@ -27,7 +27,6 @@ from storage.types import utcnow
 from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
-    activity,
     add_members,
     cards_to,
     db_of,
@@ -36,6 +35,7 @@ from tests.dialogs.checkin_world import (
     install,
     organisation,
     press,
+    say,
     submit_data,
     texts_to,
 )
@@ -188,8 +188,8 @@ async def test_each_text_appears_only_where_its_privacy_mode_allows(
 
     # everything HR looks at: status, the digest in Teams, its three files
     hr_from, hr_updates_from = len(connector.activities), len(connector.updates)
-    await press_word(client, connector, KARIN, "status")
-    await press_word(client, connector, KARIN, "stäng")
+    await say(client, connector, KARIN, "status")
+    await say(client, connector, KARIN, "stäng")
     confirm = cards_to(connector, KARIN)[-1]
     await press(client, connector, KARIN, confirm, "close")
     digest = cards_to(connector, KARIN)[-1]
@@ -245,12 +245,3 @@ async def test_each_text_appears_only_where_its_privacy_mode_allows(
     assert not found(maria["delayed"], files["docx"])
     assert not [line for line in files["docx"] if "Åkesson" in line or "Sjöberg" in line]
     assert "Omgången är stängd." in texts_to(connector, KARIN)
-
-
-async def press_word(
-    client: TestClient[Any, Any], connector: FakeBotConnector, person: dict[str, str], text: str
-) -> None:
-    response = await client.post(
-        "/api/messages", json=activity(connector, person, text=text, textFormat="plain")
-    )
-    assert response.status in (200, 201)
