@@ -114,10 +114,6 @@ def allowed(access: Access, action: str) -> bool:
     return access.admin or (bool(access.lead_departments) and action in LEAD_ACTIONS)
 
 
-def _round_id(value: Any) -> int | None:
-    return card_id(value)
-
-
 class HrDialog:
     """HR's commands and cards; replies only through the turn context."""
 
@@ -312,7 +308,7 @@ class HrDialog:
             default_k=organisation.default_k if organisation else 3,
         )
         programmes = {p.id for p in await organisations.programmes(access.organisation_id)}
-        programme_id = _round_id(value.get("programme"))
+        programme_id = card_id(value.get("programme"))
         if programme_id not in programmes:
             errors.append(FormError("programme", "bad_choice"))
         if errors:
@@ -451,7 +447,7 @@ class HrDialog:
     ) -> None:
         assert access.organisation_id is not None
         form, errors = read_calendar(value)
-        programme_id = _round_id(value.get("programme"))
+        programme_id = card_id(value.get("programme"))
         if programme_id is None:
             errors.append(FormError("programme", "bad_choice"))
         if errors or programme_id is None:
@@ -608,7 +604,7 @@ class HrDialog:
     ) -> None:
         assert access.organisation_id is not None
         errors: list[FormError] = []
-        chef_id = _round_id(value.get("chef"))
+        chef_id = card_id(value.get("chef"))
         if chef_id is None:
             errors.append(FormError("chef", "required"))
         until = read_date(value, "until", errors)
@@ -650,7 +646,7 @@ class HrDialog:
         if principal is None:
             errors.append(FormError("principal", "bad_principal"))
         if role_value != "hr_admin":
-            department_id = _round_id(str(role_value).removeprefix("lead:"))
+            department_id = card_id(str(role_value).removeprefix("lead:"))
             if not str(role_value).startswith("lead:") or department_id not in departments:
                 errors.append(FormError("role", "bad_choice"))
         if errors or principal is None:
@@ -707,7 +703,7 @@ class HrDialog:
 
     @staticmethod
     def _required_round(value: dict[str, Any]) -> int:
-        round_id = _round_id(value.get("round"))
+        round_id = card_id(value.get("round"))
         if round_id is None:
             raise RoundError("unknown_round", round="?")
         return round_id
