@@ -94,6 +94,10 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "lägg till hr": ("add_hr", "sv"),
     "lagg till hr": ("add_hr", "sv"),
     "add hr": ("add_hr", "en"),
+    "ta bort hr": ("remove_hr", "sv"),
+    "remove hr": ("remove_hr", "en"),
+    "roller": ("roles", "sv"),
+    "roles": ("roles", "en"),
 }
 ACCESS_KEY = "ledarpuls.access"  # turn state: the sender's roles, once looked up
 

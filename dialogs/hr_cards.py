@@ -1,5 +1,6 @@
 """The Adaptive Cards HR works with: a new round, the list of rounds, status, extend, close,
-leave, and adding HR. Built from data; every submit is checked again on the server."""
+leave, and adding, removing and listing HR. Built from data; every submit is checked again on
+the server."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from dialogs.cards import card, text, verbatim, verbatim_facts
 from dialogs.formatting import day_of_year, local, short_date
 from dialogs.texts import catalogue, t
 from followup.digest_report import percent_text
+from followup.operations import RoleHolder
 from followup.progress import Counts, Progress, RoundRow
 from followup.round_form import MAX_TITLE, SKIP
 from followup.rounds import Audience
 from followup.sections import DEFAULT_SECTIONS, QUESTION_SECTIONS, Privacy, Section
-from storage.models import Chef, Department, Programme, Round, RoundState
+from storage.models import Chef, Department, Programme, Role, Round, RoundState
 
 Element = dict[str, Any]
 
@@ -616,10 +618,21 @@ def leave_card(
 
 
 def add_hr_card(departments: Sequence[Department], language: str) -> dict[str, Any]:
+    return _role_form(departments, language, form="add", action="add_hr")
+
+
+def remove_hr_card(departments: Sequence[Department], language: str) -> dict[str, Any]:
+    """The same fields as adding: whose role, and which one, is taken back."""
+    return _role_form(departments, language, form="remove", action="remove_hr")
+
+
+def _role_form(
+    departments: Sequence[Department], language: str, *, form: str, action: str
+) -> dict[str, Any]:
     return card(
         [
-            text(t(language, "hr.add.title"), size="Large", weight="Bolder"),
-            text(t(language, "hr.add.intro"), isSubtle=True),
+            text(t(language, f"hr.{form}.title"), size="Large", weight="Bolder"),
+            text(t(language, f"hr.{form}.intro"), isSubtle=True),
             {
                 "type": "Input.Text",
                 "id": "principal",
@@ -649,5 +662,39 @@ def add_hr_card(departments: Sequence[Department], language: str) -> dict[str, A
                 ],
             },
         ],
-        [submit(t(language, "hr.add.submit"), "add_hr", language)],
+        [submit(t(language, f"hr.{form}.submit"), action, language)],
     )
+
+
+def roles_card(holders: Sequence[RoleHolder], language: str) -> dict[str, Any]:
+    """Who holds a role: HR admins, then department leads by department."""
+
+    def line(holder: RoleHolder) -> str:
+        return t(
+            language,
+            "hr.roles.line",
+            principal=holder.principal,
+            date=short_date(holder.added_at, language),
+            by=holder.added_by or "–",
+        )
+
+    admins = [line(h) for h in holders if h.role == Role.HR_ADMIN]
+    leads = [
+        (h.department or str(h.department_id), line(h))
+        for h in holders
+        if h.role == Role.DEPARTMENT_LEAD
+    ]
+    body: list[Element] = [
+        text(t(language, "hr.roles.title"), size="Large", weight="Bolder"),
+        text(t(language, "hr.roles.admins"), weight="Bolder", spacing="Medium"),
+    ]
+    # principals and department names as HR typed them: never Markdown
+    body += [verbatim(a, spacing="None") for a in admins] or [
+        text(t(language, "hr.roles.none"), isSubtle=True)
+    ]
+    body.append(text(t(language, "hr.roles.leads"), weight="Bolder", spacing="Medium"))
+    body += (
+        [verbatim_facts(leads)] if leads else [text(t(language, "hr.roles.none"), isSubtle=True)]
+    )
+    body.append(text(t(language, "hr.roles.hint"), isSubtle=True, spacing="Medium"))
+    return card(body)

@@ -1,11 +1,13 @@
-"""HR in Teams: new rounds, the list, status, reminders, extending, closing, leave, adding HR.
+"""HR in Teams: new rounds, the list, status, reminders, extending, closing, leave, roles.
 
-Every command and every card submit is authorised here from the sender's roles (`Access`),
-never from what a card says; each one allowed is written to the audit log, and each one
-refused too, so a forwarded HR card in a chef's hands is both harmless and visible."""
+Every command and card submit goes through one of the operations in `followup.operations`, which
+authorise from the sender's roles (`Access`, never what a card says), audit, and do the work; this
+dialog only reads cards and words and answers with texts and cards. A refusal is on record too, so
+a forwarded HR card in a chef's hands is both harmless and visible."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -16,7 +18,7 @@ from botbuilder.core import TurnContext
 
 from dialogs.activities import tenant_of
 from dialogs.cards import card_activity, card_id, replace_card
-from dialogs.digest_cards import Links, compiled_digest_card
+from dialogs.digest_cards import Links, digest_card, digest_files
 from dialogs.formatting import date_time, day_of_year, local, short_date
 from dialogs.hr_cards import (
     SECTION_INPUT,
@@ -28,14 +30,18 @@ from dialogs.hr_cards import (
     extend_card,
     leave_card,
     new_round_card,
+    remove_hr_card,
+    roles_card,
     round_card,
     rounds_card,
     state_label,
     status_card,
 )
 from dialogs.texts import LANGUAGES, catalogue, t
-from followup.access import Access, audit
-from followup.progress import overview, progress, remind, set_on_leave
+from followup import operations
+from followup.access import Access, principal_of
+from followup.operations import LIVE, Call, Refused
+from followup.progress import progress
 from followup.round_form import (
     DEADLINE_TIME,
     FormError,
@@ -45,46 +51,33 @@ from followup.round_form import (
     read_dates,
     read_departments,
     read_new_round,
-    read_principal,
 )
 from followup.rounds import (
     RoundError,
-    change_round,
     chosen_departments,
-    close_round,
-    create_round,
     department_names,
-    extend_round,
     find_round,
-    open_round,
     preview_audience,
     round_audience,
-    skip_round,
 )
-from followup.schedule import change_calendar, next_opening, send_results
+from followup.schedule import next_opening
 from storage.chef_store import ChefStore
 from storage.conversation_store import ConversationStore
 from storage.database import Database
-from storage.models import Role, Round, RoundState
+from storage.models import Round, RoundState
 from storage.organisation_store import OrganisationStore
-from storage.role_store import RoleStore
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
-# typed commands and card actions a department lead may use too; everything else is HR's
-LEAD_ACTIONS = frozenset({"rounds", "status", "digest"})
 COMMANDS = frozenset(
     {"new_round", "rounds", "status", "remind", "extend", "close", "on_leave", "add_hr"}
-    | {"digest", "calendar"}
+    | {"digest", "calendar", "remove_hr", "roles"}
 )
 SUBMITS = frozenset(
     {"create", "open", "status", "remind", "extend_form", "extend", "close_form", "close"}
-    | {"leave", "add_hr", "digest", "skip", "change_form", "change", "calendar"}
+    | {"leave", "add_hr", "digest", "skip", "change_form", "change", "calendar", "remove_hr"}
 )
-# what a round must be in for a command without a number to find it
-LIVE = (RoundState.OPEN,)
-ANY_STATE = (RoundState.OPEN, RoundState.SCHEDULED, RoundState.DRAFT, RoundState.CLOSED)
 
 
 def is_hr_submit(value: Any) -> bool:
@@ -106,12 +99,6 @@ def field_label(name: str, language: str) -> str:
         return t(language, f"checkin.section.{name.removeprefix(SECTION_INPUT)}")
     key = f"hr.field.{name}"
     return t(language, key) if key in catalogue(language) else name
-
-
-def allowed(access: Access, action: str) -> bool:
-    if access.organisation_id is None:
-        return False
-    return access.admin or (bool(access.lead_departments) and action in LEAD_ACTIONS)
 
 
 class HrDialog:
@@ -140,12 +127,13 @@ class HrDialog:
         round_id: int | None = None,
     ) -> None:
         """A typed HR command, e.g. "status" or "status 3"."""
-        if not await self._authorised(context, access, command, language, via="command"):
-            return
+        call = self._call(access)
         try:
-            await getattr(self, f"_command_{command}")(context, access, language, round_id)
+            # before anything is read: even a form is HR's alone
+            await operations.authorise(call, command)
+            await getattr(self, f"_command_{command}")(context, call, language, round_id)
         except RoundError as error:
-            await context.send_activity(self._error(error, language))
+            await context.send_activity(self._error(error, language, card=False))
 
     async def on_submit(
         self, context: TurnContext, value: dict[str, Any], *, access: Access, language: str
@@ -157,27 +145,22 @@ class HrDialog:
         if not isinstance(action, str) or action not in SUBMITS:
             await context.send_activity(t(language, "hr.invalid_card"))
             return
-        if not await self._authorised(context, access, action, language, via="card"):
-            return
+        call = self._call(access)
         try:
-            await getattr(self, f"_submit_{action}")(context, access, language, value)
+            # before the card's values are read: a chef learns nothing from a forwarded card
+            await operations.authorise(call, action)
+            await getattr(self, f"_submit_{action}")(context, call, language, value)
         except RoundError as error:
-            await context.send_activity(self._error(error, language))
+            await context.send_activity(self._error(error, language, card=True))
 
-    async def _authorised(
-        self, context: TurnContext, access: Access, action: str, language: str, *, via: str
-    ) -> bool:
-        if allowed(access, action):
-            return True
-        logger.warning("hr: refused %s %s for organisation %s", via, action, access.organisation_id)
-        await audit(self._db, access, "hr.refused", at=self._clock(), command=action, via=via)
-        await context.send_activity(
-            t(language, "hr.refused_card" if via == "card" else "hr.refused")
-        )
-        return False
+    def _call(self, access: Access) -> Call:
+        return Call(self._db, access, "teams", self._clock())
 
     @staticmethod
-    def _error(error: RoundError, language: str) -> str:
+    def _error(error: RoundError, language: str, *, card: bool) -> str:
+        if isinstance(error, Refused):
+            logger.warning("hr: refused %s in Teams", error.command)
+            return t(language, "hr.refused_card" if card else "hr.refused")
         params = {
             k: state_label(str(v), language) if k == "state" else v for k, v in error.params.items()
         }
@@ -186,18 +169,18 @@ class HrDialog:
     # --- typed commands -------------------------------------------------------------------
 
     async def _command_new_round(
-        self, context: TurnContext, access: Access, language: str, _: int | None
+        self, context: TurnContext, call: Call, language: str, _: int | None
     ) -> None:
-        assert access.organisation_id is not None
         organisations = OrganisationStore(self._db)
-        programmes = await organisations.programmes(access.organisation_id)
+        programmes = await organisations.programmes(call.organisation_id)
         if not programmes:
             await context.send_activity(t(language, "hr.no_programme"))
             return
-        organisation = await organisations.get(access.organisation_id)
-        departments = await organisations.departments(access.organisation_id)
-        now = self._clock()
-        everyone = await preview_audience(self._db, organisation_id=access.organisation_id, now=now)
+        organisation = await organisations.get(call.organisation_id)
+        departments = await organisations.departments(call.organisation_id)
+        everyone = await preview_audience(
+            self._db, organisation_id=call.organisation_id, now=call.now
+        )
         per_department = Counter(c.department_id for c in everyone.invited)
         await context.send_activity(
             card_activity(
@@ -206,108 +189,117 @@ class HrDialog:
                     programmes=programmes,
                     departments=[(d, per_department[d.id]) for d in departments],
                     everyone=everyone,
-                    today=local(now).date(),
+                    today=local(call.now).date(),
                     k=organisation.default_k if organisation else 3,
                 )
             )
         )
 
     async def _command_rounds(
-        self, context: TurnContext, access: Access, language: str, _: int | None
+        self, context: TurnContext, call: Call, language: str, _: int | None
     ) -> None:
-        assert access.organisation_id is not None
-        rows = await overview(
-            self._db,
-            organisation_id=access.organisation_id,
-            department_ids=access.departments(),
-        )
-        await audit(self._db, access, "round.list", at=self._clock(), rounds=len(rows))
+        rows = await operations.list_rounds(call)
         await context.send_activity(card_activity(rounds_card(rows, language)))
 
     async def _command_status(
-        self, context: TurnContext, access: Access, language: str, round_id: int | None
+        self, context: TurnContext, call: Call, language: str, round_id: int | None
     ) -> None:
-        await self._status(context, access, language, await self._find(access, round_id))
+        p = await operations.round_status(call, round_id=round_id)
+        await context.send_activity(
+            card_activity(status_card(p, language, now=call.now, lead_scope=not call.access.admin))
+        )
 
     async def _command_remind(
-        self, context: TurnContext, access: Access, language: str, round_id: int | None
+        self, context: TurnContext, call: Call, language: str, round_id: int | None
     ) -> None:
-        await self._remind(context, access, language, await self._find(access, round_id, LIVE))
+        result = (await operations.remind(call, round_id=round_id)).reminding
+        if result.reminded:
+            await context.send_activity(
+                t(language, "round.reminded", count=result.reminded, at_cap=result.at_cap)
+            )
+        else:
+            await context.send_activity(t(language, "hr.remind.none", at_cap=result.at_cap))
 
     async def _command_extend(
-        self, context: TurnContext, access: Access, language: str, round_id: int | None
+        self, context: TurnContext, call: Call, language: str, round_id: int | None
     ) -> None:
-        round_ = await self._find(access, round_id, LIVE)
-        today = local(self._clock()).date()
+        round_ = await operations.find_round(call, "extend", round_id=round_id, states=LIVE)
+        today = local(call.now).date()
         await context.send_activity(card_activity(extend_card(round_, language, today=today)))
 
     async def _command_close(
-        self, context: TurnContext, access: Access, language: str, round_id: int | None
+        self, context: TurnContext, call: Call, language: str, round_id: int | None
     ) -> None:
-        round_ = await self._find(access, round_id, LIVE)
+        round_ = await operations.find_round(call, "close", round_id=round_id, states=LIVE)
         assert round_.id is not None
         if round_.state != RoundState.OPEN:
             raise RoundError("not_open", state=round_.state)
-        p = await progress(self._db, round_id=round_.id, organisation_id=access.organisation_id)
+        p = await progress(self._db, round_id=round_.id, organisation_id=call.organisation_id)
         await context.send_activity(card_activity(close_card(p, language)))
 
     async def _command_digest(
-        self, context: TurnContext, access: Access, language: str, round_id: int | None
+        self, context: TurnContext, call: Call, language: str, round_id: int | None
     ) -> None:
-        round_ = await self._find(access, round_id, (RoundState.CLOSED, RoundState.OPEN))
-        assert round_.id is not None
-        await self._send_digest(context, access, language, round_.id)
+        await self._send_digest(context, call, language, round_id)
 
     async def _command_calendar(
-        self, context: TurnContext, access: Access, language: str, _: int | None
+        self, context: TurnContext, call: Call, language: str, _: int | None
     ) -> None:
-        assert access.organisation_id is not None
-        programmes = await OrganisationStore(self._db).programmes(access.organisation_id)
+        programmes = await OrganisationStore(self._db).programmes(call.organisation_id)
         if not programmes:
             await context.send_activity(t(language, "hr.no_programme"))
             return
         for programme in programmes:
             assert programme.id is not None
-            upcoming = await next_opening(self._db, programme=programme, now=self._clock())
+            upcoming = await next_opening(self._db, programme=programme, now=call.now)
             await context.send_activity(
                 card_activity(calendar_card(programme, language, next_opening=upcoming))
             )
 
     async def _command_on_leave(
-        self, context: TurnContext, access: Access, language: str, _: int | None
+        self, context: TurnContext, call: Call, language: str, _: int | None
     ) -> None:
-        assert access.organisation_id is not None
-        chefs = await ChefStore(self._db).active(access.organisation_id)
+        chefs = await ChefStore(self._db).active(call.organisation_id)
         if not chefs:
             await context.send_activity(t(language, "hr.leave.no_chefs"))
             return
-        departments = await OrganisationStore(self._db).departments(access.organisation_id)
+        departments = await OrganisationStore(self._db).departments(call.organisation_id)
         names = {d.id: d.name for d in departments if d.id is not None}
-        today = local(self._clock()).date()
+        today = local(call.now).date()
         await context.send_activity(card_activity(leave_card(chefs, names, language, today=today)))
 
     async def _command_add_hr(
-        self, context: TurnContext, access: Access, language: str, _: int | None
+        self, context: TurnContext, call: Call, language: str, _: int | None
     ) -> None:
-        assert access.organisation_id is not None
-        departments = await OrganisationStore(self._db).departments(access.organisation_id)
+        departments = await OrganisationStore(self._db).departments(call.organisation_id)
         await context.send_activity(card_activity(add_hr_card(departments, language)))
+
+    async def _command_remove_hr(
+        self, context: TurnContext, call: Call, language: str, _: int | None
+    ) -> None:
+        departments = await OrganisationStore(self._db).departments(call.organisation_id)
+        await context.send_activity(card_activity(remove_hr_card(departments, language)))
+
+    async def _command_roles(
+        self, context: TurnContext, call: Call, language: str, _: int | None
+    ) -> None:
+        holders = await operations.list_roles(call)
+        await context.send_activity(card_activity(roles_card(holders, language)))
 
     # --- card submits -----------------------------------------------------------------------
 
     async def _submit_create(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
-        assert access.organisation_id is not None
         organisations = OrganisationStore(self._db)
-        departments = await organisations.departments(access.organisation_id)
-        organisation = await organisations.get(access.organisation_id)
+        departments = await organisations.departments(call.organisation_id)
+        organisation = await organisations.get(call.organisation_id)
         form, errors = read_new_round(
             value,
             departments={d.id for d in departments if d.id is not None},
             default_k=organisation.default_k if organisation else 3,
         )
-        programmes = {p.id for p in await organisations.programmes(access.organisation_id)}
+        programmes = {p.id for p in await organisations.programmes(call.organisation_id)}
         programme_id = card_id(value.get("programme"))
         if programme_id not in programmes:
             errors.append(FormError("programme", "bad_choice"))
@@ -315,16 +307,12 @@ class HrDialog:
             await context.send_activity(self._form_errors(errors, language, intro="hr.new.fix"))
             return
         assert form.deadline is not None and programme_id is not None
-        now = self._clock()
-        round_ = await create_round(
-            self._db,
-            organisation_id=access.organisation_id,
+        round_ = await operations.create_round(
+            call,
             programme_id=programme_id,
             title=form.title,
             deadline=form.deadline,
             opens_at=form.opens_at,
-            now=now,
-            created_by=access.actor,
             department_ids=form.department_ids,
             sections=form.sections,
             k=form.k,
@@ -332,29 +320,13 @@ class HrDialog:
             reminder_cap=form.reminder_cap,
         )
         assert round_.id is not None
-        await audit(self._db, access, "round.create", at=now, round_id=round_.id)
-        content = await self._round_card(
-            round_.id, access, language, t(language, "hr.round.created")
-        )
+        content = await self._round_card(round_.id, call, language, t(language, "hr.round.created"))
         await self._replace(context, content)
 
     async def _submit_open(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
-        round_id = self._required_round(value)
-        now = self._clock()
-        opening = await open_round(
-            self._db, round_id=round_id, now=now, organisation_id=access.organisation_id
-        )
-        await audit(
-            self._db,
-            access,
-            "round.open",
-            at=now,
-            round_id=round_id,
-            invited=len(opening.invited),
-            on_leave=len(opening.on_leave),
-        )
+        opening = await operations.open_round(call, round_id=self._required_round(value))
         await context.send_activity(
             t(
                 language,
@@ -366,30 +338,23 @@ class HrDialog:
         )
 
     async def _submit_skip(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
-        round_id = self._required_round(value)
-        now = self._clock()
-        round_ = await skip_round(
-            self._db, round_id=round_id, now=now, organisation_id=access.organisation_id
-        )
-        await audit(self._db, access, "round.skip", at=now, round_id=round_id)
+        round_ = await operations.skip_round(call, round_id=self._required_round(value))
         await context.send_activity(t(language, "hr.skipped", title=round_.title))
 
     async def _submit_change_form(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
-        assert access.organisation_id is not None
-        round_ = await find_round(
-            self._db,
-            organisation_id=access.organisation_id,
-            round_id=self._required_round(value),
+        round_ = await operations.find_round(
+            call, "change_form", round_id=self._required_round(value)
         )
         if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED):
             raise RoundError("not_changeable", state=round_.state)
-        now = self._clock()
-        departments = await OrganisationStore(self._db).departments(access.organisation_id)
-        everyone = await preview_audience(self._db, organisation_id=access.organisation_id, now=now)
+        departments = await OrganisationStore(self._db).departments(call.organisation_id)
+        everyone = await preview_audience(
+            self._db, organisation_id=call.organisation_id, now=call.now
+        )
         per_department = Counter(c.department_id for c in everyone.invited)
         await context.send_activity(
             card_activity(
@@ -398,18 +363,17 @@ class HrDialog:
                     language,
                     departments=[(d, per_department[d.id]) for d in departments],
                     chosen=await chosen_departments(self._db, round_=round_),
-                    today=local(now).date(),
+                    today=local(call.now).date(),
                 )
             )
         )
 
     async def _submit_change(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
-        assert access.organisation_id is not None
         round_id = self._required_round(value)
         errors: list[FormError] = []
-        departments = await OrganisationStore(self._db).departments(access.organisation_id)
+        departments = await OrganisationStore(self._db).departments(call.organisation_id)
         department_ids = read_departments(
             value, {d.id for d in departments if d.id is not None}, errors
         )
@@ -417,35 +381,21 @@ class HrDialog:
         if errors or deadline is None:
             await context.send_activity(self._form_errors(errors, language))
             return
-        now = self._clock()
-        round_ = await change_round(
-            self._db,
+        await operations.change_round(
+            call,
             round_id=round_id,
             opens_at=opens_at,
             deadline=deadline,
             department_ids=department_ids,
-            now=now,
-            organisation_id=access.organisation_id,
-        )
-        await audit(
-            self._db,
-            access,
-            "round.change",
-            at=now,
-            round_id=round_id,
-            opens=round_.opens_at.isoformat() if round_.opens_at else None,
-            deadline=round_.deadline.isoformat(),
-            departments=sorted(department_ids),
         )
         await self._replace(
             context,
-            await self._round_card(round_id, access, language, t(language, "hr.round.changed")),
+            await self._round_card(round_id, call, language, t(language, "hr.round.changed")),
         )
 
     async def _submit_calendar(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
-        assert access.organisation_id is not None
         form, errors = read_calendar(value)
         programme_id = card_id(value.get("programme"))
         if programme_id is None:
@@ -453,26 +403,11 @@ class HrDialog:
         if errors or programme_id is None:
             await context.send_activity(self._form_errors(errors, language))
             return
-        now = self._clock()
-        change = await change_calendar(
-            self._db,
-            organisation_id=access.organisation_id,
+        change = await operations.change_calendar(
+            call,
             programme_id=programme_id,
             round_opens=form.round_opens,
             answer_days=form.answer_days,
-            now=now,
-        )
-        await audit(
-            self._db,
-            access,
-            "programme.calendar",
-            at=now,
-            programme=programme_id,
-            round_opens=form.round_opens,
-            answer_days=form.answer_days,
-            moved=change.moved,
-            skipped=change.skipped,
-            planned=change.planned,
         )
         lines = [
             t(
@@ -491,25 +426,25 @@ class HrDialog:
         await context.send_activity("\n\n".join(lines))
 
     async def _submit_status(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
         # the card names its round: the same as the typed command with that number
-        await self._command_status(context, access, language, self._required_round(value))
+        await self._command_status(context, call, language, self._required_round(value))
 
     async def _submit_remind(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
         # the card names its round: the same as the typed command with that number
-        await self._command_remind(context, access, language, self._required_round(value))
+        await self._command_remind(context, call, language, self._required_round(value))
 
     async def _submit_extend_form(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
         # the card names its round: the same as the typed command with that number
-        await self._command_extend(context, access, language, self._required_round(value))
+        await self._command_extend(context, call, language, self._required_round(value))
 
     async def _submit_extend(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
         round_id = self._required_round(value)
         errors: list[FormError] = []
@@ -519,90 +454,73 @@ class HrDialog:
         if errors or day is None:
             await context.send_activity(self._form_errors(errors, language))
             return
-        now = self._clock()
-        round_ = await extend_round(
-            self._db,
-            round_id=round_id,
-            deadline=at(day, DEADLINE_TIME),
-            now=now,
-            organisation_id=access.organisation_id,
-        )
-        await audit(
-            self._db,
-            access,
-            "round.extend",
-            at=now,
-            round_id=round_id,
-            deadline=round_.deadline.isoformat(),
+        round_ = await operations.extend_round(
+            call, round_id=round_id, deadline=at(day, DEADLINE_TIME)
         )
         await self._replace(
             context,
             await self._round_card(
                 round_id,
-                access,
+                call,
                 language,
                 t(language, "round.extended", deadline=date_time(round_.deadline, language)),
             ),
         )
 
     async def _submit_close_form(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
         # the card names its round: the same as the typed command with that number
-        await self._command_close(context, access, language, self._required_round(value))
+        await self._command_close(context, call, language, self._required_round(value))
 
     async def _submit_close(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
         round_id = self._required_round(value)
-        now = self._clock()
-        await close_round(
-            self._db, round_id=round_id, now=now, organisation_id=access.organisation_id
-        )
-        await audit(self._db, access, "round.close", at=now, round_id=round_id)
-        p = await progress(self._db, round_id=round_id, organisation_id=access.organisation_id)
-        await self._replace(context, status_card(p, language, now=now))
-        await context.send_activity(t(language, "round.closed"))
-        # closing compiles the digest and hands it to the HR admin who closed the round; the
-        # other HR admins, the leads and the chefs who answered get theirs through the outbox
-        await self._send_digest(context, access, language, round_id)
+        # the closer is handed the digest right here; the other HR admins, the leads and the
+        # chefs who answered get theirs through the outbox, which the operation fills
         activity = context.activity
         closer = await ConversationStore(self._db).find(
             tenant_id=tenant_of(activity) or "",
             user_id=activity.from_property.id if activity.from_property else "",
         )
-        await send_results(
-            self._db, round_id=round_id, now=now, has_digest=closer.id if closer else None
+        closed = await operations.close_round(
+            call, round_id=round_id, has_digest=closer.id if closer else None
         )
+        await self._replace(context, status_card(closed.progress, language, now=call.now))
+        await context.send_activity(t(language, "round.closed"))
+        await self._send_digest(context, call, language, round_id)
 
     async def _submit_digest(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
         # the card names its round: the same as the typed command with that number
-        await self._command_digest(context, access, language, self._required_round(value))
+        await self._command_digest(context, call, language, self._required_round(value))
 
     async def _send_digest(
-        self, context: TurnContext, access: Access, language: str, round_id: int
+        self, context: TurnContext, call: Call, language: str, round_id: int | None
     ) -> None:
-        assert access.organisation_id is not None
-        now = self._clock()
-        _, content = await compiled_digest_card(
-            self._db,
-            round_id=round_id,
-            now=now,
-            language=language,
-            actor=access.actor,
-            links=self._links,
-            organisation_id=access.organisation_id,
-            departments=access.departments(),
+        digest = await operations.request_digest(call, round_id=round_id)
+        files = digest_files(digest, language)
+        departments = call.access.departments()
+        urls = (
+            self._links(
+                round_id=digest.round.id,
+                organisation_id=digest.round.organisation_id,
+                language=language,
+                actor=call.access.actor,
+                departments=departments,
+            )
+            if self._links is not None
+            else None
         )
-        await audit(self._db, access, "digest.view", at=now, round_id=round_id)
+        # the chart is drawn off the event loop
+        content = await asyncio.to_thread(digest_card, files, links=urls)
         await context.send_activity(card_activity(content))
 
     async def _submit_leave(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
-        assert access.organisation_id is not None
         errors: list[FormError] = []
         chef_id = card_id(value.get("chef"))
         if chef_id is None:
@@ -611,18 +529,7 @@ class HrDialog:
         if errors or chef_id is None:
             await context.send_activity(self._form_errors(errors, language))
             return
-        now = self._clock()
-        chef = await set_on_leave(
-            self._db, organisation_id=access.organisation_id, chef_id=chef_id, until=until, now=now
-        )
-        await audit(
-            self._db,
-            access,
-            "chef.on_leave",
-            at=now,
-            chef=chef_id,
-            until=until.isoformat() if until else None,
-        )
+        chef = await operations.set_leave(call, chef_id=chef_id, until=until)
         if until is None:
             await context.send_activity(t(language, "hr.leave.back", name=chef.name))
         else:
@@ -631,75 +538,57 @@ class HrDialog:
             )
 
     async def _submit_add_hr(
-        self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
-        assert access.organisation_id is not None
-        principal = read_principal(value)
-        departments = {
-            d.id
-            for d in await OrganisationStore(self._db).departments(access.organisation_id)
-            if d.id is not None
-        }
-        role_value = value.get("role") if isinstance(value.get("role"), str) else "hr_admin"
+        person = self._read_role(value, language)
+        if isinstance(person, str):
+            await context.send_activity(person)
+            return
+        change = await operations.add_role(call, principal=person[0], department_id=person[1])
+        await context.send_activity(
+            t(
+                language,
+                "hr.added" if change.changed else "hr.already",
+                principal=change.principal,
+                role=t(language, f"role.{change.role}"),
+            )
+        )
+
+    async def _submit_remove_hr(
+        self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
+    ) -> None:
+        person = self._read_role(value, language)
+        if isinstance(person, str):
+            await context.send_activity(person)
+            return
+        change = await operations.remove_role(call, principal=person[0], department_id=person[1])
+        await context.send_activity(
+            t(
+                language,
+                "hr.removed" if change.changed else "hr.not_held",
+                principal=change.principal,
+                role=t(language, f"role.{change.role}"),
+            )
+        )
+
+    def _read_role(self, value: dict[str, Any], language: str) -> tuple[str, int | None] | str:
+        """The add or remove form: whose role (a UPN or object id) and which (HR admin, or
+        "lead:<department>"); or what is wrong with it, in words."""
+        principal = principal_of(value.get("principal"))
+        role = value.get("role") if isinstance(value.get("role"), str) else "hr_admin"
         department_id: int | None = None
         errors: list[FormError] = []
         if principal is None:
             errors.append(FormError("principal", "bad_principal"))
-        if role_value != "hr_admin":
-            department_id = card_id(str(role_value).removeprefix("lead:"))
-            if not str(role_value).startswith("lead:") or department_id not in departments:
+        if role != "hr_admin":
+            department_id = card_id(str(role).removeprefix("lead:"))
+            if not str(role).startswith("lead:") or department_id is None:
                 errors.append(FormError("role", "bad_choice"))
         if errors or principal is None:
-            await context.send_activity(self._form_errors(errors, language))
-            return
-        role = Role.HR_ADMIN if department_id is None else Role.DEPARTMENT_LEAD
-        now = self._clock()
-        added = await RoleStore(self._db).grant(
-            organisation_id=access.organisation_id,
-            principal=principal,
-            role=role,
-            department_id=department_id,
-            created_by=access.actor,
-            now=now,
-        )
-        await audit(
-            self._db,
-            access,
-            "hr.add",
-            at=now,
-            principal=principal,
-            role=role,
-            department=department_id,
-        )
-        await context.send_activity(
-            t(
-                language,
-                "hr.added" if added else "hr.already",
-                principal=principal,
-                role=t(language, f"role.{role}"),
-            )
-        )
+            return self._form_errors(errors, language)
+        return principal, department_id
 
     # --- shared -------------------------------------------------------------------------------
-
-    async def _find(
-        self,
-        access: Access,
-        round_id: int | None,
-        states: tuple[RoundState, ...] = LIVE,
-    ) -> Round:
-        assert access.organisation_id is not None
-        try:
-            return await find_round(
-                self._db, organisation_id=access.organisation_id, round_id=round_id, states=states
-            )
-        except RoundError as error:
-            if error.code != "no_round" or states == ANY_STATE:
-                raise
-            # no open round: the latest one HR has, whatever its state
-            return await find_round(
-                self._db, organisation_id=access.organisation_id, states=ANY_STATE
-            )
 
     @staticmethod
     def _required_round(value: dict[str, Any]) -> int:
@@ -708,61 +597,11 @@ class HrDialog:
             raise RoundError("unknown_round", round="?")
         return round_id
 
-    async def _status(
-        self, context: TurnContext, access: Access, language: str, round_: Round
-    ) -> None:
-        assert round_.id is not None
-        now = self._clock()
-        p = await progress(
-            self._db,
-            round_id=round_.id,
-            organisation_id=access.organisation_id,
-            department_ids=access.departments(),
-        )
-        # reading who has not answered is an HR read of identified data
-        await audit(
-            self._db,
-            access,
-            "round.status",
-            at=now,
-            round_id=round_.id,
-            identified=p.not_answered is not None,
-        )
-        await context.send_activity(
-            card_activity(status_card(p, language, now=now, lead_scope=not access.admin))
-        )
-
-    async def _remind(
-        self, context: TurnContext, access: Access, language: str, round_: Round
-    ) -> None:
-        assert round_.id is not None
-        now = self._clock()
-        result = await remind(
-            self._db, round_id=round_.id, now=now, organisation_id=access.organisation_id
-        )
-        await audit(
-            self._db,
-            access,
-            "round.remind",
-            at=now,
-            round_id=round_.id,
-            reminded=result.reminded,
-            at_cap=result.at_cap,
-        )
-        if result.reminded:
-            await context.send_activity(
-                t(language, "round.reminded", count=result.reminded, at_cap=result.at_cap)
-            )
-        else:
-            await context.send_activity(t(language, "hr.remind.none", at_cap=result.at_cap))
-
     async def _round_card(
-        self, round_id: int, access: Access, language: str, heading: str
+        self, round_id: int, call: Call, language: str, heading: str
     ) -> dict[str, Any]:
-        round_ = await find_round(
-            self._db, organisation_id=access.organisation_id or 0, round_id=round_id
-        )
-        return await round_card_now(self._db, round_, language, heading=heading, now=self._clock())
+        round_ = await find_round(self._db, organisation_id=call.organisation_id, round_id=round_id)
+        return await round_card_now(self._db, round_, language, heading=heading, now=call.now)
 
     @staticmethod
     def _form_errors(errors: list[FormError], language: str, *, intro: str = "hr.fix") -> str:

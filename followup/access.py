@@ -5,6 +5,7 @@ never from anything a card carries — so a forwarded HR card gives a chef nothi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,9 @@ from storage.database import Database
 from storage.models import HrRole, Role
 from storage.organisation_store import OrganisationStore
 from storage.role_store import RoleStore
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_UPN = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,200}\.[^@\s]{2,}$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,15 @@ class Access:
     def departments(self) -> frozenset[int] | None:
         """The departments this person may follow; None means all of them."""
         return None if self.admin else self.lead_departments
+
+
+def principal_of(text: object) -> str | None:
+    """Whom a role is given to: an Entra object id or a UPN, lower-case; None when the text is
+    neither (a role held by a typo would let nobody in, or the wrong person)."""
+    principal = text.strip().lower() if isinstance(text, str) else ""
+    if _GUID.match(principal) or _UPN.match(principal):
+        return principal
+    return None
 
 
 def actor_of(member: Member) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from followup.access import principal_of
 from followup.fields import parse_month_day
 from followup.rounds import STOCKHOLM
 from followup.sections import QUESTION_SECTIONS, Privacy
@@ -18,8 +19,6 @@ MAX_TITLE = 120
 SKIP = "skip"  # a section the round leaves out
 DEADLINE_TIME = time(23, 59)  # a round is open all of its last day
 OPENING_TIME = time(8, 0)  # and opens at the start of a working day
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_UPN = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,200}\.[^@\s]{2,}$")
 
 
 @dataclass(frozen=True)
@@ -142,10 +141,7 @@ def read_new_round(
 
 def read_principal(values: dict[str, Any]) -> str | None:
     """An Entra object id or a UPN, lower-case; None when it is neither."""
-    principal = _str(values, "principal").lower()
-    if _GUID.match(principal) or _UPN.match(principal):
-        return principal
-    return None
+    return principal_of(_str(values, "principal"))
 
 
 @dataclass

@@ -7,7 +7,11 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from storage.database import Database
-from storage.models import HrRole
+from storage.models import HrRole, Role
+
+
+class LastHrAdmin(Exception):
+    """Revoking this role would leave the organisation without an HR admin to run rounds."""
 
 
 class RoleStore:
@@ -70,3 +74,52 @@ class RoleStore:
                     )
                 ).all()
             )
+
+    async def revoke(
+        self,
+        *,
+        organisation_id: int,
+        principal: str,
+        role: str,
+        department_id: int | None = None,
+    ) -> bool:
+        """Take a role back; False when the person did not have it. Raises `LastHrAdmin`
+        rather than leave nobody who can run the organisation's rounds."""
+        principal = principal.strip().lower()
+        async with self._db.session() as session, session.begin():
+            # the organisation's admin rows locked together: two HR admins removing each
+            # other at the same moment cannot both succeed
+            admins = (
+                await session.exec(
+                    select(HrRole)
+                    .where(HrRole.organisation_id == organisation_id, HrRole.role == Role.HR_ADMIN)
+                    .with_for_update()
+                )
+            ).all()
+            held = (
+                await session.exec(
+                    select(HrRole).where(
+                        HrRole.organisation_id == organisation_id,
+                        HrRole.principal == principal,
+                        HrRole.role == role,
+                        HrRole.department_id == department_id,
+                    )
+                )
+            ).all()
+            if not held:
+                return False
+            if role == Role.HR_ADMIN and not {a.principal for a in admins} - {principal}:
+                raise LastHrAdmin(principal)
+            for row in held:
+                await session.delete(row)
+        return True
+
+    async def holders(self, organisation_id: int) -> list[HrRole]:
+        """Everyone with a role in the organisation: HR admins first, then department leads."""
+        async with self._db.session() as session:
+            rows = (
+                await session.exec(select(HrRole).where(HrRole.organisation_id == organisation_id))
+            ).all()
+        return sorted(
+            rows, key=lambda r: (r.role != Role.HR_ADMIN, r.department_id or 0, r.principal)
+        )
