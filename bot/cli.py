@@ -326,9 +326,23 @@ def build_parser() -> argparse.ArgumentParser:
     hr_add = hr_sub.add_parser(
         "add", help="make someone HR admin (or, with --lead, a department lead)"
     )
-    hr_add.add_argument("principal", help="UPN (e-mail form) or Entra object id")
-    hr_add.add_argument("--lead", metavar="DEPT", help="department code: a lead of that department")
-    hr_add.add_argument("--org", help="tenant id or name (needed when there are several)")
+    hr_remove = hr_sub.add_parser(
+        "remove", help="take an HR admin's role back (or, with --lead, a department lead's)"
+    )
+    for command in (hr_add, hr_remove):
+        command.add_argument("principal", help="UPN (e-mail form) or Entra object id")
+        command.add_argument(
+            "--lead", metavar="DEPT", help="department code: a lead of that department"
+        )
+    hr_list = hr_sub.add_parser("list", help="who is HR admin or department lead")
+    hr_list.add_argument("--json", action="store_true")
+    hr_leave = hr_sub.add_parser(
+        "leave", help="a manager on leave (no invitations or reminders) until a day"
+    )
+    hr_leave.add_argument("upn", help="the manager's UPN, as in the roster")
+    hr_leave.add_argument("--until", help="last day of leave, YYYY-MM-DD (without it: back)")
+    for command in hr_sub.choices.values():
+        command.add_argument("--org", help="tenant id or name (needed when there are several)")
 
     rounds = sub.add_parser("round", help="collection rounds (omgångar)")
     round_sub = rounds.add_subparsers(dest="round_command", required=True)

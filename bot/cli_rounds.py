@@ -1,4 +1,6 @@
-"""`ledarpuls hr …` and `ledarpuls round …`: HR's operations for automation and IT, audited."""
+"""`ledarpuls hr …`, `ledarpuls round …` and `ledarpuls digest`: HR's operations for automation and
+IT. Each runs the same operation as Teams (`followup.operations`), so it is audited and has the
+same effects; this module only reads argv and prints the result."""
 
 from __future__ import annotations
 
@@ -14,23 +16,16 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from dialogs.digest_cards import digest_files
-from dialogs.formatting import date_time
+from dialogs.formatting import date_time, short_date
 from dialogs.texts import t
+from followup import operations
 from followup.access import Access, audit
-from followup.digest import compile_digest
-from followup.progress import Progress, overview, progress, remind
-from followup.rounds import (
-    RoundError,
-    archive_round,
-    close_round,
-    create_round,
-    extend_round,
-    open_round,
-)
+from followup.operations import Call
+from followup.progress import Progress
+from followup.rounds import RoundError
 from storage.audit_store import AuditStore
 from storage.database import Database
-from storage.models import Department, Programme, Role
-from storage.role_store import RoleStore
+from storage.models import Department, Programme
 from storage.types import utcnow
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -49,11 +44,20 @@ def cli_access(organisation_id: int) -> Access:
     return Access(actor=actor(), organisation_id=organisation_id, admin=True)
 
 
-def _day(value: str, at: time, lang: str) -> datetime:
+def cli_call(db: Database, organisation_id: int) -> Call:
+    """An operation asked for on the command line, now."""
+    return Call(db, cli_access(organisation_id), "cli", utcnow())
+
+
+def _date(value: str, lang: str) -> date:
     try:
-        return datetime.combine(date.fromisoformat(value), at, STOCKHOLM)
+        return date.fromisoformat(value)
     except ValueError as exc:
         raise CliRefusal(t(lang, "round.error.bad_date", value=value)) from exc
+
+
+def _day(value: str, at: time, lang: str) -> datetime:
+    return datetime.combine(_date(value, lang), at, STOCKHOLM)
 
 
 def refusal(lang: str, error: RoundError) -> CliRefusal:
@@ -132,31 +136,23 @@ def _progress_dict(p: Progress) -> dict[str, Any]:
 
 
 async def run_round(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
-    """Carry out one `round` command; returns the lines to print."""
-    lang, now, command = args.lang, utcnow(), args.round_command
-    who = cli_access(organisation_id)
-
-    async def log(action: str, round_id: int | None, **detail: Any) -> None:
-        await audit(db, who, action, at=now, round_id=round_id, **detail)
-
+    """Carry out one `round` command through its operation; returns the lines to print."""
+    lang, command = args.lang, args.round_command
+    call = cli_call(db, organisation_id)
     try:
         if command == "create":
-            round_ = await create_round(
-                db,
-                organisation_id=organisation_id,
+            round_ = await operations.create_round(
+                call,
                 programme_id=await _programme(db, organisation_id, args.programme, lang),
                 title=args.title,
                 deadline=_day(args.deadline, time(23, 59), lang),
                 opens_at=_day(args.opens, time(8, 0), lang) if args.opens else None,
-                now=now,
-                created_by=actor(),
                 department_ids=await _departments(db, organisation_id, args.departments, lang),
                 sections=_sections(args.sections),
                 k=args.k,
                 reminder_offsets=[int(x) for x in args.reminders.split(",") if x.strip()],
                 reminder_cap=args.cap,
             )
-            await log("round.create", round_.id)
             return [
                 t(
                     lang,
@@ -168,7 +164,7 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
             ]
         if command == "list":
             rows = sorted(
-                await overview(db, organisation_id=organisation_id),
+                await operations.list_rounds(call),
                 key=lambda row: (row.round.deadline, row.round.id or 0),
             )
             if args.json:
@@ -197,12 +193,7 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 for row in rows
             ]
         if command == "open":
-            opening = await open_round(
-                db, round_id=args.id, now=now, organisation_id=organisation_id
-            )
-            await log(
-                "round.open", args.id, invited=len(opening.invited), on_leave=len(opening.on_leave)
-            )
+            opening = await operations.open_round(call, round_id=args.id)
             return [
                 t(
                     lang,
@@ -212,9 +203,7 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 )
             ]
         if command == "status":
-            p = await progress(db, round_id=args.id, organisation_id=organisation_id)
-            # as in Teams: every status read is logged, and whether it named anyone
-            await log("round.status", args.id, identified=p.not_answered is not None)
+            p = await operations.round_status(call, round_id=args.id)
             if args.json:
                 return [json.dumps(_progress_dict(p), ensure_ascii=False)]
             lines = [f"{p.round.title} ({p.round.state})"]
@@ -238,26 +227,18 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 lines.append(t(lang, "round.not_answered", names=", ".join(p.not_answered)))
             return lines
         if command == "remind":
-            result = await remind(db, round_id=args.id, now=now, organisation_id=organisation_id)
-            await log("round.remind", args.id, reminded=result.reminded, at_cap=result.at_cap)
+            result = (await operations.remind(call, round_id=args.id)).reminding
             return [t(lang, "round.reminded", count=result.reminded, at_cap=result.at_cap)]
         if command == "extend":
-            round_ = await extend_round(
-                db,
-                round_id=args.id,
-                now=now,
-                deadline=_day(args.deadline, time(23, 59), lang),
-                organisation_id=organisation_id,
+            round_ = await operations.extend_round(
+                call, round_id=args.id, deadline=_day(args.deadline, time(23, 59), lang)
             )
-            await log("round.extend", args.id, deadline=round_.deadline.isoformat())
             return [t(lang, "round.extended", deadline=date_time(round_.deadline, lang))]
         if command == "close":
-            await close_round(db, round_id=args.id, now=now, organisation_id=organisation_id)
-            await log("round.close", args.id)
-            return [t(lang, "round.closed")]
+            closed = await operations.close_round(call, round_id=args.id)
+            return [t(lang, "round.closed"), t(lang, "cli.results_queued", count=closed.queued)]
         if command == "archive":
-            await archive_round(db, round_id=args.id, now=now, organisation_id=organisation_id)
-            await log("round.archive", args.id)
+            await operations.archive_round(call, round_id=args.id)
             return [t(lang, "round.archived")]
     except RoundError as error:
         raise refusal(lang, error) from error
@@ -265,52 +246,72 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
 
 
 async def run_hr(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
-    """`ledarpuls hr add PRINCIPAL [--lead DEPT]`: bootstrap HR admins and department leads."""
-    now, lang = utcnow(), args.lang
-    department_ids = await _departments(db, organisation_id, args.lead, lang) if args.lead else []
-    role = Role.DEPARTMENT_LEAD if department_ids else Role.HR_ADMIN
-    added = await RoleStore(db).grant(
-        organisation_id=organisation_id,
-        principal=args.principal,
-        role=role,
-        created_by=actor(),
-        now=now,
-        department_id=department_ids[0] if department_ids else None,
-    )
-    await audit(
-        db, cli_access(organisation_id), "hr.add", at=now, principal=args.principal, role=role
-    )
+    """`ledarpuls hr add|remove PRINCIPAL [--lead DEPT]`, `hr list [--json]` and
+    `hr leave UPN [--until DATE]`: roles and leave, as HR gives them in Teams."""
+    lang, command = args.lang, args.hr_command
+    call = cli_call(db, organisation_id)
+    try:
+        if command == "list":
+            return _roles(await operations.list_roles(call), lang, as_json=args.json)
+        if command == "leave":
+            until = _date(args.until, lang) if args.until else None
+            chef = await operations.set_leave(call, upn=args.upn, until=until)
+            if until is None:
+                return [t(lang, "hr.leave.back", name=chef.name)]
+            return [t(lang, "hr.leave.set", name=chef.name, date=short_date(until, lang))]
+        lead = await _departments(db, organisation_id, args.lead, lang) if args.lead else []
+        department_id = lead[0] if lead else None
+        if command == "add":
+            change = await operations.add_role(
+                call, principal=args.principal, department_id=department_id
+            )
+            done = "hr.added" if change.changed else "hr.already"
+        else:
+            change = await operations.remove_role(
+                call, principal=args.principal, department_id=department_id
+            )
+            done = "hr.removed" if change.changed else "hr.not_held"
+    except RoundError as error:
+        raise refusal(lang, error) from error
+    return [t(lang, done, principal=change.principal, role=t(lang, f"role.{change.role}"))]
+
+
+def _roles(holders: list[operations.RoleHolder], lang: str, *, as_json: bool) -> list[str]:
+    if as_json:
+        return [
+            json.dumps(
+                [
+                    {
+                        "principal": h.principal,
+                        "role": h.role.value,
+                        "department": h.department,
+                        "added_by": h.added_by,
+                        "added_at": h.added_at.isoformat(),
+                    }
+                    for h in holders
+                ],
+                ensure_ascii=False,
+            )
+        ]
+    if not holders:
+        return [t(lang, "cli.hr_list_none")]
     return [
-        t(
-            lang,
-            "hr.added" if added else "hr.already",
-            principal=args.principal,
-            role=t(lang, f"role.{role}"),
-        )
+        "\t".join([h.principal, t(lang, f"role.{h.role}"), h.department or "-"]) for h in holders
     ]
 
 
 async def run_digest(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
     """`ledarpuls digest ID --format md|xlsx|docx [--out FILE]`."""
-    lang, now = args.lang, utcnow()
+    lang = args.lang
+    if args.format != "md" and not args.out:
+        raise CliRefusal(t(lang, "digest.error.out_needed"))
     try:
-        digest = await compile_digest(
-            db, round_id=args.id, now=now, organisation_id=organisation_id
+        digest = await operations.request_digest(
+            cli_call(db, organisation_id), round_id=args.id, export=args.format
         )
     except RoundError as error:
         raise refusal(lang, error) from error
-    files = digest_files(digest, lang)
-    if args.format != "md" and not args.out:
-        raise CliRefusal(t(lang, "digest.error.out_needed"))
-    content = await asyncio.to_thread(files.render, args.format)
-    await audit(
-        db,
-        cli_access(organisation_id),
-        "digest.export",
-        at=now,
-        round_id=args.id,
-        format=args.format,
-    )
+    content = await asyncio.to_thread(digest_files(digest, lang).render, args.format)
     if not args.out:
         return [content.decode("utf-8").rstrip("\n")]
     try:
