@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import run
+from bot.settings import Settings
 from tests.bot.test_cli import ledarpuls
 from tests.conftest import EXAMPLES
 
@@ -178,3 +180,61 @@ def test_the_audit_log_from_the_command_line(db: Path) -> None:
     bad = ledarpuls("audit", "--since", "i går", db=db)
     assert bad.returncode == 1 and "”i går” är inget giltigt datum" in bad.stderr
     assert ledarpuls("audit", db=db).returncode == 2  # --since is required
+
+
+def test_roles_are_listed_and_taken_back_from_the_cli_but_never_the_last_admin(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # in this process (the commands are the same; a fresh interpreter each is only slower)
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{db}")  # type: ignore[call-arg]
+
+    def hr(*args: str) -> tuple[int, str, str]:
+        code = run(["hr", *args], settings)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert hr("add", "Eva.Lindgren@demo.ledarpuls.se")[0] == 0
+    assert hr("add", "anna@demo.ledarpuls.se", "--lead", "IFO")[0] == 0
+    code, _, err = hr("add", "inte en adress")
+    assert code == 1 and "”inte en adress” är varken en e-postadress (UPN)" in err
+    code, out, _ = hr("list", "--json")
+    assert [(h["principal"], h["role"], h["department"]) for h in json.loads(out)] == [
+        ("eva.lindgren@demo.ledarpuls.se", "hr_admin", None),
+        ("anna@demo.ledarpuls.se", "department_lead", "Individ- och familjeomsorg"),
+    ]
+    assert (
+        hr("list")[1].splitlines()[0].startswith("eva.lindgren@demo.ledarpuls.se\tHR-administratör")
+    )
+
+    code, _, err = hr("remove", "eva.lindgren@demo.ledarpuls.se")
+    assert code == 1 and "enda HR-administratör och kan inte tas bort" in err
+    assert hr("add", "karin.sjoberg@demo.ledarpuls.se")[0] == 0
+    code, out, _ = hr("remove", "EVA.lindgren@demo.ledarpuls.se")
+    assert (
+        code == 0
+        and out.strip() == "eva.lindgren@demo.ledarpuls.se är inte längre HR-administratör."
+    )
+    code, out, _ = hr("remove", "anna@demo.ledarpuls.se", "--lead", "IFO")
+    assert code == 0 and "är inte längre avdelningschef" in out
+    assert "är inte HR-administratör" in hr("remove", "eva.lindgren@demo.ledarpuls.se")[1]
+
+    code, out, _ = hr("leave", "sara.nystrom@demo.ledarpuls.se", "--until", "2099-01-31")
+    assert code == 0 and out.strip() == "Sara Nyström är frånvarande till och med 31 januari 2099."
+    assert hr("leave", "sara.nystrom@demo.ledarpuls.se")[1].strip() == (
+        "Sara Nyström är inte längre frånvarande."
+    )
+    events = rows(db, "audit_event")
+    assert [e["action"] for e in events] == [
+        "hr.add",
+        "hr.add",
+        "hr.list",
+        "hr.list",
+        "hr.add",
+        "hr.remove",
+        "hr.remove",
+        "hr.remove",
+        "chef.on_leave",
+        "chef.on_leave",
+    ]
+    # as in Teams: the lead's department is on record
+    assert json.loads(events[1]["detail"])["department"] is not None
