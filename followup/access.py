@@ -1,7 +1,7 @@
 """Who may do what: HR admins run rounds; department leads follow their own departments.
 
-Every HR command and card submit is decided here, on the server, from the sender's identity —
-never from anything a card carries — so a forwarded HR card gives a chef nothing."""
+Every HR operation (`followup.operations`) is decided here, on the server, from the sender's
+identity — never from anything a card carries — so a forwarded HR card gives a chef nothing."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from storage.models import HrRole, Role
 from storage.organisation_store import OrganisationStore
 from storage.role_store import RoleStore
 
+# what a department lead may do (for their own departments); everything else is HR's. The
+# names are the commands the audit log records, refused or done.
+LEAD_COMMANDS = frozenset({"rounds", "status", "digest"})
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _UPN = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,200}\.[^@\s]{2,}$")
 
@@ -39,6 +42,13 @@ class Access:
     def departments(self) -> frozenset[int] | None:
         """The departments this person may follow; None means all of them."""
         return None if self.admin else self.lead_departments
+
+
+def may(access: Access, command: str) -> bool:
+    """HR admins may do everything in their organisation; leads only follow their departments."""
+    if access.organisation_id is None:
+        return False
+    return access.admin or (bool(access.lead_departments) and command in LEAD_COMMANDS)
 
 
 def principal_of(text: object) -> str | None:

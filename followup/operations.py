@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from followup import progress as progress_
 from followup import rounds, schedule
-from followup.access import Access, audit, principal_of
+from followup.access import Access, audit, may, principal_of
 from followup.digest import Digest, compile_digest
 from followup.progress import Progress, Reminding, RoundRow
 from followup.rounds import Opening, RoundError
@@ -23,9 +23,6 @@ from storage.models import Chef, Role, Round, RoundState
 from storage.organisation_store import OrganisationStore
 from storage.role_store import LastHrAdmin, RoleStore
 
-# what a department lead may do (for their own departments); everything else is HR's. The
-# names are the commands the audit log records, refused or done.
-LEAD_COMMANDS = frozenset({"rounds", "status", "digest"})
 # what a round must be in for a command without a number to find it
 LIVE = (RoundState.OPEN,)
 ANY_STATE = (RoundState.OPEN, RoundState.SCHEDULED, RoundState.DRAFT, RoundState.CLOSED)
@@ -58,13 +55,6 @@ class Call:
         await audit(
             self.db, self.access, action, at=self.now, round_id=round_id, via=self.via, **detail
         )
-
-
-def may(access: Access, command: str) -> bool:
-    """HR admins may do everything in their organisation; leads only follow their departments."""
-    if access.organisation_id is None:
-        return False
-    return access.admin or (bool(access.lead_departments) and command in LEAD_COMMANDS)
 
 
 async def authorise(call: Call, command: str) -> None:
@@ -372,7 +362,7 @@ class RoleHolder:
     added_at: datetime
 
 
-async def _role(call: Call, principal: str, department_id: int | None) -> tuple[str, Role]:
+async def _role(call: Call, *, principal: str, department_id: int | None) -> tuple[str, Role]:
     """The principal checked (a UPN or an Entra object id) and the role a department means."""
     checked = principal_of(principal)
     if checked is None:
@@ -388,7 +378,7 @@ async def _role(call: Call, principal: str, department_id: int | None) -> tuple[
 async def add_role(call: Call, *, principal: str, department_id: int | None = None) -> RoleChange:
     """Make someone HR admin, or (with a department) lead of that department."""
     await authorise(call, "add_hr")
-    checked, role = await _role(call, principal, department_id)
+    checked, role = await _role(call, principal=principal, department_id=department_id)
     added = await RoleStore(call.db).grant(
         organisation_id=call.organisation_id,
         principal=checked,
@@ -408,7 +398,7 @@ async def remove_role(
     HR admin, who alone could run the organisation's rounds. It takes effect on their next
     command: roles are looked up afresh every time."""
     await authorise(call, "remove_hr")
-    checked, role = await _role(call, principal, department_id)
+    checked, role = await _role(call, principal=principal, department_id=department_id)
     try:
         removed = await RoleStore(call.db).revoke(
             organisation_id=call.organisation_id,
