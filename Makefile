@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test lint typecheck layers pytest venv node-deps clean examples bench docs-example package e2e screenshots
+.PHONY: run test lint typecheck layers deps pytest venv node-deps clean examples bench docs-example package e2e screenshots
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -43,10 +43,17 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(VENV)/bin/lint-imports
 
+# every import declared, every declared package used ([tool.deptry]); then the same for tests,
+# benchmarks and tools, which may also use the dev extras and need not use every dependency
+deps: $(STAMP)
+	$(VENV)/bin/deptry .
+	$(VENV)/bin/deptry . --exclude 'bot/|dialogs/|followup/|storage/|\.venv|node_modules|var' \
+		--ignore DEP002,DEP004
+
 pytest: $(STAMP) node-deps
 	$(VENV)/bin/pytest
 
-test: lint typecheck layers pytest
+test: lint typecheck layers deps pytest
 
 # End to end in the Agents Playground (tests/e2e): `ledarpuls serve` on the demo, a chef and HR
 # each in their own local Teams client. Needs Node.js; .ci/run runs it after `make test`.

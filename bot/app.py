@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from botbuilder.core import Bot, ConversationState, UserState
+from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -28,7 +28,6 @@ from bot.teams_notifier import TeamsNotifier
 from bot.token_check import plausible_bearer
 from storage import migrate
 from storage.database import Database
-from storage.state_store import StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -121,11 +120,8 @@ def create_app(settings: Settings) -> web.Application:
         adapter = CloudAdapter(authentication)
         adapter.on_turn_error = on_turn_error
         app[ADAPTER] = adapter
-        state = StateStore(app[DATABASE])
         app[BOT] = TeamsBot(
             app[DATABASE],
-            conversation_state=ConversationState(state),
-            user_state=UserState(state),
             links=links.links if links is not None else None,
             my_data_links=links.my_data_links if links is not None else None,
         )

@@ -197,7 +197,7 @@ async def _policy(args: argparse.Namespace, db: Database) -> int:
             args.lang,
             f"cli.policy.{org.retention_action}",
             name=org.name,
-            months=org.retention_months,
+            count=org.retention_months,
         ),
         t(args.lang, "cli.policy.keep" if org.keep_identified_statuses else "cli.policy.erase"),
     )

@@ -198,7 +198,7 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 t(
                     lang,
                     "round.opened",
-                    invited=len(opening.invited),
+                    count=len(opening.invited),
                     on_leave=len(opening.on_leave),
                 )
             ]

@@ -2,27 +2,29 @@
 bot itself.
 
 A digest link names the round, the organisation, the format, the language and who asked for it;
-a my-data link names the chef instead of the round. Either expires after a quarter of an hour
-and is signed with HMAC-SHA256, so nobody can make one for another round or another chef, turn
-one kind into the other, or stretch its life. Every download is compiled afresh and audited."""
+a my-data link names the chef instead of the round. Either expires a quarter of an hour after it
+was made, so nobody can make one for another round or another chef, turn one kind into the other,
+or stretch its life. Every download is compiled afresh and audited.
+
+The tokens are itsdangerous's URL-safe timed serializer (HMAC-SHA256 over a JSON dict with named
+fields and the time it was signed), with a salt per purpose so a digest token can never be read
+as a my-data token. Chosen over PyJWT because its key derivation takes whatever secret the
+operator configures (PyJWT warns about HMAC keys under 32 bytes), the purpose salt is built in,
+and the age is checked against our injected clock (PyJWT checks `exp` only against the wall
+clock)."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from dialogs.digest_cards import MEDIA_TYPES, digest_files
 from dialogs.my_data_cards import FILE_TYPES, my_data_file, my_data_file_name
@@ -38,12 +40,16 @@ logger = logging.getLogger(__name__)
 
 LIFETIME = timedelta(minutes=15)
 FORMATS = ("xlsx", "docx", "md")
-MY_DATA = "mydata"  # the first field of a my-data link's payload (a digest's is a round id)
 NOT_FOUND = {"error": "unknown or expired link"}
+# one salt per purpose: the same secret signs both kinds, but neither verifies as the other
+DIGEST_SALT = "ledarpuls.digest-download"
+MY_DATA_SALT = "ledarpuls.my-data-download"
 
 
 @dataclass(frozen=True)
 class Grant:
+    """What a digest link lets its holder download."""
+
     round_id: int
     organisation_id: int
     kind: str
@@ -65,12 +71,29 @@ class MyDataGrant:
     expires: datetime
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+class _ClockSigner(TimestampSigner):
+    """itsdangerous's timestamp signer on the injected clock, so tests can age a link."""
+
+    def __init__(self, *args: Any, clock: Callable[[], datetime], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock().timestamp())
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _load(serializer: URLSafeTimedSerializer, token: str) -> tuple[dict[str, Any], datetime] | None:
+    """The signed fields of a token and when it expires; None when it is forged, damaged,
+    expired or of another purpose."""
+    try:
+        fields, signed_at = serializer.loads(
+            token, max_age=int(LIFETIME.total_seconds()), return_timestamp=True
+        )
+    except BadData:
+        return None
+    if not isinstance(fields, dict):
+        return None
+    return fields, signed_at + LIFETIME
 
 
 class DownloadLinks:
@@ -84,31 +107,15 @@ class DownloadLinks:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         # without a configured secret, one per process: links then work on this replica only
-        self._secret = secret or secrets.token_bytes(32)
+        key = secret or secrets.token_bytes(32)
         self._base = base_url.rstrip("/")
         self._clock = clock
-
-    def _sign(self, payload: bytes) -> str:
-        return _b64(hmac.new(self._secret, payload, hashlib.sha256).digest())
-
-    def _token(self, fields: list[object]) -> str:
-        payload = json.dumps(fields, separators=(",", ":")).encode()
-        return quote(f"{_b64(payload)}.{self._sign(payload)}")
-
-    def _fields(self, token: str) -> list[Any] | None:
-        """The signed fields of a token; None when it is forged or damaged."""
-        try:
-            encoded, signature = token.split(".", 1)
-            payload = _unb64(encoded)
-            if not hmac.compare_digest(signature, self._sign(payload)):
-                return None
-            fields = json.loads(payload)
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-            return None
-        return fields if isinstance(fields, list) else None
-
-    def _expires(self) -> int:
-        return int((self._clock() + LIFETIME).timestamp())
+        self._digest = URLSafeTimedSerializer(
+            key, salt=DIGEST_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
+        )
+        self._my_data = URLSafeTimedSerializer(
+            key, salt=MY_DATA_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
+        )
 
     def links(
         self,
@@ -119,11 +126,19 @@ class DownloadLinks:
         actor: str,
         departments: frozenset[int] | None = None,
     ) -> dict[str, str]:
-        expires = self._expires()
         scope = sorted(departments) if departments is not None else None
         return {
             kind: f"{self._base}/digest/"
-            + self._token([round_id, organisation_id, kind, language, actor, expires, scope])
+            + self._digest.dumps(
+                {
+                    "round": round_id,
+                    "organisation": organisation_id,
+                    "format": kind,
+                    "language": language,
+                    "actor": actor,
+                    "departments": scope,
+                }
+            )
             for kind in FORMATS
         }
 
@@ -131,57 +146,61 @@ class DownloadLinks:
         self, *, chef_id: int, organisation_id: int, language: str, actor: str
     ) -> dict[str, str]:
         """Links to everything stored about one chef, as JSON and XLSX, for that chef."""
-        expires = self._expires()
         return {
             kind: f"{self._base}/my-data/"
-            + self._token([MY_DATA, chef_id, organisation_id, kind, language, actor, expires])
+            + self._my_data.dumps(
+                {
+                    "chef": chef_id,
+                    "organisation": organisation_id,
+                    "format": kind,
+                    "language": language,
+                    "actor": actor,
+                }
+            )
             for kind in MY_DATA_FORMATS
         }
 
     def check(self, token: str) -> Grant | None:
         """The grant a digest token carries; None when it is forged, damaged, expired or of
         another kind."""
-        fields = self._fields(token)
-        if fields is None or fields[:1] == [MY_DATA]:
+        loaded = _load(self._digest, token)
+        if loaded is None:
             return None
+        fields, expires = loaded
         try:
-            round_id, organisation_id, kind, language, actor, expires, scope = fields
+            scope = fields["departments"]
             grant = Grant(
-                int(round_id),
-                int(organisation_id),
-                str(kind),
-                str(language),
-                str(actor),
-                datetime.fromtimestamp(int(expires), tz=self._clock().tzinfo),
-                frozenset(int(d) for d in scope) if scope is not None else None,
+                round_id=int(fields["round"]),
+                organisation_id=int(fields["organisation"]),
+                kind=str(fields["format"]),
+                language=str(fields["language"]),
+                actor=str(fields["actor"]),
+                expires=expires,
+                departments=frozenset(int(d) for d in scope) if scope is not None else None,
             )
-        except (ValueError, TypeError):
+        except (KeyError, ValueError, TypeError):
             return None
-        if grant.kind not in FORMATS or grant.expires < self._clock():
-            return None
-        return grant
+        return grant if grant.kind in FORMATS else None
 
     def check_my_data(self, token: str) -> MyDataGrant | None:
         """The grant a my-data token carries; None when it is forged, damaged, expired or of
         another kind."""
-        fields = self._fields(token)
-        if fields is None or fields[:1] != [MY_DATA]:
+        loaded = _load(self._my_data, token)
+        if loaded is None:
             return None
+        fields, expires = loaded
         try:
-            _, chef_id, organisation_id, kind, language, actor, expires = fields
             grant = MyDataGrant(
-                int(chef_id),
-                int(organisation_id),
-                str(kind),
-                str(language),
-                str(actor),
-                datetime.fromtimestamp(int(expires), tz=self._clock().tzinfo),
+                chef_id=int(fields["chef"]),
+                organisation_id=int(fields["organisation"]),
+                kind=str(fields["format"]),
+                language=str(fields["language"]),
+                actor=str(fields["actor"]),
+                expires=expires,
             )
-        except (ValueError, TypeError):
+        except (KeyError, ValueError, TypeError):
             return None
-        if grant.kind not in MY_DATA_FORMATS or grant.expires < self._clock():
-            return None
-        return grant
+        return grant if grant.kind in MY_DATA_FORMATS else None
 
 
 def attachment(content: bytes, media_type: str, file_name: str) -> web.Response:

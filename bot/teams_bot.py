@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from botbuilder.core import ConversationState, MessageFactory, TurnContext, UserState
+from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import TeamsChannelAccount
@@ -138,8 +138,6 @@ class TeamsBot(TeamsActivityHandler):
         self,
         db: Database,
         *,
-        conversation_state: ConversationState,
-        user_state: UserState,
         clock: Callable[[], datetime] = utcnow,
         links: Links | None = None,
         my_data_links: MyDataLinks | None = None,
@@ -147,8 +145,6 @@ class TeamsBot(TeamsActivityHandler):
         self._db = db
         self._clock = clock
         self._conversations = ConversationStore(db)
-        self.conversation_state = conversation_state
-        self.user_state = user_state
         self._check_in = CheckInDialog(db, clock=clock)
         self._hr = HrDialog(db, clock=clock, links=links)
         self._my_data = MyDataDialog(db, clock=clock, links=my_data_links)
@@ -176,9 +172,6 @@ class TeamsBot(TeamsActivityHandler):
                     # first contact without an install event (installed before we kept state)
                     await self._install(turn_context)
         await super().on_turn(turn_context)
-        # dialog and user state live in SQL; a stale write raises rather than losing an answer
-        await self.conversation_state.save_changes(turn_context)
-        await self.user_state.save_changes(turn_context)
 
     # --- installs -------------------------------------------------------------------------
 

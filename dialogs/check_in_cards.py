@@ -214,10 +214,8 @@ def invitation_card(check_in: CheckIn, language: str) -> dict[str, Any]:
     count, minutes = check_in.activity_count, check_in.minutes()
     if count == 0:
         size = t(language, "checkin.invitation.size_no_activities", minutes=minutes)
-    elif count == 1:
-        size = t(language, "checkin.invitation.size_one", minutes=minutes)
     else:
-        size = t(language, "checkin.invitation.size", activities=count, minutes=minutes)
+        size = t(language, "checkin.invitation.size", count=count, minutes=minutes)
     body += [
         text(size, spacing="Medium"),
         text(t(language, "checkin.invitation.pause"), isSubtle=True, spacing="Small"),

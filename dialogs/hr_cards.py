@@ -138,7 +138,7 @@ def new_round_card(
             t(
                 language,
                 "hr.new.reach_all",
-                invited=len(everyone.invited),
+                count=len(everyone.invited),
                 on_leave=len(everyone.on_leave),
             ),
             isSubtle=True,
@@ -230,7 +230,7 @@ def round_card(
                 (t(language, "hr.round.k"), str(round_.k)),
             ]
         ),
-        text(t(language, "hr.round.reach", invited=len(audience.invited)), weight="Bolder"),
+        text(t(language, "hr.round.reach", count=len(audience.invited)), weight="Bolder"),
     ]
     if audience.on_leave:
         body.append(
@@ -502,7 +502,7 @@ def calendar_card(
                 language,
                 "hr.calendar.intro",
                 days=days,
-                answer_days=programme.answer_days,
+                count=programme.answer_days,
                 start=programme.start_year,
                 end=programme.end_year,
             ),

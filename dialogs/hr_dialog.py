@@ -332,7 +332,7 @@ class HrDialog:
                 language,
                 "hr.opened",
                 title=opening.title,
-                invited=len(opening.invited),
+                count=len(opening.invited),
                 on_leave=len(opening.on_leave),
             )
         )
@@ -414,7 +414,7 @@ class HrDialog:
                 language,
                 "hr.calendar.saved",
                 days=", ".join(day_of_year(d, language) for d in form.round_opens),
-                answer_days=form.answer_days,
+                count=form.answer_days,
             )
         ]
         if change.moved or change.planned:

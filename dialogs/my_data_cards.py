@@ -115,7 +115,7 @@ def my_data_card(data: MyData, language: str, *, links: dict[str, str] | None) -
         body += _round_blocks(answers, language)
     body.append(
         text(
-            t(language, f"mydata.retention.{data.retention_action}", months=data.retention_months),
+            t(language, f"mydata.retention.{data.retention_action}", count=data.retention_months),
             isSubtle=True,
             size="Small",
             spacing="Large",

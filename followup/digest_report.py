@@ -65,7 +65,7 @@ def _prose(d: Digest, text: Text) -> list[str]:
     ]
     if d.on_leave or d.unreachable:
         paragraphs.append(
-            text("digest.prose.missing", on_leave=d.on_leave, unreachable=d.unreachable)
+            text("digest.prose.missing", count=d.on_leave, unreachable=d.unreachable)
         )
     if d.activities:
         answers = sum(sum(area.values()) for area in d.areas.values())
@@ -77,7 +77,7 @@ def _prose(d: Digest, text: Text) -> list[str]:
                 activities=len(d.activities),
                 done=percent_text(share(done, answers)),
                 delayed=percent_text(share(delayed, answers)),
-                still_open=len(d.still_open),
+                count=len(d.still_open),
             )
         )
     if d.confidence is not None and d.confidence.mean is not None:

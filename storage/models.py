@@ -405,13 +405,3 @@ class AuditEvent(SQLModel, table=True):
     round_id: int | None = Field(default=None, foreign_key="round.id")
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
-
-class BotState(SQLModel, table=True):
-    """Dialog and user state of the Bot Framework, kept as JSON with an eTag per key."""
-
-    __tablename__ = "bot_state"
-
-    key: str = Field(primary_key=True, max_length=1024)
-    etag: str = Field(max_length=40)
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    updated_at: datetime = _created()

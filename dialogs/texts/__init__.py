@@ -1,4 +1,8 @@
-"""The text catalogue: every user-facing string, one JSON file per language (sv is the default)."""
+"""The text catalogue: every user-facing string, one JSON file per language (sv is the default).
+
+An entry is a string, or — for a text about a number of things — an object with one string per
+plural category of the language ({"one": "1 planerad omgång", "other": "{count} planerade
+omgångar"}), chosen by Babel's plural rules for the `count` the caller passes."""
 
 from __future__ import annotations
 
@@ -7,15 +11,26 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from babel import Locale
+
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
 
+Entry = str | dict[str, str]  # a text, or its plural forms by CLDR category ("one", "other")
+
 
 @cache
-def catalogue(language: str) -> dict[str, str]:
+def catalogue(language: str) -> dict[str, Entry]:
     data = resources.files(__package__).joinpath(f"{language}.json").read_text(encoding="utf-8")
-    loaded: dict[str, str] = json.loads(data)
+    loaded: dict[str, Entry] = json.loads(data)
     return loaded
+
+
+@cache
+def plural_category(language: str, count: int) -> str:
+    """The CLDR plural category ("one", "other", ...) of `count` in `language`."""
+    category: str = Locale.parse(language).plural_form(count)
+    return category
 
 
 def language_of(locale: str | None) -> str:
@@ -26,9 +41,17 @@ def language_of(locale: str | None) -> str:
 
 
 def t(language: str, key: str, **params: Any) -> str:
-    """The text for `key` in `language`, with `{name}` placeholders filled in."""
-    texts = catalogue(language if language in LANGUAGES else DEFAULT_LANGUAGE)
-    template = texts.get(key)
-    if template is None:
-        template = catalogue(DEFAULT_LANGUAGE)[key]
+    """The text for `key` in `language`, with `{name}` placeholders filled in; a plural entry
+    takes the form for `count`."""
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    entry = catalogue(language).get(key)
+    if entry is None:
+        language, entry = DEFAULT_LANGUAGE, catalogue(DEFAULT_LANGUAGE)[key]
+    if isinstance(entry, dict):
+        count = params.get("count")
+        if not isinstance(count, int):
+            raise TypeError(f"the text {key} depends on a number: pass count=")
+        template = entry.get(plural_category(language, count), entry["other"])
+    else:
+        template = entry
     return template.format(**params) if params else template

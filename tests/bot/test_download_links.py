@@ -1,4 +1,4 @@
-"""Digest download links: signed, short-lived, bound to one round and format."""
+"""Download links: signed, short-lived, bound to one round (or one chef) and format."""
 
 from __future__ import annotations
 
@@ -22,12 +22,15 @@ def test_a_link_grants_its_round_format_and_reader_for_fifteen_minutes() -> None
     assert urls["xlsx"].startswith("https://bot.example/digest/")
     grant = links.check(token(urls["xlsx"]))
     assert grant is not None
-    assert (grant.round_id, grant.organisation_id, grant.kind, grant.actor) == (
+    assert (grant.round_id, grant.organisation_id, grant.kind, grant.language, grant.actor) == (
         7,
         2,
         "xlsx",
+        "sv",
         "karin@k.se",
     )
+    clock[0] = NOW + timedelta(minutes=15)
+    assert links.check(token(urls["xlsx"])) is not None  # still within its quarter of an hour
     clock[0] = NOW + timedelta(minutes=16)
     assert links.check(token(urls["xlsx"])) is None  # expired
 
@@ -35,19 +38,34 @@ def test_a_link_grants_its_round_format_and_reader_for_fifteen_minutes() -> None
 def test_forged_damaged_or_foreign_tokens_grant_nothing() -> None:
     links = DownloadLinks(secret=b"s", base_url="http://x", clock=lambda: NOW)
     good = token(links.links(round_id=7, organisation_id=2, language="sv", actor="a")["md"])
-    payload, signature = good.split(".")
+    mine = token(links.links(round_id=8, organisation_id=2, language="sv", actor="a")["md"])
     other = DownloadLinks(secret=b"other", base_url="http://x", clock=lambda: NOW)
     forged = token(other.links(round_id=8, organisation_id=2, language="sv", actor="a")["md"])
+    unsigned, signature = good.rsplit(".", 1)
     for bad in (
         forged,  # signed with another secret
-        payload + "." + signature[:-2] + "AA",
-        payload[:-3] + "." + signature,
+        mine.rsplit(".", 1)[0] + "." + signature,  # round 8's fields under round 7's signature
+        good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB"),
+        unsigned,
         "nonsense",
         "",
         "....",
         "%%%.%%%",
     ):
         assert links.check(bad) is None, bad
+
+
+def test_every_replica_with_the_same_secret_honours_a_link() -> None:
+    first = DownloadLinks(secret=b"shared", base_url="http://x", clock=lambda: NOW)
+    second = DownloadLinks(secret=b"shared", base_url="http://y", clock=lambda: NOW)
+    url = first.links(round_id=7, organisation_id=2, language="sv", actor="a")["docx"]
+    grant = second.check(token(url))
+    assert grant is not None and (grant.round_id, grant.kind) == (7, "docx")
+    # without a configured secret each process has its own: its links work only there
+    alone = DownloadLinks(secret=None, base_url="http://x", clock=lambda: NOW)
+    other = DownloadLinks(secret=None, base_url="http://x", clock=lambda: NOW)
+    url = alone.links(round_id=7, organisation_id=2, language="sv", actor="a")["docx"]
+    assert alone.check(token(url)) is not None and other.check(token(url)) is None
 
 
 def test_a_leads_link_keeps_their_departments() -> None:

@@ -205,9 +205,9 @@ async def test_a_round_from_the_hr_cards_to_the_digest(world: World) -> None:
     await hr.press(form, "create", title=TITLE, departments=chosen["value"])
     created = await hr.expect(lambda m: m["messageId"] == form["messageId"], "updateMessage")
     assert title_of(created) == t("sv", "hr.round.created")
-    assert t("sv", "hr.round.reach", invited=INVITED) in texts(created)
+    assert t("sv", "hr.round.reach", count=INVITED) in texts(created)
     await hr.press(created, "open")
-    await hr.expect(t("sv", "hr.opened", title=TITLE, invited=INVITED, on_leave=0))
+    await hr.expect(t("sv", "hr.opened", title=TITLE, count=INVITED, on_leave=0))
 
     # the invitation reaches Karin
     invitation = await chef.expect(lambda m: title_of(m) == TITLE and "start" in actions_of(m))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, select
 
@@ -49,3 +49,24 @@ async def test_the_privacy_policy_arrives_with_its_defaults_for_existing_organis
     assert (organisation.name, organisation.retention_months) == ("Gamla kommunen", 36)
     assert organisation.retention_action == "anonymise"
     assert organisation.keep_identified_statuses is True
+
+
+async def test_a_database_with_the_old_bot_state_upgrades_and_comes_back(db: Database) -> None:
+    await migrate.downgrade(db, "0005")
+    async with db.engine.begin() as conn:
+        # what a replica of an older release left behind
+        await conn.execute(
+            text(
+                "INSERT INTO bot_state (key, etag, data, updated_at)"
+                " VALUES ('msteams/conversations/a', '1', '{}', '2025-01-01 00:00:00+00:00')"
+            )
+        )
+    await migrate.upgrade(db)
+    assert "bot_state" not in await _tables(db)
+    await migrate.downgrade(db, "0005")
+    assert "bot_state" in await _tables(db)
+
+
+async def _tables(db: Database) -> set[str]:
+    async with db.engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
