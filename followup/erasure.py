@@ -17,21 +17,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
-
-from sqlmodel import col, delete, select
 
 from followup.sections import Privacy, Section
-from storage.database import Database
-from storage.models import (
-    ActivityStatusAnswer,
-    Chef,
-    Invitation,
-    Organisation,
-    RatingAnswer,
-    ReflectionAnswer,
-    Round,
-)
+from storage.answer_store import AnswerStore
+from storage.chef_store import ChefStore
+from storage.database import Database, Session
+from storage.invitation_store import InvitationStore
+from storage.models import Chef
+from storage.organisation_store import OrganisationStore
 
 
 class StaleErasure(Exception):
@@ -68,43 +61,20 @@ def _kept_as_record(sections: dict[str, str], keep_identified: bool) -> bool:
     return keep_identified and sections.get(Section.ACTIVITY_STATUS) == Privacy.IDENTIFIED
 
 
-async def _rows(session: Any, chef: Chef, *, keep_identified: bool) -> tuple[_Rows, int, str]:
+async def _rows(
+    db: Database, session: Session, chef: Chef, *, keep_identified: bool
+) -> tuple[_Rows, int, str]:
     """The answer rows to erase and to keep, how many rounds they are in, and a fingerprint of
     them (ids and last changes, and the policy) that any change alters."""
-    invitations = (
-        await session.exec(
-            select(Invitation.id, Round.sections)
-            .join(Round, col(Round.id) == col(Invitation.round_id))
-            .where(Invitation.chef_id == chef.id)
-        )
-    ).all()
+    assert chef.id is not None
+    invitations = await InvitationStore(db).rounds_of_chef(chef_id=chef.id, session=session)
     kept_invitations = {
-        i for i, sections in invitations if _kept_as_record(dict(sections), keep_identified)
+        i.id for i, r in invitations if _kept_as_record(dict(r.sections), keep_identified)
     }
-    ids = [i for i, _ in invitations]
-    statuses = (
-        await session.exec(
-            select(
-                ActivityStatusAnswer.id,
-                ActivityStatusAnswer.invitation_id,
-                ActivityStatusAnswer.updated_at,
-            ).where(col(ActivityStatusAnswer.invitation_id).in_(ids))
-        )
-    ).all()
-    texts = (
-        await session.exec(
-            select(
-                ReflectionAnswer.id, ReflectionAnswer.invitation_id, ReflectionAnswer.updated_at
-            ).where(col(ReflectionAnswer.invitation_id).in_(ids))
-        )
-    ).all()
-    ratings = (
-        await session.exec(
-            select(RatingAnswer.id, RatingAnswer.invitation_id, RatingAnswer.updated_at).where(
-                col(RatingAnswer.invitation_id).in_(ids)
-            )
-        )
-    ).all()
+    stamps = await AnswerStore(db).stamps(
+        [i.id for i, _ in invitations if i.id is not None], session=session
+    )
+    statuses, texts, ratings = stamps.statuses, stamps.texts, stamps.ratings
     rows = _Rows(
         statuses=sorted(i for i, inv, _ in statuses if inv not in kept_invitations),
         texts=sorted(i for i, _, _ in texts),
@@ -119,6 +89,13 @@ async def _rows(session: Any, chef: Chef, *, keep_identified: bool) -> tuple[_Ro
             stamp = updated_at.isoformat() if updated_at is not None else ""
             digest.update(f"|{kind}:{answer_id}:{invitation_id}:{stamp}".encode())
     return rows, len(erased_in), digest.hexdigest()[:32]
+
+
+async def _keeps_identified(db: Database, chef: Chef, *, session: Session) -> bool:
+    """Does the chef's organisation keep identified activity statuses as public records?"""
+    organisation = await OrganisationStore(db).get(chef.organisation_id, session=session)
+    assert organisation is not None
+    return organisation.keep_identified_statuses
 
 
 def _plan(chef: Chef, rows: _Rows, *, rounds: int, keep: bool, fingerprint: str) -> ErasurePlan:
@@ -138,13 +115,11 @@ def _plan(chef: Chef, rows: _Rows, *, rounds: int, keep: bool, fingerprint: str)
 async def plan_erasure(db: Database, *, chef_id: int) -> ErasurePlan | None:
     """What "radera mina svar" would erase and keep now; None when there is no such chef."""
     async with db.session() as session:
-        chef = await session.get(Chef, chef_id)
+        chef = await ChefStore(db).get(chef_id, session=session)
         if chef is None:
             return None
-        organisation = await session.get(Organisation, chef.organisation_id)
-        assert organisation is not None
-        keep = organisation.keep_identified_statuses
-        rows, rounds, fingerprint = await _rows(session, chef, keep_identified=keep)
+        keep = await _keeps_identified(db, chef, session=session)
+        rows, rounds, fingerprint = await _rows(db, session, chef, keep_identified=keep)
     return _plan(chef, rows, rounds=rounds, keep=keep, fingerprint=fingerprint)
 
 
@@ -154,23 +129,14 @@ async def erase_answers(db: Database, *, chef_id: int, fingerprint: str) -> Eras
     are no longer what the chef confirmed."""
     async with db.session() as session, session.begin():
         # the chef's row, locked: two confirmations at once erase once
-        chef = await session.get(Chef, chef_id, with_for_update=True)
+        chef = await ChefStore(db).get(chef_id, lock=True, session=session)
         if chef is None:
             raise StaleErasure(chef_id)
-        organisation = await session.get(Organisation, chef.organisation_id)
-        assert organisation is not None
-        keep = organisation.keep_identified_statuses
-        rows, rounds, current = await _rows(session, chef, keep_identified=keep)
+        keep = await _keeps_identified(db, chef, session=session)
+        rows, rounds, current = await _rows(db, session, chef, keep_identified=keep)
         if current != fingerprint or not (rows.statuses or rows.texts or rows.ratings):
             raise StaleErasure(chef_id)
-        if rows.statuses:
-            await session.exec(
-                delete(ActivityStatusAnswer).where(col(ActivityStatusAnswer.id).in_(rows.statuses))
-            )
-        if rows.texts:
-            await session.exec(
-                delete(ReflectionAnswer).where(col(ReflectionAnswer.id).in_(rows.texts))
-            )
-        if rows.ratings:
-            await session.exec(delete(RatingAnswer).where(col(RatingAnswer.id).in_(rows.ratings)))
+        await AnswerStore(db).delete(
+            statuses=rows.statuses, texts=rows.texts, ratings=rows.ratings, session=session
+        )
     return _plan(chef, rows, rounds=rounds, keep=keep, fingerprint=current)

@@ -16,24 +16,16 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlmodel import col, select
 
 from followup.sections import CONFIDENCE_LEVELS, NEED_LEVELS, NEEDS, STATUSES, Privacy, Section
+from storage.answer_store import AnswerStore
+from storage.chef_store import ChefStore
+from storage.conversation_store import ConversationStore
 from storage.database import Database
-from storage.models import (
-    Activity,
-    ActivityStatusAnswer,
-    Chef,
-    ConversationRef,
-    Department,
-    Invitation,
-    Organisation,
-    Principle,
-    RatingAnswer,
-    ReflectionAnswer,
-    Round,
-    RoundState,
-)
+from storage.invitation_store import InvitationStore
+from storage.models import RoundState
+from storage.organisation_store import OrganisationStore
+from storage.plan_store import PlanStore
 
 Text = Callable[..., str]  # text(key, **params) in the reader's language
 # (section, key) of an answer → the catalogue key of the question the check-in asked
@@ -148,64 +140,31 @@ async def collect(
     db: Database, *, chef_id: int, organisation_id: int | None = None
 ) -> MyData | None:
     """What is stored about the chef (in `organisation_id` only, when given); None for no chef."""
+    # one session: every part as it stands at one moment
     async with db.session() as session:
-        chef = await session.get(Chef, chef_id)
+        chef = await ChefStore(db).get(chef_id, session=session)
         if chef is None or chef.id is None:
             return None
         if organisation_id is not None and chef.organisation_id != organisation_id:
             return None
-        organisation = await session.get(Organisation, chef.organisation_id)
+        organisations = OrganisationStore(db)
+        organisation = await organisations.get(chef.organisation_id, session=session)
         assert organisation is not None and organisation.id is not None
         department = (
-            await session.get(Department, chef.department_id) if chef.department_id else None
+            await organisations.department(chef.department_id, session=session)
+            if chef.department_id
+            else None
         )
-        conversations = (
-            await session.exec(
-                select(ConversationRef)
-                .where(ConversationRef.chef_id == chef.id)
-                .order_by(col(ConversationRef.updated_at))
-            )
-        ).all()
-        invitations = (
-            await session.exec(
-                select(Invitation, Round)
-                .join(Round, col(Round.id) == col(Invitation.round_id))
-                .where(Invitation.chef_id == chef.id, Round.state != RoundState.DRAFT)
-                .order_by(col(Round.deadline), col(Round.id))
-            )
-        ).all()
-        ids = [i.id for i, _ in invitations if i.id is not None]
-        statuses = (
-            await session.exec(
-                select(ActivityStatusAnswer, Activity)
-                .join(Activity, col(Activity.id) == col(ActivityStatusAnswer.activity_id))
-                .where(col(ActivityStatusAnswer.invitation_id).in_(ids))
-                .order_by(col(Activity.position), col(Activity.id))
-            )
-        ).all()
-        texts = (
-            await session.exec(
-                select(ReflectionAnswer)
-                .where(col(ReflectionAnswer.invitation_id).in_(ids))
-                .order_by(col(ReflectionAnswer.section), col(ReflectionAnswer.key))
-            )
-        ).all()
-        ratings = (
-            await session.exec(
-                select(RatingAnswer)
-                .where(col(RatingAnswer.invitation_id).in_(ids))
-                .order_by(col(RatingAnswer.section), col(RatingAnswer.key))
-            )
-        ).all()
-        programmes = {r.programme_id for _, r in invitations}
-        principles = {
-            (p.programme_id, p.number): p.title
-            for p in (
-                await session.exec(
-                    select(Principle).where(col(Principle.programme_id).in_(sorted(programmes)))
-                )
-            ).all()
-        }
+        conversations = await ConversationStore(db).all_of_chef(chef.id, session=session)
+        invitations = await InvitationStore(db).rounds_of_chef(
+            chef_id=chef.id, exclude_states=(RoundState.DRAFT,), session=session
+        )
+        statuses, texts, ratings = await AnswerStore(db).of_invitations(
+            [i.id for i, _ in invitations if i.id is not None], session=session
+        )
+        principles = await PlanStore(db).principle_titles(
+            {r.programme_id for _, r in invitations}, session=session
+        )
     rounds = []
     for invitation, round_ in invitations:
         assert round_.id is not None

@@ -6,23 +6,21 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func
-from sqlmodel import col, select
-
 from followup.privacy import names_allowed
 from followup.rounds import STOCKHOLM, RoundError
 from followup.sections import Section
+from storage.chef_store import ChefStore
 from storage.database import Database
+from storage.invitation_store import InvitationStore
 from storage.models import (
     Chef,
-    Department,
-    Invitation,
     InvitationState,
     OutboxKind,
     Round,
     RoundState,
 )
 from storage.outbox_store import NewMessage, OutboxStore
+from storage.round_store import RoundStore
 
 DELIVERED = frozenset(
     {InvitationState.DELIVERED, InvitationState.STARTED, InvitationState.SUBMITTED}
@@ -32,12 +30,6 @@ STARTED = frozenset({InvitationState.STARTED, InvitationState.SUBMITTED})
 WAITING = frozenset({InvitationState.PENDING, InvitationState.DELIVERED, InvitationState.STARTED})
 # who has not submitted (those on leave were never asked)
 NOT_ANSWERED = WAITING | {InvitationState.UNREACHABLE}
-# an invitation's chef, the department it counts under and why it could not be reached: the
-# chef's, or the snapshot kept when retention detached it from the chef, so a long-closed
-# round's figures stay the same
-INVITATION_CHEF = col(Chef.id) == col(Invitation.chef_id)
-INVITATION_DEPARTMENT = func.coalesce(col(Invitation.department_id), col(Chef.department_id))
-UNREACHABLE_CODE = func.coalesce(col(Invitation.unreachable_code), col(Chef.unreachable_code))
 
 
 def share(part: int, whole: int) -> float:
@@ -91,22 +83,12 @@ async def progress(
     department_ids: frozenset[int] | None = None,
 ) -> Progress:
     """Where the round stands; only `department_ids` (a department lead's) when given."""
-    async with db.session() as session:
-        round_ = await session.get(Round, round_id)
-        if round_ is None or (
-            organisation_id is not None and round_.organisation_id != organisation_id
-        ):
-            raise RoundError("unknown_round", round=round_id)
-        query = (
-            select(Invitation.state, Chef.name, UNREACHABLE_CODE, Department.name)
-            .join(Chef, INVITATION_CHEF, isouter=True)
-            .join(Department, col(Department.id) == INVITATION_DEPARTMENT, isouter=True)
-            .where(Invitation.round_id == round_id)
-            .order_by(col(Chef.name))
-        )
-        if department_ids is not None:
-            query = query.where(INVITATION_DEPARTMENT.in_(list(department_ids)))
-        rows = (await session.exec(query)).all()
+    round_ = await RoundStore(db).get(round_id)
+    if round_ is None or (
+        organisation_id is not None and round_.organisation_id != organisation_id
+    ):
+        raise RoundError("unknown_round", round=round_id)
+    rows = await InvitationStore(db).standings(round_id=round_id, department_ids=department_ids)
     total, departments = Counts(), dict[str, Counts]()
     waiting: list[str] = []
     for state, name, reason, department in rows:
@@ -139,24 +121,10 @@ async def overview(
 ) -> list[RoundRow]:
     """Every round of the organisation, newest deadline first, with its response rate."""
     async with db.session() as session:
-        rounds = (
-            await session.exec(
-                select(Round)
-                .where(Round.organisation_id == organisation_id)
-                .order_by(col(Round.deadline).desc(), col(Round.id).desc())
-            )
-        ).all()
-        query = (
-            select(Invitation.round_id, Invitation.state, func.count())
-            .join(Round, col(Round.id) == col(Invitation.round_id))
-            .where(Round.organisation_id == organisation_id)
-            .group_by(col(Invitation.round_id), col(Invitation.state))
+        rounds = await RoundStore(db).of_organisation(organisation_id, session=session)
+        counts = await InvitationStore(db).state_counts(
+            organisation_id=organisation_id, department_ids=department_ids, session=session
         )
-        if department_ids is not None:
-            query = query.join(Chef, INVITATION_CHEF, isouter=True).where(
-                INVITATION_DEPARTMENT.in_(list(department_ids))
-            )
-        counts = (await session.exec(query)).all()
     invited: Counter[int] = Counter()
     submitted: Counter[int] = Counter()
     for round_id, state, n in counts:
@@ -198,21 +166,16 @@ async def remind(
     result = Reminding()
     messages: list[NewMessage] = []
     async with db.session() as session, session.begin():
-        round_ = await session.get(Round, round_id, with_for_update=True)
+        round_ = await RoundStore(db).get(round_id, lock=True, session=session)
         if round_ is None or (
             organisation_id is not None and round_.organisation_id != organisation_id
         ):
             raise RoundError("unknown_round", round=round_id)
         if round_.state != RoundState.OPEN or round_.deadline <= now:
             raise RoundError("not_open", state=round_.state)
-        invitations = (
-            await session.exec(
-                select(Invitation).where(
-                    Invitation.round_id == round_id,
-                    col(Invitation.state).in_(list(WAITING)),
-                )
-            )
-        ).all()
+        invitations = await InvitationStore(db).in_states(
+            round_id=round_id, states=WAITING, session=session
+        )
         for invitation in invitations:
             assert invitation.chef_id is not None  # only a long-closed round's are detached
             if invitation.reminders_sent >= round_.reminder_cap:
@@ -243,15 +206,9 @@ async def set_on_leave(
     """Mark a chef (by UPN or id) on leave until a date (None: back); rounds skip them meanwhile."""
     if until is not None and until < now.astimezone(STOCKHOLM).date():
         raise RoundError("leave_in_past")
-    query = select(Chef).where(Chef.organisation_id == organisation_id, col(Chef.active))
-    if chef_id is not None:
-        query = query.where(Chef.id == chef_id)
-    else:
-        query = query.where(Chef.upn == (upn or "").strip().lower())
-    async with db.session() as session, session.begin():
-        chef = (await session.exec(query)).first()
-        if chef is None:
-            raise RoundError("unknown_chef", upn=upn or chef_id or "")
-        chef.on_leave_until = until
-        chef.updated_at = now
+    chef = await ChefStore(db).set_on_leave(
+        organisation_id=organisation_id, until=until, now=now, upn=upn, chef_id=chef_id
+    )
+    if chef is None:
+        raise RoundError("unknown_chef", upn=upn or chef_id or "")
     return chef

@@ -19,23 +19,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import col, delete, select, update
-
+from storage.answer_store import AnswerStore
 from storage.audit_store import AuditStore
 from storage.database import Database
-from storage.models import (
-    ActivityStatusAnswer,
-    Chef,
-    Invitation,
-    InvitationState,
-    Organisation,
-    OutboxMessage,
-    RatingAnswer,
-    ReflectionAnswer,
-    RetentionAction,
-    Round,
-    RoundState,
-)
+from storage.invitation_store import InvitationStore
+from storage.models import InvitationState, Organisation, RetentionAction, RoundState
+from storage.organisation_store import OrganisationStore
+from storage.outbox_store import OutboxStore
+from storage.round_store import RoundStore
 
 logger = logging.getLogger(__name__)
 
@@ -83,24 +74,15 @@ class RetentionPass:
 async def due_rounds(db: Database, *, now: datetime) -> list[tuple[int, Organisation]]:
     """Rounds whose retention time has come and that are not yet retained, oldest first."""
     due: list[tuple[int, Organisation]] = []
-    async with db.session() as session:
-        organisations = (await session.exec(select(Organisation))).all()
-        for organisation in organisations:
-            cutoff = months_before(now, organisation.retention_months)
-            rows = (
-                await session.exec(
-                    select(Round.id)
-                    .where(
-                        Round.organisation_id == organisation.id,
-                        col(Round.state).in_([RoundState.CLOSED, RoundState.ARCHIVED]),
-                        col(Round.closed_at).is_not(None),
-                        col(Round.closed_at) <= cutoff,
-                        col(Round.retained_at).is_(None),
-                    )
-                    .order_by(col(Round.closed_at), col(Round.id))
-                )
-            ).all()
-            due += [(round_id, organisation) for round_id in rows if round_id is not None]
+    rounds = RoundStore(db)
+    for organisation in await OrganisationStore(db).list():
+        assert organisation.id is not None
+        ids = await rounds.closed_unretained(
+            organisation_id=organisation.id,
+            closed_by=months_before(now, organisation.retention_months),
+            states=(RoundState.CLOSED, RoundState.ARCHIVED),
+        )
+        due += [(round_id, organisation) for round_id in ids]
     return due
 
 
@@ -110,21 +92,15 @@ async def retain_round(
     """Anonymise or purge one closed round, once; None when it was done already (or is not a
     closed round)."""
     async with db.session() as session, session.begin():
-        round_ = await session.get(Round, round_id, with_for_update=True)
+        round_ = await RoundStore(db).get(round_id, lock=True, session=session)
         if (
             round_ is None
             or round_.retained_at is not None
             or round_.state not in (RoundState.CLOSED, RoundState.ARCHIVED)
         ):
             return None
-        invitations = (
-            await session.exec(
-                select(Invitation, Chef.department_id, Chef.unreachable_code)
-                .join(Chef, col(Chef.id) == col(Invitation.chef_id), isouter=True)
-                .where(Invitation.round_id == round_id)
-            )
-        ).all()
-        ids = [invitation.id for invitation, _, _ in invitations]
+        invitations = await InvitationStore(db).detachable(round_id=round_id, session=session)
+        ids = [invitation.id for invitation, _, _ in invitations if invitation.id is not None]
         detached = 0
         for invitation, department_id, reason in invitations:
             if invitation.chef_id is None:
@@ -140,36 +116,15 @@ async def retain_round(
             invitation.remind_later_at = None
             invitation.delivered_at = invitation.started_at = invitation.submitted_at = None
             detached += 1
-        texts = answers = 0
+        answers = texts = 0
         if action == RetentionAction.PURGE:
-            for model in (ActivityStatusAnswer, ReflectionAnswer, RatingAnswer):
-                result = await session.exec(delete(model).where(col(model.invitation_id).in_(ids)))
-                answers += result.rowcount
+            answers = await AnswerStore(db).purge(ids, session=session)
         else:
-            removed = await session.exec(
-                delete(ReflectionAnswer).where(col(ReflectionAnswer.invitation_id).in_(ids))
+            # the round's close is the only time left on the answers
+            texts = await AnswerStore(db).anonymise(
+                ids, at=round_.closed_at or round_.deadline, session=session
             )
-            cleared = await session.exec(
-                update(ActivityStatusAnswer)
-                .where(
-                    col(ActivityStatusAnswer.invitation_id).in_(ids),
-                    col(ActivityStatusAnswer.comment) != "",
-                )
-                .values(comment="")
-            )
-            texts = removed.rowcount + cleared.rowcount
-            # when each answer was last changed could tell one chef from another: the round's
-            # close is the only time left
-            closed = round_.closed_at or round_.deadline
-            for model in (ActivityStatusAnswer, RatingAnswer):
-                await session.exec(
-                    update(model).where(col(model.invitation_id).in_(ids)).values(updated_at=closed)
-                )
-        messages = await session.exec(
-            delete(OutboxMessage).where(
-                col(OutboxMessage.round_id) == round_id, col(OutboxMessage.chef_id).is_not(None)
-            )
-        )
+        messages = await OutboxStore(db).forget_chefs(round_id=round_id, session=session)
         round_.retained_at = now
         done = RoundRetention(
             round_id=round_id,
@@ -178,7 +133,7 @@ async def retain_round(
             invitations=detached,
             texts=texts,
             answers=answers,
-            messages=messages.rowcount,
+            messages=messages,
         )
     return done
 
@@ -242,14 +197,9 @@ async def set_policy(
         )
     if retention_action is not None and retention_action not in set(RetentionAction):
         raise PolicyError("bad_action", value=retention_action)
-    async with db.session() as session, session.begin():
-        organisation = await session.get(Organisation, organisation_id, with_for_update=True)
-        if organisation is None:
-            raise LookupError(organisation_id)
-        if retention_months is not None:
-            organisation.retention_months = retention_months
-        if retention_action is not None:
-            organisation.retention_action = retention_action
-        if keep_identified_statuses is not None:
-            organisation.keep_identified_statuses = keep_identified_statuses
-    return organisation
+    return await OrganisationStore(db).set_policy(
+        organisation_id,
+        retention_months=retention_months,
+        retention_action=retention_action,
+        keep_identified_statuses=keep_identified_statuses,
+    )

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 
-from storage.database import Database
+from storage.database import Database, Session
 from storage.models import (
+    Activity,
     ActivityStatusAnswer,
     Invitation,
     InvitationState,
@@ -31,6 +32,23 @@ class Answers:
     statuses: dict[int, tuple[str, str]] = field(default_factory=dict)  # activity → status, comment
     texts: dict[Key, str] = field(default_factory=dict)
     ratings: dict[Key, int] = field(default_factory=dict)
+
+
+class Stamp(NamedTuple):
+    """An answer row's id, its invitation and when it last changed."""
+
+    id: int
+    invitation_id: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Stamps:
+    """Every answer row of some invitations, by kind."""
+
+    statuses: list[Stamp]
+    texts: list[Stamp]
+    ratings: list[Stamp]
 
 
 class AlreadySubmitted(Exception):
@@ -175,6 +193,112 @@ class AnswerStore:
             invitation = await session.get(Invitation, invitation_id)
             if invitation is not None:
                 invitation.remind_later_at = at
+
+    async def of_invitations(
+        self, invitation_ids: Collection[int], *, session: Session | None = None
+    ) -> tuple[
+        list[tuple[ActivityStatusAnswer, Activity]], list[ReflectionAnswer], list[RatingAnswer]
+    ]:
+        """The answers of these invitations: statuses with their activities (in plan order),
+        texts and ratings (by section and key)."""
+        ids = list(invitation_ids)
+        async with self._db.joined(session) as s:
+            statuses = (
+                await s.exec(
+                    select(ActivityStatusAnswer, Activity)
+                    .join(Activity, col(Activity.id) == col(ActivityStatusAnswer.activity_id))
+                    .where(col(ActivityStatusAnswer.invitation_id).in_(ids))
+                    .order_by(col(Activity.position), col(Activity.id))
+                )
+            ).all()
+            texts = (
+                await s.exec(
+                    select(ReflectionAnswer)
+                    .where(col(ReflectionAnswer.invitation_id).in_(ids))
+                    .order_by(col(ReflectionAnswer.section), col(ReflectionAnswer.key))
+                )
+            ).all()
+            ratings = (
+                await s.exec(
+                    select(RatingAnswer)
+                    .where(col(RatingAnswer.invitation_id).in_(ids))
+                    .order_by(col(RatingAnswer.section), col(RatingAnswer.key))
+                )
+            ).all()
+        return [(a, b) for a, b in statuses], list(texts), list(ratings)
+
+    async def stamps(
+        self, invitation_ids: Collection[int], *, session: Session | None = None
+    ) -> Stamps:
+        """Which answer rows these invitations have, and when each last changed."""
+        ids = list(invitation_ids)
+        found: list[list[Stamp]] = []
+        async with self._db.joined(session) as s:
+            for model in (ActivityStatusAnswer, ReflectionAnswer, RatingAnswer):
+                rows = (
+                    await s.exec(
+                        select(model.id, model.invitation_id, model.updated_at).where(
+                            col(model.invitation_id).in_(ids)
+                        )
+                    )
+                ).all()
+                found.append([Stamp(*row) for row in rows])
+        return Stamps(*found)
+
+    async def delete(
+        self,
+        *,
+        statuses: Collection[int] = (),
+        texts: Collection[int] = (),
+        ratings: Collection[int] = (),
+        session: Session | None = None,
+    ) -> None:
+        """Delete answer rows by id."""
+        async with self._db.joined(session, write=True) as s:
+            for model, ids in (
+                (ActivityStatusAnswer, statuses),
+                (ReflectionAnswer, texts),
+                (RatingAnswer, ratings),
+            ):
+                if ids:
+                    await s.exec(delete(model).where(col(model.id).in_(list(ids))))
+
+    async def purge(
+        self, invitation_ids: Collection[int], *, session: Session | None = None
+    ) -> int:
+        """Delete every answer of these invitations; how many rows went."""
+        ids = list(invitation_ids)
+        deleted = 0
+        async with self._db.joined(session, write=True) as s:
+            for model in (ActivityStatusAnswer, ReflectionAnswer, RatingAnswer):
+                result = await s.exec(delete(model).where(col(model.invitation_id).in_(ids)))
+                deleted += result.rowcount
+        return deleted
+
+    async def anonymise(
+        self, invitation_ids: Collection[int], *, at: datetime, session: Session | None = None
+    ) -> int:
+        """Remove the free texts of these invitations (reflections, and the comments beside
+        statuses) and set every remaining answer's last change to `at`; how many texts went."""
+        ids = list(invitation_ids)
+        async with self._db.joined(session, write=True) as s:
+            removed = await s.exec(
+                delete(ReflectionAnswer).where(col(ReflectionAnswer.invitation_id).in_(ids))
+            )
+            cleared = await s.exec(
+                update(ActivityStatusAnswer)
+                .where(
+                    col(ActivityStatusAnswer.invitation_id).in_(ids),
+                    col(ActivityStatusAnswer.comment) != "",
+                )
+                .values(comment="")
+            )
+            # when each answer was last changed could tell one chef from another
+            for model in (ActivityStatusAnswer, RatingAnswer):
+                await s.exec(
+                    update(model).where(col(model.invitation_id).in_(ids)).values(updated_at=at)
+                )
+        return int(removed.rowcount + cleared.rowcount)
 
 
 def _upsert(insert: Any, model: Any, keys: list[str], rows: list[dict[str, Any]]) -> Any:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 
-from storage.database import Database
+from storage.database import Database, Session
 from storage.models import Chef, EnrolmentSource
 
 
@@ -30,9 +30,12 @@ class ChefStore:
                 ).all()
             )
 
-    async def get(self, chef_id: int) -> Chef | None:
-        async with self._db.session() as session:
-            return await session.get(Chef, chef_id)
+    async def get(
+        self, chef_id: int, *, lock: bool = False, session: Session | None = None
+    ) -> Chef | None:
+        """One chef; `lock` (with the caller's session): for update, until its transaction ends."""
+        async with self._db.joined(session) as s:
+            return await s.get(Chef, chef_id, with_for_update=lock)
 
     async def match(
         self,
@@ -111,3 +114,27 @@ class ChefStore:
             chef.unreachable_code = code
             chef.unreachable_at = now if code else None
             chef.updated_at = now
+
+    async def set_on_leave(
+        self,
+        *,
+        organisation_id: int,
+        until: date | None,
+        now: datetime,
+        upn: str | None = None,
+        chef_id: int | None = None,
+    ) -> Chef | None:
+        """Mark an active chef (by id, else by UPN) on leave until a date (None: back); None
+        when there is no such chef."""
+        query = select(Chef).where(Chef.organisation_id == organisation_id, col(Chef.active))
+        if chef_id is not None:
+            query = query.where(Chef.id == chef_id)
+        else:
+            query = query.where(Chef.upn == (upn or "").strip().lower())
+        async with self._db.session() as session, session.begin():
+            chef = (await session.exec(query)).first()
+            if chef is None:
+                return None
+            chef.on_leave_until = until
+            chef.updated_at = now
+        return chef

@@ -104,6 +104,21 @@ class ConversationStore:
                 ref.updated_at = now
         return ref
 
+    async def all_of_chef(
+        self, chef_id: int, *, session: AsyncSession | None = None
+    ) -> list[ConversationRef]:
+        """Every conversation kept for the chef, installed or not, oldest change first."""
+        async with self._db.joined(session) as s:
+            return list(
+                (
+                    await s.exec(
+                        select(ConversationRef)
+                        .where(ConversationRef.chef_id == chef_id)
+                        .order_by(col(ConversationRef.updated_at))
+                    )
+                ).all()
+            )
+
     async def for_chef(self, chef_id: int) -> ConversationRef | None:
         return (await self.for_chefs([chef_id])).get(chef_id)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_DEFAULT_URL = "sqlite+aiosqlite:///var/ledarpuls.db"
+
+# the session type stores and the domain pass around, so no signature needs to say `Any`
+Session = AsyncSession
 
 
 def normalise_url(url: str) -> str:
@@ -70,6 +75,22 @@ class Database:
     def session(self) -> AsyncSession:
         """A new session; use as `async with db.session() as s, s.begin(): ...`."""
         return self._sessions()
+
+    @asynccontextmanager
+    async def joined(
+        self, session: Session | None, *, write: bool = False
+    ) -> AsyncIterator[Session]:
+        """The caller's session, inside the caller's transaction; or, without one, a session of
+        its own for this one call (committed at the end when `write`)."""
+        if session is not None:
+            yield session
+            return
+        async with self.session() as own:
+            if write:
+                async with own.begin():
+                    yield own
+            else:
+                yield own
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""

@@ -7,7 +7,7 @@ import builtins
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from storage.database import Database
+from storage.database import Database, Session
 from storage.models import Department, Organisation, Programme
 
 
@@ -41,9 +41,11 @@ class OrganisationStore:
             raise OrganisationExists(org.tenant_id) from exc
         return org
 
-    async def get(self, organisation_id: int) -> Organisation | None:
-        async with self._db.session() as session:
-            return await session.get(Organisation, organisation_id)
+    async def get(
+        self, organisation_id: int, *, session: Session | None = None
+    ) -> Organisation | None:
+        async with self._db.joined(session) as s:
+            return await s.get(Organisation, organisation_id)
 
     async def list(self) -> list[Organisation]:
         async with self._db.session() as session:
@@ -98,3 +100,30 @@ class OrganisationStore:
                 select(Organisation).where(Organisation.tenant_id == tenant_id.strip().lower())
             )
             return result.first()
+
+    async def department(
+        self, department_id: int, *, session: Session | None = None
+    ) -> Department | None:
+        async with self._db.joined(session) as s:
+            return await s.get(Department, department_id)
+
+    async def set_policy(
+        self,
+        organisation_id: int,
+        *,
+        retention_months: int | None = None,
+        retention_action: str | None = None,
+        keep_identified_statuses: bool | None = None,
+    ) -> Organisation:
+        """Change the privacy policy; what is not given stays. LookupError for no organisation."""
+        async with self._db.session() as session, session.begin():
+            organisation = await session.get(Organisation, organisation_id, with_for_update=True)
+            if organisation is None:
+                raise LookupError(organisation_id)
+            if retention_months is not None:
+                organisation.retention_months = retention_months
+            if retention_action is not None:
+                organisation.retention_action = retention_action
+            if keep_identified_statuses is not None:
+                organisation.keep_identified_statuses = keep_identified_statuses
+        return organisation

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, text, update
+from sqlalchemy import delete, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -285,3 +285,14 @@ class OutboxStore:
     async def get(self, message_id: int) -> OutboxMessage | None:
         async with self._db.session() as session:
             return await session.get(OutboxMessage, message_id)
+
+    async def forget_chefs(self, *, round_id: int, session: AsyncSession | None = None) -> int:
+        """Delete the round's messages to (or about) a chef; how many went."""
+        async with self._db.joined(session, write=True) as s:
+            result = await s.exec(
+                delete(OutboxMessage).where(
+                    col(OutboxMessage.round_id) == round_id,
+                    col(OutboxMessage.chef_id).is_not(None),
+                )
+            )
+            return int(result.rowcount)

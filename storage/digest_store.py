@@ -1,0 +1,324 @@
+"""The counting behind a round's digest: GROUP BY queries over submitted answers only.
+
+Every method counts per department id (the chef's, or the snapshot kept when retention detached
+the invitation) and, given `department_ids`, over those departments only. What may be shown of
+the counts is for the domain's privacy rules to decide, not for these queries."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from storage.database import Database, Session
+from storage.invitation_store import (
+    INVITATION_CHEF,
+    INVITATION_DEPARTMENT,
+    UNREACHABLE_CODE,
+    in_departments,
+)
+from storage.models import (
+    Activity,
+    ActivityStatus,
+    ActivityStatusAnswer,
+    Area,
+    Chef,
+    Department,
+    Invitation,
+    InvitationState,
+    Organisation,
+    Principle,
+    Programme,
+    RatingAnswer,
+    ReflectionAnswer,
+    Round,
+)
+
+Departments = Collection[int] | None  # the departments to count; None: all
+
+
+@dataclass(frozen=True)
+class DigestSubject:
+    """The round a digest is about, with its organisation, programme and department names."""
+
+    round: Round
+    organisation: Organisation
+    programme: Programme
+    departments: dict[int, str]  # id → name, every department of the organisation
+
+
+class InvitationCount(NamedTuple):
+    department_id: int | None
+    state: str
+    unreachable_code: str | None
+    n: int
+
+
+class StatusCount(NamedTuple):
+    activity_id: int
+    department_id: int | None
+    status: str
+    n: int
+
+
+class PlannedActivity(NamedTuple):
+    activity_id: int
+    code: str
+    title: str
+    area: str
+
+
+class DelayedComment(NamedTuple):
+    """A comment beside a delayed status, with the chef's name (identified sections only)."""
+
+    activity: str
+    department_id: int | None
+    chef: str
+    comment: str
+
+
+class RatingCount(NamedTuple):
+    key: str
+    value: int
+    department_id: int | None
+    n: int
+
+
+class RoundRatingCount(NamedTuple):
+    round_id: int
+    department_id: int | None
+    value: int
+    n: int
+
+
+class DigestStore:
+    """Counts a round's invitations and submitted answers for its digest."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def subject(
+        self, *, round_id: int, session: Session | None = None
+    ) -> DigestSubject | None:
+        """The round with its organisation, programme and departments; None for no round."""
+        async with self._db.joined(session) as s:
+            round_ = await s.get(Round, round_id)
+            if round_ is None:
+                return None
+            organisation = await s.get(Organisation, round_.organisation_id)
+            programme = await s.get(Programme, round_.programme_id)
+            assert organisation is not None and programme is not None
+            departments = (
+                await s.exec(
+                    select(Department.id, Department.name).where(
+                        Department.organisation_id == organisation.id
+                    )
+                )
+            ).all()
+        return DigestSubject(
+            round_, organisation, programme, {i: name for i, name in departments if i is not None}
+        )
+
+    async def invitations(
+        self, *, round_id: int, department_ids: Departments = None, session: Session | None = None
+    ) -> list[InvitationCount]:
+        """How many invitations per department, state and reason for being unreachable."""
+        query = in_departments(
+            select(INVITATION_DEPARTMENT, Invitation.state, UNREACHABLE_CODE, func.count())
+            .join(Chef, INVITATION_CHEF, isouter=True)
+            .where(Invitation.round_id == round_id),
+            department_ids,
+        ).group_by(INVITATION_DEPARTMENT, col(Invitation.state), UNREACHABLE_CODE)
+        async with self._db.joined(session) as s:
+            return [InvitationCount(*row) for row in (await s.exec(query)).all()]
+
+    async def statuses(
+        self, *, round_id: int, department_ids: Departments = None, session: Session | None = None
+    ) -> list[StatusCount]:
+        """How many submitted answers gave each activity each status, per department."""
+        query = (
+            select(
+                ActivityStatusAnswer.activity_id,
+                INVITATION_DEPARTMENT,
+                ActivityStatusAnswer.status,
+                func.count(),
+            )
+            .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
+            .join(Chef, INVITATION_CHEF, isouter=True)
+            .where(
+                col(ActivityStatusAnswer.invitation_id).in_(_submitted(round_id, department_ids))
+            )
+            .group_by(
+                col(ActivityStatusAnswer.activity_id),
+                INVITATION_DEPARTMENT,
+                col(ActivityStatusAnswer.status),
+            )
+        )
+        async with self._db.joined(session) as s:
+            return [StatusCount(*row) for row in (await s.exec(query)).all()]
+
+    async def plan(
+        self, *, programme_id: int, session: Session | None = None
+    ) -> list[PlannedActivity]:
+        """The programme's activities with their areas, in the plan's order."""
+        query = (
+            select(Activity.id, Activity.code, Activity.title, Area.name)
+            .join(Area, col(Area.id) == col(Activity.area_id))
+            .where(Activity.programme_id == programme_id)
+            .order_by(col(Area.position), col(Activity.position), col(Activity.id))
+        )
+        async with self._db.joined(session) as s:
+            return [PlannedActivity(*row) for row in (await s.exec(query)).all()]
+
+    async def delayed_comments(
+        self, *, round_id: int, department_ids: Departments = None, session: Session | None = None
+    ) -> list[DelayedComment]:
+        """Submitted comments beside delayed statuses, with the chef's name, in plan order.
+
+        Names: for identified sections only; the caller decides."""
+        query = (
+            select(Activity.title, Chef.department_id, Chef.name, ActivityStatusAnswer.comment)
+            .join(Activity, col(Activity.id) == col(ActivityStatusAnswer.activity_id))
+            .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
+            .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+            .where(
+                col(ActivityStatusAnswer.invitation_id).in_(_submitted(round_id, department_ids)),
+                ActivityStatusAnswer.status == ActivityStatus.DELAYED,
+                ActivityStatusAnswer.comment != "",
+            )
+            .order_by(col(Activity.position), col(Chef.name))
+        )
+        async with self._db.joined(session) as s:
+            return [DelayedComment(*row) for row in (await s.exec(query)).all()]
+
+    async def ratings(
+        self,
+        *,
+        round_id: int,
+        section: str,
+        key: str | None = None,
+        department_ids: Departments = None,
+        session: Session | None = None,
+    ) -> list[RatingCount]:
+        """How many submitted answers gave each key of a section each value, per department."""
+        query = (
+            select(RatingAnswer.key, RatingAnswer.value, INVITATION_DEPARTMENT, func.count())
+            .join(Invitation, col(Invitation.id) == col(RatingAnswer.invitation_id))
+            .join(Chef, INVITATION_CHEF, isouter=True)
+            .where(
+                col(RatingAnswer.invitation_id).in_(_submitted(round_id, department_ids)),
+                RatingAnswer.section == section,
+            )
+            .group_by(col(RatingAnswer.key), col(RatingAnswer.value), INVITATION_DEPARTMENT)
+        )
+        if key is not None:
+            query = query.where(RatingAnswer.key == key)
+        async with self._db.joined(session) as s:
+            return [RatingCount(*row) for row in (await s.exec(query)).all()]
+
+    async def principles(
+        self, *, programme_id: int, session: Session | None = None
+    ) -> list[tuple[int, str]]:
+        """The programme's active principles: (number, title), by number."""
+        query = (
+            select(Principle.number, Principle.title)
+            .where(Principle.programme_id == programme_id, col(Principle.active))
+            .order_by(col(Principle.number))
+        )
+        async with self._db.joined(session) as s:
+            return [(number, title) for number, title in (await s.exec(query)).all()]
+
+    async def consented_texts(
+        self,
+        *,
+        round_id: int,
+        section: str,
+        keys: Sequence[str],
+        consent: tuple[str, str],
+        department_ids: Departments = None,
+        session: Session | None = None,
+    ) -> list[tuple[str, str]]:
+        """(key, text) of the non-empty free texts of a section, from submitted answers whose
+        chef said yes (1) to the `consent` (section, key) rating; no names, in no order."""
+        consenting = (
+            select(RatingAnswer.invitation_id)
+            .where(
+                col(RatingAnswer.invitation_id).in_(_submitted(round_id, department_ids)),
+                RatingAnswer.section == consent[0],
+                RatingAnswer.key == consent[1],
+                RatingAnswer.value == 1,
+            )
+            .scalar_subquery()
+        )
+        query = select(ReflectionAnswer.key, ReflectionAnswer.text).where(
+            col(ReflectionAnswer.invitation_id).in_(consenting),
+            ReflectionAnswer.section == section,
+            col(ReflectionAnswer.key).in_(list(keys)),
+            ReflectionAnswer.text != "",
+        )
+        async with self._db.joined(session) as s:
+            return [(key, text) for key, text in (await s.exec(query)).all()]
+
+    async def programme_rounds(
+        self,
+        *,
+        programme_id: int,
+        until: datetime,
+        states: Collection[str],
+        session: Session | None = None,
+    ) -> list[Round]:
+        """The programme's rounds in these states with a deadline up to `until`, by deadline."""
+        query = (
+            select(Round)
+            .where(
+                Round.programme_id == programme_id,
+                col(Round.deadline) <= until,
+                col(Round.state).in_(list(states)),
+            )
+            .order_by(col(Round.deadline), col(Round.id))
+        )
+        async with self._db.joined(session) as s:
+            return list((await s.exec(query)).all())
+
+    async def round_ratings(
+        self,
+        *,
+        round_ids: Collection[int],
+        section: str,
+        key: str,
+        department_ids: Departments = None,
+        session: Session | None = None,
+    ) -> list[RoundRatingCount]:
+        """How many submitted answers of each round gave one rating each value, per
+        department."""
+        query = in_departments(
+            select(Invitation.round_id, INVITATION_DEPARTMENT, RatingAnswer.value, func.count())
+            .join(Invitation, col(Invitation.id) == col(RatingAnswer.invitation_id))
+            .join(Chef, INVITATION_CHEF, isouter=True)
+            .where(
+                col(Invitation.round_id).in_(list(round_ids)),
+                Invitation.state == InvitationState.SUBMITTED,
+                RatingAnswer.section == section,
+                RatingAnswer.key == key,
+            ),
+            department_ids,
+        ).group_by(col(Invitation.round_id), INVITATION_DEPARTMENT, col(RatingAnswer.value))
+        async with self._db.joined(session) as s:
+            return [RoundRatingCount(*row) for row in (await s.exec(query)).all()]
+
+
+def _submitted(round_id: int, department_ids: Departments) -> Any:
+    """The ids of the round's submitted invitations (of these departments), as a subquery."""
+    return in_departments(
+        select(Invitation.id)
+        .join(Chef, INVITATION_CHEF, isouter=True)
+        .where(
+            Invitation.round_id == round_id,
+            Invitation.state == InvitationState.SUBMITTED,
+        ),
+        department_ids,
+    ).scalar_subquery()

@@ -1,0 +1,191 @@
+"""Invitations (one chef in one round): where each stands, reminders, delivery, detaching."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import case, func, update
+from sqlmodel import col, select
+
+from storage.database import Database, Session
+from storage.models import Chef, Department, Invitation, InvitationState, Round
+
+# an invitation's chef, the department it counts under and why it could not be reached: the
+# chef's, or the snapshot kept when retention detached it from the chef, so a long-closed
+# round's figures stay the same
+INVITATION_CHEF = col(Chef.id) == col(Invitation.chef_id)
+INVITATION_DEPARTMENT = func.coalesce(col(Invitation.department_id), col(Chef.department_id))
+UNREACHABLE_CODE = func.coalesce(col(Invitation.unreachable_code), col(Chef.unreachable_code))
+
+
+def in_departments(query: Any, department_ids: Collection[int] | None) -> Any:
+    """Only invitations counted under these departments (a department lead's view); all when
+    None. The query must have joined the chef (`INVITATION_CHEF`, outer)."""
+    if department_ids is None:
+        return query
+    return query.where(INVITATION_DEPARTMENT.in_(sorted(department_ids)))
+
+
+class Standing(NamedTuple):
+    """One invitation of a round as HR's progress shows it."""
+
+    state: str
+    chef: str | None  # None once retention detached it
+    unreachable_code: str | None
+    department: str | None
+
+
+class StateCount(NamedTuple):
+    """How many invitations of a round are in one state."""
+
+    round_id: int
+    state: str
+    n: int
+
+
+class Detachable(NamedTuple):
+    """An invitation with what retention keeps of its chef when detaching it."""
+
+    invitation: Invitation
+    department_id: int | None
+    unreachable_code: str | None
+
+
+class InvitationStore:
+    """Reads and updates invitations."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def standings(
+        self,
+        *,
+        round_id: int,
+        department_ids: Collection[int] | None = None,
+        session: Session | None = None,
+    ) -> list[Standing]:
+        """Every invitation of a round with its chef's name and department, by chef name."""
+        query = in_departments(
+            select(Invitation.state, Chef.name, UNREACHABLE_CODE, Department.name)
+            .join(Chef, INVITATION_CHEF, isouter=True)
+            .join(Department, col(Department.id) == INVITATION_DEPARTMENT, isouter=True)
+            .where(Invitation.round_id == round_id)
+            .order_by(col(Chef.name)),
+            department_ids,
+        )
+        async with self._db.joined(session) as s:
+            return [Standing(*row) for row in (await s.exec(query)).all()]
+
+    async def state_counts(
+        self,
+        *,
+        organisation_id: int,
+        department_ids: Collection[int] | None = None,
+        session: Session | None = None,
+    ) -> list[StateCount]:
+        """How many invitations of each round of the organisation are in each state."""
+        query = (
+            select(Invitation.round_id, Invitation.state, func.count())
+            .join(Round, col(Round.id) == col(Invitation.round_id))
+            .where(Round.organisation_id == organisation_id)
+            .group_by(col(Invitation.round_id), col(Invitation.state))
+        )
+        if department_ids is not None:
+            query = in_departments(query.join(Chef, INVITATION_CHEF, isouter=True), department_ids)
+        async with self._db.joined(session) as s:
+            return [StateCount(*row) for row in (await s.exec(query)).all()]
+
+    async def in_states(
+        self, *, round_id: int, states: Collection[str], session: Session
+    ) -> list[Invitation]:
+        """The round's invitations in these states, to change inside the caller's transaction."""
+        return list(
+            (
+                await session.exec(
+                    select(Invitation).where(
+                        Invitation.round_id == round_id,
+                        col(Invitation.state).in_(list(states)),
+                    )
+                )
+            ).all()
+        )
+
+    async def of(
+        self, *, round_id: int, chef_id: int, session: Session | None = None
+    ) -> Invitation | None:
+        """The invitation of one chef to one round, if any."""
+        async with self._db.joined(session) as s:
+            return (
+                await s.exec(
+                    select(Invitation).where(
+                        Invitation.round_id == round_id, Invitation.chef_id == chef_id
+                    )
+                )
+            ).first()
+
+    async def mark_delivered(
+        self, *, round_id: int, chef_id: int, activity_id: str | None, now: datetime
+    ) -> None:
+        """The invitation's card reached the chef: keep the card's id (to update it later) and
+        the first delivery time; a pending or unreachable invitation becomes delivered."""
+        async with self._db.joined(None, write=True) as s:
+            await s.exec(
+                update(Invitation)
+                .where(
+                    col(Invitation.round_id) == round_id,
+                    col(Invitation.chef_id) == chef_id,
+                )
+                .values(
+                    card_activity_id=activity_id,
+                    delivered_at=func.coalesce(col(Invitation.delivered_at), now),
+                    state=case(
+                        (
+                            col(Invitation.state).in_(
+                                [InvitationState.PENDING.value, InvitationState.UNREACHABLE.value]
+                            ),
+                            InvitationState.DELIVERED.value,
+                        ),
+                        else_=col(Invitation.state),
+                    ),
+                )
+            )
+
+    async def set_state(self, *, invitation_id: int, state: str) -> None:
+        async with self._db.joined(None, write=True) as s:
+            invitation = await s.get(Invitation, invitation_id)
+            if invitation is not None:
+                invitation.state = state
+
+    async def detachable(self, *, round_id: int, session: Session) -> list[Detachable]:
+        """The round's invitations with their chefs' department and unreachable code, to detach
+        inside the caller's transaction."""
+        rows = (
+            await session.exec(
+                select(Invitation, Chef.department_id, Chef.unreachable_code)
+                .join(Chef, INVITATION_CHEF, isouter=True)
+                .where(Invitation.round_id == round_id)
+            )
+        ).all()
+        return [Detachable(*row) for row in rows]
+
+    async def rounds_of_chef(
+        self,
+        *,
+        chef_id: int,
+        exclude_states: Collection[str] = (),
+        session: Session | None = None,
+    ) -> list[tuple[Invitation, Round]]:
+        """The chef's invitations with their rounds, by deadline (rounds in `exclude_states`
+        left out)."""
+        query = (
+            select(Invitation, Round)
+            .join(Round, col(Round.id) == col(Invitation.round_id))
+            .where(Invitation.chef_id == chef_id)
+            .order_by(col(Round.deadline), col(Round.id))
+        )
+        if exclude_states:
+            query = query.where(col(Round.state).not_in(list(exclude_states)))
+        async with self._db.joined(session) as s:
+            return [(i, r) for i, r in (await s.exec(query)).all()]
