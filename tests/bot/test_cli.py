@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,14 @@ class Ran:
 
 
 def ledarpuls(*args: str, db: Path, **env: str) -> Ran:
-    """Run `ledarpuls ARGS` in this process, with settings from the environment as a script's
-    (sparing a Python start per command; `test_the_installed_command_runs` starts a real one)."""
+    """Run `ledarpuls ARGS` on the database `db` with the environment of this test run."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
-    environment.update(DATABASE_URL=f"sqlite:///{db}", **env)
+    return run_in_process(args, {**environment, "DATABASE_URL": f"sqlite:///{db}", **env})
+
+
+def run_in_process(args: Sequence[str], environment: dict[str, str]) -> Ran:
+    """Run `ledarpuls ARGS` in this process, with settings from `environment` as a script's
+    (sparing a Python start per command; `test_the_installed_command_runs` starts a real one)."""
     out, err = io.StringIO(), io.StringIO()
     with (
         patch.dict(os.environ, environment, clear=True),
