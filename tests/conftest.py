@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage import migrate
@@ -29,6 +30,34 @@ def _backends() -> list[str]:
 
 def _sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
+
+
+def _postgres_url() -> str:
+    """TEST_DATABASE_URL, or under pytest-xdist a database of this worker's own beside it."""
+    url = make_url(normalise_url(os.environ["TEST_DATABASE_URL"]))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        url = url.set(database=f"{url.database}_{worker}")
+    return url.render_as_string(hide_password=False)
+
+
+async def _create_postgres_database(url: str) -> None:
+    """Create the worker's database when it is not there yet."""
+    target = make_url(url)
+    # CREATE DATABASE runs outside a transaction, from the database the run was given
+    engine = create_async_engine(
+        normalise_url(os.environ["TEST_DATABASE_URL"]), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with engine.connect() as conn:
+            exists = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": target.database},
+            )
+            if not exists:
+                await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        await engine.dispose()
 
 
 async def reset_postgres(url: str) -> None:
@@ -89,7 +118,9 @@ async def database_url(
     """A migrated database without rows: a copy of the SQLite template, or the emptied
     PostgreSQL test database (migrated again if a migration test left it elsewhere)."""
     if request.param == "postgresql":
-        url = normalise_url(os.environ["TEST_DATABASE_URL"])
+        url = _postgres_url()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            await _create_postgres_database(url)
         if not await _empty_postgres_tables(url):
             await reset_postgres(url)
             await _migrate(url)
@@ -103,9 +134,11 @@ async def database_url(
 async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database without any schema, for the tests of the migrations themselves."""
     if request.param == "postgresql":
-        url = os.environ["TEST_DATABASE_URL"]
+        url = _postgres_url()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            await _create_postgres_database(url)
         await reset_postgres(url)
-        return normalise_url(url)
+        return url
     return _sqlite_url(tmp_path / "empty.db")
 
 
