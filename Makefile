@@ -43,8 +43,9 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(VENV)/bin/lint-imports
 
+# one pytest-xdist worker per core of a 2-core machine; each has its own databases
 pytest: $(STAMP) node-deps
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 test: lint typecheck layers pytest
 
