@@ -50,8 +50,9 @@ deps: $(STAMP)
 	$(VENV)/bin/deptry . --exclude 'bot/|dialogs/|followup/|storage/|\.venv|node_modules|var' \
 		--ignore DEP002,DEP004
 
+# one pytest-xdist worker per core of a 2-core machine; each has its own databases
 pytest: $(STAMP) node-deps
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 test: lint typecheck layers deps pytest
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -140,9 +139,10 @@ def create_app(settings: Settings) -> web.Application:
         task = asyncio.create_task(dispatcher.run()) if settings.run_scheduler else None
         yield
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # stopped, not cancelled, and awaited before the engine is disposed: no query of
+            # its may be cut off half-way (its aiosqlite thread would outlive the loop)
+            dispatcher.stop()
+            await task
 
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         scheduler = Scheduler(app[DATABASE]) if settings.run_scheduler else None

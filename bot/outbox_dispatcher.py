@@ -93,9 +93,18 @@ class OutboxDispatcher:
         self._clock = clock
         self._last_sent: dict[str, float] = {}
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         """Something was enqueued: look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Claim nothing more; `run` returns once the sends under way have settled.
+
+        Shutdown asks this rather than cancelling `run`: a query cancelled half-way leaves
+        its aiosqlite thread to answer an event loop that is gone."""
+        self._stopping = True
         self._wake.set()
 
     async def recover(self) -> int:
@@ -107,7 +116,7 @@ class OutboxDispatcher:
         return count
 
     async def run(self, *, poll: float = 1.0, recover_every: float = 30.0) -> None:
-        """Dispatch until cancelled."""
+        """Dispatch until stopped (or cancelled)."""
         await self._store.hold_owner_lock()
         try:
             await self._run(poll=poll, recover_every=recover_every)
@@ -120,7 +129,7 @@ class OutboxDispatcher:
         last_recovery = time.monotonic()
         in_flight: set[asyncio.Task[None]] = set()
         try:
-            while True:
+            while not self._stopping:
                 if time.monotonic() - last_recovery > recover_every:
                     # another replica may have died since
                     try:
@@ -143,11 +152,13 @@ class OutboxDispatcher:
                         in_flight, timeout=poll, return_when=asyncio.FIRST_COMPLETED
                     )
                 elif not claimed:
-                    self._wake.clear()
+                    if not self._stopping:  # a stop asked during the claim ends the wait at once
+                        self._wake.clear()
                     waiters = [asyncio.ensure_future(self._wake.wait()), *in_flight]
                     await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
                     waiters[0].cancel()
                     in_flight = {task for task in in_flight if not task.done()}
+            await asyncio.gather(*in_flight, return_exceptions=True)
         finally:
             for task in in_flight:
                 task.cancel()
@@ -230,6 +241,8 @@ class OutboxDispatcher:
             await self.pacer.wait()
             self._last_sent[conversation] = time.monotonic()
             delivery = await self._notifier.send(reference=reference, activity=activity)
+            # Teams counts from when it received the message, which a slow request delays
+            self._last_sent[conversation] = time.monotonic()
         await self._settle(message, delivery)
 
     async def _start_conversation(

@@ -96,7 +96,9 @@ class Scheduler:
     async def stop(self) -> None:
         """No new ticks; wait for one under way (the database goes next), then let go."""
         self._stopped = True
-        if self._aps.running:
-            self._aps.shutdown(wait=False)
+        # the tick under way finishes first: APScheduler's shutdown cancels a running job, and
+        # a query cancelled half-way leaves its aiosqlite thread to answer a closed loop
         async with self._running:
+            if self._aps.running:
+                self._aps.shutdown(wait=False)
             await self.leadership.release()

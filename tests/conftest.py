@@ -1,13 +1,20 @@
-"""Shared fixtures: a migrated database on SQLite, and on PostgreSQL with TEST_DATABASE_URL."""
+"""Shared fixtures: a migrated database on SQLite, and on PostgreSQL with TEST_DATABASE_URL.
+
+The migrations run once per session: on SQLite into a template file that every test gets a copy
+of, on PostgreSQL into the test database, whose tables are emptied between tests. Tests of the
+migrations themselves take `empty_database_url` and migrate on their own."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage import migrate
@@ -21,28 +28,122 @@ def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
 
 
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def _postgres_url() -> str:
+    """TEST_DATABASE_URL, or under pytest-xdist a database of this worker's own beside it."""
+    url = make_url(normalise_url(os.environ["TEST_DATABASE_URL"]))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        url = url.set(database=f"{url.database}_{worker}")
+    return url.render_as_string(hide_password=False)
+
+
+async def _create_postgres_database(url: str) -> None:
+    """Create the worker's database when it is not there yet."""
+    target = make_url(url)
+    # CREATE DATABASE runs outside a transaction, from the database the run was given
+    engine = create_async_engine(
+        normalise_url(os.environ["TEST_DATABASE_URL"]), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with engine.connect() as conn:
+            exists = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": target.database},
+            )
+            if not exists:
+                await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        await engine.dispose()
+
+
 async def reset_postgres(url: str) -> None:
     """Drop everything in the test database's public schema."""
     engine = create_async_engine(normalise_url(url))
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+async def _migrate(url: str) -> None:
+    database = Database(url)
+    try:
+        await migrate.upgrade(database)
+    finally:
+        await database.dispose()
+
+
+async def _empty_postgres_tables(url: str) -> bool:
+    """Empty every table of a database at the head revision; False when it is not there."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            tables = (
+                await conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                )
+            ).scalars().all()
+            if "alembic_version" not in tables:
+                return False
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            if version != migrate.head_revision():
+                return False
+            names = ", ".join(f'"{t}"' for t in tables if t != "alembic_version")
+            if names:
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return True
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the head revision, once per session (or xdist worker)."""
+    path = tmp_path_factory.mktemp("template") / "ledarpuls.db"
+    # a loop of its own: the tests' loops are per function
+    asyncio.run(_migrate(_sqlite_url(path)))
+    return path
 
 
 @pytest.fixture(params=_backends())
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a fresh SQLite file, or the emptied PostgreSQL test database."""
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> str:
+    """A migrated database without rows: a copy of the SQLite template, or the emptied
+    PostgreSQL test database (migrated again if a migration test left it elsewhere)."""
     if request.param == "postgresql":
-        url = os.environ["TEST_DATABASE_URL"]
+        url = _postgres_url()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            await _create_postgres_database(url)
+        if not await _empty_postgres_tables(url):
+            await reset_postgres(url)
+            await _migrate(url)
+        return url
+    path = tmp_path / "ledarpuls.db"
+    shutil.copyfile(sqlite_template, path)
+    return _sqlite_url(path)
+
+
+@pytest.fixture(params=_backends())
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database without any schema, for the tests of the migrations themselves."""
+    if request.param == "postgresql":
+        url = _postgres_url()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            await _create_postgres_database(url)
         await reset_postgres(url)
-        return normalise_url(url)
-    return f"sqlite+aiosqlite:///{tmp_path / 'ledarpuls.db'}"
+        return url
+    return _sqlite_url(tmp_path / "empty.db")
 
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url)
-    await migrate.upgrade(database)
     yield database
     await database.dispose()

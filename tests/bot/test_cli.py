@@ -2,20 +2,59 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from openpyxl import load_workbook
 
+from bot import cli
+from bot.settings import Settings
 from tests.conftest import EXAMPLES, ROOT
 
 
-def ledarpuls(*args: str, db: Path, **env: str) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Ran:
+    """What one run of the command left behind: its exit code and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def ledarpuls(*args: str, db: Path, **env: str) -> Ran:
+    """Run `ledarpuls ARGS` on the database `db` with the environment of this test run."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
-    environment.update(DATABASE_URL=f"sqlite:///{db}", **env)
+    return run_in_process(args, {**environment, "DATABASE_URL": f"sqlite:///{db}", **env})
+
+
+def run_in_process(args: Sequence[str], environment: dict[str, str]) -> Ran:
+    """Run `ledarpuls ARGS` in this process, with settings from `environment` as a script's
+    (sparing a Python start per command; `test_the_installed_command_runs` starts a real one)."""
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        patch.dict(os.environ, environment, clear=True),
+        redirect_stdout(out),
+        redirect_stderr(err),
+    ):
+        try:
+            code = cli.run(list(args), Settings(_env_file=None))  # type: ignore[call-arg]
+        except SystemExit as exit_:  # argparse's usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+def ledarpuls_process(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    """Run the command as IT does, in a Python process of its own."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
+    environment.update(DATABASE_URL=f"sqlite:///{db}")
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         cwd=ROOT,
@@ -101,6 +140,15 @@ def test_demo_loads_once(db: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "Demokommunen" in first.stdout
     assert "redan data" in ledarpuls("demo", "load", db=db).stdout
+
+
+def test_the_installed_command_runs(db: Path) -> None:
+    from storage.migrate import head_revision
+
+    result = ledarpuls_process("db", "upgrade", db=db)
+    assert result.returncode == 0, result.stderr
+    assert f"version {head_revision()}" in result.stdout
+    assert ledarpuls_process("nonsense", db=db).returncode == 2
 
 
 def test_db_upgrade_reports_the_version(db: Path) -> None:

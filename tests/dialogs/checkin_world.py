@@ -1,4 +1,7 @@
-"""A demo organisation with an open round, chefs who installed the app, and card helpers."""
+"""A demo organisation with an open round, chefs who installed the app, and card helpers.
+
+The helpers take either world: the app behind /api/messages with the fake Bot Connector
+(`client`, `connector`), or the bot in-process (`tests.turns.Teams`, passed as both)."""
 
 from __future__ import annotations
 
@@ -19,6 +22,10 @@ from storage.types import utcnow
 from tests.cards import walk
 from tests.conftest import EXAMPLES
 from tests.fakes.bot_connector import FakeBotConnector
+from tests.turns import Teams
+
+Client = TestClient[Any, Any] | Teams
+Connector = FakeBotConnector | Teams
 
 TENANT = "5f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 KARIN = {
@@ -37,7 +44,7 @@ MARIA = {
 }
 
 
-def add_members(connector: FakeBotConnector) -> None:
+def add_members(connector: Connector) -> None:
     for person in (KARIN, MARIA):
         connector.add_member(
             person["id"],
@@ -50,7 +57,7 @@ def add_members(connector: FakeBotConnector) -> None:
 
 
 def activity(
-    connector: FakeBotConnector,
+    connector: Connector,
     person: dict[str, str],
     *,
     kind: str = "message",
@@ -104,30 +111,38 @@ async def open_a_round(
     return round_.id
 
 
-async def install(
-    client: TestClient[Any, Any],
-    connector: FakeBotConnector,
-    person: dict[str, str],
-    locale: str = "sv-SE",
-) -> None:
-    response = await client.post(
-        "/api/messages",
-        json=activity(connector, person, kind="installationUpdate", action="add", locale=locale),
-    )
+async def post(client: Client, body: dict[str, Any]) -> None:
+    """Deliver an activity from Teams: through /api/messages, or straight into a turn."""
+    if isinstance(client, Teams):
+        await client.send(body)
+        return
+    response = await client.post("/api/messages", json=body)
     assert response.status in (200, 201)
 
 
-async def deliver_outbox(client: TestClient[Any, Any]) -> None:
+async def install(
+    client: Client,
+    connector: Connector,
+    person: dict[str, str],
+    locale: str = "sv-SE",
+) -> None:
+    await post(
+        client,
+        activity(connector, person, kind="installationUpdate", action="add", locale=locale),
+    )
+
+
+async def deliver_outbox(client: Client) -> None:
     while await client.app[DISPATCHER].dispatch_once():
         pass
 
 
-def db_of(client: TestClient[Any, Any]) -> Database:
+def db_of(client: Client) -> Database:
     database: Database = client.app[DATABASE]
     return database
 
 
-def cards_to(connector: FakeBotConnector, person: dict[str, str]) -> list[dict[str, Any]]:
+def cards_to(connector: Connector, person: dict[str, str]) -> list[dict[str, Any]]:
     return [
         {**a["attachments"][0]["content"], "_id": a["_id"]}
         for a in connector.activities
@@ -135,7 +150,7 @@ def cards_to(connector: FakeBotConnector, person: dict[str, str]) -> list[dict[s
     ]
 
 
-def texts_to(connector: FakeBotConnector, person: dict[str, str]) -> list[str]:
+def texts_to(connector: Connector, person: dict[str, str]) -> list[str]:
     return [
         a.get("text") or ""
         for a in connector.activities
@@ -174,8 +189,8 @@ def answer_all(card: dict[str, Any], *, text: str = "Ett svar") -> dict[str, Any
 
 
 async def press(
-    client: TestClient[Any, Any],
-    connector: FakeBotConnector,
+    client: Client,
+    connector: Connector,
     person: dict[str, str],
     card: dict[str, Any],
     action: str,
@@ -183,25 +198,18 @@ async def press(
     **overrides: Any,
 ) -> None:
     value = {**submit_data(card, action), **(values or {}), **overrides}
-    response = await client.post(
-        "/api/messages", json=activity(connector, person, value=value, replyToId=card["_id"])
-    )
-    assert response.status in (200, 201)
+    await post(client, activity(connector, person, value=value, replyToId=card["_id"]))
 
 
 async def say(
-    client: TestClient[Any, Any],
-    connector: FakeBotConnector,
+    client: Client,
+    connector: Connector,
     person: dict[str, str],
     text: str,
     locale: str = "sv-SE",
 ) -> None:
     """The person types `text` in their personal chat."""
-    response = await client.post(
-        "/api/messages",
-        json=activity(connector, person, text=text, textFormat="plain", locale=locale),
-    )
-    assert response.status in (200, 201)
+    await post(client, activity(connector, person, text=text, textFormat="plain", locale=locale))
 
 
 def now() -> datetime:

@@ -1,17 +1,14 @@
-"""The chef's check-in through the real endpoint: invitation → sections → submit → receipt."""
+"""The chef's check-in: invitation → sections → submit → receipt (the whole of it also through
+the real endpoint)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
-from aiohttp.web import Application
 from sqlmodel import col, select
 
-from bot.app import create_app
 from bot.settings import Settings
 from storage.models import (
     ActivityStatusAnswer,
@@ -25,6 +22,8 @@ from storage.types import utcnow
 from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
+    Client,
+    Connector,
     activity,
     add_members,
     answer_all,
@@ -35,19 +34,12 @@ from tests.dialogs.checkin_world import (
     install,
     open_a_round,
     organisation,
+    post,
     press,
+    say,
     texts_to,
 )
-from tests.fakes.bot_connector import FakeBotConnector, running_connector
-
-ClientFactory = Callable[[Application], Awaitable[TestClient[Any, Any]]]
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeBotConnector]:
-    async with running_connector(conversation_limits=[]) as fake:
-        add_members(fake)
-        yield fake
+from tests.turns import running_teams
 
 
 async def karins(session: Any, round_id: int) -> Invitation:
@@ -60,17 +52,8 @@ async def karins(session: Any, round_id: int) -> Invitation:
     return invitation
 
 
-def settings_for(database_url: str) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, run_scheduler=False)  # type: ignore[call-arg]
-
-
-@pytest.fixture
-async def client(aiohttp_client: ClientFactory, database_url: str) -> TestClient[Any, Any]:
-    return await aiohttp_client(create_app(settings_for(database_url)))
-
-
 async def invited(
-    client: TestClient[Any, Any], connector: FakeBotConnector, *people: dict[str, str]
+    client: Client, connector: Connector, *people: dict[str, str]
 ) -> int:
     """The demo organisation, the people installed, a round open, its invitations delivered."""
     db = db_of(client)
@@ -83,8 +66,8 @@ async def invited(
 
 
 async def answer_steps(
-    client: TestClient[Any, Any],
-    connector: FakeBotConnector,
+    client: Client,
+    connector: Connector,
     person: dict[str, str],
     steps: int | None = None,
 ) -> dict[str, Any]:
@@ -102,8 +85,9 @@ async def answer_steps(
         done += 1
 
 
+@pytest.mark.parametrize("world", ["endpoint", "turns"], indirect=True)
 async def test_a_whole_check_in_from_invitation_to_feedback(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     round_id = await invited(client, connector)
     [_welcome, invitation] = cards_to(connector, KARIN)
@@ -136,29 +120,26 @@ async def test_a_whole_check_in_from_invitation_to_feedback(
     assert {t.key for t in texts} >= {"strengths", "example", "grow"}
 
 
-async def test_stopping_half_way_and_resuming_after_a_restart(
-    aiohttp_client: ClientFactory, database_url: str, connector: FakeBotConnector
-) -> None:
-    first = await aiohttp_client(create_app(settings_for(database_url)))
-    await invited(first, connector)
-    card = await answer_steps(first, connector, KARIN, steps=2)
-    third_step = card["body"][0]["text"]
-    await first.post("/api/messages", json=activity(connector, KARIN, text="avbryt"))
-    assert "Allt du har svarat är sparat" in texts_to(connector, KARIN)[-1]
-    await first.close()  # the service stops
-
-    second = await aiohttp_client(create_app(settings_for(database_url)))
-    await second.post(
-        "/api/messages", json=activity(connector, KARIN, text="hej igen, var var jag?")
-    )
-    resumed = cards_to(connector, KARIN)[-1]
-    assert resumed["body"][0]["text"] == third_step
-    await second.post("/api/messages", json=activity(connector, KARIN, text="fortsätt"))
-    assert cards_to(connector, KARIN)[-1]["body"][0]["text"] == third_step
+async def test_stopping_half_way_and_resuming_after_a_restart(settings: Settings) -> None:
+    async with running_teams(settings) as first:
+        add_members(first)
+        await invited(first, first)
+        card = await answer_steps(first, first, KARIN, steps=2)
+        third_step = card["body"][0]["text"]
+        await say(first, first, KARIN, "avbryt")
+        assert "Allt du har svarat är sparat" in texts_to(first, KARIN)[-1]
+    # the service stops, and starts again
+    async with running_teams(settings) as second:
+        add_members(second)
+        await say(second, second, KARIN, "hej igen, var var jag?")
+        resumed = cards_to(second, KARIN)[-1]
+        assert resumed["body"][0]["text"] == third_step
+        await say(second, second, KARIN, "fortsätt")
+        assert cards_to(second, KARIN)[-1]["body"][0]["text"] == third_step
 
 
 async def test_bad_values_get_a_clear_message_and_change_nothing(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     await invited(client, connector)
     card = await answer_steps(client, connector, KARIN, steps=0)
@@ -186,7 +167,7 @@ async def test_bad_values_get_a_clear_message_and_change_nothing(
 
 
 async def test_a_card_forwarded_to_another_chef_changes_nothing(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     await invited(client, connector, KARIN, MARIA)
     karins_card = await answer_steps(client, connector, KARIN, steps=0)
@@ -197,7 +178,7 @@ async def test_a_card_forwarded_to_another_chef_changes_nothing(
 
 
 async def test_a_card_from_a_closed_round_changes_nothing(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     round_id = await invited(client, connector)
     card = await answer_steps(client, connector, KARIN, steps=0)
@@ -212,7 +193,7 @@ async def test_a_card_from_a_closed_round_changes_nothing(
 
 
 async def test_pressing_skicka_in_twice_records_one_submission(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     round_id = await invited(client, connector)
     summary = await answer_steps(client, connector, KARIN)
@@ -229,12 +210,12 @@ async def test_pressing_skicka_in_twice_records_one_submission(
 
 
 async def test_change_my_answers_until_the_deadline(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     round_id = await invited(client, connector)
     summary = await answer_steps(client, connector, KARIN)
     await press(client, connector, KARIN, summary, "submit")
-    await client.post("/api/messages", json=activity(connector, KARIN, text="ändra mina svar"))
+    await post(client, activity(connector, KARIN, text="ändra mina svar"))
     assert "Nu kan du ändra dina svar" in texts_to(connector, KARIN)[-1]
     reopened = cards_to(connector, KARIN)[-1]
     async with db_of(client).session() as s:
@@ -247,7 +228,7 @@ async def test_change_my_answers_until_the_deadline(
 
 
 async def test_remind_me_later_and_my_answers(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     round_id = await invited(client, connector)
     invitation = cards_to(connector, KARIN)[-1]
@@ -258,12 +239,12 @@ async def test_remind_me_later_and_my_answers(
     assert row.remind_later_at is not None and row.remind_later_at > utcnow()
     assert row.remind_later_at - utcnow() < timedelta(days=4)
 
-    await client.post("/api/messages", json=activity(connector, KARIN, text="mina svar"))
+    await post(client, activity(connector, KARIN, text="mina svar"))
     assert "Sammanfattning" in str(cards_to(connector, KARIN)[-1])
 
 
 async def test_english_teams_gets_the_check_in_in_english(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
     org, programme = await organisation(db)

@@ -1,19 +1,15 @@
-"""HR in Teams through the real endpoint: rounds made, opened, followed, reminded, extended and
-closed from cards; every HR command and card refused for a chef and for another organisation."""
+"""HR in Teams: rounds made, opened, followed, reminded, extended and closed from cards (the
+whole of it also through the real endpoint, downloads included); every HR command and card
+refused for a chef and for another organisation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
-from aiohttp.web import Application
 from sqlmodel import col, select
 
-from bot.app import create_app
-from bot.settings import Settings
 from dialogs.formatting import local
 from followup.progress import set_on_leave
 from followup.round_form import DEADLINE_TIME, OPENING_TIME
@@ -37,8 +33,9 @@ from tests.cards import assert_valid_cards
 from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
+    Client,
+    Connector,
     activity,
-    add_members,
     cards_to,
     db_of,
     deliver_outbox,
@@ -46,13 +43,11 @@ from tests.dialogs.checkin_world import (
     install,
     open_a_round,
     organisation,
+    post,
     submit_data,
     texts_to,
 )
 from tests.dialogs.test_check_in_dialog import answer_steps
-from tests.fakes.bot_connector import FakeBotConnector, running_connector
-
-ClientFactory = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 
 OTHER_TENANT = "0f0e0d0c-0b0a-4909-8807-060504030201"
 # HR admin of another municipality, which has its own Ledarpuls organisation
@@ -67,29 +62,21 @@ JOHAN = "johan.lindqvist@demo.ledarpuls.se"
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[FakeBotConnector]:
-    async with running_connector(conversation_limits=[]) as fake:
-        add_members(fake)
-        fake.add_member(
-            OUTSIDER["id"],
-            name=OUTSIDER["name"],
-            aad_object_id=OUTSIDER["aadObjectId"],
-            user_principal_name=OUTSIDER["upn"],
-            email=OUTSIDER["upn"],
-            tenant_id=OTHER_TENANT,
-        )
-        yield fake
+def connector(world: tuple[Client, Connector]) -> Connector:
+    """The world's connector, where the outsider from another municipality is known too."""
+    fake = world[1]
+    fake.add_member(
+        OUTSIDER["id"],
+        name=OUTSIDER["name"],
+        aad_object_id=OUTSIDER["aadObjectId"],
+        user_principal_name=OUTSIDER["upn"],
+        email=OUTSIDER["upn"],
+        tenant_id=OTHER_TENANT,
+    )
+    return fake
 
 
-@pytest.fixture
-async def client(aiohttp_client: ClientFactory, database_url: str) -> TestClient[Any, Any]:
-    settings = Settings(_env_file=None, database_url=database_url, run_scheduler=False)  # type: ignore[call-arg]
-    return await aiohttp_client(create_app(settings))
-
-
-def from_person(
-    connector: FakeBotConnector, person: dict[str, str], **extra: Any
-) -> dict[str, Any]:
+def from_person(connector: Connector, person: dict[str, str], **extra: Any) -> dict[str, Any]:
     body = activity(connector, person, **extra)
     if person is OUTSIDER:
         body["conversation"]["tenantId"] = OTHER_TENANT
@@ -98,22 +85,18 @@ def from_person(
 
 
 async def say(
-    client: TestClient[Any, Any],
-    connector: FakeBotConnector,
+    client: Client,
+    connector: Connector,
     person: dict[str, str],
     text: str,
     locale: str = "sv-SE",
 ) -> None:
-    response = await client.post(
-        "/api/messages",
-        json=from_person(connector, person, text=text, textFormat="plain", locale=locale),
-    )
-    assert response.status in (200, 201)
+    await post(client, from_person(connector, person, text=text, textFormat="plain", locale=locale))
 
 
 async def press(
-    client: TestClient[Any, Any],
-    connector: FakeBotConnector,
+    client: Client,
+    connector: Connector,
     person: dict[str, str],
     card: dict[str, Any],
     action: str,
@@ -122,27 +105,23 @@ async def press(
     # as Teams does: every input's value (its default unless filled in) beside the data
     defaults = {k: str(e["value"]) for k, e in inputs(card).items() if "value" in e}
     value = {**defaults, **submit_data(card, action), **(values or {})}
-    response = await client.post(
-        "/api/messages",
-        json=from_person(connector, person, value=value, replyToId=card.get("_id")),
-    )
-    assert response.status in (200, 201)
+    await post(client, from_person(connector, person, value=value, replyToId=card.get("_id")))
 
 
-def last_card(connector: FakeBotConnector, person: dict[str, str]) -> dict[str, Any]:
+def last_card(connector: Connector, person: dict[str, str]) -> dict[str, Any]:
     return cards_to(connector, person)[-1]
 
 
-def last_text(connector: FakeBotConnector, person: dict[str, str]) -> str:
+def last_text(connector: Connector, person: dict[str, str]) -> str:
     return texts_to(connector, person)[-1]
 
 
-def updated(connector: FakeBotConnector) -> dict[str, Any]:
+def updated(connector: Connector) -> dict[str, Any]:
     content: dict[str, Any] = connector.updates[-1]["attachments"][0]["content"]
     return content
 
 
-async def demo(client: TestClient[Any, Any], connector: FakeBotConnector) -> tuple[int, int]:
+async def demo(client: Client, connector: Connector) -> tuple[int, int]:
     """The demo organisation with Karin as HR admin, Karin and Maria installed, nobody on leave
     but Johan; and the outsider's own organisation where he is HR admin."""
     db = db_of(client)
@@ -188,8 +167,9 @@ async def rounds(db: Database) -> list[Round]:
         return list((await s.exec(select(Round).order_by(col(Round.id)))).all())
 
 
+@pytest.mark.parametrize("world", ["endpoint"], indirect=True)  # downloads the digest too
 async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
     await demo(client, connector)
@@ -225,13 +205,10 @@ async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
     assert any("Starta" in str(c) for c in cards_to(connector, MARIA))
 
     summary = await answer_steps(client, connector, MARIA)
-    response = await client.post(
-        "/api/messages",
-        json=activity(
-            connector, MARIA, value=submit_data(summary, "submit"), replyToId=summary["_id"]
-        ),
+    await post(
+        client,
+        activity(connector, MARIA, value=submit_data(summary, "submit"), replyToId=summary["_id"]),
     )
-    assert response.status in (200, 201)
 
     await say(client, connector, KARIN, "status")
     status = last_card(connector, KARIN)
@@ -322,7 +299,7 @@ HR_ACTIONS = [
 
 
 async def hr_cards(
-    client: TestClient[Any, Any], connector: FakeBotConnector, round_id: int
+    client: Client, connector: Connector, round_id: int
 ) -> dict[str, dict[str, Any]]:
     """Every HR card, as Karin got them, by the action each button does."""
     cards: dict[str, dict[str, Any]] = {}
@@ -386,7 +363,7 @@ async def state_of(db: Database) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("who", ["chef", "outsider"])
 async def test_every_hr_command_and_card_is_refused_for_a_chef_and_another_organisation(
-    client: TestClient[Any, Any], connector: FakeBotConnector, who: str
+    client: Client, connector: Connector, who: str
 ) -> None:
     db = db_of(client)
     org, programme = await demo(client, connector)
@@ -428,8 +405,9 @@ async def test_every_hr_command_and_card_is_refused_for_a_chef_and_another_organ
         assert events and all(rid is None for _, _, rid in events)
 
 
+@pytest.mark.parametrize("world", ["endpoint"], indirect=True)  # downloads the digest too
 async def test_a_department_lead_follows_only_their_departments(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
     org, programme = await demo(client, connector)
@@ -466,7 +444,7 @@ async def test_a_department_lead_follows_only_their_departments(
 
 
 async def test_the_new_round_form_is_read_strictly_and_changes_nothing_when_wrong(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
     await demo(client, connector)
@@ -530,7 +508,7 @@ async def test_the_new_round_form_is_read_strictly_and_changes_nothing_when_wron
 
 
 async def test_extending_leave_and_a_new_hr_admin_from_cards(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
     org, programme = await demo(client, connector)
@@ -580,7 +558,7 @@ async def test_extending_leave_and_a_new_hr_admin_from_cards(
 
 
 async def test_the_rounds_list_unknown_numbers_help_and_english(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
     org, programme = await demo(client, connector)
@@ -608,7 +586,7 @@ def hr_button(action: str, round_id: int) -> dict[str, Any]:
 
 
 async def test_hr_moves_a_planned_round_and_changes_its_audience(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
     org, programme = await demo(client, connector)
@@ -679,7 +657,7 @@ async def test_hr_moves_a_planned_round_and_changes_its_audience(
 
 
 async def test_hr_changes_the_programme_calendar_in_teams(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
     _, programme = await demo(client, connector)

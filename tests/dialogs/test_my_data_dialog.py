@@ -1,5 +1,5 @@
-"""A chef's own data through the real endpoint: "mina data" shows it and its files download for
-real (JSON, XLSX) with the chef's answers and nothing of another chef's; "radera mina svar" asks
+"""A chef's own data: "mina data" shows it and its files download for real through the
+endpoint (JSON, XLSX) with the chef's answers and nothing of another chef's; "radera mina svar" asks
 first, erases as the policy says and tells what was kept; a stale or forwarded confirmation
 changes nothing; everything is audited, without answer text."""
 
@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
-from aiohttp.web import Application
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
-from bot.app import create_app
-from bot.settings import Settings
 from followup.digest import compile_digest
 from storage.database import Database
 from storage.models import (
@@ -33,7 +28,8 @@ from tests.cards import assert_valid_cards
 from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
-    add_members,
+    Client,
+    Connector,
     answer_all,
     cards_to,
     db_of,
@@ -45,29 +41,13 @@ from tests.dialogs.checkin_world import (
     say,
     texts_to,
 )
-from tests.fakes.bot_connector import FakeBotConnector, running_connector
-
-ClientFactory = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 
 KARINS = "Karins-markor-4711"
 MARIAS = "Marias-markor-0815"
 
 
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeBotConnector]:
-    async with running_connector(conversation_limits=[]) as fake:
-        add_members(fake)
-        yield fake
-
-
-@pytest.fixture
-async def client(aiohttp_client: ClientFactory, database_url: str) -> TestClient[Any, Any]:
-    settings = Settings(_env_file=None, database_url=database_url, run_scheduler=False)  # type: ignore[call-arg]
-    return await aiohttp_client(create_app(settings))
-
-
 async def answer(
-    client: TestClient[Any, Any], connector: FakeBotConnector, person: dict[str, str], marker: str
+    client: Client, connector: Connector, person: dict[str, str], marker: str
 ) -> None:
     """Start, fill in every step with texts carrying `marker`, and send in."""
     invitation = next(c for c in cards_to(connector, person) if "Starta" in str(c))
@@ -80,7 +60,7 @@ async def answer(
         await press(client, connector, person, card, "save", answer_all(card, text=marker))
 
 
-async def both_answered(client: TestClient[Any, Any], connector: FakeBotConnector) -> int:
+async def both_answered(client: Client, connector: Connector) -> int:
     """The demo with an open round (statuses identified) that Karin and Maria answered."""
     db = db_of(client)
     org, programme = await organisation(db)
@@ -93,11 +73,11 @@ async def both_answered(client: TestClient[Any, Any], connector: FakeBotConnecto
     return round_id
 
 
-def last_card(connector: FakeBotConnector, person: dict[str, str]) -> dict[str, Any]:
+def last_card(connector: Connector, person: dict[str, str]) -> dict[str, Any]:
     return cards_to(connector, person)[-1]
 
 
-def last_text(connector: FakeBotConnector, person: dict[str, str]) -> str:
+def last_text(connector: Connector, person: dict[str, str]) -> str:
     return texts_to(connector, person)[-1]
 
 
@@ -145,8 +125,9 @@ async def answers_of(db: Database, upn: str) -> tuple[int, int, int]:
         )
 
 
+@pytest.mark.parametrize("world", ["endpoint"], indirect=True)
 async def test_my_data_shows_everything_and_downloads_for_real(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
     await both_answered(client, connector)
@@ -215,7 +196,7 @@ async def test_my_data_shows_everything_and_downloads_for_real(
 
 
 async def test_erasing_asks_first_keeps_public_records_and_says_so(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
     round_id = await both_answered(client, connector)
@@ -294,7 +275,7 @@ async def test_erasing_asks_first_keeps_public_records_and_says_so(
 
 
 async def test_cancelling_and_a_chef_outside_the_roster(
-    client: TestClient[Any, Any], connector: FakeBotConnector
+    client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
     await both_answered(client, connector)

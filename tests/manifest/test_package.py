@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from bot.app_package import (
 )
 from bot.settings import Settings
 from bot.teams_bot import COMMANDS, command_of
+from tests.bot.test_cli import Ran, run_in_process
 from tests.conftest import ROOT
 
 VALIDATOR = ROOT / "tests/tools/validate_manifest.js"
@@ -234,21 +234,15 @@ def test_settings_teams_would_refuse_are_refused_first(extra: dict[str, str], ke
     assert refused.value.key == key
 
 
-def _ledarpuls_package(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _ledarpuls_package(tmp_path: Path, *args: str, **env: str) -> Ran:
     environment = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("Microsoft", "APP_", "PUBLIC_URL", "TEAMS_APP_"))
     }
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "package", "--out", str(tmp_path / "app.zip"), *args],
-        cwd=tmp_path,  # no .env of the developer's
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    # no .env of the developer's: the command's settings come from `environment` alone
+    return run_in_process(
+        ["package", "--out", str(tmp_path / "app.zip"), *args], {**environment, **env}
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -11,6 +14,15 @@ from sqlmodel import SQLModel, select
 from storage import migrate
 from storage.database import Database
 from storage.models import Organisation
+
+
+@pytest.fixture
+async def db(empty_database_url: str) -> AsyncIterator[Database]:
+    """A database migrated from nothing by these tests themselves, not the session's template."""
+    database = Database(empty_database_url)
+    await migrate.upgrade(database)
+    yield database
+    await database.dispose()
 
 
 async def test_migrated_schema_matches_the_tables(db: Database) -> None:
