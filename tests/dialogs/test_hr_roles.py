@@ -13,8 +13,7 @@ from tests.dialogs.checkin_world import KARIN, MARIA, db_of
 from tests.dialogs.test_hr_dialog import audit_actions, demo, last_card, last_text, press, say
 from tests.fakes.bot_connector import FakeBotConnector
 
-# the HR test world's fixtures: the app on a fresh database, and the fake Bot Connector
-client = test_hr_dialog.client
+# the HR test world's connector, which also knows the HR admin of another municipality
 connector = test_hr_dialog.connector
 
 

@@ -49,8 +49,7 @@ from tests.dialogs.test_hr_dialog import (
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.followup.test_check_in import answer_everything
 
-# the HR test world's fixtures: the app on a fresh database, and the fake Bot Connector
-client = test_hr_dialog.client
+# the HR test world's connector, which also knows the HR admin of another municipality
 connector = test_hr_dialog.connector
 
 CLI_TENANT = "0c1d2e3f-4a5b-4c6d-8e7f-000000000002"  # the command line's twin organisation
