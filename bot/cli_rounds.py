@@ -6,10 +6,9 @@ import argparse
 import asyncio
 import getpass
 import json
-from datetime import date, datetime, time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
@@ -18,6 +17,7 @@ from dialogs.formatting import date_time
 from dialogs.texts import t
 from followup.access import Access, audit
 from followup.digest import compile_digest
+from followup.policy import Policy
 from followup.progress import Progress, overview, progress, remind
 from followup.rounds import (
     RoundError,
@@ -33,8 +33,6 @@ from storage.models import Department, Programme, Role
 from storage.role_store import RoleStore
 from storage.types import utcnow
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
 
 class CliRefusal(Exception):
     """Refused, with the words for it (exit code 1)."""
@@ -49,9 +47,9 @@ def cli_access(organisation_id: int) -> Access:
     return Access(actor=actor(), organisation_id=organisation_id, admin=True)
 
 
-def _day(value: str, at: time, lang: str) -> datetime:
+def _day(value: str, lang: str) -> date:
     try:
-        return datetime.combine(date.fromisoformat(value), at, STOCKHOLM)
+        return date.fromisoformat(value)
     except ValueError as exc:
         raise CliRefusal(t(lang, "round.error.bad_date", value=value)) from exc
 
@@ -131,7 +129,9 @@ def _progress_dict(p: Progress) -> dict[str, Any]:
     }
 
 
-async def run_round(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+async def run_round(
+    args: argparse.Namespace, db: Database, organisation_id: int, *, policy: Policy
+) -> list[str]:
     """Carry out one `round` command; returns the lines to print."""
     lang, now, command = args.lang, utcnow(), args.round_command
     who = cli_access(organisation_id)
@@ -146,8 +146,8 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 organisation_id=organisation_id,
                 programme_id=await _programme(db, organisation_id, args.programme, lang),
                 title=args.title,
-                deadline=_day(args.deadline, time(23, 59), lang),
-                opens_at=_day(args.opens, time(8, 0), lang) if args.opens else None,
+                deadline=policy.last_moment(_day(args.deadline, lang)),
+                opens_at=policy.opening(_day(args.opens, lang)) if args.opens else None,
                 now=now,
                 created_by=actor(),
                 department_ids=await _departments(db, organisation_id, args.departments, lang),
@@ -155,6 +155,7 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 k=args.k,
                 reminder_offsets=[int(x) for x in args.reminders.split(",") if x.strip()],
                 reminder_cap=args.cap,
+                policy=policy,
             )
             await log("round.create", round_.id)
             return [
@@ -193,12 +194,12 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 return [t(lang, "round.none")]
             return [
                 f"{row.round.id}\t{row.round.state}\t{row.response_rate:.0%}\t"
-                f"{row.round.title}\t{date_time(row.round.deadline, lang)}"
+                f"{row.round.title}\t{date_time(row.round.deadline, lang, zone=policy.zone)}"
                 for row in rows
             ]
         if command == "open":
             opening = await open_round(
-                db, round_id=args.id, now=now, organisation_id=organisation_id
+                db, round_id=args.id, now=now, policy=policy, organisation_id=organisation_id
             )
             await log(
                 "round.open", args.id, invited=len(opening.invited), on_leave=len(opening.on_leave)
@@ -246,11 +247,17 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 db,
                 round_id=args.id,
                 now=now,
-                deadline=_day(args.deadline, time(23, 59), lang),
+                deadline=policy.last_moment(_day(args.deadline, lang)),
                 organisation_id=organisation_id,
             )
             await log("round.extend", args.id, deadline=round_.deadline.isoformat())
-            return [t(lang, "round.extended", deadline=date_time(round_.deadline, lang))]
+            return [
+                t(
+                    lang,
+                    "round.extended",
+                    deadline=date_time(round_.deadline, lang, zone=policy.zone),
+                )
+            ]
         if command == "close":
             await close_round(db, round_id=args.id, now=now, organisation_id=organisation_id)
             await log("round.close", args.id)
@@ -264,7 +271,9 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
     raise CliRefusal(t(lang, "round.error.unknown_command"))
 
 
-async def run_hr(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+async def run_hr(
+    args: argparse.Namespace, db: Database, organisation_id: int, *, policy: Policy
+) -> list[str]:
     """`ledarpuls hr add PRINCIPAL [--lead DEPT]`: bootstrap HR admins and department leads."""
     now, lang = utcnow(), args.lang
     department_ids = await _departments(db, organisation_id, args.lead, lang) if args.lead else []
@@ -290,7 +299,9 @@ async def run_hr(args: argparse.Namespace, db: Database, organisation_id: int) -
     ]
 
 
-async def run_digest(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+async def run_digest(
+    args: argparse.Namespace, db: Database, organisation_id: int, *, policy: Policy
+) -> list[str]:
     """`ledarpuls digest ID --format md|xlsx|docx [--out FILE]`."""
     lang, now = args.lang, utcnow()
     try:
@@ -299,7 +310,7 @@ async def run_digest(args: argparse.Namespace, db: Database, organisation_id: in
         )
     except RoundError as error:
         raise refusal(lang, error) from error
-    files = digest_files(digest, lang)
+    files = digest_files(digest, lang, zone=policy.zone)
     if args.format != "md" and not args.out:
         raise CliRefusal(t(lang, "digest.error.out_needed"))
     content = await asyncio.to_thread(files.render, args.format)
@@ -320,12 +331,14 @@ async def run_digest(args: argparse.Namespace, db: Database, organisation_id: in
     return [t(lang, "digest.written", file=args.out)]
 
 
-async def run_audit(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+async def run_audit(
+    args: argparse.Namespace, db: Database, organisation_id: int, *, policy: Policy
+) -> list[str]:
     """`ledarpuls audit --since DATE [--until DATE] [--action PREFIX] [--json]`: the audit log,
     oldest first, in Swedish time. Reading it is itself written to the log."""
     lang, now = args.lang, utcnow()
-    since = _day(args.since, time(0, 0), lang)
-    until = _day(args.until, time(23, 59, 59, 999999), lang) if args.until else None
+    since = policy.at(_day(args.since, lang), time.min)
+    until = policy.day_end(_day(args.until, lang)) if args.until else None
     events = [
         e
         for e in await AuditStore(db).since(since, organisation_id=organisation_id)
@@ -360,7 +373,7 @@ async def run_audit(args: argparse.Namespace, db: Database, organisation_id: int
         return [t(lang, "cli.audit_none", since=args.since)]
     lines = []
     for e in events:
-        moment = e.at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S")
+        moment = policy.local(e.at).strftime("%Y-%m-%d %H:%M:%S")
         round_part = t(lang, "cli.audit_round", round=e.round_id) if e.round_id else "-"
         detail = json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else ""
         lines.append(f"{moment}  {e.actor}  {e.action}  {round_part}  {detail}".rstrip())

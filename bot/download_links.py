@@ -18,7 +18,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import quote
 
@@ -36,7 +36,6 @@ from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
-LIFETIME = timedelta(minutes=15)
 FORMATS = ("xlsx", "docx", "md")
 MY_DATA = "mydata"  # the first field of a my-data link's payload (a digest's is a round id)
 NOT_FOUND = {"error": "unknown or expired link"}
@@ -81,11 +80,13 @@ class DownloadLinks:
         *,
         secret: bytes | None,
         base_url: str,
+        lifetime: timedelta,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         # without a configured secret, one per process: links then work on this replica only
         self._secret = secret or secrets.token_bytes(32)
         self._base = base_url.rstrip("/")
+        self._lifetime = lifetime
         self._clock = clock
 
     def _sign(self, payload: bytes) -> str:
@@ -108,7 +109,7 @@ class DownloadLinks:
         return fields if isinstance(fields, list) else None
 
     def _expires(self) -> int:
-        return int((self._clock() + LIFETIME).timestamp())
+        return int((self._clock() + self._lifetime).timestamp())
 
     def links(
         self,
@@ -198,7 +199,7 @@ def attachment(content: bytes, media_type: str, file_name: str) -> web.Response:
 
 
 def download_handler(
-    links: DownloadLinks, database: Callable[[], Database]
+    links: DownloadLinks, database: Callable[[], Database], *, zone: tzinfo
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """GET /digest/{token}: the file, compiled now; 404 for anything but a valid link."""
 
@@ -218,7 +219,7 @@ def download_handler(
             )
         except RoundError:
             return web.json_response(NOT_FOUND, status=404)
-        files = digest_files(digest, grant.language)
+        files = digest_files(digest, grant.language, zone=zone)
         content = await asyncio.to_thread(files.render, grant.kind)
         await AuditStore(db).record(
             actor=grant.actor,
@@ -235,7 +236,7 @@ def download_handler(
 
 
 def my_data_handler(
-    links: DownloadLinks, database: Callable[[], Database]
+    links: DownloadLinks, database: Callable[[], Database], *, zone: tzinfo
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """GET /my-data/{token}: a chef's own data as a file, read now; 404 for anything but a
     valid link of that chef's."""
@@ -260,7 +261,7 @@ def my_data_handler(
             detail={"format": grant.kind, "rounds": len(data.rounds)},
         )
         logger.info("my data downloaded: chef=%s format=%s", grant.chef_id, grant.kind)
-        name = my_data_file_name(grant.kind, grant.language, now=now)
+        name = my_data_file_name(grant.kind, grant.language, now=now, zone=zone)
         return attachment(content, FILE_TYPES[grant.kind], name)
 
     return handle

@@ -17,7 +17,7 @@ from botbuilder.core import TurnContext
 from dialogs.activities import tenant_of
 from dialogs.cards import card_activity, card_id, replace_card
 from dialogs.digest_cards import Links, compiled_digest_card
-from dialogs.formatting import date_time, day_of_year, local, short_date
+from dialogs.formatting import date_time, day_of_year, short_day, stored_title_of
 from dialogs.hr_cards import (
     SECTION_INPUT,
     SUBMIT_KIND,
@@ -35,11 +35,10 @@ from dialogs.hr_cards import (
 )
 from dialogs.texts import LANGUAGES, catalogue, t
 from followup.access import Access, audit
+from followup.policy import Policy
 from followup.progress import overview, progress, remind, set_on_leave
 from followup.round_form import (
-    DEADLINE_TIME,
     FormError,
-    at,
     read_calendar,
     read_date,
     read_dates,
@@ -92,13 +91,20 @@ def is_hr_submit(value: Any) -> bool:
 
 
 async def round_card_now(
-    db: Database, round_: Round, language: str, *, heading: str, now: datetime
+    db: Database, round_: Round, language: str, *, heading: str, now: datetime, policy: Policy
 ) -> dict[str, Any]:
     """A round's card with whom it reaches now and the names of its departments."""
     assert round_.id is not None
-    audience = await round_audience(db, round_id=round_.id, now=now)
+    audience = await round_audience(db, round_id=round_.id, now=now, policy=policy)
     names = await department_names(db, round_id=round_.id)
-    return round_card(round_, language, audience=audience, departments=names, heading=heading)
+    return round_card(
+        round_,
+        language,
+        audience=audience,
+        departments=names,
+        zone=policy.zone,
+        heading=heading,
+    )
 
 
 def field_label(name: str, language: str) -> str:
@@ -121,10 +127,15 @@ class HrDialog:
         self,
         db: Database,
         *,
+        policy: Policy,
         clock: Callable[[], datetime] = utcnow,
         links: Links | None = None,
     ) -> None:
         self._db = db
+        self._policy = policy
+        self._zone = policy.zone
+        # the calendar's round titles as stored, in the organisation's language
+        self._title_of = stored_title_of()
         self._clock = clock
         self._links = links
 
@@ -197,7 +208,9 @@ class HrDialog:
         organisation = await organisations.get(access.organisation_id)
         departments = await organisations.departments(access.organisation_id)
         now = self._clock()
-        everyone = await preview_audience(self._db, organisation_id=access.organisation_id, now=now)
+        everyone = await preview_audience(
+            self._db, organisation_id=access.organisation_id, now=now, policy=self._policy
+        )
         per_department = Counter(c.department_id for c in everyone.invited)
         await context.send_activity(
             card_activity(
@@ -206,8 +219,9 @@ class HrDialog:
                     programmes=programmes,
                     departments=[(d, per_department[d.id]) for d in departments],
                     everyone=everyone,
-                    today=local(now).date(),
-                    k=organisation.default_k if organisation else 3,
+                    today=self._policy.today(now),
+                    k=organisation.default_k if organisation else self._policy.k,
+                    policy=self._policy,
                 )
             )
         )
@@ -222,7 +236,7 @@ class HrDialog:
             department_ids=access.departments(),
         )
         await audit(self._db, access, "round.list", at=self._clock(), rounds=len(rows))
-        await context.send_activity(card_activity(rounds_card(rows, language)))
+        await context.send_activity(card_activity(rounds_card(rows, language, zone=self._zone)))
 
     async def _command_status(
         self, context: TurnContext, access: Access, language: str, round_id: int | None
@@ -238,8 +252,10 @@ class HrDialog:
         self, context: TurnContext, access: Access, language: str, round_id: int | None
     ) -> None:
         round_ = await self._find(access, round_id, LIVE)
-        today = local(self._clock()).date()
-        await context.send_activity(card_activity(extend_card(round_, language, today=today)))
+        today = self._policy.today(self._clock())
+        await context.send_activity(
+            card_activity(extend_card(round_, language, today=today, zone=self._zone))
+        )
 
     async def _command_close(
         self, context: TurnContext, access: Access, language: str, round_id: int | None
@@ -268,7 +284,13 @@ class HrDialog:
             return
         for programme in programmes:
             assert programme.id is not None
-            upcoming = await next_opening(self._db, programme=programme, now=self._clock())
+            upcoming = await next_opening(
+                self._db,
+                programme=programme,
+                now=self._clock(),
+                policy=self._policy,
+                title_of=self._title_of,
+            )
             await context.send_activity(
                 card_activity(calendar_card(programme, language, next_opening=upcoming))
             )
@@ -283,7 +305,7 @@ class HrDialog:
             return
         departments = await OrganisationStore(self._db).departments(access.organisation_id)
         names = {d.id: d.name for d in departments if d.id is not None}
-        today = local(self._clock()).date()
+        today = self._policy.today(self._clock())
         await context.send_activity(card_activity(leave_card(chefs, names, language, today=today)))
 
     async def _command_add_hr(
@@ -305,7 +327,8 @@ class HrDialog:
         form, errors = read_new_round(
             value,
             departments={d.id for d in departments if d.id is not None},
-            default_k=organisation.default_k if organisation else 3,
+            default_k=organisation.default_k if organisation else self._policy.k,
+            policy=self._policy,
         )
         programmes = {p.id for p in await organisations.programmes(access.organisation_id)}
         programme_id = card_id(value.get("programme"))
@@ -330,6 +353,7 @@ class HrDialog:
             k=form.k,
             reminder_offsets=form.reminder_offsets,
             reminder_cap=form.reminder_cap,
+            policy=self._policy,
         )
         assert round_.id is not None
         await audit(self._db, access, "round.create", at=now, round_id=round_.id)
@@ -344,7 +368,11 @@ class HrDialog:
         round_id = self._required_round(value)
         now = self._clock()
         opening = await open_round(
-            self._db, round_id=round_id, now=now, organisation_id=access.organisation_id
+            self._db,
+            round_id=round_id,
+            now=now,
+            policy=self._policy,
+            organisation_id=access.organisation_id,
         )
         await audit(
             self._db,
@@ -389,7 +417,9 @@ class HrDialog:
             raise RoundError("not_changeable", state=round_.state)
         now = self._clock()
         departments = await OrganisationStore(self._db).departments(access.organisation_id)
-        everyone = await preview_audience(self._db, organisation_id=access.organisation_id, now=now)
+        everyone = await preview_audience(
+            self._db, organisation_id=access.organisation_id, now=now, policy=self._policy
+        )
         per_department = Counter(c.department_id for c in everyone.invited)
         await context.send_activity(
             card_activity(
@@ -398,7 +428,8 @@ class HrDialog:
                     language,
                     departments=[(d, per_department[d.id]) for d in departments],
                     chosen=await chosen_departments(self._db, round_=round_),
-                    today=local(now).date(),
+                    today=self._policy.today(now),
+                    zone=self._zone,
                 )
             )
         )
@@ -413,7 +444,7 @@ class HrDialog:
         department_ids = read_departments(
             value, {d.id for d in departments if d.id is not None}, errors
         )
-        opens_at, deadline = read_dates(value, errors)
+        opens_at, deadline = read_dates(value, errors, policy=self._policy)
         if errors or deadline is None:
             await context.send_activity(self._form_errors(errors, language))
             return
@@ -425,6 +456,7 @@ class HrDialog:
             deadline=deadline,
             department_ids=department_ids,
             now=now,
+            policy=self._policy,
             organisation_id=access.organisation_id,
         )
         await audit(
@@ -446,7 +478,7 @@ class HrDialog:
         self, context: TurnContext, access: Access, language: str, value: dict[str, Any]
     ) -> None:
         assert access.organisation_id is not None
-        form, errors = read_calendar(value)
+        form, errors = read_calendar(value, policy=self._policy)
         programme_id = card_id(value.get("programme"))
         if programme_id is None:
             errors.append(FormError("programme", "bad_choice"))
@@ -461,6 +493,8 @@ class HrDialog:
             round_opens=form.round_opens,
             answer_days=form.answer_days,
             now=now,
+            policy=self._policy,
+            title_of=self._title_of,
         )
         await audit(
             self._db,
@@ -523,7 +557,7 @@ class HrDialog:
         round_ = await extend_round(
             self._db,
             round_id=round_id,
-            deadline=at(day, DEADLINE_TIME),
+            deadline=self._policy.last_moment(day),
             now=now,
             organisation_id=access.organisation_id,
         )
@@ -541,7 +575,11 @@ class HrDialog:
                 round_id,
                 access,
                 language,
-                t(language, "round.extended", deadline=date_time(round_.deadline, language)),
+                t(
+                    language,
+                    "round.extended",
+                    deadline=date_time(round_.deadline, language, zone=self._zone),
+                ),
             ),
         )
 
@@ -561,7 +599,7 @@ class HrDialog:
         )
         await audit(self._db, access, "round.close", at=now, round_id=round_id)
         p = await progress(self._db, round_id=round_id, organisation_id=access.organisation_id)
-        await self._replace(context, status_card(p, language, now=now))
+        await self._replace(context, status_card(p, language, now=now, zone=self._zone))
         await context.send_activity(t(language, "round.closed"))
         # closing compiles the digest and hands it to the HR admin who closed the round; the
         # other HR admins, the leads and the chefs who answered get theirs through the outbox
@@ -591,6 +629,7 @@ class HrDialog:
             round_id=round_id,
             now=now,
             language=language,
+            zone=self._zone,
             actor=access.actor,
             links=self._links,
             organisation_id=access.organisation_id,
@@ -613,7 +652,12 @@ class HrDialog:
             return
         now = self._clock()
         chef = await set_on_leave(
-            self._db, organisation_id=access.organisation_id, chef_id=chef_id, until=until, now=now
+            self._db,
+            organisation_id=access.organisation_id,
+            chef_id=chef_id,
+            until=until,
+            now=now,
+            policy=self._policy,
         )
         await audit(
             self._db,
@@ -627,7 +671,7 @@ class HrDialog:
             await context.send_activity(t(language, "hr.leave.back", name=chef.name))
         else:
             await context.send_activity(
-                t(language, "hr.leave.set", name=chef.name, date=short_date(until, language))
+                t(language, "hr.leave.set", name=chef.name, date=short_day(until, language))
             )
 
     async def _submit_add_hr(
@@ -729,7 +773,9 @@ class HrDialog:
             identified=p.not_answered is not None,
         )
         await context.send_activity(
-            card_activity(status_card(p, language, now=now, lead_scope=not access.admin))
+            card_activity(
+                status_card(p, language, now=now, zone=self._zone, lead_scope=not access.admin)
+            )
         )
 
     async def _remind(
@@ -762,7 +808,9 @@ class HrDialog:
         round_ = await find_round(
             self._db, organisation_id=access.organisation_id or 0, round_id=round_id
         )
-        return await round_card_now(self._db, round_, language, heading=heading, now=self._clock())
+        return await round_card_now(
+            self._db, round_, language, heading=heading, now=self._clock(), policy=self._policy
+        )
 
     @staticmethod
     def _form_errors(errors: list[FormError], language: str, *, intro: str = "hr.fix") -> str:

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from followup.changes import ImportReport, key_of, sync_records
 from followup.fields import Checker
+from followup.policy import Policy
 from followup.problems import ImportRejected, Location, Problem
 from followup.tabular import (
     Column,
@@ -372,8 +373,9 @@ def _parse(path: Path, known_years: tuple[int, int] | None) -> tuple[PlanSpec, l
             start_year=start or 0,
             end_year=end or 0,
             goal=chk.text(row, "goal", max_len=4000),
-            round_opens=chk.month_days(row, "opens"),
-            answer_days=chk.integer(row, "answer_days", low=1, high=120) or 21,
+            # a plan without its calendar gets the default one (not a deployment setting)
+            round_opens=chk.month_days(row, "opens", default=Policy().round_opens),
+            answer_days=chk.integer(row, "answer_days", low=1, high=120) or Policy().answer_days,
         )
         if start and end and end >= start:
             years = (start, end)

@@ -9,8 +9,9 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from followup.policy import Policy
 from followup.privacy import names_allowed
-from followup.rounds import STOCKHOLM, RoundError
+from followup.rounds import RoundError
 from followup.sections import Section
 from storage.database import Database
 from storage.models import (
@@ -237,11 +238,12 @@ async def set_on_leave(
     organisation_id: int,
     until: date | None,
     now: datetime,
+    policy: Policy,
     upn: str | None = None,
     chef_id: int | None = None,
 ) -> Chef:
     """Mark a chef (by UPN or id) on leave until a date (None: back); rounds skip them meanwhile."""
-    if until is not None and until < now.astimezone(STOCKHOLM).date():
+    if until is not None and until < policy.today(now):
         raise RoundError("leave_in_past")
     query = select(Chef).where(Chef.organisation_id == organisation_id, col(Chef.active))
     if chef_id is not None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 from bot.download_links import DownloadLinks
+from followup.policy import Policy
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -16,7 +17,12 @@ def token(url: str) -> str:
 
 def test_a_link_grants_its_round_format_and_reader_for_fifteen_minutes() -> None:
     clock = [NOW]
-    links = DownloadLinks(secret=b"s", base_url="https://bot.example/", clock=lambda: clock[0])
+    links = DownloadLinks(
+        secret=b"s",
+        base_url="https://bot.example/",
+        clock=lambda: clock[0],
+        lifetime=Policy().link_lifetime,
+    )
     urls = links.links(round_id=7, organisation_id=2, language="sv", actor="karin@k.se")
     assert set(urls) == {"xlsx", "docx", "md"}
     assert urls["xlsx"].startswith("https://bot.example/digest/")
@@ -33,10 +39,14 @@ def test_a_link_grants_its_round_format_and_reader_for_fifteen_minutes() -> None
 
 
 def test_forged_damaged_or_foreign_tokens_grant_nothing() -> None:
-    links = DownloadLinks(secret=b"s", base_url="http://x", clock=lambda: NOW)
+    links = DownloadLinks(
+        secret=b"s", base_url="http://x", clock=lambda: NOW, lifetime=Policy().link_lifetime
+    )
     good = token(links.links(round_id=7, organisation_id=2, language="sv", actor="a")["md"])
     payload, signature = good.split(".")
-    other = DownloadLinks(secret=b"other", base_url="http://x", clock=lambda: NOW)
+    other = DownloadLinks(
+        secret=b"other", base_url="http://x", clock=lambda: NOW, lifetime=Policy().link_lifetime
+    )
     forged = token(other.links(round_id=8, organisation_id=2, language="sv", actor="a")["md"])
     for bad in (
         forged,  # signed with another secret
@@ -51,7 +61,9 @@ def test_forged_damaged_or_foreign_tokens_grant_nothing() -> None:
 
 
 def test_a_leads_link_keeps_their_departments() -> None:
-    links = DownloadLinks(secret=b"s", base_url="http://x", clock=lambda: NOW)
+    links = DownloadLinks(
+        secret=b"s", base_url="http://x", clock=lambda: NOW, lifetime=Policy().link_lifetime
+    )
     url = links.links(
         round_id=7, organisation_id=2, language="en", actor="a", departments=frozenset({3, 1})
     )["docx"]
@@ -65,7 +77,9 @@ def test_a_leads_link_keeps_their_departments() -> None:
 
 def test_a_my_data_link_grants_one_chef_and_never_a_digest() -> None:
     clock = [NOW]
-    links = DownloadLinks(secret=b"s", base_url="http://x", clock=lambda: clock[0])
+    links = DownloadLinks(
+        secret=b"s", base_url="http://x", clock=lambda: clock[0], lifetime=Policy().link_lifetime
+    )
     urls = links.my_data_links(chef_id=4, organisation_id=2, language="sv", actor="karin@k.se")
     assert set(urls) == {"json", "xlsx"} and urls["json"].startswith("http://x/my-data/")
     grant = links.check_my_data(token(urls["xlsx"]))
