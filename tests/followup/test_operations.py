@@ -12,6 +12,7 @@ from followup import operations
 from followup.access import Access, access_of
 from followup.enrolment import Member
 from followup.operations import Call, Refused
+from followup.policy import Policy
 from followup.rounds import RoundError
 from storage.conversation_store import ConversationStore
 from storage.database import Database
@@ -29,7 +30,7 @@ def hr(org: int, actor: str = KARIN) -> Access:
 
 
 def call(db: Database, access: Access, via: str = "teams") -> Call:
-    return Call(db, access, via, utcnow())
+    return Call(db, access, via, utcnow(), Policy())
 
 
 async def audit_log(db: Database) -> list[AuditEvent]:
@@ -222,7 +223,9 @@ async def test_roles_are_checked_given_listed_and_taken_back_but_never_the_last_
 async def test_another_organisations_round_is_unknown_to_its_hr(db: Database) -> None:
     org, programme, _ = await demo(db)
     round_id = await a_round(db, org, programme, "Delår 1", days=14)
-    other = await OrganisationStore(db).create(tenant_id="other", name="Grannkommunen")
+    other = await OrganisationStore(db).create(
+        tenant_id="other", name="Grannkommunen", default_k=Policy().k
+    )
     assert other.id is not None
     outsider = call(db, hr(other.id, actor="olle@grannkommun.se"))
     for attempt in (
