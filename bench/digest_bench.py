@@ -19,6 +19,7 @@ from sqlalchemy import insert
 
 from dialogs.digest_cards import digest_files
 from followup.digest import compile_digest
+from followup.policy import Policy
 from followup.sections import DEFAULT_SECTIONS, NEEDS, STATUSES
 from storage import migrate
 from storage.database import Database
@@ -195,7 +196,7 @@ async def run(chefs: int, activities: int, rounds: int) -> None:
         started = time.perf_counter()
         digest = await compile_digest(db, round_id=last, now=utcnow())
         compiled = time.perf_counter() - started
-        files = digest_files(digest, "sv")
+        files = digest_files(digest, "sv", zone=Policy().zone)
         timings = {}
         for kind in ("xlsx", "docx"):
             started = time.perf_counter()

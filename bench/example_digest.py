@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from bot.demo import load_demo
 from dialogs.digest_cards import digest_files
 from followup.digest import compile_digest
+from followup.policy import Policy
 from followup.progress import set_on_leave
 from followup.rounds import close_round, create_round, open_round
 from followup.sections import NEEDS, STATUSES
@@ -39,7 +40,10 @@ STRENGTHS = [
 
 async def fill(db: Database, rng: random.Random) -> int:
     org = await load_demo(
-        db, plan=ROOT / "examples/demo-plan.yaml", roster=ROOT / "examples/demo-roster.yaml"
+        db,
+        plan=ROOT / "examples/demo-plan.yaml",
+        roster=ROOT / "examples/demo-roster.yaml",
+        policy=Policy(),
     )
     assert org is not None and org.id is not None
     now = utcnow()
@@ -51,7 +55,9 @@ async def fill(db: Database, rng: random.Random) -> int:
         )
         away = [c.upn for c in (await session.exec(select(Chef))).all() if c.on_leave_until]
     for upn in away:
-        await set_on_leave(db, organisation_id=org.id, upn=upn, until=None, now=now)
+        await set_on_leave(
+            db, organisation_id=org.id, upn=upn, until=None, now=now, policy=Policy()
+        )
     assert programme.id is not None
     store = AnswerStore(db)
     last = 0
@@ -65,9 +71,10 @@ async def fill(db: Database, rng: random.Random) -> int:
             title=title,
             deadline=now + timedelta(days=10 * number),
             now=now,
+            policy=Policy(),
         )
         assert round_.id is not None
-        await open_round(db, round_id=round_.id, now=now)
+        await open_round(db, round_id=round_.id, now=now, policy=Policy())
         async with db.session() as session:
             invitations = list(
                 (
@@ -111,7 +118,7 @@ async def main() -> None:
         round_id = await fill(db, random.Random(2026))
         digest = await compile_digest(db, round_id=round_id, now=utcnow())
         await db.dispose()
-    files = digest_files(digest, "sv")
+    files = digest_files(digest, "sv", zone=Policy().zone)
     for kind in ("md", "xlsx", "docx"):
         (OUT / f"sammanstallning.{kind}").write_bytes(files.render(kind))
     print(f"wrote {OUT}/sammanstallning.md, .xlsx and .docx")

@@ -19,6 +19,7 @@ from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.outbox_dispatcher import OutboxDispatcher
 from bot.settings import Settings
 from bot.teams_notifier import TeamsNotifier
+from followup.policy import Policy
 from storage import migrate
 from storage.database import Database
 from storage.models import Chef, ConversationRef, Organisation
@@ -32,7 +33,7 @@ TENANT = "b3nc0000-0000-4000-8000-000000000001"
 async def prepare(db: Database, service_url: str, chefs: int) -> list[NewMessage]:
     now = utcnow()
     async with db.session() as s, s.begin():
-        org = Organisation(tenant_id=TENANT, name="Benchkommunen")
+        org = Organisation(tenant_id=TENANT, name="Benchkommunen", default_k=Policy().k)
         s.add(org)
         await s.flush()
         assert org.id is not None

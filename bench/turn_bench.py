@@ -23,6 +23,7 @@ from sqlmodel import select
 
 from followup.check_in import load_check_in
 from followup.plan_import import import_plan
+from followup.policy import Policy
 from followup.rounds import create_round, open_round
 from storage import migrate
 from storage.database import Database
@@ -47,7 +48,7 @@ async def prepare(db: Database, service_url: str, chefs: int) -> list[dict[str, 
     """An organisation with the demo plan, `chefs` chefs who installed the app, an open round."""
     now = utcnow()
     async with db.session() as s, s.begin():
-        org = Organisation(tenant_id=TENANT, name="Benchkommunen")
+        org = Organisation(tenant_id=TENANT, name="Benchkommunen", default_k=Policy().k)
         s.add(org)
     assert org.id is not None
     await import_plan(db, organisation_id=org.id, path=ROOT / "examples/demo-plan.yaml")
@@ -93,15 +94,16 @@ async def prepare(db: Database, service_url: str, chefs: int) -> list[dict[str, 
         title="Delår 1",
         deadline=now + timedelta(days=21),
         now=now,
+        policy=Policy(),
     )
     assert round_.id is not None
-    await open_round(db, round_id=round_.id, now=now)
+    await open_round(db, round_id=round_.id, now=now, policy=Policy())
     bodies = []
     async with db.session() as s:
         invitations = (await s.exec(select(Invitation).order_by(Invitation.chef_id))).all()
     for i, invitation in enumerate(invitations):
         assert invitation.id is not None
-        check_in = await load_check_in(db, invitation.id)
+        check_in = await load_check_in(db, invitation.id, policy=Policy())
         assert check_in is not None
         step = check_in.steps[0]
         area = check_in.area(step)

@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.teams_bot import TeamsBot, on_turn_error
 from bot.teams_notifier import TeamsNotifier
 from bot.token_check import plausible_bearer
+from dialogs.formatting import stored_title_of
 from storage import migrate
 from storage.database import Database
 
@@ -97,9 +98,12 @@ def create_app(settings: Settings) -> web.Application:
     """Build the application; the database and the bot come to life in cleanup_ctx."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    policy = settings.policy()
     links = (
         DownloadLinks(
-            secret=settings.download_link_secret.encode() or None, base_url=settings.link_base
+            secret=settings.download_link_secret.encode() or None,
+            base_url=settings.link_base,
+            lifetime=policy.link_lifetime,
         )
         if settings.link_base
         else None
@@ -121,6 +125,7 @@ def create_app(settings: Settings) -> web.Application:
         app[ADAPTER] = adapter
         app[BOT] = TeamsBot(
             app[DATABASE],
+            policy=policy,
             links=links.links if links is not None else None,
             my_data_links=links.my_data_links if links is not None else None,
         )
@@ -133,7 +138,9 @@ def create_app(settings: Settings) -> web.Application:
             notifier=TeamsNotifier(app[ADAPTER], app_id=settings.APP_ID),
             rate=settings.outbox_rate,
             concurrency=settings.outbox_concurrency,
-            render=OutboxRenderer(app[DATABASE], links=links.links if links else None),
+            render=OutboxRenderer(
+                app[DATABASE], policy=policy, links=links.links if links else None
+            ),
         )
         app[DISPATCHER] = dispatcher
         task = asyncio.create_task(dispatcher.run()) if settings.run_scheduler else None
@@ -145,7 +152,11 @@ def create_app(settings: Settings) -> web.Application:
             await task
 
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
-        scheduler = Scheduler(app[DATABASE]) if settings.run_scheduler else None
+        scheduler = (
+            Scheduler(app[DATABASE], policy=policy, title_of=stored_title_of())
+            if settings.run_scheduler
+            else None
+        )
         if scheduler is not None:
             scheduler.start()
         yield
@@ -160,8 +171,12 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     add_info_pages(app)  # /about, /privacy, /terms: the links in the Teams app package
     if links is not None:
-        app.router.add_get("/digest/{token}", download_handler(links, lambda: app[DATABASE]))
-        app.router.add_get("/my-data/{token}", my_data_handler(links, lambda: app[DATABASE]))
+        app.router.add_get(
+            "/digest/{token}", download_handler(links, lambda: app[DATABASE], zone=policy.zone)
+        )
+        app.router.add_get(
+            "/my-data/{token}", my_data_handler(links, lambda: app[DATABASE], zone=policy.zone)
+        )
     else:
         logger.warning("PUBLIC_URL is not set: the digest in Teams comes without download links")
     return app

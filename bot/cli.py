@@ -20,6 +20,7 @@ from dialogs.import_messages import describe_problem, describe_report
 from dialogs.texts import t
 from followup.changes import ImportReport
 from followup.plan_import import import_plan
+from followup.policy import Policy
 from followup.problems import ImportRejected
 from followup.roster_import import import_roster
 from followup.workbooks import convert
@@ -153,7 +154,10 @@ async def _org(args: argparse.Namespace, settings: Settings) -> int:
         if args.org_command == "add":
             try:
                 org = await store.create(
-                    tenant_id=args.tenant_id, name=args.name, self_enrol=args.self_enrol
+                    tenant_id=args.tenant_id,
+                    name=args.name,
+                    default_k=settings.policy().k,
+                    self_enrol=args.self_enrol,
                 )
             except OrganisationExists as exc:
                 raise CommandError(t(args.lang, "cli.org_exists", tenant=args.tenant_id)) from exc
@@ -222,7 +226,11 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run(db: Database) -> int:
         loaded = await load_demo(
-            db, plan=Path(args.plan), roster=Path(args.roster), tenant_id=args.tenant_id
+            db,
+            plan=Path(args.plan),
+            roster=Path(args.roster),
+            policy=settings.policy(),
+            tenant_id=args.tenant_id,
         )
         if loaded is None:
             _print(t(args.lang, "cli.demo_skipped"))
@@ -241,7 +249,7 @@ async def _hr_or_round(args: argparse.Namespace, settings: Settings) -> int:
     async def run(db: Database) -> int:
         org_id = await _organisation_id(db, args.org, args.lang)
         try:
-            lines = await commands[args.command](args, db, org_id)
+            lines = await commands[args.command](args, db, org_id, policy=settings.policy())
         except CliRefusal as exc:
             raise CommandError(str(exc)) from exc
         _print(*lines)
@@ -356,9 +364,18 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--sections", help="e.g. activity_status=identified,confidence=confidential"
     )
-    create.add_argument("--k", type=int, default=3, help="smallest group shown in the digest")
-    create.add_argument("--reminders", default="7,2", help="days before the deadline")
-    create.add_argument("--cap", type=int, default=2, help="most reminders per chef")
+    defaults = Policy()  # the rules' defaults, for the help text and a flag left out
+    create.add_argument(
+        "--k", type=int, default=defaults.k, help="smallest group shown in the digest"
+    )
+    create.add_argument(
+        "--reminders",
+        default=",".join(str(days) for days in defaults.reminder_offsets),
+        help="days before the deadline",
+    )
+    create.add_argument(
+        "--cap", type=int, default=defaults.reminder_cap, help="most reminders per chef"
+    )
     create.add_argument("--programme", help="programme code (when there are several)")
     listing = round_sub.add_parser("list", help="the rounds, with state and response rate")
     listing.add_argument("--json", action="store_true")

@@ -8,27 +8,25 @@ import argparse
 import asyncio
 import getpass
 import json
-from datetime import date, datetime, time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
 from dialogs.digest_cards import digest_files
-from dialogs.formatting import date_time, short_date
+from dialogs.formatting import date_time, short_day
 from dialogs.texts import t
 from followup import operations
 from followup.access import Access, audit
 from followup.operations import Call
+from followup.policy import Policy
 from followup.progress import Progress
 from followup.rounds import RoundError
 from storage.audit_store import AuditStore
 from storage.database import Database
 from storage.models import Department, Programme
 from storage.types import utcnow
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 class CliRefusal(Exception):
@@ -44,9 +42,9 @@ def cli_access(organisation_id: int) -> Access:
     return Access(actor=actor(), organisation_id=organisation_id, admin=True)
 
 
-def cli_call(db: Database, organisation_id: int) -> Call:
-    """An operation asked for on the command line, now."""
-    return Call(db, cli_access(organisation_id), "cli", utcnow())
+def cli_call(db: Database, organisation_id: int, *, policy: Policy) -> Call:
+    """An operation asked for on the command line, now, under the deployment's policy."""
+    return Call(db, cli_access(organisation_id), "cli", utcnow(), policy)
 
 
 def _date(value: str, lang: str) -> date:
@@ -54,10 +52,6 @@ def _date(value: str, lang: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise CliRefusal(t(lang, "round.error.bad_date", value=value)) from exc
-
-
-def _day(value: str, at: time, lang: str) -> datetime:
-    return datetime.combine(_date(value, lang), at, STOCKHOLM)
 
 
 def refusal(lang: str, error: RoundError) -> CliRefusal:
@@ -135,18 +129,20 @@ def _progress_dict(p: Progress) -> dict[str, Any]:
     }
 
 
-async def run_round(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+async def run_round(
+    args: argparse.Namespace, db: Database, organisation_id: int, *, policy: Policy
+) -> list[str]:
     """Carry out one `round` command through its operation; returns the lines to print."""
     lang, command = args.lang, args.round_command
-    call = cli_call(db, organisation_id)
+    call = cli_call(db, organisation_id, policy=policy)
     try:
         if command == "create":
             round_ = await operations.create_round(
                 call,
                 programme_id=await _programme(db, organisation_id, args.programme, lang),
                 title=args.title,
-                deadline=_day(args.deadline, time(23, 59), lang),
-                opens_at=_day(args.opens, time(8, 0), lang) if args.opens else None,
+                deadline=policy.last_moment(_date(args.deadline, lang)),
+                opens_at=policy.opening(_date(args.opens, lang)) if args.opens else None,
                 department_ids=await _departments(db, organisation_id, args.departments, lang),
                 sections=_sections(args.sections),
                 k=args.k,
@@ -189,7 +185,7 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
                 return [t(lang, "round.none")]
             return [
                 f"{row.round.id}\t{row.round.state}\t{row.response_rate:.0%}\t"
-                f"{row.round.title}\t{date_time(row.round.deadline, lang)}"
+                f"{row.round.title}\t{date_time(row.round.deadline, lang, zone=policy.zone)}"
                 for row in rows
             ]
         if command == "open":
@@ -231,9 +227,10 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
             return [t(lang, "round.reminded", count=result.reminded, at_cap=result.at_cap)]
         if command == "extend":
             round_ = await operations.extend_round(
-                call, round_id=args.id, deadline=_day(args.deadline, time(23, 59), lang)
+                call, round_id=args.id, deadline=policy.last_moment(_date(args.deadline, lang))
             )
-            return [t(lang, "round.extended", deadline=date_time(round_.deadline, lang))]
+            deadline = date_time(round_.deadline, lang, zone=policy.zone)
+            return [t(lang, "round.extended", deadline=deadline)]
         if command == "close":
             closed = await operations.close_round(call, round_id=args.id)
             return [t(lang, "round.closed"), t(lang, "cli.results_queued", count=closed.queued)]
@@ -245,11 +242,13 @@ async def run_round(args: argparse.Namespace, db: Database, organisation_id: int
     raise CliRefusal(t(lang, "round.error.unknown_command"))
 
 
-async def run_hr(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+async def run_hr(
+    args: argparse.Namespace, db: Database, organisation_id: int, *, policy: Policy
+) -> list[str]:
     """`ledarpuls hr add|remove PRINCIPAL [--lead DEPT]`, `hr list [--json]` and
     `hr leave UPN [--until DATE]`: roles and leave, as HR gives them in Teams."""
     lang, command = args.lang, args.hr_command
-    call = cli_call(db, organisation_id)
+    call = cli_call(db, organisation_id, policy=policy)
     try:
         if command == "list":
             return _roles(await operations.list_roles(call), lang, as_json=args.json)
@@ -258,7 +257,7 @@ async def run_hr(args: argparse.Namespace, db: Database, organisation_id: int) -
             chef = await operations.set_leave(call, upn=args.upn, until=until)
             if until is None:
                 return [t(lang, "hr.leave.back", name=chef.name)]
-            return [t(lang, "hr.leave.set", name=chef.name, date=short_date(until, lang))]
+            return [t(lang, "hr.leave.set", name=chef.name, date=short_day(until, lang))]
         lead = await _departments(db, organisation_id, args.lead, lang) if args.lead else []
         department_id = lead[0] if lead else None
         if command == "add":
@@ -300,18 +299,21 @@ def _roles(holders: list[operations.RoleHolder], lang: str, *, as_json: bool) ->
     ]
 
 
-async def run_digest(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+async def run_digest(
+    args: argparse.Namespace, db: Database, organisation_id: int, *, policy: Policy
+) -> list[str]:
     """`ledarpuls digest ID --format md|xlsx|docx [--out FILE]`."""
     lang = args.lang
     if args.format != "md" and not args.out:
         raise CliRefusal(t(lang, "digest.error.out_needed"))
     try:
         digest = await operations.request_digest(
-            cli_call(db, organisation_id), round_id=args.id, export=args.format
+            cli_call(db, organisation_id, policy=policy), round_id=args.id, export=args.format
         )
     except RoundError as error:
         raise refusal(lang, error) from error
-    content = await asyncio.to_thread(digest_files(digest, lang).render, args.format)
+    files = digest_files(digest, lang, zone=policy.zone)
+    content = await asyncio.to_thread(files.render, args.format)
     if not args.out:
         return [content.decode("utf-8").rstrip("\n")]
     try:
@@ -321,12 +323,14 @@ async def run_digest(args: argparse.Namespace, db: Database, organisation_id: in
     return [t(lang, "digest.written", file=args.out)]
 
 
-async def run_audit(args: argparse.Namespace, db: Database, organisation_id: int) -> list[str]:
+async def run_audit(
+    args: argparse.Namespace, db: Database, organisation_id: int, *, policy: Policy
+) -> list[str]:
     """`ledarpuls audit --since DATE [--until DATE] [--action PREFIX] [--json]`: the audit log,
-    oldest first, in Swedish time. Reading it is itself written to the log."""
+    oldest first, in the policy's time zone. Reading it is itself written to the log."""
     lang, now = args.lang, utcnow()
-    since = _day(args.since, time(0, 0), lang)
-    until = _day(args.until, time(23, 59, 59, 999999), lang) if args.until else None
+    since = policy.at(_date(args.since, lang), time.min)
+    until = policy.day_end(_date(args.until, lang)) if args.until else None
     events = [
         e
         for e in await AuditStore(db).since(since, organisation_id=organisation_id)
@@ -361,7 +365,7 @@ async def run_audit(args: argparse.Namespace, db: Database, organisation_id: int
         return [t(lang, "cli.audit_none", since=args.since)]
     lines = []
     for e in events:
-        moment = e.at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S")
+        moment = policy.local(e.at).strftime("%Y-%m-%d %H:%M:%S")
         round_part = t(lang, "cli.audit_round", round=e.round_id) if e.round_id else "-"
         detail = json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else ""
         lines.append(f"{moment}  {e.actor}  {e.action}  {round_part}  {detail}".rstrip())

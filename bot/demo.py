@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from followup.plan_import import import_plan
+from followup.policy import Policy
 from followup.roster_import import import_roster
 from storage.database import Database
 from storage.models import HrRole, Organisation, Role
@@ -20,14 +21,17 @@ DEMO_NAME = "Demokommunen"
 
 
 async def load_demo(
-    db: Database, *, plan: Path, roster: Path, tenant_id: str | None = None
+    db: Database, *, plan: Path, roster: Path, policy: Policy, tenant_id: str | None = None
 ) -> Organisation | None:
     """Load the demo into an empty database; returns None when there is data already."""
     async with db.session() as session:
         if (await session.exec(select(Organisation))).first() is not None:
             return None
     org = await OrganisationStore(db).create(
-        tenant_id=tenant_id or DEMO_TENANT_ID, name=DEMO_NAME, self_enrol=True
+        tenant_id=tenant_id or DEMO_TENANT_ID,
+        name=DEMO_NAME,
+        default_k=policy.k,
+        self_enrol=True,
     )
     assert org.id is not None
     await import_plan(db, organisation_id=org.id, path=plan)

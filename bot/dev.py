@@ -53,6 +53,7 @@ async def playground(
     lang: str,
     host: str,
     bot_port: int,
+    timezone: str,
     config: Path | None = None,
     log_file: Path | None = None,
 ) -> AsyncIterator[None]:
@@ -67,9 +68,8 @@ async def playground(
         print(t(lang, "cli.playground_port_taken", port=port, host=host, bot_port=bot_port))
         yield
         return
-    env = dict(
-        os.environ, TEAMSAPPTESTER_BROWSER="none", TZ=os.environ.get("TZ", "Europe/Stockholm")
-    )
+    # the Playground's clock in the bot's zone (TIMEZONE), so its times read like the bot's
+    env = dict(os.environ, TEAMSAPPTESTER_BROWSER="none", TZ=timezone)
     if config is not None:
         env["M365_AGENTS_PLAYGROUND_CONFIG_PATH"] = str(config)
     if log_file is not None:
@@ -113,7 +113,9 @@ async def _prepare(args: argparse.Namespace, settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
         await migrate.upgrade(db)
-        org = await load_demo(db, plan=Path(args.plan), roster=Path(args.roster))
+        org = await load_demo(
+            db, plan=Path(args.plan), roster=Path(args.roster), policy=settings.policy()
+        )
         print(
             t(args.lang, "cli.demo_loaded", name=org.name)
             if org
@@ -149,6 +151,7 @@ def run_dev(args: argparse.Namespace, settings: Settings, *, serve: Serve) -> in
                         lang=args.lang,
                         host=settings.host,
                         bot_port=settings.port,
+                        timezone=settings.timezone,
                         config=config,
                         log_file=log_file,
                     )

@@ -2,9 +2,10 @@
 bot itself.
 
 A digest link names the round, the organisation, the format, the language and who asked for it;
-a my-data link names the chef instead of the round. Either expires a quarter of an hour after it
-was made, so nobody can make one for another round or another chef, turn one kind into the other,
-or stretch its life. Every download is compiled afresh and audited.
+a my-data link names the chef instead of the round. Either expires when the policy's link lifetime
+(a quarter of an hour) has passed since it was made, so nobody can make one for another round or
+another chef, turn one kind into the other, or stretch its life. Every download is compiled afresh
+and audited.
 
 The tokens are itsdangerous's URL-safe timed serializer (HMAC-SHA256 over a JSON dict with named
 fields and the time it was signed), with a salt per purpose so a digest token can never be read
@@ -20,7 +21,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from aiohttp import web
@@ -38,7 +39,6 @@ from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
-LIFETIME = timedelta(minutes=15)
 FORMATS = ("xlsx", "docx", "md")
 NOT_FOUND = {"error": "unknown or expired link"}
 # one salt per purpose: the same secret signs both kinds, but neither verifies as the other
@@ -82,18 +82,20 @@ class _ClockSigner(TimestampSigner):
         return int(self._clock().timestamp())
 
 
-def _load(serializer: URLSafeTimedSerializer, token: str) -> tuple[dict[str, Any], datetime] | None:
+def _load(
+    serializer: URLSafeTimedSerializer, token: str, *, lifetime: timedelta
+) -> tuple[dict[str, Any], datetime] | None:
     """The signed fields of a token and when it expires; None when it is forged, damaged,
     expired or of another purpose."""
     try:
         fields, signed_at = serializer.loads(
-            token, max_age=int(LIFETIME.total_seconds()), return_timestamp=True
+            token, max_age=int(lifetime.total_seconds()), return_timestamp=True
         )
     except BadData:
         return None
     if not isinstance(fields, dict):
         return None
-    return fields, signed_at + LIFETIME
+    return fields, signed_at + lifetime
 
 
 class DownloadLinks:
@@ -104,11 +106,13 @@ class DownloadLinks:
         *,
         secret: bytes | None,
         base_url: str,
+        lifetime: timedelta,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         # without a configured secret, one per process: links then work on this replica only
         key = secret or secrets.token_bytes(32)
         self._base = base_url.rstrip("/")
+        self._lifetime = lifetime
         self._clock = clock
         self._digest = URLSafeTimedSerializer(
             key, salt=DIGEST_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
@@ -163,7 +167,7 @@ class DownloadLinks:
     def check(self, token: str) -> Grant | None:
         """The grant a digest token carries; None when it is forged, damaged, expired or of
         another kind."""
-        loaded = _load(self._digest, token)
+        loaded = _load(self._digest, token, lifetime=self._lifetime)
         if loaded is None:
             return None
         fields, expires = loaded
@@ -185,7 +189,7 @@ class DownloadLinks:
     def check_my_data(self, token: str) -> MyDataGrant | None:
         """The grant a my-data token carries; None when it is forged, damaged, expired or of
         another kind."""
-        loaded = _load(self._my_data, token)
+        loaded = _load(self._my_data, token, lifetime=self._lifetime)
         if loaded is None:
             return None
         fields, expires = loaded
@@ -217,7 +221,7 @@ def attachment(content: bytes, media_type: str, file_name: str) -> web.Response:
 
 
 def download_handler(
-    links: DownloadLinks, database: Callable[[], Database]
+    links: DownloadLinks, database: Callable[[], Database], *, zone: tzinfo
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """GET /digest/{token}: the file, compiled now; 404 for anything but a valid link."""
 
@@ -237,7 +241,7 @@ def download_handler(
             )
         except RoundError:
             return web.json_response(NOT_FOUND, status=404)
-        files = digest_files(digest, grant.language)
+        files = digest_files(digest, grant.language, zone=zone)
         content = await asyncio.to_thread(files.render, grant.kind)
         await AuditStore(db).record(
             actor=grant.actor,
@@ -254,7 +258,7 @@ def download_handler(
 
 
 def my_data_handler(
-    links: DownloadLinks, database: Callable[[], Database]
+    links: DownloadLinks, database: Callable[[], Database], *, zone: tzinfo
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """GET /my-data/{token}: a chef's own data as a file, read now; 404 for anything but a
     valid link of that chef's."""
@@ -279,7 +283,7 @@ def my_data_handler(
             detail={"format": grant.kind, "rounds": len(data.rounds)},
         )
         logger.info("my data downloaded: chef=%s format=%s", grant.chef_id, grant.kind)
-        name = my_data_file_name(grant.kind, grant.language, now=now)
+        name = my_data_file_name(grant.kind, grant.language, now=now, zone=zone)
         return attachment(content, FILE_TYPES[grant.kind], name)
 
     return handle

@@ -17,6 +17,7 @@ from dialogs.hr_dialog import round_card_now
 from dialogs.texts import language_of, t
 from followup.check_in import PlanCache, feedback, load_check_in
 from followup.delivery import invitation_of
+from followup.policy import Policy
 from followup.rounds import RoundError
 from storage.database import Database
 from storage.models import OutboxKind, OutboxMessage, Round, RoundState
@@ -30,10 +31,13 @@ class OutboxRenderer:
         self,
         db: Database,
         *,
+        policy: Policy,
         clock: Callable[[], datetime] = utcnow,
         links: Links | None = None,
     ) -> None:
         self._db = db
+        self._policy = policy
+        self._zone = policy.zone
         self._clock = clock
         self._plans = PlanCache()
         self._links = links
@@ -63,6 +67,7 @@ class OutboxRenderer:
                 round_id=message.round_id,
                 now=self._clock(),
                 language=language,
+                zone=self._zone,
                 actor=f"conversation:{message.conversation_ref_id}",
                 links=self._links,
                 departments=frozenset(int(d) for d in scope) if isinstance(scope, list) else None,
@@ -80,7 +85,9 @@ class OutboxRenderer:
         invitation = await invitation_of(self._db, message)
         if invitation is None or invitation.id is None:
             return None
-        check_in = await load_check_in(self._db, invitation.id, plans=self._plans)
+        check_in = await load_check_in(
+            self._db, invitation.id, policy=self._policy, plans=self._plans
+        )
         if check_in is None or not check_in.submitted:
             return None
         picture = await feedback(self._db, check_in)
@@ -98,9 +105,11 @@ class OutboxRenderer:
             round_ = await session.get(Round, message.round_id)
         if round_ is None or round_.state != RoundState.SCHEDULED or round_.opens_at is None:
             return None
-        heading = t(language, "hr.heads_up", date=weekday_date(round_.opens_at, language))
+        heading = t(
+            language, "hr.heads_up", date=weekday_date(round_.opens_at, language, zone=self._zone)
+        )
         content = await round_card_now(
-            self._db, round_, language, heading=heading, now=self._clock()
+            self._db, round_, language, heading=heading, now=self._clock(), policy=self._policy
         )
         return {"type": "message", "summary": heading, "attachments": [attachment(content)]}
 
@@ -109,13 +118,15 @@ class OutboxRenderer:
         invitation = await invitation_of(self._db, message)
         if invitation is None or invitation.id is None:
             return None
-        check_in = await load_check_in(self._db, invitation.id, plans=self._plans)
+        check_in = await load_check_in(
+            self._db, invitation.id, policy=self._policy, plans=self._plans
+        )
         if check_in is None or not check_in.is_open(self._clock()):
             return None
         activity: dict[str, Any] = {
             "type": "message",
             "summary": check_in.round_title,
-            "attachments": [attachment(invitation_card(check_in, language))],
+            "attachments": [attachment(invitation_card(check_in, language, zone=self._zone))],
         }
         if message.kind == OutboxKind.REMINDER:
             if check_in.submitted:
@@ -124,6 +135,6 @@ class OutboxRenderer:
                 language,
                 "reminder.text",
                 round=check_in.round_title,
-                deadline=weekday_date(check_in.deadline, language),
+                deadline=weekday_date(check_in.deadline, language, zone=self._zone),
             )
         return activity

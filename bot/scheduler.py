@@ -1,4 +1,4 @@
-"""The scheduler: one APScheduler 3 `AsyncIOScheduler` owned by the app, in Swedish time.
+"""The scheduler: one APScheduler 3 `AsyncIOScheduler` owned by the app, in the policy's zone.
 
 Its one job is a tick that runs idempotent passes over the database — plan the calendar's
 rounds, warn HR a week ahead, open what is due, remind, close at the deadline and queue the
@@ -14,13 +14,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from followup.policy import Policy
 from followup.reminders import send_due_reminders
 from followup.retention import apply_retention
 from followup.schedule import (
+    TitleOf,
     close_due_rounds,
     open_due_rounds,
     plan_rounds,
@@ -32,19 +33,41 @@ from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 TICK_SECONDS = 60
 
-Pass = Callable[..., Awaitable[Any]]
-# in this order: a round planned, warned about, opened, reminded and closed in one tick if due
-PASSES: tuple[tuple[str, Pass], ...] = (
-    ("plan rounds", plan_rounds),
-    ("heads-up", send_heads_up),
-    ("open rounds", open_due_rounds),
-    ("reminders", send_due_reminders),
-    ("close rounds", close_due_rounds),
-    ("retention", apply_retention),
-)
+Pass = Callable[[Database, datetime], Awaitable[Any]]
+
+
+def passes(*, policy: Policy, title_of: TitleOf) -> tuple[tuple[str, Pass], ...]:
+    """In this order: a round planned, warned about, opened, reminded and closed in one tick
+    if due."""
+
+    async def plan(db: Database, now: datetime) -> Any:
+        return await plan_rounds(db, now=now, policy=policy, title_of=title_of)
+
+    async def heads_up(db: Database, now: datetime) -> Any:
+        return await send_heads_up(db, now=now, policy=policy)
+
+    async def open_due(db: Database, now: datetime) -> Any:
+        return await open_due_rounds(db, now=now, policy=policy)
+
+    async def remind(db: Database, now: datetime) -> Any:
+        return await send_due_reminders(db, now=now, policy=policy)
+
+    async def close_due(db: Database, now: datetime) -> Any:
+        return await close_due_rounds(db, now=now)
+
+    async def retention(db: Database, now: datetime) -> Any:
+        return await apply_retention(db, now=now)
+
+    return (
+        ("plan rounds", plan),
+        ("heads-up", heads_up),
+        ("open rounds", open_due),
+        ("reminders", remind),
+        ("close rounds", close_due),
+        ("retention", retention),
+    )
 
 
 class Scheduler:
@@ -54,14 +77,18 @@ class Scheduler:
         self,
         db: Database,
         *,
+        policy: Policy,
+        title_of: TitleOf,
         clock: Callable[[], datetime] = utcnow,
         interval: float = TICK_SECONDS,
     ) -> None:
         self._db = db
+        self._policy = policy
+        self._passes = passes(policy=policy, title_of=title_of)
         self._clock = clock
         self._interval = interval
         self.leadership = Leadership(db)
-        self._aps = AsyncIOScheduler(timezone=STOCKHOLM)
+        self._aps = AsyncIOScheduler(timezone=policy.zone)
         self._running = asyncio.Lock()
         self._stopped = False
 
@@ -71,9 +98,9 @@ class Scheduler:
             if self._stopped or not await self.leadership.lead():
                 return False
             now = self._clock()
-            for name, run in PASSES:
+            for name, run in self._passes:
                 try:
-                    await run(self._db, now=now)
+                    await run(self._db, now)
                 except Exception:
                     logger.exception(
                         "scheduler: the %s pass failed; the next tick tries again", name
@@ -86,7 +113,7 @@ class Scheduler:
             "interval",
             seconds=self._interval,
             id="tick",
-            next_run_time=datetime.now(STOCKHOLM),  # at once: catch up what was missed
+            next_run_time=datetime.now(self._policy.zone),  # at once: catch up what was missed
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,

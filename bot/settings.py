@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from followup.policy import DEFAULT_TIMEZONE, Policy
 from storage.database import SQLITE_DEFAULT_URL
 
 LOOPBACK_NAMES = {"localhost"}
@@ -33,7 +35,8 @@ class Settings(BaseSettings):
     database_url: str = Field(
         SQLITE_DEFAULT_URL, validation_alias=AliasChoices("DATABASE_URL", "database_url")
     )
-    timezone: str = Field("Europe/Stockholm", validation_alias=AliasChoices("TIMEZONE", "timezone"))
+    # where a round's days begin and end, working hours are and dates are shown (IANA name)
+    timezone: str = Field(DEFAULT_TIMEZONE, validation_alias=AliasChoices("TIMEZONE", "timezone"))
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
     port: int = Field(3978, validation_alias=AliasChoices("PORT", "port"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
@@ -71,6 +74,20 @@ class Settings(BaseSettings):
     teams_app_terms_url: str = Field(
         "", validation_alias=AliasChoices("TEAMS_APP_TERMS_URL", "teams_app_terms_url")
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """A misspelt zone stops the start, rather than shifting every deadline."""
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from exc
+        return value.strip()
+
+    def policy(self) -> Policy:
+        """The programme's rules with this deployment's time zone; built once at start."""
+        return Policy(zone=ZoneInfo(self.timezone))
 
     @property
     def link_base(self) -> str | None:

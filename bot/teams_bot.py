@@ -26,6 +26,7 @@ from dialogs.texts import language_of, t
 from dialogs.welcome import first_name, welcome_card
 from followup.access import Access, access_of
 from followup.enrolment import Enrolment, Member, Outcome, identify, mark_uninstalled
+from followup.policy import Policy
 from followup.rounds import invite_late
 from storage.conversation_store import ConversationStore
 from storage.database import Database
@@ -138,16 +139,18 @@ class TeamsBot(TeamsActivityHandler):
         self,
         db: Database,
         *,
+        policy: Policy,
         clock: Callable[[], datetime] = utcnow,
         links: Links | None = None,
         my_data_links: MyDataLinks | None = None,
     ) -> None:
         self._db = db
+        self._policy = policy
         self._clock = clock
         self._conversations = ConversationStore(db)
-        self._check_in = CheckInDialog(db, clock=clock)
-        self._hr = HrDialog(db, clock=clock, links=links)
-        self._my_data = MyDataDialog(db, clock=clock, links=my_data_links)
+        self._check_in = CheckInDialog(db, policy=policy, clock=clock)
+        self._hr = HrDialog(db, policy=policy, clock=clock, links=links)
+        self._my_data = MyDataDialog(db, policy=policy, clock=clock, links=my_data_links)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -268,7 +271,7 @@ class TeamsBot(TeamsActivityHandler):
             await self._greet(turn_context, member, enrolment)
         if chef is not None and chef.id is not None:
             # a round the chef belongs to may already be open: invite them to it now
-            await invite_late(self._db, chef_id=chef.id, now=now)
+            await invite_late(self._db, chef_id=chef.id, now=now, policy=self._policy)
         return enrolment
 
     async def _greet(self, turn_context: TurnContext, member: Member, enrolment: Enrolment) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any
 
 from dialogs.cards import card, facts, text
-from dialogs.formatting import short_date, weekday_date
+from dialogs.formatting import short_date, short_day, weekday_date
 from dialogs.texts import t
 from followup.check_in import (
     AREA_PREFIX,
@@ -195,14 +196,14 @@ def _short(value: str, limit: int) -> str:
 # --- the invitation -----------------------------------------------------------------------
 
 
-def invitation_card(check_in: CheckIn, language: str) -> dict[str, Any]:
+def invitation_card(check_in: CheckIn, language: str, *, zone: tzinfo) -> dict[str, Any]:
     body: list[Element] = [
         text(check_in.round_title, size="Large", weight="Bolder"),
         text(
             t(
                 language,
                 "checkin.invitation.deadline",
-                date=weekday_date(check_in.deadline, language),
+                date=weekday_date(check_in.deadline, language, zone=zone),
             ),
             weight="Bolder",
             spacing="Small",
@@ -286,7 +287,7 @@ def _activity_inputs(item: ActivityItem, language: str) -> Element:
     if item.owner:
         details.append(t(language, "checkin.owner", owner=item.owner))
     if item.due is not None:
-        details.append(t(language, "checkin.due", date=short_date(item.due, language)))
+        details.append(t(language, "checkin.due", date=short_day(item.due, language)))
     if details:
         items.append(text(" · ".join(details), isSubtle=True, size="Small", spacing="None"))
     if item.last_status:
@@ -586,16 +587,18 @@ def summary_card(check_in: CheckIn, language: str) -> dict[str, Any]:
     return card(body, actions)
 
 
-def receipt_card(check_in: CheckIn, language: str, *, can_change: bool) -> dict[str, Any]:
+def receipt_card(
+    check_in: CheckIn, language: str, *, can_change: bool, zone: tzinfo
+) -> dict[str, Any]:
     """Replaces the summary once sent in: the answers, read-only, and at most "Ändra mina svar"."""
     body: list[Element] = [
         text(t(language, "checkin.receipt.title"), size="Large", weight="Bolder")
     ]
     if check_in.submitted_at is not None:
-        sent = short_date(check_in.submitted_at, language)
+        sent = short_date(check_in.submitted_at, language, zone=zone)
         body.append(text(t(language, "checkin.receipt.date", date=sent), spacing="Small"))
     if can_change:
-        until = weekday_date(check_in.deadline, language)
+        until = weekday_date(check_in.deadline, language, zone=zone)
         body.append(text(t(language, "checkin.receipt.change_until", date=until), isSubtle=True))
     body.append(text(check_in.round_title, weight="Bolder", spacing="Medium"))
     body += answer_blocks(check_in, language)

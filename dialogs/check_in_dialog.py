@@ -36,6 +36,7 @@ from followup.check_in import (
     save,
     validate,
 )
+from followup.policy import Policy
 from followup.workdays import next_working_morning
 from storage.answer_store import AlreadySubmitted, AnswerStore
 from storage.database import Database
@@ -54,14 +55,17 @@ def is_check_in_submit(value: Any) -> bool:
 class CheckInDialog:
     """Runs a chef's check-in turn by turn; replies only through the turn context."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, db: Database, *, policy: Policy, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self._db = db
+        self._policy = policy
         self._clock = clock
         self._answers = AnswerStore(db)
         self._plans = PlanCache()
 
     async def _load(self, invitation_id: int) -> CheckIn | None:
-        return await load_check_in(self._db, invitation_id, plans=self._plans)
+        return await load_check_in(self._db, invitation_id, policy=self._policy, plans=self._plans)
 
     # --- typed commands -------------------------------------------------------------------
 
@@ -75,7 +79,9 @@ class CheckInDialog:
         assert check_in is not None
         if check_in.submitted:
             await context.send_activity(
-                card_activity(receipt_card(check_in, language, can_change=True))
+                card_activity(
+                    receipt_card(check_in, language, can_change=True, zone=self._policy.zone)
+                )
             )
             return
         await self._send_step(context, check_in, check_in.next_step, language)
@@ -103,7 +109,9 @@ class CheckInDialog:
             return
         now = self._clock()
         if check_in.submitted or not check_in.is_open(now):
-            card = receipt_card(check_in, language, can_change=check_in.is_open(now))
+            card = receipt_card(
+                check_in, language, can_change=check_in.is_open(now), zone=self._policy.zone
+            )
         else:
             card = summary_card(check_in, language)
         await context.send_activity(card_activity(card))
@@ -145,10 +153,14 @@ class CheckInDialog:
         if action == "start":
             await self._start(context, check_in, language)
         elif action == "later":
-            when = next_working_morning(now)
+            when = next_working_morning(now, policy=self._policy)
             await self._answers.remind_later(invitation_id=invitation_id, at=when)
             await context.send_activity(
-                t(language, "checkin.remind_later", when=date_time(when, language))
+                t(
+                    language,
+                    "checkin.remind_later",
+                    when=date_time(when, language, zone=self._policy.zone),
+                )
             )
         elif action == "save" and isinstance(step, str):
             await self._save(context, check_in, step, value, language)
@@ -214,7 +226,9 @@ class CheckInDialog:
         logger.info("check-in submitted: invitation=%s", check_in.invitation_id)
         submitted = await self._load(check_in.invitation_id)
         assert submitted is not None
-        await self._replace(context, receipt_card(submitted, language, can_change=True))
+        await self._replace(
+            context, receipt_card(submitted, language, can_change=True, zone=self._policy.zone)
+        )
         picture = await feedback(self._db, submitted)
         await context.send_activity(card_activity(feedback_card(picture, language)))
 
@@ -227,7 +241,11 @@ class CheckInDialog:
         reopened = await self._load(check_in.invitation_id)
         assert reopened is not None
         await context.send_activity(
-            t(language, "checkin.reopened", deadline=weekday_date(reopened.deadline, language))
+            t(
+                language,
+                "checkin.reopened",
+                deadline=weekday_date(reopened.deadline, language, zone=self._policy.zone),
+            )
         )
         await context.send_activity(card_activity(summary_card(reopened, language)))
 

@@ -7,7 +7,7 @@ import asyncio
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cached_property
 from typing import Any
 
@@ -44,6 +44,7 @@ class DigestFiles:
 
     digest: Digest
     language: str
+    zone: tzinfo  # where the report's dates are
 
     @cached_property
     def text(self) -> Text:
@@ -51,7 +52,7 @@ class DigestFiles:
 
     @cached_property
     def report(self) -> Report:
-        return build_report(self.digest, self.text)
+        return build_report(self.digest, self.text, zone=self.zone)
 
     def render(self, kind: str) -> bytes:
         if kind == "md":
@@ -70,8 +71,8 @@ class DigestFiles:
         return f"sammanstallning-{self.digest.round.id}-{safe.lower() or 'omgang'}.{kind}"
 
 
-def digest_files(digest: Digest, language: str) -> DigestFiles:
-    return DigestFiles(digest, language)
+def digest_files(digest: Digest, language: str, *, zone: tzinfo) -> DigestFiles:
+    return DigestFiles(digest, language, zone)
 
 
 def digest_card(files: DigestFiles, *, links: dict[str, str] | None = None) -> dict[str, Any]:
@@ -107,6 +108,7 @@ async def compiled_digest_card(
     round_id: int,
     now: datetime,
     language: str,
+    zone: tzinfo,
     actor: str,
     links: Links | None,
     organisation_id: int | None = None,
@@ -121,7 +123,7 @@ async def compiled_digest_card(
         organisation_id=organisation_id,
         department_ids=departments,
     )
-    files = digest_files(digest, language)
+    files = digest_files(digest, language, zone=zone)
     urls = (
         links(
             round_id=round_id,

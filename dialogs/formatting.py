@@ -1,15 +1,15 @@
-"""Dates and times as a chef reads them: Swedish time, in words, formatted by Babel."""
+"""Dates and times as a reader sees them: in the policy's time zone, in words, formatted by Babel;
+and the names the calendar gives rounds, from the catalogue."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, tzinfo
 
 from babel.dates import format_date, format_time
 
-from dialogs.texts import t
+from dialogs.texts import DEFAULT_LANGUAGE, t
+from followup.schedule import TitleOf, season
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 # Swedish writes the time with a full stop (kl. 09.00), British English with a colon
 TIME_PATTERNS = {"sv": "HH.mm", "en": "HH:mm"}
@@ -19,32 +19,41 @@ def _locale(language: str) -> str:
     return LOCALES.get(language, LOCALES["sv"])
 
 
-def local(dt: datetime) -> datetime:
-    """The moment in Swedish time (a naive datetime is taken as UTC, as stored)."""
+def local(dt: datetime, *, zone: tzinfo) -> datetime:
+    """The moment in the zone dates are shown in (a naive datetime is taken as UTC, as stored)."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(STOCKHOLM)
+    return dt.astimezone(zone)
 
 
-def weekday_date(dt: datetime, language: str) -> str:
+def weekday_date(dt: datetime, language: str, *, zone: tzinfo) -> str:
     """For example fredag 12 juni / Friday 12 June."""
-    return format_date(local(dt).date(), "EEEE d MMMM", locale=_locale(language))
+    return format_date(local(dt, zone=zone).date(), "EEEE d MMMM", locale=_locale(language))
 
 
-def date_time(dt: datetime, language: str) -> str:
+def date_time(dt: datetime, language: str, *, zone: tzinfo) -> str:
     """For example måndag 15 juni kl. 09.00 / Monday 15 June at 09:00."""
-    moment = local(dt)
+    moment = local(dt, zone=zone)
     # a naive time: Babel then formats it as it is instead of converting it to UTC
     clock = format_time(
         moment.time(), TIME_PATTERNS.get(language, TIME_PATTERNS["sv"]), locale=_locale(language)
     )
-    return t(language, "checkin.date_time", date=weekday_date(moment, language), time=clock)
+    return t(
+        language,
+        "checkin.date_time",
+        date=weekday_date(moment, language, zone=zone),
+        time=clock,
+    )
 
 
-def short_date(value: datetime | date, language: str) -> str:
-    """For example 12 juni 2026 / 12 June 2026."""
-    day = local(value).date() if isinstance(value, datetime) else value
+def short_day(day: date, language: str) -> str:
+    """A calendar day, for example 12 juni 2026 / 12 June 2026."""
     return format_date(day, "d MMMM y", locale=_locale(language))
+
+
+def short_date(moment: datetime, language: str, *, zone: tzinfo) -> str:
+    """The day of a moment in `zone`, for example 12 juni 2026 / 12 June 2026."""
+    return short_day(local(moment, zone=zone).date(), language)
 
 
 def day_of_year(month_day: str, language: str) -> str:
@@ -54,3 +63,18 @@ def day_of_year(month_day: str, language: str) -> str:
         return format_date(date(2023, month, day), "d MMMM", locale=_locale(language))
     except ValueError:
         return month_day
+
+
+def calendar_title(opens: date, language: str) -> str:
+    """The name the calendar gives a round opening on `opens`: Uppföljning våren 2026."""
+    return t(language, f"calendar.title.{season(opens)}", year=opens.year)
+
+
+def stored_title_of(language: str = DEFAULT_LANGUAGE) -> TitleOf:
+    """The calendar's round titles as stored: in the organisation's language (Swedish), so a
+    half-year's round is found again by its title whoever reads it."""
+
+    def title_of(opens: date) -> str:
+        return calendar_title(opens, language)
+
+    return title_of

@@ -5,14 +5,15 @@ the server."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from dialogs.cards import card, text, verbatim, verbatim_facts
-from dialogs.formatting import day_of_year, local, short_date
+from dialogs.formatting import day_of_year, local, short_date, short_day
 from dialogs.texts import catalogue, t
 from followup.digest_report import percent_text
 from followup.operations import RoleHolder
+from followup.policy import Policy
 from followup.progress import Counts, Progress, RoundRow
 from followup.round_form import MAX_TITLE, SKIP
 from followup.rounds import Audience
@@ -25,7 +26,6 @@ SUBMIT_KIND = "hr"  # the `ledarpuls` value of every submit of these cards
 SECTION_INPUT = "section_"  # + the section's name: its privacy mode, or SKIP
 MAX_NAMES = 60  # names listed on a status card; the rest as "+ N"
 MAX_ROUNDS = 20  # rounds listed on one card
-DEFAULT_DAYS_TO_ANSWER = 21
 
 
 def submit(title: str, action: str, language: str, **data: Any) -> Element:
@@ -89,8 +89,10 @@ def new_round_card(
     everyone: Audience,
     today: date,
     k: int,
+    policy: Policy,
 ) -> dict[str, Any]:
-    """The form for a new round, with how many chefs each department and the whole reach."""
+    """The form for a new round, with how many chefs each department and the whole reach;
+    the last day, reminders and cap filled in with the policy's defaults."""
     section_inputs: list[Element] = []
     for section in QUESTION_SECTIONS:
         section_inputs.append(
@@ -154,7 +156,7 @@ def new_round_card(
             "type": "Input.Date",
             "id": "deadline",
             "label": t(language, "hr.new.deadline_label"),
-            "value": (today + timedelta(days=DEFAULT_DAYS_TO_ANSWER)).isoformat(),
+            "value": (today + timedelta(days=policy.answer_days)).isoformat(),
             "min": (today + timedelta(days=1)).isoformat(),
             "isRequired": True,
             "errorMessage": t(
@@ -165,14 +167,14 @@ def new_round_card(
             "type": "Input.Text",
             "id": "reminders",
             "label": t(language, "hr.new.reminders_label"),
-            "value": "7, 2",
+            "value": ", ".join(str(days) for days in policy.reminder_offsets),
             "maxLength": 40,
         },
         {
             "type": "Input.Number",
             "id": "cap",
             "label": t(language, "hr.new.cap_label"),
-            "value": 2,
+            "value": policy.reminder_cap,
             "min": 0,
             "max": 10,
         },
@@ -197,11 +199,13 @@ def round_card(
     *,
     audience: Audience,
     departments: Sequence[str],
+    zone: tzinfo,
     heading: str | None = None,
 ) -> dict[str, Any]:
     """A round as HR set it up: dates, reminders, sections, whom it reaches, what to do next."""
     reminders = [
-        short_date(round_.deadline - timedelta(days=d), language) for d in round_.reminder_offsets
+        short_date(round_.deadline - timedelta(days=d), language, zone=zone)
+        for d in round_.reminder_offsets
     ]
     body: list[Element] = []
     if heading:
@@ -213,11 +217,14 @@ def round_card(
                 (t(language, "hr.round.state"), state_label(round_.state, language)),
                 (
                     t(language, "hr.round.opens"),
-                    short_date(round_.opens_at, language)
+                    short_date(round_.opens_at, language, zone=zone)
                     if round_.opens_at
                     else t(language, "hr.round.opens_manually"),
                 ),
-                (t(language, "hr.round.deadline"), short_date(round_.deadline, language)),
+                (
+                    t(language, "hr.round.deadline"),
+                    short_date(round_.deadline, language, zone=zone),
+                ),
                 (
                     t(language, "hr.round.reminders"),
                     ", ".join(reminders) or t(language, "hr.round.no_reminders"),
@@ -249,7 +256,7 @@ def round_card(
 # --- following rounds ------------------------------------------------------------------------
 
 
-def rounds_card(rows: Sequence[RoundRow], language: str) -> dict[str, Any]:
+def rounds_card(rows: Sequence[RoundRow], language: str, *, zone: tzinfo) -> dict[str, Any]:
     """Every round with its state and response rate, newest first, each with its actions."""
     body: list[Element] = [text(t(language, "hr.rounds.title"), size="Large", weight="Bolder")]
     if not rows:
@@ -268,7 +275,7 @@ def rounds_card(rows: Sequence[RoundRow], language: str) -> dict[str, Any]:
                             "hr.rounds.row",
                             state=state_label(round_.state, language),
                             rate=percent_text(row.response_rate),
-                            deadline=short_date(round_.deadline, language),
+                            deadline=short_date(round_.deadline, language, zone=zone),
                         ),
                         isSubtle=True,
                         spacing="None",
@@ -300,7 +307,7 @@ def _row(name: str, counts: Counts, **style: Any) -> Element:
 
 
 def status_card(
-    p: Progress, language: str, *, now: datetime, lead_scope: bool = False
+    p: Progress, language: str, *, now: datetime, zone: tzinfo, lead_scope: bool = False
 ) -> dict[str, Any]:
     """Invited, reached, started, submitted, unreachable (why) and on leave, per department;
     who has not submitted when the round reports activity status with names."""
@@ -335,7 +342,7 @@ def status_card(
                 language,
                 "hr.status.subtitle",
                 state=state_label(round_.state, language),
-                deadline=short_date(round_.deadline, language),
+                deadline=short_date(round_.deadline, language, zone=zone),
             ),
             isSubtle=True,
             spacing="None",
@@ -383,7 +390,12 @@ def status_card(
     elif round_.state == RoundState.OPEN and p.total.invited:
         body.append(text(t(language, "hr.status.all_answered")))
     body.append(
-        text(local(now).strftime("%Y-%m-%d %H:%M"), isSubtle=True, size="Small", spacing="Small")
+        text(
+            local(now, zone=zone).strftime("%Y-%m-%d %H:%M"),
+            isSubtle=True,
+            size="Small",
+            spacing="Small",
+        )
     )
     actions = [] if lead_scope else round_actions(round_, language)
     return card(body, actions)
@@ -392,15 +404,19 @@ def status_card(
 # --- changing a round --------------------------------------------------------------------------
 
 
-def extend_card(round_: Round, language: str, *, today: date) -> dict[str, Any]:
-    current = local(round_.deadline).date()
+def extend_card(round_: Round, language: str, *, today: date, zone: tzinfo) -> dict[str, Any]:
+    current = local(round_.deadline, zone=zone).date()
     return card(
         [
             verbatim(
                 t(language, "hr.extend.title", title=round_.title), size="Large", weight="Bolder"
             ),
             text(
-                t(language, "hr.extend.intro", deadline=short_date(round_.deadline, language)),
+                t(
+                    language,
+                    "hr.extend.intro",
+                    deadline=short_date(round_.deadline, language, zone=zone),
+                ),
                 isSubtle=True,
             ),
             {
@@ -449,6 +465,7 @@ def change_card(
     departments: Sequence[tuple[Department, int]],
     chosen: Sequence[int],
     today: date,
+    zone: tzinfo,
 ) -> dict[str, Any]:
     """Change a round that has not opened: its opening day, its last day, its audience."""
     opens: Element = {
@@ -458,7 +475,7 @@ def change_card(
         "min": today.isoformat(),
     }
     if round_.opens_at is not None:
-        opens["value"] = local(round_.opens_at).date().isoformat()
+        opens["value"] = local(round_.opens_at, zone=zone).date().isoformat()
     return card(
         [
             verbatim(
@@ -470,7 +487,7 @@ def change_card(
                 "type": "Input.Date",
                 "id": "deadline",
                 "label": t(language, "hr.new.deadline_label"),
-                "value": local(round_.deadline).date().isoformat(),
+                "value": local(round_.deadline, zone=zone).date().isoformat(),
                 "min": (today + timedelta(days=1)).isoformat(),
                 "isRequired": True,
                 "errorMessage": t(
@@ -512,7 +529,7 @@ def calendar_card(
     if next_opening is not None:
         title, day = next_opening
         body.append(
-            verbatim(t(language, "hr.calendar.next", title=title, date=short_date(day, language)))
+            verbatim(t(language, "hr.calendar.next", title=title, date=short_day(day, language)))
         )
     body += [
         {
@@ -583,7 +600,7 @@ def leave_card(
                     language,
                     "hr.leave.now_line",
                     name=c.name,
-                    date=short_date(c.on_leave_until, language) if c.on_leave_until else "",
+                    date=short_day(c.on_leave_until, language) if c.on_leave_until else "",
                 ),
                 spacing="None",
             )
@@ -666,7 +683,7 @@ def _role_form(
     )
 
 
-def roles_card(holders: Sequence[RoleHolder], language: str) -> dict[str, Any]:
+def roles_card(holders: Sequence[RoleHolder], language: str, *, zone: tzinfo) -> dict[str, Any]:
     """Who holds a role: HR admins, then department leads by department."""
 
     def line(holder: RoleHolder) -> str:
@@ -674,7 +691,7 @@ def roles_card(holders: Sequence[RoleHolder], language: str) -> dict[str, Any]:
             language,
             "hr.roles.line",
             principal=holder.principal,
-            date=short_date(holder.added_at, language),
+            date=short_date(holder.added_at, language, zone=zone),
             by=holder.added_by or "–",
         )
 

@@ -19,7 +19,7 @@ from botbuilder.core import TurnContext
 from dialogs.activities import tenant_of
 from dialogs.cards import card_activity, card_id, replace_card
 from dialogs.digest_cards import Links, digest_card, digest_files
-from dialogs.formatting import date_time, day_of_year, local, short_date
+from dialogs.formatting import date_time, day_of_year, short_day, stored_title_of
 from dialogs.hr_cards import (
     SECTION_INPUT,
     SUBMIT_KIND,
@@ -41,11 +41,10 @@ from dialogs.texts import LANGUAGES, catalogue, t
 from followup import operations
 from followup.access import Access, principal_of
 from followup.operations import LIVE, Call, Refused
+from followup.policy import Policy
 from followup.progress import progress
 from followup.round_form import (
-    DEADLINE_TIME,
     FormError,
-    at,
     read_calendar,
     read_date,
     read_dates,
@@ -85,13 +84,20 @@ def is_hr_submit(value: Any) -> bool:
 
 
 async def round_card_now(
-    db: Database, round_: Round, language: str, *, heading: str, now: datetime
+    db: Database, round_: Round, language: str, *, heading: str, now: datetime, policy: Policy
 ) -> dict[str, Any]:
     """A round's card with whom it reaches now and the names of its departments."""
     assert round_.id is not None
-    audience = await round_audience(db, round_id=round_.id, now=now)
+    audience = await round_audience(db, round_id=round_.id, now=now, policy=policy)
     names = await department_names(db, round_id=round_.id)
-    return round_card(round_, language, audience=audience, departments=names, heading=heading)
+    return round_card(
+        round_,
+        language,
+        audience=audience,
+        departments=names,
+        zone=policy.zone,
+        heading=heading,
+    )
 
 
 def field_label(name: str, language: str) -> str:
@@ -108,10 +114,14 @@ class HrDialog:
         self,
         db: Database,
         *,
+        policy: Policy,
         clock: Callable[[], datetime] = utcnow,
         links: Links | None = None,
     ) -> None:
         self._db = db
+        self._policy = policy
+        # the calendar's round titles as stored, in the organisation's language
+        self._title_of = stored_title_of()
         self._clock = clock
         self._links = links
 
@@ -154,7 +164,7 @@ class HrDialog:
             await context.send_activity(self._error(error, language, card=True))
 
     def _call(self, access: Access) -> Call:
-        return Call(self._db, access, "teams", self._clock())
+        return Call(self._db, access, "teams", self._clock(), self._policy)
 
     @staticmethod
     def _error(error: RoundError, language: str, *, card: bool) -> str:
@@ -179,7 +189,7 @@ class HrDialog:
         organisation = await organisations.get(call.organisation_id)
         departments = await organisations.departments(call.organisation_id)
         everyone = await preview_audience(
-            self._db, organisation_id=call.organisation_id, now=call.now
+            self._db, organisation_id=call.organisation_id, now=call.now, policy=call.policy
         )
         per_department = Counter(c.department_id for c in everyone.invited)
         await context.send_activity(
@@ -189,8 +199,9 @@ class HrDialog:
                     programmes=programmes,
                     departments=[(d, per_department[d.id]) for d in departments],
                     everyone=everyone,
-                    today=local(call.now).date(),
-                    k=organisation.default_k if organisation else 3,
+                    today=call.policy.today(call.now),
+                    k=organisation.default_k if organisation else call.policy.k,
+                    policy=call.policy,
                 )
             )
         )
@@ -199,14 +210,24 @@ class HrDialog:
         self, context: TurnContext, call: Call, language: str, _: int | None
     ) -> None:
         rows = await operations.list_rounds(call)
-        await context.send_activity(card_activity(rounds_card(rows, language)))
+        await context.send_activity(
+            card_activity(rounds_card(rows, language, zone=call.policy.zone))
+        )
 
     async def _command_status(
         self, context: TurnContext, call: Call, language: str, round_id: int | None
     ) -> None:
         p = await operations.round_status(call, round_id=round_id)
         await context.send_activity(
-            card_activity(status_card(p, language, now=call.now, lead_scope=not call.access.admin))
+            card_activity(
+                status_card(
+                    p,
+                    language,
+                    now=call.now,
+                    zone=call.policy.zone,
+                    lead_scope=not call.access.admin,
+                )
+            )
         )
 
     async def _command_remind(
@@ -224,8 +245,10 @@ class HrDialog:
         self, context: TurnContext, call: Call, language: str, round_id: int | None
     ) -> None:
         round_ = await operations.find_round(call, "extend", round_id=round_id, states=LIVE)
-        today = local(call.now).date()
-        await context.send_activity(card_activity(extend_card(round_, language, today=today)))
+        today = call.policy.today(call.now)
+        await context.send_activity(
+            card_activity(extend_card(round_, language, today=today, zone=call.policy.zone))
+        )
 
     async def _command_close(
         self, context: TurnContext, call: Call, language: str, round_id: int | None
@@ -251,7 +274,13 @@ class HrDialog:
             return
         for programme in programmes:
             assert programme.id is not None
-            upcoming = await next_opening(self._db, programme=programme, now=call.now)
+            upcoming = await next_opening(
+                self._db,
+                programme=programme,
+                now=call.now,
+                policy=call.policy,
+                title_of=self._title_of,
+            )
             await context.send_activity(
                 card_activity(calendar_card(programme, language, next_opening=upcoming))
             )
@@ -265,7 +294,7 @@ class HrDialog:
             return
         departments = await OrganisationStore(self._db).departments(call.organisation_id)
         names = {d.id: d.name for d in departments if d.id is not None}
-        today = local(call.now).date()
+        today = call.policy.today(call.now)
         await context.send_activity(card_activity(leave_card(chefs, names, language, today=today)))
 
     async def _command_add_hr(
@@ -284,7 +313,9 @@ class HrDialog:
         self, context: TurnContext, call: Call, language: str, _: int | None
     ) -> None:
         holders = await operations.list_roles(call)
-        await context.send_activity(card_activity(roles_card(holders, language)))
+        await context.send_activity(
+            card_activity(roles_card(holders, language, zone=call.policy.zone))
+        )
 
     # --- card submits -----------------------------------------------------------------------
 
@@ -297,7 +328,8 @@ class HrDialog:
         form, errors = read_new_round(
             value,
             departments={d.id for d in departments if d.id is not None},
-            default_k=organisation.default_k if organisation else 3,
+            default_k=organisation.default_k if organisation else call.policy.k,
+            policy=call.policy,
         )
         programmes = {p.id for p in await organisations.programmes(call.organisation_id)}
         programme_id = card_id(value.get("programme"))
@@ -353,7 +385,7 @@ class HrDialog:
             raise RoundError("not_changeable", state=round_.state)
         departments = await OrganisationStore(self._db).departments(call.organisation_id)
         everyone = await preview_audience(
-            self._db, organisation_id=call.organisation_id, now=call.now
+            self._db, organisation_id=call.organisation_id, now=call.now, policy=call.policy
         )
         per_department = Counter(c.department_id for c in everyone.invited)
         await context.send_activity(
@@ -363,7 +395,8 @@ class HrDialog:
                     language,
                     departments=[(d, per_department[d.id]) for d in departments],
                     chosen=await chosen_departments(self._db, round_=round_),
-                    today=local(call.now).date(),
+                    today=call.policy.today(call.now),
+                    zone=call.policy.zone,
                 )
             )
         )
@@ -377,7 +410,7 @@ class HrDialog:
         department_ids = read_departments(
             value, {d.id for d in departments if d.id is not None}, errors
         )
-        opens_at, deadline = read_dates(value, errors)
+        opens_at, deadline = read_dates(value, errors, policy=call.policy)
         if errors or deadline is None:
             await context.send_activity(self._form_errors(errors, language))
             return
@@ -396,7 +429,7 @@ class HrDialog:
     async def _submit_calendar(
         self, context: TurnContext, call: Call, language: str, value: dict[str, Any]
     ) -> None:
-        form, errors = read_calendar(value)
+        form, errors = read_calendar(value, policy=call.policy)
         programme_id = card_id(value.get("programme"))
         if programme_id is None:
             errors.append(FormError("programme", "bad_choice"))
@@ -408,6 +441,7 @@ class HrDialog:
             programme_id=programme_id,
             round_opens=form.round_opens,
             answer_days=form.answer_days,
+            title_of=self._title_of,
         )
         lines = [
             t(
@@ -455,7 +489,7 @@ class HrDialog:
             await context.send_activity(self._form_errors(errors, language))
             return
         round_ = await operations.extend_round(
-            call, round_id=round_id, deadline=at(day, DEADLINE_TIME)
+            call, round_id=round_id, deadline=call.policy.last_moment(day)
         )
         await self._replace(
             context,
@@ -463,7 +497,11 @@ class HrDialog:
                 round_id,
                 call,
                 language,
-                t(language, "round.extended", deadline=date_time(round_.deadline, language)),
+                t(
+                    language,
+                    "round.extended",
+                    deadline=date_time(round_.deadline, language, zone=call.policy.zone),
+                ),
             ),
         )
 
@@ -487,7 +525,9 @@ class HrDialog:
         closed = await operations.close_round(
             call, round_id=round_id, has_digest=closer.id if closer else None
         )
-        await self._replace(context, status_card(closed.progress, language, now=call.now))
+        await self._replace(
+            context, status_card(closed.progress, language, now=call.now, zone=call.policy.zone)
+        )
         await context.send_activity(t(language, "round.closed"))
         await self._send_digest(context, call, language, round_id)
 
@@ -501,7 +541,7 @@ class HrDialog:
         self, context: TurnContext, call: Call, language: str, round_id: int | None
     ) -> None:
         digest = await operations.request_digest(call, round_id=round_id)
-        files = digest_files(digest, language)
+        files = digest_files(digest, language, zone=call.policy.zone)
         departments = call.access.departments()
         urls = (
             self._links(
@@ -534,7 +574,7 @@ class HrDialog:
             await context.send_activity(t(language, "hr.leave.back", name=chef.name))
         else:
             await context.send_activity(
-                t(language, "hr.leave.set", name=chef.name, date=short_date(until, language))
+                t(language, "hr.leave.set", name=chef.name, date=short_day(until, language))
             )
 
     async def _submit_add_hr(
@@ -601,7 +641,9 @@ class HrDialog:
         self, round_id: int, call: Call, language: str, heading: str
     ) -> dict[str, Any]:
         round_ = await find_round(self._db, organisation_id=call.organisation_id, round_id=round_id)
-        return await round_card_now(self._db, round_, language, heading=heading, now=call.now)
+        return await round_card_now(
+            self._db, round_, language, heading=heading, now=call.now, policy=call.policy
+        )
 
     @staticmethod
     def _form_errors(errors: list[FormError], language: str, *, intro: str = "hr.fix") -> str:

@@ -4,12 +4,12 @@ erasing their answers ("radera mina svar") — the question first, then what was
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from dialogs.cards import card, facts, text
 from dialogs.digest_cards import MEDIA_TYPES, texts_in
-from dialogs.formatting import local, short_date
+from dialogs.formatting import local, short_date, short_day
 from dialogs.texts import t
 from followup.erasure import ErasurePlan
 from followup.my_data import MyData, RoundAnswers, json_bytes, write_xlsx
@@ -47,13 +47,13 @@ def _section_line(answers: RoundAnswers, section: str, *, language: str) -> str:
     return t(language, "mydata.round.counts", choices=choices, texts=texts, privacy=privacy)
 
 
-def _round_blocks(answers: RoundAnswers, language: str) -> list[Element]:
+def _round_blocks(answers: RoundAnswers, language: str, *, zone: tzinfo) -> list[Element]:
     state = t(language, f"state.{answers.round_state}")
     blocks: list[Element] = [
         text(t(language, "mydata.round.title", title=answers.title, state=state), weight="Bolder")
     ]
     if answers.submitted_at is not None:
-        when = short_date(answers.submitted_at, language)
+        when = short_date(answers.submitted_at, language, zone=zone)
         blocks.append(text(t(language, "checkin.receipt.date", date=when), spacing="None"))
     else:
         state_label = t(language, f"mydata.invitation.{answers.invitation_state}")
@@ -70,7 +70,9 @@ def _round_blocks(answers: RoundAnswers, language: str) -> list[Element]:
     return blocks
 
 
-def my_data_card(data: MyData, language: str, *, links: dict[str, str] | None) -> dict[str, Any]:
+def my_data_card(
+    data: MyData, language: str, *, links: dict[str, str] | None, zone: tzinfo
+) -> dict[str, Any]:
     """What is stored about the chef, to their eyes only, with links to all of it as files."""
     r = data.roster
     roster = [
@@ -80,11 +82,11 @@ def my_data_card(data: MyData, language: str, *, links: dict[str, str] | None) -
         (t(language, "mydata.field.department"), r.department or "–"),
         (t(language, "mydata.field.unit"), r.unit or "–"),
         (t(language, "mydata.field.source"), t(language, f"mydata.source.{r.source}")),
-        (t(language, "mydata.field.since"), short_date(r.created_at, language)),
+        (t(language, "mydata.field.since"), short_date(r.created_at, language, zone=zone)),
     ]
     if r.on_leave_until is not None:
         roster.append(
-            (t(language, "mydata.field.on_leave_until"), short_date(r.on_leave_until, language))
+            (t(language, "mydata.field.on_leave_until"), short_day(r.on_leave_until, language))
         )
     body: list[Element] = [
         text(t(language, "mydata.title"), size="Large", weight="Bolder"),
@@ -103,7 +105,7 @@ def my_data_card(data: MyData, language: str, *, links: dict[str, str] | None) -
                     (t(language, "mydata.field.installed"), yes_no),
                     (
                         t(language, "mydata.field.last_contact"),
-                        short_date(conversation.updated_at, language),
+                        short_date(conversation.updated_at, language, zone=zone),
                     ),
                 ]
             )
@@ -112,7 +114,7 @@ def my_data_card(data: MyData, language: str, *, links: dict[str, str] | None) -
     if not data.rounds:
         body.append(text(t(language, "mydata.no_rounds"), isSubtle=True))
     for answers in reversed(data.rounds):  # the newest first
-        body += _round_blocks(answers, language)
+        body += _round_blocks(answers, language, zone=zone)
     body.append(
         text(
             t(language, f"mydata.retention.{data.retention_action}", count=data.retention_months),
@@ -149,8 +151,9 @@ def my_data_file(data: MyData, *, kind: str, language: str, now: datetime) -> by
     raise ValueError(kind)
 
 
-def my_data_file_name(kind: str, language: str, *, now: datetime) -> str:
-    return f"{t(language, 'mydata.file_name')}-{local(now).date().isoformat()}.{kind}"
+def my_data_file_name(kind: str, language: str, *, now: datetime, zone: tzinfo) -> str:
+    day = local(now, zone=zone).date()
+    return f"{t(language, 'mydata.file_name')}-{day.isoformat()}.{kind}"
 
 
 # --- radera mina svar ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -27,14 +27,12 @@ from dialogs.texts import LANGUAGES, t
 from followup.access import Access, audit
 from followup.erasure import ErasurePlan, StaleErasure, erase_answers, plan_erasure
 from followup.my_data import collect
+from followup.policy import Policy
 from storage.database import Database
 from storage.models import Chef
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
-
-# how long an erasure question may be answered (as long as a download link lives)
-QUESTION_LIFETIME = timedelta(minutes=15)
 
 
 def is_my_data_submit(value: Any) -> bool:
@@ -55,10 +53,12 @@ class MyDataDialog:
         self,
         db: Database,
         *,
+        policy: Policy,
         clock: Callable[[], datetime] = utcnow,
         links: MyDataLinks | None = None,
     ) -> None:
         self._db = db
+        self._policy = policy
         self._clock = clock
         self._links = links
 
@@ -94,7 +94,9 @@ class MyDataDialog:
             else None
         )
         await audit(self._db, access, "mydata.view", at=self._clock(), rounds=len(data.rounds))
-        await context.send_activity(card_activity(my_data_card(data, language, links=links)))
+        await context.send_activity(
+            card_activity(my_data_card(data, language, links=links, zone=self._policy.zone))
+        )
 
     async def ask_erase(self, context: TurnContext, *, chef_id: int | None, language: str) -> None:
         """ "radera mina svar": what would be erased and kept, and the question."""
@@ -148,7 +150,8 @@ class MyDataDialog:
             await audit(self._db, access, "mydata.erase_refused", at=now, reason="not_yours")
             await context.send_activity(t(language, "mydata.erase.not_yours"))
             return
-        if not issued <= now < issued + QUESTION_LIFETIME:
+        # a question is answered while a download link would live (a quarter of an hour)
+        if not issued <= now < issued + self._policy.question_lifetime:
             await self._stale(context, chef, language, reason="expired")
             return
         try:

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from followup.policy import Policy
 from followup.sections import (
     CONFIDENCE_LEVELS,
     MAX_TEXT,
@@ -37,7 +37,6 @@ from storage.models import (
     RoundState,
 )
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SUMMARY = "summary"
 AREA_PREFIX = "area:"
 
@@ -179,9 +178,9 @@ class CheckIn:
 # --- loading ----------------------------------------------------------------------------
 
 
-def round_year(round_: Round) -> int:
-    moment = round_.opens_at or round_.created_at
-    return moment.astimezone(STOCKHOLM).year
+def round_year(round_: Round, *, policy: Policy) -> int:
+    """The plan year a round asks about: the year it opens in, in the policy's zone."""
+    return policy.local(round_.opens_at or round_.created_at).year
 
 
 @dataclass(frozen=True)
@@ -252,7 +251,7 @@ class PlanCache:
 
 
 async def load_check_in(
-    db: Database, invitation_id: int, *, plans: PlanCache | None = None
+    db: Database, invitation_id: int, *, policy: Policy, plans: PlanCache | None = None
 ) -> CheckIn | None:
     async with db.session() as session:
         row = (
@@ -268,7 +267,7 @@ async def load_check_in(
         invitation, round_, chef = row
         if round_.id is None or chef.id is None:
             return None
-        year = round_year(round_)
+        year = round_year(round_, policy=policy)
         plan = await (plans or PlanCache()).get(session, round_.programme_id)
         applicable = [
             a

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from followup.digest import Digest, Response
 from followup.privacy import names_allowed
@@ -20,7 +19,6 @@ from followup.sections import NEEDS, STATUSES
 
 Text = Callable[..., str]  # text(key, **params) in the reader's language
 Cell = str | int | float | datetime | None
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 OPEN_ORDER = ("delayed", "not_started", "in_progress")  # the open statuses, most urgent first
 
 
@@ -126,8 +124,8 @@ def columns(text: Text, *names: str) -> list[str]:
     return [text(f"digest.col.{name}") for name in names]
 
 
-def build_report(d: Digest, text: Text) -> Report:
-    """Prose and tables of a digest, in the reader's language."""
+def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
+    """Prose and tables of a digest, in the reader's language (the date in `zone`)."""
     dash_note = text("digest.note", k=d.k)
     closed = d.round.closed_at or d.round.deadline
     tables: list[Table] = [
@@ -295,7 +293,7 @@ def build_report(d: Digest, text: Text) -> Report:
             "digest.subtitle",
             organisation=d.organisation,
             programme=d.programme,
-            date=closed.astimezone(STOCKHOLM).date().isoformat(),
+            date=closed.astimezone(zone).date().isoformat(),
         ),
         prose=_prose(d, text),
         tables=tables,

@@ -163,11 +163,11 @@ class Checker:
             self.add(row, field, "empty_required")
         return tuple(items)
 
-    def month_days(self, row: Row, field: str) -> tuple[str, ...]:
+    def month_days(self, row: Row, field: str, *, default: tuple[str, ...]) -> tuple[str, ...]:
         """Opening days of half-yearly rounds, "MM-DD", as a list or separated by commas."""
         value = row.get(field)
         if value is None:
-            return ("04-15", "10-15")
+            return default
         raw = value if isinstance(value, list) else re.split(r"[,;]", str(value))
         result: list[str] = []
         for item in raw:

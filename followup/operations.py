@@ -15,9 +15,10 @@ from followup import progress as progress_
 from followup import rounds, schedule
 from followup.access import Access, audit, may, principal_of
 from followup.digest import Digest, compile_digest
+from followup.policy import Policy
 from followup.progress import Progress, Reminding, RoundRow
 from followup.rounds import Opening, RoundError
-from followup.schedule import CalendarChange
+from followup.schedule import CalendarChange, TitleOf
 from storage.database import Database
 from storage.models import Chef, Role, Round, RoundState
 from storage.organisation_store import OrganisationStore
@@ -39,12 +40,14 @@ class Refused(RoundError):
 
 @dataclass(frozen=True)
 class Call:
-    """One request: who asks (their roles), through which front ("teams" or "cli"), and when."""
+    """One request: who asks (their roles), through which front ("teams" or "cli"), when, and
+    under which rules (the deployment's policy, as the front was given it)."""
 
     db: Database
     access: Access
     via: str
     now: datetime
+    policy: Policy
 
     @property
     def organisation_id(self) -> int:
@@ -115,6 +118,7 @@ async def create_round(
         k=k,
         reminder_offsets=list(reminder_offsets),
         reminder_cap=reminder_cap,
+        policy=call.policy,
     )
     await call.audit("round.create", round_id=round_.id)
     return round_
@@ -124,7 +128,11 @@ async def open_round(call: Call, *, round_id: int) -> Opening:
     """Open a round now: its audience is invited through the outbox."""
     await authorise(call, "open")
     opening = await rounds.open_round(
-        call.db, round_id=round_id, now=call.now, organisation_id=call.organisation_id
+        call.db,
+        round_id=round_id,
+        now=call.now,
+        policy=call.policy,
+        organisation_id=call.organisation_id,
     )
     await call.audit(
         "round.open",
@@ -152,6 +160,7 @@ async def change_round(
         deadline=deadline,
         department_ids=department_ids,
         now=call.now,
+        policy=call.policy,
         organisation_id=call.organisation_id,
     )
     await call.audit(
@@ -306,16 +315,23 @@ async def set_leave(
         upn=upn,
         until=until,
         now=call.now,
+        policy=call.policy,
     )
     await call.audit("chef.on_leave", chef=chef.id, until=until.isoformat() if until else None)
     return chef
 
 
 async def change_calendar(
-    call: Call, *, programme_id: int, round_opens: Sequence[str], answer_days: int
+    call: Call,
+    *,
+    programme_id: int,
+    round_opens: Sequence[str],
+    answer_days: int,
+    title_of: TitleOf,
 ) -> CalendarChange:
     """The days a programme's rounds open, and how long chefs have to answer; the planned
-    rounds move with it."""
+    rounds move with it. `title_of`: the calendar's round titles as stored (the front's
+    catalogue names them)."""
     await authorise(call, "calendar")
     change = await schedule.change_calendar(
         call.db,
@@ -324,6 +340,8 @@ async def change_calendar(
         round_opens=list(round_opens),
         answer_days=answer_days,
         now=call.now,
+        policy=call.policy,
+        title_of=title_of,
     )
     await call.audit(
         "programme.calendar",

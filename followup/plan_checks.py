@@ -12,6 +12,7 @@ from pathlib import Path
 from followup.changes import key_of
 from followup.fields import Checker
 from followup.plan_reading import read_plan
+from followup.policy import Policy
 from followup.problems import ImportRejected, Problem
 from followup.tabular import Row, check_size
 from storage.models import Area, Department
@@ -113,8 +114,9 @@ def check_plan(path: Path, known_years: tuple[int, int] | None) -> tuple[PlanSpe
             start_year=start or 0,
             end_year=end or 0,
             goal=chk.text(row, "goal", max_len=4000),
-            round_opens=chk.month_days(row, "opens"),
-            answer_days=chk.integer(row, "answer_days", low=1, high=120) or 21,
+            # a plan without its calendar gets the default one (not a deployment setting)
+            round_opens=chk.month_days(row, "opens", default=Policy().round_opens),
+            answer_days=chk.integer(row, "answer_days", low=1, high=120) or Policy().answer_days,
         )
         if start and end and end >= start:
             years = (start, end)

@@ -1,7 +1,7 @@
 """The privacy rules, in one place; every output (Teams, XLSX, DOCX, Markdown, CLI) goes
 through them.
 
-- No figure for a group smaller than k.
+- No figure for a group smaller than k (the round's; the policy gives the default).
 - No figure that reveals a hidden one by subtraction: when exactly one figure of a breakdown
   with a known total is hidden, the next smallest is hidden too.
 - Free text only from chefs who said yes to quotes, only from confidential sections, never with a
@@ -16,8 +16,6 @@ from typing import TypeVar
 from followup.sections import Privacy
 
 K = TypeVar("K", bound=Hashable)
-
-DEFAULT_K = 3
 
 
 def enough(n: int, k: int) -> bool:

@@ -6,8 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from followup.policy import Policy
 from followup.privacy import names_allowed
-from followup.rounds import STOCKHOLM, RoundError
+from followup.rounds import RoundError
 from followup.sections import Section
 from storage.chef_store import ChefStore
 from storage.database import Database
@@ -200,11 +201,12 @@ async def set_on_leave(
     organisation_id: int,
     until: date | None,
     now: datetime,
+    policy: Policy,
     upn: str | None = None,
     chef_id: int | None = None,
 ) -> Chef:
     """Mark a chef (by UPN or id) on leave until a date (None: back); rounds skip them meanwhile."""
-    if until is not None and until < now.astimezone(STOCKHOLM).date():
+    if until is not None and until < policy.today(now):
         raise RoundError("leave_in_past")
     chef = await ChefStore(db).set_on_leave(
         organisation_id=organisation_id, until=until, now=now, upn=upn, chef_id=chef_id

@@ -2,9 +2,9 @@
 a test with any clock).
 
 - Only chefs who have not submitted and can be reached.
-- At the round's offsets before the deadline (default 7 and 2 days), at most its cap each.
-- Only on working days (weekdays that are not Swedish holidays) between 08:00 and 17:00
-  Swedish time: a reminder that falls due outside waits for the next window.
+- At the round's offsets before the deadline (by default 7 and 2 days), at most its cap each.
+- Only on working days (weekdays that are not Swedish holidays) in the policy's working hours
+  (08:00–17:00) in its time zone: a reminder that falls due outside waits for the next window.
 - A pass after downtime sends one reminder for everything missed, never one per missed offset.
 - A chef who said "påminn mig senare" gets one reminder when that time has come (the next
   working morning), apart from the cap.
@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
+from followup.policy import Policy
 from followup.progress import WAITING, reminder_key, reminder_message
 from followup.rounds import reminder_times
 from followup.workdays import in_working_hours
@@ -40,10 +41,10 @@ class ReminderPass:
     outside_hours: bool = False  # nothing sent: evening, night, weekend or holiday
 
 
-async def send_due_reminders(db: Database, *, now: datetime) -> ReminderPass:
+async def send_due_reminders(db: Database, *, now: datetime, policy: Policy) -> ReminderPass:
     """Queue every reminder that is due now; safe to run as often as one likes."""
     result = ReminderPass()
-    if not in_working_hours(now):
+    if not in_working_hours(now, policy=policy):
         result.outside_hours = True
         return result
     messages: list[NewMessage] = []

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from followup.access import principal_of
 from followup.fields import parse_month_day
-from followup.rounds import STOCKHOLM
+from followup.policy import Policy
 from followup.sections import QUESTION_SECTIONS, Privacy
 
 MAX_TITLE = 120
 SKIP = "skip"  # a section the round leaves out
-DEADLINE_TIME = time(23, 59)  # a round is open all of its last day
-OPENING_TIME = time(8, 0)  # and opens at the start of a working day
 
 
 @dataclass(frozen=True)
@@ -32,14 +30,16 @@ class FormError:
 
 @dataclass
 class NewRound:
+    """A new round's form as read; its defaults are the policy's and the organisation's."""
+
+    reminder_offsets: list[int]
+    reminder_cap: int
+    k: int
     title: str = ""
     department_ids: list[int] = field(default_factory=list)
     opens_at: datetime | None = None
     deadline: datetime | None = None
-    reminder_offsets: list[int] = field(default_factory=list)
-    reminder_cap: int = 2
     sections: dict[str, str] = field(default_factory=dict)
-    k: int = 3
 
 
 def _str(values: dict[str, Any], name: str) -> str:
@@ -73,10 +73,6 @@ def read_int(values: dict[str, Any], name: str, errors: list[FormError], *, defa
         return default
 
 
-def at(day: date, moment: time) -> datetime:
-    return datetime.combine(day, moment, STOCKHOLM)
-
-
 def read_departments(
     values: dict[str, Any], departments: set[int], errors: list[FormError]
 ) -> list[int]:
@@ -93,40 +89,45 @@ def read_departments(
 
 
 def read_dates(
-    values: dict[str, Any], errors: list[FormError]
+    values: dict[str, Any], errors: list[FormError], *, policy: Policy
 ) -> tuple[datetime | None, datetime | None]:
-    """The opening day (none: HR opens it) at 08:00, and the last day, required, to 23:59."""
+    """The opening day (none: HR opens it) at the policy's opening time, and the last day,
+    required, open all day (to the policy's closing time)."""
     opens = read_date(values, "opens", errors)
     deadline = read_date(values, "deadline", errors)
     if deadline is None and not any(e.name == "deadline" for e in errors):
         errors.append(FormError("deadline", "required"))
     return (
-        at(opens, OPENING_TIME) if opens else None,
-        at(deadline, DEADLINE_TIME) if deadline else None,
+        policy.opening(opens) if opens else None,
+        policy.last_moment(deadline) if deadline else None,
     )
 
 
 def read_new_round(
-    values: dict[str, Any], *, departments: set[int], default_k: int
+    values: dict[str, Any], *, departments: set[int], default_k: int, policy: Policy
 ) -> tuple[NewRound, list[FormError]]:
     """The new-round form's values, or what is wrong with them (the lifecycle rules follow in
     `create_round`)."""
     errors: list[FormError] = []
-    form = NewRound(k=default_k)
+    form = NewRound(
+        reminder_offsets=list(policy.reminder_offsets),
+        reminder_cap=policy.reminder_cap,
+        k=default_k,
+    )
     form.title = " ".join(_str(values, "title").split())
     if not form.title:
         errors.append(FormError("title", "required"))
     elif len(form.title) > MAX_TITLE:
         errors.append(FormError("title", "too_long", {"max": MAX_TITLE}))
     form.department_ids = read_departments(values, departments, errors)
-    form.opens_at, form.deadline = read_dates(values, errors)
+    form.opens_at, form.deadline = read_dates(values, errors, policy=policy)
     reminders = _str(values, "reminders")
     parts = [p.strip() for p in reminders.replace(";", ",").split(",") if p.strip()]
     if all(p.isdigit() for p in parts):
         form.reminder_offsets = sorted({int(p) for p in parts}, reverse=True)
     else:
         errors.append(FormError("reminders", "bad_offsets"))
-    form.reminder_cap = read_int(values, "cap", errors, default=2)
+    form.reminder_cap = read_int(values, "cap", errors, default=policy.reminder_cap)
     form.k = read_int(values, "k", errors, default=default_k)
     for section in QUESTION_SECTIONS:
         mode = _str(values, f"section_{section}") or SKIP
@@ -148,15 +149,15 @@ def read_principal(values: dict[str, Any]) -> str | None:
 class Calendar:
     """A programme's half-yearly calendar: the days its rounds open, and the days to answer."""
 
+    answer_days: int
     round_opens: list[str] = field(default_factory=list)
-    answer_days: int = 21
 
 
-def read_calendar(values: dict[str, Any]) -> tuple[Calendar, list[FormError]]:
+def read_calendar(values: dict[str, Any], *, policy: Policy) -> tuple[Calendar, list[FormError]]:
     """The calendar form: one or two opening days "MM-DD", at most one in each half of the
     year (the board wants a report every half year), and 1–120 days to answer."""
     errors: list[FormError] = []
-    form = Calendar()
+    form = Calendar(answer_days=policy.answer_days)
     parts = [p for p in re.split(r"[,;\s]+", _str(values, "opens")) if p]
     for part in parts:
         month_day = parse_month_day(part)
@@ -170,7 +171,7 @@ def read_calendar(values: dict[str, Any]) -> tuple[Calendar, list[FormError]]:
         errors.append(FormError("opens", "required"))
     elif len(halves) != len(set(halves)):
         errors.append(FormError("opens", "one_per_half"))
-    form.answer_days = read_int(values, "answer_days", errors, default=21)
+    form.answer_days = read_int(values, "answer_days", errors, default=policy.answer_days)
     if not any(e.name == "answer_days" for e in errors) and not 1 <= form.answer_days <= 120:
         errors.append(FormError("answer_days", "out_of_range", {"low": 1, "high": 120}))
     return form, errors

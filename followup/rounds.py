@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from followup.policy import Policy
 from followup.sections import DEFAULT_SECTIONS, Privacy, Section
 from storage.database import Database
 from storage.models import (
@@ -29,8 +29,6 @@ from storage.models import (
     RoundState,
 )
 from storage.outbox_store import NewMessage, OutboxStore
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 class RoundError(ValueError):
@@ -68,11 +66,16 @@ async def create_round(
     created_by: str = "",
     department_ids: Sequence[int] = (),
     sections: dict[str, str] | None = None,
-    k: int = 3,
-    reminder_offsets: Sequence[int] = (7, 2),
-    reminder_cap: int = 2,
+    policy: Policy,
+    k: int | None = None,
+    reminder_offsets: Sequence[int] | None = None,
+    reminder_cap: int | None = None,
 ) -> Round:
-    """A new round: a draft, or scheduled when it has a day to open on."""
+    """A new round: a draft, or scheduled when it has a day to open on; k and the reminders
+    are the policy's unless given."""
+    k = policy.k if k is None else k
+    reminder_offsets = policy.reminder_offsets if reminder_offsets is None else reminder_offsets
+    reminder_cap = policy.reminder_cap if reminder_cap is None else reminder_cap
     chosen = dict(DEFAULT_SECTIONS) if sections is None else dict(sections)
     if not title.strip():
         raise RoundError("no_title")
@@ -104,7 +107,10 @@ async def create_round(
             # also what keeps a double-clicked form from creating the round twice
             raise RoundError("duplicate_title", title=title.strip(), round=same_title)
         await _check_audience(
-            session, organisation_id=organisation_id, department_ids=department_ids, now=now
+            session,
+            organisation_id=organisation_id,
+            department_ids=department_ids,
+            today=policy.today(now),
         )
         round_ = Round(
             organisation_id=organisation_id,
@@ -131,7 +137,7 @@ async def create_round(
 
 
 async def _check_audience(
-    session: Any, *, organisation_id: int, department_ids: Sequence[int], now: datetime
+    session: Any, *, organisation_id: int, department_ids: Sequence[int], today: date
 ) -> None:
     """The departments are the organisation's, and someone in them can be asked."""
     if department_ids:
@@ -150,7 +156,7 @@ async def _check_audience(
         session,
         organisation_id=organisation_id,
         department_ids=list(department_ids) or None,
-        today=now.astimezone(STOCKHOLM).date(),
+        today=today,
     )
     if not reach.invited and not reach.on_leave:
         raise RoundError("no_audience")
@@ -181,7 +187,12 @@ async def _audience(
 
 
 async def preview_audience(
-    db: Database, *, organisation_id: int, department_ids: Sequence[int] = (), now: datetime
+    db: Database,
+    *,
+    organisation_id: int,
+    department_ids: Sequence[int] = (),
+    now: datetime,
+    policy: Policy,
 ) -> Audience:
     """Whom a round for these departments (none: all) would reach if it opened now."""
     async with db.session() as session:
@@ -189,11 +200,11 @@ async def preview_audience(
             session,
             organisation_id=organisation_id,
             department_ids=list(department_ids) or None,
-            today=now.astimezone(STOCKHOLM).date(),
+            today=policy.today(now),
         )
 
 
-async def round_audience(db: Database, *, round_id: int, now: datetime) -> Audience:
+async def round_audience(db: Database, *, round_id: int, now: datetime, policy: Policy) -> Audience:
     """Whom this round reaches (or would reach, if it opened now)."""
     async with db.session() as session:
         round_ = await session.get(Round, round_id)
@@ -203,7 +214,7 @@ async def round_audience(db: Database, *, round_id: int, now: datetime) -> Audie
             session,
             organisation_id=round_.organisation_id,
             department_ids=await _departments_of(session, round_),
-            today=now.astimezone(STOCKHOLM).date(),
+            today=policy.today(now),
         )
 
 
@@ -242,11 +253,16 @@ async def _departments_of(session: Any, round_: Round) -> list[int] | None:
 
 
 async def open_round(
-    db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
+    db: Database,
+    *,
+    round_id: int,
+    now: datetime,
+    policy: Policy,
+    organisation_id: int | None = None,
 ) -> Opening:
     """Open the round: invite every chef of its audience who is not on leave."""
     opening = Opening()
-    today = now.astimezone(STOCKHOLM).date()
+    today = policy.today(now)
     async with db.session() as session, session.begin():
         round_ = await _locked(session, round_id, organisation_id)
         if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED):
@@ -382,6 +398,7 @@ async def change_round(
     deadline: datetime,
     department_ids: Sequence[int],
     now: datetime,
+    policy: Policy,
     organisation_id: int | None = None,
 ) -> Round:
     """Change a round that has not opened: the day it opens (none: HR opens it), its last day
@@ -390,7 +407,7 @@ async def change_round(
         round_ = await _locked(session, round_id, organisation_id)
         if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED):
             raise RoundError("not_changeable", state=round_.state)
-        if opens_at is not None and opens_at.astimezone(STOCKHOLM).date() < local_today(now):
+        if opens_at is not None and policy.today(opens_at) < policy.today(now):
             raise RoundError("opens_in_past")
         if deadline <= max(opens_at or now, now):
             raise RoundError("deadline_before_opening")
@@ -398,7 +415,7 @@ async def change_round(
             session,
             organisation_id=round_.organisation_id,
             department_ids=department_ids,
-            now=now,
+            today=policy.today(now),
         )
         assert round_.id is not None
         for chosen in (
@@ -414,10 +431,6 @@ async def change_round(
         round_.audience_all = not department_ids
         round_.updated_at = now
     return round_
-
-
-def local_today(now: datetime) -> date:
-    return now.astimezone(STOCKHOLM).date()
 
 
 async def extend_round(
@@ -445,7 +458,7 @@ def reminder_times(round_: Round) -> list[datetime]:
     return [round_.deadline - timedelta(days=days) for days in round_.reminder_offsets]
 
 
-async def invite_late(db: Database, *, chef_id: int, now: datetime) -> list[int]:
+async def invite_late(db: Database, *, chef_id: int, now: datetime, policy: Policy) -> list[int]:
     """A chef who installs the app while a round they belong to is open gets invited to it;
     one whose invitation could not be delivered before gets it again."""
     invited: list[tuple[int, int]] = []  # (round, sequence)
@@ -475,7 +488,7 @@ async def invite_late(db: Database, *, chef_id: int, now: datetime) -> list[int]
                 )
             ).first()
             if existing is None:
-                if not on_leave(chef, now.astimezone(STOCKHOLM).date()):
+                if not on_leave(chef, policy.today(now)):
                     session.add(Invitation(round_id=round_.id, chef_id=chef_id, created_at=now))
                     invited.append((round_.id, 1))
             elif existing.state == InvitationState.UNREACHABLE:

@@ -7,14 +7,15 @@ and every message has a dedupe key in the outbox."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlmodel import col, or_, select
 
 from followup.access import Access, access_from
-from followup.rounds import STOCKHOLM, RoundError, close_round, create_round, open_round
+from followup.policy import Policy
+from followup.rounds import RoundError, close_round, create_round, open_round
 from storage.database import Database
 from storage.models import (
     Chef,
@@ -31,10 +32,9 @@ from storage.outbox_store import NewMessage, OutboxStore
 
 logger = logging.getLogger(__name__)
 
-HEADS_UP_DAYS = 7  # HR hears of a round a week before it opens
-PLAN_AHEAD_DAYS = 45  # the calendar makes a round this long before it opens
-OPENS_AT = time(8, 0)
-CLOSES_AT = time(23, 59)
+# the name the calendar gives a round opening on a day, e.g. "Uppföljning våren 2026": stored,
+# so the front passes the organisation's language's; the domain only knows the half-year
+TitleOf = Callable[[date], str]
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,9 @@ async def staff(db: Database, organisation_id: int) -> list[Recipient]:
 # --- the calendar ---------------------------------------------------------------------------
 
 
-def season_title(opens: date) -> str:
-    """The name the calendar gives a round (stored, so in the organisation's language)."""
-    return f"Uppföljning {'våren' if opens.month < 7 else 'hösten'} {opens.year}"
+def season(opens: date) -> str:
+    """The half-year a round opening on `opens` reports on: "spring" or "autumn"."""
+    return "spring" if opens.month < 7 else "autumn"
 
 
 def calendar_dates(programme: Programme) -> list[date]:
@@ -96,9 +96,16 @@ def calendar_dates(programme: Programme) -> list[date]:
     return sorted(days)
 
 
-async def plan_rounds(db: Database, *, now: datetime, programme_id: int | None = None) -> list[int]:
+async def plan_rounds(
+    db: Database,
+    *,
+    now: datetime,
+    policy: Policy,
+    title_of: TitleOf,
+    programme_id: int | None = None,
+) -> list[int]:
     """Make the calendar's next rounds as scheduled rounds, once, ahead of their day."""
-    today = now.astimezone(STOCKHOLM).date()
+    today = policy.today(now)
     made = []
     query = select(Programme).where(col(Programme.active))
     if programme_id is not None:
@@ -108,9 +115,9 @@ async def plan_rounds(db: Database, *, now: datetime, programme_id: int | None =
     for programme in programmes:
         assert programme.id is not None
         for day in calendar_dates(programme):
-            if not today < day <= today + timedelta(days=PLAN_AHEAD_DAYS):
+            if not today < day <= today + policy.plan_ahead:
                 continue
-            opens = datetime.combine(day, OPENS_AT, STOCKHOLM)
+            opens = policy.opening(day)
             async with db.session() as session:
                 planned = (
                     await session.exec(
@@ -118,24 +125,23 @@ async def plan_rounds(db: Database, *, now: datetime, programme_id: int | None =
                             Round.programme_id == programme.id,
                             Round.created_by == "calendar",
                             # HR may have moved it, or skipped it: its half-year is done
-                            or_(col(Round.opens_at) == opens, Round.title == season_title(day)),
+                            or_(col(Round.opens_at) == opens, Round.title == title_of(day)),
                         )
                     )
                 ).first()
             if planned is not None:
                 continue
-            deadline = datetime.combine(
-                day + timedelta(days=programme.answer_days), CLOSES_AT, STOCKHOLM
-            )
+            deadline = policy.calendar_deadline(day, answer_days=programme.answer_days)
             try:
                 round_ = await create_round(
                     db,
                     organisation_id=programme.organisation_id,
                     programme_id=programme.id,
-                    title=season_title(day),
+                    title=title_of(day),
                     deadline=deadline,
                     opens_at=opens,
                     now=now,
+                    policy=policy,
                     created_by="calendar",
                 )
             except RoundError as error:  # e.g. HR already made one by that name
@@ -148,7 +154,7 @@ async def plan_rounds(db: Database, *, now: datetime, programme_id: int | None =
 
 
 async def next_opening(
-    db: Database, *, programme: Programme, now: datetime
+    db: Database, *, programme: Programme, now: datetime, policy: Policy, title_of: TitleOf
 ) -> tuple[str, date] | None:
     """The programme's next round to open by itself, and its day: a planned round (HR may
     have moved it), else the calendar's next day."""
@@ -165,10 +171,10 @@ async def next_opening(
             )
         ).first()
     if planned is not None and planned.opens_at is not None:
-        return planned.title, planned.opens_at.astimezone(STOCKHOLM).date()
-    today = now.astimezone(STOCKHOLM).date()
+        return planned.title, policy.today(planned.opens_at)
+    today = policy.today(now)
     upcoming = [day for day in calendar_dates(programme) if day > today]
-    return (season_title(upcoming[0]), upcoming[0]) if upcoming else None
+    return (title_of(upcoming[0]), upcoming[0]) if upcoming else None
 
 
 @dataclass
@@ -188,6 +194,8 @@ async def change_calendar(
     round_opens: Sequence[str],
     answer_days: int,
     now: datetime,
+    policy: Policy,
+    title_of: TitleOf,
 ) -> CalendarChange:
     """New opening days and days to answer for a programme. The calendar's rounds that have
     not opened follow: moved to their half-year's new day, or left out when their half-year
@@ -206,7 +214,7 @@ async def change_calendar(
         programme.round_opens = list(round_opens)
         programme.answer_days = answer_days
         programme.updated_at = now
-        days = {season_title(day): day for day in calendar_dates(programme)}
+        days = {title_of(day): day for day in calendar_dates(programme)}
         planned = (
             await session.exec(
                 select(Round)
@@ -219,7 +227,7 @@ async def change_calendar(
                 .with_for_update()
             )
         ).all()
-        today = now.astimezone(STOCKHOLM).date()
+        today = policy.today(now)
         for round_ in planned:
             assert round_.id is not None
             day = days.get(round_.title)
@@ -227,29 +235,30 @@ async def change_calendar(
                 round_.state = RoundState.ARCHIVED
                 change.skipped.append(round_.id)
             else:
-                round_.opens_at = datetime.combine(day, OPENS_AT, STOCKHOLM)
-                round_.deadline = datetime.combine(
-                    day + timedelta(days=answer_days), CLOSES_AT, STOCKHOLM
-                )
+                round_.opens_at = policy.opening(day)
+                round_.deadline = policy.calendar_deadline(day, answer_days=answer_days)
                 change.moved.append(round_.id)
             round_.updated_at = now
     # a day that has come within reach gets its round now, not at the next tick
-    change.planned = await plan_rounds(db, now=now, programme_id=programme_id)
+    change.planned = await plan_rounds(
+        db, now=now, policy=policy, title_of=title_of, programme_id=programme_id
+    )
     return change
 
 
 # --- the passes -------------------------------------------------------------------------------
 
 
-async def send_heads_up(db: Database, *, now: datetime) -> int:
-    """A week before a scheduled round opens, HR admins get a card to adjust or skip it."""
+async def send_heads_up(db: Database, *, now: datetime, policy: Policy) -> int:
+    """A week (the policy's heads-up) before a scheduled round opens, HR admins get a card to
+    adjust or skip it."""
     async with db.session() as session:
         rounds = (
             await session.exec(
                 select(Round).where(
                     Round.state == RoundState.SCHEDULED,
                     col(Round.opens_at) > now,
-                    col(Round.opens_at) <= now + timedelta(days=HEADS_UP_DAYS),
+                    col(Round.opens_at) <= now + policy.heads_up,
                 )
             )
         ).all()
@@ -276,7 +285,7 @@ async def send_heads_up(db: Database, *, now: datetime) -> int:
     return await OutboxStore(db).enqueue(messages, now=now)
 
 
-async def open_due_rounds(db: Database, *, now: datetime) -> list[int]:
+async def open_due_rounds(db: Database, *, now: datetime, policy: Policy) -> list[int]:
     """Open every scheduled round whose day has come (one that fails is skipped, not retried
     in a loop: it is logged and stays scheduled for HR)."""
     async with db.session() as session:
@@ -291,7 +300,7 @@ async def open_due_rounds(db: Database, *, now: datetime) -> list[int]:
     for round_id in due:
         assert round_id is not None
         try:
-            opening = await open_round(db, round_id=round_id, now=now)
+            opening = await open_round(db, round_id=round_id, now=now, policy=policy)
         except RoundError as error:
             logger.warning("scheduler: round %s not opened (%s)", round_id, error.code)
             continue

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from storage.models import ActivityStatus
+
 
 class Section(StrEnum):
     ACTIVITY_STATUS = "activity_status"
@@ -34,9 +36,12 @@ DEFAULT_SECTIONS: dict[str, str] = {
     Section.CONFIDENCE: Privacy.CONFIDENTIAL,
 }
 
-# activity statuses in the order the card offers them
-STATUSES = ("not_started", "in_progress", "done", "delayed", "not_applicable")
-OPEN_STATUSES = frozenset({"not_started", "in_progress", "delayed"})
+# activity statuses in the order the card offers them: storage's vocabulary, named once there
+STATUSES: tuple[ActivityStatus, ...] = tuple(ActivityStatus)
+# an activity not yet done nor set aside: asked about again next round
+OPEN_STATUSES = frozenset(
+    {ActivityStatus.NOT_STARTED, ActivityStatus.IN_PROGRESS, ActivityStatus.DELAYED}
+)
 # the needs the commission names: stöd, förändring, fortbildning, nätverk, tydliggörande
 NEEDS = ("support", "change", "training", "networks", "clarity")
 NEED_LEVELS = (0, 1, 2)  # none, some, great

@@ -1,18 +1,15 @@
-"""Swedish working days and hours: when reminders may go out and when "later" comes.
+"""Swedish working days, and the policy's working hours: when reminders may go out and when
+"later" comes.
 
 A working day is Monday to Friday and not a Swedish public holiday (helgdag) nor one of the
 eves everyone is off (julafton, midsommarafton, nyårsafton)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from followup.rounds import STOCKHOLM
-
-WORKDAY_STARTS = time(8, 0)
-WORKDAY_ENDS = time(17, 0)
-LATER_AT = time(9, 0)  # "påminn mig senare": the next working morning, at nine
+from followup.policy import Policy
 
 
 def easter_sunday(year: int) -> date:
@@ -59,10 +56,12 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in days_off(day.year)
 
 
-def in_working_hours(moment: datetime) -> bool:
-    """A working day, 08:00–17:00 Swedish time."""
-    local = moment.astimezone(STOCKHOLM)
-    return is_working_day(local.date()) and WORKDAY_STARTS <= local.time() < WORKDAY_ENDS
+def in_working_hours(moment: datetime, *, policy: Policy) -> bool:
+    """A working day, inside the policy's working hours (08:00–17:00) in its zone."""
+    local = policy.local(moment)
+    return (
+        is_working_day(local.date()) and policy.workday_starts <= local.time() < policy.workday_ends
+    )
 
 
 def next_working_day(day: date) -> date:
@@ -73,17 +72,17 @@ def next_working_day(day: date) -> date:
     return day
 
 
-def next_window(moment: datetime) -> datetime:
-    """The moment itself inside working hours, else the next working day's 08:00."""
-    if in_working_hours(moment):
+def next_window(moment: datetime, *, policy: Policy) -> datetime:
+    """The moment itself inside working hours, else the start of the next working day's."""
+    if in_working_hours(moment, policy=policy):
         return moment
-    local = moment.astimezone(STOCKHOLM)
+    local = policy.local(moment)
     day = local.date()
-    if not is_working_day(day) or local.time() >= WORKDAY_ENDS:
+    if not is_working_day(day) or local.time() >= policy.workday_ends:
         day = next_working_day(day)
-    return datetime.combine(day, WORKDAY_STARTS, STOCKHOLM)
+    return policy.at(day, policy.workday_starts)
 
 
-def next_working_morning(now: datetime) -> datetime:
-    """09:00 Swedish time on the next working day (for "påminn mig senare")."""
-    return datetime.combine(next_working_day(now.astimezone(STOCKHOLM).date()), LATER_AT, STOCKHOLM)
+def next_working_morning(now: datetime, *, policy: Policy) -> datetime:
+    """The next working day at the policy's "later" time (for "påminn mig senare")."""
+    return policy.at(next_working_day(policy.today(now)), policy.remind_later_at)

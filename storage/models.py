@@ -12,6 +12,8 @@ from sqlmodel import Field, SQLModel
 from storage.types import UTCDateTime, utcnow
 
 # Enumerated columns are stored as short strings; the StrEnums below name their values.
+# The programme's rules (k, reminders, the calendar) have no default here: the domain's policy
+# (followup/policy.py) supplies them, and storage sits below the domain.
 
 
 class EnrolmentSource(StrEnum):
@@ -99,7 +101,7 @@ class Organisation(SQLModel, table=True):
     tenant_id: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=200)
     self_enrol: bool = False
-    default_k: int = 3
+    default_k: int
     # the privacy policy: N months after a round closes its answers are anonymised or purged
     retention_months: int = 24
     retention_action: str = Field(default=RetentionAction.ANONYMISE.value, sa_type=String(12))
@@ -160,8 +162,8 @@ class Programme(SQLModel, table=True):
     start_year: int
     end_year: int
     goal: str = Field(default="", sa_type=Text)
-    round_opens: list[str] = Field(default_factory=lambda: ["04-15", "10-15"], sa_type=JSON)
-    answer_days: int = 21
+    round_opens: list[str] = Field(sa_type=JSON)
+    answer_days: int
     active: bool = True
     created_at: datetime = _created()
     updated_at: datetime = _created()
@@ -242,11 +244,11 @@ class Round(SQLModel, table=True):
     # when retention anonymised or purged its answers (once per round)
     retained_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     audience_all: bool = True
-    reminder_offsets: list[int] = Field(default_factory=lambda: [7, 2], sa_type=JSON)
-    reminder_cap: int = 2
+    reminder_offsets: list[int] = Field(sa_type=JSON)
+    reminder_cap: int
     # section name -> privacy mode ("identified", "confidential", "private")
     sections: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
-    k: int = 3
+    k: int
     created_by: str = Field(default="", max_length=320)
     created_at: datetime = _created()
     updated_at: datetime = _created()

@@ -30,9 +30,14 @@ class OrganisationStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, *, tenant_id: str, name: str, self_enrol: bool = False) -> Organisation:
+    async def create(
+        self, *, tenant_id: str, name: str, default_k: int, self_enrol: bool = False
+    ) -> Organisation:
         org = Organisation(
-            tenant_id=tenant_id.strip().lower(), name=name.strip(), self_enrol=self_enrol
+            tenant_id=tenant_id.strip().lower(),
+            name=name.strip(),
+            default_k=default_k,
+            self_enrol=self_enrol,
         )
         try:
             async with self._db.session() as session, session.begin():

@@ -11,6 +11,7 @@ from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.outbox_dispatcher import OutboxDispatcher
 from bot.settings import Settings
 from bot.teams_notifier import TeamsNotifier
+from followup.policy import Policy
 from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.models import Chef, OutboxKind
@@ -43,7 +44,9 @@ def reference(service_url: str, index: int) -> dict[str, Any]:
 
 async def world(db: Database, connector: FakeBotConnector, chefs: int) -> tuple[int, list[int]]:
     """An organisation with `chefs` chefs, each with a stored personal conversation."""
-    org = await OrganisationStore(db).create(tenant_id=TENANT, name="Kommunen")
+    org = await OrganisationStore(db).create(
+        tenant_id=TENANT, name="Kommunen", default_k=Policy().k
+    )
     assert org.id is not None
     ids: list[int] = []
     async with db.session() as session, session.begin():

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -150,6 +152,23 @@ def test_the_digest_as_markdown_xlsx_and_docx_for_scripts(db: Path, tmp_path: Pa
     assert unknown.returncode == 1 and "Omgång 9 finns inte" in unknown.stderr
     exports = [e for e in rows(db, "audit_event") if e["action"] == "digest.export"]
     assert len(exports) == 3
+
+
+def test_the_command_line_reads_and_shows_days_in_the_configured_time_zone(db: Path) -> None:
+    new_york = {"TIMEZONE": "America/New_York"}
+    created = ledarpuls(
+        "round", "create", "--title", "Delår 1", "--deadline", "2099-06-12", db=db, **new_york
+    )
+    assert created.returncode == 0, created.stderr
+    [listed] = json.loads(ledarpuls("round", "list", "--json", db=db, **new_york).stdout)
+    deadline = datetime.fromisoformat(listed["deadline"])
+    assert deadline.tzinfo is not None
+    assert deadline.astimezone(ZoneInfo("America/New_York")) == datetime(
+        2099, 6, 12, 23, 59, tzinfo=ZoneInfo("America/New_York")
+    )
+    assert "fredag 12 juni kl. 23.59" in ledarpuls("round", "list", db=db, **new_york).stdout
+    # the same moment in Swedish time (the default) is Saturday morning
+    assert "lördag 13 juni kl. 05.59" in ledarpuls("round", "list", db=db).stdout
 
 
 def test_the_audit_log_from_the_command_line(db: Path) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 from bot.download_links import DownloadLinks
+from followup.policy import Policy
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -16,7 +17,12 @@ def token(url: str) -> str:
 
 def test_a_link_grants_its_round_format_and_reader_for_fifteen_minutes() -> None:
     clock = [NOW]
-    links = DownloadLinks(secret=b"s", base_url="https://bot.example/", clock=lambda: clock[0])
+    links = DownloadLinks(
+        secret=b"s",
+        base_url="https://bot.example/",
+        clock=lambda: clock[0],
+        lifetime=Policy().link_lifetime,
+    )
     urls = links.links(round_id=7, organisation_id=2, language="sv", actor="karin@k.se")
     assert set(urls) == {"xlsx", "docx", "md"}
     assert urls["xlsx"].startswith("https://bot.example/digest/")
@@ -36,10 +42,14 @@ def test_a_link_grants_its_round_format_and_reader_for_fifteen_minutes() -> None
 
 
 def test_forged_damaged_or_foreign_tokens_grant_nothing() -> None:
-    links = DownloadLinks(secret=b"s", base_url="http://x", clock=lambda: NOW)
+    links = DownloadLinks(
+        secret=b"s", base_url="http://x", clock=lambda: NOW, lifetime=Policy().link_lifetime
+    )
     good = token(links.links(round_id=7, organisation_id=2, language="sv", actor="a")["md"])
     mine = token(links.links(round_id=8, organisation_id=2, language="sv", actor="a")["md"])
-    other = DownloadLinks(secret=b"other", base_url="http://x", clock=lambda: NOW)
+    other = DownloadLinks(
+        secret=b"other", base_url="http://x", clock=lambda: NOW, lifetime=Policy().link_lifetime
+    )
     forged = token(other.links(round_id=8, organisation_id=2, language="sv", actor="a")["md"])
     unsigned, signature = good.rsplit(".", 1)
     for bad in (
@@ -56,20 +66,27 @@ def test_forged_damaged_or_foreign_tokens_grant_nothing() -> None:
 
 
 def test_every_replica_with_the_same_secret_honours_a_link() -> None:
-    first = DownloadLinks(secret=b"shared", base_url="http://x", clock=lambda: NOW)
-    second = DownloadLinks(secret=b"shared", base_url="http://y", clock=lambda: NOW)
+    lifetime = Policy().link_lifetime
+    first = DownloadLinks(
+        secret=b"shared", base_url="http://x", clock=lambda: NOW, lifetime=lifetime
+    )
+    second = DownloadLinks(
+        secret=b"shared", base_url="http://y", clock=lambda: NOW, lifetime=lifetime
+    )
     url = first.links(round_id=7, organisation_id=2, language="sv", actor="a")["docx"]
     grant = second.check(token(url))
     assert grant is not None and (grant.round_id, grant.kind) == (7, "docx")
     # without a configured secret each process has its own: its links work only there
-    alone = DownloadLinks(secret=None, base_url="http://x", clock=lambda: NOW)
-    other = DownloadLinks(secret=None, base_url="http://x", clock=lambda: NOW)
+    alone = DownloadLinks(secret=None, base_url="http://x", clock=lambda: NOW, lifetime=lifetime)
+    other = DownloadLinks(secret=None, base_url="http://x", clock=lambda: NOW, lifetime=lifetime)
     url = alone.links(round_id=7, organisation_id=2, language="sv", actor="a")["docx"]
     assert alone.check(token(url)) is not None and other.check(token(url)) is None
 
 
 def test_a_leads_link_keeps_their_departments() -> None:
-    links = DownloadLinks(secret=b"s", base_url="http://x", clock=lambda: NOW)
+    links = DownloadLinks(
+        secret=b"s", base_url="http://x", clock=lambda: NOW, lifetime=Policy().link_lifetime
+    )
     url = links.links(
         round_id=7, organisation_id=2, language="en", actor="a", departments=frozenset({3, 1})
     )["docx"]
@@ -83,7 +100,9 @@ def test_a_leads_link_keeps_their_departments() -> None:
 
 def test_a_my_data_link_grants_one_chef_and_never_a_digest() -> None:
     clock = [NOW]
-    links = DownloadLinks(secret=b"s", base_url="http://x", clock=lambda: clock[0])
+    links = DownloadLinks(
+        secret=b"s", base_url="http://x", clock=lambda: clock[0], lifetime=Policy().link_lifetime
+    )
     urls = links.my_data_links(chef_id=4, organisation_id=2, language="sv", actor="karin@k.se")
     assert set(urls) == {"json", "xlsx"} and urls["json"].startswith("http://x/my-data/")
     grant = links.check_my_data(token(urls["xlsx"]))

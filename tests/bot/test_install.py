@@ -13,6 +13,7 @@ from sqlmodel import select
 from bot.app import DATABASE, create_app
 from bot.settings import Settings
 from followup.plan_import import import_plan
+from followup.policy import Policy
 from followup.roster_import import import_roster
 from storage.database import Database
 from storage.models import Chef, ConversationRef
@@ -48,7 +49,7 @@ async def connector() -> AsyncIterator[FakeBotConnector]:
 
 async def organisation(db: Database, *, self_enrol: bool = False) -> int:
     org = await OrganisationStore(db).create(
-        tenant_id=TENANT, name="Demokommunen", self_enrol=self_enrol
+        tenant_id=TENANT, name="Demokommunen", self_enrol=self_enrol, default_k=Policy().k
     )
     assert org.id is not None
     await import_plan(db, organisation_id=org.id, path=EXAMPLES / "demo-plan.yaml")

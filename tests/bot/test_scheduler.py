@@ -21,6 +21,8 @@ from bot.outbox_renderer import OutboxRenderer
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.teams_notifier import TeamsNotifier
+from dialogs.formatting import stored_title_of
+from followup.policy import Policy
 from storage.database import Database
 from storage.models import Role
 from storage.role_store import RoleStore
@@ -74,13 +76,17 @@ class World:
     def __init__(self, client: TestClient[Any, Any], connector: FakeBotConnector) -> None:
         self.client, self.connector, self.clock = client, connector, Clock()
         self.db: Database = db_of(client)
-        self.scheduler = Scheduler(self.db, clock=self.clock)
+        self.scheduler = Scheduler(
+            self.db, clock=self.clock, policy=Policy(), title_of=stored_title_of()
+        )
         self._new_outbox()
 
     async def restart(self) -> None:
         # the old process is gone, and with it the leader's lock (on PostgreSQL)
         await self.scheduler.stop()
-        self.scheduler = Scheduler(self.db, clock=self.clock)
+        self.scheduler = Scheduler(
+            self.db, clock=self.clock, policy=Policy(), title_of=stored_title_of()
+        )
         self._new_outbox()
 
     def _new_outbox(self) -> None:
@@ -88,7 +94,7 @@ class World:
             db=self.db,
             notifier=TeamsNotifier(self.client.app[ADAPTER], app_id=""),
             clock=self.clock,
-            render=OutboxRenderer(self.db, clock=self.clock),
+            render=OutboxRenderer(self.db, clock=self.clock, policy=Policy()),
             conversation_interval=0,
         )
 
@@ -216,7 +222,10 @@ async def test_one_leader_on_postgresql_and_another_takes_over(database_url: str
 
     first_db, second_db = Database(database_url), Database(database_url)
     await migrate.upgrade(first_db)
-    first, second = Scheduler(first_db), Scheduler(second_db)
+    first, second = (
+        Scheduler(first_db, policy=Policy(), title_of=stored_title_of()),
+        Scheduler(second_db, policy=Policy(), title_of=stored_title_of()),
+    )
     try:
         assert await first.tick() is True
         assert await second.tick() is False  # the other replica waits

@@ -47,3 +47,10 @@ def test_local_mode_refuses_any_other_address(host: str) -> None:
     settings = Settings(_env_file=None, host=host)  # type: ignore[call-arg]
     with pytest.raises(CommandError, match=r"127\.0\.0\.1"):
         check_bind(settings, "sv")
+
+
+def test_a_misspelt_time_zone_stops_the_start_instead_of_shifting_deadlines() -> None:
+    with pytest.raises(ValueError, match="unknown time zone"):
+        Settings(_env_file=None, TIMEZONE="Europe/Stokholm")  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="unknown time zone"):
+        Settings(_env_file=None, TIMEZONE="Stockholm")  # type: ignore[call-arg]

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from bot.app import DATABASE, DISPATCHER
 from followup.plan_import import import_plan
+from followup.policy import Policy
 from followup.roster_import import import_roster
 from followup.rounds import create_round, open_round
 from storage.database import Database
@@ -79,7 +80,9 @@ def activity(
 
 
 async def organisation(db: Database) -> tuple[int, int]:
-    org = await OrganisationStore(db).create(tenant_id=TENANT, name="Demokommunen")
+    org = await OrganisationStore(db).create(
+        tenant_id=TENANT, name="Demokommunen", default_k=Policy().k
+    )
     assert org.id is not None
     await import_plan(db, organisation_id=org.id, path=EXAMPLES / "demo-plan.yaml")
     await import_roster(db, organisation_id=org.id, path=EXAMPLES / "demo-roster.yaml")
@@ -105,9 +108,10 @@ async def open_a_round(
         title=title,
         deadline=deadline or now + timedelta(days=21),
         now=now,
+        policy=Policy(),
     )
     assert round_.id is not None
-    await open_round(db, round_id=round_.id, now=now)
+    await open_round(db, round_id=round_.id, now=now, policy=Policy())
     return round_.id
 
 

@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,7 +20,7 @@ from dialogs.check_in_cards import (
     step_title,
     summary_card,
 )
-from dialogs.formatting import date_time, local, short_date, weekday_date
+from dialogs.formatting import date_time, local, short_date, short_day, weekday_date
 from followup.check_in import (
     SUMMARY,
     ActivityItem,
@@ -30,6 +31,7 @@ from followup.check_in import (
     PrincipleItem,
     validate,
 )
+from followup.policy import Policy
 from followup.sections import DEFAULT_SECTIONS, MAX_TEXT, NEEDS, STATUSES, Privacy, Section
 from storage.answer_store import Answers
 from tests.cards import assert_valid_cards, walk
@@ -216,15 +218,15 @@ def all_cards() -> list[dict[str, Any]]:
     ]
     for language in LANGUAGES:
         for check_in in variants:
-            cards.append(invitation_card(check_in, language))
+            cards.append(invitation_card(check_in, language, zone=Policy().zone))
             for step in check_in.steps[:-1]:
                 cards.append(step_card(check_in, step, language))
                 cards.append(saved_card(check_in, step, language))
                 if step in ERRORS:
                     cards.append(step_card(check_in, step, language, ERRORS[step]))
             cards.append(summary_card(check_in, language))
-            cards.append(receipt_card(check_in, language, can_change=True))
-            cards.append(receipt_card(check_in, language, can_change=False))
+            cards.append(receipt_card(check_in, language, can_change=True, zone=Policy().zone))
+            cards.append(receipt_card(check_in, language, can_change=False, zone=Policy().zone))
         cards += [feedback_card(f, language) for f in feedbacks]
     return cards
 
@@ -261,17 +263,37 @@ def test_twenty_activities_with_long_texts_stay_well_under_the_limit() -> None:
 
 
 def test_dates_read_as_in_sweden() -> None:
-    assert weekday_date(DEADLINE, "sv") == "fredag 12 juni"
-    assert weekday_date(DEADLINE, "en") == "Friday 12 June"
+    assert weekday_date(DEADLINE, "sv", zone=Policy().zone) == "fredag 12 juni"
+    assert weekday_date(DEADLINE, "en", zone=Policy().zone) == "Friday 12 June"
     monday = datetime(2026, 6, 15, 7, 0, tzinfo=UTC)
-    assert date_time(monday, "sv") == "måndag 15 juni kl. 09.00"
-    assert date_time(monday, "en") == "Monday 15 June at 09:00"
-    assert short_date(DEADLINE, "sv") == "12 juni 2026"
-    assert short_date(date(2026, 6, 12), "en") == "12 June 2026"
+    assert date_time(monday, "sv", zone=Policy().zone) == "måndag 15 juni kl. 09.00"
+    assert date_time(monday, "en", zone=Policy().zone) == "Monday 15 June at 09:00"
+    assert short_date(DEADLINE, "sv", zone=Policy().zone) == "12 juni 2026"
+    assert short_day(date(2026, 6, 12), "en") == "12 June 2026"
     # late on New Year's Eve in UTC is already next year in Stockholm
     new_year = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
-    assert local(new_year).year == 2027
-    assert short_date(new_year, "sv") == "1 januari 2027"
+    assert local(new_year, zone=Policy().zone).year == 2027
+    assert short_date(new_year, "sv", zone=Policy().zone) == "1 januari 2027"
+
+
+def test_cards_show_days_in_the_configured_zone() -> None:
+    """In New York the end of Friday is Saturday morning in Stockholm; a chef there reads
+    Friday, the last day they were given."""
+    new_york = Policy(zone=ZoneInfo("America/New_York"))
+    last_day = replace(make_check_in(), deadline=new_york.last_moment(date(2026, 6, 12)))
+    invitation = texts(invitation_card(last_day, "en", zone=new_york.zone))
+    assert "Please answer by Friday 12 June" in invitation
+    swedish = texts(invitation_card(last_day, "en", zone=Policy().zone))
+    assert "Please answer by Saturday 13 June" in swedish
+    receipt = texts(
+        receipt_card(
+            replace(make_check_in(submitted=True), deadline=last_day.deadline),
+            "sv",
+            can_change=True,
+            zone=new_york.zone,
+        )
+    )
+    assert any("fredag 12 juni" in line for line in receipt)
 
 
 # --- the invitation ---------------------------------------------------------------------
@@ -279,7 +301,7 @@ def test_dates_read_as_in_sweden() -> None:
 
 def test_the_invitation_says_when_how_long_and_who_sees_what() -> None:
     check_in = make_check_in()
-    card = invitation_card(check_in, "sv")
+    card = invitation_card(check_in, "sv", zone=Policy().zone)
     lines = texts(card)
     assert lines[0] == "Delår 1 2026"
     assert "Svara senast fredag 12 juni" in lines
@@ -301,14 +323,16 @@ def test_the_invitation_says_when_how_long_and_who_sees_what() -> None:
         "invitation": 41,
         "round": 7,
     }
-    assert "Please answer by Friday 12 June" in texts(invitation_card(check_in, "en"))
+    assert "Please answer by Friday 12 June" in texts(
+        invitation_card(check_in, "en", zone=Policy().zone)
+    )
 
 
 def test_a_private_section_is_announced_as_private() -> None:
     check_in = make_check_in(
         sections={Section.ACTIVITY_STATUS: Privacy.IDENTIFIED, Section.CONFIDENCE: Privacy.PRIVATE}
     )
-    card = invitation_card(check_in, "sv")
+    card = invitation_card(check_in, "sv", zone=Policy().zone)
     rows = {
         f["title"]: f["value"] for e in walk(card) if e.get("type") == "FactSet" for f in e["facts"]
     }
@@ -320,7 +344,7 @@ def test_a_private_section_is_announced_as_private() -> None:
 
 
 def test_an_invitation_already_answered_has_no_start_button() -> None:
-    card = invitation_card(make_check_in(answered=True, submitted=True), "sv")
+    card = invitation_card(make_check_in(answered=True, submitted=True), "sv", zone=Policy().zone)
     assert "actions" not in card
     assert "Du har redan skickat in dina svar – tack!" in texts(card)
 
@@ -557,7 +581,7 @@ def test_an_incomplete_summary_cannot_be_sent_in() -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_receipt_is_read_only_with_at_most_the_reopen_button(language: str) -> None:
     check_in = make_check_in(answered=True, submitted=True)
-    card = receipt_card(check_in, language, can_change=True)
+    card = receipt_card(check_in, language, can_change=True, zone=Policy().zone)
     assert not inputs(card)
     [reopen] = card["actions"]
     assert reopen["data"] == {
@@ -566,7 +590,7 @@ def test_the_receipt_is_read_only_with_at_most_the_reopen_button(language: str) 
         "invitation": 41,
         "round": 7,
     }
-    assert "actions" not in receipt_card(check_in, language, can_change=False)
+    assert "actions" not in receipt_card(check_in, language, can_change=False, zone=Policy().zone)
     lines = texts(card)
     if language == "sv":
         assert lines[:2] == ["Tack! Dina svar är inskickade", "Inskickade 3 juni 2026."]

@@ -15,8 +15,8 @@ from sqlmodel import col, select
 
 from bot.cli import run
 from bot.settings import Settings
-from dialogs.formatting import local
 from followup.plan_import import import_plan
+from followup.policy import Policy
 from followup.roster_import import import_roster
 from followup.rounds import create_round
 from storage.conversation_store import ConversationStore
@@ -57,11 +57,14 @@ EVA = "eva.lindgren@demo.ledarpuls.se"
 ANNA = "anna.berg@demo.ledarpuls.se"
 SARA = "sara.nystrom@demo.ledarpuls.se"
 TITLE = "Delår 1"
+RULES = Policy()  # both fronts run under the default settings' policy
 
 
 async def world(db: Database, tenant: str) -> tuple[int, int]:
     """The demo organisation, Karin its HR admin, and a draft round: the same for both fronts."""
-    organisation = await OrganisationStore(db).create(tenant_id=tenant, name="Demokommunen")
+    organisation = await OrganisationStore(db).create(
+        tenant_id=tenant, name="Demokommunen", default_k=RULES.k
+    )
     org = organisation.id
     assert org is not None
     await import_plan(db, organisation_id=org, path=EXAMPLES / "demo-plan.yaml")
@@ -84,6 +87,7 @@ async def world(db: Database, tenant: str) -> tuple[int, int]:
         title=TITLE,
         deadline=now + timedelta(days=21),
         now=now,
+        policy=RULES,
     )
     assert round_.id is not None
     return org, round_.id
@@ -181,7 +185,7 @@ async def changes(db: Database, org: int) -> dict[str, Any]:
             (
                 r.title,
                 r.state,
-                local(r.deadline),
+                RULES.local(r.deadline),
                 r.closed_at is not None,
                 r.results_queued_at is not None,
             )
@@ -222,8 +226,8 @@ async def test_each_operation_has_the_same_effects_from_teams_and_the_command_li
         await install(client, connector, person)
     await twin_installs(db, source=teams_org, target=cli_org)
     chefs, departments = await ids(db, teams_org)
-    later = (local(utcnow()).date() + timedelta(days=28)).isoformat()
-    until = (local(utcnow()).date() + timedelta(days=10)).isoformat()
+    later = (RULES.today(utcnow()) + timedelta(days=28)).isoformat()
+    until = (RULES.today(utcnow()) + timedelta(days=10)).isoformat()
 
     # Teams: Karin presses and types
     await press(client, connector, KARIN, hr_button("open", teams_round), "open")

@@ -4,16 +4,16 @@ refused for a chef and for another organisation."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
 from dialogs.formatting import local
+from followup.policy import Policy
 from followup.progress import set_on_leave
-from followup.round_form import DEADLINE_TIME, OPENING_TIME
-from followup.rounds import STOCKHOLM, chosen_departments, create_round, open_round
+from followup.rounds import chosen_departments, create_round, open_round
 from storage.database import Database
 from storage.models import (
     AuditEvent,
@@ -134,7 +134,9 @@ async def demo(client: Client, connector: Connector) -> tuple[int, int]:
         created_by="test",
         now=now,
     )
-    other = await OrganisationStore(db).create(tenant_id=OTHER_TENANT, name="Grannkommunen")
+    other = await OrganisationStore(db).create(
+        tenant_id=OTHER_TENANT, name="Grannkommunen", default_k=Policy().k
+    )
     assert other.id is not None
     await RoleStore(db).grant(
         organisation_id=other.id,
@@ -148,8 +150,9 @@ async def demo(client: Client, connector: Connector) -> tuple[int, int]:
         db,
         organisation_id=org,
         upn=JOHAN,
-        until=local(now).date() + timedelta(days=60),
+        until=local(now, zone=Policy().zone).date() + timedelta(days=60),
         now=now,
+        policy=Policy(),
     )
     for person in (KARIN, MARIA):
         await install(client, connector, person)
@@ -179,7 +182,7 @@ async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
     assert set(inputs(form)) >= {"title", "departments", "opens", "deadline", "reminders", "k"}
     assert "11 chefer nås i dag och 1 är frånvarande" in str(form)  # the preview of its reach
     assert "Äldreomsorg (3 chefer)" in str(form)
-    deadline = (local(utcnow()).date() + timedelta(days=14)).isoformat()
+    deadline = (local(utcnow(), zone=Policy().zone).date() + timedelta(days=14)).isoformat()
     await press(
         client,
         connector,
@@ -318,7 +321,7 @@ async def hr_cards(
         ]
     }
     # a draft, for its Open now
-    deadline = (local(utcnow()).date() + timedelta(days=30)).isoformat()
+    deadline = (local(utcnow(), zone=Policy().zone).date() + timedelta(days=30)).isoformat()
     await press(
         client,
         connector,
@@ -337,7 +340,7 @@ async def hr_cards(
 
 def filled(action: str, chef: int, department: int) -> dict[str, Any]:
     """What a forger would fill in: valid values for the card's inputs."""
-    deadline = (local(utcnow()).date() + timedelta(days=40)).isoformat()
+    deadline = (local(utcnow(), zone=Policy().zone).date() + timedelta(days=40)).isoformat()
     return {
         "create": {"title": "Smygrunda", "deadline": deadline},
         "extend": {"deadline": deadline},
@@ -477,7 +480,7 @@ async def test_the_new_round_form_is_read_strictly_and_changes_nothing_when_wron
         "Trygghet i rollen: välj något av alternativen",
     ):
         assert words in errors
-    deadline = (local(utcnow()).date() + timedelta(days=14)).isoformat()
+    deadline = (local(utcnow(), zone=Policy().zone).date() + timedelta(days=14)).isoformat()
     every_section_left_out = {
         f"section_{s}": "skip"
         for s in ("activity_status", "strengths_needs", "principles", "confidence")
@@ -517,11 +520,11 @@ async def test_extending_leave_and_a_new_hr_admin_from_cards(
 
     await say(client, connector, KARIN, "förläng")
     extend = last_card(connector, KARIN)
-    new_day = (local(before.deadline).date() + timedelta(days=7)).isoformat()
+    new_day = (local(before.deadline, zone=Policy().zone).date() + timedelta(days=7)).isoformat()
     assert inputs(extend)["deadline"]["value"] == new_day
     await press(client, connector, KARIN, extend, "extend", {"deadline": new_day})
     [after] = await rounds(db)
-    assert local(after.deadline).date().isoformat() == new_day
+    assert local(after.deadline, zone=Policy().zone).date().isoformat() == new_day
     assert "Påminnelserna flyttas med" in str(updated(connector))
     await press(client, connector, KARIN, extend, "extend", {"deadline": "2020-01-01"})
     assert last_text(connector, KARIN).startswith("Den nya sista dagen måste komma efter")
@@ -530,7 +533,7 @@ async def test_extending_leave_and_a_new_hr_admin_from_cards(
     leave = last_card(connector, KARIN)
     assert "Johan Lindqvist, till och med" in str(leave)
     maria = await chef_id(db, MARIA["upn"])
-    until = (local(utcnow()).date() + timedelta(days=30)).isoformat()
+    until = (local(utcnow(), zone=Policy().zone).date() + timedelta(days=30)).isoformat()
     await press(client, connector, KARIN, leave, "leave", {"chef": str(maria), "until": until})
     assert last_text(connector, KARIN).startswith("Maria Åkesson är frånvarande till och med")
     await press(client, connector, KARIN, leave, "leave", {"chef": str(maria)})
@@ -590,16 +593,17 @@ async def test_hr_moves_a_planned_round_and_changes_its_audience(
 ) -> None:
     db = db_of(client)
     org, programme = await demo(client, connector)
-    today = local(utcnow()).date()
+    today = local(utcnow(), zone=Policy().zone).date()
     round_ = await create_round(
         db,
         organisation_id=org,
         programme_id=programme,
         title="Uppföljning hösten",
-        opens_at=datetime.combine(today + timedelta(days=7), OPENING_TIME, STOCKHOLM),
-        deadline=datetime.combine(today + timedelta(days=28), DEADLINE_TIME, STOCKHOLM),
+        opens_at=Policy().opening(today + timedelta(days=7)),
+        deadline=Policy().last_moment(today + timedelta(days=28)),
         now=utcnow(),
         created_by="calendar",
+        policy=Policy(),
     )
     assert round_.id is not None
     async with db.session() as s:
@@ -641,15 +645,20 @@ async def test_hr_moves_a_planned_round_and_changes_its_audience(
         },
     )
     [changed] = await rounds(db)
-    assert changed.opens_at is not None and local(changed.opens_at).date() == opens
-    assert local(changed.deadline).date() == deadline and changed.state == "scheduled"
+    assert (
+        changed.opens_at is not None and local(changed.opens_at, zone=Policy().zone).date() == opens
+    )
+    assert (
+        local(changed.deadline, zone=Policy().zone).date() == deadline
+        and changed.state == "scheduled"
+    )
     assert await chosen_departments(db, round_=changed) == [elderly.id]
     card = updated(connector)  # the form became the round as it is now
     assert "Ändringarna är sparade" in str(card) and "Äldreomsorg" in str(card)
     assert "Når 3 chefer" in str(card)
 
     # an open round keeps its opening day: its last day moves with "förläng"
-    await open_round(db, round_id=round_.id, now=utcnow() + timedelta(days=10))
+    await open_round(db, round_id=round_.id, now=utcnow() + timedelta(days=10), policy=Policy())
     await press(client, connector, KARIN, form, "change", {"opens": opens.isoformat()})
     assert last_text(connector, KARIN).startswith("Omgången har redan öppnat (den är öppen)")
     assert ("round.change", round_.id) in [(a, r) for _, a, r in await audit_actions(db)]

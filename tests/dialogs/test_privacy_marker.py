@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from bot.app import create_app
 from bot.settings import Settings
+from followup.policy import Policy
 from followup.rounds import create_round, open_round
 from storage.models import AuditEvent, OutboxMessage, ReflectionAnswer, Role
 from storage.role_store import RoleStore
@@ -173,9 +174,10 @@ async def test_each_text_appears_only_where_its_privacy_mode_allows(
         now=now,
         sections=SECTIONS,
         k=2,
+        policy=Policy(),
     )
     assert round_.id is not None
-    await open_round(db, round_id=round_.id, now=now)
+    await open_round(db, round_id=round_.id, now=now, policy=Policy())
     await deliver_outbox(client)
 
     markers = Markers()

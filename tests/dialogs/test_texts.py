@@ -11,6 +11,7 @@ from babel import Locale
 from dialogs.help import help_text
 from dialogs.hr_cards import calendar_card, department_choices
 from dialogs.texts import LANGUAGES, Entry, catalogue, t
+from followup.policy import Policy
 from storage.models import Department, Programme
 from tests.cards import walk
 from tests.dialogs.checkin_world import KARIN, Client, Connector, activity, post, texts_to
@@ -84,6 +85,7 @@ def test_one_and_two_read_right_in_both_languages() -> None:
             title="Ledarprogrammet",
             start_year=2026,
             end_year=2028,
+            round_opens=list(Policy().round_opens),
             answer_days=days,
         )
         card = calendar_card(programme, language, next_opening=None)

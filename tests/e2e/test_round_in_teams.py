@@ -21,6 +21,7 @@ import yaml
 from bot.demo import DEMO_NAME
 from bot.dev import playground
 from dialogs.texts import t
+from followup.policy import DEFAULT_TIMEZONE
 from tests.cards import assert_valid_cards
 from tests.conftest import EXAMPLES
 from tests.e2e.camera import Camera, camera_for
@@ -143,6 +144,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                         lang="sv",
                         host="127.0.0.1",
                         bot_port=bot_port,
+                        timezone=DEFAULT_TIMEZONE,
                         config=config,
                         log_file=tmp_path / f"playground-{port}.log",
                     )

@@ -8,6 +8,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlmodel import select
 
+from followup.policy import Policy
 from storage.database import Database
 from storage.models import (
     Activity,
@@ -37,7 +38,7 @@ async def snapshot(db: Database) -> dict[str, list[dict[str, Any]]]:
 
 async def new_organisation(db: Database) -> int:
     org = await OrganisationStore(db).create(
-        tenant_id="11111111-2222-3333-4444-555555555555", name="Testkommunen"
+        tenant_id="11111111-2222-3333-4444-555555555555", name="Testkommunen", default_k=Policy().k
     )
     assert org.id is not None
     return org.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from followup.access import access_of
 from followup.enrolment import Member
+from followup.policy import Policy
 from storage.chef_store import ChefStore
 from storage.database import Database
 from storage.models import Role
@@ -50,7 +51,9 @@ async def test_a_lead_sees_their_departments_and_other_tenants_get_nothing(db: D
     lead = await access_of(db, member("t", aad="6B0E7C1A-2F3D-4E5A-9B6C-7D8E9F0A1B2C".lower()))
     assert lead.is_staff and not lead.admin
     assert lead.departments() == frozenset({departments["IFO"]})
-    other = await OrganisationStore(db).create(tenant_id="other", name="Grannkommunen")
+    other = await OrganisationStore(db).create(
+        tenant_id="other", name="Grannkommunen", default_k=Policy().k
+    )
     assert other.id is not None
     stranger = await access_of(db, member("other", aad="6b0e7c1a-2f3d-4e5a-9b6c-7d8e9f0a1b2c"))
     assert stranger.organisation_id == other.id and not stranger.is_staff

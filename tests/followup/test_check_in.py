@@ -18,6 +18,7 @@ from followup.check_in import (
     validate,
 )
 from followup.plan_import import import_plan
+from followup.policy import Policy
 from followup.roster_import import import_roster
 from followup.rounds import create_round, open_round
 from followup.sections import NEEDS
@@ -32,7 +33,9 @@ KARIN = "karin.sjoberg@demo.ledarpuls.se"
 
 
 async def demo(db: Database) -> tuple[int, int, int]:
-    org = await OrganisationStore(db).create(tenant_id="t", name="Demokommunen")
+    org = await OrganisationStore(db).create(
+        tenant_id="t", name="Demokommunen", default_k=Policy().k
+    )
     assert org.id is not None
     await import_plan(db, organisation_id=org.id, path=EXAMPLES / "demo-plan.yaml")
     await import_roster(db, organisation_id=org.id, path=EXAMPLES / "demo-roster.yaml")
@@ -52,9 +55,10 @@ async def a_round(db: Database, org: int, programme: int, title: str, days: int)
         title=title,
         deadline=now + timedelta(days=days),
         now=now,
+        policy=Policy(),
     )
     assert round_.id is not None
-    await open_round(db, round_id=round_.id, now=now)
+    await open_round(db, round_id=round_.id, now=now, policy=Policy())
     return round_.id
 
 
@@ -76,7 +80,7 @@ def answers_for(check_in: CheckIn, step: str, **overrides: str) -> dict[str, str
 
 
 async def answer_everything(db: Database, invitation_id: int, **overrides: str) -> None:
-    check_in = await load_check_in(db, invitation_id)
+    check_in = await load_check_in(db, invitation_id, policy=Policy())
     assert check_in is not None
     while check_in.next_step != SUMMARY:
         clean, errors = validate(
@@ -93,14 +97,14 @@ async def test_steps_follow_the_departments_activities_and_resume_where_left(db:
     await a_round(db, org, programme, "Delår 1", 21)
     invitation_id = await open_invitation(db, chef_id=karin, now=utcnow())
     assert invitation_id is not None
-    check_in = await load_check_in(db, invitation_id)
+    check_in = await load_check_in(db, invitation_id, policy=Policy())
     assert check_in is not None
     assert check_in.steps[-1] == SUMMARY
     assert check_in.activity_count >= 10
     first = check_in.next_step
     clean, _ = validate(check_in, first, answers_for(check_in, first))
     await save(db, check_in, clean, now=utcnow())
-    again = await load_check_in(db, invitation_id)  # as after a restart
+    again = await load_check_in(db, invitation_id, policy=Policy())  # as after a restart
     assert again is not None and again.next_step == check_in.steps[1]
 
 
@@ -110,7 +114,7 @@ async def test_a_new_plan_version_reaches_the_cached_check_in(db: Database, tmp_
     invitation_id = await open_invitation(db, chef_id=karin, now=utcnow())
     assert invitation_id is not None
     plans = PlanCache()
-    before = await load_check_in(db, invitation_id, plans=plans)
+    before = await load_check_in(db, invitation_id, plans=plans, policy=Policy())
     assert before is not None
     item = before.areas[0].items[0]
 
@@ -120,7 +124,7 @@ async def test_a_new_plan_version_reaches_the_cached_check_in(db: Database, tmp_
         encoding="utf-8",
     )
     await import_plan(db, organisation_id=org, path=edited)
-    after = await load_check_in(db, invitation_id, plans=plans)
+    after = await load_check_in(db, invitation_id, plans=plans, policy=Policy())
     assert after is not None
     assert after.areas[0].items[0].title == "Ny titel"
 
@@ -139,7 +143,7 @@ async def test_feedback_shows_the_chefs_own_trend_done_activities_and_needs(db: 
     await a_round(db, org, programme, "Delår 2", 30)
     second_invitation = await open_invitation(db, chef_id=karin, now=utcnow())
     assert second_invitation is not None and second_invitation != first_invitation
-    opened = await load_check_in(db, second_invitation)
+    opened = await load_check_in(db, second_invitation, policy=Policy())
     assert opened is not None
     # what was left open last time is shown with last round's status
     answered_before = (await AnswerStore(db).load(first_invitation)).statuses
@@ -147,7 +151,7 @@ async def test_feedback_shows_the_chefs_own_trend_done_activities_and_needs(db: 
     assert shown and all(i.last_status == "in_progress" for i in shown)
     await answer_everything(db, second_invitation, confidence="4", status="done", need="2")
 
-    check_in = await load_check_in(db, second_invitation)
+    check_in = await load_check_in(db, second_invitation, policy=Policy())
     assert check_in is not None
     picture = await feedback(db, check_in)
     assert picture.confidence == (("Delår 1", 2), ("Delår 2", 4))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import select
 
 from followup.digest import Digest, compile_digest
+from followup.policy import Policy
 from followup.privacy import hidden_groups
 from followup.rounds import close_round, create_round, open_round
 from storage.answer_store import AnswerStore
@@ -60,9 +61,10 @@ async def a_round(
         deadline=now + timedelta(days=days),
         now=now,
         sections=sections,
+        policy=Policy(),
     )
     assert round_.id is not None
-    await open_round(db, round_id=round_.id, now=now)
+    await open_round(db, round_id=round_.id, now=now, policy=Policy())
     async with db.session() as s:
         first = (await s.exec(select(Activity).order_by(Activity.position))).first()  # type: ignore[arg-type]
         rows = (

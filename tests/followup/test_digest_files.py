@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from dialogs.digest_cards import digest_files
+from followup.policy import Policy
 from storage.database import Database
 from storage.models import Chef
 from tests.followup.test_digest import AO, IFO, LSS, two_rounds
@@ -38,7 +39,7 @@ def docx_text(content: bytes) -> list[str]:
 
 async def test_the_workbook_holds_the_figures_as_numbers_in_filtered_tables(db: Database) -> None:
     _, _, digest = await two_rounds(db)
-    content = digest_files(digest, "sv").render("xlsx")
+    content = digest_files(digest, "sv", zone=Policy().zone).render("xlsx")
     sheets = xlsx_rows(content)
     assert list(sheets)[:1] == ["Översikt"]
     for sheet in ("Svarsfrekvens", "Aktiviteter", "Behov", "Principer", "Trygghet"):
@@ -56,7 +57,7 @@ async def test_the_workbook_holds_the_figures_as_numbers_in_filtered_tables(db: 
 
 async def test_the_board_document_has_prose_tables_and_charts(db: Database) -> None:
     _, _, digest = await two_rounds(db)
-    content = digest_files(digest, "sv").render("docx")
+    content = digest_files(digest, "sv", zone=Policy().zone).render("docx")
     lines = docx_text(content)
     assert lines[0] == "Uppföljning av programmet för att stärka enhetschefer – Delår 2"
     assert "I omgången Delår 2 svarade 7 av 11 enhetschefer (64 %)." in lines
@@ -69,7 +70,7 @@ async def test_the_board_document_has_prose_tables_and_charts(db: Database) -> N
 async def test_no_name_beside_a_confidential_answer_in_any_output(db: Database) -> None:
     _, _, digest = await two_rounds(db)
     people = await names(db)
-    files = digest_files(digest, "sv")
+    files = digest_files(digest, "sv", zone=Policy().zone)
     markdown = files.render("md").decode()
     outputs = {
         "md": markdown.splitlines(),
@@ -103,5 +104,5 @@ async def test_no_name_beside_a_confidential_answer_in_any_output(db: Database) 
 
 
 def files_in_english(digest: object) -> list[str]:
-    files = digest_files(digest, "en")  # type: ignore[arg-type]
+    files = digest_files(digest, "en", zone=Policy().zone)  # type: ignore[arg-type]
     return files.render("md").decode().splitlines()

@@ -3,7 +3,8 @@ sends, and that an organisation always keeps an HR admin."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
@@ -12,6 +13,7 @@ from followup import operations
 from followup.access import Access, access_of
 from followup.enrolment import Member
 from followup.operations import Call, Refused
+from followup.policy import Policy
 from followup.rounds import RoundError
 from storage.conversation_store import ConversationStore
 from storage.database import Database
@@ -22,6 +24,7 @@ from storage.types import utcnow
 from tests.followup.test_check_in import KARIN, a_round, answer_everything, demo
 
 EVA = "eva.lindgren@demo.ledarpuls.se"
+MARIA = "maria.akesson@demo.ledarpuls.se"  # a chef of the demo roster
 
 
 def hr(org: int, actor: str = KARIN) -> Access:
@@ -29,7 +32,7 @@ def hr(org: int, actor: str = KARIN) -> Access:
 
 
 def call(db: Database, access: Access, via: str = "teams") -> Call:
-    return Call(db, access, via, utcnow())
+    return Call(db, access, via, utcnow(), Policy())
 
 
 async def audit_log(db: Database) -> list[AuditEvent]:
@@ -222,7 +225,9 @@ async def test_roles_are_checked_given_listed_and_taken_back_but_never_the_last_
 async def test_another_organisations_round_is_unknown_to_its_hr(db: Database) -> None:
     org, programme, _ = await demo(db)
     round_id = await a_round(db, org, programme, "Delår 1", days=14)
-    other = await OrganisationStore(db).create(tenant_id="other", name="Grannkommunen")
+    other = await OrganisationStore(db).create(
+        tenant_id="other", name="Grannkommunen", default_k=Policy().k
+    )
     assert other.id is not None
     outsider = call(db, hr(other.id, actor="olle@grannkommun.se"))
     for attempt in (
@@ -235,3 +240,16 @@ async def test_another_organisations_round_is_unknown_to_its_hr(db: Database) ->
         assert unknown.value.code == "unknown_round"
     async with db.session() as s:
         assert (await s.get(Round, round_id)).state == "open"  # type: ignore[union-attr]
+
+
+async def test_the_day_an_operation_judges_by_is_the_callers_policys(db: Database) -> None:
+    org, _, _ = await demo(db)
+    # 20:00 UTC on 12 June: still the 12th in Stockholm, already the 13th in Tokyo
+    evening = datetime(2026, 6, 12, 20, 0, tzinfo=UTC)
+    sweden = Call(db, hr(org), "cli", evening, Policy())
+    japan = Call(db, hr(org), "cli", evening, Policy(zone=ZoneInfo("Asia/Tokyo")))
+    chef = await operations.set_leave(sweden, upn=MARIA, until=date(2026, 6, 12))
+    assert chef.on_leave_until == date(2026, 6, 12)
+    with pytest.raises(RoundError) as past:
+        await operations.set_leave(japan, upn=MARIA, until=date(2026, 6, 12))
+    assert past.value.code == "leave_in_past"

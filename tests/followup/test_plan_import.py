@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from followup.plan_import import import_plan, parse_plan
+from followup.policy import Policy
 from followup.problems import ImportRejected, Problem
 from followup.workbooks import write_plan
 from storage.database import Database
@@ -351,7 +352,7 @@ async def test_plans_of_two_organisations_do_not_mix(db: Database) -> None:
 
     first = await new_organisation(db)
     other = await OrganisationStore(db).create(
-        tenant_id="99999999-2222-3333-4444-555555555555", name="Grannkommunen"
+        tenant_id="99999999-2222-3333-4444-555555555555", name="Grannkommunen", default_k=Policy().k
     )
     assert other.id is not None
     await import_plan(db, organisation_id=first, path=PLAN_YAML)

@@ -12,7 +12,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, col, select
 
 from bot.scheduler import Scheduler
+from dialogs.formatting import stored_title_of
 from followup.digest import Digest, compile_digest
+from followup.policy import Policy
 from followup.retention import (
     PolicyError,
     apply_retention,
@@ -258,7 +260,12 @@ async def test_the_policy_is_checked_and_months_count_in_calendar_months(db: Dat
 
 async def test_the_schedulers_tick_runs_retention(db: Database) -> None:
     _, first, second = await two_closed_rounds(db)
-    scheduler = Scheduler(db, clock=lambda: datetime(2028, 6, 11, 8, tzinfo=UTC))
+    scheduler = Scheduler(
+        db,
+        clock=lambda: datetime(2028, 6, 11, 8, tzinfo=UTC),
+        policy=Policy(),
+        title_of=stored_title_of(),
+    )
     try:
         assert await scheduler.tick()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from followup.policy import Policy
 from followup.round_form import read_new_round, read_principal
 
 
@@ -24,6 +25,7 @@ def test_a_good_form_becomes_a_round_in_swedish_time() -> None:
         },
         departments={1, 2, 3},
         default_k=3,
+        policy=Policy(),
     )
     assert errors == []
     assert form.title == "Delår 1 2027" and form.department_ids == [1, 3]
@@ -52,6 +54,7 @@ def test_every_bad_field_is_named_and_odd_types_are_not_trusted() -> None:
         },
         departments={1, 2},
         default_k=3,
+        policy=Policy(),
     )
     assert [(e.name, e.code) for e in errors] == [
         ("title", "too_long"),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
+from followup.policy import Policy
 from followup.progress import overview, progress, remind, set_on_leave
 from followup.rounds import (
     RoundError,
@@ -31,7 +33,9 @@ JOHAN = "johan.lindqvist@demo.ledarpuls.se"  # on leave in the demo roster until
 
 async def everyone_at_work(db: Database, org: int) -> None:
     """The demo's leave would make the counts depend on today's date."""
-    await set_on_leave(db, organisation_id=org, upn=JOHAN, until=None, now=utcnow())
+    await set_on_leave(
+        db, organisation_id=org, upn=JOHAN, until=None, now=utcnow(), policy=Policy()
+    )
 
 
 async def departments(db: Database) -> dict[str, int]:
@@ -42,7 +46,12 @@ async def departments(db: Database) -> dict[str, int]:
 async def test_a_round_needs_sections_a_title_and_a_deadline_after_it_opens(db: Database) -> None:
     org, programme, _ = await demo(db)
     now = utcnow()
-    common = {"organisation_id": org, "programme_id": programme, "now": now}
+    common: dict[str, Any] = {
+        "organisation_id": org,
+        "programme_id": programme,
+        "now": now,
+        "policy": Policy(),
+    }
     with pytest.raises(RoundError) as caught:
         await create_round(db, title="X", deadline=now + timedelta(days=9), sections={}, **common)
     assert caught.value.code == "no_sections"
@@ -94,14 +103,17 @@ async def test_opening_invites_the_audience_and_skips_and_lists_those_on_leave(
         deadline=now + timedelta(days=21),
         now=now,
         department_ids=[ids["ÄO"], ids["LSS"]],
+        policy=Policy(),
     )
     assert round_.id is not None
-    await set_on_leave(db, organisation_id=org, upn=KARIN, until=date(2099, 1, 1), now=now)
-    opening = await open_round(db, round_id=round_.id, now=now)
+    await set_on_leave(
+        db, organisation_id=org, upn=KARIN, until=date(2099, 1, 1), now=now, policy=Policy()
+    )
+    opening = await open_round(db, round_id=round_.id, now=now, policy=Policy())
     assert len(opening.invited) == 5 and opening.on_leave == [karin]  # 3 + 3 chefs, Karin away
     assert opening.queued == 5
     with pytest.raises(RoundError) as caught:
-        await open_round(db, round_id=round_.id, now=now)
+        await open_round(db, round_id=round_.id, now=now, policy=Policy())
     assert caught.value.code == "not_openable"
 
 
@@ -117,9 +129,10 @@ async def test_a_chef_who_installs_during_an_open_round_is_invited_once(db: Data
         deadline=now + timedelta(days=21),
         now=now,
         department_ids=[ids["IFO"]],
+        policy=Policy(),
     )
     assert ifo_only.id is not None
-    await open_round(db, round_id=ifo_only.id, now=now)
+    await open_round(db, round_id=ifo_only.id, now=now, policy=Policy())
     async with db.session() as s, s.begin():
         newcomer = Chef(
             organisation_id=org,
@@ -130,9 +143,11 @@ async def test_a_chef_who_installs_during_an_open_round_is_invited_once(db: Data
         )
         s.add(newcomer)
     assert newcomer.id is not None
-    assert await invite_late(db, chef_id=newcomer.id, now=now) == [ifo_only.id]
-    assert await invite_late(db, chef_id=newcomer.id, now=now) == []
-    assert await invite_late(db, chef_id=karin, now=now) == []  # ÄO: not in this round's audience
+    assert await invite_late(db, chef_id=newcomer.id, now=now, policy=Policy()) == [ifo_only.id]
+    assert await invite_late(db, chef_id=newcomer.id, now=now, policy=Policy()) == []
+    assert (
+        await invite_late(db, chef_id=karin, now=now, policy=Policy()) == []
+    )  # ÄO: not in this round's audience
 
 
 async def test_progress_counts_and_who_has_not_answered(db: Database) -> None:
@@ -146,12 +161,18 @@ async def test_progress_counts_and_who_has_not_answered(db: Database) -> None:
         title="Delår 1",
         deadline=now + timedelta(days=21),
         now=now,
+        policy=Policy(),
     )
     assert round_.id is not None
     await set_on_leave(
-        db, organisation_id=org, upn="lena.ek@demo.ledarpuls.se", until=date(2099, 1, 1), now=now
+        db,
+        organisation_id=org,
+        upn="lena.ek@demo.ledarpuls.se",
+        until=date(2099, 1, 1),
+        now=now,
+        policy=Policy(),
     )
-    await open_round(db, round_id=round_.id, now=now)
+    await open_round(db, round_id=round_.id, now=now, policy=Policy())
     async with db.session() as s, s.begin():
         rows = {i.chef_id: i for i in (await s.exec(select(Invitation))).all()}
         chefs = {c.upn: c for c in (await s.exec(select(Chef))).all()}
@@ -189,9 +210,10 @@ async def test_reminders_go_to_non_responders_up_to_the_cap(db: Database) -> Non
         deadline=now + timedelta(days=21),
         now=now,
         reminder_cap=2,
+        policy=Policy(),
     )
     assert round_.id is not None
-    await open_round(db, round_id=round_.id, now=now)
+    await open_round(db, round_id=round_.id, now=now, policy=Policy())
     async with db.session() as s, s.begin():
         answered = (await s.exec(select(Invitation).where(Invitation.chef_id == karin))).one()
         answered.state = "submitted"
@@ -217,9 +239,10 @@ async def test_extending_moves_the_reminders_and_closing_twice_is_refused(db: Da
         title="Delår 1",
         deadline=now + timedelta(days=21),
         now=now,
+        policy=Policy(),
     )
     assert round_.id is not None
-    await open_round(db, round_id=round_.id, now=now)
+    await open_round(db, round_id=round_.id, now=now, policy=Policy())
     before = reminder_times(round_)
     extended = await extend_round(
         db, round_id=round_.id, deadline=round_.deadline + timedelta(days=7), now=now
@@ -245,7 +268,12 @@ async def test_a_round_needs_an_audience_and_a_title_of_its_own(db: Database) ->
     org, programme, _ = await demo(db)
     await everyone_at_work(db, org)
     now = utcnow()
-    common = {"organisation_id": org, "programme_id": programme, "now": now}
+    common: dict[str, Any] = {
+        "organisation_id": org,
+        "programme_id": programme,
+        "now": now,
+        "policy": Policy(),
+    }
     deadline = now + timedelta(days=21)
     async with db.session() as s, s.begin():
         empty = Department(organisation_id=org, code="NY", name="Ny avdelning")
@@ -260,7 +288,9 @@ async def test_a_round_needs_an_audience_and_a_title_of_its_own(db: Database) ->
         await create_round(db, title=" lss ", deadline=deadline, **common)
     assert caught.value.code == "duplicate_title"
     assert round_.id is not None
-    preview = await preview_audience(db, organisation_id=org, department_ids=[lss], now=now)
+    preview = await preview_audience(
+        db, organisation_id=org, department_ids=[lss], now=now, policy=Policy()
+    )
     assert [c.name for c in preview.invited] == ["Erik Håkansson", "Amira Hassan", "Lena Ek"]
     for upn in ("erik.hakansson", "amira.hassan", "lena.ek"):
         await set_on_leave(
@@ -269,12 +299,15 @@ async def test_a_round_needs_an_audience_and_a_title_of_its_own(db: Database) ->
             upn=f"{upn}@demo.ledarpuls.se",
             until=date(2099, 1, 1),
             now=now,
+            policy=Policy(),
         )
     with pytest.raises(RoundError) as caught:  # everyone in it is on leave
-        await open_round(db, round_id=round_.id, now=now)
+        await open_round(db, round_id=round_.id, now=now, policy=Policy())
     assert caught.value.code == "no_audience"
     with pytest.raises(RoundError) as caught:
-        await set_on_leave(db, organisation_id=org, upn=JOHAN, until=date(2020, 1, 1), now=now)
+        await set_on_leave(
+            db, organisation_id=org, upn=JOHAN, until=date(2020, 1, 1), now=now, policy=Policy()
+        )
     assert caught.value.code == "leave_in_past"
 
 
@@ -282,16 +315,23 @@ async def test_commands_find_the_open_round_and_only_in_their_organisation(db: D
     org, programme, _ = await demo(db)
     await everyone_at_work(db, org)
     now = utcnow()
-    common = {"organisation_id": org, "programme_id": programme, "now": now}
+    common: dict[str, Any] = {
+        "organisation_id": org,
+        "programme_id": programme,
+        "now": now,
+        "policy": Policy(),
+    }
     older = await create_round(db, title="Delår 1", deadline=now + timedelta(days=5), **common)
     draft = await create_round(db, title="Delår 2", deadline=now + timedelta(days=90), **common)
     assert older.id is not None and draft.id is not None
     with pytest.raises(RoundError) as caught:
         await find_round(db, organisation_id=org)
     assert caught.value.code == "no_round"
-    await open_round(db, round_id=older.id, now=now)
+    await open_round(db, round_id=older.id, now=now, policy=Policy())
     assert (await find_round(db, organisation_id=org)).id == older.id  # open beats a draft
-    other = await OrganisationStore(db).create(tenant_id="other", name="Grannkommunen")
+    other = await OrganisationStore(db).create(
+        tenant_id="other", name="Grannkommunen", default_k=Policy().k
+    )
     assert other.id is not None
     with pytest.raises(RoundError) as caught:
         await find_round(db, organisation_id=other.id, round_id=older.id)

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from dialogs.digest_cards import compiled_digest_card
 from dialogs.formatting import local
 from dialogs.hr_cards import leave_card, round_card, status_card
+from followup.policy import Policy
 from followup.progress import progress, set_on_leave
 from followup.rounds import department_names, round_audience
 from storage.database import Database
@@ -101,16 +102,21 @@ async def test_hr_cards_show_names_and_titles_literally(db: Database) -> None:
     org, round_id = await hostile_round(db)
     now = utcnow()
     await set_on_leave(
-        db, organisation_id=org, upn="peter.stromberg@demo.ledarpuls.se", until=None, now=now
+        db,
+        organisation_id=org,
+        upn="peter.stromberg@demo.ledarpuls.se",
+        until=None,
+        now=now,
+        policy=Policy(),
     )
     async with db.session() as s, s.begin():
         peter = (await s.exec(select(Chef).where(col(Chef.upn).startswith("peter")))).one()
-        peter.on_leave_until = local(now).date() + timedelta(days=30)
+        peter.on_leave_until = local(now, zone=Policy().zone).date() + timedelta(days=30)
     async with db.session() as s:
         chefs = list((await s.exec(select(Chef).order_by(col(Chef.name)))).all())
         departments = {d.id: d.name for d in (await s.exec(select(Department))).all() if d.id}
-    status = status_card(await progress(db, round_id=round_id), "sv", now=now)
-    audience = await round_audience(db, round_id=round_id, now=now)
+    status = status_card(await progress(db, round_id=round_id), "sv", now=now, zone=Policy().zone)
+    audience = await round_audience(db, round_id=round_id, now=now, policy=Policy())
     assert any(c.name == NAME for c in audience.on_leave)
     round_ = (await progress(db, round_id=round_id)).round
     created = round_card(
@@ -119,10 +125,11 @@ async def test_hr_cards_show_names_and_titles_literally(db: Database) -> None:
         audience=audience,
         departments=await department_names(db, round_id=round_id),
         heading=f"Läget i {TITLE}",
+        zone=Policy().zone,
     )
-    leave = leave_card(chefs, departments, "sv", today=local(now).date())
+    leave = leave_card(chefs, departments, "sv", today=local(now, zone=Policy().zone).date())
     _, digest = await compiled_digest_card(
-        db, round_id=round_id, now=now, language="sv", actor="hr", links=None
+        db, round_id=round_id, now=now, language="sv", actor="hr", links=None, zone=Policy().zone
     )
     cards = [status, created, leave, digest]
     assert_valid_cards(cards)
@@ -140,7 +147,13 @@ async def test_hr_cards_show_names_and_titles_literally(db: Database) -> None:
 async def test_the_markdown_digest_shows_every_text_escaped(db: Database) -> None:
     _, round_id = await hostile_round(db)
     files, _ = await compiled_digest_card(
-        db, round_id=round_id, now=utcnow(), language="sv", actor="hr", links=None
+        db,
+        round_id=round_id,
+        now=utcnow(),
+        language="sv",
+        actor="hr",
+        links=None,
+        zone=Policy().zone,
     )
     markdown = files.render("md").decode()
     assert COMMENT not in markdown  # escaped, so a Markdown viewer shows it as written
@@ -158,7 +171,13 @@ async def test_the_markdown_digest_shows_every_text_escaped(db: Database) -> Non
 async def test_the_workbook_holds_texts_as_texts_never_formulas(db: Database) -> None:
     _, round_id = await hostile_round(db)
     files, _ = await compiled_digest_card(
-        db, round_id=round_id, now=utcnow(), language="sv", actor="hr", links=None
+        db,
+        round_id=round_id,
+        now=utcnow(),
+        language="sv",
+        actor="hr",
+        links=None,
+        zone=Policy().zone,
     )
     content = files.render("xlsx")
     with zipfile.ZipFile(io.BytesIO(content)) as package:
@@ -183,7 +202,13 @@ async def test_the_workbook_holds_texts_as_texts_never_formulas(db: Database) ->
 async def test_the_board_document_holds_plain_text_and_its_charts(db: Database) -> None:
     _, round_id = await hostile_round(db)
     files, _ = await compiled_digest_card(
-        db, round_id=round_id, now=utcnow(), language="sv", actor="hr", links=None
+        db,
+        round_id=round_id,
+        now=utcnow(),
+        language="sv",
+        actor="hr",
+        links=None,
+        zone=Policy().zone,
     )
     content = files.render("docx")
     lines = "\n".join(docx_text(content))

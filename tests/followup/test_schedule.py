@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
+from dialogs.formatting import stored_title_of
+from followup.policy import Policy
 from followup.rounds import RoundError, close_round
 from followup.schedule import (
     change_calendar,
@@ -84,22 +86,28 @@ async def test_a_calendar_round_from_plan_to_results(db: Database) -> None:
     await hr_with_the_app(db, org, karin)
     assert len(await staff(db, org)) == 2
 
-    assert await plan_rounds(db, now=at(2, 1)) == []  # 15 April is more than 45 days away
-    [planned] = await plan_rounds(db, now=at(3, 10))
-    assert await plan_rounds(db, now=at(3, 11)) == []  # once
+    assert (
+        await plan_rounds(db, now=at(2, 1), policy=Policy(), title_of=stored_title_of()) == []
+    )  # 15 April is more than 45 days away
+    [planned] = await plan_rounds(db, now=at(3, 10), policy=Policy(), title_of=stored_title_of())
+    assert (
+        await plan_rounds(db, now=at(3, 11), policy=Policy(), title_of=stored_title_of()) == []
+    )  # once
     async with db.session() as s:
         round_ = await s.get(Round, planned)
     assert round_ is not None and round_.state == "scheduled"
     assert round_.title == "Uppföljning våren 2027"
     assert round_.opens_at == at(4, 15, 8) and round_.deadline == at(5, 6, 23, 59)
 
-    assert await send_heads_up(db, now=at(4, 1)) == 0  # two weeks ahead: not yet
-    assert await send_heads_up(db, now=at(4, 9)) == 2  # a week ahead: both HR admins
-    assert await send_heads_up(db, now=at(4, 10)) == 0
+    assert await send_heads_up(db, now=at(4, 1), policy=Policy()) == 0  # two weeks ahead: not yet
+    assert (
+        await send_heads_up(db, now=at(4, 9), policy=Policy()) == 2
+    )  # a week ahead: both HR admins
+    assert await send_heads_up(db, now=at(4, 10), policy=Policy()) == 0
 
-    assert await open_due_rounds(db, now=at(4, 15, 7, 59)) == []
-    assert await open_due_rounds(db, now=at(4, 15, 8)) == [planned]
-    assert await open_due_rounds(db, now=at(4, 15, 9)) == []
+    assert await open_due_rounds(db, now=at(4, 15, 7, 59), policy=Policy()) == []
+    assert await open_due_rounds(db, now=at(4, 15, 8), policy=Policy()) == [planned]
+    assert await open_due_rounds(db, now=at(4, 15, 9), policy=Policy()) == []
     assert len(await outbox(db, "invitation")) == 12
 
     async with db.session() as s:
@@ -125,8 +133,10 @@ async def test_a_calendar_round_from_plan_to_results(db: Database) -> None:
 async def test_a_round_hr_closed_still_gets_its_results_once(db: Database) -> None:
     org, _, karin = await demo(db)
     await hr_with_the_app(db, org, karin)
-    [planned] = await plan_rounds(db, now=at(9, 20))  # 15 October
-    await open_due_rounds(db, now=at(10, 15, 8))
+    [planned] = await plan_rounds(
+        db, now=at(9, 20), policy=Policy(), title_of=stored_title_of()
+    )  # 15 October
+    await open_due_rounds(db, now=at(10, 15, 8), policy=Policy())
     await close_round(db, round_id=planned, now=at(10, 20))
     assert await close_due_rounds(db, now=at(10, 20, 0, 5)) == []  # nothing left to close
     assert len(await outbox(db, "digest")) == 2  # but the results went out
@@ -136,7 +146,9 @@ async def test_a_round_hr_closed_still_gets_its_results_once(db: Database) -> No
 
 async def test_hr_changes_the_calendar_and_planned_rounds_follow(db: Database) -> None:
     org, programme, _ = await demo(db)
-    [spring] = await plan_rounds(db, now=at(3, 10))  # 15 April 2027, planned
+    [spring] = await plan_rounds(
+        db, now=at(3, 10), policy=Policy(), title_of=stored_title_of()
+    )  # 15 April 2027, planned
 
     change = await change_calendar(
         db,
@@ -145,6 +157,8 @@ async def test_hr_changes_the_calendar_and_planned_rounds_follow(db: Database) -
         round_opens=["04-22", "10-15"],
         answer_days=14,
         now=at(3, 12),
+        policy=Policy(),
+        title_of=stored_title_of(),
     )
     assert (change.moved, change.skipped, change.planned) == ([spring], [], [])
     async with db.session() as s:
@@ -153,9 +167,11 @@ async def test_hr_changes_the_calendar_and_planned_rounds_follow(db: Database) -
     assert moved is not None and saved is not None
     assert (moved.opens_at, moved.deadline) == (at(4, 22, 8), at(5, 6, 23, 59))
     assert (saved.round_opens, saved.answer_days) == (["04-22", "10-15"], 14)
-    assert await plan_rounds(db, now=at(3, 13)) == []  # the half-year has its round
-    assert await open_due_rounds(db, now=at(4, 15, 8)) == []  # no longer its day
-    assert await open_due_rounds(db, now=at(4, 22, 8)) == [spring]
+    assert (
+        await plan_rounds(db, now=at(3, 13), policy=Policy(), title_of=stored_title_of()) == []
+    )  # the half-year has its round
+    assert await open_due_rounds(db, now=at(4, 15, 8), policy=Policy()) == []  # no longer its day
+    assert await open_due_rounds(db, now=at(4, 22, 8), policy=Policy()) == [spring]
 
     # autumn only from now on: the next spring is not planned, a day within reach is at once
     change = await change_calendar(
@@ -165,6 +181,8 @@ async def test_hr_changes_the_calendar_and_planned_rounds_follow(db: Database) -
         round_opens=["10-01"],
         answer_days=21,
         now=at(8, 20),
+        policy=Policy(),
+        title_of=stored_title_of(),
     )
     assert change.moved == [] and change.skipped == [] and len(change.planned) == 1
     async with db.session() as s:
@@ -175,7 +193,7 @@ async def test_hr_changes_the_calendar_and_planned_rounds_follow(db: Database) -
 
 async def test_a_calendar_change_leaves_out_a_half_year_without_a_day(db: Database) -> None:
     org, programme, _ = await demo(db)
-    [autumn] = await plan_rounds(db, now=at(9, 20))
+    [autumn] = await plan_rounds(db, now=at(9, 20), policy=Policy(), title_of=stored_title_of())
     change = await change_calendar(
         db,
         organisation_id=org,
@@ -183,12 +201,14 @@ async def test_a_calendar_change_leaves_out_a_half_year_without_a_day(db: Databa
         round_opens=["04-15"],
         answer_days=21,
         now=at(9, 21),
+        policy=Policy(),
+        title_of=stored_title_of(),
     )
     assert change.skipped == [autumn]
     async with db.session() as s:
         skipped = await s.get(Round, autumn)
     assert skipped is not None and skipped.state == "archived"
-    assert await open_due_rounds(db, now=at(10, 15, 8)) == []
+    assert await open_due_rounds(db, now=at(10, 15, 8), policy=Policy()) == []
 
 
 async def test_a_calendar_change_for_another_organisation_is_refused(db: Database) -> None:
@@ -201,6 +221,8 @@ async def test_a_calendar_change_for_another_organisation_is_refused(db: Databas
             round_opens=["05-01"],
             answer_days=21,
             now=at(1, 10),
+            policy=Policy(),
+            title_of=stored_title_of(),
         )
     assert refused.value.code == "unknown_programme"
     async with db.session() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from followup.policy import Policy
 from followup.workdays import (
     days_off,
     easter_sunday,
@@ -45,10 +46,14 @@ def test_the_days_off_of_2026() -> None:
 
 def test_a_reminder_due_before_christmas_waits_until_after_it() -> None:
     wednesday_evening = datetime(2026, 12, 23, 17, 30, tzinfo=SE)
-    assert not in_working_hours(datetime(2026, 12, 24, 10, 0, tzinfo=SE))
-    assert next_window(wednesday_evening) == datetime(2026, 12, 28, 8, 0, tzinfo=SE)
-    assert next_working_morning(wednesday_evening) == datetime(2026, 12, 28, 9, 0, tzinfo=SE)
+    assert not in_working_hours(datetime(2026, 12, 24, 10, 0, tzinfo=SE), policy=Policy())
+    assert next_window(wednesday_evening, policy=Policy()) == datetime(
+        2026, 12, 28, 8, 0, tzinfo=SE
+    )
+    assert next_working_morning(wednesday_evening, policy=Policy()) == datetime(
+        2026, 12, 28, 9, 0, tzinfo=SE
+    )
     # Maundy Thursday afternoon → the Tuesday after Easter
-    assert next_window(datetime(2027, 3, 25, 17, 0, tzinfo=SE)) == datetime(
+    assert next_window(datetime(2027, 3, 25, 17, 0, tzinfo=SE), policy=Policy()) == datetime(
         2027, 3, 30, 8, 0, tzinfo=SE
     )

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
+from followup.policy import Policy
 from storage.database import Database, normalise_url
 from storage.models import Organisation
 
@@ -18,7 +19,9 @@ async def test_datetimes_come_back_aware_and_in_utc(db: Database) -> None:
     stockholm_summer = timezone(timedelta(hours=2))
     created = datetime(2025, 6, 12, 16, 30, tzinfo=stockholm_summer)
     async with db.session() as s, s.begin():
-        s.add(Organisation(tenant_id="t1", name="Kommunen", created_at=created))
+        s.add(
+            Organisation(tenant_id="t1", name="Kommunen", created_at=created, default_k=Policy().k)
+        )
     async with db.session() as s:
         org = (await s.exec(select(Organisation))).one()
     assert org.created_at == created
@@ -30,7 +33,14 @@ async def test_datetimes_come_back_aware_and_in_utc(db: Database) -> None:
 async def test_naive_datetimes_are_refused(db: Database) -> None:
     with pytest.raises(Exception, match="naive"):
         async with db.session() as s, s.begin():
-            s.add(Organisation(tenant_id="t2", name="Kommunen", created_at=datetime(2025, 1, 1)))
+            s.add(
+                Organisation(
+                    tenant_id="t2",
+                    name="Kommunen",
+                    created_at=datetime(2025, 1, 1),
+                    default_k=Policy().k,
+                )
+            )
 
 
 async def test_ping(db: Database) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from followup.policy import Policy
 from storage.database import Database
 from storage.models import Organisation
 from storage.outbox_store import NewMessage, OutboxStore, new_owner_id
@@ -14,7 +15,7 @@ from storage.types import utcnow
 
 async def _organisation(db: Database) -> int:
     async with db.session() as s, s.begin():
-        org = Organisation(tenant_id="t", name="Kommunen")
+        org = Organisation(tenant_id="t", name="Kommunen", default_k=Policy().k)
         s.add(org)
     assert org.id is not None
     return org.id

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from followup.policy import Policy
 from storage.database import Database
 from storage.models import (
     Activity,
@@ -23,6 +24,7 @@ from storage.models import (
 )
 
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+RULES = Policy()  # the columns storage leaves to the domain (k, reminders, the calendar)
 
 
 @dataclass
@@ -39,14 +41,20 @@ class World:
 async def world(db: Database) -> World:
     """Demokommunen: IFO and ÄO, a programme with two activities in one area, two principles."""
     async with db.session() as s, s.begin():
-        org = Organisation(tenant_id="t-1", name="Demokommunen")
+        org = Organisation(tenant_id="t-1", name="Demokommunen", default_k=RULES.k)
         s.add(org)
         await s.flush()
         assert org.id is not None
         ifo = Department(organisation_id=org.id, code="IFO", name="Individ- och familjeomsorg")
         ao = Department(organisation_id=org.id, code="AO", name="Äldreomsorg")
         programme = Programme(
-            organisation_id=org.id, code="P1", title="Programmet", start_year=2026, end_year=2027
+            organisation_id=org.id,
+            code="P1",
+            title="Programmet",
+            start_year=2026,
+            end_year=2027,
+            round_opens=list(RULES.round_opens),
+            answer_days=RULES.answer_days,
         )
         s.add_all([ifo, ao, programme])
         await s.flush()
@@ -112,6 +120,9 @@ async def add_round(
             state=state,
             deadline=NOW + timedelta(days=days),
             sections=sections or {},
+            k=RULES.k,
+            reminder_offsets=list(RULES.reminder_offsets),
+            reminder_cap=RULES.reminder_cap,
         )
         s.add(round_)
         await s.flush()
