@@ -6,6 +6,19 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
 
+from dialogs.card_fields import (
+    CONFIDENCE,
+    CONSENT,
+    EXAMPLE,
+    GROW,
+    PRINCIPLE,
+    STRENGTHS,
+    comment_input,
+    input_kind,
+    need_input,
+    need_text_input,
+    status_input,
+)
 from dialogs.cards import card, facts, text
 from dialogs.formatting import short_date, short_day, weekday_date
 from dialogs.texts import t
@@ -16,8 +29,8 @@ from followup.check_in import (
     AreaBlock,
     CheckIn,
     Feedback,
-    FieldError,
 )
+from followup.forms import FormError
 from followup.sections import (
     CONFIDENCE_LEVELS,
     MAX_TEXT,
@@ -86,7 +99,7 @@ def _principle_name(check_in: CheckIn, number: int) -> str:
 
 def field_name(check_in: CheckIn, step: str, name: str, language: str) -> str:
     """What the chef calls the input `name` (an input id of a step card)."""
-    kind, _, key = name.partition(":")
+    kind, key = input_kind(name)
     if kind in ("status", "comment") and key.isdigit():
         area = check_in.area(step)
         items = area.items if area is not None else ()
@@ -98,17 +111,17 @@ def field_name(check_in: CheckIn, step: str, name: str, language: str) -> str:
     if kind == "need_text" and key in NEEDS:
         return t(language, "checkin.field.need_text", need=need_label(key, language))
     labels = {
-        "strengths": "checkin.strengths",
-        "principle": "checkin.principle",
-        "example": "checkin.example",
-        "grow": "checkin.grow",
-        "confidence": "checkin.confidence.question",
-        "consent": "checkin.consent.question",
+        STRENGTHS: "checkin.strengths",
+        PRINCIPLE: "checkin.principle",
+        EXAMPLE: "checkin.example",
+        GROW: "checkin.grow",
+        CONFIDENCE: "checkin.confidence.question",
+        CONSENT: "checkin.consent.question",
     }
     return t(language, labels[name]) if name in labels else name
 
 
-def error_message(check_in: CheckIn, step: str, error: FieldError, language: str) -> str:
+def error_message(check_in: CheckIn, step: str, error: FormError, language: str) -> str:
     field = field_name(check_in, step, error.name, language)
     return t(language, f"checkin.error.{error.code}", field=field, **error.params)
 
@@ -265,7 +278,7 @@ def _step_privacy(check_in: CheckIn, step: str) -> str | None:
 
 
 def _error_block(
-    check_in: CheckIn, step: str, errors: Sequence[FieldError], language: str
+    check_in: CheckIn, step: str, errors: Sequence[FormError], language: str
 ) -> Element:
     items = [text(t(language, "checkin.errors_heading"), weight="Bolder", color="Attention")]
     items += [
@@ -295,7 +308,7 @@ def _activity_inputs(item: ActivityItem, language: str) -> Element:
         items.append(text(t(language, "checkin.last_status", status=last), size="Small"))
     items.append(
         _choice_set(
-            f"status:{item.id}",
+            status_input(item.id),
             label=t(language, "checkin.status_label"),
             choices=[(s, status_label(s, language)) for s in STATUSES],
             value=item.status or item.last_status or None,
@@ -306,7 +319,7 @@ def _activity_inputs(item: ActivityItem, language: str) -> Element:
     )
     items.append(
         _text_input(
-            f"comment:{item.id}",
+            comment_input(item.id),
             value=item.comment,
             placeholder=t(language, "checkin.comment_placeholder"),
         )
@@ -324,7 +337,7 @@ def _area_body(area: AreaBlock, language: str) -> list[Element]:
 def _strengths_needs_body(check_in: CheckIn, step: str, language: str) -> list[Element]:
     body: list[Element] = [
         _text_input(
-            "strengths",
+            STRENGTHS,
             label=t(language, "checkin.strengths"),
             value=check_in.text(step, "strengths"),
             placeholder=t(language, "checkin.strengths_placeholder"),
@@ -340,7 +353,7 @@ def _strengths_needs_body(check_in: CheckIn, step: str, language: str) -> list[E
                 "separator": True,
                 "items": [
                     _choice_set(
-                        f"need:{need}",
+                        need_input(need),
                         label=need_label(need, language),
                         choices=levels,
                         value=None if rating is None else str(rating),
@@ -348,7 +361,7 @@ def _strengths_needs_body(check_in: CheckIn, step: str, language: str) -> list[E
                         expanded=True,
                     ),
                     _text_input(
-                        f"need_text:{need}",
+                        need_text_input(need),
                         value=check_in.text(step, f"need.{need}"),
                         placeholder=t(language, "checkin.need_text_placeholder"),
                     ),
@@ -362,7 +375,7 @@ def _principles_body(check_in: CheckIn, step: str, language: str) -> list[Elemen
     most = check_in.rating(step, "most")
     return [
         _choice_set(
-            "principle",
+            PRINCIPLE,
             label=t(language, "checkin.principle"),
             choices=[(str(p.number), f"{p.number}. {p.title}") for p in check_in.principles],
             value=None if most is None else str(most),
@@ -370,13 +383,13 @@ def _principles_body(check_in: CheckIn, step: str, language: str) -> list[Elemen
             expanded=True,
         ),
         _text_input(
-            "example",
+            EXAMPLE,
             label=t(language, "checkin.example"),
             value=check_in.text(step, "example"),
             placeholder=t(language, "checkin.text_placeholder"),
         ),
         _text_input(
-            "grow",
+            GROW,
             label=t(language, "checkin.grow"),
             value=check_in.text(step, "grow"),
             placeholder=t(language, "checkin.text_placeholder"),
@@ -388,7 +401,7 @@ def _confidence_body(check_in: CheckIn, step: str, language: str) -> list[Elemen
     value = check_in.rating(step, "confidence")
     return [
         _choice_set(
-            "confidence",
+            CONFIDENCE,
             label=t(language, "checkin.confidence.question"),
             choices=[(str(v), confidence_label(v, language)) for v in CONFIDENCE_LEVELS],
             value=None if value is None else str(value),
@@ -407,7 +420,7 @@ def _consent_body(check_in: CheckIn, language: str) -> list[Element]:
     return [
         text(t(language, "checkin.consent.intro"), spacing="Small"),
         _choice_set(
-            "consent",
+            CONSENT,
             label=t(language, "checkin.consent.question"),
             choices=[(v, t(language, f"checkin.consent.{v}")) for v in ("yes", "no")],
             value=_consent_value(check_in),
@@ -418,7 +431,7 @@ def _consent_body(check_in: CheckIn, language: str) -> list[Element]:
 
 
 def step_card(
-    check_in: CheckIn, step: str, language: str, errors: Sequence[FieldError] = ()
+    check_in: CheckIn, step: str, language: str, errors: Sequence[FormError] = ()
 ) -> dict[str, Any]:
     """The card for one step (not the summary: see summary_card); raises ValueError if unknown."""
     if step not in check_in.steps or step == SUMMARY:

@@ -13,6 +13,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
+from dialogs.card_fields import read_step
 from dialogs.cards import card_activity, card_id, replace_card
 from dialogs.check_in_cards import (
     error_message,
@@ -26,7 +27,6 @@ from dialogs.texts import t
 from followup.check_in import (
     SUMMARY,
     CheckIn,
-    FieldError,
     PlanCache,
     feedback,
     latest_invitation,
@@ -34,8 +34,8 @@ from followup.check_in import (
     open_invitation,
     refusal,
     save,
-    validate,
 )
+from followup.forms import FormError
 from followup.policy import Policy
 from followup.workdays import next_working_morning
 from storage.answer_store import AlreadySubmitted, AnswerStore
@@ -196,7 +196,7 @@ class CheckInDialog:
         if check_in.submitted:
             await context.send_activity(t(language, "checkin.refused.already_submitted"))
             return
-        clean, errors = validate(check_in, step, value)
+        clean, errors = read_step(check_in, step, value)
         if errors:
             logger.info(
                 "check-in step refused: invitation=%s step=%s errors=%s",
@@ -271,7 +271,7 @@ class CheckInDialog:
         await replace_card(context, content)
 
     @staticmethod
-    def _errors_text(check_in: CheckIn, step: str, errors: list[FieldError], language: str) -> str:
+    def _errors_text(check_in: CheckIn, step: str, errors: list[FormError], language: str) -> str:
         """The problems, each naming the field as the chef saw it on the card."""
         lines = [t(language, "checkin.fix_errors"), ""]
         lines += ["- " + error_message(check_in, step, error, language) for error in errors]

@@ -8,6 +8,22 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
+from dialogs.card_fields import (
+    ANSWER_DAYS,
+    CAP,
+    CHEF,
+    DEADLINE,
+    DEPARTMENTS,
+    OPENS,
+    PRINCIPAL,
+    PROGRAMME,
+    REMINDERS,
+    ROLE,
+    TITLE,
+    UNTIL,
+    K,
+    section_input,
+)
 from dialogs.cards import card, text, verbatim, verbatim_facts
 from dialogs.formatting import day_of_year, local, short_date, short_day
 from dialogs.texts import catalogue, t
@@ -23,7 +39,6 @@ from storage.models import Chef, Department, Programme, Role, Round, RoundState
 Element = dict[str, Any]
 
 SUBMIT_KIND = "hr"  # the `ledarpuls` value of every submit of these cards
-SECTION_INPUT = "section_"  # + the section's name: its privacy mode, or SKIP
 MAX_NAMES = 60  # names listed on a status card; the rest as "+ N"
 MAX_ROUNDS = 20  # rounds listed on one card
 
@@ -98,7 +113,7 @@ def new_round_card(
         section_inputs.append(
             {
                 "type": "Input.ChoiceSet",
-                "id": SECTION_INPUT + section,
+                "id": section_input(section),
                 "label": t(language, f"checkin.section.{section}"),
                 "style": "compact",
                 "value": DEFAULT_SECTIONS.get(section, SKIP),
@@ -113,7 +128,7 @@ def new_round_card(
         text(t(language, "hr.new.intro"), isSubtle=True),
         {
             "type": "Input.Text",
-            "id": "title",
+            "id": TITLE,
             "label": t(language, "hr.new.title_label"),
             "placeholder": t(language, "hr.new.title_placeholder"),
             "maxLength": MAX_TITLE,
@@ -124,7 +139,7 @@ def new_round_card(
             [
                 {
                     "type": "Input.ChoiceSet",
-                    "id": "programme",
+                    "id": PROGRAMME,
                     "label": t(language, "hr.new.programme_label"),
                     "style": "compact",
                     "isRequired": True,
@@ -148,13 +163,13 @@ def new_round_card(
         ),
         {
             "type": "Input.Date",
-            "id": "opens",
+            "id": OPENS,
             "label": t(language, "hr.new.opens_label"),
             "min": today.isoformat(),
         },
         {
             "type": "Input.Date",
-            "id": "deadline",
+            "id": DEADLINE,
             "label": t(language, "hr.new.deadline_label"),
             "value": (today + timedelta(days=policy.answer_days)).isoformat(),
             "min": (today + timedelta(days=1)).isoformat(),
@@ -165,14 +180,14 @@ def new_round_card(
         },
         {
             "type": "Input.Text",
-            "id": "reminders",
+            "id": REMINDERS,
             "label": t(language, "hr.new.reminders_label"),
             "value": ", ".join(str(days) for days in policy.reminder_offsets),
             "maxLength": 40,
         },
         {
             "type": "Input.Number",
-            "id": "cap",
+            "id": CAP,
             "label": t(language, "hr.new.cap_label"),
             "value": policy.reminder_cap,
             "min": 0,
@@ -182,7 +197,7 @@ def new_round_card(
         *section_inputs,
         {
             "type": "Input.Number",
-            "id": "k",
+            "id": K,
             "label": t(language, "hr.new.k_label"),
             "value": k,
             "min": 2,
@@ -421,7 +436,7 @@ def extend_card(round_: Round, language: str, *, today: date, zone: tzinfo) -> d
             ),
             {
                 "type": "Input.Date",
-                "id": "deadline",
+                "id": DEADLINE,
                 "label": t(language, "hr.extend.deadline_label"),
                 "value": (current + timedelta(days=7)).isoformat(),
                 "min": (max(current, today) + timedelta(days=1)).isoformat(),
@@ -441,7 +456,7 @@ def department_choices(
     """Which departments a round is for, with how many chefs each has; none chosen: all."""
     choice: Element = {
         "type": "Input.ChoiceSet",
-        "id": "departments",
+        "id": DEPARTMENTS,
         "label": t(language, "hr.new.audience_label"),
         "isMultiSelect": True,
         "style": "expanded",
@@ -470,7 +485,7 @@ def change_card(
     """Change a round that has not opened: its opening day, its last day, its audience."""
     opens: Element = {
         "type": "Input.Date",
-        "id": "opens",
+        "id": OPENS,
         "label": t(language, "hr.new.opens_label"),
         "min": today.isoformat(),
     }
@@ -485,7 +500,7 @@ def change_card(
             opens,
             {
                 "type": "Input.Date",
-                "id": "deadline",
+                "id": DEADLINE,
                 "label": t(language, "hr.new.deadline_label"),
                 "value": local(round_.deadline, zone=zone).date().isoformat(),
                 "min": (today + timedelta(days=1)).isoformat(),
@@ -534,7 +549,7 @@ def calendar_card(
     body += [
         {
             "type": "Input.Text",
-            "id": "opens",
+            "id": OPENS,
             "label": t(language, "hr.calendar.opens_label"),
             "value": ", ".join(programme.round_opens),
             "maxLength": 40,
@@ -543,7 +558,7 @@ def calendar_card(
         },
         {
             "type": "Input.Number",
-            "id": "answer_days",
+            "id": ANSWER_DAYS,
             "label": t(language, "hr.calendar.days_label"),
             "value": programme.answer_days,
             "min": 1,
@@ -609,7 +624,7 @@ def leave_card(
     body += [
         {
             "type": "Input.ChoiceSet",
-            "id": "chef",
+            "id": CHEF,
             "label": t(language, "hr.leave.chef_label"),
             "style": "filtered",
             "isRequired": True,
@@ -626,7 +641,7 @@ def leave_card(
         },
         {
             "type": "Input.Date",
-            "id": "until",
+            "id": UNTIL,
             "label": t(language, "hr.leave.until_label"),
             "min": today.isoformat(),
         },
@@ -652,7 +667,7 @@ def _role_form(
             text(t(language, f"hr.{form}.intro"), isSubtle=True),
             {
                 "type": "Input.Text",
-                "id": "principal",
+                "id": PRINCIPAL,
                 "label": t(language, "hr.add.principal_label"),
                 "placeholder": "fornamn.efternamn@kommun.se",
                 "maxLength": 320,
@@ -663,7 +678,7 @@ def _role_form(
             },
             {
                 "type": "Input.ChoiceSet",
-                "id": "role",
+                "id": ROLE,
                 "label": t(language, "hr.add.role_label"),
                 "style": "compact",
                 "value": "hr_admin",

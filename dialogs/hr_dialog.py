@@ -17,11 +17,19 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from dialogs.activities import tenant_of
+from dialogs.card_fields import (
+    SECTION_INPUT,
+    FormError,
+    read_calendar,
+    read_date,
+    read_dates,
+    read_departments,
+    read_new_round,
+)
 from dialogs.cards import card_activity, card_id, replace_card
 from dialogs.digest_cards import Links, digest_card, digest_files
 from dialogs.formatting import date_time, day_of_year, short_day, stored_title_of
 from dialogs.hr_cards import (
-    SECTION_INPUT,
     SUBMIT_KIND,
     add_hr_card,
     calendar_card,
@@ -43,14 +51,6 @@ from followup.access import Access, principal_of
 from followup.operations import LIVE, Call, Refused
 from followup.policy import Policy
 from followup.progress import progress
-from followup.round_form import (
-    FormError,
-    read_calendar,
-    read_date,
-    read_dates,
-    read_departments,
-    read_new_round,
-)
 from followup.rounds import (
     RoundError,
     chosen_departments,

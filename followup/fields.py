@@ -1,4 +1,11 @@
-"""Typed reading of import cells; every bad value becomes a Problem at its cell."""
+"""Typed reading of import cells; every bad value becomes a Problem at its cell.
+
+Home-made on purpose, unlike the cards' forms (`followup.forms`, on pydantic): a problem here
+must name its file, sheet, row and column as HR sees them in Excel, a column may be absent
+from a sheet (then nothing is said about it), and cells come as Excel gives them (whole numbers
+as floats, dates as datetimes, lists from YAML). A pydantic model per row would report field
+paths that still had to be mapped back to cells, and would stop at the first problem per cell
+where HR wants every problem of the file at once."""
 
 from __future__ import annotations
 
@@ -30,7 +37,7 @@ def parse_month_day(text: str) -> str | None:
 
 
 class Checker:
-    """Collects problems while reading typed values from rows."""
+    """Collects problems, each at its cell, while reading typed values from rows."""
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []

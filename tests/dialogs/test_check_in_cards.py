@@ -1,4 +1,4 @@
-"""The check-in's cards: valid for Teams in both languages, prefilled, read back by validate()."""
+"""The check-in's cards: valid for Teams in both languages, prefilled, read back by the server."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dialogs.card_fields import read_step
 from dialogs.check_in_cards import (
     feedback_card,
     invitation_card,
@@ -27,10 +28,9 @@ from followup.check_in import (
     AreaBlock,
     CheckIn,
     Feedback,
-    FieldError,
     PrincipleItem,
-    validate,
 )
+from followup.forms import FormError
 from followup.policy import Policy
 from followup.sections import DEFAULT_SECTIONS, MAX_TEXT, NEEDS, STATUSES, Privacy, Section
 from storage.answer_store import Answers
@@ -181,16 +181,16 @@ def values_of(card: dict[str, Any]) -> dict[str, Any]:
 
 ERRORS = {
     "area:BL": [
-        FieldError("status:1", "required"),
-        FieldError("comment:3", "too_long", {"max": MAX_TEXT, "length": 1204}),
+        FormError("status:1", "required"),
+        FormError("comment:3", "too_long", {"max": MAX_TEXT, "length": 1204}),
     ],
     Section.STRENGTHS_NEEDS: [
-        FieldError("need:support", "not_offered"),
-        FieldError("need_text:clarity", "too_long", {"max": MAX_TEXT, "length": 1001}),
+        FormError("need:support", "not_offered"),
+        FormError("need_text:clarity", "too_long", {"max": MAX_TEXT, "length": 1001}),
     ],
-    Section.PRINCIPLES: [FieldError("principle", "required")],
-    Section.CONFIDENCE: [FieldError("confidence", "not_offered")],
-    Section.CONSENT: [FieldError("consent", "required"), FieldError("step", "unknown_step")],
+    Section.PRINCIPLES: [FormError("principle", "required")],
+    Section.CONFIDENCE: [FormError("confidence", "not_offered")],
+    Section.CONSENT: [FormError("consent", "required"), FormError("step", "unknown_step")],
 }
 
 
@@ -448,11 +448,11 @@ def test_every_step_card_is_prefilled_with_the_answers() -> None:
     assert values["consent"] == "yes"
 
 
-def test_what_a_card_sends_is_what_validate_reads() -> None:
+def test_what_a_card_sends_is_what_the_server_reads() -> None:
     check_in = make_check_in(answered=True)
     for step in check_in.steps[:-1]:
         card = step_card(check_in, step, "sv")
-        clean, errors = validate(check_in, step, values_of(card))
+        clean, errors = read_step(check_in, step, values_of(card))
         assert errors == [], step
         area = check_in.area(step) if step.startswith("area:") else None
         for item in area.items if area is not None else ():
@@ -463,10 +463,18 @@ def test_what_a_card_sends_is_what_validate_reads() -> None:
             assert check_in.answers.texts.get(key, "") == written
     # and an untouched empty card is refused for what is required, nothing else
     empty = make_check_in()
-    _, errors = validate(
+    _, errors = read_step(
         empty, Section.STRENGTHS_NEEDS, values_of(step_card(empty, Section.STRENGTHS_NEEDS, "sv"))
     )
     assert {(e.name, e.code) for e in errors} == {(f"need:{n}", "required") for n in NEEDS}
+    # a tampered card's problems are named by the inputs that held them
+    step = empty.steps[0]
+    values = values_of(step_card(empty, step, "sv")) | {"status:1": "maybe", "comment:1": 7}
+    _, errors = read_step(empty, step, values)
+    assert [(e.name, e.code) for e in errors][:2] == [
+        ("status:1", "not_offered"),
+        ("comment:1", "not_offered"),
+    ]
 
 
 def test_the_reflection_steps_ask_in_the_chefs_words() -> None:

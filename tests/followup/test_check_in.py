@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -62,14 +63,14 @@ async def a_round(db: Database, org: int, programme: int, title: str, days: int)
     return round_.id
 
 
-def answers_for(check_in: CheckIn, step: str, **overrides: str) -> dict[str, str]:
-    values: dict[str, str] = {}
+def answers_for(check_in: CheckIn, step: str, **overrides: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     area = check_in.area(step)
     if area is not None:
-        for item in area.items:
-            values[f"status:{item.id}"] = overrides.get("status", "in_progress")
+        status = overrides.get("status", "in_progress")
+        values["activities"] = {item.id: {"status": status} for item in area.items}
     elif step == "strengths_needs":
-        values |= {f"need:{n}": overrides.get("need", "1") for n in NEEDS}
+        values["needs"] = {n: {"level": overrides.get("need", "1")} for n in NEEDS}
     elif step == "principles":
         values["principle"] = "2"
     elif step == "confidence":
@@ -161,3 +162,51 @@ async def test_feedback_shows_the_chefs_own_trend_done_activities_and_needs(db: 
     async with db.session() as s:
         rows = (await s.exec(select(Invitation).where(col(Invitation.chef_id) == karin))).all()
     assert {r.state for r in rows} == {"submitted"}
+
+
+async def test_a_steps_answers_are_checked_strictly_and_named_by_what_they_answer(
+    db: Database,
+) -> None:
+    org, programme, karin = await demo(db)
+    await a_round(db, org, programme, "Delår 1", 21)
+    invitation_id = await open_invitation(db, chef_id=karin, now=utcnow())
+    assert invitation_id is not None
+    check_in = await load_check_in(db, invitation_id, policy=Policy())
+    assert check_in is not None
+    area = check_in.steps[0]
+    first, second, *rest = check_in.area(area).items  # type: ignore[union-attr]
+    given = {
+        "activities": {
+            first.id: {"status": "maybe"},
+            second.id: {"status": "done", "comment": "x" * 1001},
+            -1: {"status": "done"},  # not the chef's: ignored, not saved
+        }
+    }
+    clean, errors = validate(check_in, area, given)
+    assert [(e.name, e.code, e.params) for e in errors] == [
+        (f"activities.{first.id}.status", "not_offered", {}),
+        (f"activities.{second.id}.comment", "too_long", {"max": 1000, "length": 1001}),
+        *((f"activities.{item.id}.status", "required", {}) for item in rest),
+    ]
+    assert clean.statuses == {}
+
+    needs = {n: {"level": "1", "text": f"  {n}  "} for n in NEEDS}
+    needs[NEEDS[0]] = {"level": "3"}
+    needs[NEEDS[1]] = {"level": "2", "text": ["a list is no text"]}
+    _, errors = validate(check_in, "strengths_needs", {"needs": needs})
+    assert [(e.name, e.code) for e in errors] == [
+        (f"needs.{NEEDS[0]}.level", "not_offered"),
+        (f"needs.{NEEDS[1]}.text", "not_offered"),
+    ]
+    needs[NEEDS[0]], needs[NEEDS[1]] = {"level": 0}, {"level": "2"}
+    clean, errors = validate(check_in, "strengths_needs", {"needs": needs, "strengths": " Lugn "})
+    assert errors == []
+    assert clean.texts[("strengths_needs", "strengths")] == "Lugn"
+    assert clean.ratings[("strengths_needs", f"need.{NEEDS[1]}")] == 2
+    assert clean.texts[("strengths_needs", f"need.{NEEDS[2]}")] == NEEDS[2]
+
+    for confidence, code in (("6", "not_offered"), ("", "required"), (True, "not_offered")):
+        _, errors = validate(check_in, "confidence", {"confidence": confidence})
+        assert [(e.name, e.code) for e in errors] == [("confidence", code)]
+    _, errors = validate(check_in, "no_such_step", {})
+    assert [(e.name, e.code) for e in errors] == [("step", "unknown_step")]

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from followup.policy import Policy
 from followup.reminders import send_due_reminders
-from followup.round_form import read_dates
+from followup.round_form import check_dates
 from followup.rounds import create_round, open_round
 from followup.schedule import close_due_rounds, plan_rounds
 from followup.workdays import in_working_hours, next_working_morning
@@ -35,8 +35,8 @@ def test_the_day_it_is_depends_on_the_zone() -> None:
 
 def test_a_round_form_reads_its_days_in_the_zone() -> None:
     policy = Policy(zone=NEW_YORK)
-    opens, deadline = read_dates(
-        {"opens": "2026-06-01", "deadline": "2026-06-12"}, [], policy=policy
+    (opens, deadline), _ = check_dates(
+        {"opens": "2026-06-01", "deadline": "2026-06-12"}, policy=policy
     )
     assert opens is not None and deadline is not None
     assert (opens.astimezone(NEW_YORK).date(), opens.astimezone(NEW_YORK).time()) == (
