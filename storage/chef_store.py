@@ -31,6 +31,13 @@ class ChefStore:
                 ).all()
             )
 
+    async def roster(self, organisation_id: int, *, session: Session | None = None) -> list[Chef]:
+        """Every chef of the organisation, active or not."""
+        async with self._db.joined(session) as s:
+            return list(
+                (await s.exec(select(Chef).where(Chef.organisation_id == organisation_id))).all()
+            )
+
     async def audience(
         self,
         *,

@@ -83,6 +83,10 @@ class PlanStore:
         async with self._db.joined(session) as s:
             return list((await s.exec(query)).all())
 
+    async def unlink(self, link: ActivityDepartment, *, session: Session) -> None:
+        """The activity is no longer for that department (in the caller's transaction)."""
+        await session.delete(link)
+
     async def activity_links(
         self, activity_ids: Collection[int | None], *, session: Session | None = None
     ) -> list[ActivityDepartment]:
