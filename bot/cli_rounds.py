@@ -12,8 +12,6 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select
-
 from dialogs.digest_cards import digest_files
 from dialogs.formatting import date_time, short_day
 from dialogs.texts import t
@@ -25,7 +23,8 @@ from followup.progress import Progress
 from followup.rounds import RoundError
 from storage.audit_store import AuditStore
 from storage.database import Database
-from storage.models import Department, Programme
+from storage.organisation_store import OrganisationStore
+from storage.programme_store import ProgrammeStore
 from storage.types import utcnow
 
 
@@ -61,14 +60,7 @@ def refusal(lang: str, error: RoundError) -> CliRefusal:
 
 
 async def _programme(db: Database, organisation_id: int, code: str | None, lang: str) -> int:
-    async with db.session() as session:
-        programmes = (
-            await session.exec(
-                select(Programme).where(
-                    Programme.organisation_id == organisation_id, col(Programme.active)
-                )
-            )
-        ).all()
+    programmes = await ProgrammeStore(db).active(organisation_id=organisation_id)
     if code is not None:
         programmes = [p for p in programmes if p.code.casefold() == code.casefold()]
     if len(programmes) != 1 or programmes[0].id is None:
@@ -82,13 +74,8 @@ async def _departments(
     if not codes:
         return []
     wanted = [c.strip() for c in codes.split(",") if c.strip()]
-    async with db.session() as session:
-        rows = (
-            await session.exec(
-                select(Department).where(Department.organisation_id == organisation_id)
-            )
-        ).all()
-    by_code = {d.code.casefold(): d.id for d in rows if d.active}
+    active = await OrganisationStore(db).departments(organisation_id)
+    by_code = {d.code.casefold(): d.id for d in active}
     missing = [c for c in wanted if c.casefold() not in by_code]
     if missing:
         raise CliRefusal(t(lang, "round.error.unknown_department_code", code=", ".join(missing)))

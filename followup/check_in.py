@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
-from sqlmodel import col, select
 
 from followup.forms import FormError, check, problem
 from followup.policy import Policy
@@ -26,19 +25,11 @@ from followup.sections import (
     Section,
 )
 from storage.answer_store import Answers, AnswerStore
-from storage.database import Database
-from storage.models import (
-    Activity,
-    ActivityDepartment,
-    Area,
-    Chef,
-    Invitation,
-    InvitationState,
-    Principle,
-    Programme,
-    Round,
-    RoundState,
-)
+from storage.database import Database, Session
+from storage.invitation_store import InvitationStore
+from storage.models import Activity, Area, InvitationState, Principle, Round, RoundState
+from storage.plan_store import PlanStore
+from storage.programme_store import ProgrammeStore
 
 SUMMARY = "summary"
 AREA_PREFIX = "area:"
@@ -204,44 +195,19 @@ class PlanCache:
     def __init__(self) -> None:
         self._plans: dict[int, Plan] = {}
 
-    async def get(self, session: Any, programme_id: int) -> Plan:
-        version = (
-            await session.exec(select(Programme.updated_at).where(Programme.id == programme_id))
-        ).one()
+    async def get(self, db: Database, programme_id: int, *, session: Session | None = None) -> Plan:
+        version = await ProgrammeStore(db).version(programme_id, session=session)
         cached = self._plans.get(programme_id)
         if cached is not None and cached.version == version:
             return cached
-        activities = (
-            await session.exec(
-                select(Activity)
-                .where(Activity.programme_id == programme_id, col(Activity.active))
-                .order_by(col(Activity.position))
-            )
-        ).all()
-        links = (
-            await session.exec(
-                select(ActivityDepartment).where(
-                    col(ActivityDepartment.activity_id).in_([a.id for a in activities])
-                )
-            )
-        ).all()
+        store = PlanStore(db)
+        activities = await store.activities(programme_id, active_only=True, session=session)
+        links = await store.activity_links([a.id for a in activities], session=session)
         departments: dict[int, set[int]] = {}
         for link in links:
             departments.setdefault(link.activity_id, set()).add(link.department_id)
-        areas = (
-            await session.exec(
-                select(Area)
-                .where(Area.programme_id == programme_id, col(Area.active))
-                .order_by(col(Area.position))
-            )
-        ).all()
-        principles = (
-            await session.exec(
-                select(Principle)
-                .where(Principle.programme_id == programme_id, col(Principle.active))
-                .order_by(col(Principle.number))
-            )
-        ).all()
+        areas = await store.areas(programme_id, active_only=True, session=session)
+        principles = await store.principles(programme_id, active_only=True, session=session)
         plan = Plan(
             version=version,
             activities=tuple(activities),
@@ -257,21 +223,14 @@ async def load_check_in(
     db: Database, invitation_id: int, *, policy: Policy, plans: PlanCache | None = None
 ) -> CheckIn | None:
     async with db.session() as session:
-        row = (
-            await session.exec(
-                select(Invitation, Round, Chef)
-                .join(Round, col(Round.id) == col(Invitation.round_id))
-                .join(Chef, col(Chef.id) == col(Invitation.chef_id))
-                .where(col(Invitation.id) == invitation_id)
-            )
-        ).first()
+        row = await InvitationStore(db).with_round_and_chef(invitation_id, session=session)
         if row is None:
             return None
         invitation, round_, chef = row
         if round_.id is None or chef.id is None:
             return None
         year = round_year(round_, policy=policy)
-        plan = await (plans or PlanCache()).get(session, round_.programme_id)
+        plan = await (plans or PlanCache()).get(db, round_.programme_id, session=session)
         applicable = [
             a
             for a in plan.activities
@@ -279,7 +238,13 @@ async def load_check_in(
             and (a.all_departments or chef.department_id in plan.departments.get(a.id or 0, ()))
         ]
         areas, principles = plan.areas, plan.principles
-        previous = await _previous_invitation(session, round_, chef.id)
+        previous = await InvitationStore(db).previous(
+            chef_id=chef.id,
+            programme_id=round_.programme_id,
+            before=round_.deadline,
+            round_states=(RoundState.OPEN, RoundState.CLOSED, RoundState.ARCHIVED),
+            session=session,
+        )
     answers = await AnswerStore(db).load(invitation_id)
     last = await AnswerStore(db).load(previous) if previous is not None else Answers()
     blocks = []
@@ -323,58 +288,14 @@ def _last_open(last: Answers, activity_id: int) -> str | None:
     return status if status in OPEN_STATUSES else None
 
 
-async def _previous_invitation(session: Any, round_: Round, chef_id: int) -> int | None:
-    """The chef's invitation in the round of the same programme before this one."""
-    rows = (
-        await session.exec(
-            select(Invitation.id)
-            .join(Round, col(Round.id) == col(Invitation.round_id))
-            .where(
-                Invitation.chef_id == chef_id,
-                Round.programme_id == round_.programme_id,
-                col(Round.deadline) < round_.deadline,
-                col(Round.state).in_([RoundState.OPEN, RoundState.CLOSED, RoundState.ARCHIVED]),
-            )
-            .order_by(col(Round.deadline).desc())
-            .limit(1)
-        )
-    ).all()
-    return rows[0] if rows else None
-
-
 async def open_invitation(db: Database, *, chef_id: int, now: datetime) -> int | None:
     """The chef's invitation in the open round that closes first (the one to answer now)."""
-    async with db.session() as session:
-        rows = (
-            await session.exec(
-                select(Invitation.id)
-                .join(Round, col(Round.id) == col(Invitation.round_id))
-                .where(
-                    Invitation.chef_id == chef_id,
-                    Round.state == RoundState.OPEN,
-                    col(Round.deadline) > now,
-                    Invitation.state != InvitationState.ON_LEAVE,
-                )
-                .order_by(col(Round.deadline))
-                .limit(1)
-            )
-        ).all()
-    return rows[0] if rows else None
+    return await InvitationStore(db).answerable(chef_id=chef_id, now=now)
 
 
 async def latest_invitation(db: Database, *, chef_id: int) -> int | None:
     """The chef's most recent invitation in any round (for "mina svar")."""
-    async with db.session() as session:
-        rows = (
-            await session.exec(
-                select(Invitation.id)
-                .join(Round, col(Round.id) == col(Invitation.round_id))
-                .where(Invitation.chef_id == chef_id, Round.state != RoundState.DRAFT)
-                .order_by(col(Round.deadline).desc())
-                .limit(1)
-            )
-        ).all()
-    return rows[0] if rows else None
+    return await InvitationStore(db).latest_of_chef(chef_id=chef_id)
 
 
 # --- a step's answers, checked ---------------------------------------------------------
@@ -591,25 +512,12 @@ class Feedback:
 
 
 async def feedback(db: Database, check_in: CheckIn) -> Feedback:
-    async with db.session() as session:
-        rows = (
-            await session.exec(
-                select(Round.title, Invitation.id)
-                .join(Invitation, col(Invitation.round_id) == col(Round.id))
-                .where(
-                    Invitation.chef_id == check_in.chef_id,
-                    Round.programme_id == check_in.programme_id,
-                    col(Round.deadline) <= check_in.deadline,
-                    Invitation.state == InvitationState.SUBMITTED,
-                )
-                .order_by(col(Round.deadline))
-            )
-        ).all()
+    rows = await InvitationStore(db).submitted_in_programme(
+        chef_id=check_in.chef_id, programme_id=check_in.programme_id, until=check_in.deadline
+    )
     store = AnswerStore(db)
     trend: list[tuple[str, int]] = []
     for title, invitation_id in rows:
-        if invitation_id is None:
-            continue
         answers = (
             check_in.answers
             if invitation_id == check_in.invitation_id

@@ -165,7 +165,7 @@ async def apply_plan(
         if wanted_ids != have:
             for link in existing_links:
                 if link.activity_id == record.id and link.department_id not in wanted_ids:
-                    await session.delete(link)
+                    await plans.unlink(link, session=session)
             for department_id in wanted_ids - have:
                 session.add(ActivityDepartment(activity_id=record.id, department_id=department_id))
             if a.code not in activities_changes.added and a.code not in activities_changes.changed:

@@ -16,15 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
-
 from followup.policy import Policy
 from followup.progress import WAITING, reminder_key, reminder_message
 from followup.rounds import reminder_times
 from followup.workdays import in_working_hours
 from storage.database import Database
-from storage.models import Invitation, OutboxKind, Round, RoundState
+from storage.invitation_store import InvitationStore
+from storage.models import OutboxKind
 from storage.outbox_store import NewMessage, OutboxStore
+from storage.round_store import RoundStore
 
 
 def later_key(round_id: int, chef_id: int, asked_for: datetime) -> str:
@@ -49,25 +49,16 @@ async def send_due_reminders(db: Database, *, now: datetime, policy: Policy) -> 
         return result
     messages: list[NewMessage] = []
     async with db.session() as session, session.begin():
-        rounds = (
-            await session.exec(
-                select(Round)
-                .where(Round.state == RoundState.OPEN, col(Round.deadline) > now)
-                .with_for_update()
-            )
-        ).all()
+        # locked: a second replica's pass waits, then finds the counts this one raised
+        rounds = await RoundStore(db).still_open(now=now, lock=True, session=session)
+        waiting = [str(s) for s in WAITING]
         for round_ in rounds:
             assert round_.id is not None
             passed = sum(1 for moment in reminder_times(round_) if moment <= now)
             target = min(passed, round_.reminder_cap)
-            invitations = (
-                await session.exec(
-                    select(Invitation).where(
-                        Invitation.round_id == round_.id,
-                        col(Invitation.state).in_([str(s) for s in WAITING]),
-                    )
-                )
-            ).all()
+            invitations = await InvitationStore(db).in_states(
+                round_id=round_.id, states=waiting, session=session
+            )
             for invitation in invitations:
                 assert invitation.chef_id is not None  # only a long-closed round's are detached
                 if invitation.reminders_sent < target:

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlmodel import select
-
 from followup.changes import ImportReport, key_of, sync_records
 from followup.fields import Checker
 from followup.problems import ImportRejected, Location, Problem
@@ -25,8 +23,10 @@ from followup.tabular import (
     rows_from_grid,
     yaml_rows,
 )
+from storage.chef_store import ChefStore
 from storage.database import Database
-from storage.models import Chef, Department, EnrolmentSource
+from storage.models import Chef, EnrolmentSource
+from storage.plan_store import PlanStore
 from storage.types import utcnow
 
 ROSTER_SHEET = ("Chefer", "Enhetschefer", "Chefs", "Roster")
@@ -183,18 +183,12 @@ async def import_roster(
     async with db.session() as session, session.begin():
         departments = {
             key_of(d.code): d
-            for d in (
-                await session.exec(
-                    select(Department).where(Department.organisation_id == organisation_id)
-                )
-            ).all()
-            if d.active
+            for d in await PlanStore(db).departments(
+                organisation_id, active_only=True, session=session
+            )
         }
         existing = {
-            key_of(c.upn): c
-            for c in (
-                await session.exec(select(Chef).where(Chef.organisation_id == organisation_id))
-            ).all()
+            key_of(c.upn): c for c in await ChefStore(db).roster(organisation_id, session=session)
         }
         chk = Checker()
         by_object_id = {c.aad_object_id: c for c in existing.values() if c.aad_object_id}

@@ -8,27 +8,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from followup.policy import Policy
 from followup.sections import DEFAULT_SECTIONS, Privacy, Section
-from storage.database import Database
+from storage.chef_store import ChefStore
+from storage.database import Database, Session
+from storage.invitation_store import InvitationStore
 from storage.models import (
     Chef,
-    Department,
-    Invitation,
     InvitationState,
     OutboxKind,
-    OutboxMessage,
-    Programme,
     Round,
-    RoundDepartment,
     RoundState,
 )
+from storage.organisation_store import OrganisationStore
 from storage.outbox_store import NewMessage, OutboxStore
+from storage.programme_store import ProgrammeStore
+from storage.round_store import RoundStore
 
 
 class RoundError(ValueError):
@@ -91,22 +87,18 @@ async def create_round(
     if deadline <= (opens_at or now):
         raise RoundError("deadline_before_opening")
     async with db.session() as session, session.begin():
-        programme = await session.get(Programme, programme_id)
+        programme = await ProgrammeStore(db).get(programme_id, session=session)
         if programme is None or programme.organisation_id != organisation_id:
             raise RoundError("unknown_programme", programme=programme_id)
-        same_title = (
-            await session.exec(
-                select(Round.id).where(
-                    Round.programme_id == programme_id,
-                    func.lower(Round.title) == title.strip().lower(),
-                    Round.state != RoundState.ARCHIVED,
-                )
-            )
-        ).first()
+        rounds = RoundStore(db)
+        same_title = await rounds.live_titled(
+            programme_id=programme_id, title=title.strip(), session=session
+        )
         if same_title is not None:
             # also what keeps a double-clicked form from creating the round twice
             raise RoundError("duplicate_title", title=title.strip(), round=same_title)
         await _check_audience(
+            db,
             session,
             organisation_id=organisation_id,
             department_ids=department_ids,
@@ -128,31 +120,25 @@ async def create_round(
             created_at=now,
             updated_at=now,
         )
-        session.add(round_)
-        await session.flush()
-        assert round_.id is not None
-        for department_id in department_ids:
-            session.add(RoundDepartment(round_id=round_.id, department_id=department_id))
+        await rounds.add(round_, department_ids=department_ids, session=session)
     return round_
 
 
 async def _check_audience(
-    session: Any, *, organisation_id: int, department_ids: Sequence[int], today: date
+    db: Database,
+    session: Session,
+    *,
+    organisation_id: int,
+    department_ids: Sequence[int],
+    today: date,
 ) -> None:
-    """The departments are the organisation's, and someone in them can be asked."""
+    """The departments are the organisation's active ones, and someone in them can be asked."""
     if department_ids:
-        known = (
-            await session.exec(
-                select(Department.id).where(
-                    Department.organisation_id == organisation_id,
-                    col(Department.id).in_(list(department_ids)),
-                    col(Department.active),
-                )
-            )
-        ).all()
-        if set(known) != set(department_ids):
+        active = await OrganisationStore(db).departments(organisation_id, session=session)
+        if not set(department_ids) <= {d.id for d in active}:
             raise RoundError("unknown_department")
     reach = await _audience(
+        db,
         session,
         organisation_id=organisation_id,
         department_ids=list(department_ids) or None,
@@ -175,13 +161,18 @@ class Audience:
 
 
 async def _audience(
-    session: Any, *, organisation_id: int, department_ids: Sequence[int] | None, today: date
+    db: Database,
+    session: Session,
+    *,
+    organisation_id: int,
+    department_ids: Sequence[int] | None,
+    today: date,
 ) -> Audience:
-    query = select(Chef).where(Chef.organisation_id == organisation_id, col(Chef.active))
-    if department_ids is not None:
-        query = query.where(col(Chef.department_id).in_(list(department_ids)))
     audience = Audience()
-    for chef in (await session.exec(query.order_by(col(Chef.id)))).all():
+    chefs = await ChefStore(db).audience(
+        organisation_id=organisation_id, department_ids=department_ids, session=session
+    )
+    for chef in chefs:
         (audience.on_leave if on_leave(chef, today) else audience.invited).append(chef)
     return audience
 
@@ -197,6 +188,7 @@ async def preview_audience(
     """Whom a round for these departments (none: all) would reach if it opened now."""
     async with db.session() as session:
         return await _audience(
+            db,
             session,
             organisation_id=organisation_id,
             department_ids=list(department_ids) or None,
@@ -207,49 +199,35 @@ async def preview_audience(
 async def round_audience(db: Database, *, round_id: int, now: datetime, policy: Policy) -> Audience:
     """Whom this round reaches (or would reach, if it opened now)."""
     async with db.session() as session:
-        round_ = await session.get(Round, round_id)
+        round_ = await RoundStore(db).get(round_id, session=session)
         if round_ is None:
             raise RoundError("unknown_round", round=round_id)
         return await _audience(
+            db,
             session,
             organisation_id=round_.organisation_id,
-            department_ids=await _departments_of(session, round_),
+            department_ids=await _departments_of(db, session, round_),
             today=policy.today(now),
         )
 
 
 async def department_names(db: Database, *, round_id: int) -> list[str]:
     """The names of the departments a round is for; empty when it is for everyone."""
-    async with db.session() as session:
-        return list(
-            (
-                await session.exec(
-                    select(Department.name)
-                    .join(RoundDepartment, col(RoundDepartment.department_id) == col(Department.id))
-                    .where(RoundDepartment.round_id == round_id)
-                    .order_by(col(Department.name))
-                )
-            ).all()
-        )
+    return await RoundStore(db).department_names(round_id)
 
 
 async def chosen_departments(db: Database, *, round_: Round) -> list[int]:
     """The ids of the departments a round is for; empty when it is for everyone."""
     async with db.session() as session:
-        return await _departments_of(session, round_) or []
+        return await _departments_of(db, session, round_) or []
 
 
-async def _departments_of(session: Any, round_: Round) -> list[int] | None:
+async def _departments_of(db: Database, session: Session, round_: Round) -> list[int] | None:
     """The round's chosen departments; None when it is for everyone."""
     if round_.audience_all:
         return None
-    return list(
-        (
-            await session.exec(
-                select(RoundDepartment.department_id).where(RoundDepartment.round_id == round_.id)
-            )
-        ).all()
-    )
+    assert round_.id is not None
+    return await RoundStore(db).chosen_departments(round_.id, session=session)
 
 
 async def open_round(
@@ -264,29 +242,30 @@ async def open_round(
     opening = Opening()
     today = policy.today(now)
     async with db.session() as session, session.begin():
-        round_ = await _locked(session, round_id, organisation_id)
+        round_ = await _locked(db, session, round_id, organisation_id)
         if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED):
             raise RoundError("not_openable", state=round_.state)
         if round_.deadline <= now:
             raise RoundError("deadline_passed")
         audience = await _audience(
+            db,
             session,
             organisation_id=round_.organisation_id,
-            department_ids=await _departments_of(session, round_),
+            department_ids=await _departments_of(db, session, round_),
             today=today,
         )
         if not audience.invited:
             raise RoundError("no_audience")
+        invitations = InvitationStore(db)
         for leave, chefs in ((False, audience.invited), (True, audience.on_leave)):
             for chef in chefs:
                 assert chef.id is not None
-                session.add(
-                    Invitation(
-                        round_id=round_id,
-                        chef_id=chef.id,
-                        state=InvitationState.ON_LEAVE if leave else InvitationState.PENDING,
-                        created_at=now,
-                    )
+                await invitations.add(
+                    round_id=round_id,
+                    chef_id=chef.id,
+                    state=InvitationState.ON_LEAVE if leave else InvitationState.PENDING,
+                    created_at=now,
+                    session=session,
                 )
                 (opening.on_leave if leave else opening.invited).append(chef.id)
         round_.state = RoundState.OPEN
@@ -319,29 +298,22 @@ async def find_round(
     states: Sequence[RoundState] = (RoundState.OPEN,),
 ) -> Round:
     """The round a command is about: the one named, else the latest in one of `states`."""
-    async with db.session() as session:
-        if round_id is not None:
-            round_ = await session.get(Round, round_id)
-            if round_ is None or round_.organisation_id != organisation_id:
-                raise RoundError("unknown_round", round=round_id)
-            return round_
-        latest = (
-            await session.exec(
-                select(Round)
-                .where(
-                    Round.organisation_id == organisation_id,
-                    col(Round.state).in_([str(s) for s in states]),
-                )
-                .order_by(col(Round.deadline).desc(), col(Round.id).desc())
-            )
-        ).first()
+    rounds = RoundStore(db)
+    if round_id is not None:
+        round_ = await rounds.get(round_id)
+        if round_ is None or round_.organisation_id != organisation_id:
+            raise RoundError("unknown_round", round=round_id)
+        return round_
+    latest = await rounds.latest(organisation_id=organisation_id, states=states)
     if latest is None:
         raise RoundError("no_round")
     return latest
 
 
-async def _locked(session: Any, round_id: int, organisation_id: int | None) -> Round:
-    round_ = await session.get(Round, round_id, with_for_update=True)
+async def _locked(
+    db: Database, session: Session, round_id: int, organisation_id: int | None
+) -> Round:
+    round_ = await RoundStore(db).lock(round_id, session=session)
     if round_ is None or (
         organisation_id is not None and round_.organisation_id != organisation_id
     ):
@@ -354,7 +326,7 @@ async def close_round(
 ) -> Round:
     """Close an open round (at the deadline, or earlier by HR). Closing twice is refused."""
     async with db.session() as session, session.begin():
-        round_ = await _locked(session, round_id, organisation_id)
+        round_ = await _locked(db, session, round_id, organisation_id)
         if round_.state in (RoundState.CLOSED, RoundState.ARCHIVED):
             raise RoundError("already_closed")
         if round_.state != RoundState.OPEN:
@@ -369,7 +341,7 @@ async def archive_round(
     db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
 ) -> Round:
     async with db.session() as session, session.begin():
-        round_ = await _locked(session, round_id, organisation_id)
+        round_ = await _locked(db, session, round_id, organisation_id)
         if round_.state != RoundState.CLOSED:
             raise RoundError("not_closed", state=round_.state)
         round_.state = RoundState.ARCHIVED
@@ -382,7 +354,7 @@ async def skip_round(
 ) -> Round:
     """Leave out a round that has not opened (the calendar's, say): archived, never opened."""
     async with db.session() as session, session.begin():
-        round_ = await _locked(session, round_id, organisation_id)
+        round_ = await _locked(db, session, round_id, organisation_id)
         if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED):
             raise RoundError("not_openable", state=round_.state)
         round_.state = RoundState.ARCHIVED
@@ -404,7 +376,7 @@ async def change_round(
     """Change a round that has not opened: the day it opens (none: HR opens it), its last day
     and its audience (no departments: everyone)."""
     async with db.session() as session, session.begin():
-        round_ = await _locked(session, round_id, organisation_id)
+        round_ = await _locked(db, session, round_id, organisation_id)
         if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED):
             raise RoundError("not_changeable", state=round_.state)
         if opens_at is not None and policy.today(opens_at) < policy.today(now):
@@ -412,19 +384,16 @@ async def change_round(
         if deadline <= max(opens_at or now, now):
             raise RoundError("deadline_before_opening")
         await _check_audience(
+            db,
             session,
             organisation_id=round_.organisation_id,
             department_ids=department_ids,
             today=policy.today(now),
         )
         assert round_.id is not None
-        for chosen in (
-            await session.exec(select(RoundDepartment).where(RoundDepartment.round_id == round_.id))
-        ).all():
-            await session.delete(chosen)
-        await session.flush()
-        for department_id in department_ids:
-            session.add(RoundDepartment(round_id=round_.id, department_id=department_id))
+        await RoundStore(db).choose_departments(
+            round_.id, department_ids=department_ids, session=session
+        )
         round_.opens_at = opens_at
         round_.deadline = deadline
         round_.state = RoundState.SCHEDULED if opens_at is not None else RoundState.DRAFT
@@ -443,7 +412,7 @@ async def extend_round(
 ) -> Round:
     """Move the deadline later; the reminders, counted back from it, move with it."""
     async with db.session() as session, session.begin():
-        round_ = await _locked(session, round_id, organisation_id)
+        round_ = await _locked(db, session, round_id, organisation_id)
         if round_.state not in (RoundState.DRAFT, RoundState.SCHEDULED, RoundState.OPEN):
             raise RoundError("not_open", state=round_.state)
         if deadline <= round_.deadline or deadline <= now:
@@ -463,44 +432,32 @@ async def invite_late(db: Database, *, chef_id: int, now: datetime, policy: Poli
     one whose invitation could not be delivered before gets it again."""
     invited: list[tuple[int, int]] = []  # (round, sequence)
     async with db.session() as session, session.begin():
-        chef = await session.get(Chef, chef_id)
+        chef = await ChefStore(db).get(chef_id, session=session)
         if chef is None or not chef.active:
             return []
-        rounds = (
-            await session.exec(
-                select(Round).where(
-                    Round.organisation_id == chef.organisation_id,
-                    Round.state == RoundState.OPEN,
-                    col(Round.deadline) > now,
-                )
-            )
-        ).all()
+        rounds = await RoundStore(db).still_open(
+            now=now, organisation_id=chef.organisation_id, session=session
+        )
+        invitations = InvitationStore(db)
         for round_ in rounds:
             assert round_.id is not None
-            departments = await _departments_of(session, round_)
+            departments = await _departments_of(db, session, round_)
             if departments is not None and chef.department_id not in departments:
                 continue
-            existing = (
-                await session.exec(
-                    select(Invitation).where(
-                        Invitation.round_id == round_.id, Invitation.chef_id == chef_id
-                    )
-                )
-            ).first()
+            existing = await invitations.of(round_id=round_.id, chef_id=chef_id, session=session)
             if existing is None:
                 if not on_leave(chef, policy.today(now)):
-                    session.add(Invitation(round_id=round_.id, chef_id=chef_id, created_at=now))
+                    await invitations.add(
+                        round_id=round_.id, chef_id=chef_id, created_at=now, session=session
+                    )
                     invited.append((round_.id, 1))
             elif existing.state == InvitationState.UNREACHABLE:
-                sent = (
-                    await session.exec(
-                        select(func.count()).where(
-                            OutboxMessage.round_id == round_.id,
-                            OutboxMessage.chef_id == chef_id,
-                            OutboxMessage.kind == OutboxKind.INVITATION.value,
-                        )
-                    )
-                ).one()
+                sent = await OutboxStore(db).count_of(
+                    round_id=round_.id,
+                    chef_id=chef_id,
+                    kind=OutboxKind.INVITATION.value,
+                    session=session,
+                )
                 existing.state = InvitationState.PENDING
                 invited.append((round_.id, sent + 1))
         organisation_id = chef.organisation_id

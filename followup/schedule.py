@@ -11,30 +11,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import col, or_, select
-
 from followup.access import Access, access_from
 from followup.policy import Policy
 from followup.rounds import RoundError, close_round, create_round, open_round
+from storage.conversation_store import ConversationStore
 from storage.database import Database
-from storage.models import (
-    Chef,
-    ConversationRef,
-    HrRole,
-    Invitation,
-    InvitationState,
-    OutboxKind,
-    Programme,
-    Round,
-    RoundState,
-)
+from storage.invitation_store import InvitationStore
+from storage.models import InvitationState, OutboxKind, Programme, RoundState
 from storage.outbox_store import NewMessage, OutboxStore
+from storage.programme_store import ProgrammeStore
+from storage.role_store import RoleStore
+from storage.round_store import RoundStore
 
 logger = logging.getLogger(__name__)
 
 # the name the calendar gives a round opening on a day, e.g. "Uppföljning våren 2026": stored,
 # so the front passes the organisation's language's; the domain only knows the half-year
 TitleOf = Callable[[date], str]
+
+# who made a round the calendar planned (HR's rounds name the HR admin)
+CALENDAR = "calendar"
 
 
 @dataclass(frozen=True)
@@ -47,20 +43,8 @@ class Recipient:
 
 async def staff(db: Database, organisation_id: int) -> list[Recipient]:
     """HR admins and department leads who have installed the app, by object id or UPN."""
-    async with db.session() as session:
-        roles = (
-            await session.exec(select(HrRole).where(HrRole.organisation_id == organisation_id))
-        ).all()
-        refs = (
-            await session.exec(
-                select(ConversationRef, Chef.upn)
-                .join(Chef, col(Chef.id) == col(ConversationRef.chef_id), isouter=True)
-                .where(
-                    ConversationRef.organisation_id == organisation_id,
-                    col(ConversationRef.installed),
-                )
-            )
-        ).all()
+    roles = await RoleStore(db).holders(organisation_id)
+    refs = await ConversationStore(db).installed_with_upn(organisation_id)
     recipients = []
     for ref, chef_upn in refs:
         assert ref.id is not None
@@ -107,28 +91,21 @@ async def plan_rounds(
     """Make the calendar's next rounds as scheduled rounds, once, ahead of their day."""
     today = policy.today(now)
     made = []
-    query = select(Programme).where(col(Programme.active))
-    if programme_id is not None:
-        query = query.where(Programme.id == programme_id)
-    async with db.session() as session:
-        programmes = (await session.exec(query)).all()
+    rounds = RoundStore(db)
+    programmes = await ProgrammeStore(db).active(programme_id=programme_id)
     for programme in programmes:
         assert programme.id is not None
         for day in calendar_dates(programme):
             if not today < day <= today + policy.plan_ahead:
                 continue
             opens = policy.opening(day)
-            async with db.session() as session:
-                planned = (
-                    await session.exec(
-                        select(Round.id).where(
-                            Round.programme_id == programme.id,
-                            Round.created_by == "calendar",
-                            # HR may have moved it, or skipped it: its half-year is done
-                            or_(col(Round.opens_at) == opens, Round.title == title_of(day)),
-                        )
-                    )
-                ).first()
+            # HR may have moved it (another day, same title), or skipped it: its half-year is done
+            planned = await rounds.planned(
+                programme_id=programme.id,
+                created_by=CALENDAR,
+                opens_at=opens,
+                title=title_of(day),
+            )
             if planned is not None:
                 continue
             deadline = policy.calendar_deadline(day, answer_days=programme.answer_days)
@@ -142,7 +119,7 @@ async def plan_rounds(
                     opens_at=opens,
                     now=now,
                     policy=policy,
-                    created_by="calendar",
+                    created_by=CALENDAR,
                 )
             except RoundError as error:  # e.g. HR already made one by that name
                 logger.info("calendar: no round for %s (%s)", day, error.code)
@@ -158,18 +135,9 @@ async def next_opening(
 ) -> tuple[str, date] | None:
     """The programme's next round to open by itself, and its day: a planned round (HR may
     have moved it), else the calendar's next day."""
-    async with db.session() as session:
-        planned = (
-            await session.exec(
-                select(Round)
-                .where(
-                    Round.programme_id == programme.id,
-                    Round.state == RoundState.SCHEDULED,
-                    col(Round.opens_at) > now,
-                )
-                .order_by(col(Round.opens_at))
-            )
-        ).first()
+    assert programme.id is not None
+    scheduled = await RoundStore(db).scheduled(programme_id=programme.id, after=now)
+    planned = scheduled[0] if scheduled else None
     if planned is not None and planned.opens_at is not None:
         return planned.title, policy.today(planned.opens_at)
     today = policy.today(now)
@@ -202,31 +170,18 @@ async def change_calendar(
     has none; rounds that are open or done keep their dates."""
     change = CalendarChange()
     async with db.session() as session, session.begin():
-        programme = (
-            await session.exec(
-                select(Programme)
-                .where(Programme.id == programme_id, Programme.organisation_id == organisation_id)
-                .with_for_update()
-            )
-        ).first()
+        programme = await ProgrammeStore(db).calendar(
+            programme_id=programme_id, organisation_id=organisation_id, session=session
+        )
         if programme is None:
             raise RoundError("unknown_programme", programme=programme_id)
         programme.round_opens = list(round_opens)
         programme.answer_days = answer_days
         programme.updated_at = now
         days = {title_of(day): day for day in calendar_dates(programme)}
-        planned = (
-            await session.exec(
-                select(Round)
-                .where(
-                    Round.programme_id == programme_id,
-                    Round.created_by == "calendar",
-                    Round.state == RoundState.SCHEDULED,
-                    col(Round.opens_at) > now,
-                )
-                .with_for_update()
-            )
-        ).all()
+        planned = await RoundStore(db).scheduled(
+            programme_id=programme_id, after=now, created_by=CALENDAR, lock=True, session=session
+        )
         today = policy.today(now)
         for round_ in planned:
             assert round_.id is not None
@@ -252,16 +207,7 @@ async def change_calendar(
 async def send_heads_up(db: Database, *, now: datetime, policy: Policy) -> int:
     """A week (the policy's heads-up) before a scheduled round opens, HR admins get a card to
     adjust or skip it."""
-    async with db.session() as session:
-        rounds = (
-            await session.exec(
-                select(Round).where(
-                    Round.state == RoundState.SCHEDULED,
-                    col(Round.opens_at) > now,
-                    col(Round.opens_at) <= now + policy.heads_up,
-                )
-            )
-        ).all()
+    rounds = await RoundStore(db).opening_between(after=now, until=now + policy.heads_up)
     messages = []
     people: dict[int, list[Recipient]] = {}  # per organisation, read once
     for round_ in rounds:
@@ -288,17 +234,9 @@ async def send_heads_up(db: Database, *, now: datetime, policy: Policy) -> int:
 async def open_due_rounds(db: Database, *, now: datetime, policy: Policy) -> list[int]:
     """Open every scheduled round whose day has come (one that fails is skipped, not retried
     in a loop: it is logged and stays scheduled for HR)."""
-    async with db.session() as session:
-        due = (
-            await session.exec(
-                select(Round.id).where(
-                    Round.state == RoundState.SCHEDULED, col(Round.opens_at) <= now
-                )
-            )
-        ).all()
+    due = await RoundStore(db).due_to_open(now=now)
     opened = []
     for round_id in due:
-        assert round_id is not None
         try:
             opening = await open_round(db, round_id=round_id, now=now, policy=policy)
         except RoundError as error:
@@ -316,37 +254,19 @@ async def open_due_rounds(db: Database, *, now: datetime, policy: Policy) -> lis
 
 async def close_due_rounds(db: Database, *, now: datetime) -> list[int]:
     """Close every open round whose deadline has passed, then send its results."""
-    async with db.session() as session:
-        due = (
-            await session.exec(
-                select(Round.id).where(Round.state == RoundState.OPEN, col(Round.deadline) <= now)
-            )
-        ).all()
+    due = await RoundStore(db).due_to_close(now=now)
     closed = []
     for round_id in due:
-        assert round_id is not None
         try:
             await close_round(db, round_id=round_id, now=now)
         except RoundError as error:  # another replica got there first
             logger.info("scheduler: round %s not closed (%s)", round_id, error.code)
             continue
         closed.append(round_id)
-    for round_id in await _closed_without_results(db):
+    # closed by HR, or before a crash: their results are still to be queued
+    for round_id in await RoundStore(db).closed_without_results():
         await send_results(db, round_id=round_id, now=now)
     return closed
-
-
-async def _closed_without_results(db: Database) -> Sequence[int]:
-    """Closed rounds whose results have not been queued (closed by HR, or before a crash)."""
-    async with db.session() as session:
-        rounds = (
-            await session.exec(
-                select(Round.id).where(
-                    Round.state == RoundState.CLOSED, col(Round.results_queued_at).is_(None)
-                )
-            )
-        ).all()
-    return [r for r in rounds if r is not None]
 
 
 def _scope(access: Access) -> list[int] | None:
@@ -361,17 +281,13 @@ async def send_results(
     """The digest to HR admins (all of it) and department leads (their departments), and each
     chef who answered their own feedback; queued once whatever happens. `has_digest`: the
     conversation that got the digest already (the HR admin who closed the round in Teams)."""
+    rounds = RoundStore(db)
     async with db.session() as session:
-        round_ = await session.get(Round, round_id)
+        round_ = await rounds.get(round_id, session=session)
         assert round_ is not None
-        answered = (
-            await session.exec(
-                select(Invitation.chef_id).where(
-                    Invitation.round_id == round_id,
-                    Invitation.state == InvitationState.SUBMITTED,
-                )
-            )
-        ).all()
+        answered = await InvitationStore(db).chef_ids(
+            round_id=round_id, state=InvitationState.SUBMITTED, session=session
+        )
     messages = [
         NewMessage(
             organisation_id=round_.organisation_id,
@@ -396,7 +312,7 @@ async def send_results(
         for chef_id in answered
     ]
     async with db.session() as session, session.begin():
-        locked = await session.get(Round, round_id, with_for_update=True)
+        locked = await rounds.lock(round_id, session=session)
         if locked is None or locked.results_queued_at is not None:
             return 0  # another replica did it
         locked.results_queued_at = now

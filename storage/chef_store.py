@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 
 from sqlalchemy import func, or_
@@ -29,6 +30,27 @@ class ChefStore:
                     )
                 ).all()
             )
+
+    async def roster(self, organisation_id: int, *, session: Session | None = None) -> list[Chef]:
+        """Every chef of the organisation, active or not."""
+        async with self._db.joined(session) as s:
+            return list(
+                (await s.exec(select(Chef).where(Chef.organisation_id == organisation_id))).all()
+            )
+
+    async def audience(
+        self,
+        *,
+        organisation_id: int,
+        department_ids: Collection[int] | None = None,
+        session: Session | None = None,
+    ) -> list[Chef]:
+        """The organisation's active chefs (in these departments, unless None), by id."""
+        query = select(Chef).where(Chef.organisation_id == organisation_id, col(Chef.active))
+        if department_ids is not None:
+            query = query.where(col(Chef.department_id).in_(list(department_ids)))
+        async with self._db.joined(session) as s:
+            return list((await s.exec(query.order_by(col(Chef.id)))).all())
 
     async def get(
         self, chef_id: int, *, lock: bool = False, session: Session | None = None

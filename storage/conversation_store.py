@@ -8,8 +8,8 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.database import Database
-from storage.models import ConversationRef
+from storage.database import Database, Session
+from storage.models import Chef, ConversationRef
 
 
 async def _by_user(session: AsyncSession, tenant_id: str, user_id: str) -> ConversationRef | None:
@@ -137,6 +137,24 @@ class ConversationStore:
                 )
             ).all()
         return {row.chef_id: row for row in rows if row.chef_id is not None}
+
+    async def installed_with_upn(
+        self, organisation_id: int, *, session: Session | None = None
+    ) -> list[tuple[ConversationRef, str | None]]:
+        """Every installed conversation of the organisation, with the UPN of the chef it was
+        matched to (None for someone not in the roster, e.g. an HR admin)."""
+        async with self._db.joined(session) as s:
+            rows = (
+                await s.exec(
+                    select(ConversationRef, Chef.upn)
+                    .join(Chef, col(Chef.id) == col(ConversationRef.chef_id), isouter=True)
+                    .where(
+                        ConversationRef.organisation_id == organisation_id,
+                        col(ConversationRef.installed),
+                    )
+                )
+            ).all()
+        return [(ref, upn) for ref, upn in rows]
 
     async def find(self, *, tenant_id: str, user_id: str) -> ConversationRef | None:
         async with self._db.session() as session:

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, update
 from sqlmodel import col, select
 
 from storage.database import Database, Session
-from storage.models import Chef, Department, Invitation, InvitationState, Round
+from storage.models import Chef, Department, Invitation, InvitationState, Round, RoundState
 
 # an invitation's chef, the department it counts under and why it could not be reached: the
 # chef's, or the snapshot kept when retention detached it from the chef, so a long-closed
@@ -43,6 +43,13 @@ class StateCount(NamedTuple):
     round_id: int
     state: str
     n: int
+
+
+class Titled(NamedTuple):
+    """An invitation with its round's title."""
+
+    title: str
+    invitation_id: int
 
 
 class Detachable(NamedTuple):
@@ -189,3 +196,138 @@ class InvitationStore:
             query = query.where(col(Round.state).not_in(list(exclude_states)))
         async with self._db.joined(session) as s:
             return [(i, r) for i, r in (await s.exec(query)).all()]
+
+    async def add(
+        self,
+        *,
+        round_id: int,
+        chef_id: int,
+        created_at: datetime,
+        state: str = InvitationState.PENDING.value,
+        session: Session,
+    ) -> None:
+        """A new invitation of a chef to a round, in the caller's transaction."""
+        session.add(
+            Invitation(round_id=round_id, chef_id=chef_id, state=state, created_at=created_at)
+        )
+
+    async def chef_ids(
+        self, *, round_id: int, state: str, session: Session | None = None
+    ) -> list[int]:
+        """The chefs whose invitation to the round is in this state (detached ones left out)."""
+        async with self._db.joined(session) as s:
+            rows = (
+                await s.exec(
+                    select(Invitation.chef_id).where(
+                        Invitation.round_id == round_id, Invitation.state == state
+                    )
+                )
+            ).all()
+        return [chef_id for chef_id in rows if chef_id is not None]
+
+    async def with_round_and_chef(
+        self, invitation_id: int, *, session: Session | None = None
+    ) -> tuple[Invitation, Round, Chef] | None:
+        """The invitation, its round and its chef (None when it or its chef is gone)."""
+        async with self._db.joined(session) as s:
+            row = (
+                await s.exec(
+                    select(Invitation, Round, Chef)
+                    .join(Round, col(Round.id) == col(Invitation.round_id))
+                    .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+                    .where(col(Invitation.id) == invitation_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        invitation, round_, chef = row
+        return invitation, round_, chef
+
+    async def previous(
+        self,
+        *,
+        chef_id: int,
+        programme_id: int,
+        before: datetime,
+        round_states: Collection[str],
+        session: Session | None = None,
+    ) -> int | None:
+        """The chef's invitation to the programme's round in `round_states` with the latest
+        deadline before `before`."""
+        async with self._db.joined(session) as s:
+            rows = (
+                await s.exec(
+                    select(Invitation.id)
+                    .join(Round, col(Round.id) == col(Invitation.round_id))
+                    .where(
+                        Invitation.chef_id == chef_id,
+                        Round.programme_id == programme_id,
+                        col(Round.deadline) < before,
+                        col(Round.state).in_([str(state) for state in round_states]),
+                    )
+                    .order_by(col(Round.deadline).desc())
+                    .limit(1)
+                )
+            ).all()
+        return rows[0] if rows else None
+
+    async def answerable(
+        self, *, chef_id: int, now: datetime, session: Session | None = None
+    ) -> int | None:
+        """The chef's invitation (not on leave) to the open round that closes first."""
+        async with self._db.joined(session) as s:
+            rows = (
+                await s.exec(
+                    select(Invitation.id)
+                    .join(Round, col(Round.id) == col(Invitation.round_id))
+                    .where(
+                        Invitation.chef_id == chef_id,
+                        Round.state == RoundState.OPEN,
+                        col(Round.deadline) > now,
+                        Invitation.state != InvitationState.ON_LEAVE,
+                    )
+                    .order_by(col(Round.deadline))
+                    .limit(1)
+                )
+            ).all()
+        return rows[0] if rows else None
+
+    async def latest_of_chef(self, *, chef_id: int, session: Session | None = None) -> int | None:
+        """The chef's invitation to the round (not a draft) with the latest deadline."""
+        async with self._db.joined(session) as s:
+            rows = (
+                await s.exec(
+                    select(Invitation.id)
+                    .join(Round, col(Round.id) == col(Invitation.round_id))
+                    .where(Invitation.chef_id == chef_id, Round.state != RoundState.DRAFT)
+                    .order_by(col(Round.deadline).desc())
+                    .limit(1)
+                )
+            ).all()
+        return rows[0] if rows else None
+
+    async def submitted_in_programme(
+        self,
+        *,
+        chef_id: int,
+        programme_id: int,
+        until: datetime,
+        session: Session | None = None,
+    ) -> list[Titled]:
+        """The chef's submitted invitations to the programme's rounds with a deadline by
+        `until`, oldest deadline first, with each round's title."""
+        async with self._db.joined(session) as s:
+            rows = (
+                await s.exec(
+                    select(Round.title, Invitation.id)
+                    .join(Invitation, col(Invitation.round_id) == col(Round.id))
+                    .where(
+                        Invitation.chef_id == chef_id,
+                        Round.programme_id == programme_id,
+                        col(Round.deadline) <= until,
+                        Invitation.state == InvitationState.SUBMITTED,
+                    )
+                    .order_by(col(Round.deadline))
+                )
+            ).all()
+        return [Titled(title, i) for title, i in rows if i is not None]

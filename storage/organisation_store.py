@@ -71,12 +71,14 @@ class OrganisationStore:
                 return org
         raise OrganisationNotFound(ref, candidates=len(organisations))
 
-    async def departments(self, organisation_id: int) -> builtins.list[Department]:
+    async def departments(
+        self, organisation_id: int, *, session: Session | None = None
+    ) -> builtins.list[Department]:
         """The organisation's active departments, by name."""
-        async with self._db.session() as session:
+        async with self._db.joined(session) as s:
             return list(
                 (
-                    await session.exec(
+                    await s.exec(
                         select(Department)
                         .where(
                             Department.organisation_id == organisation_id, col(Department.active)

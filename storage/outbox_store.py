@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.database import Database
+from storage.database import Database, Session
 from storage.models import OutboxMessage, OutboxState
 
 
@@ -281,6 +281,21 @@ class OutboxStore:
             query = query.where(OutboxMessage.round_id == round_id)
         async with self._db.session() as session:
             return Counter({state: n for state, n in (await session.exec(query)).all()})
+
+    async def count_of(
+        self, *, round_id: int, chef_id: int, kind: str, session: Session | None = None
+    ) -> int:
+        """How many messages of this kind were ever queued for the chef in the round."""
+        async with self._db.joined(session) as s:
+            return (
+                await s.exec(
+                    select(func.count()).where(
+                        OutboxMessage.round_id == round_id,
+                        OutboxMessage.chef_id == chef_id,
+                        OutboxMessage.kind == kind,
+                    )
+                )
+            ).one()
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         async with self._db.session() as session:

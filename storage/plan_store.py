@@ -50,28 +50,42 @@ class PlanStore:
             return list((await s.exec(query)).all())
 
     async def principles(
-        self, programme_id: int, *, session: Session | None = None
+        self, programme_id: int, *, active_only: bool = False, session: Session | None = None
     ) -> list[Principle]:
+        """The programme's principles by number (the active ones only, with `active_only`)."""
         query = select(Principle).where(Principle.programme_id == programme_id)
+        if active_only:
+            query = query.where(col(Principle.active))
+        query = query.order_by(col(Principle.number))
         async with self._db.joined(session) as s:
             return list((await s.exec(query)).all())
 
     async def areas(
         self, programme_id: int, *, active_only: bool = False, session: Session | None = None
     ) -> list[Area]:
+        """The programme's areas in the plan's order (the active ones only, with `active_only`)."""
         query = select(Area).where(Area.programme_id == programme_id)
         if active_only:
             query = query.where(col(Area.active))
+        query = query.order_by(col(Area.position))
         async with self._db.joined(session) as s:
             return list((await s.exec(query)).all())
 
     async def activities(
-        self, programme_id: int, *, session: Session | None = None
+        self, programme_id: int, *, active_only: bool = False, session: Session | None = None
     ) -> list[Activity]:
+        """The programme's activities in the plan's order (the active ones only, with
+        `active_only`)."""
+        query = select(Activity).where(Activity.programme_id == programme_id)
+        if active_only:
+            query = query.where(col(Activity.active))
+        query = query.order_by(col(Activity.position))
         async with self._db.joined(session) as s:
-            return list(
-                (await s.exec(select(Activity).where(Activity.programme_id == programme_id))).all()
-            )
+            return list((await s.exec(query)).all())
+
+    async def unlink(self, link: ActivityDepartment, *, session: Session) -> None:
+        """The activity is no longer for that department (in the caller's transaction)."""
+        await session.delete(link)
 
     async def activity_links(
         self, activity_ids: Collection[int | None], *, session: Session | None = None
