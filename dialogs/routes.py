@@ -63,6 +63,8 @@ def command_words() -> dict[str, tuple[str, str | None]]:
             command = key.removeprefix(COMMAND_KEY)
             for word in map(_typed_as, words(language, key)):
                 known = found.get(word)
+                if known is not None and known[0] != command:
+                    raise ValueError(f"{word!r} is a word of both {known[0]} and {command}")
                 same_elsewhere = known is not None and known[1] != language
                 found[word] = (command, None if same_elsewhere else language)
     return found
@@ -86,10 +88,10 @@ def command_of(activity: Activity) -> Typed:
         text = _typed_as(activity.text)
     known = command_words()
     number: int | None = None
-    words_, _, last = text.rpartition(" ")
+    head, _, last = text.rpartition(" ")
     # ASCII digits only: "²" is a digit to str.isdigit() but no number to int()
-    if last.isascii() and last.isdigit() and len(last) <= 9 and words_ in known:
-        text, number = words_, int(last)
+    if last.isascii() and last.isdigit() and len(last) <= 9 and head in known:
+        text, number = head, int(last)
     command, word_language = known.get(text, ("", None))
     return Typed(command, word_language or language_of(activity.locale), number)
 
