@@ -19,13 +19,13 @@ from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.download_links import DownloadLinks, download_handler, my_data_handler
 from bot.info_pages import add_info_pages
 from bot.outbox_dispatcher import OutboxDispatcher
-from bot.outbox_renderer import OutboxRenderer
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.teams_bot import TeamsBot, on_turn_error
 from bot.teams_notifier import TeamsNotifier
 from bot.token_check import plausible_bearer
 from dialogs.formatting import stored_title_of
+from dialogs.outbox_renderer import OutboxRenderer
 from storage import migrate
 from storage.database import Database
 

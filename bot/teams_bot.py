@@ -1,28 +1,25 @@
-"""The inbound Teams bot: installs and identities, and replies to chefs and HR."""
+"""The inbound Teams bot: installs and identities; what a message gets is `dialogs.routes`'s."""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import TeamsChannelAccount
 
 from dialogs.activities import tenant_of
 from dialogs.cards import card_activity
-from dialogs.check_in_dialog import CheckInDialog, is_check_in_submit
 from dialogs.digest_cards import Links
-from dialogs.help import help_text
-from dialogs.hr_dialog import COMMANDS as HR_COMMANDS
-from dialogs.hr_dialog import HrDialog, is_hr_submit
 from dialogs.my_data_cards import MyDataLinks
-from dialogs.my_data_dialog import MyDataDialog, is_my_data_submit
+from dialogs.routes import command_of, teams_routes
 from dialogs.texts import language_of, t
+from dialogs.turn import Sender
 from dialogs.welcome import first_name, welcome_card
 from followup.access import Access, access_of
 from followup.enrolment import Enrolment, Member, Outcome, identify, mark_uninstalled
@@ -36,95 +33,7 @@ logger = logging.getLogger(__name__)
 
 CHEF_KEY = "ledarpuls.chef_id"  # turn state: the chef this Teams user is, when known
 
-# command words → (command, the language the word is in; None: follow the Teams locale)
-COMMANDS: dict[str, tuple[str, str | None]] = {
-    "hjälp": ("help", "sv"),
-    "hjalp": ("help", "sv"),
-    "hej": ("help", "sv"),
-    "help": ("help", "en"),
-    "hello": ("help", "en"),
-    "hi": ("help", "en"),
-    "?": ("help", None),
-    "uppföljning": ("checkin", "sv"),
-    "uppfoljning": ("checkin", "sv"),
-    "fortsätt": ("checkin", "sv"),
-    "fortsatt": ("checkin", "sv"),
-    "starta": ("checkin", "sv"),
-    "check in": ("checkin", "en"),
-    "check-in": ("checkin", "en"),
-    "checkin": ("checkin", "en"),
-    "continue": ("checkin", "en"),
-    "start": ("checkin", "en"),
-    "mina svar": ("answers", "sv"),
-    "my answers": ("answers", "en"),
-    "ändra mina svar": ("change", "sv"),
-    "andra mina svar": ("change", "sv"),
-    "change my answers": ("change", "en"),
-    "mina data": ("my_data", "sv"),
-    "my data": ("my_data", "en"),
-    "radera mina svar": ("erase", "sv"),
-    "delete my answers": ("erase", "en"),
-    "avbryt": ("cancel", "sv"),
-    "cancel": ("cancel", "en"),
-    # HR's; each may end in a round's number ("status 3")
-    "ny omgång": ("new_round", "sv"),
-    "ny omgang": ("new_round", "sv"),
-    "new round": ("new_round", "en"),
-    "omgångar": ("rounds", "sv"),
-    "omgangar": ("rounds", "sv"),
-    "rounds": ("rounds", "en"),
-    "status": ("status", None),
-    "påminn": ("remind", "sv"),
-    "paminn": ("remind", "sv"),
-    "remind": ("remind", "en"),
-    "förläng": ("extend", "sv"),
-    "forlang": ("extend", "sv"),
-    "extend": ("extend", "en"),
-    "stäng": ("close", "sv"),
-    "stang": ("close", "sv"),
-    "close": ("close", "en"),
-    "frånvarande": ("on_leave", "sv"),
-    "franvarande": ("on_leave", "sv"),
-    "frånvaro": ("on_leave", "sv"),
-    "on leave": ("on_leave", "en"),
-    "sammanställning": ("digest", "sv"),
-    "sammanstallning": ("digest", "sv"),
-    "digest": ("digest", "en"),
-    "kalender": ("calendar", "sv"),
-    "calendar": ("calendar", "en"),
-    "lägg till hr": ("add_hr", "sv"),
-    "lagg till hr": ("add_hr", "sv"),
-    "add hr": ("add_hr", "en"),
-    "ta bort hr": ("remove_hr", "sv"),
-    "remove hr": ("remove_hr", "en"),
-    "roller": ("roles", "sv"),
-    "roles": ("roles", "en"),
-}
 ACCESS_KEY = "ledarpuls.access"  # turn state: the sender's roles, once looked up
-
-
-def normalise_command(text: str | None) -> str:
-    """Lower-case words without surrounding punctuation or mention markup."""
-    text = re.sub(r"<at>.*?</at>", " ", text or "")
-    return " ".join(text.strip().strip(".!?").casefold().split()) or ""
-
-
-def command_of(activity: Activity) -> tuple[str, str, int | None]:
-    """The command a message asks for, the language to answer in, and the round's number
-    when an HR command names one ("status 3").
-
-    A Swedish command word gets a Swedish answer even in an English Teams client."""
-    text = ""
-    if activity.type == ActivityTypes.message:
-        text = normalise_command(activity.text) or (activity.text or "").strip()
-    number: int | None = None
-    words, _, last = text.rpartition(" ")
-    # ASCII digits only: "²" is a digit to str.isdigit() but no number to int()
-    digits = last.isascii() and last.isdigit() and len(last) <= 9
-    if digits and COMMANDS.get(words, ("",))[0] in HR_COMMANDS:
-        text, number = words, int(last)
-    command, word_language = COMMANDS.get(text, ("", None))
-    return command, word_language or language_of(activity.locale), number
 
 
 def is_personal(activity: Activity) -> bool:
@@ -148,9 +57,9 @@ class TeamsBot(TeamsActivityHandler):
         self._policy = policy
         self._clock = clock
         self._conversations = ConversationStore(db)
-        self._check_in = CheckInDialog(db, policy=policy, clock=clock)
-        self._hr = HrDialog(db, policy=policy, clock=clock, links=links)
-        self._my_data = MyDataDialog(db, policy=policy, clock=clock, links=my_data_links)
+        self._routes = teams_routes(
+            db, policy=policy, clock=clock, links=links, my_data_links=my_data_links
+        )
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -275,7 +184,7 @@ class TeamsBot(TeamsActivityHandler):
         return enrolment
 
     async def _greet(self, turn_context: TurnContext, member: Member, enrolment: Enrolment) -> None:
-        _, language, _ = command_of(turn_context.activity)
+        language = command_of(turn_context.activity).language
         organisation = enrolment.organisation.name if enrolment.organisation else ""
         name = first_name(member.name)
         if enrolment.outcome in (Outcome.MATCHED, Outcome.ENROLLED):
@@ -353,68 +262,12 @@ class TeamsBot(TeamsActivityHandler):
         return access
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        command, language, round_id = command_of(activity)
-        if activity.value is not None:
-            # a card was submitted: its data say what it is about, the server decides
-            if is_check_in_submit(activity.value):
-                await self._check_in.on_submit(
-                    turn_context,
-                    activity.value,
-                    chef_id=await self._chef_id(turn_context),
-                    language=language,
-                )
-            elif is_my_data_submit(activity.value):
-                await self._my_data.on_submit(
-                    turn_context,
-                    activity.value,
-                    chef_id=await self._chef_id(turn_context),
-                    language=language,
-                )
-            elif is_hr_submit(activity.value):
-                await self._hr.on_submit(
-                    turn_context,
-                    activity.value,
-                    access=await self._access(turn_context),
-                    language=language,
-                )
-            else:
-                await turn_context.send_activity(t(language, "checkin.invalid_card"))
-            return
-        if command == "help":
-            access = await self._access(turn_context)
-            await turn_context.send_activity(
-                MessageFactory.text(
-                    help_text(language, hr=access.admin, lead=bool(access.lead_departments))
-                )
-            )
-            return
-        if command in HR_COMMANDS:
-            await self._hr.on_command(
-                turn_context,
-                command,
-                access=await self._access(turn_context),
-                language=language,
-                round_id=round_id,
-            )
-            return
-        chef_id = await self._chef_id(turn_context)
-        if command == "checkin":
-            await self._check_in.begin(turn_context, chef_id=chef_id, language=language)
-        elif command == "answers":
-            await self._check_in.my_answers(turn_context, chef_id=chef_id, language=language)
-        elif command == "change":
-            await self._check_in.change_answers(turn_context, chef_id=chef_id, language=language)
-        elif command == "my_data":
-            await self._my_data.show(turn_context, chef_id=chef_id, language=language)
-        elif command == "erase":
-            await self._my_data.ask_erase(turn_context, chef_id=chef_id, language=language)
-        elif command == "cancel":
-            await self._check_in.cancel(turn_context, language=language)
-        elif not await self._check_in.resume_if_answering(
-            turn_context, chef_id=chef_id, language=language
-        ):
-            await turn_context.send_activity(MessageFactory.text(t(language, "unknown.command")))
+        # who sent it is looked up only if the route needs it, and once
+        sender = Sender(
+            chef_id=partial(self._chef_id, turn_context),
+            access=partial(self._access, turn_context),
+        )
+        await self._routes.run(turn_context, sender)
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:

@@ -2,7 +2,8 @@
 
 An entry is a string, or — for a text about a number of things — an object with one string per
 plural category of the language ({"one": "1 planerad omgång", "other": "{count} planerade
-omgångar"}), chosen by Babel's plural rules for the `count` the caller passes."""
+omgångar"}), chosen by Babel's plural rules for the `count` the caller passes — or, for what a
+person may type (`commands.<name>`), the list of words in that language."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from babel import Locale
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
 
-Entry = str | dict[str, str]  # a text, or its plural forms by CLDR category ("one", "other")
+# a text, its plural forms by CLDR category ("one", "other"), or the words a command is typed as
+Entry = str | dict[str, str] | list[str]
 
 
 @cache
@@ -47,6 +49,8 @@ def t(language: str, key: str, **params: Any) -> str:
     entry = catalogue(language).get(key)
     if entry is None:
         language, entry = DEFAULT_LANGUAGE, catalogue(DEFAULT_LANGUAGE)[key]
+    if isinstance(entry, list):
+        raise TypeError(f"{key} is a list of words, not a text: use words()")
     if isinstance(entry, dict):
         count = params.get("count")
         if not isinstance(count, int):
@@ -55,3 +59,11 @@ def t(language: str, key: str, **params: Any) -> str:
     else:
         template = entry
     return template.format(**params) if params else template
+
+
+def words(language: str, key: str) -> tuple[str, ...]:
+    """The words listed under `key` in `language` (e.g. what a command is typed as there)."""
+    entry = catalogue(language)[key]
+    if not isinstance(entry, list):
+        raise TypeError(f"{key} is a text, not a list of words")
+    return tuple(entry)

@@ -17,11 +17,11 @@ from aiohttp.web import Application
 
 from bot.app import ADAPTER, create_app
 from bot.outbox_dispatcher import OutboxDispatcher
-from bot.outbox_renderer import OutboxRenderer
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.teams_notifier import TeamsNotifier
 from dialogs.formatting import stored_title_of
+from dialogs.outbox_renderer import OutboxRenderer
 from followup.policy import Policy
 from storage.database import Database
 from storage.models import Role

@@ -1,4 +1,4 @@
-"""Turns an outbox message into the activity Teams gets, rendered when it is sent.
+"""Turns an outbox message into the activity Teams gets (`bot.outbox_dispatcher` only sends it).
 
 Invitations are rendered at send time so they show the round as it is then (an extended
 deadline, say); a message whose moment has passed (the round closed) is not sent at all."""
@@ -13,7 +13,7 @@ from dialogs.cards import attachment
 from dialogs.check_in_cards import feedback_card, invitation_card
 from dialogs.digest_cards import Links, compiled_digest_card
 from dialogs.formatting import weekday_date
-from dialogs.hr_dialog import round_card_now
+from dialogs.hr_flow import round_card_now
 from dialogs.texts import language_of, t
 from followup.check_in import PlanCache, feedback, load_check_in
 from followup.delivery import invitation_of

@@ -1,0 +1,103 @@
+"""HR runs an open round in Teams: reminding the chefs, extending the deadline, closing it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialogs.activities import tenant_of
+from dialogs.card_fields import FormError, read_date
+from dialogs.cards import card_activity
+from dialogs.formatting import date_time
+from dialogs.hr_cards import close_card, extend_card, status_card
+from dialogs.hr_flow import HrFlow, HrTurn, form_errors, required_round
+from dialogs.hr_reports import HrReports
+from dialogs.texts import t
+from followup import operations
+from followup.operations import LIVE
+from followup.progress import progress
+from followup.rounds import RoundError
+from storage.conversation_store import ConversationStore
+from storage.database import Database
+from storage.models import RoundState
+
+
+class HrRunning(HrFlow):
+    """An open round: reminders, a later deadline, and closing it with its digest."""
+
+    def __init__(self, db: Database, *, reports: HrReports) -> None:
+        super().__init__(db)
+        self._reports = reports  # closing hands the closer the digest at once
+
+    async def remind(self, turn: HrTurn, round_id: int | None) -> None:
+        result = (await operations.remind(turn.call, round_id=round_id)).reminding
+        language = turn.language
+        if result.reminded:
+            await turn.context.send_activity(
+                t(language, "round.reminded", count=result.reminded, at_cap=result.at_cap)
+            )
+        else:
+            await turn.context.send_activity(t(language, "hr.remind.none", at_cap=result.at_cap))
+
+    async def extend_form(self, turn: HrTurn, round_id: int | None) -> None:
+        call = turn.call
+        round_ = await operations.find_round(call, "extend", round_id=round_id, states=LIVE)
+        today = call.policy.today(call.now)
+        await turn.context.send_activity(
+            card_activity(extend_card(round_, turn.language, today=today, zone=call.policy.zone))
+        )
+
+    async def extend(self, turn: HrTurn, value: dict[str, Any]) -> None:
+        context, call, language = turn.context, turn.call, turn.language
+        round_id = required_round(value)
+        errors: list[FormError] = []
+        day = read_date(value, "deadline", errors)
+        if day is None and not errors:
+            errors.append(FormError("deadline", "required"))
+        if errors or day is None:
+            await context.send_activity(form_errors(errors, language))
+            return
+        round_ = await operations.extend_round(
+            call, round_id=round_id, deadline=call.policy.last_moment(day)
+        )
+        await self._replace(
+            context,
+            await self._round_card(
+                round_id,
+                call,
+                language,
+                t(
+                    language,
+                    "round.extended",
+                    deadline=date_time(round_.deadline, language, zone=call.policy.zone),
+                ),
+            ),
+        )
+
+    async def close_form(self, turn: HrTurn, round_id: int | None) -> None:
+        """How far the round has come, and the button that closes it."""
+        call = turn.call
+        round_ = await operations.find_round(call, "close", round_id=round_id, states=LIVE)
+        assert round_.id is not None
+        if round_.state != RoundState.OPEN:
+            raise RoundError("not_open", state=round_.state)
+        p = await progress(self._db, round_id=round_.id, organisation_id=call.organisation_id)
+        await turn.context.send_activity(card_activity(close_card(p, turn.language)))
+
+    async def close(self, turn: HrTurn, value: dict[str, Any]) -> None:
+        context, call, language = turn.context, turn.call, turn.language
+        round_id = required_round(value)
+        # the closer is handed the digest right here; the other HR admins, the leads and the
+        # chefs who answered get theirs through the outbox, which the operation fills
+        activity = context.activity
+        closer = await ConversationStore(self._db).find(
+            tenant_id=tenant_of(activity) or "",
+            user_id=activity.from_property.id if activity.from_property else "",
+        )
+        closed = await operations.close_round(
+            call, round_id=round_id, has_digest=closer.id if closer else None
+        )
+        await self._replace(
+            context, status_card(closed.progress, language, now=call.now, zone=call.policy.zone)
+        )
+        await context.send_activity(t(language, "round.closed"))
+        await self._reports.digest(turn, round_id)

@@ -1,0 +1,285 @@
+"""What the bot runs for a message: one table from command words and card actions to handlers.
+
+The words a command is typed as live in the text catalogues (`commands.<name>`), so each
+language's words sit with its texts. A word in one catalogue only is in that language, and the
+answer is too — a Swedish word gets a Swedish answer even in an English Teams client; a word in
+both (`status`, `?`) follows the Teams locale. A pressed card is routed on its kind (`ledarpuls`)
+and its action, never on who the card claims to be from: the handler decides that."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any, Protocol
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
+
+from dialogs.check_in_dialog import MARKER as CHECK_IN_KIND
+from dialogs.check_in_dialog import CheckInDialog
+from dialogs.digest_cards import Links
+from dialogs.help import help_text
+from dialogs.hr_calendar import HrCalendar
+from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
+from dialogs.hr_flow import HrAction, HrCommand, HrGate, by_round, invalid_card
+from dialogs.hr_leave import HrLeave
+from dialogs.hr_planning import HrPlanning
+from dialogs.hr_reports import HrReports
+from dialogs.hr_roles import HrRoles
+from dialogs.hr_running import HrRunning
+from dialogs.my_data_cards import SUBMIT_KIND as MY_DATA_KIND
+from dialogs.my_data_cards import MyDataLinks
+from dialogs.my_data_dialog import MyDataDialog
+from dialogs.texts import LANGUAGES, catalogue, language_of, t, words
+from dialogs.turn import Handler, Sender, Turn
+from followup.policy import Policy
+from storage.database import Database
+from storage.types import utcnow
+
+COMMAND_KEY = "commands."  # catalogue keys listing the words of one command each
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What a message asks for: a command ("" for none), the language to answer in, and the
+    round's number when it names one ("status 3")."""
+
+    command: str
+    language: str
+    round_id: int | None = None
+
+
+@cache
+def command_words() -> dict[str, tuple[str, str | None]]:
+    """Every command word → (its command, its language; None when both languages have it)."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for language in LANGUAGES:
+        for key in catalogue(language):
+            if not key.startswith(COMMAND_KEY):
+                continue
+            command = key.removeprefix(COMMAND_KEY)
+            for word in map(_typed_as, words(language, key)):
+                known = found.get(word)
+                if known is not None and known[0] != command:
+                    raise ValueError(f"{word!r} is a word of both {known[0]} and {command}")
+                same_elsewhere = known is not None and known[1] != language
+                found[word] = (command, None if same_elsewhere else language)
+    return found
+
+
+def normalise_command(text: str | None) -> str:
+    """Lower-case words without surrounding punctuation or mention markup."""
+    text = re.sub(r"<at>.*?</at>", " ", text or "")
+    return " ".join(text.strip().strip(".!?").casefold().split()) or ""
+
+
+def _typed_as(text: str | None) -> str:
+    # "?" is all punctuation: kept as it is
+    return normalise_command(text) or (text or "").strip()
+
+
+def command_of(activity: Activity) -> Typed:
+    """The command a message's words ask for, and the language to answer in."""
+    text = ""
+    if activity.type == ActivityTypes.message:
+        text = _typed_as(activity.text)
+    known = command_words()
+    number: int | None = None
+    head, _, last = text.rpartition(" ")
+    # ASCII digits only: "²" is a digit to str.isdigit() but no number to int()
+    if last.isascii() and last.isdigit() and len(last) <= 9 and head in known:
+        text, number = head, int(last)
+    command, word_language = known.get(text, ("", None))
+    return Typed(command, word_language or language_of(activity.locale), number)
+
+
+def card_language(value: Mapping[str, Any]) -> str | None:
+    """The language a card was shown in, when it says so: its answer is in the same."""
+    language = value.get("lang")
+    return language if isinstance(language, str) and language in LANGUAGES else None
+
+
+class Routes:
+    """The registry: typed commands by name, card presses by kind and action, and what runs
+    when nothing matches."""
+
+    def __init__(self, *, fallback: Handler, invalid_card: Handler) -> None:
+        self._commands: dict[str, Handler] = {}
+        self._numbered: set[str] = set()  # commands that may name a round ("status 3")
+        self._cards: dict[tuple[str, str | None], Handler] = {}
+        self._fallback = fallback
+        self._invalid_card = invalid_card
+
+    def add_command(self, command: str, handler: Handler, *, numbered: bool = False) -> None:
+        """Run `handler` for the words of `command` in the catalogues."""
+        if f"{COMMAND_KEY}{command}" not in catalogue(LANGUAGES[0]):
+            raise ValueError(f"no words for the command {command} in the catalogues")
+        if command in self._commands:
+            raise ValueError(f"the command {command} is routed twice")
+        self._commands[command] = handler
+        if numbered:
+            self._numbered.add(command)
+
+    def add_card(self, kind: str, handler: Handler, *, action: str | None = None) -> None:
+        """Run `handler` for a card of `kind` pressed with `action` (None: any action of that
+        kind without a route of its own)."""
+        if (kind, action) in self._cards:
+            raise ValueError(f"the card action {kind}/{action} is routed twice")
+        self._cards[(kind, action)] = handler
+
+    def card_actions(self, kind: str) -> frozenset[str]:
+        """The actions of a kind of card that have a route of their own."""
+        return frozenset(a for k, a in self._cards if k == kind and a is not None)
+
+    async def run(self, context: TurnContext, sender: Sender) -> None:
+        """Answer one message: a pressed card by what it is about, else the typed command."""
+        activity = context.activity
+        typed = command_of(activity)
+        if activity.value is not None:
+            value = activity.value if isinstance(activity.value, dict) else {}
+            language = card_language(value) or typed.language
+            await self._card(value)(Turn(context, sender, language, value=value))
+            return
+        handler = self._commands.get(typed.command)
+        if handler is None or (typed.round_id is not None and typed.command not in self._numbered):
+            # a number after a word that takes none ("hjälp 3") is no command
+            language = typed.language if typed.round_id is None else language_of(activity.locale)
+            await self._fallback(Turn(context, sender, language))
+            return
+        await handler(Turn(context, sender, typed.language, round_id=typed.round_id))
+
+    def _card(self, value: Mapping[str, Any]) -> Handler:
+        kind, action = value.get("ledarpuls"), value.get("action")
+        if not isinstance(kind, str):
+            return self._invalid_card
+        if isinstance(action, str) and (kind, action) in self._cards:
+            return self._cards[(kind, action)]
+        return self._cards.get((kind, None), self._invalid_card)
+
+
+class ChefCommand(Protocol):
+    def __call__(
+        self, context: TurnContext, *, chef_id: int | None, language: str
+    ) -> Awaitable[None]: ...
+
+
+class ChefCard(Protocol):
+    def __call__(
+        self, context: TurnContext, value: dict[str, Any], *, chef_id: int | None, language: str
+    ) -> Awaitable[None]: ...
+
+
+def as_chef(handler: ChefCommand) -> Handler:
+    """A chef's command: run for the chef the sender is (None when not one)."""
+
+    async def run(turn: Turn) -> None:
+        await handler(turn.context, chef_id=await turn.sender.chef_id(), language=turn.language)
+
+    return run
+
+
+def chef_card(handler: ChefCard) -> Handler:
+    """A card of a chef's own (check-in, my data): the dialog checks it is theirs."""
+
+    async def run(turn: Turn) -> None:
+        chef_id = await turn.sender.chef_id()
+        await handler(turn.context, turn.value, chef_id=chef_id, language=turn.language)
+
+    return run
+
+
+async def send_help(turn: Turn) -> None:
+    """The help, with HR's or a department lead's commands for those who have them."""
+    access = await turn.sender.access()
+    text = help_text(turn.language, hr=access.admin, lead=bool(access.lead_departments))
+    await turn.context.send_activity(MessageFactory.text(text))
+
+
+async def invalid_chef_card(turn: Turn) -> None:
+    """A card that is none of ours."""
+    await turn.context.send_activity(t(turn.language, "checkin.invalid_card"))
+
+
+def teams_routes(
+    db: Database,
+    *,
+    policy: Policy,
+    clock: Callable[[], datetime] = utcnow,
+    links: Links | None = None,
+    my_data_links: MyDataLinks | None = None,
+) -> Routes:
+    """The table: every command and card action, and the dialog that answers it."""
+    check_in = CheckInDialog(db, policy=policy, clock=clock)
+    my_data = MyDataDialog(db, policy=policy, clock=clock, links=my_data_links)
+
+    async def resume_or_hint(turn: Turn) -> None:
+        # a chef in the middle of a check-in who writes anything gets the step they are at
+        chef_id = await turn.sender.chef_id()
+        if not await check_in.resume_if_answering(
+            turn.context, chef_id=chef_id, language=turn.language
+        ):
+            await turn.context.send_activity(
+                MessageFactory.text(t(turn.language, "unknown.command"))
+            )
+
+    async def cancel(turn: Turn) -> None:
+        await check_in.cancel(turn.context, language=turn.language)
+
+    routes = Routes(fallback=resume_or_hint, invalid_card=invalid_chef_card)
+    routes.add_command("help", send_help)
+    routes.add_command("checkin", as_chef(check_in.begin))
+    routes.add_command("answers", as_chef(check_in.my_answers))
+    routes.add_command("change", as_chef(check_in.change_answers))
+    routes.add_command("cancel", cancel)
+    routes.add_command("my_data", as_chef(my_data.show))
+    routes.add_command("erase", as_chef(my_data.ask_erase))
+    routes.add_card(CHECK_IN_KIND, chef_card(check_in.on_submit))
+    routes.add_card(MY_DATA_KIND, chef_card(my_data.on_submit))
+
+    hr = HrGate(db, policy=policy, clock=clock)
+    planning, reports, calendar = HrPlanning(db), HrReports(db, links=links), HrCalendar(db)
+    running, leave, roles = HrRunning(db, reports=reports), HrLeave(db), HrRoles(db)
+    # HR's typed commands; each may name a round by its number ("status 3")
+    hr_commands: dict[str, HrCommand] = {
+        "new_round": planning.new_round,
+        "rounds": reports.rounds,
+        "status": reports.status,
+        "remind": running.remind,
+        "extend": running.extend_form,
+        "close": running.close_form,
+        "digest": reports.digest,
+        "calendar": calendar.show,
+        "on_leave": leave.form,
+        "roles": roles.show,
+        "add_hr": roles.add_form,
+        "remove_hr": roles.remove_form,
+    }
+    # HR's card actions; a button that names its round does what typing its command with the
+    # round's number does
+    hr_actions: dict[str, HrAction] = {
+        "create": planning.create,
+        "change_form": planning.change_form,
+        "change": planning.change,
+        "open": planning.open,
+        "skip": planning.skip,
+        "status": by_round(reports.status),
+        "digest": by_round(reports.digest),
+        "remind": by_round(running.remind),
+        "extend_form": by_round(running.extend_form),
+        "extend": running.extend,
+        "close_form": by_round(running.close_form),
+        "close": running.close,
+        "calendar": calendar.change,
+        "leave": leave.save,
+        "add_hr": roles.add,
+        "remove_hr": roles.remove,
+    }
+    for command, handler in hr_commands.items():
+        routes.add_command(command, hr.command(command, handler), numbered=True)
+    for action, on_press in hr_actions.items():
+        routes.add_card(HR_KIND, hr.action(action, on_press), action=action)
+    routes.add_card(HR_KIND, invalid_card)
+    return routes
