@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from dialogs.digest_cards import digest_files
-from followup.digest import compile_digest
+from followup.digest.compile import compile_digest
 from followup.policy import Policy
 from followup.sections import DEFAULT_SECTIONS, NEEDS, STATUSES
 from storage import migrate

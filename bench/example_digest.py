@@ -18,10 +18,10 @@ from sqlmodel import col, select
 
 from bot.demo import load_demo
 from dialogs.digest_cards import digest_files
-from followup.digest import compile_digest
+from followup.digest.compile import compile_digest
 from followup.policy import Policy
-from followup.progress import set_on_leave
-from followup.rounds import close_round, create_round, open_round
+from followup.rounds.lifecycle import close_round, create_round, open_round
+from followup.rounds.progress import set_on_leave
 from followup.sections import NEEDS, STATUSES
 from storage import migrate
 from storage.answer_store import AnswerStore

@@ -21,10 +21,10 @@ from typing import Any
 import aiohttp
 from sqlmodel import select
 
-from followup.check_in import load_check_in
-from followup.plan_import import import_plan
+from followup.check_in.steps import load_check_in
+from followup.imports.plan import import_plan
 from followup.policy import Policy
-from followup.rounds import create_round, open_round
+from followup.rounds.lifecycle import create_round, open_round
 from storage import migrate
 from storage.database import Database
 from storage.models import Chef, ConversationRef, Department, Invitation, Organisation, Programme

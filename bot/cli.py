@@ -18,12 +18,12 @@ from bot.app_package import DEFAULT_OUT, PackageRefused, build_package, package_
 from bot.settings import Settings
 from dialogs.import_messages import describe_problem, describe_report
 from dialogs.texts import t
-from followup.changes import ImportReport
-from followup.plan_import import import_plan
+from followup.imports.changes import ImportReport
+from followup.imports.plan import import_plan
+from followup.imports.problems import ImportRejected
+from followup.imports.roster import import_roster
+from followup.imports.workbooks import convert
 from followup.policy import Policy
-from followup.problems import ImportRejected
-from followup.roster_import import import_roster
-from followup.workbooks import convert
 from storage import migrate
 from storage.database import Database
 from storage.organisation_store import OrganisationExists, OrganisationNotFound, OrganisationStore
@@ -178,8 +178,8 @@ async def _org(args: argparse.Namespace, settings: Settings) -> int:
 async def _policy(args: argparse.Namespace, db: Database) -> int:
     """Show the organisation's privacy policy, changing what the options say first."""
     from bot.cli_rounds import cli_access
-    from followup.access import audit
-    from followup.retention import PolicyError, set_policy
+    from followup.people.access import audit
+    from followup.privacy.retention import PolicyError, set_policy
     from storage.types import utcnow
 
     org_id = await _organisation_id(db, args.org, args.lang)

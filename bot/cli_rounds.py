@@ -1,5 +1,5 @@
 """`ledarpuls hr …`, `ledarpuls round …` and `ledarpuls digest`: HR's operations for automation and
-IT. Each runs the same operation as Teams (`followup.operations`), so it is audited and has the
+IT. Each runs the same operation as Teams (`followup.hr.operations`), so it is audited and has the
 same effects; this module only reads argv and prints the result."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import Any
 from dialogs.digest_cards import digest_files
 from dialogs.formatting import date_time, short_day
 from dialogs.texts import t
-from followup import operations
-from followup.access import Access, audit
-from followup.operations import Call
+from followup.hr import operations
+from followup.hr.operations import Call
+from followup.people.access import Access, audit
 from followup.policy import Policy
-from followup.progress import Progress
-from followup.rounds import RoundError
+from followup.rounds.lifecycle import RoundError
+from followup.rounds.progress import Progress
 from storage.audit_store import AuditStore
 from storage.database import Database
 from storage.organisation_store import OrganisationStore

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from followup.plan_import import import_plan
+from followup.imports.plan import import_plan
+from followup.imports.roster import import_roster
 from followup.policy import Policy
-from followup.roster_import import import_roster
 from storage.database import Database
 from storage.models import HrRole, Organisation, Role
 from storage.organisation_store import OrganisationStore

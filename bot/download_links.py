@@ -30,9 +30,9 @@ from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from dialogs.digest_cards import MEDIA_TYPES, digest_files
 from dialogs.my_data_cards import FILE_TYPES, my_data_file, my_data_file_name
 from dialogs.my_data_cards import FORMATS as MY_DATA_FORMATS
-from followup.digest import compile_digest
-from followup.my_data import collect
-from followup.rounds import RoundError
+from followup.digest.compile import compile_digest
+from followup.privacy.my_data import collect
+from followup.rounds.lifecycle import RoundError
 from storage.audit_store import AuditStore
 from storage.database import Database
 from storage.types import utcnow

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.teams_notifier import Delivery, Outcome, TeamsNotifier
-from followup.delivery import record_delivered, record_unreachable
+from followup.rounds.delivery import record_delivered, record_unreachable
 from storage.chef_store import ChefStore
 from storage.conversation_store import ConversationStore
 from storage.database import Database

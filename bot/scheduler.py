@@ -18,15 +18,15 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from followup.policy import Policy
-from followup.reminders import send_due_reminders
-from followup.retention import apply_retention
-from followup.schedule import (
+from followup.privacy.retention import apply_retention
+from followup.rounds.calendar import (
     TitleOf,
     close_due_rounds,
     open_due_rounds,
     plan_rounds,
     send_heads_up,
 )
+from followup.rounds.reminders import send_due_reminders
 from storage.database import Database
 from storage.leadership import Leadership
 from storage.types import utcnow

@@ -21,10 +21,10 @@ from dialogs.routes import command_of, teams_routes
 from dialogs.texts import language_of, t
 from dialogs.turn import Sender
 from dialogs.welcome import first_name, welcome_card
-from followup.access import Access, access_of
-from followup.enrolment import Enrolment, Member, Outcome, identify, mark_uninstalled
+from followup.people.access import Access, access_of
+from followup.people.enrolment import Enrolment, Member, Outcome, identify, mark_uninstalled
 from followup.policy import Policy
-from followup.rounds import invite_late
+from followup.rounds.lifecycle import invite_late
 from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.types import utcnow

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from followup.access import principal_of
-from followup.check_in import CheckIn, Clean, validate
+from followup.check_in.steps import CheckIn, Clean, validate
 from followup.forms import FormError, renamed
+from followup.people.access import principal_of
 from followup.policy import Policy
-from followup.round_form import (
+from followup.rounds.form import (
     Calendar,
     NewRound,
     check_calendar,
@@ -71,8 +71,8 @@ def input_kind(name: str) -> tuple[str, str]:
 
 
 def step_answers(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A step card's values under the check-in's field names (see `followup.check_in.validate`);
-    the domain takes from them what the step asks."""
+    """A step card's values under the check-in's field names (see
+    `followup.check_in.steps.validate`); the domain takes from them what the step asks."""
     answers: dict[str, Any] = {}
     for name, value in values.items():
         kind, key = input_kind(name)

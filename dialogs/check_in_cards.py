@@ -22,7 +22,7 @@ from dialogs.card_fields import (
 from dialogs.cards import card, facts, text
 from dialogs.formatting import short_date, short_day, weekday_date
 from dialogs.texts import t
-from followup.check_in import (
+from followup.check_in.steps import (
     AREA_PREFIX,
     SUMMARY,
     ActivityItem,

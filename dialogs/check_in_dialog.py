@@ -24,7 +24,7 @@ from dialogs.check_in_cards import (
 )
 from dialogs.formatting import date_time, weekday_date
 from dialogs.texts import t
-from followup.check_in import (
+from followup.check_in.steps import (
     SUMMARY,
     CheckIn,
     PlanCache,
@@ -37,7 +37,7 @@ from followup.check_in import (
 )
 from followup.forms import FormError
 from followup.policy import Policy
-from followup.workdays import next_working_morning
+from followup.rounds.workdays import next_working_morning
 from storage.answer_store import AlreadySubmitted, AnswerStore
 from storage.database import Database
 from storage.types import utcnow

@@ -13,9 +13,9 @@ from typing import Any
 
 from dialogs.cards import card, verbatim, verbatim_facts
 from dialogs.texts import t
-from followup.digest import Digest, compile_digest
-from followup.digest_files import areas_chart, trend_chart, write_docx, write_xlsx
-from followup.digest_report import Report, Text, build_report, overview_rows, render_markdown
+from followup.digest.compile import Digest, compile_digest
+from followup.digest.files import areas_chart, trend_chart, write_docx, write_xlsx
+from followup.digest.report import Report, Text, build_report, overview_rows, render_markdown
 from storage.database import Database
 
 MEDIA_TYPES = {

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, tzinfo
 from babel.dates import format_date, format_time
 
 from dialogs.texts import DEFAULT_LANGUAGE, t
-from followup.schedule import TitleOf, season
+from followup.rounds.calendar import TitleOf, season
 
 LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 # Swedish writes the time with a full stop (kl. 09.00), British English with a colon

@@ -10,8 +10,8 @@ from dialogs.formatting import day_of_year, stored_title_of
 from dialogs.hr_cards import calendar_card
 from dialogs.hr_flow import HrFlow, HrTurn, form_errors
 from dialogs.texts import t
-from followup import operations
-from followup.schedule import next_opening
+from followup.hr import operations
+from followup.rounds.calendar import next_opening
 from storage.database import Database
 from storage.organisation_store import OrganisationStore
 

@@ -27,12 +27,12 @@ from dialogs.card_fields import (
 from dialogs.cards import card, text, verbatim, verbatim_facts
 from dialogs.formatting import day_of_year, local, short_date, short_day
 from dialogs.texts import catalogue, t
-from followup.digest_report import percent_text
-from followup.operations import RoleHolder
+from followup.digest.report import percent_text
+from followup.hr.operations import RoleHolder
 from followup.policy import Policy
-from followup.progress import Counts, Progress, RoundRow
-from followup.round_form import MAX_TITLE, SKIP
-from followup.rounds import Audience
+from followup.rounds.form import MAX_TITLE, SKIP
+from followup.rounds.lifecycle import Audience
+from followup.rounds.progress import Counts, Progress, RoundRow
 from followup.sections import DEFAULT_SECTIONS, QUESTION_SECTIONS, Privacy, Section
 from storage.models import Chef, Department, Programme, Role, Round, RoundState
 

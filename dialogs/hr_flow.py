@@ -1,6 +1,6 @@
 """What HR's flows in Teams share: the gate every HR route passes, and how answers are shown.
 
-Every command and card press of HR's goes through one of the operations in `followup.operations`,
+Every command and card press of HR's goes through one of the operations in `followup.hr.operations`,
 which authorise from the sender's roles (`Access`, never what a card says), audit, and do the
 work; the flows (`hr_planning`, `hr_running`, `hr_reports`, `hr_calendar`, `hr_leave`,
 `hr_roles`) only read cards and words and answer with texts and cards. A refusal is on record
@@ -21,10 +21,10 @@ from dialogs.cards import card_activity, card_id, replace_card
 from dialogs.hr_cards import round_card, state_label
 from dialogs.texts import catalogue, t
 from dialogs.turn import Handler, Turn
-from followup import operations
-from followup.operations import Call, Refused
+from followup.hr import operations
+from followup.hr.operations import Call, Refused
 from followup.policy import Policy
-from followup.rounds import RoundError, department_names, find_round, round_audience
+from followup.rounds.lifecycle import RoundError, department_names, find_round, round_audience
 from storage.database import Database
 from storage.models import Round
 from storage.types import utcnow

@@ -10,7 +10,7 @@ from dialogs.formatting import short_day
 from dialogs.hr_cards import leave_card
 from dialogs.hr_flow import HrFlow, HrTurn, form_errors
 from dialogs.texts import t
-from followup import operations
+from followup.hr import operations
 from storage.chef_store import ChefStore
 from storage.organisation_store import OrganisationStore
 

@@ -10,8 +10,8 @@ from dialogs.cards import card_activity, card_id
 from dialogs.hr_cards import change_card, new_round_card
 from dialogs.hr_flow import HrFlow, HrTurn, form_errors, required_round
 from dialogs.texts import t
-from followup import operations
-from followup.rounds import RoundError, chosen_departments, preview_audience
+from followup.hr import operations
+from followup.rounds.lifecycle import RoundError, chosen_departments, preview_audience
 from storage.models import RoundState
 from storage.organisation_store import OrganisationStore
 

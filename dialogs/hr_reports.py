@@ -8,7 +8,7 @@ from dialogs.cards import card_activity
 from dialogs.digest_cards import Links, digest_card, digest_files
 from dialogs.hr_cards import rounds_card, status_card
 from dialogs.hr_flow import HrFlow, HrTurn
-from followup import operations
+from followup.hr import operations
 from storage.database import Database
 
 

@@ -9,8 +9,8 @@ from dialogs.cards import card_activity, card_id
 from dialogs.hr_cards import add_hr_card, remove_hr_card, roles_card
 from dialogs.hr_flow import HrFlow, HrTurn, form_errors
 from dialogs.texts import t
-from followup import operations
-from followup.access import principal_of
+from followup.hr import operations
+from followup.people.access import principal_of
 from storage.organisation_store import OrganisationStore
 
 

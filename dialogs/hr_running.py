@@ -12,10 +12,10 @@ from dialogs.hr_cards import close_card, extend_card, status_card
 from dialogs.hr_flow import HrFlow, HrTurn, form_errors, required_round
 from dialogs.hr_reports import HrReports
 from dialogs.texts import t
-from followup import operations
-from followup.operations import LIVE
-from followup.progress import progress
-from followup.rounds import RoundError
+from followup.hr import operations
+from followup.hr.operations import LIVE
+from followup.rounds.lifecycle import RoundError
+from followup.rounds.progress import progress
 from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.models import RoundState

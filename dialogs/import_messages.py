@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dialogs.texts import t
-from followup.changes import ImportReport
-from followup.problems import Location, Problem
+from followup.imports.changes import ImportReport
+from followup.imports.problems import Location, Problem
 
 
 def describe_location(language: str, location: Location) -> str:

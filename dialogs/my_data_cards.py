@@ -11,8 +11,8 @@ from dialogs.cards import card, facts, text
 from dialogs.digest_cards import MEDIA_TYPES, texts_in
 from dialogs.formatting import local, short_date, short_day
 from dialogs.texts import t
-from followup.erasure import ErasurePlan
-from followup.my_data import MyData, RoundAnswers, json_bytes, write_xlsx
+from followup.privacy.erasure import ErasurePlan
+from followup.privacy.my_data import MyData, RoundAnswers, json_bytes, write_xlsx
 from followup.sections import QUESTION_SECTIONS, Section
 
 # download links to a chef's own data: (chef, organisation, language, actor) → format → url

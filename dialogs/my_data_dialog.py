@@ -24,10 +24,10 @@ from dialogs.my_data_cards import (
     nothing_to_erase_card,
 )
 from dialogs.texts import LANGUAGES, t
-from followup.access import Access, audit
-from followup.erasure import ErasurePlan, StaleErasure, erase_answers, plan_erasure
-from followup.my_data import collect
+from followup.people.access import Access, audit
 from followup.policy import Policy
+from followup.privacy.erasure import ErasurePlan, StaleErasure, erase_answers, plan_erasure
+from followup.privacy.my_data import collect
 from storage.database import Database
 from storage.models import Chef
 from storage.types import utcnow

@@ -15,10 +15,10 @@ from dialogs.digest_cards import Links, compiled_digest_card
 from dialogs.formatting import weekday_date
 from dialogs.hr_flow import round_card_now
 from dialogs.texts import language_of, t
-from followup.check_in import PlanCache, feedback, load_check_in
-from followup.delivery import invitation_of
+from followup.check_in.steps import PlanCache, feedback, load_check_in
 from followup.policy import Policy
-from followup.rounds import RoundError
+from followup.rounds.delivery import invitation_of
+from followup.rounds.lifecycle import RoundError
 from storage.database import Database
 from storage.models import OutboxKind, OutboxMessage, Round, RoundState
 from storage.types import utcnow

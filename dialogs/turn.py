@@ -8,7 +8,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
-from followup.access import Access
+from followup.people.access import Access
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Rounds (omgångar) and the departments they are for: creating, finding, locking, and the
 rounds the scheduler's passes are due to open, close, remind or report on.
 
-The lifecycle's rules live in `followup.rounds`; this store only reads and writes the rows,
-inside the caller's transaction where a row lock or an atomic change needs one."""
+The lifecycle's rules live in `followup.rounds.lifecycle`; this store only reads and writes the
+rows, inside the caller's transaction where a row lock or an atomic change needs one."""
 
 from __future__ import annotations
 

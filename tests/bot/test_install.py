@@ -12,9 +12,9 @@ from sqlmodel import select
 
 from bot.app import DATABASE, create_app
 from bot.settings import Settings
-from followup.plan_import import import_plan
+from followup.imports.plan import import_plan
+from followup.imports.roster import import_roster
 from followup.policy import Policy
-from followup.roster_import import import_roster
 from storage.database import Database
 from storage.models import Chef, ConversationRef
 from storage.organisation_store import OrganisationStore

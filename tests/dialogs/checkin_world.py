@@ -12,10 +12,10 @@ from aiohttp.test_utils import TestClient
 from sqlmodel import select
 
 from bot.app import DATABASE, DISPATCHER
-from followup.plan_import import import_plan
+from followup.imports.plan import import_plan
+from followup.imports.roster import import_roster
 from followup.policy import Policy
-from followup.roster_import import import_roster
-from followup.rounds import create_round, open_round
+from followup.rounds.lifecycle import create_round, open_round
 from storage.database import Database
 from storage.models import Programme
 from storage.organisation_store import OrganisationStore

@@ -22,7 +22,7 @@ from dialogs.check_in_cards import (
     summary_card,
 )
 from dialogs.formatting import date_time, local, short_date, short_day, weekday_date
-from followup.check_in import (
+from followup.check_in.steps import (
     SUMMARY,
     ActivityItem,
     AreaBlock,

@@ -15,10 +15,10 @@ from sqlmodel import col, select
 
 from bot.cli import run
 from bot.settings import Settings
-from followup.plan_import import import_plan
+from followup.imports.plan import import_plan
+from followup.imports.roster import import_roster
 from followup.policy import Policy
-from followup.roster_import import import_roster
-from followup.rounds import create_round
+from followup.rounds.lifecycle import create_round
 from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.models import (
@@ -47,7 +47,7 @@ from tests.dialogs.test_hr_dialog import (
     say,
 )
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.followup.test_check_in import answer_everything
+from tests.followup.check_in.test_steps import answer_everything
 
 # the HR test world's connector, which also knows the HR admin of another municipality
 connector = test_hr_dialog.connector

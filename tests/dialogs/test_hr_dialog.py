@@ -12,8 +12,8 @@ from sqlmodel import col, select
 
 from dialogs.formatting import local
 from followup.policy import Policy
-from followup.progress import set_on_leave
-from followup.rounds import chosen_departments, create_round, open_round
+from followup.rounds.lifecycle import chosen_departments, create_round, open_round
+from followup.rounds.progress import set_on_leave
 from storage.database import Database
 from storage.models import (
     AuditEvent,

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
-from followup.digest import compile_digest
+from followup.digest.compile import compile_digest
 from storage.database import Database
 from storage.models import (
     ActivityStatusAnswer,

@@ -21,7 +21,7 @@ from sqlmodel import select
 from bot.app import create_app
 from bot.settings import Settings
 from followup.policy import Policy
-from followup.rounds import create_round, open_round
+from followup.rounds.lifecycle import create_round, open_round
 from storage.models import AuditEvent, OutboxMessage, ReflectionAnswer, Role
 from storage.role_store import RoleStore
 from storage.types import utcnow

@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from followup.policy import Policy
-from followup.reminders import send_due_reminders
-from followup.round_form import check_dates
-from followup.rounds import create_round, open_round
-from followup.schedule import close_due_rounds, plan_rounds
-from followup.workdays import in_working_hours, next_working_morning
+from followup.rounds.calendar import close_due_rounds, plan_rounds
+from followup.rounds.form import check_dates
+from followup.rounds.lifecycle import create_round, open_round
+from followup.rounds.reminders import send_due_reminders
+from followup.rounds.workdays import in_working_hours, next_working_morning
 from storage.database import Database
 from storage.models import OutboxMessage, Round
-from tests.followup.test_check_in import demo
-from tests.followup.test_rounds import everyone_at_work
+from tests.followup.check_in.test_steps import demo
+from tests.followup.rounds.test_lifecycle import everyone_at_work
 
 NEW_YORK = ZoneInfo("America/New_York")
 TOKYO = ZoneInfo("Asia/Tokyo")

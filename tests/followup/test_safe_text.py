@@ -19,16 +19,16 @@ from dialogs.digest_cards import compiled_digest_card
 from dialogs.formatting import local
 from dialogs.hr_cards import leave_card, round_card, status_card
 from followup.policy import Policy
-from followup.progress import progress, set_on_leave
-from followup.rounds import department_names, round_audience
+from followup.rounds.lifecycle import department_names, round_audience
+from followup.rounds.progress import progress, set_on_leave
 from storage.database import Database
 from storage.models import ActivityStatusAnswer, Area, Chef, Department, ReflectionAnswer
 from storage.types import utcnow
 from tests.cards import assert_valid_cards, walk
-from tests.followup.test_check_in import demo
-from tests.followup.test_digest import Answer, a_round
-from tests.followup.test_digest_files import docx_text
-from tests.followup.test_rounds import everyone_at_work
+from tests.followup.check_in.test_steps import demo
+from tests.followup.digest.test_compile import Answer, a_round
+from tests.followup.digest.test_files import docx_text
+from tests.followup.rounds.test_lifecycle import everyone_at_work
 
 COMMENT = '**FET** [klicka](https://evil.example) <script>x</script> =HYPERLINK("https://evil.example","x")'
 FORMULA = '=HYPERLINK("https://evil.example","klicka")'

@@ -1,0 +1,1 @@
+"""The digest (sammanställning): counting, laying out, and the XLSX/DOCX/Markdown files."""

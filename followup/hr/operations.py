@@ -1,0 +1,454 @@
+"""HR's and department leads' operations, one function each, for Teams and the command line alike.
+
+Each operation authorises the caller from their `Access` (refusals are audited as `hr.refused`),
+acts through the domain, writes its line in the audit log, and performs its side effects — so
+`ledarpuls round close` and Stäng in Teams cannot drift apart again. The fronts only translate
+card values or argv into arguments, and results or `RoundError` codes into words."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from followup.digest.compile import Digest, compile_digest
+from followup.people.access import Access, audit, may, principal_of
+from followup.policy import Policy
+from followup.rounds import calendar as schedule
+from followup.rounds import lifecycle as rounds
+from followup.rounds import progress as progress_
+from followup.rounds.calendar import CalendarChange, TitleOf
+from followup.rounds.lifecycle import Opening, RoundError
+from followup.rounds.progress import Progress, Reminding, RoundRow
+from storage.database import Database
+from storage.models import Chef, Role, Round, RoundState
+from storage.organisation_store import OrganisationStore
+from storage.role_store import LastHrAdmin, RoleStore
+
+# what a round must be in for a command without a number to find it
+LIVE = (RoundState.OPEN,)
+ANY_STATE = (RoundState.OPEN, RoundState.SCHEDULED, RoundState.DRAFT, RoundState.CLOSED)
+DIGEST_STATES = (RoundState.CLOSED, RoundState.OPEN)
+
+
+class Refused(RoundError):
+    """The caller may not do this here: not HR (or not a lead, for a lead's command)."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__("refused", command=command)
+        self.command = command
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request: who asks (their roles), through which front ("teams" or "cli"), when, and
+    under which rules (the deployment's policy, as the front was given it)."""
+
+    db: Database
+    access: Access
+    via: str
+    now: datetime
+    policy: Policy
+
+    @property
+    def organisation_id(self) -> int:
+        assert self.access.organisation_id is not None  # authorise() refuses without one
+        return self.access.organisation_id
+
+    async def audit(self, action: str, *, round_id: int | None = None, **detail: object) -> None:
+        await audit(
+            self.db, self.access, action, at=self.now, round_id=round_id, via=self.via, **detail
+        )
+
+
+async def authorise(call: Call, command: str) -> None:
+    """Refuse (and put the refusal on record) unless the caller may run `command`."""
+    if may(call.access, command):
+        return
+    await call.audit("hr.refused", command=command)
+    raise Refused(command)
+
+
+async def find_round(
+    call: Call, command: str, *, round_id: int | None, states: Sequence[RoundState] = LIVE
+) -> Round:
+    """The round a command is about: the one numbered, else the latest in `states`, else the
+    latest HR has in any state (a "status" after the round closed still finds it)."""
+    await authorise(call, command)
+    try:
+        return await rounds.find_round(
+            call.db, organisation_id=call.organisation_id, round_id=round_id, states=states
+        )
+    except RoundError as error:
+        if error.code != "no_round" or tuple(states) == ANY_STATE:
+            raise
+        return await rounds.find_round(
+            call.db, organisation_id=call.organisation_id, states=ANY_STATE
+        )
+
+
+# --- rounds ---------------------------------------------------------------------------------
+
+
+async def create_round(
+    call: Call,
+    *,
+    programme_id: int,
+    title: str,
+    deadline: datetime,
+    opens_at: datetime | None,
+    department_ids: Sequence[int],
+    sections: dict[str, str] | None,
+    k: int,
+    reminder_offsets: Sequence[int],
+    reminder_cap: int,
+) -> Round:
+    """A new round: a draft, or scheduled when it has a day to open."""
+    await authorise(call, "create")
+    round_ = await rounds.create_round(
+        call.db,
+        organisation_id=call.organisation_id,
+        programme_id=programme_id,
+        title=title,
+        deadline=deadline,
+        opens_at=opens_at,
+        now=call.now,
+        created_by=call.access.actor,
+        department_ids=list(department_ids),
+        sections=sections,
+        k=k,
+        reminder_offsets=list(reminder_offsets),
+        reminder_cap=reminder_cap,
+        policy=call.policy,
+    )
+    await call.audit("round.create", round_id=round_.id)
+    return round_
+
+
+async def open_round(call: Call, *, round_id: int) -> Opening:
+    """Open a round now: its audience is invited through the outbox."""
+    await authorise(call, "open")
+    opening = await rounds.open_round(
+        call.db,
+        round_id=round_id,
+        now=call.now,
+        policy=call.policy,
+        organisation_id=call.organisation_id,
+    )
+    await call.audit(
+        "round.open",
+        round_id=round_id,
+        invited=len(opening.invited),
+        on_leave=len(opening.on_leave),
+    )
+    return opening
+
+
+async def change_round(
+    call: Call,
+    *,
+    round_id: int,
+    opens_at: datetime | None,
+    deadline: datetime,
+    department_ids: Sequence[int],
+) -> Round:
+    """Move a round that has not opened, or change whom it reaches."""
+    await authorise(call, "change")
+    round_ = await rounds.change_round(
+        call.db,
+        round_id=round_id,
+        opens_at=opens_at,
+        deadline=deadline,
+        department_ids=department_ids,
+        now=call.now,
+        policy=call.policy,
+        organisation_id=call.organisation_id,
+    )
+    await call.audit(
+        "round.change",
+        round_id=round_id,
+        opens=round_.opens_at.isoformat() if round_.opens_at else None,
+        deadline=round_.deadline.isoformat(),
+        departments=sorted(department_ids),
+    )
+    return round_
+
+
+async def extend_round(call: Call, *, round_id: int, deadline: datetime) -> Round:
+    """A later last day; the reminders move with it."""
+    await authorise(call, "extend")
+    round_ = await rounds.extend_round(
+        call.db,
+        round_id=round_id,
+        deadline=deadline,
+        now=call.now,
+        organisation_id=call.organisation_id,
+    )
+    await call.audit("round.extend", round_id=round_id, deadline=round_.deadline.isoformat())
+    return round_
+
+
+@dataclass(frozen=True)
+class Reminded:
+    """Whom a reminder went to now, in which round."""
+
+    round: Round
+    reminding: Reminding
+
+
+async def remind(call: Call, *, round_id: int | None) -> Reminded:
+    """Remind now everyone in the round who has not answered, up to its cap."""
+    round_ = await find_round(call, "remind", round_id=round_id, states=LIVE)
+    assert round_.id is not None
+    result = await progress_.remind(
+        call.db, round_id=round_.id, now=call.now, organisation_id=call.organisation_id
+    )
+    await call.audit(
+        "round.remind", round_id=round_.id, reminded=result.reminded, at_cap=result.at_cap
+    )
+    return Reminded(round_, result)
+
+
+@dataclass(frozen=True)
+class Closed:
+    """A round closed by hand: how it ended, and how many results were queued."""
+
+    progress: Progress
+    queued: int
+
+
+async def close_round(call: Call, *, round_id: int, has_digest: int | None = None) -> Closed:
+    """Close an open round and queue its results at once: the digest to HR admins and leads,
+    and each chef who answered their feedback. `has_digest`: the conversation of a closer who
+    is shown the digest right away (in Teams), so it is not sent to them twice."""
+    await authorise(call, "close")
+    await rounds.close_round(
+        call.db, round_id=round_id, now=call.now, organisation_id=call.organisation_id
+    )
+    await call.audit("round.close", round_id=round_id)
+    queued = await schedule.send_results(
+        call.db, round_id=round_id, now=call.now, has_digest=has_digest
+    )
+    p = await progress_.progress(call.db, round_id=round_id, organisation_id=call.organisation_id)
+    return Closed(p, queued)
+
+
+async def skip_round(call: Call, *, round_id: int) -> Round:
+    """Leave out a round that has not opened (one the calendar planned, say)."""
+    await authorise(call, "skip")
+    round_ = await rounds.skip_round(
+        call.db, round_id=round_id, now=call.now, organisation_id=call.organisation_id
+    )
+    await call.audit("round.skip", round_id=round_id)
+    return round_
+
+
+async def archive_round(call: Call, *, round_id: int) -> Round:
+    """Put a closed round away."""
+    await authorise(call, "archive")
+    round_ = await rounds.archive_round(
+        call.db, round_id=round_id, now=call.now, organisation_id=call.organisation_id
+    )
+    await call.audit("round.archive", round_id=round_id)
+    return round_
+
+
+async def round_status(call: Call, *, round_id: int | None) -> Progress:
+    """A round's progress: a lead sees their departments only. Logged every time, with whether
+    it named anyone (who has not answered is identified data)."""
+    round_ = await find_round(call, "status", round_id=round_id, states=LIVE)
+    assert round_.id is not None
+    p = await progress_.progress(
+        call.db,
+        round_id=round_.id,
+        organisation_id=call.organisation_id,
+        department_ids=call.access.departments(),
+    )
+    await call.audit("round.status", round_id=round_.id, identified=p.not_answered is not None)
+    return p
+
+
+async def list_rounds(call: Call) -> list[RoundRow]:
+    """The organisation's rounds with their response rates (a lead's departments only)."""
+    await authorise(call, "rounds")
+    rows = await progress_.overview(
+        call.db, organisation_id=call.organisation_id, department_ids=call.access.departments()
+    )
+    await call.audit("round.list", rounds=len(rows))
+    return rows
+
+
+async def request_digest(call: Call, *, round_id: int | None, export: str | None = None) -> Digest:
+    """A round's digest, for a lead their departments only; logged as viewed, or exported with
+    its file format."""
+    round_ = await find_round(call, "digest", round_id=round_id, states=DIGEST_STATES)
+    assert round_.id is not None
+    digest = await compile_digest(
+        call.db,
+        round_id=round_.id,
+        now=call.now,
+        organisation_id=call.organisation_id,
+        department_ids=call.access.departments(),
+    )
+    if export is None:
+        await call.audit("digest.view", round_id=round_.id)
+    else:
+        await call.audit("digest.export", round_id=round_.id, format=export)
+    return digest
+
+
+# --- people and the calendar ----------------------------------------------------------------
+
+
+async def set_leave(
+    call: Call,
+    *,
+    until: date | None,
+    chef_id: int | None = None,
+    upn: str | None = None,
+) -> Chef:
+    """A chef on leave until a day (None: back): rounds skip them meanwhile."""
+    await authorise(call, "leave")
+    chef = await progress_.set_on_leave(
+        call.db,
+        organisation_id=call.organisation_id,
+        chef_id=chef_id,
+        upn=upn,
+        until=until,
+        now=call.now,
+        policy=call.policy,
+    )
+    await call.audit("chef.on_leave", chef=chef.id, until=until.isoformat() if until else None)
+    return chef
+
+
+async def change_calendar(
+    call: Call,
+    *,
+    programme_id: int,
+    round_opens: Sequence[str],
+    answer_days: int,
+    title_of: TitleOf,
+) -> CalendarChange:
+    """The days a programme's rounds open, and how long chefs have to answer; the planned
+    rounds move with it. `title_of`: the calendar's round titles as stored (the front's
+    catalogue names them)."""
+    await authorise(call, "calendar")
+    change = await schedule.change_calendar(
+        call.db,
+        organisation_id=call.organisation_id,
+        programme_id=programme_id,
+        round_opens=list(round_opens),
+        answer_days=answer_days,
+        now=call.now,
+        policy=call.policy,
+        title_of=title_of,
+    )
+    await call.audit(
+        "programme.calendar",
+        programme=programme_id,
+        round_opens=list(round_opens),
+        answer_days=answer_days,
+        moved=change.moved,
+        skipped=change.skipped,
+        planned=change.planned,
+    )
+    return change
+
+
+# --- roles ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """A role given or taken back; `changed` is False when there was nothing to do."""
+
+    principal: str
+    role: Role
+    department_id: int | None
+    changed: bool
+
+
+@dataclass(frozen=True)
+class RoleHolder:
+    """Someone with a role, for the list."""
+
+    principal: str
+    role: Role
+    department_id: int | None
+    department: str | None
+    added_by: str
+    added_at: datetime
+
+
+async def _role(call: Call, *, principal: str, department_id: int | None) -> tuple[str, Role]:
+    """The principal checked (a UPN or an Entra object id) and the role a department means."""
+    checked = principal_of(principal)
+    if checked is None:
+        raise RoundError("bad_principal", principal=principal.strip()[:80])
+    if department_id is None:
+        return checked, Role.HR_ADMIN
+    departments = await OrganisationStore(call.db).departments(call.organisation_id)
+    if department_id not in {d.id for d in departments}:
+        raise RoundError("unknown_department")
+    return checked, Role.DEPARTMENT_LEAD
+
+
+async def add_role(call: Call, *, principal: str, department_id: int | None = None) -> RoleChange:
+    """Make someone HR admin, or (with a department) lead of that department."""
+    await authorise(call, "add_hr")
+    checked, role = await _role(call, principal=principal, department_id=department_id)
+    added = await RoleStore(call.db).grant(
+        organisation_id=call.organisation_id,
+        principal=checked,
+        role=role,
+        department_id=department_id,
+        created_by=call.access.actor,
+        now=call.now,
+    )
+    await call.audit("hr.add", principal=checked, role=role, department=department_id)
+    return RoleChange(checked, role, department_id, added)
+
+
+async def remove_role(
+    call: Call, *, principal: str, department_id: int | None = None
+) -> RoleChange:
+    """Take an HR admin's role back (or a lead's, with their department); refused for the last
+    HR admin, who alone could run the organisation's rounds. It takes effect on their next
+    command: roles are looked up afresh every time."""
+    await authorise(call, "remove_hr")
+    checked, role = await _role(call, principal=principal, department_id=department_id)
+    try:
+        removed = await RoleStore(call.db).revoke(
+            organisation_id=call.organisation_id,
+            principal=checked,
+            role=role,
+            department_id=department_id,
+        )
+    except LastHrAdmin as exc:
+        raise RoundError("last_admin", principal=checked) from exc
+    await call.audit(
+        "hr.remove", principal=checked, role=role, department=department_id, removed=removed
+    )
+    return RoleChange(checked, role, department_id, removed)
+
+
+async def list_roles(call: Call) -> list[RoleHolder]:
+    """Who holds which role in the organisation: HR admins first, then leads by department."""
+    await authorise(call, "roles")
+    departments = {
+        d.id: d.name for d in await OrganisationStore(call.db).departments(call.organisation_id)
+    }
+    holders = [
+        RoleHolder(
+            principal=r.principal,
+            role=Role(r.role),
+            department_id=r.department_id,
+            department=departments.get(r.department_id) if r.department_id else None,
+            added_by=r.created_by,
+            added_at=r.created_at,
+        )
+        for r in await RoleStore(call.db).holders(call.organisation_id)
+    ]
+    await call.audit("hr.list", holders=len(holders))
+    return holders

@@ -1,0 +1,1 @@
+"""Disclosure rules, the chef's own data, erasure and retention."""

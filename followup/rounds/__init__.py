@@ -1,0 +1,1 @@
+"""Collection rounds: their lifecycle, forms, calendar, reminders, working days and progress."""

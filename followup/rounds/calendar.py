@@ -1,0 +1,320 @@
+"""The programme's calendar and the passes the scheduler runs over it.
+
+Every pass is idempotent — it looks at the tables and does what is due now — so a restart, a
+missed run or a second replica never doubles anything: rounds change state under a row lock,
+and every message has a dedupe key in the outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from followup.people.access import Access, access_from
+from followup.policy import Policy
+from followup.rounds.lifecycle import RoundError, close_round, create_round, open_round
+from storage.conversation_store import ConversationStore
+from storage.database import Database
+from storage.invitation_store import InvitationStore
+from storage.models import InvitationState, OutboxKind, Programme, RoundState
+from storage.outbox_store import NewMessage, OutboxStore
+from storage.programme_store import ProgrammeStore
+from storage.role_store import RoleStore
+from storage.round_store import RoundStore
+
+logger = logging.getLogger(__name__)
+
+# the name the calendar gives a round opening on a day, e.g. "Uppföljning våren 2026": stored,
+# so the front passes the organisation's language's; the domain only knows the half-year
+TitleOf = Callable[[date], str]
+
+# who made a round the calendar planned (HR's rounds name the HR admin)
+CALENDAR = "calendar"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone with a role who has the app: where to send, and what they may see."""
+
+    conversation_ref_id: int
+    access: Access
+
+
+async def staff(db: Database, organisation_id: int) -> list[Recipient]:
+    """HR admins and department leads who have installed the app, by object id or UPN."""
+    roles = await RoleStore(db).holders(organisation_id)
+    refs = await ConversationStore(db).installed_with_upn(organisation_id)
+    recipients = []
+    for ref, chef_upn in refs:
+        assert ref.id is not None
+        names = {n.lower() for n in (ref.aad_object_id, ref.upn, chef_upn) if n}
+        access = access_from(
+            (r for r in roles if r.principal in names),
+            actor=ref.upn or chef_upn or ref.aad_object_id or ref.user_id,
+            organisation_id=organisation_id,
+        )
+        if access.is_staff:
+            recipients.append(Recipient(ref.id, access))
+    return recipients
+
+
+# --- the calendar ---------------------------------------------------------------------------
+
+
+def season(opens: date) -> str:
+    """The half-year a round opening on `opens` reports on: "spring" or "autumn"."""
+    return "spring" if opens.month < 7 else "autumn"
+
+
+def calendar_dates(programme: Programme) -> list[date]:
+    """The days the programme's rounds open, e.g. 15 April and 15 October of every year."""
+    days = []
+    for year in range(programme.start_year, programme.end_year + 1):
+        for month_day in programme.round_opens:
+            try:
+                month, day = (int(part) for part in month_day.split("-"))
+                days.append(date(year, month, day))
+            except ValueError:
+                logger.warning("calendar: programme %s has a bad day %r", programme.id, month_day)
+    return sorted(days)
+
+
+async def plan_rounds(
+    db: Database,
+    *,
+    now: datetime,
+    policy: Policy,
+    title_of: TitleOf,
+    programme_id: int | None = None,
+) -> list[int]:
+    """Make the calendar's next rounds as scheduled rounds, once, ahead of their day."""
+    today = policy.today(now)
+    made = []
+    rounds = RoundStore(db)
+    programmes = await ProgrammeStore(db).active(programme_id=programme_id)
+    for programme in programmes:
+        assert programme.id is not None
+        for day in calendar_dates(programme):
+            if not today < day <= today + policy.plan_ahead:
+                continue
+            opens = policy.opening(day)
+            # HR may have moved it (another day, same title), or skipped it: its half-year is done
+            planned = await rounds.planned(
+                programme_id=programme.id,
+                created_by=CALENDAR,
+                opens_at=opens,
+                title=title_of(day),
+            )
+            if planned is not None:
+                continue
+            deadline = policy.calendar_deadline(day, answer_days=programme.answer_days)
+            try:
+                round_ = await create_round(
+                    db,
+                    organisation_id=programme.organisation_id,
+                    programme_id=programme.id,
+                    title=title_of(day),
+                    deadline=deadline,
+                    opens_at=opens,
+                    now=now,
+                    policy=policy,
+                    created_by=CALENDAR,
+                )
+            except RoundError as error:  # e.g. HR already made one by that name
+                logger.info("calendar: no round for %s (%s)", day, error.code)
+                continue
+            assert round_.id is not None
+            made.append(round_.id)
+            logger.info("calendar: round %s planned to open %s", round_.id, day)
+    return made
+
+
+async def next_opening(
+    db: Database, *, programme: Programme, now: datetime, policy: Policy, title_of: TitleOf
+) -> tuple[str, date] | None:
+    """The programme's next round to open by itself, and its day: a planned round (HR may
+    have moved it), else the calendar's next day."""
+    assert programme.id is not None
+    scheduled = await RoundStore(db).scheduled(programme_id=programme.id, after=now)
+    planned = scheduled[0] if scheduled else None
+    if planned is not None and planned.opens_at is not None:
+        return planned.title, policy.today(planned.opens_at)
+    today = policy.today(now)
+    upcoming = [day for day in calendar_dates(programme) if day > today]
+    return (title_of(upcoming[0]), upcoming[0]) if upcoming else None
+
+
+@dataclass
+class CalendarChange:
+    """What changing a programme's calendar did to the rounds it had planned."""
+
+    moved: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    planned: list[int] = field(default_factory=list)
+
+
+async def change_calendar(
+    db: Database,
+    *,
+    organisation_id: int,
+    programme_id: int,
+    round_opens: Sequence[str],
+    answer_days: int,
+    now: datetime,
+    policy: Policy,
+    title_of: TitleOf,
+) -> CalendarChange:
+    """New opening days and days to answer for a programme. The calendar's rounds that have
+    not opened follow: moved to their half-year's new day, or left out when their half-year
+    has none; rounds that are open or done keep their dates."""
+    change = CalendarChange()
+    async with db.session() as session, session.begin():
+        programme = await ProgrammeStore(db).calendar(
+            programme_id=programme_id, organisation_id=organisation_id, session=session
+        )
+        if programme is None:
+            raise RoundError("unknown_programme", programme=programme_id)
+        programme.round_opens = list(round_opens)
+        programme.answer_days = answer_days
+        programme.updated_at = now
+        days = {title_of(day): day for day in calendar_dates(programme)}
+        planned = await RoundStore(db).scheduled(
+            programme_id=programme_id, after=now, created_by=CALENDAR, lock=True, session=session
+        )
+        today = policy.today(now)
+        for round_ in planned:
+            assert round_.id is not None
+            day = days.get(round_.title)
+            if day is None or day <= today:
+                round_.state = RoundState.ARCHIVED
+                change.skipped.append(round_.id)
+            else:
+                round_.opens_at = policy.opening(day)
+                round_.deadline = policy.calendar_deadline(day, answer_days=answer_days)
+                change.moved.append(round_.id)
+            round_.updated_at = now
+    # a day that has come within reach gets its round now, not at the next tick
+    change.planned = await plan_rounds(
+        db, now=now, policy=policy, title_of=title_of, programme_id=programme_id
+    )
+    return change
+
+
+# --- the passes -------------------------------------------------------------------------------
+
+
+async def send_heads_up(db: Database, *, now: datetime, policy: Policy) -> int:
+    """A week (the policy's heads-up) before a scheduled round opens, HR admins get a card to
+    adjust or skip it."""
+    rounds = await RoundStore(db).opening_between(after=now, until=now + policy.heads_up)
+    messages = []
+    people: dict[int, list[Recipient]] = {}  # per organisation, read once
+    for round_ in rounds:
+        if round_.organisation_id not in people:
+            people[round_.organisation_id] = await staff(db, round_.organisation_id)
+        for recipient in people[round_.organisation_id]:
+            if recipient.access.admin:
+                messages.append(
+                    NewMessage(
+                        organisation_id=round_.organisation_id,
+                        dedupe_key=(
+                            f"round:{round_.id}:ref:{recipient.conversation_ref_id}:"
+                            f"{OutboxKind.HEADS_UP.value}"
+                        ),
+                        kind=OutboxKind.HEADS_UP.value,
+                        round_id=round_.id,
+                        conversation_ref_id=recipient.conversation_ref_id,
+                        payload={},
+                    )
+                )
+    return await OutboxStore(db).enqueue(messages, now=now)
+
+
+async def open_due_rounds(db: Database, *, now: datetime, policy: Policy) -> list[int]:
+    """Open every scheduled round whose day has come (one that fails is skipped, not retried
+    in a loop: it is logged and stays scheduled for HR)."""
+    due = await RoundStore(db).due_to_open(now=now)
+    opened = []
+    for round_id in due:
+        try:
+            opening = await open_round(db, round_id=round_id, now=now, policy=policy)
+        except RoundError as error:
+            logger.warning("scheduler: round %s not opened (%s)", round_id, error.code)
+            continue
+        opened.append(round_id)
+        logger.info(
+            "scheduler: round %s opened, %s invited, %s on leave",
+            round_id,
+            len(opening.invited),
+            len(opening.on_leave),
+        )
+    return opened
+
+
+async def close_due_rounds(db: Database, *, now: datetime) -> list[int]:
+    """Close every open round whose deadline has passed, then send its results."""
+    due = await RoundStore(db).due_to_close(now=now)
+    closed = []
+    for round_id in due:
+        try:
+            await close_round(db, round_id=round_id, now=now)
+        except RoundError as error:  # another replica got there first
+            logger.info("scheduler: round %s not closed (%s)", round_id, error.code)
+            continue
+        closed.append(round_id)
+    # closed by HR, or before a crash: their results are still to be queued
+    for round_id in await RoundStore(db).closed_without_results():
+        await send_results(db, round_id=round_id, now=now)
+    return closed
+
+
+def _scope(access: Access) -> list[int] | None:
+    """A digest message's departments: None for HR admins (all of it)."""
+    departments = access.departments()
+    return None if departments is None else sorted(departments)
+
+
+async def send_results(
+    db: Database, *, round_id: int, now: datetime, has_digest: int | None = None
+) -> int:
+    """The digest to HR admins (all of it) and department leads (their departments), and each
+    chef who answered their own feedback; queued once whatever happens. `has_digest`: the
+    conversation that got the digest already (the HR admin who closed the round in Teams)."""
+    rounds = RoundStore(db)
+    async with db.session() as session:
+        round_ = await rounds.get(round_id, session=session)
+        assert round_ is not None
+        answered = await InvitationStore(db).chef_ids(
+            round_id=round_id, state=InvitationState.SUBMITTED, session=session
+        )
+    messages = [
+        NewMessage(
+            organisation_id=round_.organisation_id,
+            dedupe_key=f"round:{round_id}:ref:{r.conversation_ref_id}:{OutboxKind.DIGEST.value}",
+            kind=OutboxKind.DIGEST.value,
+            round_id=round_id,
+            conversation_ref_id=r.conversation_ref_id,
+            payload={"departments": _scope(r.access)},
+        )
+        for r in await staff(db, round_.organisation_id)
+        if r.conversation_ref_id != has_digest
+    ]
+    messages += [
+        NewMessage(
+            organisation_id=round_.organisation_id,
+            dedupe_key=f"round:{round_id}:chef:{chef_id}:{OutboxKind.FEEDBACK.value}:1",
+            kind=OutboxKind.FEEDBACK.value,
+            round_id=round_id,
+            chef_id=chef_id,
+            payload={},
+        )
+        for chef_id in answered
+    ]
+    async with db.session() as session, session.begin():
+        locked = await rounds.lock(round_id, session=session)
+        if locked is None or locked.results_queued_at is not None:
+            return 0  # another replica did it
+        locked.results_queued_at = now
+        # the mark and the messages together: a crash loses neither, a rerun doubles nothing
+        return await OutboxStore(db).enqueue(messages, now=now, session=session)

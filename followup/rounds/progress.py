@@ -1,0 +1,216 @@
+"""How a round is going, for HR: per department, and who has not answered (identified rounds)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from followup.policy import Policy
+from followup.privacy.disclosure import names_allowed
+from followup.rounds.lifecycle import RoundError
+from followup.sections import Section
+from storage.chef_store import ChefStore
+from storage.database import Database
+from storage.invitation_store import InvitationStore
+from storage.models import (
+    Chef,
+    InvitationState,
+    OutboxKind,
+    Round,
+    RoundState,
+)
+from storage.outbox_store import NewMessage, OutboxStore
+from storage.round_store import RoundStore
+
+DELIVERED = frozenset(
+    {InvitationState.DELIVERED, InvitationState.STARTED, InvitationState.SUBMITTED}
+)
+STARTED = frozenset({InvitationState.STARTED, InvitationState.SUBMITTED})
+# who a reminder can still help
+WAITING = frozenset({InvitationState.PENDING, InvitationState.DELIVERED, InvitationState.STARTED})
+# who has not submitted (those on leave were never asked)
+NOT_ANSWERED = WAITING | {InvitationState.UNREACHABLE}
+
+
+def share(part: int, whole: int) -> float:
+    """part / whole, or 0 for an empty whole (a response rate, say)."""
+    return part / whole if whole else 0.0
+
+
+@dataclass
+class Counts:
+    """Invitations by where they stand."""
+
+    invited: int = 0
+    delivered: int = 0
+    started: int = 0
+    submitted: int = 0
+    unreachable: int = 0
+    on_leave: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, state: str, reason: str | None) -> None:
+        if state == InvitationState.ON_LEAVE:
+            self.on_leave += 1
+            return
+        self.invited += 1
+        self.delivered += state in DELIVERED
+        self.started += state in STARTED
+        self.submitted += state == InvitationState.SUBMITTED
+        if state == InvitationState.UNREACHABLE:
+            self.unreachable += 1
+            self.reasons[reason or "Unknown"] += 1
+
+    @property
+    def response_rate(self) -> float:
+        return share(self.submitted, self.invited)
+
+
+@dataclass
+class Progress:
+    round: Round
+    total: Counts
+    departments: dict[str, Counts]
+    # names of chefs who have not answered; None when the round is not identified
+    not_answered: list[str] | None
+
+
+async def progress(
+    db: Database,
+    *,
+    round_id: int,
+    organisation_id: int | None = None,
+    department_ids: frozenset[int] | None = None,
+) -> Progress:
+    """Where the round stands; only `department_ids` (a department lead's) when given."""
+    round_ = await RoundStore(db).get(round_id)
+    if round_ is None or (
+        organisation_id is not None and round_.organisation_id != organisation_id
+    ):
+        raise RoundError("unknown_round", round=round_id)
+    rows = await InvitationStore(db).standings(round_id=round_id, department_ids=department_ids)
+    total, departments = Counts(), dict[str, Counts]()
+    waiting: list[str] = []
+    for state, name, reason, department in rows:
+        total.add(state, reason)
+        departments.setdefault(department or "—", Counts()).add(state, reason)
+        if state in NOT_ANSWERED and name is not None:
+            waiting.append(name)
+    # who has not answered is named only where answers may stand beside names
+    identified = names_allowed(round_.sections.get(Section.ACTIVITY_STATUS, ""))
+    return Progress(
+        round_, total, dict(sorted(departments.items())), waiting if identified else None
+    )
+
+
+@dataclass
+class RoundRow:
+    """One round in HR's list, with how many have answered."""
+
+    round: Round
+    invited: int
+    submitted: int
+
+    @property
+    def response_rate(self) -> float:
+        return share(self.submitted, self.invited)
+
+
+async def overview(
+    db: Database, *, organisation_id: int, department_ids: frozenset[int] | None = None
+) -> list[RoundRow]:
+    """Every round of the organisation, newest deadline first, with its response rate."""
+    async with db.session() as session:
+        rounds = await RoundStore(db).of_organisation(organisation_id, session=session)
+        counts = await InvitationStore(db).state_counts(
+            organisation_id=organisation_id, department_ids=department_ids, session=session
+        )
+    invited: Counter[int] = Counter()
+    submitted: Counter[int] = Counter()
+    for round_id, state, n in counts:
+        if state != InvitationState.ON_LEAVE:
+            invited[round_id] += n
+        if state == InvitationState.SUBMITTED:
+            submitted[round_id] += n
+    return [
+        RoundRow(r, invited[r.id or 0], submitted[r.id or 0]) for r in rounds if r.id is not None
+    ]
+
+
+def reminder_key(round_id: int, chef_id: int, sequence: int) -> str:
+    return f"round:{round_id}:chef:{chef_id}:{OutboxKind.REMINDER.value}:{sequence}"
+
+
+def reminder_message(round_: Round, chef_id: int, dedupe_key: str) -> NewMessage:
+    """A reminder to one chef; its card is rendered when it is sent."""
+    return NewMessage(
+        organisation_id=round_.organisation_id,
+        dedupe_key=dedupe_key,
+        kind=OutboxKind.REMINDER.value,
+        round_id=round_.id,
+        chef_id=chef_id,
+        payload={},
+    )
+
+
+@dataclass
+class Reminding:
+    reminded: int = 0
+    at_cap: int = 0
+
+
+async def remind(
+    db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
+) -> Reminding:
+    """Remind now everyone who has not answered, at most the round's cap of reminders each."""
+    result = Reminding()
+    messages: list[NewMessage] = []
+    async with db.session() as session, session.begin():
+        round_ = await RoundStore(db).get(round_id, lock=True, session=session)
+        if round_ is None or (
+            organisation_id is not None and round_.organisation_id != organisation_id
+        ):
+            raise RoundError("unknown_round", round=round_id)
+        if round_.state != RoundState.OPEN or round_.deadline <= now:
+            raise RoundError("not_open", state=round_.state)
+        invitations = await InvitationStore(db).in_states(
+            round_id=round_id, states=WAITING, session=session
+        )
+        for invitation in invitations:
+            assert invitation.chef_id is not None  # only a long-closed round's are detached
+            if invitation.reminders_sent >= round_.reminder_cap:
+                result.at_cap += 1
+                continue
+            invitation.reminders_sent += 1
+            messages.append(
+                reminder_message(
+                    round_,
+                    invitation.chef_id,
+                    reminder_key(round_id, invitation.chef_id, invitation.reminders_sent),
+                )
+            )
+        # with the counts, in one transaction: a crash loses neither
+        result.reminded = await OutboxStore(db).enqueue(messages, now=now, session=session)
+    return result
+
+
+async def set_on_leave(
+    db: Database,
+    *,
+    organisation_id: int,
+    until: date | None,
+    now: datetime,
+    policy: Policy,
+    upn: str | None = None,
+    chef_id: int | None = None,
+) -> Chef:
+    """Mark a chef (by UPN or id) on leave until a date (None: back); rounds skip them meanwhile."""
+    if until is not None and until < policy.today(now):
+        raise RoundError("leave_in_past")
+    chef = await ChefStore(db).set_on_leave(
+        organisation_id=organisation_id, until=until, now=now, upn=upn, chef_id=chef_id
+    )
+    if chef is None:
+        raise RoundError("unknown_chef", upn=upn or chef_id or "")
+    return chef

@@ -1,0 +1,108 @@
+"""The digest's files opened and read back: the figures are there, numbers as numbers, and no
+name stands beside a confidential answer in any of them."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from dialogs.digest_cards import digest_files
+from followup.policy import Policy
+from storage.database import Database
+from storage.models import Chef
+from tests.followup.digest.test_compile import AO, IFO, LSS, two_rounds
+
+SECRET = "Hemlig styrka"  # Karin's strengths, without consent to quote
+QUOTE = "Jag lyssnar"  # Maria's, with consent
+
+
+async def names(db: Database) -> list[str]:
+    async with db.session() as s:
+        return [c.name for c in (await s.exec(select(Chef))).all()]
+
+
+def xlsx_rows(content: bytes) -> dict[str, list[list[object]]]:
+    wb = load_workbook(io.BytesIO(content))
+    return {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def docx_text(content: bytes) -> list[str]:
+    document = Document(io.BytesIO(content))
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        lines += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
+    return lines
+
+
+async def test_the_workbook_holds_the_figures_as_numbers_in_filtered_tables(db: Database) -> None:
+    _, _, digest = await two_rounds(db)
+    content = digest_files(digest, "sv", zone=Policy().zone).render("xlsx")
+    sheets = xlsx_rows(content)
+    assert list(sheets)[:1] == ["Översikt"]
+    for sheet in ("Svarsfrekvens", "Aktiviteter", "Behov", "Principer", "Trygghet"):
+        assert sheet in sheets
+    response = sheets["Svarsfrekvens"]
+    assert ["Alla", 11, 7, 7 / 11] in response
+    assert [IFO, 3, 3, 1.0] in response
+    support = next(r for r in sheets["Behov"] if r and r[0] == "Stöd")
+    assert support[1:3] == [4, 2] and None in support  # LSS and IFO hidden: empty cells
+    trend = [r for r in sheets["Trygghet"] if r and r[0] in ("Delår 1", "Delår 2")]
+    assert [(r[0], r[1], r[2]) for r in trend] == [("Delår 1", 8, 2.75), ("Delår 2", 7, 3.57)]
+    wb = load_workbook(io.BytesIO(content))
+    assert all(ws.tables for ws in wb.worksheets[1:])  # real tables, with their filters
+
+
+async def test_the_board_document_has_prose_tables_and_charts(db: Database) -> None:
+    _, _, digest = await two_rounds(db)
+    content = digest_files(digest, "sv", zone=Policy().zone).render("docx")
+    lines = docx_text(content)
+    assert lines[0] == "Uppföljning av programmet för att stärka enhetschefer – Delår 2"
+    assert "I omgången Delår 2 svarade 7 av 11 enhetschefer (64 %)." in lines
+    assert any("Det är en ökning från 2,8 i Delår 1." in line for line in lines)
+    assert any(line.startswith(f"{AO} | 3 | 3 | 100 %") for line in lines)
+    document = Document(io.BytesIO(content))
+    assert len(document.inline_shapes) == 2  # status per area, and the confidence trend
+
+
+async def test_no_name_beside_a_confidential_answer_in_any_output(db: Database) -> None:
+    _, _, digest = await two_rounds(db)
+    people = await names(db)
+    files = digest_files(digest, "sv", zone=Policy().zone)
+    markdown = files.render("md").decode()
+    outputs = {
+        "md": markdown.splitlines(),
+        "docx": docx_text(files.render("docx")),
+        "xlsx": [
+            " | ".join(str(c) for c in row if c is not None)
+            for rows in xlsx_rows(files.render("xlsx")).values()
+            for row in rows
+        ],
+        "en": files_in_english(digest),
+    }
+    for kind, lines in outputs.items():
+        joined = "\n".join(lines)
+        assert SECRET not in joined, kind  # no consent, never quoted
+        for line in lines:
+            named = [n for n in people if n in line]
+            if named:
+                # only the identified activity comments carry a name, and nothing else
+                assert "Vikarier saknas" in line and named == ["Johan Lindqvist"], (kind, line)
+            if QUOTE in line:
+                assert not named, (kind, line)
+    assert QUOTE in markdown
+    # the one activity someone left open, carried to the next round: 2 delayed, 1 not started,
+    # 1 in progress
+    assert "## Aktiviteter som inte är klara – att följa upp i nästa omgång" in markdown
+    assert any(line.endswith("| 2 | 1 | 1 |") for line in markdown.splitlines())
+    assert not any("Johan Lindqvist" in line for line in outputs["docx"])  # the board's copy
+    # needs per department: LSS (one answer) and IFO (its complement) hidden, ÄO shown
+    assert f"| Behov | Visst eller stort | Stort | {LSS} | {IFO} | {AO} |" in markdown
+    assert "| Stöd | 4 | 2 | – | – | 1 |" in markdown
+
+
+def files_in_english(digest: object) -> list[str]:
+    files = digest_files(digest, "en", zone=Policy().zone)  # type: ignore[arg-type]
+    return files.render("md").decode().splitlines()
