@@ -1,0 +1,247 @@
+"""The digest as the board and HR read it: the prose that sums a round up, its tables, hidden
+figures as a dash, names only beside identified answers and never in the board's copy, and
+every text in the Markdown shown as written."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markdown_it import MarkdownIt
+
+from dialogs.digest_cards import digest_files, texts_in
+from followup.digest.compile import (
+    ActivityFigures,
+    Confidence,
+    DelayedNote,
+    Digest,
+    NeedFigures,
+    Response,
+    TrendPoint,
+)
+from followup.digest.report import Report, build_report, md_text, overview_rows, render_markdown
+from followup.policy import Policy
+from storage.database import Database
+from storage.models import Round
+from tests.followup.digest.test_compile import AO, IFO, LSS, two_rounds
+
+SV = texts_in("sv")
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+JOHAN = "Johan Lindqvist"
+DEADLINE = datetime(2026, 6, 30, 10, 0, tzinfo=UTC)
+
+
+def a_round(**sections: str) -> Round:
+    return Round(
+        id=2,
+        organisation_id=1,
+        programme_id=1,
+        title="Delår 2",
+        state="closed",
+        deadline=DEADLINE,
+        closed_at=datetime(2026, 6, 30, 22, 30, tzinfo=UTC),  # 1 July in Sweden
+        reminder_offsets=[],
+        reminder_cap=0,
+        sections=sections
+        or {
+            "activity_status": "identified",
+            "strengths_needs": "confidential",
+            "confidence": "confidential",
+        },
+        k=3,
+    )
+
+
+def point(round_id: int, title: str, mean: float | None, **departments: float | None) -> TrendPoint:
+    return TrendPoint(round_id, title, DEADLINE, 8, mean, dict(departments))
+
+
+def a_digest(**changes: Any) -> Digest:
+    """Delår 2: 7 of 11 answered; one activity, still open for some; support and training
+    needed; confidence up from Delår 1; LSS too small to show on its own."""
+    statuses = {"done": 3, "delayed": 2, "not_started": 1, "in_progress": 1}
+    digest = Digest(
+        round=a_round(),
+        organisation="Demokommunen",
+        programme="Stärkt ledarskap",
+        goal="",
+        k=3,
+        compiled_at=DEADLINE,
+        total=Response("Alla", 11, 7),
+        departments=[Response("IFO", 3, 3), Response("ÄO", 4, 3), Response("LSS", 4, 1)],
+        unreachable=1,
+        on_leave=2,
+        unreachable_reasons={"ConversationBlockedByUser": 1},
+        activities=[
+            ActivityFigures(
+                "A1",
+                "Introduktion för nya chefer",
+                "Ledarskap",
+                statuses,
+                {"IFO": {"done": 2, "delayed": 1}, "LSS": None},
+            )
+        ],
+        areas={"Ledarskap": statuses},
+        delayed=[DelayedNote("Introduktion för nya chefer", "IFO", JOHAN, "Vikarier saknas")],
+        needs=[
+            NeedFigures("support", 4, 2, {"IFO": None, "LSS": None, "ÄO": 1}),
+            NeedFigures("training", 5, 1, {}),
+            NeedFigures("change", 0, 0, {}),
+        ],
+        principles=[(1, "Tillit", 3)],
+        principle_respondents=7,
+        confidence=Confidence(7, 3.57, 4.0, {1: 0, 2: 1, 3: 2, 4: 2, 5: 2}),
+        confidence_departments={},
+        trend=[point(1, "Delår 1", 2.75, IFO=2.67), point(2, "Delår 2", 3.57, IFO=3.67)],
+        quotes=[
+            ("strengths_needs", "strengths", "Jag lyssnar"),
+            ("strengths_needs", "need.support", "Mer handledning"),
+        ],
+        hidden_departments=["LSS"],
+    )
+    return replace(digest, **changes)
+
+
+def report(digest: Digest) -> Report:
+    return build_report(digest, SV, zone=STOCKHOLM)
+
+
+def markdown(digest: Digest) -> str:
+    return render_markdown(report(digest), overview_rows(digest, SV))
+
+
+def test_the_board_reads_the_round_in_a_few_sentences() -> None:
+    assert report(a_digest()).prose == [
+        "I omgången Delår 2 svarade 7 av 11 enhetschefer (64 %).",
+        "2 var frånvarande och fick ingen inbjudan; 1 gick inte att nå i Teams.",
+        "Cheferna rapporterade status för 1 av programmets aktiviteter. 43 % av svaren anger att"
+        " aktiviteten är genomförd och 29 % att den är försenad. 1 aktivitet är ännu inte klar"
+        " och följs upp i nästa omgång.",
+        "På frågan hur trygga de känner sig i rollen som förändringsledare svarade cheferna i"
+        " genomsnitt 3,6 på en skala från 1 till 5 (median 4,0). Det är en ökning från 2,8 i"
+        " Delår 1.",
+        "De behov som flest chefer nämner är fortbildning och stöd (5 chefer anger visst eller"
+        " stort behov av det första).",
+    ]
+
+
+def test_confidence_is_compared_with_the_last_round_that_showed_it() -> None:
+    def confidence(*trend: TrendPoint) -> str:
+        return next(p for p in report(a_digest(trend=list(trend))).prose if "trygga" in p)
+
+    now = point(2, "Delår 2", 3.57)
+    assert confidence(point(1, "Delår 1", 4.0), now).endswith("minskning från 4,0 i Delår 1.")
+    assert confidence(point(1, "Delår 1", 3.6), now).endswith("ungefär som i Delår 1 (3,6).")
+    # a round whose mean was hidden (too few answered) is passed over
+    hidden = point(1, "Delår 1", None)
+    assert confidence(point(0, "Start", 3.0), hidden, now).endswith("ökning från 3,0 i Start.")
+    assert confidence(now).endswith("(median 4,0).")  # the first round: nothing to compare
+
+
+def test_sentences_are_left_out_where_there_is_nothing_to_say() -> None:
+    prose = report(
+        a_digest(
+            on_leave=0,
+            unreachable=0,
+            activities=None,
+            confidence=None,
+            needs=[NeedFigures("support", 0, 0, {}), NeedFigures("training", 0, 0, {})],
+        )
+    ).prose
+    assert prose == ["I omgången Delår 2 svarade 7 av 11 enhetschefer (64 %)."]
+    # a hidden need's figure would show through the ranking: no needs sentence then either
+    hidden = a_digest(
+        needs=[NeedFigures("support", 4, 2, {}), NeedFigures("training", None, None, {})]
+    )
+    assert not [p for p in report(hidden).prose if "behov" in p]
+
+
+def test_the_date_is_the_day_the_round_closed_where_the_reader_is() -> None:
+    assert report(a_digest()).subtitle == "Demokommunen · Stärkt ledarskap · 2026-07-01"
+    still_open = a_digest(round=replace_round(closed_at=None))
+    assert report(still_open).subtitle.endswith("2026-06-30")  # its last day until it closes
+
+
+def replace_round(**changes: Any) -> Round:
+    return a_round().model_copy(update=changes)
+
+
+def test_names_stand_only_beside_identified_comments_and_never_in_the_boards_copy() -> None:
+    identified = report(a_digest())
+    [delayed] = [t for t in identified.tables if t.title.startswith("Försenade")]
+    assert delayed.header == ["Aktivitet", "Avdelning", "Enhetschef", "Kommentar"]
+    assert delayed.rows == [["Introduktion för nya chefer", "IFO", JOHAN, "Vikarier saknas"]]
+    assert not delayed.board  # comments and names stay in HR's files
+    for table in identified.tables:
+        if table.board:
+            assert JOHAN not in str(table.rows), table.title
+
+    confidential = a_digest(round=a_round(activity_status="confidential"))
+    [delayed] = [t for t in report(confidential).tables if t.title.startswith("Försenade")]
+    assert delayed.header == ["Aktivitet", "Avdelning", "Kommentar"]
+    assert JOHAN not in str(delayed.rows)
+
+
+def test_hidden_figures_show_as_a_dash_and_the_note_says_why() -> None:
+    text = markdown(a_digest())
+    lines = text.splitlines()
+    assert "| Behov | Visst eller stort | Stort | IFO | LSS | ÄO |" in lines
+    assert "| Stöd | 4 | 2 | – | – | 1 |" in lines
+    # a department too small for its own activity figures: a dash in every status
+    assert "| Ledarskap | Introduktion för nya chefer | LSS | – | – | – | – | – |" in lines
+    assert "gruppen har färre än 3 svarande" in lines[-1]  # the note, last
+    assert "| Delår 1 | 8 | 2,75 | 2,67 |" in lines  # decimals with a comma
+    assert "| Alla | 11 | 7 | 64 % |" in lines
+
+
+def test_sections_the_round_did_not_ask_have_no_tables_nor_key_figures() -> None:
+    bare = a_digest(activities=None, needs=None, principles=None, confidence=None, quotes=[])
+    assert [t.title for t in report(bare).tables] == ["Svarsfrekvens per avdelning"]
+    labels = [label for label, _ in overview_rows(bare, SV)]
+    assert "Trygghet, medel" not in labels and "Aktiviteter som inte är klara" not in labels
+    full = dict(overview_rows(a_digest(), SV))
+    assert (full["Trygghet, medel"], full["Aktiviteter som inte är klara"]) == ("3,6", 1)
+
+
+def test_quotes_are_labelled_by_the_question_they_answer() -> None:
+    [quotes] = [t for t in report(a_digest()).tables if t.title.startswith("Citat")]
+    assert quotes.rows == [
+        ["Styrkor som förändringsledare", "Jag lyssnar"],
+        ["Stöd", "Mer handledning"],
+    ]
+
+
+def test_a_written_text_reads_the_same_in_any_markdown_viewer() -> None:
+    viewer = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    for written in (
+        "**fet** och _kursiv_",
+        "[länk](https://evil.example)",
+        "<b>html</b> & &amp;",
+        "- inte en lista",
+        "+ inte heller",
+        "1. ingen numrerad lista",
+        "# ingen rubrik",
+        "~~kvar~~ `kod` a|b",
+        "===",
+    ):
+        shown = viewer.render(md_text(written))
+        assert shown == f"<p>{html_text(written)}</p>\n", written
+    assert md_text("två\nrader  i\tett") == "två rader i ett"  # one line: a table cell holds
+
+
+def html_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+async def test_the_markdown_of_a_compiled_round_lists_what_is_still_open(db: Database) -> None:
+    _, _, digest = await two_rounds(db)
+    text = digest_files(digest, "sv", zone=Policy().zone).render("md").decode()
+    # the one activity someone left open, carried to the next round: 2 delayed, 1 not started,
+    # 1 in progress
+    assert "## Aktiviteter som inte är klara – att följa upp i nästa omgång" in text
+    assert any(line.endswith("| 2 | 1 | 1 |") for line in text.splitlines())
+    # needs per department: LSS (one answer) and IFO (its complement) hidden, ÄO shown
+    assert f"| Behov | Visst eller stort | Stort | {LSS} | {IFO} | {AO} |" in text
+    assert "| Stöd | 4 | 2 | – | – | 1 |" in text
