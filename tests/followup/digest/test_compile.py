@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlmodel import select
 
 from followup.digest.compile import Digest, compile_digest
 from followup.policy import Policy
-from followup.privacy.disclosure import hidden_groups
 from followup.rounds.lifecycle import close_round, create_round, open_round
 from storage.answer_store import AnswerStore
 from storage.database import Database
@@ -250,15 +248,6 @@ async def test_private_sections_and_small_rounds_show_nothing(db: Database) -> N
     assert digest.needs is not None and digest.needs[0].some_or_great is None
     assert digest.quotes == []  # consented, but too few answered to quote anyone
     assert digest.trend[0].mean is None
-
-
-def test_a_single_hidden_group_takes_the_next_smallest_with_it() -> None:
-    assert hidden_groups({"a": 5, "b": 2, "c": 4}, 3) == {"b", "c"}
-    assert hidden_groups({"a": 5, "b": 2, "c": 1}, 3) == {"b", "c"}  # two hidden already
-    assert hidden_groups({"a": 5, "b": 0}, 3) == set()  # nobody answered: nothing to hide
-    assert hidden_groups({"a": 2}, 3) == {"a"}
-    sizes: dict[str, Any] = {"a": 3, "b": 3, "c": 3}
-    assert hidden_groups(sizes, 3) == set()
 
 
 async def test_a_department_leads_digest_holds_only_their_department(db: Database) -> None:

@@ -21,9 +21,9 @@ from followup.rounds.lifecycle import (
     preview_audience,
     reminder_times,
 )
-from followup.rounds.progress import overview, progress, remind, set_on_leave
+from followup.rounds.progress import overview, remind, set_on_leave
 from storage.database import Database
-from storage.models import Chef, Department, Invitation, OutboxMessage
+from storage.models import Chef, Department
 from storage.organisation_store import OrganisationStore
 from storage.types import utcnow
 from tests.followup.check_in.test_steps import KARIN, demo
@@ -148,85 +148,6 @@ async def test_a_chef_who_installs_during_an_open_round_is_invited_once(db: Data
     assert (
         await invite_late(db, chef_id=karin, now=now, policy=Policy()) == []
     )  # ÄO: not in this round's audience
-
-
-async def test_progress_counts_and_who_has_not_answered(db: Database) -> None:
-    org, programme, _ = await demo(db)
-    await everyone_at_work(db, org)
-    now = utcnow()
-    round_ = await create_round(
-        db,
-        organisation_id=org,
-        programme_id=programme,
-        title="Delår 1",
-        deadline=now + timedelta(days=21),
-        now=now,
-        policy=Policy(),
-    )
-    assert round_.id is not None
-    await set_on_leave(
-        db,
-        organisation_id=org,
-        upn="lena.ek@demo.ledarpuls.se",
-        until=date(2099, 1, 1),
-        now=now,
-        policy=Policy(),
-    )
-    await open_round(db, round_id=round_.id, now=now, policy=Policy())
-    async with db.session() as s, s.begin():
-        rows = {i.chef_id: i for i in (await s.exec(select(Invitation))).all()}
-        chefs = {c.upn: c for c in (await s.exec(select(Chef))).all()}
-        rows[chefs[KARIN].id].state = "submitted"  # type: ignore[index]
-        rows[chefs["karin.sjoberg@demo.ledarpuls.se"].id].delivered_at = now  # type: ignore[index]
-        rows[chefs["mikael.bjork@demo.ledarpuls.se"].id].state = "started"  # type: ignore[index]
-        rows[chefs["maria.akesson@demo.ledarpuls.se"].id].state = "unreachable"  # type: ignore[index]
-        chefs["maria.akesson@demo.ledarpuls.se"].unreachable_code = "ConversationBlockedByUser"
-
-    p = await progress(db, round_id=round_.id)
-    assert (
-        p.total.invited,
-        p.total.submitted,
-        p.total.started,
-        p.total.unreachable,
-        p.total.on_leave,
-    ) == (11, 1, 2, 1, 1)
-    assert p.total.reasons == {"ConversationBlockedByUser": 1}
-    assert p.departments["Äldreomsorg"].submitted == 1
-    assert p.departments["Funktionsstöd (LSS)"].on_leave == 1
-    assert p.not_answered is not None and "Karin Sjöberg" not in p.not_answered
-    assert "Mikael Björk" in p.not_answered and "Maria Åkesson" in p.not_answered
-    assert len(p.not_answered) == 10  # the unreachable have not answered either
-
-
-async def test_reminders_go_to_non_responders_up_to_the_cap(db: Database) -> None:
-    org, programme, karin = await demo(db)
-    await everyone_at_work(db, org)
-    now = utcnow()
-    round_ = await create_round(
-        db,
-        organisation_id=org,
-        programme_id=programme,
-        title="Delår 1",
-        deadline=now + timedelta(days=21),
-        now=now,
-        reminder_cap=2,
-        policy=Policy(),
-    )
-    assert round_.id is not None
-    await open_round(db, round_id=round_.id, now=now, policy=Policy())
-    async with db.session() as s, s.begin():
-        answered = (await s.exec(select(Invitation).where(Invitation.chef_id == karin))).one()
-        answered.state = "submitted"
-    first = await remind(db, round_id=round_.id, now=now)
-    second = await remind(db, round_id=round_.id, now=now)
-    third = await remind(db, round_id=round_.id, now=now)
-    assert (first.reminded, second.reminded, third.reminded) == (11, 11, 0)
-    assert third.at_cap == 11
-    async with db.session() as s:
-        reminders = (
-            await s.exec(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))
-        ).all()
-    assert len(reminders) == 22 and all(m.chef_id != karin for m in reminders)
 
 
 async def test_extending_moves_the_reminders_and_closing_twice_is_refused(db: Database) -> None:

@@ -1,0 +1,158 @@
+"""Erasing a chef's own answers ("radera mina svar"): everything but what the organisation keeps
+as public records, only what the confirmed plan showed, never anyone else's; that the chef was
+asked and answered stays, so HR's counts and response rates stay true."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import col, select
+
+from followup.digest.compile import compile_digest
+from followup.privacy.erasure import StaleErasure, erase_answers, plan_erasure
+from followup.privacy.my_data import collect
+from followup.privacy.retention import set_policy
+from followup.rounds.progress import progress
+from storage.database import Database
+from storage.models import (
+    ActivityStatusAnswer,
+    Chef,
+    Invitation,
+    RatingAnswer,
+    ReflectionAnswer,
+)
+from tests.followup.privacy.test_my_data import CLOSED, PR, change, world
+
+
+async def chef(db: Database, first_name: str) -> int:
+    async with db.session() as s:
+        found = (
+            await s.exec(select(Chef).where(col(Chef.name).startswith(f"{first_name} ")))
+        ).one()
+    assert found.id is not None
+    return found.id
+
+
+async def test_erasing_keeps_identified_statuses_as_public_records(db: Database) -> None:
+    _, karin, _, second = await world(db)
+    before = await compile_digest(db, round_id=second, now=CLOSED)
+    plan = await plan_erasure(db, chef_id=karin)
+    assert plan is not None and plan.erases_anything
+    # kept: the identified status of the first round; erased: the second round's (confidential)
+    assert (plan.kept_statuses, plan.statuses, plan.rounds) == (1, 1, 2)
+    # two strengths and a private text; support, principle and confidence in each round
+    assert (plan.texts, plan.ratings) == (3, 6)
+
+    done = await erase_answers(db, chef_id=karin, fingerprint=plan.fingerprint)
+    assert (done.statuses, done.texts, done.ratings, done.kept_statuses) == (1, 3, 6, 1)
+    data = await collect(db, chef_id=karin)
+    assert data is not None
+    one, two = data.rounds
+    assert [(s.status, s.comment) for s in one.statuses] == [("done", "Klart i mars")]
+    assert (one.texts, one.ratings, two.statuses, two.texts, two.ratings) == ((),) * 5
+    assert (await collect(db, chef_id=await chef(db, "Maria"))).rounds[1].texts  # type: ignore[union-attr]
+    # a digest compiled now no longer counts her answers; she still answered the round
+    after = await compile_digest(db, round_id=second, now=CLOSED)
+    assert after.total == before.total
+    assert before.confidence is not None and after.confidence is not None
+    assert after.confidence.n == before.confidence.n - 1
+    assert (
+        sum(a.answered for a in after.activities or [])
+        == sum(a.answered for a in before.activities or []) - 1
+    )
+
+    # the same confirmation again, or a plan with nothing left: nothing happens
+    with pytest.raises(StaleErasure):
+        await erase_answers(db, chef_id=karin, fingerprint=plan.fingerprint)
+    again = await plan_erasure(db, chef_id=karin)
+    assert again is not None and not again.erases_anything and again.kept_statuses == 1
+
+
+async def test_a_policy_that_keeps_nothing_erases_the_statuses_too(db: Database) -> None:
+    org, karin, _, _ = await world(db)
+    await set_policy(db, organisation_id=org, keep_identified_statuses=False)
+    plan = await plan_erasure(db, chef_id=karin)
+    assert plan is not None and (plan.kept_statuses, plan.statuses) == (0, 2)
+    await erase_answers(db, chef_id=karin, fingerprint=plan.fingerprint)
+    async with db.session() as s:
+        left = (
+            await s.exec(
+                select(ActivityStatusAnswer)
+                .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
+                .where(Invitation.chef_id == karin)
+            )
+        ).all()
+    assert left == []
+
+
+async def test_a_confirmation_of_other_answers_than_there_are_now_erases_nothing(
+    db: Database,
+) -> None:
+    org, karin, _, second = await world(db)
+    plan = await plan_erasure(db, chef_id=karin)
+    assert plan is not None
+    # answered since the question was asked
+    await change(db, second, "Karin", {(PR, "example"): "Ett nytt exempel"})
+
+    async def counts() -> tuple[int, int, int]:
+        async with db.session() as s:
+            return (
+                len((await s.exec(select(ActivityStatusAnswer))).all()),
+                len((await s.exec(select(ReflectionAnswer))).all()),
+                len((await s.exec(select(RatingAnswer))).all()),
+            )
+
+    before = await counts()
+    with pytest.raises(StaleErasure):
+        await erase_answers(db, chef_id=karin, fingerprint=plan.fingerprint)
+    # the policy changed since
+    fresh = await plan_erasure(db, chef_id=karin)
+    assert fresh is not None
+    await set_policy(db, organisation_id=org, keep_identified_statuses=False)
+    with pytest.raises(StaleErasure):
+        await erase_answers(db, chef_id=karin, fingerprint=fresh.fingerprint)
+    with pytest.raises(StaleErasure):
+        await erase_answers(db, chef_id=await chef(db, "Maria"), fingerprint=fresh.fingerprint)
+    assert await counts() == before
+
+
+async def test_erasing_keeps_that_the_chef_was_asked_and_answered(db: Database) -> None:
+    _, karin, first, second = await world(db)
+    before = [await progress(db, round_id=r) for r in (first, second)]
+    plan = await plan_erasure(db, chef_id=karin)
+    assert plan is not None
+    await erase_answers(db, chef_id=karin, fingerprint=plan.fingerprint)
+    after = [await progress(db, round_id=r) for r in (first, second)]
+    # HR's response rates do not drop because a chef erased her answers
+    assert [(p.total.invited, p.total.submitted) for p in after] == [
+        (p.total.invited, p.total.submitted) for p in before
+    ]
+    async with db.session() as s:
+        rows = (await s.exec(select(Invitation).where(Invitation.chef_id == karin))).all()
+        roster = await s.get(Chef, karin)
+    assert sorted(i.state for i in rows) == ["submitted", "submitted"]
+    assert roster is not None and roster.name == "Karin Sjöberg"  # HR's record stays
+
+
+async def test_a_chef_who_has_not_answered_has_nothing_to_erase(db: Database) -> None:
+    await world(db)
+    mikael = await chef(db, "Mikael")
+    plan = await plan_erasure(db, chef_id=mikael)
+    assert plan is not None and not plan.erases_anything
+    assert (plan.rounds, plan.statuses, plan.texts, plan.ratings, plan.kept_statuses) == (
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
+    with pytest.raises(StaleErasure):  # confirming nothing erases nothing
+        await erase_answers(db, chef_id=mikael, fingerprint=plan.fingerprint)
+
+
+async def test_there_is_nothing_to_erase_for_a_chef_who_is_not_there(db: Database) -> None:
+    _, karin, _, _ = await world(db)
+    plan = await plan_erasure(db, chef_id=karin)
+    assert plan is not None
+    assert await plan_erasure(db, chef_id=karin + 1000) is None
+    with pytest.raises(StaleErasure):
+        await erase_answers(db, chef_id=karin + 1000, fingerprint=plan.fingerprint)
