@@ -137,6 +137,7 @@ def make_check_in(
     last: bool = False,
     submitted: bool = False,
     sections: dict[str, str] | None = None,
+    k: int = 3,
 ) -> CheckIn:
     areas = _items(status=answered, last=last)
     answers = Answers(
@@ -156,6 +157,7 @@ def make_check_in(
         chef_id=12,
         chef_name="Örjan Ålund",
         sections=dict(DEFAULT_SECTIONS) if sections is None else sections,
+        k=k,
         areas=areas,
         principles=PRINCIPLES,
         answers=answers,

@@ -68,8 +68,8 @@ async def test_a_word_of_no_language_is_answered_in_the_teams_locale(
 
 
 def test_help_text_in_both_languages() -> None:
-    assert "förändringsledare" in help_text("sv")
-    assert "change leaders" in help_text("en")
+    assert "förändringsledare" in help_text("sv", k=3)
+    assert "change leaders" in help_text("en", k=3)
     assert t("en", "cli.file_missing", file="x.xlsx") == "The file x.xlsx does not exist."
 
 
@@ -95,7 +95,7 @@ def test_one_and_two_read_right_in_both_languages() -> None:
             round_opens=list(Policy().round_opens),
             answer_days=days,
         )
-        card = calendar_card(programme, language, next_opening=None)
+        card = calendar_card(programme, language, next_opening=None, policy=Policy())
         return " ".join(str(e.get("text", "")) for e in walk(card))
 
     assert "Cheferna har 1 dag på sig" in calendar(1, "sv")
