@@ -330,6 +330,21 @@ def test_the_invitation_says_when_how_long_and_who_sees_what() -> None:
     )
 
 
+def test_a_confidential_section_names_the_rounds_own_k() -> None:
+    check_in = make_check_in(k=5)
+    card = invitation_card(check_in, "sv", zone=Policy().zone)
+    rows = {
+        f["title"]: f["value"] for e in walk(card) if e.get("type") == "FactSet" for f in e["facts"]
+    }
+    assert rows["Trygghet i rollen"] == "Redovisas bara som sammanställning för grupper om minst 5."
+    assert "Redovisas bara som sammanställning för grupper om minst 5." in texts(
+        step_card(check_in, Section.CONFIDENCE, "sv")
+    )
+    assert "Reported only as totals for groups of at least 5." in texts(
+        step_card(check_in, Section.CONFIDENCE, "en")
+    )
+
+
 def test_a_private_section_is_announced_as_private() -> None:
     check_in = make_check_in(
         sections={Section.ACTIVITY_STATUS: Privacy.IDENTIFIED, Section.CONFIDENCE: Privacy.PRIVATE}
