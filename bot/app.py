@@ -169,7 +169,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(scheduler_ctx)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
-    add_info_pages(app)  # /about, /privacy, /terms: the links in the Teams app package
+    # /about, /privacy, /terms: the links in the Teams app package
+    add_info_pages(app, policy=policy)
     if links is not None:
         app.router.add_get(
             "/digest/{token}", download_handler(links, lambda: app[DATABASE], zone=policy.zone)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from dialogs.texts import LANGUAGES, language_of, t
+from followup.policy import Policy
 
 PAGES = ("about", "privacy", "terms")
 ACCENT = "#1B6B73"  # the Teams app's accent colour (manifest/manifest.json)
@@ -49,12 +50,13 @@ def page_language(request: web.Request) -> str:
     return language_of(first.strip() or None)
 
 
-def render_page(name: str, language: str) -> str:
-    """The page as HTML; its paragraphs come from the text catalogue."""
+def render_page(name: str, language: str, *, policy: Policy) -> str:
+    """The page as HTML; its paragraphs come from the text catalogue, the rules they name
+    (the usual k) from the policy."""
     title = t(language, f"page.{name}.title")
     body = "\n".join(
         f"<p>{html.escape(paragraph.strip())}</p>"
-        for paragraph in t(language, f"page.{name}.body").split("\n\n")
+        for paragraph in t(language, f"page.{name}.body", k=policy.k).split("\n\n")
     )
     other = next(lang for lang in LANGUAGES if lang != language)
     # relative links, so the pages also work behind a proxy that serves them under a path
@@ -76,11 +78,11 @@ def render_page(name: str, language: str) -> str:
     )
 
 
-def _handler(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+def _handler(name: str, *, policy: Policy) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def page(request: web.Request) -> web.Response:
         language = page_language(request)
         return web.Response(
-            text=render_page(name, language),
+            text=render_page(name, language, policy=policy),
             content_type="text/html",
             charset="utf-8",
             headers={"Content-Language": language, "Vary": "Accept-Language"},
@@ -89,7 +91,7 @@ def _handler(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     return page
 
 
-def add_info_pages(app: web.Application) -> None:
+def add_info_pages(app: web.Application, *, policy: Policy) -> None:
     """GET /about, /privacy and /terms: no data of anyone, the same on every replica."""
     for name in PAGES:
-        app.router.add_get(page_path(name), _handler(name))
+        app.router.add_get(page_path(name), _handler(name, policy=policy))

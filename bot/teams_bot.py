@@ -186,6 +186,8 @@ class TeamsBot(TeamsActivityHandler):
     async def _greet(self, turn_context: TurnContext, member: Member, enrolment: Enrolment) -> None:
         language = command_of(turn_context.activity).language
         organisation = enrolment.organisation.name if enrolment.organisation else ""
+        # the smallest group HR sees totals for: the organisation's default, as its rounds start
+        k = enrolment.organisation.default_k if enrolment.organisation else self._policy.k
         name = first_name(member.name)
         if enrolment.outcome in (Outcome.MATCHED, Outcome.ENROLLED):
             await turn_context.send_activity(
@@ -195,6 +197,7 @@ class TeamsBot(TeamsActivityHandler):
                         name=member.name,
                         organisation=organisation,
                         enrolled=enrolment.outcome == Outcome.ENROLLED,
+                        k=k,
                     )
                 )
             )

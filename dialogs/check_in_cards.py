@@ -71,9 +71,10 @@ def confidence_label(value: int, language: str) -> str:
     return t(language, f"checkin.confidence.{value}") if value in CONFIDENCE_LEVELS else str(value)
 
 
-def privacy_line(privacy: str, language: str) -> str:
+def privacy_line(privacy: str, language: str, *, k: int) -> str:
+    """Who sees a section's answers; a confidential one says the round's own k."""
     mode = privacy if privacy in set(Privacy) else Privacy.CONFIDENTIAL
-    return t(language, f"checkin.privacy.{mode}")
+    return t(language, f"checkin.privacy.{mode}", k=k)
 
 
 def step_title(check_in: CheckIn, step: str, language: str) -> str:
@@ -238,7 +239,7 @@ def invitation_card(check_in: CheckIn, language: str, *, zone: tzinfo) -> dict[s
     rows = [
         (
             t(language, f"checkin.section.{section}"),
-            privacy_line(check_in.privacy(section), language),
+            privacy_line(check_in.privacy(section), language, k=check_in.k),
         )
         for section in QUESTION_SECTIONS
         if check_in.asks(section)
@@ -447,7 +448,9 @@ def step_card(
     ]
     privacy = _step_privacy(check_in, step)
     if privacy is not None:
-        body.append(text(privacy_line(privacy, language), isSubtle=True, spacing="Small"))
+        body.append(
+            text(privacy_line(privacy, language, k=check_in.k), isSubtle=True, spacing="Small")
+        )
     if errors:
         body.append(_error_block(check_in, step, errors, language))
     if step.startswith(AREA_PREFIX):

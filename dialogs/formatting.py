@@ -3,7 +3,7 @@ and the names the calendar gives rounds, from the catalogue."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from babel.dates import format_date, format_time
 
@@ -34,16 +34,40 @@ def weekday_date(dt: datetime, language: str, *, zone: tzinfo) -> str:
 def date_time(dt: datetime, language: str, *, zone: tzinfo) -> str:
     """For example måndag 15 juni kl. 09.00 / Monday 15 June at 09:00."""
     moment = local(dt, zone=zone)
-    # a naive time: Babel then formats it as it is instead of converting it to UTC
-    clock = format_time(
-        moment.time(), TIME_PATTERNS.get(language, TIME_PATTERNS["sv"]), locale=_locale(language)
-    )
     return t(
         language,
         "checkin.date_time",
         date=weekday_date(moment, language, zone=zone),
-        time=clock,
+        time=clock(moment.time(), language),
     )
+
+
+def clock(moment: time, language: str) -> str:
+    """A time of day as it is written: 08.00 / 08:00."""
+    # a naive time: Babel then formats it as it is instead of converting it to UTC
+    return format_time(
+        moment.replace(tzinfo=None),
+        TIME_PATTERNS.get(language, TIME_PATTERNS["sv"]),
+        locale=_locale(language),
+    )
+
+
+# the units a rule's span is said in, largest first, with their length
+_UNITS = (
+    ("weeks", timedelta(weeks=1)),
+    ("days", timedelta(days=1)),
+    ("hours", timedelta(hours=1)),
+    ("minutes", timedelta(minutes=1)),
+)
+
+
+def duration(span: timedelta, language: str) -> str:
+    """A span in the largest unit it is a whole number of: en vecka, 10 dagar, 15 minuter /
+    a week, 10 days, 15 minutes (to the minute, at least one)."""
+    span = timedelta(minutes=max(1, round(span / timedelta(minutes=1))))
+    # the first unit that divides it (a minute always does; a shorter span has a remainder)
+    unit, count = next((u, span // length) for u, length in _UNITS if not span % length)
+    return t(language, f"duration.{unit}", count=count)
 
 
 def short_day(day: date, language: str) -> str:

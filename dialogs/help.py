@@ -5,12 +5,13 @@ from __future__ import annotations
 from dialogs.texts import t
 
 
-def help_text(language: str, *, hr: bool = False, lead: bool = False) -> str:
-    """The help, with HR's or a department lead's commands for those who have them."""
+def help_text(language: str, *, k: int, hr: bool = False, lead: bool = False) -> str:
+    """The help, with HR's or a department lead's commands for those who have them; `k` is the
+    smallest group whose reflections HR sees (the organisation's default)."""
     parts = [
         f"**{t(language, 'help.title')}**",
         t(language, "help.body"),
-        t(language, "help.privacy"),
+        t(language, "help.privacy", count=k),
         t(language, "help.commands.chef"),
         t(language, "help.commands.my_data"),
     ]

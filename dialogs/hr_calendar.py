@@ -40,7 +40,9 @@ class HrCalendar(HrFlow):
                 title_of=self._title_of,
             )
             await turn.context.send_activity(
-                card_activity(calendar_card(programme, language, next_opening=upcoming))
+                card_activity(
+                    calendar_card(programme, language, next_opening=upcoming, policy=call.policy)
+                )
             )
 
     async def change(self, turn: HrTurn, value: dict[str, Any]) -> None:

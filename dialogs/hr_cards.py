@@ -25,7 +25,7 @@ from dialogs.card_fields import (
     section_input,
 )
 from dialogs.cards import card, text, verbatim, verbatim_facts
-from dialogs.formatting import day_of_year, local, short_date, short_day
+from dialogs.formatting import clock, day_of_year, duration, local, short_date, short_day
 from dialogs.texts import catalogue, t
 from followup.digest.report import percent_text
 from followup.hr.operations import RoleHolder
@@ -517,7 +517,11 @@ def change_card(
 
 
 def calendar_card(
-    programme: Programme, language: str, *, next_opening: tuple[str, date] | None
+    programme: Programme,
+    language: str,
+    *,
+    next_opening: tuple[str, date] | None,
+    policy: Policy,
 ) -> dict[str, Any]:
     """A programme's half-yearly calendar, to change."""
     days = ", ".join(day_of_year(month_day, language) for month_day in programme.round_opens) or t(
@@ -534,6 +538,8 @@ def calendar_card(
                 language,
                 "hr.calendar.intro",
                 days=days,
+                time=clock(policy.opens_at, language),
+                ahead=duration(policy.heads_up, language),
                 count=programme.answer_days,
                 start=programme.start_year,
                 end=programme.end_year,

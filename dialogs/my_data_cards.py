@@ -4,12 +4,12 @@ erasing their answers ("radera mina svar") — the question first, then what was
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from dialogs.cards import card, facts, text
 from dialogs.digest_cards import MEDIA_TYPES, texts_in
-from dialogs.formatting import local, short_date, short_day
+from dialogs.formatting import duration, local, short_date, short_day
 from dialogs.texts import t
 from followup.privacy.erasure import ErasurePlan
 from followup.privacy.my_data import MyData, RoundAnswers, json_bytes, write_xlsx
@@ -71,7 +71,12 @@ def _round_blocks(answers: RoundAnswers, language: str, *, zone: tzinfo) -> list
 
 
 def my_data_card(
-    data: MyData, language: str, *, links: dict[str, str] | None, zone: tzinfo
+    data: MyData,
+    language: str,
+    *,
+    links: dict[str, str] | None,
+    link_lifetime: timedelta,
+    zone: tzinfo,
 ) -> dict[str, Any]:
     """What is stored about the chef, to their eyes only, with links to all of it as files."""
     r = data.roster
@@ -125,7 +130,13 @@ def my_data_card(
     )
     actions: list[Element] = []
     if links:
-        body.append(text(t(language, "mydata.download.expires"), isSubtle=True, size="Small"))
+        body.append(
+            text(
+                t(language, "mydata.download.expires", lifetime=duration(link_lifetime, language)),
+                isSubtle=True,
+                size="Small",
+            )
+        )
         actions += [
             {"type": "Action.OpenUrl", "title": t(language, f"mydata.download.{kind}"), "url": url}
             for kind, url in links.items()

@@ -15,6 +15,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from dialogs.cards import card_activity, replace_card
+from dialogs.formatting import duration
 from dialogs.my_data_cards import (
     SUBMIT_KIND,
     MyDataLinks,
@@ -95,7 +96,15 @@ class MyDataDialog:
         )
         await audit(self._db, access, "mydata.view", at=self._clock(), rounds=len(data.rounds))
         await context.send_activity(
-            card_activity(my_data_card(data, language, links=links, zone=self._policy.zone))
+            card_activity(
+                my_data_card(
+                    data,
+                    language,
+                    links=links,
+                    link_lifetime=self._policy.link_lifetime,
+                    zone=self._policy.zone,
+                )
+            )
         )
 
     async def ask_erase(self, context: TurnContext, *, chef_id: int | None, language: str) -> None:
@@ -185,7 +194,8 @@ class MyDataDialog:
     async def _stale(self, context: TurnContext, chef: Chef, language: str, *, reason: str) -> None:
         """Nothing erased; the question again, as things are now."""
         logger.info("mydata: erasure card refused: chef=%s reason=%s", chef.id, reason)
-        await context.send_activity(t(language, f"mydata.erase.stale.{reason}"))
+        lifetime = duration(self._policy.question_lifetime, language)
+        await context.send_activity(t(language, f"mydata.erase.stale.{reason}", lifetime=lifetime))
         assert chef.id is not None
         await self.ask_erase(context, chef_id=chef.id, language=language)
 

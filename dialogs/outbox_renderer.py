@@ -12,7 +12,7 @@ from typing import Any
 from dialogs.cards import attachment
 from dialogs.check_in_cards import feedback_card, invitation_card
 from dialogs.digest_cards import Links, compiled_digest_card
-from dialogs.formatting import weekday_date
+from dialogs.formatting import duration, weekday_date
 from dialogs.hr_flow import round_card_now
 from dialogs.texts import language_of, t
 from followup.check_in.steps import PlanCache, feedback, load_check_in
@@ -106,7 +106,10 @@ class OutboxRenderer:
         if round_ is None or round_.state != RoundState.SCHEDULED or round_.opens_at is None:
             return None
         heading = t(
-            language, "hr.heads_up", date=weekday_date(round_.opens_at, language, zone=self._zone)
+            language,
+            "hr.heads_up",
+            ahead=duration(self._policy.heads_up, language),
+            date=weekday_date(round_.opens_at, language, zone=self._zone),
         )
         content = await round_card_now(
             self._db, round_, language, heading=heading, now=self._clock(), policy=self._policy

@@ -37,6 +37,7 @@ from dialogs.texts import LANGUAGES, catalogue, language_of, t, words
 from dialogs.turn import Handler, Sender, Turn
 from followup.policy import Policy
 from storage.database import Database
+from storage.organisation_store import OrganisationStore
 from storage.types import utcnow
 
 COMMAND_KEY = "commands."  # catalogue keys listing the words of one command each
@@ -191,11 +192,26 @@ def chef_card(handler: ChefCard) -> Handler:
     return run
 
 
-async def send_help(turn: Turn) -> None:
-    """The help, with HR's or a department lead's commands for those who have them."""
-    access = await turn.sender.access()
-    text = help_text(turn.language, hr=access.admin, lead=bool(access.lead_departments))
-    await turn.context.send_activity(MessageFactory.text(text))
+def send_help(db: Database, *, policy: Policy) -> Handler:
+    """The help, with HR's or a department lead's commands for those who have them, and the
+    sender's organisation's k (the policy's when they have none)."""
+
+    async def run(turn: Turn) -> None:
+        access = await turn.sender.access()
+        organisation = (
+            await OrganisationStore(db).get(access.organisation_id)
+            if access.organisation_id is not None
+            else None
+        )
+        text = help_text(
+            turn.language,
+            k=organisation.default_k if organisation is not None else policy.k,
+            hr=access.admin,
+            lead=bool(access.lead_departments),
+        )
+        await turn.context.send_activity(MessageFactory.text(text))
+
+    return run
 
 
 async def invalid_chef_card(turn: Turn) -> None:
@@ -229,7 +245,7 @@ def teams_routes(
         await check_in.cancel(turn.context, language=turn.language)
 
     routes = Routes(fallback=resume_or_hint, invalid_card=invalid_chef_card)
-    routes.add_command("help", send_help)
+    routes.add_command("help", send_help(db, policy=policy))
     routes.add_command("checkin", as_chef(check_in.begin))
     routes.add_command("answers", as_chef(check_in.my_answers))
     routes.add_command("change", as_chef(check_in.change_answers))

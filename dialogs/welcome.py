@@ -12,7 +12,10 @@ def first_name(name: str) -> str:
     return name.split()[0] if name.strip() else name
 
 
-def welcome_card(language: str, *, name: str, organisation: str, enrolled: bool) -> dict[str, Any]:
+def welcome_card(
+    language: str, *, name: str, organisation: str, enrolled: bool, k: int
+) -> dict[str, Any]:
+    """The greeting; `k` is the smallest group HR sees totals for (the organisation's default)."""
     body = [
         text(t(language, "welcome.title", name=first_name(name)), size="Large", weight="Bolder"),
         text(t(language, "welcome.purpose", organisation=organisation)),
@@ -20,7 +23,10 @@ def welcome_card(language: str, *, name: str, organisation: str, enrolled: bool)
         facts(
             [
                 (t(language, "welcome.identified_title"), t(language, "welcome.identified")),
-                (t(language, "welcome.confidential_title"), t(language, "welcome.confidential")),
+                (
+                    t(language, "welcome.confidential_title"),
+                    t(language, "welcome.confidential", count=k),
+                ),
                 (t(language, "welcome.quotes_title"), t(language, "welcome.quotes")),
             ]
         ),

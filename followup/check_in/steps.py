@@ -77,6 +77,7 @@ class CheckIn:
     chef_id: int
     chef_name: str
     sections: dict[str, str]
+    k: int  # the round's smallest group HR sees a figure for
     areas: tuple[AreaBlock, ...]
     principles: tuple[PrincipleItem, ...]
     answers: Answers = field(repr=False)
@@ -277,6 +278,7 @@ async def load_check_in(
         chef_id=chef.id,
         chef_name=chef.name,
         sections=dict(round_.sections),
+        k=round_.k,
         areas=tuple(blocks),
         principles=tuple(PrincipleItem(p.number, p.title, p.description) for p in principles),
         answers=answers,

@@ -12,7 +12,9 @@ from aiohttp.web import Application
 
 from bot.app import create_app
 from bot.app_package import package_values
+from bot.info_pages import render_page
 from bot.settings import Settings
+from followup.policy import Policy
 
 ClientFactory = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 APP_ID = "3f2d1c4b-5a69-4e7f-8a1b-2c3d4e5f6a7b"
@@ -70,3 +72,8 @@ async def test_the_privacy_page_speaks_the_readers_language(
     other = "en" if language == "sv" else "sv"
     assert f'href="privacy?lang={other}"' in page
     assert f'href="about?lang={language}"' in page and f'href="terms?lang={language}"' in page
+
+
+def test_the_privacy_page_names_the_usual_k_of_the_policy() -> None:
+    assert "som omgången anger (oftast 3)" in render_page("privacy", "sv", policy=Policy())
+    assert "the round sets (usually 5)" in render_page("privacy", "en", policy=Policy(k=5))

@@ -137,6 +137,7 @@ def make_check_in(
     last: bool = False,
     submitted: bool = False,
     sections: dict[str, str] | None = None,
+    k: int = 3,
 ) -> CheckIn:
     areas = _items(status=answered, last=last)
     answers = Answers(
@@ -156,6 +157,7 @@ def make_check_in(
         chef_id=12,
         chef_name="Örjan Ålund",
         sections=dict(DEFAULT_SECTIONS) if sections is None else sections,
+        k=k,
         areas=areas,
         principles=PRINCIPLES,
         answers=answers,
@@ -325,6 +327,21 @@ def test_the_invitation_says_when_how_long_and_who_sees_what() -> None:
     }
     assert "Please answer by Friday 12 June" in texts(
         invitation_card(check_in, "en", zone=Policy().zone)
+    )
+
+
+def test_a_confidential_section_names_the_rounds_own_k() -> None:
+    check_in = make_check_in(k=5)
+    card = invitation_card(check_in, "sv", zone=Policy().zone)
+    rows = {
+        f["title"]: f["value"] for e in walk(card) if e.get("type") == "FactSet" for f in e["facts"]
+    }
+    assert rows["Trygghet i rollen"] == "Redovisas bara som sammanställning för grupper om minst 5."
+    assert "Redovisas bara som sammanställning för grupper om minst 5." in texts(
+        step_card(check_in, Section.CONFIDENCE, "sv")
+    )
+    assert "Reported only as totals for groups of at least 5." in texts(
+        step_card(check_in, Section.CONFIDENCE, "en")
     )
 
 

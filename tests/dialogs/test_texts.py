@@ -4,6 +4,7 @@ a text about a number of things reads right for one and for many."""
 from __future__ import annotations
 
 import string
+from datetime import time, timedelta
 
 import pytest
 from babel import Locale
@@ -11,10 +12,20 @@ from babel import Locale
 from dialogs.help import help_text
 from dialogs.hr_cards import calendar_card, department_choices
 from dialogs.texts import LANGUAGES, Entry, catalogue, t
+from dialogs.welcome import welcome_card
 from followup.policy import Policy
-from storage.models import Department, Programme
+from storage.models import Department, Organisation, Programme
 from tests.cards import walk
-from tests.dialogs.checkin_world import KARIN, Client, Connector, activity, post, texts_to
+from tests.dialogs.checkin_world import (
+    KARIN,
+    Client,
+    Connector,
+    activity,
+    db_of,
+    organisation,
+    post,
+    texts_to,
+)
 
 
 def _placeholders(text: str) -> set[str]:
@@ -68,8 +79,8 @@ async def test_a_word_of_no_language_is_answered_in_the_teams_locale(
 
 
 def test_help_text_in_both_languages() -> None:
-    assert "förändringsledare" in help_text("sv")
-    assert "change leaders" in help_text("en")
+    assert "förändringsledare" in help_text("sv", k=3)
+    assert "change leaders" in help_text("en", k=3)
     assert t("en", "cli.file_missing", file="x.xlsx") == "The file x.xlsx does not exist."
 
 
@@ -95,7 +106,7 @@ def test_one_and_two_read_right_in_both_languages() -> None:
             round_opens=list(Policy().round_opens),
             answer_days=days,
         )
-        card = calendar_card(programme, language, next_opening=None)
+        card = calendar_card(programme, language, next_opening=None, policy=Policy())
         return " ".join(str(e.get("text", "")) for e in walk(card))
 
     assert "Cheferna har 1 dag på sig" in calendar(1, "sv")
@@ -104,3 +115,51 @@ def test_one_and_two_read_right_in_both_languages() -> None:
     assert "Managers have 2 days to answer" in calendar(2, "en")
     assert t("sv", "hr.calendar.moved", count=1) == "1 planerad omgång följer den nya kalendern."
     assert t("en", "hr.calendar.moved", count=2) == "2 planned rounds follow the new calendar."
+
+
+def _calendar_text(language: str, policy: Policy) -> str:
+    programme = Programme(
+        organisation_id=1,
+        code="P",
+        title="Ledarprogrammet",
+        start_year=2026,
+        end_year=2028,
+        round_opens=list(policy.round_opens),
+        answer_days=policy.answer_days,
+    )
+    card = calendar_card(programme, language, next_opening=None, policy=policy)
+    return " ".join(str(e.get("text", "")) for e in walk(card))
+
+
+def test_the_calendar_says_when_rounds_open_and_when_hr_hears_as_the_policy_has_it() -> None:
+    assert "av sig själv kl. 08.00" in _calendar_text("sv", Policy())
+    assert "HR får ett meddelande en vecka innan" in _calendar_text("sv", Policy())
+    later = Policy(opens_at=time(9, 30), heads_up=timedelta(days=10))
+    assert "av sig själv kl. 09.30" in _calendar_text("sv", later)
+    assert "HR får ett meddelande 10 dagar innan" in _calendar_text("sv", later)
+    assert "opens by itself at 09:30" in _calendar_text("en", later)
+    assert "HR hears of it 10 days before" in _calendar_text("en", later)
+    fortnight = Policy(heads_up=timedelta(weeks=2))
+    assert "HR får ett meddelande 2 veckor innan" in _calendar_text("sv", fortnight)
+    assert "HR hears of it a week before" in _calendar_text("en", Policy())
+
+
+def test_the_help_and_the_welcome_name_the_organisations_k() -> None:
+    assert "grupper om minst 4 chefer" in help_text("sv", k=4)
+    assert "groups of at least 4 managers" in help_text("en", k=4)
+    card = welcome_card("sv", name="Åsa Öberg", organisation="Region Gotland", enrolled=True, k=5)
+    facts = [f["value"] for e in walk(card) if e.get("type") == "FactSet" for f in e["facts"]]
+    assert any("grupper om minst 5 chefer" in value for value in facts)
+
+
+async def test_help_in_teams_names_the_organisations_default_k(
+    client: Client, connector: Connector
+) -> None:
+    db = db_of(client)
+    organisation_id, _ = await organisation(db)
+    async with db.session() as session, session.begin():
+        org = await session.get(Organisation, organisation_id)
+        assert org is not None
+        org.default_k = 6
+    await post(client, activity(connector, KARIN, text="hjälp"))
+    assert "grupper om minst 6 chefer" in texts_to(connector, KARIN)[-1]
