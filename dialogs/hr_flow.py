@@ -58,29 +58,24 @@ class HrGate:
 
     def command(self, name: str, handler: HrCommand) -> Handler:
         """A typed HR command, e.g. "status" or "status 3"."""
-
-        async def run(turn: Turn) -> None:
-            hr = HrTurn(turn.context, await self._call(turn), turn.language)
-            try:
-                # before anything is read: even a form is HR's alone
-                await operations.authorise(hr.call, name)
-                await handler(hr, turn.round_id)
-            except RoundError as error:
-                await turn.context.send_activity(error_text(error, turn.language, card=False))
-
-        return run
+        return self._gated(name, lambda hr, turn: handler(hr, turn.round_id), card=False)
 
     def action(self, name: str, handler: HrAction) -> Handler:
         """A press on one of HR's cards: checked again here whoever sent it."""
+        return self._gated(name, lambda hr, turn: handler(hr, turn.value), card=True)
 
+    def _gated(
+        self, name: str, handler: Callable[[HrTurn, Turn], Awaitable[None]], *, card: bool
+    ) -> Handler:
         async def run(turn: Turn) -> None:
             hr = HrTurn(turn.context, await self._call(turn), turn.language)
             try:
-                # before the card's values are read: a chef learns nothing from a forwarded card
+                # before anything is read, a form or a card's values: a chef learns nothing
+                # from a forwarded card, and even an empty form is HR's alone
                 await operations.authorise(hr.call, name)
-                await handler(hr, turn.value)
+                await handler(hr, turn)
             except RoundError as error:
-                await turn.context.send_activity(error_text(error, turn.language, card=True))
+                await turn.context.send_activity(error_text(error, turn.language, card=card))
 
         return run
 
