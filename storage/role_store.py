@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.database import Database
 from storage.models import HrRole, Role
@@ -12,6 +13,18 @@ from storage.models import HrRole, Role
 
 class LastHrAdmin(Exception):
     """Revoking this role would leave the organisation without an HR admin to run rounds."""
+
+
+def _rows_of(
+    *, organisation_id: int, principal: str, role: str, department_id: int | None
+) -> SelectOfScalar[HrRole]:
+    """The rows that hold one role (a lead's of one department) for one person."""
+    return select(HrRole).where(
+        HrRole.organisation_id == organisation_id,
+        HrRole.principal == principal,
+        HrRole.role == role,
+        HrRole.department_id == department_id,
+    )
 
 
 class RoleStore:
@@ -35,11 +48,11 @@ class RoleStore:
         async with self._db.session() as session, session.begin():
             existing = (
                 await session.exec(
-                    select(HrRole).where(
-                        HrRole.organisation_id == organisation_id,
-                        HrRole.principal == principal,
-                        HrRole.role == role,
-                        HrRole.department_id == department_id,
+                    _rows_of(
+                        organisation_id=organisation_id,
+                        principal=principal,
+                        role=role,
+                        department_id=department_id,
                     )
                 )
             ).first()
@@ -98,11 +111,11 @@ class RoleStore:
             ).all()
             held = (
                 await session.exec(
-                    select(HrRole).where(
-                        HrRole.organisation_id == organisation_id,
-                        HrRole.principal == principal,
-                        HrRole.role == role,
-                        HrRole.department_id == department_id,
+                    _rows_of(
+                        organisation_id=organisation_id,
+                        principal=principal,
+                        role=role,
+                        department_id=department_id,
                     )
                 )
             ).all()
