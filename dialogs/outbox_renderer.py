@@ -67,7 +67,7 @@ class OutboxRenderer:
                 round_id=message.round_id,
                 now=self._clock(),
                 language=language,
-                zone=self._zone,
+                policy=self._policy,
                 actor=f"conversation:{message.conversation_ref_id}",
                 links=self._links,
                 departments=frozenset(int(d) for d in scope) if isinstance(scope, list) else None,

@@ -289,6 +289,7 @@ async def request_digest(call: Call, *, round_id: int | None, export: str | None
         now=call.now,
         organisation_id=call.organisation_id,
         department_ids=call.access.departments(),
+        policy=call.policy,
     )
     if export is None:
         await call.audit("digest.view", round_id=round_.id)
