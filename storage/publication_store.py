@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 
 from storage.database import Database, Session
-from storage.models import Publication
+from storage.models import Publication, Round
 
 
 class PublicationStore:
@@ -18,6 +20,19 @@ class PublicationStore:
     async def get(self, round_id: int, *, session: Session | None = None) -> Publication | None:
         async with self._db.joined(session) as s:
             return await s.get(Publication, round_id)
+
+    async def missing(self, *, states: Collection[str]) -> list[int]:
+        """Rounds in these states that have published nothing yet, oldest first."""
+        query = (
+            select(Round.id)
+            .where(
+                col(Round.state).in_(list(states)),
+                ~select(Publication.round_id).where(Publication.round_id == Round.id).exists(),
+            )
+            .order_by(col(Round.id))
+        )
+        async with self._db.session() as s:
+            return [i for i in (await s.exec(query)).all() if i is not None]
 
     async def add_once(
         self, round_id: int, figures: dict[str, Any], *, at: datetime

@@ -463,6 +463,16 @@ async def publication(
     return Publication.from_json(kept.figures)
 
 
+async def publish_closed(db: Database, *, now: datetime, policy: Policy) -> list[int]:
+    """Publish every closed round that has not yet (closed by the calendar or by HR, or before
+    this version): at close, before any later erasure or retention could change its counts."""
+    done = []
+    for round_id in await PublicationStore(db).missing(states=PUBLISHED_STATES):
+        await published(db, round_id=round_id, now=now, policy=policy)
+        done.append(round_id)
+    return done
+
+
 async def published(
     db: Database, *, round_id: int, now: datetime, policy: Policy
 ) -> Publication | None:
