@@ -223,6 +223,22 @@ def build(
     )
 
 
+async def group_view(
+    db: Database, *, round_id: int, department_id: int | None, now: datetime, policy: Policy
+) -> Digest | None:
+    """What a chef's feedback shows of the group after a round: the organisation's published
+    figures and those of their department, cut from the same publication as HR's digest; None
+    while the round is open (nothing is published yet)."""
+    digest = await compile_digest(
+        db,
+        round_id=round_id,
+        now=now,
+        department_ids=frozenset({department_id} if department_id else ()),
+        policy=policy,
+    )
+    return None if digest.sealed else digest
+
+
 async def compile_digest(
     db: Database,
     *,
