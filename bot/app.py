@@ -173,7 +173,7 @@ def create_app(settings: Settings) -> web.Application:
     add_info_pages(app, policy=policy)
     if links is not None:
         app.router.add_get(
-            "/digest/{token}", download_handler(links, lambda: app[DATABASE], zone=policy.zone)
+            "/digest/{token}", download_handler(links, lambda: app[DATABASE], policy=policy)
         )
         app.router.add_get(
             "/my-data/{token}", my_data_handler(links, lambda: app[DATABASE], zone=policy.zone)

@@ -31,6 +31,7 @@ from dialogs.digest_cards import MEDIA_TYPES, digest_files
 from dialogs.my_data_cards import FILE_TYPES, my_data_file, my_data_file_name
 from dialogs.my_data_cards import FORMATS as MY_DATA_FORMATS
 from followup.digest.compile import compile_digest
+from followup.policy import Policy
 from followup.privacy.my_data import collect
 from followup.rounds.lifecycle import RoundError
 from storage.audit_store import AuditStore
@@ -221,7 +222,7 @@ def attachment(content: bytes, media_type: str, file_name: str) -> web.Response:
 
 
 def download_handler(
-    links: DownloadLinks, database: Callable[[], Database], *, zone: tzinfo
+    links: DownloadLinks, database: Callable[[], Database], *, policy: Policy
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """GET /digest/{token}: the file, compiled now; 404 for anything but a valid link."""
 
@@ -238,10 +239,11 @@ def download_handler(
                 now=now,
                 organisation_id=grant.organisation_id,
                 department_ids=grant.departments,
+                policy=policy,
             )
         except RoundError:
             return web.json_response(NOT_FOUND, status=404)
-        files = digest_files(digest, grant.language, zone=zone)
+        files = digest_files(digest, grant.language, zone=policy.zone)
         content = await asyncio.to_thread(files.render, grant.kind)
         await AuditStore(db).record(
             actor=grant.actor,

@@ -17,6 +17,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from followup.digest.publication import publish_closed
 from followup.policy import Policy
 from followup.privacy.retention import apply_retention
 from followup.rounds.calendar import (
@@ -55,7 +56,10 @@ def passes(*, policy: Policy, title_of: TitleOf) -> tuple[tuple[str, Pass], ...]
         return await send_due_reminders(db, now=now, policy=policy)
 
     async def close_due(db: Database, now: datetime) -> Any:
-        return await close_due_rounds(db, now=now)
+        closed = await close_due_rounds(db, now=now)
+        # their figures decided now, before any erasure or retention could change the counts
+        await publish_closed(db, now=now, policy=policy)
+        return closed
 
     async def retention(db: Database, now: datetime) -> Any:
         return await apply_retention(db, now=now)

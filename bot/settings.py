@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     )
     # where a round's days begin and end, working hours are and dates are shown (IANA name)
     timezone: str = Field(DEFAULT_TIMEZONE, validation_alias=AliasChoices("TIMEZONE", "timezone"))
+    # the fewest different free texts of a question that a digest quotes at all
+    quotes_k: int = Field(
+        Policy.quotes_k, ge=2, le=50, validation_alias=AliasChoices("QUOTES_K", "quotes_k")
+    )
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
     port: int = Field(3978, validation_alias=AliasChoices("PORT", "port"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
@@ -87,7 +91,7 @@ class Settings(BaseSettings):
 
     def policy(self) -> Policy:
         """The programme's rules with this deployment's time zone; built once at start."""
-        return Policy(zone=ZoneInfo(self.timezone))
+        return Policy(zone=ZoneInfo(self.timezone), quotes_k=self.quotes_k)
 
     @property
     def link_base(self) -> str | None:

@@ -30,6 +30,8 @@ from followup.check_in.steps import (
     CheckIn,
     Feedback,
 )
+from followup.digest.compile import Confidence, Digest
+from followup.digest.report import number_text
 from followup.forms import FormError
 from followup.sections import (
     CONFIDENCE_LEVELS,
@@ -637,8 +639,62 @@ def _trend(values: Sequence[int], language: str) -> str:
     return t(language, f"checkin.feedback.{reading}")
 
 
-def feedback_card(feedback: Feedback, language: str) -> dict[str, Any]:
-    """The chef's own picture after a round; only they see it."""
+def _mean(confidence: Confidence | None, language: str) -> str:
+    if confidence is None or confidence.mean is None:
+        return t(language, "checkin.feedback.not_shown")
+    return t(
+        language, "checkin.feedback.mean", mean=number_text(confidence.mean), count=confidence.n
+    )
+
+
+def group_blocks(group: Digest | None, language: str, *, k: int) -> list[Element]:
+    """Beside the chef's own answers, the group's: the organisation's published figures and
+    their department's when it is published (the same figures HR has); until the round closes,
+    when they come."""
+    body: list[Element] = [_heading(t(language, "checkin.feedback.group"))]
+    if group is None:
+        body.append(text(t(language, "checkin.feedback.group_later", k=k), isSubtle=True))
+        return body
+    if group.confidence is not None:
+        rows = [(t(language, "checkin.feedback.organisation"), _mean(group.confidence, language))]
+        rows += [
+            (
+                t(language, "checkin.feedback.your_department", department=name),
+                _mean(confidence, language),
+            )
+            for name, confidence in group.confidence_departments.items()
+        ]
+        body.append(facts(rows))
+        earlier = [p for p in group.trend if p.mean is not None]
+        if len(earlier) > 1:
+            body.append(text(t(language, "checkin.feedback.group_trend"), weight="Bolder"))
+            body.append(facts([(p.title, number_text(p.mean)) for p in earlier]))
+    named = sorted(
+        (n for n in group.needs or [] if n.some_or_great), key=lambda n: -(n.some_or_great or 0)
+    )[:3]
+    if named:
+        body.append(text(t(language, "checkin.feedback.group_needs"), weight="Bolder"))
+        body += [
+            text(
+                t(
+                    language,
+                    "checkin.feedback.need_count",
+                    need=need_label(n.need, language),
+                    count=n.some_or_great,
+                ),
+                spacing="Small",
+            )
+            for n in named
+        ]
+    if len(body) == 1:
+        body.append(text(t(language, "checkin.feedback.not_shown"), isSubtle=True))
+    return body
+
+
+def feedback_card(
+    feedback: Feedback, language: str, *, group: Digest | None = None, k: int
+) -> dict[str, Any]:
+    """The chef's own picture after a round, beside the group's; only they see it."""
     body: list[Element] = [
         text(t(language, "checkin.feedback.title"), size="Large", weight="Bolder"),
         text(t(language, "checkin.privacy.private"), isSubtle=True, spacing="Small"),
@@ -666,4 +722,5 @@ def feedback_card(feedback: Feedback, language: str) -> dict[str, Any]:
                 body.append(text(written, spacing="None"))
     else:
         body.append(text(t(language, "checkin.feedback.needs_none"), isSubtle=True))
+    body += group_blocks(group, language, k=k)
     return card(body)

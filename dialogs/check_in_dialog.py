@@ -230,7 +230,8 @@ class CheckInDialog:
             context, receipt_card(submitted, language, can_change=True, zone=self._policy.zone)
         )
         picture = await feedback(self._db, submitted)
-        await context.send_activity(card_activity(feedback_card(picture, language)))
+        # the round is open: the group's figures come with the feedback after it closes
+        await context.send_activity(card_activity(feedback_card(picture, language, k=submitted.k)))
 
     async def _reopen(self, context: TurnContext, check_in: CheckIn, language: str) -> None:
         refused = refusal(check_in, chef_id=check_in.chef_id, now=self._clock())

@@ -16,6 +16,7 @@ from dialogs.texts import t
 from followup.digest.compile import Digest, compile_digest
 from followup.digest.files import areas_chart, trend_chart, write_docx, write_xlsx
 from followup.digest.report import Report, Text, build_report, overview_rows, render_markdown
+from followup.policy import Policy
 from storage.database import Database
 
 MEDIA_TYPES = {
@@ -108,7 +109,7 @@ async def compiled_digest_card(
     round_id: int,
     now: datetime,
     language: str,
-    zone: tzinfo,
+    policy: Policy,
     actor: str,
     links: Links | None,
     organisation_id: int | None = None,
@@ -122,8 +123,9 @@ async def compiled_digest_card(
         now=now,
         organisation_id=organisation_id,
         department_ids=departments,
+        policy=policy,
     )
-    files = digest_files(digest, language, zone=zone)
+    files = digest_files(digest, language, zone=policy.zone)
     urls = (
         links(
             round_id=round_id,

@@ -16,6 +16,7 @@ from dialogs.formatting import duration, weekday_date
 from dialogs.hr_flow import round_card_now
 from dialogs.texts import language_of, t
 from followup.check_in.steps import PlanCache, feedback, load_check_in
+from followup.digest.compile import group_view
 from followup.policy import Policy
 from followup.rounds.delivery import invitation_of
 from followup.rounds.lifecycle import RoundError
@@ -67,7 +68,7 @@ class OutboxRenderer:
                 round_id=message.round_id,
                 now=self._clock(),
                 language=language,
-                zone=self._zone,
+                policy=self._policy,
                 actor=f"conversation:{message.conversation_ref_id}",
                 links=self._links,
                 departments=frozenset(int(d) for d in scope) if isinstance(scope, list) else None,
@@ -91,10 +92,19 @@ class OutboxRenderer:
         if check_in is None or not check_in.submitted:
             return None
         picture = await feedback(self._db, check_in)
+        group = await group_view(
+            self._db,
+            round_id=check_in.round_id,
+            department_id=check_in.department_id,
+            now=self._clock(),
+            policy=self._policy,
+        )
         return {
             "type": "message",
             "text": t(language, "feedback.closed", round=check_in.round_title),
-            "attachments": [attachment(feedback_card(picture, language))],
+            "attachments": [
+                attachment(feedback_card(picture, language, group=group, k=check_in.k))
+            ],
         }
 
     async def _heads_up(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:

@@ -29,6 +29,9 @@ class Policy:
     closes_at: time = time(23, 59)
     # the smallest group HR sees a figure for (an organisation's default, a round's own)
     k: int = 3
+    # the fewest different free texts of a section that are quoted at all (scores need k; a
+    # quote says more than a number, so texts need more: Viva Glint uses 10 against 5)
+    quotes_k: int = 5
     # a round's reminders: days before the deadline, and at most this many per chef
     reminder_offsets: tuple[int, ...] = (7, 2)
     reminder_cap: int = 2

@@ -241,9 +241,10 @@ class DigestStore:
         consent: tuple[str, str],
         department_ids: Departments = None,
         session: Session | None = None,
-    ) -> list[tuple[str, str]]:
-        """(key, text) of the non-empty free texts of a section, from submitted answers whose
-        chef said yes (1) to the `consent` (section, key) rating; no names, in no order."""
+    ) -> list[tuple[int, str, str]]:
+        """(answer id, key, text) of the non-empty free texts of a section, from submitted
+        answers whose chef said yes (1) to the `consent` (section, key) rating; no names, in no
+        order."""
         consenting = (
             select(RatingAnswer.invitation_id)
             .where(
@@ -254,14 +255,26 @@ class DigestStore:
             )
             .scalar_subquery()
         )
-        query = select(ReflectionAnswer.key, ReflectionAnswer.text).where(
+        query = select(ReflectionAnswer.id, ReflectionAnswer.key, ReflectionAnswer.text).where(
             col(ReflectionAnswer.invitation_id).in_(consenting),
             ReflectionAnswer.section == section,
             col(ReflectionAnswer.key).in_(list(keys)),
             ReflectionAnswer.text != "",
         )
         async with self._db.joined(session) as s:
-            return [(key, text) for key, text in (await s.exec(query)).all()]
+            return [(i, key, text) for i, key, text in (await s.exec(query)).all() if i]
+
+    async def texts(
+        self, answer_ids: Collection[int], *, session: Session | None = None
+    ) -> dict[int, str]:
+        """The free texts still kept of these answers, by id (erased or retained ones are gone)."""
+        if not answer_ids:
+            return {}
+        query = select(ReflectionAnswer.id, ReflectionAnswer.text).where(
+            col(ReflectionAnswer.id).in_(list(answer_ids)), ReflectionAnswer.text != ""
+        )
+        async with self._db.joined(session) as s:
+            return {i: text for i, text in (await s.exec(query)).all() if i is not None}
 
     async def programme_rounds(
         self,

@@ -407,3 +407,11 @@ class AuditEvent(SQLModel, table=True):
     round_id: int | None = Field(default=None, foreign_key="round.id")
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
+
+class Publication(SQLModel, table=True):
+    """What a closed round published: its figures after the privacy rules, for the whole
+    organisation, decided once and never changed (every view of the round is cut from it)."""
+
+    round_id: int = Field(foreign_key="round.id", primary_key=True)
+    published_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

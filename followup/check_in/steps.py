@@ -76,6 +76,7 @@ class CheckIn:
     programme_id: int
     chef_id: int
     chef_name: str
+    department_id: int | None
     sections: dict[str, str]
     k: int  # the round's smallest group HR sees a figure for
     areas: tuple[AreaBlock, ...]
@@ -277,6 +278,7 @@ async def load_check_in(
         programme_id=round_.programme_id,
         chef_id=chef.id,
         chef_name=chef.name,
+        department_id=chef.department_id,
         sections=dict(round_.sections),
         k=round_.k,
         areas=tuple(blocks),

@@ -61,10 +61,10 @@ def _prose(d: Digest, text: Text) -> list[str]:
             rate=percent_text(d.total.rate),
         )
     ]
+    if d.sealed:
+        paragraphs.append(text("digest.prose.sealed", k=d.k))
     if d.on_leave or d.unreachable:
-        paragraphs.append(
-            text("digest.prose.missing", count=d.on_leave, unreachable=d.unreachable)
-        )
+        paragraphs.append(text("digest.prose.missing", count=d.on_leave, unreachable=d.unreachable))
     if d.activities:
         answers = sum(sum(area.values()) for area in d.areas.values())
         done = sum(area.get("done", 0) for area in d.areas.values())
@@ -116,6 +116,11 @@ def _prose(d: Digest, text: Text) -> list[str]:
     return paragraphs
 
 
+def _statuses(counts: dict[str, int] | None, statuses: Sequence[str]) -> list[Cell]:
+    """A row of status counts; a hidden one (None) is empty in every cell."""
+    return [None if counts is None else counts.get(s, 0) for s in statuses]
+
+
 def _response_row(name: str, invited: int, submitted: int, rate: float) -> list[Cell]:
     return [name, invited, submitted, rate]
 
@@ -147,16 +152,14 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
         statuses = [text(f"checkin.status.{s}") for s in STATUSES]
         rows: list[list[Cell]] = []
         for a in d.activities:
-            rows.append(
-                [a.area, a.title, text("digest.all"), *(a.counts.get(s, 0) for s in STATUSES)]
-            )
+            rows.append([a.area, a.title, text("digest.all"), *_statuses(a.counts, STATUSES)])
             for name, counts in sorted(a.departments.items()):
                 rows.append(
                     [
                         a.area,
                         a.title,
                         name,
-                        *(None if counts is None else counts.get(s, 0) for s in STATUSES),
+                        *_statuses(counts, STATUSES),
                     ]
                 )
         tables.append(
@@ -190,10 +193,7 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
                         *columns(text, "area", "activity"),
                         *(text(f"checkin.status.{s}") for s in OPEN_ORDER),
                     ],
-                    [
-                        [a.area, a.title, *(a.counts.get(s, 0) for s in OPEN_ORDER)]
-                        for a in d.still_open
-                    ],
+                    [[a.area, a.title, *_statuses(a.counts, OPEN_ORDER)] for a in d.still_open],
                 )
             )
         if d.delayed:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from followup.digest.compile import Digest, compile_digest
+from followup.digest.publication import published
 from followup.people.access import Access, audit, may, principal_of
 from followup.policy import Policy
 from followup.rounds import calendar as schedule
@@ -226,6 +227,8 @@ async def close_round(call: Call, *, round_id: int, has_digest: int | None = Non
         call.db, round_id=round_id, now=call.now, organisation_id=call.organisation_id
     )
     await call.audit("round.close", round_id=round_id)
+    # the round's figures, decided once for every view from now on
+    await published(call.db, round_id=round_id, now=call.now, policy=call.policy)
     queued = await schedule.send_results(
         call.db, round_id=round_id, now=call.now, has_digest=has_digest
     )
@@ -289,6 +292,7 @@ async def request_digest(call: Call, *, round_id: int | None, export: str | None
         now=call.now,
         organisation_id=call.organisation_id,
         department_ids=call.access.departments(),
+        policy=call.policy,
     )
     if export is None:
         await call.audit("digest.view", round_id=round_.id)

@@ -2,10 +2,11 @@
 through them.
 
 - No figure for a group smaller than k (the round's; the policy gives the default).
-- No figure that reveals a hidden one by subtraction: when exactly one figure of a breakdown
-  with a known total is hidden, the next smallest is hidden too.
+- No figure that reveals a hidden one by subtraction: the hidden groups of a breakdown together
+  hold at least k people (`suppressed`).
 - Free text only from chefs who said yes to quotes, only from confidential sections, never with a
-  name, and only when the round has at least k respondents.
+  name, and only when the round has at least k respondents (and, when quoted, at least the
+  policy's `quotes_k` different texts).
 - Confidential answers are never joined to a name, anywhere."""
 
 from __future__ import annotations
@@ -23,18 +24,24 @@ def enough(n: int, k: int) -> bool:
     return n >= k
 
 
-def hidden_groups(sizes: Mapping[K, int], k: int) -> set[K]:
-    """The groups of a breakdown whose figures must not be shown: those with 1 to k-1 people,
-    and — when that leaves exactly one hidden — the next smallest, so the total minus the
-    others does not give the hidden one away. Empty groups have no figure to hide."""
+def suppressed(sizes: Mapping[K, int], k: int) -> set[K]:
+    """The groups of a breakdown whose figures must not be shown, when the breakdown's total is.
+
+    Primary: those with 1 to k-1 people. Complementary: the total minus the shown groups gives
+    the hidden groups together, so together they must hold at least k people; the smallest shown
+    groups are hidden too until they do. Then no sum of shown figures tells anything about fewer
+    than k people (groups of a breakdown do not overlap, so a hidden group cannot be told apart
+    from the other hidden ones). Empty groups have nothing to hide."""
     hidden = {group for group, n in sizes.items() if 0 < n < k}
-    if len(hidden) == 1:
-        others = sorted(
-            (n, repr(group)) for group, n in sizes.items() if group not in hidden and n > 0
-        )
-        if others:
-            smallest = others[0][1]
-            hidden |= {g for g in sizes if repr(g) == smallest}
+    together = sum(sizes[group] for group in hidden)
+    shown = sorted(
+        ((n, repr(group), group) for group, n in sizes.items() if group not in hidden and n > 0),
+        key=lambda item: (item[0], item[1]),
+    )
+    while hidden and together < k and shown:
+        n, _, group = shown.pop(0)
+        hidden.add(group)
+        together += n
     return hidden
 
 

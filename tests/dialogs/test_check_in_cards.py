@@ -156,6 +156,7 @@ def make_check_in(
         programme_id=3,
         chef_id=12,
         chef_name="Örjan Ålund",
+        department_id=None,
         sections=dict(DEFAULT_SECTIONS) if sections is None else sections,
         k=k,
         areas=areas,
@@ -229,7 +230,7 @@ def all_cards() -> list[dict[str, Any]]:
             cards.append(summary_card(check_in, language))
             cards.append(receipt_card(check_in, language, can_change=True, zone=Policy().zone))
             cards.append(receipt_card(check_in, language, can_change=False, zone=Policy().zone))
-        cards += [feedback_card(f, language) for f in feedbacks]
+        cards += [feedback_card(f, language, k=3) for f in feedbacks]
     return cards
 
 
@@ -637,7 +638,7 @@ def test_the_receipt_is_read_only_with_at_most_the_reopen_button(language: str) 
 )
 def test_feedback_reads_the_confidence_trend(values: tuple[int, ...], reading: str) -> None:
     rounds = tuple((f"Omgång {i + 1}", v) for i, v in enumerate(values))
-    card = feedback_card(Feedback(rounds, (), ()), "sv")
+    card = feedback_card(Feedback(rounds, (), ()), "sv", k=3)
     assert reading in texts(card)
 
 
@@ -647,16 +648,16 @@ def test_feedback_lists_what_was_done_and_the_needs() -> None:
         ("Ledarforum för enhetschefer",),
         (("support", 2, "Handledning i svåra samtal."), ("clarity", 1, "")),
     )
-    lines = texts(feedback_card(picture, "sv"))
+    lines = texts(feedback_card(picture, "sv", k=3))
     assert lines[:2] == ["Din återkoppling", "Bara du ser detta."]
     assert "• Ledarforum för enhetschefer" in lines
     assert "Stöd: Stort behov" in lines
     assert "Handledning i svåra samtal." in lines
     assert "Tydliggörande av uppgifter: Visst behov" in lines
-    empty = texts(feedback_card(Feedback((), (), ()), "sv"))
+    empty = texts(feedback_card(Feedback((), (), ()), "sv", k=3))
     assert "Inga aktiviteter har markerats som genomförda sedan förra omgången." in empty
     assert "Du har inte angett några behov." in empty
-    assert "Higher than last round" in texts(feedback_card(picture, "en"))
+    assert "Higher than last round" in texts(feedback_card(picture, "en", k=3))
 
 
 def test_summary_step_is_not_a_step_card() -> None:

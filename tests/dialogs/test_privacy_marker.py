@@ -235,12 +235,9 @@ async def test_each_text_appears_only_where_its_privacy_mode_allows(
     assert not found(karin["private"], [str(c) for c in cards_to(connector, MARIA)])
     # confidential without consent: nowhere HR looks
     assert not found(karin["confidential"], hr_view)
-    # confidential with consent: a quote, never on a line with a name
-    quoted = found(maria["confidential"], hr_view)
-    assert quoted and not [q for q in quoted if "Maria" in q or "Åkesson" in q]
-    assert not found(maria["confidential"], files["docx"]) or all(
-        "Maria" not in line for line in files["docx"]
-    )
+    # confidential with consent: quoted only among enough other texts (the policy's quotes_k),
+    # so one chef's text alone is not quoted at all (tests/followup/digest: never with a name)
+    assert not found(maria["confidential"], hr_view)
     # identified: the delayed activity's comment with the chef's name, for HR only, never in
     # the board's DOCX
     assert [line for line in found(maria["delayed"], files["xlsx"]) if "Maria Åkesson" in line]

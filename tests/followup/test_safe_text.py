@@ -19,7 +19,7 @@ from dialogs.digest_cards import compiled_digest_card
 from dialogs.formatting import local
 from dialogs.hr_cards import leave_card, round_card, status_card
 from followup.policy import Policy
-from followup.rounds.lifecycle import department_names, round_audience
+from followup.rounds.lifecycle import close_round, department_names, round_audience
 from followup.rounds.progress import progress, set_on_leave
 from storage.database import Database
 from storage.models import ActivityStatusAnswer, Area, Chef, Department, ReflectionAnswer
@@ -73,6 +73,17 @@ async def hostile_round(db: Database) -> tuple[int, int]:
         assert area is not None
         area.name = AREA
     return org, round_id
+
+
+# the hostile round has four texts to quote: a policy that quotes from three
+QUOTE_FOUR = Policy(quotes_k=3)
+
+
+async def closed_hostile_round(db: Database) -> int:
+    """The hostile round, closed: its quotes and figures are published."""
+    _, round_id = await hostile_round(db)
+    await close_round(db, round_id=round_id, now=utcnow())
+    return round_id
 
 
 def markdown_read(card: dict[str, Any]) -> list[str]:
@@ -129,7 +140,7 @@ async def test_hr_cards_show_names_and_titles_literally(db: Database) -> None:
     )
     leave = leave_card(chefs, departments, "sv", today=local(now, zone=Policy().zone).date())
     _, digest = await compiled_digest_card(
-        db, round_id=round_id, now=now, language="sv", actor="hr", links=None, zone=Policy().zone
+        db, round_id=round_id, now=now, language="sv", actor="hr", links=None, policy=Policy()
     )
     cards = [status, created, leave, digest]
     assert_valid_cards(cards)
@@ -145,7 +156,7 @@ async def test_hr_cards_show_names_and_titles_literally(db: Database) -> None:
 
 
 async def test_the_markdown_digest_shows_every_text_escaped(db: Database) -> None:
-    _, round_id = await hostile_round(db)
+    round_id = await closed_hostile_round(db)
     files, _ = await compiled_digest_card(
         db,
         round_id=round_id,
@@ -153,7 +164,7 @@ async def test_the_markdown_digest_shows_every_text_escaped(db: Database) -> Non
         language="sv",
         actor="hr",
         links=None,
-        zone=Policy().zone,
+        policy=QUOTE_FOUR,
     )
     markdown = files.render("md").decode()
     assert COMMENT not in markdown  # escaped, so a Markdown viewer shows it as written
@@ -169,7 +180,7 @@ async def test_the_markdown_digest_shows_every_text_escaped(db: Database) -> Non
 
 
 async def test_the_workbook_holds_texts_as_texts_never_formulas(db: Database) -> None:
-    _, round_id = await hostile_round(db)
+    round_id = await closed_hostile_round(db)
     files, _ = await compiled_digest_card(
         db,
         round_id=round_id,
@@ -177,7 +188,7 @@ async def test_the_workbook_holds_texts_as_texts_never_formulas(db: Database) ->
         language="sv",
         actor="hr",
         links=None,
-        zone=Policy().zone,
+        policy=QUOTE_FOUR,
     )
     content = files.render("xlsx")
     with zipfile.ZipFile(io.BytesIO(content)) as package:
@@ -200,7 +211,7 @@ async def test_the_workbook_holds_texts_as_texts_never_formulas(db: Database) ->
 
 
 async def test_the_board_document_holds_plain_text_and_its_charts(db: Database) -> None:
-    _, round_id = await hostile_round(db)
+    round_id = await closed_hostile_round(db)
     files, _ = await compiled_digest_card(
         db,
         round_id=round_id,
@@ -208,7 +219,7 @@ async def test_the_board_document_holds_plain_text_and_its_charts(db: Database) 
         language="sv",
         actor="hr",
         links=None,
-        zone=Policy().zone,
+        policy=QUOTE_FOUR,
     )
     content = files.render("docx")
     lines = "\n".join(docx_text(content))

@@ -145,19 +145,40 @@ async def two_rounds(db: Database) -> tuple[int, int, Digest]:
             "Johan": Answer(
                 4, support=1, principle=1, status=("delayed", "Vikarier saknas"), consent=False
             ),
-            "Leila": Answer(4, principle=2, status=("in_progress", "")),
+            "Leila": Answer(
+                4, principle=2, status=("in_progress", ""), strengths="Jag ger tid", consent=True
+            ),
             "Karin": Answer(
                 5, principle=3, status=("done", ""), strengths="Hemlig styrka", consent=False
             ),
-            "Mikael": Answer(4, principle=3, status=("done", "")),
-            "Sara": Answer(3, support=2, principle=3, status=("not_started", "")),
-            "Erik": Answer(2, support=1, principle=1, status=("delayed", "")),
+            "Mikael": Answer(
+                4, principle=3, status=("done", ""), strengths="Jag frågar", consent=True
+            ),
+            "Sara": Answer(
+                3,
+                support=2,
+                principle=3,
+                status=("not_started", ""),
+                strengths="Jag visar vägen",
+                consent=True,
+            ),
+            "Erik": Answer(
+                2,
+                support=1,
+                principle=1,
+                status=("delayed", ""),
+                strengths="Jag lyssnar",  # Maria's words again: quoted once
+                consent=True,
+            ),
             "Amira": Answer(5, state="started"),  # not submitted: not counted
             "Lena": Answer(state="unreachable"),
             "Peter": Answer(state="on_leave"),
         },
     )
-    return first, second, await compile_digest(db, round_id=second, now=utcnow())
+    await close_round(db, round_id=second, now=utcnow())
+    # four different texts to quote: the policy here quotes from three
+    digest = await compile_digest(db, round_id=second, now=utcnow(), policy=Policy(quotes_k=3))
+    return first, second, digest
 
 
 async def test_response_statuses_needs_principles_and_quotes_by_hand(db: Database) -> None:
@@ -199,8 +220,14 @@ async def test_response_statuses_needs_principles_and_quotes_by_hand(db: Databas
         (4, 0),
         (5, 0),
     ]
-    # only Maria said yes to quotes; Karin's text stays out, and no name is attached
-    assert digest.quotes == [("strengths_needs", "strengths", "Jag lyssnar")]
+    # Karin said no to quotes; Erik wrote what Maria wrote: four different texts, in an order
+    # of their own, with no name
+    assert sorted(text for _, _, text in digest.quotes) == [
+        "Jag frågar",
+        "Jag ger tid",
+        "Jag lyssnar",
+        "Jag visar vägen",
+    ]
 
 
 async def test_confidence_and_its_trend_over_rounds_by_hand(db: Database) -> None:
@@ -242,6 +269,7 @@ async def test_private_sections_and_small_rounds_show_nothing(db: Database) -> N
             CO: "confidential",
         },
     )
+    await close_round(db, round_id=round_id, now=utcnow())
     digest = await compile_digest(db, round_id=round_id, now=utcnow())
     assert digest.principles is None  # private: only the chef sees it
     assert digest.confidence is not None and digest.confidence.mean is None  # 2 < k
@@ -250,8 +278,8 @@ async def test_private_sections_and_small_rounds_show_nothing(db: Database) -> N
     assert digest.trend[0].mean is None
 
 
-async def test_a_department_leads_digest_holds_only_their_department(db: Database) -> None:
-    _, second, _ = await two_rounds(db)
+async def test_a_department_leads_digest_is_a_cut_of_what_hr_sees(db: Database) -> None:
+    _, second, hr = await two_rounds(db)
     async with db.session() as s:
         ifo = (await s.exec(select(Department).where(Department.code == "IFO"))).one()
     assert ifo.id is not None
@@ -259,8 +287,14 @@ async def test_a_department_leads_digest_holds_only_their_department(db: Databas
         db, round_id=second, now=utcnow(), department_ids=frozenset({ifo.id})
     )
     assert [(d.name, d.invited, d.submitted) for d in digest.departments] == [(IFO, 3, 3)]
-    assert digest.confidence is not None and digest.confidence.mean == 3.67  # 3, 4, 4
-    assert [p.mean for p in digest.trend] == [2.67, 3.67]  # Delår 1: 2, 3, 3
-    assert digest.quotes == [("strengths_needs", "strengths", "Jag lyssnar")]
-    assert digest.activities is not None
+    # the organisation's figures as HR has them; IFO's own stays hidden as it is for HR (its
+    # 3.67 with the organisation's and ÄO's would give the single LSS chef away)
+    assert digest.confidence == hr.confidence
+    assert digest.confidence_departments == {IFO: None}
+    assert [(p.mean, p.departments) for p in digest.trend] == [
+        (2.75, {IFO: None}),
+        (3.57, {IFO: None}),
+    ]
+    assert digest.activities is not None and hr.activities is not None
     assert set(digest.activities[0].departments) == {IFO}
+    assert digest.activities[0].counts == hr.activities[0].counts

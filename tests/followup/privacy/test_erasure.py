@@ -11,6 +11,7 @@ from followup.digest.compile import compile_digest
 from followup.privacy.erasure import StaleErasure, erase_answers, plan_erasure
 from followup.privacy.my_data import collect
 from followup.privacy.retention import set_policy
+from followup.rounds.lifecycle import close_round
 from followup.rounds.progress import progress
 from storage.database import Database
 from storage.models import (
@@ -50,15 +51,15 @@ async def test_erasing_keeps_identified_statuses_as_public_records(db: Database)
     assert [(s.status, s.comment) for s in one.statuses] == [("done", "Klart i mars")]
     assert (one.texts, one.ratings, two.statuses, two.texts, two.ratings) == ((),) * 5
     assert (await collect(db, chef_id=await chef(db, "Maria"))).rounds[1].texts  # type: ignore[union-attr]
-    # a digest compiled now no longer counts her answers; she still answered the round
+    # she still answered the round; the round is open, so nothing confidential is out yet
     after = await compile_digest(db, round_id=second, now=CLOSED)
     assert after.total == before.total
-    assert before.confidence is not None and after.confidence is not None
-    assert after.confidence.n == before.confidence.n - 1
-    assert (
-        sum(a.answered for a in after.activities or [])
-        == sum(a.answered for a in before.activities or []) - 1
-    )
+    assert before.sealed and before.confidence is None and after.confidence is None
+    # published at close, without her answers
+    await close_round(db, round_id=second, now=CLOSED)
+    closed = await compile_digest(db, round_id=second, now=CLOSED)
+    assert closed.confidence is not None
+    assert closed.confidence.n == closed.total.submitted - 1
 
     # the same confirmation again, or a plan with nothing left: nothing happens
     with pytest.raises(StaleErasure):
