@@ -37,6 +37,8 @@ async def test_hr_lists_roles_and_takes_one_back_and_the_removed_admin_is_refuse
     )
     await say(client, connector, MARIA, "omgångar")
     assert "Omgångar" in str(last_card(connector, MARIA))  # Maria runs rounds now
+    await say(client, connector, MARIA, "lägg till hr")
+    marias_card = last_card(connector, MARIA)  # kept, to press after she is removed
 
     await say(client, connector, KARIN, "roller")
     roles = last_card(connector, KARIN)
@@ -52,6 +54,13 @@ async def test_hr_lists_roles_and_takes_one_back_and_the_removed_admin_is_refuse
     assert last_text(connector, MARIA).startswith("Det här kan bara HR")
     await say(client, connector, MARIA, "roller")
     assert last_text(connector, MARIA).startswith("Det här kan bara HR")
+    # the card she got while she was HR admin: refused, and nobody is added
+    await press(client, connector, MARIA, marias_card, "add_hr", {"principal": "ny@demo.se"})
+    assert last_text(connector, MARIA) == (
+        "Det här kortet är till för HR i din organisation, så jag har inte gjort något."
+    )
+    await say(client, connector, KARIN, "roller")
+    assert "ny@demo.se" not in str(last_card(connector, KARIN))
 
     await say(client, connector, KARIN, "roles", locale="en-GB")
     english = last_card(connector, KARIN)
@@ -60,5 +69,5 @@ async def test_hr_lists_roles_and_takes_one_back_and_the_removed_admin_is_refuse
     actions = [(actor, action) for actor, action, _ in await audit_actions(db)]
     assert actions.count((KARIN["upn"], "hr.remove")) == 2  # done, and nothing to do
     assert (KARIN["upn"], "hr.list") in actions
-    assert actions.count((MARIA["upn"], "hr.refused")) == 2
+    assert actions.count((MARIA["upn"], "hr.refused")) == 3
     assert_valid_cards([remove, roles, english])
