@@ -1,10 +1,12 @@
 """The digest (sammanställning) of a round: what HR takes to the board.
 
-Its confidential figures come from the round's publication (`followup.digest.publication`):
-decided once for the whole organisation when the round closed, through the privacy rules of
-`followup.privacy.disclosure`, and kept; a view for some departments is a cut of it. Until the
-round closes there are none. What is counted here, live, is who was asked and who answered, and
-the identified comments. The renderers (Markdown, XLSX, DOCX, Teams) only lay out what is here."""
+Its figures come from the round's publication (`followup.digest.publication`): decided once for
+the whole organisation when the round closed, through the privacy rules of
+`followup.privacy.disclosure`, and kept — who was asked and who answered too, so a later
+reorganisation does not change a past round's response rates; a view for some departments is a
+cut of it. Until the round closes there is no confidential figure. What is read here, live, is
+the identified comments, which carry names and go with erasure and retention. The renderers
+(Markdown, XLSX, DOCX, Teams) only lay out what is here."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from followup.rounds.lifecycle import RoundError
 from followup.rounds.progress import share
 from followup.sections import Section
 from storage.database import Database, Session
-from storage.digest_store import DelayedComment, DigestStore, DigestSubject, InvitationCount
+from storage.digest_store import DelayedComment, DigestStore, DigestSubject
 from storage.models import InvitationState, Round
 
 __all__ = [
@@ -107,10 +109,9 @@ TREND_STATES = PUBLISHED_STATES
 
 @dataclass(frozen=True)
 class Counted:
-    """What is counted live for one view: who was asked and who answered (of the view's
-    departments), and the identified comments."""
+    """What is read live for one view: the identified comments (of the view's departments),
+    and the earlier rounds of the trend."""
 
-    invitations: list[InvitationCount]
     delayed: list[DelayedComment]  # identified rounds only
     trend_rounds: list[Round]
 
@@ -124,9 +125,6 @@ async def count(
 ) -> Counted:
     round_ = subject.round
     assert round_.id is not None and subject.programme.id is not None
-    invitations = await store.invitations(
-        round_id=round_.id, department_ids=department_ids, session=session
-    )
     delayed: list[DelayedComment] = []
     if names_allowed(round_.sections.get(Section.ACTIVITY_STATUS, "")):
         delayed = await store.delayed_comments(
@@ -142,7 +140,7 @@ async def count(
         )
         if r.id != round_.id
     ]
-    return Counted(invitations=invitations, delayed=delayed, trend_rounds=trend_rounds)
+    return Counted(delayed=delayed, trend_rounds=trend_rounds)
 
 
 @dataclass
@@ -154,16 +152,16 @@ class _Responses:
     reasons: Counter[str] = field(default_factory=Counter)
 
 
-def _responses(rows: list[InvitationCount], dept: _Names) -> _Responses:
+def _responses(rows: list[tuple[str, str, str | None, int]]) -> _Responses:
     """Who was asked and who answered, per department; those on leave were not asked."""
     result = _Responses()
-    for department_id, state, reason, n in rows:
+    for name, state, reason, n in rows:
         if state == InvitationState.ON_LEAVE:
             result.on_leave += n
             continue
-        result.invited[dept(department_id)] += n
+        result.invited[name] += n
         if state == InvitationState.SUBMITTED:
-            result.submitted[dept(department_id)] += n
+            result.submitted[name] += n
         if state == InvitationState.UNREACHABLE:
             result.unreachable += n
             result.reasons[reason or "Unknown"] += n
@@ -188,10 +186,10 @@ def build(
     *,
     now: datetime,
 ) -> Digest:
-    """The digest of one view: live response figures beside the published ones."""
+    """The digest of one view: the published figures, with the identified comments."""
     round_ = subject.round
     dept = _Names(subject.departments)
-    responses = _responses(counted.invitations, dept)
+    responses = _responses(published.invitations)
     own = published.trend_point(round_) if not published.sealed else None
     return Digest(
         round=round_,

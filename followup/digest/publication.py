@@ -78,6 +78,8 @@ class Publication:
     # True: the round is not closed, so no confidential figure is in here
     sealed: bool
     departments: dict[str, int | None]  # name → id of each department counted
+    # who was asked and who answered: (department, invitation state, why unreachable, how many)
+    invitations: list[tuple[str, str, str | None, int]]
     activities: list[ActivityFigures] | None  # None: the round did not ask, or not yet
     areas: dict[str, dict[str, int]]  # the published activity figures added up per area
     needs: list[NeedFigures] | None
@@ -91,6 +93,7 @@ class Publication:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = as_json(self)
         data["principles"] = None if self.principles is None else [list(p) for p in self.principles]
+        data["invitations"] = [list(row) for row in self.invitations]
         return data
 
     @classmethod
@@ -100,6 +103,7 @@ class Publication:
             k=data["k"],
             sealed=data["sealed"],
             departments=dict(data["departments"]),
+            invitations=[(name, state, why, int(n)) for name, state, why, n in data["invitations"]],
             activities=None
             if data["activities"] is None
             else [ActivityFigures.from_json(a) for a in data["activities"]],
@@ -135,6 +139,7 @@ class Publication:
         return replace(
             self,
             departments={name: i for name, i in self.departments.items() if name in names},
+            invitations=[row for row in self.invitations if row[0] in names],
             activities=None
             if self.activities is None
             else [replace(a, departments=only(a.departments)) for a in self.activities],
@@ -389,8 +394,10 @@ def decide(
     k, sections = round_.k, round_.sections
     dept = _Names(subject.departments)
     respondents: Counter[str] = Counter()
-    for department_id, state, _, n in counted.invitations:
+    invitations = []
+    for department_id, state, reason, n in counted.invitations:
         name = dept(department_id)
+        invitations.append((name, state, reason, n))
         if state == InvitationState.SUBMITTED:
             respondents[name] += n
     departments = sorted(respondents)  # those with someone who answered
@@ -428,6 +435,7 @@ def decide(
         k=k,
         sealed=sealed,
         departments=dict(sorted(dept.used.items())),
+        invitations=sorted(invitations, key=lambda row: tuple(str(v) for v in row)),
         activities=activities,
         areas=areas,
         needs=needs,
