@@ -175,9 +175,7 @@ def read_departments(
     return chosen
 
 
-def read_calendar(
-    values: Mapping[str, Any], *, policy: Policy
-) -> tuple[Calendar, list[FormError]]:
+def read_calendar(values: Mapping[str, Any], *, policy: Policy) -> tuple[Calendar, list[FormError]]:
     """The calendar card: its opening days and days to answer, checked."""
     return check_calendar(
         {"opens": values.get(OPENS), "answer_days": values.get(ANSWER_DAYS)}, policy=policy

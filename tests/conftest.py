@@ -85,10 +85,14 @@ async def _empty_postgres_tables(url: str) -> bool:
     try:
         async with engine.begin() as conn:
             tables = (
-                await conn.execute(
-                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                (
+                    await conn.execute(
+                        text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             if "alembic_version" not in tables:
                 return False
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()

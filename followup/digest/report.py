@@ -62,9 +62,7 @@ def _prose(d: Digest, text: Text) -> list[str]:
         )
     ]
     if d.on_leave or d.unreachable:
-        paragraphs.append(
-            text("digest.prose.missing", count=d.on_leave, unreachable=d.unreachable)
-        )
+        paragraphs.append(text("digest.prose.missing", count=d.on_leave, unreachable=d.unreachable))
     if d.activities:
         answers = sum(sum(area.values()) for area in d.areas.values())
         done = sum(area.get("done", 0) for area in d.areas.values())

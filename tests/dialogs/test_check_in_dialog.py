@@ -52,9 +52,7 @@ async def karins(session: Any, round_id: int) -> Invitation:
     return invitation
 
 
-async def invited(
-    client: Client, connector: Connector, *people: dict[str, str]
-) -> int:
+async def invited(client: Client, connector: Connector, *people: dict[str, str]) -> int:
     """The demo organisation, the people installed, a round open, its invitations delivered."""
     db = db_of(client)
     org, programme = await organisation(db)
@@ -209,9 +207,7 @@ async def test_pressing_skicka_in_twice_records_one_submission(
     assert len(feedback_cards) == 1
 
 
-async def test_change_my_answers_until_the_deadline(
-    client: Client, connector: Connector
-) -> None:
+async def test_change_my_answers_until_the_deadline(client: Client, connector: Connector) -> None:
     round_id = await invited(client, connector)
     summary = await answer_steps(client, connector, KARIN)
     await press(client, connector, KARIN, summary, "submit")
@@ -227,9 +223,7 @@ async def test_change_my_answers_until_the_deadline(
     assert row.state == "submitted"
 
 
-async def test_remind_me_later_and_my_answers(
-    client: Client, connector: Connector
-) -> None:
+async def test_remind_me_later_and_my_answers(client: Client, connector: Connector) -> None:
     round_id = await invited(client, connector)
     invitation = cards_to(connector, KARIN)[-1]
     await press(client, connector, KARIN, invitation, "later")

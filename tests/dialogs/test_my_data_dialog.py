@@ -46,9 +46,7 @@ KARINS = "Karins-markor-4711"
 MARIAS = "Marias-markor-0815"
 
 
-async def answer(
-    client: Client, connector: Connector, person: dict[str, str], marker: str
-) -> None:
+async def answer(client: Client, connector: Connector, person: dict[str, str], marker: str) -> None:
     """Start, fill in every step with texts carrying `marker`, and send in."""
     invitation = next(c for c in cards_to(connector, person) if "Starta" in str(c))
     await press(client, connector, person, invitation, "start")
