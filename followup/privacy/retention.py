@@ -31,6 +31,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from followup.privacy.person import person_of
 from storage.answer_store import AnswerStore
 from storage.audit_store import AuditStore
 from storage.chef_store import ChefStore
@@ -198,20 +199,9 @@ async def remove_identity(
         ):
             return None
         organisation_id, left_at = chef.organisation_id, chef.left_at
+        person = await person_of(db, chef, session=session)
+        names, refs = person.names, person.conversation_ids
         conversations = ConversationStore(db)
-        names = {n.strip().lower() for n in (chef.upn, chef.email, chef.aad_object_id) if n}
-        # Teams may have told us an object id the roster never had
-        linked = await conversations.of_person(
-            organisation_id=organisation_id, chef_id=chef_id, principals=(), session=session
-        )
-        names |= {n.lower() for r in linked for n in (r.aad_object_id, r.upn) if n}
-        refs = [
-            r.id
-            for r in await conversations.of_person(
-                organisation_id=organisation_id, chef_id=chef_id, principals=names, session=session
-            )
-            if r.id is not None
-        ]
         roles = RoleStore(db)
         held = await roles.of_principals(
             organisation_id=organisation_id, principals=names, session=session
