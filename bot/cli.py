@@ -188,6 +188,7 @@ async def _policy(args: argparse.Namespace, db: Database) -> int:
         "retention_months": args.months,
         "retention_action": args.retention,
         "keep_identified_statuses": keep,
+        "audit_retention_months": args.audit_months,
     }
     try:
         org = await set_policy(db, organisation_id=org_id, **changes)
@@ -204,6 +205,8 @@ async def _policy(args: argparse.Namespace, db: Database) -> int:
             count=org.retention_months,
         ),
         t(args.lang, "cli.policy.keep" if org.keep_identified_statuses else "cli.policy.erase"),
+        t(args.lang, "cli.policy.departed", count=org.retention_months),
+        t(args.lang, "cli.policy.audit", count=org.audit_retention_months),
     )
     return EXIT_OK
 
@@ -305,7 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     policy = org_sub.add_parser(
         "policy", help="show or set retention, and what a manager's erasure keeps"
     )
-    policy.add_argument("--months", type=int, help="months after a round closes (default 24)")
+    policy.add_argument(
+        "--months",
+        type=int,
+        help="months after a round closes, or a manager leaves the roster (default 24)",
+    )
     policy.add_argument(
         "--retention", choices=("anonymise", "purge"), help="what happens to the answers then"
     )
@@ -313,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-identified-statuses",
         choices=("yes", "no"),
         help="keep activity statuses given by name (public records) when a manager erases",
+    )
+    policy.add_argument(
+        "--audit-months", type=int, help="months the audit log is kept (default 36)"
     )
     policy.add_argument("--org", help="tenant id or name (needed when there are several)")
 

@@ -2,10 +2,10 @@
 
 Its one job is a tick that runs idempotent passes over the database — plan the calendar's
 rounds, warn HR a week ahead, open what is due, remind, close at the deadline and queue the
-results, anonymise or purge what retention says — so state lives in our tables, not in a job
-store. The first tick runs at start and catches up whatever was missed while the service was
-down. On PostgreSQL only the replica that holds the leader's lock runs the passes; the others
-wait and take over if it goes."""
+results, and apply retention (answers, departed chefs' identities, the audit log) — so state
+lives in our tables, not in a job store. The first tick runs at start and catches up whatever
+was missed while the service was down. On PostgreSQL only the replica that holds the leader's
+lock runs the passes; the others wait and take over if it goes."""
 
 from __future__ import annotations
 

@@ -12,7 +12,14 @@ from dialogs.digest_cards import MEDIA_TYPES, texts_in
 from dialogs.formatting import duration, local, short_date, short_day
 from dialogs.texts import t
 from followup.privacy.erasure import ErasurePlan
-from followup.privacy.my_data import MyData, RoundAnswers, json_bytes, write_xlsx
+from followup.privacy.my_data import (
+    MyData,
+    RoundAnswers,
+    json_bytes,
+    kept_label,
+    role_label,
+    write_xlsx,
+)
 from followup.sections import QUESTION_SECTIONS, Section
 
 # download links to a chef's own data: (chef, organisation, language, actor) → format → url
@@ -93,12 +100,26 @@ def my_data_card(
         roster.append(
             (t(language, "mydata.field.on_leave_until"), short_day(r.on_leave_until, language))
         )
+    words = texts_in(language)
     body: list[Element] = [
         text(t(language, "mydata.title"), size="Large", weight="Bolder"),
         text(t(language, "mydata.intro"), spacing="Small"),
         _heading(t(language, "mydata.roster", organisation=data.organisation)),
         facts(roster),
     ]
+    if r.left_at is not None:
+        left = short_date(r.left_at, language, zone=zone)
+        body.append(text(t(language, "mydata.left", date=left, count=data.retention_months)))
+    if data.roles:
+        body.append(_heading(t(language, "mydata.roles")))
+        body.append(
+            facts(
+                [
+                    (role_label(g, words), short_date(g.since, language, zone=zone))
+                    for g in data.roles
+                ]
+            )
+        )
     for conversation in data.conversations:
         body.append(_heading(t(language, "mydata.conversation")))
         yes_no = t(language, "mydata.yes" if conversation.installed else "mydata.no")
@@ -112,9 +133,11 @@ def my_data_card(
                         t(language, "mydata.field.last_contact"),
                         short_date(conversation.updated_at, language, zone=zone),
                     ),
+                    (t(language, "mydata.field.kept"), kept_label(conversation, words)),
                 ]
             )
         )
+        body.append(text(t(language, "mydata.conversation.why"), isSubtle=True, size="Small"))
     body.append(_heading(t(language, "mydata.rounds")))
     if not data.rounds:
         body.append(text(t(language, "mydata.no_rounds"), isSubtle=True))
@@ -126,6 +149,18 @@ def my_data_card(
             isSubtle=True,
             size="Small",
             spacing="Large",
+        )
+    )
+    body.append(
+        text(
+            t(
+                language,
+                "mydata.audit",
+                count=data.audit_rows,
+                months=data.audit_retention_months,
+            ),
+            isSubtle=True,
+            size="Small",
         )
     )
     actions: list[Element] = []
@@ -175,11 +210,24 @@ def _kept_blocks(plan: ErasurePlan, language: str) -> list[Element]:
     lines = []
     if plan.kept_statuses:
         lines.append(t(language, "mydata.erase.kept_statuses", count=plan.kept_statuses))
-    lines += [
-        t(language, "mydata.erase.kept_roster"),
-        t(language, "mydata.erase.kept_participation"),
-        t(language, "mydata.erase.kept_conversation"),
-    ]
+    if plan.on_roster:
+        lines.append(t(language, "mydata.erase.kept_roster"))
+    else:
+        lines.append(t(language, "mydata.erase.kept_roster_left", count=plan.retention_months))
+    lines.append(t(language, "mydata.erase.kept_participation"))
+    if plan.roles:
+        lines.append(t(language, "mydata.erase.kept_roles", count=plan.roles))
+    if plan.kept_conversations:
+        lines.append(t(language, "mydata.erase.kept_conversation"))
+    if plan.audit_rows:
+        lines.append(
+            t(
+                language,
+                "mydata.erase.kept_audit",
+                count=plan.audit_rows,
+                months=plan.audit_retention_months,
+            )
+        )
     return [
         text(t(language, "mydata.erase.kept_heading"), weight="Bolder", spacing="Medium"),
         *(text(f"- {line}", spacing="Small") for line in lines),
@@ -187,13 +235,15 @@ def _kept_blocks(plan: ErasurePlan, language: str) -> list[Element]:
 
 
 def _counts(plan: ErasurePlan, language: str) -> Element:
-    return facts(
-        [
-            (t(language, "mydata.erase.texts"), str(plan.texts)),
-            (t(language, "mydata.erase.ratings"), str(plan.ratings)),
-            (t(language, "mydata.erase.statuses"), str(plan.statuses)),
-        ]
-    )
+    rows = [
+        (t(language, "mydata.erase.texts"), str(plan.texts)),
+        (t(language, "mydata.erase.ratings"), str(plan.ratings)),
+        (t(language, "mydata.erase.statuses"), str(plan.statuses)),
+    ]
+    if plan.conversations:
+        # off the roster: nothing will be sent to them again
+        rows.append((t(language, "mydata.erase.conversations"), str(plan.conversations)))
+    return facts(rows)
 
 
 def erase_card(plan: ErasurePlan, language: str, *, issued: datetime) -> dict[str, Any]:

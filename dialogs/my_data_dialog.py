@@ -178,14 +178,17 @@ class MyDataDialog:
             texts=done.texts,
             ratings=done.ratings,
             kept_statuses=done.kept_statuses,
+            conversations=done.conversations,
         )
         logger.info(
-            "mydata: chef %s erased statuses=%s texts=%s ratings=%s kept_statuses=%s",
+            "mydata: chef %s erased statuses=%s texts=%s ratings=%s kept_statuses=%s "
+            "conversations=%s",
             owner,
             done.statuses,
             done.texts,
             done.ratings,
             done.kept_statuses,
+            done.conversations,
         )
         content = erased_card(done, language)
         if not await replace_card(context, content):

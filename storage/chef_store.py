@@ -137,6 +137,36 @@ class ChefStore:
             chef.unreachable_at = now if code else None
             chef.updated_at = now
 
+    async def departed(
+        self, *, organisation_id: int, left_by: datetime, session: Session | None = None
+    ) -> list[Chef]:
+        """Chefs who left the roster at `left_by` or before and still have their identity."""
+        query = select(Chef).where(
+            Chef.organisation_id == organisation_id,
+            col(Chef.active).is_(False),
+            col(Chef.left_at).is_not(None),
+            col(Chef.left_at) <= left_by,
+            col(Chef.removed_at).is_(None),
+        )
+        async with self._db.joined(session) as s:
+            return list((await s.exec(query.order_by(col(Chef.id)))).all())
+
+    @staticmethod
+    def remove_identity(chef: Chef, *, now: datetime) -> None:
+        """Make a (locked) chef's row a tombstone: who it was goes, its id, organisation and
+        department stay, so invitations and a round's figures per department stay whole. The
+        placeholder UPN is no address, so no roster row or Teams user ever matches it."""
+        chef.name = ""
+        chef.upn = f"removed:{chef.id}"
+        chef.email = ""
+        chef.unit = ""
+        chef.aad_object_id = None
+        chef.on_leave_until = None
+        chef.unreachable_code = None
+        chef.unreachable_at = None
+        chef.removed_at = now
+        chef.updated_at = now
+
     async def set_on_leave(
         self,
         *,

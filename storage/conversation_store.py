@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -118,6 +120,58 @@ class ConversationStore:
                     )
                 ).all()
             )
+
+    async def of_person(
+        self,
+        *,
+        organisation_id: int,
+        chef_id: int,
+        principals: Collection[str],
+        session: Session | None = None,
+    ) -> list[ConversationRef]:
+        """Every conversation kept for one person: matched to the chef, or carrying their
+        object id or UPN in the organisation (never one matched to another chef)."""
+        found = [col(ConversationRef.chef_id) == chef_id]
+        if principals:
+            names = list(principals)
+            found.append(
+                and_(
+                    col(ConversationRef.organisation_id) == organisation_id,
+                    or_(
+                        col(ConversationRef.chef_id).is_(None),
+                        col(ConversationRef.chef_id) == chef_id,
+                    ),
+                    or_(
+                        col(ConversationRef.aad_object_id).in_(names),
+                        col(ConversationRef.upn).in_(names),
+                    ),
+                )
+            )
+        query = select(ConversationRef).where(or_(*found)).order_by(col(ConversationRef.id))
+        async with self._db.joined(session) as s:
+            return list((await s.exec(query)).all())
+
+    async def detach(self, ref_ids: Collection[int], *, session: Session | None = None) -> int:
+        """Unlink these conversations from the chef they were matched to; how many."""
+        if not ref_ids:
+            return 0
+        async with self._db.joined(session, write=True) as s:
+            result = await s.exec(
+                update(ConversationRef)
+                .where(col(ConversationRef.id).in_(list(ref_ids)))
+                .values(chef_id=None)
+            )
+            return int(result.rowcount)
+
+    async def delete(self, ref_ids: Collection[int], *, session: Session | None = None) -> int:
+        """Delete these conversations (their messages must be gone first); how many went."""
+        if not ref_ids:
+            return 0
+        async with self._db.joined(session, write=True) as s:
+            result = await s.exec(
+                delete(ConversationRef).where(col(ConversationRef.id).in_(list(ref_ids)))
+            )
+            return int(result.rowcount)
 
     async def for_chef(self, chef_id: int) -> ConversationRef | None:
         return (await self.for_chefs([chef_id])).get(chef_id)

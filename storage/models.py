@@ -88,6 +88,11 @@ class Role(StrEnum):
     DEPARTMENT_LEAD = "department_lead"
 
 
+# how long the audit log is kept, in months, when an organisation has not chosen (and for the
+# few rows of no organisation): see the README's privacy section for why three years
+AUDIT_RETENTION_MONTHS = 36
+
+
 def _created() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
@@ -107,6 +112,8 @@ class Organisation(SQLModel, table=True):
     retention_action: str = Field(default=RetentionAction.ANONYMISE.value, sa_type=String(12))
     # when a chef erases their answers, identified activity statuses stay as public records
     keep_identified_statuses: bool = True
+    # the audit log: rows older than this many months are pruned
+    audit_retention_months: int = AUDIT_RETENTION_MONTHS
     created_at: datetime = _created()
 
 
@@ -145,6 +152,11 @@ class Chef(SQLModel, table=True):
     source: str = Field(default=EnrolmentSource.IMPORT.value, sa_type=String(10))
     unreachable_code: str | None = Field(default=None, max_length=80)
     unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # when the chef left the roster (None while on it); retention counts from here
+    left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # when retention removed the identity of a chef who had left: the row stays as a tombstone
+    # (no name, UPN, e-mail, object id or unit) so invitations and published figures stay whole
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
@@ -398,6 +410,8 @@ class AuditEvent(SQLModel, table=True):
     """Who did what, when, to which round: every admin action and HR read of identified data."""
 
     __tablename__ = "audit_event"
+    # retention prunes an organisation's rows older than its months
+    __table_args__ = (Index("ix_audit_event_organisation_at", "organisation_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)

@@ -121,6 +121,7 @@ class OrganisationStore:
         retention_months: int | None = None,
         retention_action: str | None = None,
         keep_identified_statuses: bool | None = None,
+        audit_retention_months: int | None = None,
     ) -> Organisation:
         """Change the privacy policy; what is not given stays. LookupError for no organisation."""
         async with self._db.session() as session, session.begin():
@@ -133,4 +134,6 @@ class OrganisationStore:
                 organisation.retention_action = retention_action
             if keep_identified_statuses is not None:
                 organisation.keep_identified_statuses = keep_identified_statuses
+            if audit_retention_months is not None:
+                organisation.audit_retention_months = audit_retention_months
         return organisation

@@ -301,6 +301,23 @@ class OutboxStore:
         async with self._db.session() as session:
             return await session.get(OutboxMessage, message_id)
 
+    async def forget_recipient(
+        self,
+        *,
+        chef_id: int,
+        conversation_ref_ids: Iterable[int],
+        session: AsyncSession | None = None,
+    ) -> int:
+        """Delete every message to (or about) one chef, or through their conversations; how
+        many went."""
+        refs = list(conversation_ref_ids)
+        to_them = col(OutboxMessage.chef_id) == chef_id
+        if refs:
+            to_them = to_them | col(OutboxMessage.conversation_ref_id).in_(refs)
+        async with self._db.joined(session, write=True) as s:
+            result = await s.exec(delete(OutboxMessage).where(to_them))
+            return int(result.rowcount)
+
     async def forget_chefs(self, *, round_id: int, session: AsyncSession | None = None) -> int:
         """Delete the round's messages to (or about) a chef; how many went."""
         async with self._db.joined(session, write=True) as s:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from storage.database import Database
+from storage.database import Database, Session
 from storage.models import HrRole, Role
 
 
@@ -126,6 +128,39 @@ class RoleStore:
             for row in held:
                 await session.delete(row)
         return True
+
+    async def of_principals(
+        self,
+        *,
+        organisation_id: int,
+        principals: Collection[str],
+        session: Session | None = None,
+    ) -> list[HrRole]:
+        """The roles held in the organisation under any of these names (object id, UPN)."""
+        if not principals:
+            return []
+        async with self._db.joined(session) as s:
+            return list(
+                (
+                    await s.exec(
+                        select(HrRole)
+                        .where(
+                            HrRole.organisation_id == organisation_id,
+                            col(HrRole.principal).in_([p.lower() for p in principals]),
+                        )
+                        .order_by(col(HrRole.created_at), col(HrRole.id))
+                    )
+                ).all()
+            )
+
+    async def delete(self, role_ids: Collection[int], *, session: Session | None = None) -> int:
+        """Delete these role rows, even the last HR admin's (for someone who has left; an
+        organisation gets one again with `ledarpuls hr add`); how many went."""
+        if not role_ids:
+            return 0
+        async with self._db.joined(session, write=True) as s:
+            result = await s.exec(delete(HrRole).where(col(HrRole.id).in_(list(role_ids))))
+            return int(result.rowcount)
 
     async def holders(self, organisation_id: int) -> list[HrRole]:
         """Everyone with a role in the organisation: HR admins first, then department leads."""

@@ -176,7 +176,7 @@ async def import_roster(
     clock: Callable[[], datetime] = utcnow,
 ) -> ImportReport:
     """Check the whole roster, then apply it in one transaction. Chefs left out are deactivated
-    (self-enrolled chefs, who never came from a file, are kept)."""
+    (self-enrolled chefs, who never came from a file, are kept) and remember when they left."""
     specs, problems = _parse(path)
     now = clock()
     report = ImportReport("roster", path.name)
@@ -228,6 +228,16 @@ async def import_roster(
             ),
             changes=report.section("chefs"),
             deactivate_missing=lambda c: c.source == EnrolmentSource.IMPORT,
-            touch=lambda c: setattr(c, "updated_at", now),
+            touch=lambda c: _touch(c, now),
         )
     return report
+
+
+def _touch(chef: Chef, now: datetime) -> None:
+    """A chef the import changed; one who left the roster remembers when (retention counts from
+    there), one who is back on it forgets it."""
+    chef.updated_at = now
+    if not chef.active and chef.left_at is None:
+        chef.left_at = now
+    elif chef.active:
+        chef.left_at = None

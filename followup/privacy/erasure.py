@@ -6,9 +6,13 @@ HR received those by name, so they are public records (allmänna handlingar) tha
 culled (gallras) by the municipality's own rules, not by one click.
 
 Kept, and the chef is told so: the roster row (HR's record of the employment, changed by HR's
-roster import), the invitations (that the chef was asked and answered, so a digest's response
-rate stays true), and the Teams conversation reference (it holds no answers, and without it the
-next invitation could not reach the chef).
+roster import; for a chef who has left, removed by retention after the organisation's months),
+the invitations (that the chef was asked and answered, so a digest's response rate stays true),
+the roles the chef holds (HR's decision, revoked by HR), the audit rows that name the chef (the
+record of who did what, pruned after the audit log's months), and — while the chef is on the
+roster — the Teams conversation reference (it holds no answers, and without it the next
+invitation could not reach the chef). A chef no longer on the roster, holding no role, is sent
+nothing more: their conversation references go too, with any message still waiting in them.
 
 The chef confirms what a card showed them; the card carries a fingerprint of exactly those
 answers, and erasing checks it again under a lock, so a stale card erases nothing."""
@@ -18,13 +22,18 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from followup.privacy.person import person_of
 from followup.sections import Privacy, Section
 from storage.answer_store import AnswerStore
+from storage.audit_store import AuditStore
 from storage.chef_store import ChefStore
+from storage.conversation_store import ConversationStore
 from storage.database import Database, Session
 from storage.invitation_store import InvitationStore
-from storage.models import Chef
+from storage.models import Chef, Organisation
 from storage.organisation_store import OrganisationStore
+from storage.outbox_store import OutboxStore
+from storage.role_store import RoleStore
 
 
 class StaleErasure(Exception):
@@ -43,10 +52,17 @@ class ErasurePlan:
     kept_statuses: int  # identified activity statuses, kept as public records
     keep_identified_statuses: bool
     fingerprint: str
+    conversations: int = 0  # Teams conversations removed: the chef is no longer on the roster
+    on_roster: bool = True
+    roles: int = 0  # roles held, kept (HR revokes them)
+    kept_conversations: int = 0
+    audit_rows: int = 0  # audit rows naming the chef, kept until the audit log's months
+    audit_retention_months: int = 36
+    retention_months: int = 24  # after leaving the roster, the identity goes
 
     @property
     def erases_anything(self) -> bool:
-        return bool(self.statuses or self.texts or self.ratings)
+        return bool(self.statuses or self.texts or self.ratings or self.conversations)
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,14 @@ class _Rows:
     texts: list[int]
     ratings: list[int]
     kept: list[int]
+    conversations: list[int]  # to remove with the answers
+    kept_conversations: int
+    roles: int
+    audit_rows: int
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.statuses or self.texts or self.ratings or self.conversations)
 
 
 def _kept_as_record(sections: dict[str, str], keep_identified: bool) -> bool:
@@ -80,10 +104,39 @@ async def _rows(
         texts=sorted(i for i, _, _ in texts),
         ratings=sorted(i for i, _, _ in ratings),
         kept=sorted(i for i, inv, _ in statuses if inv in kept_invitations),
+        conversations=[],
+        kept_conversations=0,
+        roles=0,
+        audit_rows=0,
     )
     erased_in = {inv for _, inv, _ in texts} | {inv for _, inv, _ in ratings}
     erased_in |= {inv for _, inv, _ in statuses if inv not in kept_invitations}
-    digest = hashlib.sha256(f"chef:{chef.id}:keep:{keep_identified}".encode())
+    person = await person_of(db, chef, session=session)
+    roles = await RoleStore(db).of_principals(
+        organisation_id=chef.organisation_id, principals=person.names, session=session
+    )
+    # off the roster and without a role, nothing will be sent to the chef again
+    ends = not chef.active and not roles
+    refs = person.conversation_ids
+    rows = _Rows(
+        statuses=rows.statuses,
+        texts=rows.texts,
+        ratings=rows.ratings,
+        kept=rows.kept,
+        conversations=refs if ends else [],
+        kept_conversations=0 if ends else len(refs),
+        roles=len(roles),
+        audit_rows=await AuditStore(db).naming(
+            organisation_id=chef.organisation_id,
+            principals=person.names,
+            chef_id=chef.id,
+            session=session,
+        ),
+    )
+    digest = hashlib.sha256(
+        f"chef:{chef.id}:keep:{keep_identified}:active:{chef.active}:roles:{len(roles)}".encode()
+    )
+    digest.update(f"|c:{sorted(rows.conversations)}".encode())
     for kind, found in (("s", statuses), ("t", texts), ("r", ratings)):
         for answer_id, invitation_id, updated_at in sorted(found, key=lambda row: row[0]):
             stamp = updated_at.isoformat() if updated_at is not None else ""
@@ -91,14 +144,16 @@ async def _rows(
     return rows, len(erased_in), digest.hexdigest()[:32]
 
 
-async def _keeps_identified(db: Database, chef: Chef, *, session: Session) -> bool:
-    """Does the chef's organisation keep identified activity statuses as public records?"""
+async def _organisation(db: Database, chef: Chef, *, session: Session) -> Organisation:
+    """The chef's organisation, whose policy says what is kept."""
     organisation = await OrganisationStore(db).get(chef.organisation_id, session=session)
     assert organisation is not None
-    return organisation.keep_identified_statuses
+    return organisation
 
 
-def _plan(chef: Chef, rows: _Rows, *, rounds: int, keep: bool, fingerprint: str) -> ErasurePlan:
+def _plan(
+    chef: Chef, rows: _Rows, *, rounds: int, organisation: Organisation, fingerprint: str
+) -> ErasurePlan:
     assert chef.id is not None
     return ErasurePlan(
         chef_id=chef.id,
@@ -107,8 +162,15 @@ def _plan(chef: Chef, rows: _Rows, *, rounds: int, keep: bool, fingerprint: str)
         texts=len(rows.texts),
         ratings=len(rows.ratings),
         kept_statuses=len(rows.kept),
-        keep_identified_statuses=keep,
+        keep_identified_statuses=organisation.keep_identified_statuses,
         fingerprint=fingerprint,
+        conversations=len(rows.conversations),
+        on_roster=chef.active,
+        roles=rows.roles,
+        kept_conversations=rows.kept_conversations,
+        audit_rows=rows.audit_rows,
+        audit_retention_months=organisation.audit_retention_months,
+        retention_months=organisation.retention_months,
     )
 
 
@@ -118,9 +180,11 @@ async def plan_erasure(db: Database, *, chef_id: int) -> ErasurePlan | None:
         chef = await ChefStore(db).get(chef_id, session=session)
         if chef is None:
             return None
-        keep = await _keeps_identified(db, chef, session=session)
-        rows, rounds, fingerprint = await _rows(db, session, chef, keep_identified=keep)
-    return _plan(chef, rows, rounds=rounds, keep=keep, fingerprint=fingerprint)
+        organisation = await _organisation(db, chef, session=session)
+        rows, rounds, fingerprint = await _rows(
+            db, session, chef, keep_identified=organisation.keep_identified_statuses
+        )
+    return _plan(chef, rows, rounds=rounds, organisation=organisation, fingerprint=fingerprint)
 
 
 async def erase_answers(db: Database, *, chef_id: int, fingerprint: str) -> ErasurePlan:
@@ -132,11 +196,18 @@ async def erase_answers(db: Database, *, chef_id: int, fingerprint: str) -> Eras
         chef = await ChefStore(db).get(chef_id, lock=True, session=session)
         if chef is None:
             raise StaleErasure(chef_id)
-        keep = await _keeps_identified(db, chef, session=session)
-        rows, rounds, current = await _rows(db, session, chef, keep_identified=keep)
-        if current != fingerprint or not (rows.statuses or rows.texts or rows.ratings):
+        organisation = await _organisation(db, chef, session=session)
+        rows, rounds, current = await _rows(
+            db, session, chef, keep_identified=organisation.keep_identified_statuses
+        )
+        if current != fingerprint or not rows.anything:
             raise StaleErasure(chef_id)
         await AnswerStore(db).delete(
             statuses=rows.statuses, texts=rows.texts, ratings=rows.ratings, session=session
         )
-    return _plan(chef, rows, rounds=rounds, keep=keep, fingerprint=current)
+        if rows.conversations:
+            await OutboxStore(db).forget_recipient(
+                chef_id=chef_id, conversation_ref_ids=rows.conversations, session=session
+            )
+            await ConversationStore(db).delete(rows.conversations, session=session)
+    return _plan(chef, rows, rounds=rounds, organisation=organisation, fingerprint=current)

@@ -1,6 +1,8 @@
-"""What Ledarpuls stores about one chef, for their own eyes only: the roster's details, the Teams
-conversation, and every round's answers — private and confidential sections included — as a
-card's figures and as files (JSON for machines, XLSX with a sheet per kind of data).
+"""What Ledarpuls stores about one chef, for their own eyes only: the roster's details, the roles
+they hold, the Teams conversations kept (what kinds of ids, not the ids: they are keys to the
+chat, not facts about the chef), how many audit rows name them, and every round's answers —
+private and confidential sections included — as a card's figures and as files (JSON for
+machines, XLSX with a sheet per kind of data).
 
 Answers of rounds that retention has anonymised are no longer linked to the chef, so they are
 not theirs to see here any more; that is the point of anonymising them."""
@@ -17,15 +19,17 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from followup.privacy.person import person_of
 from followup.sections import CONFIDENCE_LEVELS, NEED_LEVELS, NEEDS, STATUSES, Privacy, Section
 from storage.answer_store import AnswerStore
+from storage.audit_store import AuditStore
 from storage.chef_store import ChefStore
-from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.invitation_store import InvitationStore
-from storage.models import RoundState
+from storage.models import ConversationRef, RoundState
 from storage.organisation_store import OrganisationStore
 from storage.plan_store import PlanStore
+from storage.role_store import RoleStore
 
 Text = Callable[..., str]  # text(key, **params) in the reader's language
 # (section, key) of an answer → the catalogue key of the question the check-in asked
@@ -54,6 +58,12 @@ class RosterDetails:
     source: str
     created_at: datetime
     updated_at: datetime
+    left_at: datetime | None = None  # when they left the roster
+
+
+# what a conversation keeps besides locale and time zone: the names of the ids, in the order
+# shown (catalogue keys under `mydata.kept.`)
+CONVERSATION_IDS = ("user_id", "conversation_id", "service_url", "tenant_id")
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,27 @@ class ConversationDetails:
     timezone: str | None
     installed: bool
     updated_at: datetime
+    kept: tuple[str, ...] = CONVERSATION_IDS  # which ids it holds (never their values)
+
+
+def conversation_details(ref: ConversationRef) -> ConversationDetails:
+    extra = (("object_id", ref.aad_object_id), ("upn", ref.upn))
+    return ConversationDetails(
+        ref.locale,
+        ref.timezone,
+        ref.installed,
+        ref.updated_at,
+        CONVERSATION_IDS + tuple(name for name, value in extra if value),
+    )
+
+
+@dataclass(frozen=True)
+class RoleDetails:
+    """A role the person holds: HR admin, or lead of a department."""
+
+    role: str
+    department: str  # "" for an HR admin
+    since: datetime
 
 
 @dataclass(frozen=True)
@@ -128,6 +159,9 @@ class MyData:
     roster: RosterDetails
     conversations: tuple[ConversationDetails, ...]
     rounds: tuple[RoundAnswers, ...]
+    roles: tuple[RoleDetails, ...] = ()
+    audit_rows: int = 0  # rows of the audit log that name them
+    audit_retention_months: int = 36
 
 
 def privacy_of(sections: dict[str, str], section: str) -> str:
@@ -155,7 +189,19 @@ async def collect(
             if chef.department_id
             else None
         )
-        conversations = await ConversationStore(db).all_of_chef(chef.id, session=session)
+        person = await person_of(db, chef, session=session)
+        roles = await RoleStore(db).of_principals(
+            organisation_id=organisation.id, principals=person.names, session=session
+        )
+        departments = {
+            d.id: d.name for d in await organisations.departments(organisation.id, session=session)
+        }
+        audit_rows = await AuditStore(db).naming(
+            organisation_id=organisation.id,
+            principals=person.names,
+            chef_id=chef.id,
+            session=session,
+        )
         invitations = await InvitationStore(db).rounds_of_chef(
             chef_id=chef.id, exclude_states=(RoundState.DRAFT,), session=session
         )
@@ -234,12 +280,20 @@ async def collect(
             source=chef.source,
             created_at=chef.created_at,
             updated_at=chef.updated_at,
+            left_at=chef.left_at,
         ),
-        conversations=tuple(
-            ConversationDetails(c.locale, c.timezone, c.installed, c.updated_at)
-            for c in conversations
-        ),
+        conversations=tuple(conversation_details(c) for c in person.conversations),
         rounds=tuple(rounds),
+        roles=tuple(
+            RoleDetails(
+                r.role,
+                departments.get(r.department_id, "") if r.department_id else "",
+                r.created_at,
+            )
+            for r in roles
+        ),
+        audit_rows=audit_rows,
+        audit_retention_months=organisation.audit_retention_months,
     )
 
 
@@ -260,6 +314,7 @@ def as_json(data: MyData, *, compiled_at: datetime) -> dict[str, Any]:
             "retention_months": data.retention_months,
             "retention_action": data.retention_action,
             "keep_identified_statuses": data.keep_identified_statuses,
+            "audit_retention_months": data.audit_retention_months,
         },
         "roster": {
             "name": r.name,
@@ -273,16 +328,23 @@ def as_json(data: MyData, *, compiled_at: datetime) -> dict[str, Any]:
             "source": r.source,
             "created_at": _iso(r.created_at),
             "updated_at": _iso(r.updated_at),
+            "left_at": _iso(r.left_at),
         },
+        "roles": [
+            {"role": g.role, "department": g.department or None, "since": _iso(g.since)}
+            for g in data.roles
+        ],
         "teams_conversations": [
             {
                 "locale": c.locale,
                 "timezone": c.timezone,
                 "installed": c.installed,
                 "updated_at": _iso(c.updated_at),
+                "ids_kept": list(c.kept),
             }
             for c in data.conversations
         ],
+        "audit_log": {"rows_naming_you": data.audit_rows},
         "rounds": [
             {
                 "round_id": a.round_id,
@@ -363,6 +425,17 @@ def rating_label(item: RatingItem, text: Text) -> str:
     return str(item.value)
 
 
+def role_label(role: RoleDetails, text: Text) -> str:
+    """ "HR admin", or "Department lead – Äldreomsorg"."""
+    label = text(f"mydata.role.{role.role}")
+    return f"{label} – {role.department}" if role.department else label
+
+
+def kept_label(conversation: ConversationDetails, text: Text) -> str:
+    """Which ids a conversation keeps, in words."""
+    return ", ".join(text(f"mydata.kept.{name}") for name in conversation.kept)
+
+
 def _section(section: str, text: Text) -> str:
     return text(f"checkin.section.{section}") if section in set(Section) else section
 
@@ -411,13 +484,22 @@ def write_xlsx(data: MyData, text: Text) -> bytes:
         [text("mydata.field.source"), text(f"mydata.source.{r.source}")],
         [text("mydata.field.since"), _plain(r.created_at)],
     ]
+    if r.left_at is not None:
+        about_rows.append([text("mydata.field.left"), _plain(r.left_at)])
+    for g in data.roles:
+        about_rows += [
+            [text("mydata.field.role"), role_label(g, text)],
+            [text("mydata.field.role_since"), _plain(g.since)],
+        ]
     for c in data.conversations:
         about_rows += [
             [text("mydata.field.locale"), c.locale or ""],
             [text("mydata.field.timezone"), c.timezone or ""],
             [text("mydata.field.installed"), yes if c.installed else no],
             [text("mydata.field.last_contact"), _plain(c.updated_at)],
+            [text("mydata.field.kept"), kept_label(c, text)],
         ]
+    about_rows.append([text("mydata.field.audit_rows"), data.audit_rows])
     _sheet(
         wb,
         text("mydata.sheet.about"),

@@ -8,9 +8,21 @@ Per organisation (`retention_months`, default 24; `retention_action`, default an
   name, while the round's digest keeps exactly its figures (counted per department).
 - purge: the answers go altogether; the detached invitations keep the response rate.
 
-Either way the digest of such a round holds aggregates only. A pass is idempotent: a round is
-marked when it is done, in the same transaction, and never touched again. Logged and audited
-with counts only."""
+Either way the digest of such a round holds aggregates only.
+
+The same months after a chef left the roster (`Chef.left_at`), who they were goes: name, UPN,
+e-mail, Entra object id, unit and leave, their Teams conversations and the messages through
+them, and the roles they held when they left (a role granted after they left is a new
+engagement: it stays, and so does the conversation that reaches them, unlinked from the chef).
+The chef's row stays as a tombstone with its id and department, so invitations, answers not
+yet retained and every published figure stay exactly as they were. A chef back on the roster
+in time has `left_at` cleared by the import and is never touched.
+
+The audit log has its own months (`audit_retention_months`, default 36): older rows are
+deleted, and the pruning leaves one row with the count.
+
+A pass is idempotent: a round or a chef is marked when it is done, in the same transaction, and
+never touched again; pruning nothing writes nothing. Logged and audited with counts only."""
 
 from __future__ import annotations
 
@@ -19,13 +31,23 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from followup.privacy.person import person_of
 from storage.answer_store import AnswerStore
 from storage.audit_store import AuditStore
+from storage.chef_store import ChefStore
+from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.invitation_store import InvitationStore
-from storage.models import InvitationState, Organisation, RetentionAction, RoundState
+from storage.models import (
+    AUDIT_RETENTION_MONTHS,
+    InvitationState,
+    Organisation,
+    RetentionAction,
+    RoundState,
+)
 from storage.organisation_store import OrganisationStore
 from storage.outbox_store import OutboxStore
+from storage.role_store import RoleStore
 from storage.round_store import RoundStore
 
 logger = logging.getLogger(__name__)
@@ -64,11 +86,34 @@ class RoundRetention:
     messages: int  # delivery messages naming a chef, deleted
 
 
+@dataclass(frozen=True)
+class DepartedRetention:
+    """What retention removed of the chefs of one organisation who had left (counts only)."""
+
+    organisation_id: int
+    chefs: int  # identities removed, rows kept as tombstones
+    conversations: int  # Teams conversations deleted
+    roles: int  # role rows deleted
+    messages: int  # outbox messages to them deleted
+    kept_conversations: int = 0  # unlinked, kept for a role granted after they left
+
+
+@dataclass(frozen=True)
+class AuditPruning:
+    """How many rows of one organisation's audit log (None: of no organisation) were pruned."""
+
+    organisation_id: int | None
+    months: int
+    rows: int
+
+
 @dataclass
 class RetentionPass:
     """One pass over every organisation."""
 
     rounds: list[RoundRetention] = field(default_factory=list)
+    departed: list[DepartedRetention] = field(default_factory=list)
+    audit: list[AuditPruning] = field(default_factory=list)
 
 
 async def due_rounds(db: Database, *, now: datetime) -> list[tuple[int, Organisation]]:
@@ -138,10 +183,155 @@ async def retain_round(
     return done
 
 
+async def remove_identity(
+    db: Database, *, chef_id: int, left_by: datetime, now: datetime
+) -> DepartedRetention | None:
+    """Remove who one departed chef was, once, in one transaction; None when they are back on
+    the roster, left after `left_by`, or were removed already."""
+    async with db.session() as session, session.begin():
+        chef = await ChefStore(db).get(chef_id, lock=True, session=session)
+        if (
+            chef is None
+            or chef.active
+            or chef.removed_at is not None
+            or chef.left_at is None
+            or chef.left_at > left_by
+        ):
+            return None
+        organisation_id, left_at = chef.organisation_id, chef.left_at
+        person = await person_of(db, chef, session=session)
+        names, refs = person.names, person.conversation_ids
+        conversations = ConversationStore(db)
+        roles = RoleStore(db)
+        held = await roles.of_principals(
+            organisation_id=organisation_id, principals=names, session=session
+        )
+        # the roles they held as a chef go with them; one granted after they left stays
+        ended = [r.id for r in held if r.id is not None and r.created_at <= left_at]
+        still_staff = len(ended) < len(held)
+        messages = await OutboxStore(db).forget_recipient(
+            chef_id=chef_id, conversation_ref_ids=[] if still_staff else refs, session=session
+        )
+        kept = await conversations.detach(refs, session=session) if still_staff else 0
+        deleted = 0 if still_staff else await conversations.delete(refs, session=session)
+        removed_roles = await roles.delete(ended, session=session)
+        ChefStore.remove_identity(chef, now=now)
+    return DepartedRetention(
+        organisation_id=organisation_id,
+        chefs=1,
+        conversations=deleted,
+        roles=removed_roles,
+        messages=messages,
+        kept_conversations=kept,
+    )
+
+
+async def remove_departed(
+    db: Database, organisation: Organisation, *, now: datetime
+) -> DepartedRetention | None:
+    """Every chef of the organisation who left the roster its retention months ago, each on
+    its own; the counts, or None when there was no one."""
+    assert organisation.id is not None
+    left_by = months_before(now, organisation.retention_months)
+    done: list[DepartedRetention] = []
+    for chef in await ChefStore(db).departed(organisation_id=organisation.id, left_by=left_by):
+        assert chef.id is not None
+        try:
+            removed = await remove_identity(db, chef_id=chef.id, left_by=left_by, now=now)
+        except Exception:
+            logger.exception(
+                "retention: departed chef %s failed; the next pass tries again", chef.id
+            )
+            continue
+        if removed is not None:
+            logger.info(
+                "retention: identity of departed chef=%s removed: conversations=%s roles=%s "
+                "messages=%s kept_conversations=%s",
+                chef.id,
+                removed.conversations,
+                removed.roles,
+                removed.messages,
+                removed.kept_conversations,
+            )
+            done.append(removed)
+    if not done:
+        return None
+    total = DepartedRetention(
+        organisation_id=organisation.id,
+        chefs=len(done),
+        conversations=sum(d.conversations for d in done),
+        roles=sum(d.roles for d in done),
+        messages=sum(d.messages for d in done),
+        kept_conversations=sum(d.kept_conversations for d in done),
+    )
+    await AuditStore(db).record(
+        actor=ACTOR,
+        action="retention.departed",
+        at=now,
+        organisation_id=organisation.id,
+        detail={
+            "months": organisation.retention_months,
+            "chefs": total.chefs,
+            "conversations": total.conversations,
+            "roles": total.roles,
+            "messages": total.messages,
+            "kept_conversations": total.kept_conversations,
+        },
+    )
+    return total
+
+
+async def prune_audit(
+    db: Database, *, organisation_id: int | None, months: int, now: datetime
+) -> AuditPruning | None:
+    """Delete the audit rows older than `months`, leaving one row that says how many; None
+    (and no row) when there were none."""
+    rows = await AuditStore(db).prune(
+        organisation_id=organisation_id, before=months_before(now, months)
+    )
+    if not rows:
+        return None
+    logger.info("retention: audit log of organisation=%s pruned: rows=%s", organisation_id, rows)
+    await AuditStore(db).record(
+        actor=ACTOR,
+        action="retention.audit",
+        at=now,
+        organisation_id=organisation_id,
+        detail={"months": months, "rows": rows},
+    )
+    return AuditPruning(organisation_id, months, rows)
+
+
 async def apply_retention(db: Database, *, now: datetime) -> RetentionPass:
-    """The scheduler's pass: every round past its organisation's retention, one at a time, each
-    on its own (one that fails is tried again next time, the others go ahead)."""
+    """The scheduler's pass: every round past its organisation's retention, then the chefs who
+    left that long ago, then the audit log — each on its own (one that fails is tried again next
+    time, the others go ahead)."""
     result = RetentionPass()
+    await _retain_rounds(db, now=now, result=result)
+    organisations = await OrganisationStore(db).list()
+    for organisation in organisations:
+        try:
+            departed = await remove_departed(db, organisation, now=now)
+        except Exception:
+            logger.exception("retention: departed chefs of organisation %s failed", organisation.id)
+            continue
+        if departed is not None:
+            result.departed.append(departed)
+    audits: list[tuple[int | None, int]] = [(o.id, o.audit_retention_months) for o in organisations]
+    # the few rows of no organisation (someone from an unknown tenant): the default months
+    for organisation_id, months in [*audits, (None, AUDIT_RETENTION_MONTHS)]:
+        try:
+            pruned = await prune_audit(db, organisation_id=organisation_id, months=months, now=now)
+        except Exception:
+            logger.exception("retention: audit log of organisation %s failed", organisation_id)
+            continue
+        if pruned is not None:
+            result.audit.append(pruned)
+    return result
+
+
+async def _retain_rounds(db: Database, *, now: datetime, result: RetentionPass) -> None:
+    """Every round past its organisation's retention, oldest first."""
     for round_id, organisation in await due_rounds(db, now=now):
         try:
             done = await retain_round(
@@ -179,7 +369,6 @@ async def apply_retention(db: Database, *, now: datetime) -> RetentionPass:
             },
         )
         result.rounds.append(done)
-    return result
 
 
 async def set_policy(
@@ -189,12 +378,14 @@ async def set_policy(
     retention_months: int | None = None,
     retention_action: str | None = None,
     keep_identified_statuses: bool | None = None,
+    audit_retention_months: int | None = None,
 ) -> Organisation:
     """Change an organisation's privacy policy; what is not given stays as it is."""
-    if retention_months is not None and retention_months not in MONTHS_RANGE:
-        raise PolicyError(
-            "bad_months", value=retention_months, low=MONTHS_RANGE[0], high=MONTHS_RANGE[-1]
-        )
+    for months in (retention_months, audit_retention_months):
+        if months is not None and months not in MONTHS_RANGE:
+            raise PolicyError(
+                "bad_months", value=months, low=MONTHS_RANGE[0], high=MONTHS_RANGE[-1]
+            )
     if retention_action is not None and retention_action not in set(RetentionAction):
         raise PolicyError("bad_action", value=retention_action)
     return await OrganisationStore(db).set_policy(
@@ -202,4 +393,5 @@ async def set_policy(
         retention_months=retention_months,
         retention_action=retention_action,
         keep_identified_statuses=keep_identified_statuses,
+        audit_retention_months=audit_retention_months,
     )

@@ -176,12 +176,18 @@ def test_the_privacy_policy_from_the_command_line(db: Path) -> None:
     shown = ledarpuls("org", "policy", db=db)
     assert shown.returncode == 0, shown.stderr
     assert "24 månader efter att en omgång har stängts anonymiseras svaren" in shown.stdout
+    assert "Granskningsloggen sparas i 36 månader." in shown.stdout
     options = ["--months", "36", "--retention", "purge", "--keep-identified-statuses", "no"]
+    options += ["--audit-months", "48"]
     changed = ledarpuls("org", "policy", *options, db=db)
     assert changed.returncode == 0, changed.stderr
     assert "36 månader efter att en omgång har stängts raderas svaren" in changed.stdout
     assert "raderas också aktivitetsstatusar" in changed.stdout
+    assert "36 månader efter att en chef har lämnat personallistan" in changed.stdout
+    assert "Granskningsloggen sparas i 48 månader." in changed.stdout
     wrong = ledarpuls("--lang", "en", "org", "policy", "--months", "0", db=db)
     assert wrong.returncode == 1
     assert "between 1 and 240, not 0" in wrong.stderr
+    wrong = ledarpuls("--lang", "en", "org", "policy", "--audit-months", "241", db=db)
+    assert wrong.returncode == 1 and "between 1 and 240, not 241" in wrong.stderr
     assert "36 månader" in ledarpuls("org", "policy", db=db).stdout  # unchanged

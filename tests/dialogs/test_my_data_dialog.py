@@ -259,6 +259,7 @@ async def test_erasing_asks_first_keeps_public_records_and_says_so(
                 "texts": texts,
                 "ratings": ratings,
                 "kept_statuses": statuses,
+                "conversations": 0,
             },
         )
     ]

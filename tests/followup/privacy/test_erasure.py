@@ -4,15 +4,20 @@ asked and answered stays, so HR's counts and response rates stay true."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import col, select
 
+from dialogs.my_data_cards import erase_card
 from followup.digest.compile import compile_digest
+from followup.imports.roster import import_roster
 from followup.privacy.erasure import StaleErasure, erase_answers, plan_erasure
 from followup.privacy.my_data import collect
 from followup.privacy.retention import set_policy
 from followup.rounds.lifecycle import close_round
 from followup.rounds.progress import progress
+from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.models import (
     ActivityStatusAnswer,
@@ -21,6 +26,7 @@ from storage.models import (
     RatingAnswer,
     ReflectionAnswer,
 )
+from tests.followup.privacy.test_departed import KARIN, LEFT, roster_without
 from tests.followup.privacy.test_my_data import CLOSED, PR, change, world
 
 
@@ -157,3 +163,44 @@ async def test_there_is_nothing_to_erase_for_a_chef_who_is_not_there(db: Databas
     assert await plan_erasure(db, chef_id=karin + 1000) is None
     with pytest.raises(StaleErasure):
         await erase_answers(db, chef_id=karin + 1000, fingerprint=plan.fingerprint)
+
+
+async def test_a_chef_who_has_left_the_roster_erases_their_chat_address_too(
+    db: Database, tmp_path: Path
+) -> None:
+    org, karin, _, _ = await world(db)
+    conversations = ConversationStore(db)
+    await conversations.remember(
+        tenant_id="t",
+        user_id="29:karin",
+        conversation_id="a:karin",
+        service_url="https://smba.example/",
+        reference={},
+        now=CLOSED,
+        upn=KARIN,
+        organisation_id=org,
+        chef_id=karin,
+    )
+    on_roster = await plan_erasure(db, chef_id=karin)
+    assert on_roster is not None and on_roster.on_roster
+    # on the roster, the chat stays: the next invitation needs it
+    assert (on_roster.conversations, on_roster.kept_conversations) == (0, 1)
+
+    await import_roster(
+        db, organisation_id=org, path=roster_without(tmp_path, KARIN), clock=lambda: LEFT
+    )
+    # the card was for a chef on the roster: it erases nothing now
+    with pytest.raises(StaleErasure):
+        await erase_answers(db, chef_id=karin, fingerprint=on_roster.fingerprint)
+    plan = await plan_erasure(db, chef_id=karin)
+    assert plan is not None and not plan.on_roster
+    assert (plan.conversations, plan.kept_conversations) == (1, 0)
+    told = str(erase_card(plan, "sv", issued=LEFT))
+    assert "Adresser till din chatt i Teams" in told
+    assert "tas bort automatiskt 24 månader efter att du lämnade den" in told
+    assert "Adressen som Teams gav Ledarpuls" not in told  # not kept any more
+
+    done = await erase_answers(db, chef_id=karin, fingerprint=plan.fingerprint)
+    assert done.conversations == 1
+    assert await conversations.all_of_chef(karin) == []
+    assert await conversations.find(tenant_id="t", user_id="29:karin") is None

@@ -18,11 +18,15 @@ from followup.privacy.my_data import as_json, collect, json_bytes, write_xlsx
 from followup.privacy.retention import apply_retention
 from followup.rounds.lifecycle import close_round
 from storage.answer_store import AnswerStore
+from storage.audit_store import AuditStore
+from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.models import (
     Chef,
     Invitation,
+    Role,
 )
+from storage.role_store import RoleStore
 from tests.followup.check_in.test_steps import demo
 from tests.followup.digest.test_compile import Answer, a_round
 from tests.followup.rounds.test_lifecycle import everyone_at_work
@@ -31,6 +35,7 @@ KARINS = "Karins egen reflektion"
 MARIAS = "Marias hemliga text"
 CLOSED = datetime(2026, 6, 10, 21, 59, tzinfo=UTC)
 SN, PR, CO = "strengths_needs", "principles", "confidence"
+KARIN_OBJECT_ID = "0b7a4c1e-1111-4222-8333-944455556666"
 
 
 async def invitation(db: Database, round_id: int, first_name: str) -> int:
@@ -115,6 +120,7 @@ async def test_my_data_holds_everything_of_mine_and_nothing_of_anyone_else(db: D
         "retention_months": 24,
         "retention_action": "anonymise",
         "keep_identified_statuses": True,
+        "audit_retention_months": 36,
     }
     wb = load_workbook(io.BytesIO(write_xlsx(data, texts_in("sv"))))
     assert wb.sheetnames == [
@@ -131,6 +137,78 @@ async def test_my_data_holds_everything_of_mine_and_nothing_of_anyone_else(db: D
     assert MARIAS not in everything and "Maria" not in everything
     english = load_workbook(io.BytesIO(write_xlsx(data, texts_in("en"))))
     assert english.sheetnames[0] == "About you"
+
+
+async def test_my_data_lists_roles_conversations_and_audit_rows_naming_me(db: Database) -> None:
+    org, karin, _, _ = await world(db)
+    async with db.session() as s:
+        department = (await s.exec(select(Chef.department_id).where(Chef.id == karin))).one()
+    await ConversationStore(db).remember(
+        tenant_id="t",
+        user_id="29:karin",
+        conversation_id="a:secret-conversation",
+        service_url="https://smba.example/",
+        reference={},
+        now=CLOSED,
+        aad_object_id=KARIN_OBJECT_ID,
+        upn="karin.sjoberg@demo.ledarpuls.se",
+        organisation_id=org,
+        chef_id=karin,
+    )
+    # a role given to her object id (Teams told us it; the roster never had it)
+    await RoleStore(db).grant(
+        organisation_id=org,
+        principal=KARIN_OBJECT_ID,
+        role=Role.DEPARTMENT_LEAD,
+        department_id=department,
+        created_by="hr@demo",
+        now=CLOSED,
+    )
+    audit = AuditStore(db)
+    await audit.record(
+        actor="hr@demo",
+        action="hr.add",
+        at=CLOSED,
+        organisation_id=org,
+        detail={"principal": KARIN_OBJECT_ID},
+    )
+    await audit.record(
+        actor="karin.sjoberg@demo.ledarpuls.se",
+        action="mydata.view",
+        at=CLOSED,
+        organisation_id=org,
+    )
+    await audit.record(
+        actor="hr@demo",
+        action="chef.on_leave",
+        at=CLOSED,
+        organisation_id=org,
+        detail={"chef": karin},
+    )
+    await audit.record(actor="hr@demo", action="round.list", at=CLOSED, organisation_id=org)
+
+    data = await collect(db, chef_id=karin)
+    assert data is not None
+    assert [(g.role, g.department) for g in data.roles] == [("department_lead", "Äldreomsorg")]
+    assert data.audit_rows == 3
+    [chat] = data.conversations
+    assert "object_id" in chat.kept and "conversation_id" in chat.kept
+    exported = as_json(data, compiled_at=CLOSED)
+    assert exported["roles"] == [
+        {"role": "department_lead", "department": "Äldreomsorg", "since": CLOSED.isoformat()}
+    ]
+    assert exported["audit_log"] == {"rows_naming_you": 3}
+    cells = [
+        str(c)
+        for ws in load_workbook(io.BytesIO(write_xlsx(data, texts_in("sv"))))
+        for row in ws.iter_rows(values_only=True)
+        for c in row
+    ]
+    assert "Avdelningschef – Äldreomsorg" in cells
+    assert "Rader i granskningsloggen som nämner dig" in cells and "3" in cells
+    # what is kept, not the keys themselves
+    everything = json.dumps(exported) + " ".join(cells)
+    assert "secret-conversation" not in everything and "smba.example" not in everything
 
 
 async def test_anonymised_rounds_are_no_longer_anyones_own(db: Database) -> None:
