@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from followup.digest.identified import NO_DEPARTMENT, DepartmentAnswers, per_chef
 from followup.privacy.disclosure import enough, hidden_groups, may_quote, names_allowed, reported
 from followup.rounds.lifecycle import RoundError
 from followup.rounds.progress import share
@@ -26,7 +27,7 @@ from followup.sections import (
 )
 from storage.database import Database, Session
 from storage.digest_store import (
-    DelayedComment,
+    ChefStatus,
     DigestStore,
     DigestSubject,
     InvitationCount,
@@ -37,7 +38,6 @@ from storage.digest_store import (
 )
 from storage.models import InvitationState, Round, RoundState
 
-NO_DEPARTMENT = "—"
 QUOTED_TEXTS = {
     Section.STRENGTHS_NEEDS: ("strengths", *(f"need.{n}" for n in NEEDS)),
     Section.PRINCIPLES: ("example", "grow"),
@@ -73,16 +73,6 @@ class ActivityFigures:
     @property
     def still_open(self) -> int:
         return sum(n for status, n in self.counts.items() if status in OPEN_STATUSES)
-
-
-@dataclass(frozen=True)
-class DelayedNote:
-    """A delayed activity's comment (identified rounds only)."""
-
-    activity: str
-    department: str
-    chef: str
-    comment: str
 
 
 @dataclass
@@ -130,7 +120,7 @@ class Digest:
     unreachable_reasons: dict[str, int]
     activities: list[ActivityFigures] | None  # None: the round did not ask (or keeps it private)
     areas: dict[str, dict[str, int]]
-    delayed: list[DelayedNote]
+    identified: list[DepartmentAnswers]  # per chef, every status (identified rounds only)
     needs: list[NeedFigures] | None
     principles: list[tuple[int, str, int]] | None  # (number, title, chosen by)
     principle_respondents: int
@@ -166,7 +156,7 @@ class Counted:
     invitations: list[InvitationCount]
     plan: list[PlannedActivity] | None  # None: activity statuses are not reported
     statuses: list[StatusCount]
-    delayed: list[DelayedComment]  # identified rounds only
+    identified: list[ChefStatus]  # identified rounds only
     needs: list[RatingCount] | None  # None: not reported
     principles: list[RatingCount]  # the principle chosen as most important
     principle_titles: list[tuple[int, str]]
@@ -208,14 +198,14 @@ async def count(
     status_privacy = sections.get(Section.ACTIVITY_STATUS, "")
     plan: list[PlannedActivity] | None = None
     statuses: list[StatusCount] = []
-    delayed: list[DelayedComment] = []
+    identified: list[ChefStatus] = []
     if reported(status_privacy):
         statuses = await store.statuses(
             round_id=round_id, department_ids=department_ids, session=session
         )
         plan = await store.plan(programme_id=programme_id, session=session)
         if names_allowed(status_privacy):
-            delayed = await store.delayed_comments(
+            identified = await store.chef_statuses(
                 round_id=round_id, department_ids=department_ids, session=session
             )
 
@@ -269,7 +259,7 @@ async def count(
         invitations=invitations,
         plan=plan,
         statuses=statuses,
-        delayed=delayed,
+        identified=identified,
         needs=needs,
         principles=principles,
         principle_titles=titles,
@@ -482,7 +472,7 @@ def build(subject: DigestSubject, counted: Counted, *, now: datetime) -> Digest:
         unreachable_reasons=dict(responses.reasons),
         activities=activities,
         areas=areas,
-        delayed=[DelayedNote(t, dept(d), name, c) for t, d, name, c in counted.delayed],
+        identified=per_chef(counted.identified, dept),
         needs=needs,
         principles=principles,
         principle_respondents=principle_respondents,
