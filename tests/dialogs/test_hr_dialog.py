@@ -280,6 +280,7 @@ HR_WORDS = [
     "frånvarande",
     "lägg till hr",
     "sammanställning",
+    "svar per chef",
     "kalender",
 ]
 HR_ACTIONS = [
@@ -294,6 +295,7 @@ HR_ACTIONS = [
     "leave",
     "add_hr",
     "digest",
+    "identified",
     "skip",
     "change_form",
     "change",
@@ -317,6 +319,20 @@ async def hr_cards(
             {
                 "type": "Action.Submit",
                 "data": {"ledarpuls": "hr", "action": "digest", "round": round_id, "lang": "sv"},
+            }
+        ]
+    }
+    cards["identified"] = {
+        "actions": [
+            {
+                "type": "Action.Submit",
+                "data": {
+                    "ledarpuls": "hr",
+                    "action": "identified",
+                    "round": round_id,
+                    "department": 1,
+                    "lang": "sv",
+                },
             }
         ]
     }
