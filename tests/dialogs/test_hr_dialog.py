@@ -259,6 +259,8 @@ async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
     ):
         assert (KARIN["upn"], action) in actions
     assert ("karin.sjoberg@demo.ledarpuls.se", "digest.download") in actions
+    # the workbook names who answered what: that read is on record of its own
+    assert ("karin.sjoberg@demo.ledarpuls.se", "digest.identified.export") in actions
     assert_valid_cards([form, created, status, confirm, updated(connector), digest])
 
 
