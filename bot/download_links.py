@@ -31,6 +31,7 @@ from dialogs.digest_cards import MEDIA_TYPES, digest_files
 from dialogs.my_data_cards import FILE_TYPES, my_data_file, my_data_file_name
 from dialogs.my_data_cards import FORMATS as MY_DATA_FORMATS
 from followup.digest.compile import compile_digest
+from followup.digest.report import NAMING_FORMATS
 from followup.policy import Policy
 from followup.privacy.my_data import collect
 from followup.rounds.lifecycle import RoundError
@@ -253,6 +254,18 @@ def download_handler(
             round_id=grant.round_id,
             detail={"format": grant.kind},
         )
+        if grant.kind in NAMING_FORMATS and digest.identified:
+            await AuditStore(db).record(
+                actor=grant.actor,
+                action="digest.identified.export",
+                at=now,
+                organisation_id=grant.organisation_id,
+                round_id=grant.round_id,
+                detail={
+                    "format": grant.kind,
+                    "departments": None if grant.departments is None else sorted(grant.departments),
+                },
+            )
         logger.info("digest downloaded: round=%s format=%s", grant.round_id, grant.kind)
         return attachment(content, MEDIA_TYPES[grant.kind], files.file_name(grant.kind))
 

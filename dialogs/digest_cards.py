@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from dialogs.cards import card, verbatim, verbatim_facts
+from dialogs.identified_cards import identified_section
 from dialogs.texts import t
 from followup.digest.compile import Digest, compile_digest
 from followup.digest.files import areas_chart, trend_chart, write_docx, write_xlsx
@@ -77,7 +78,8 @@ def digest_files(digest: Digest, language: str, *, zone: tzinfo) -> DigestFiles:
 
 
 def digest_card(files: DigestFiles, *, links: dict[str, str] | None = None) -> dict[str, Any]:
-    """HR's summary in Teams: the board prose, the key figures, a chart, links to the files."""
+    """HR's summary in Teams: the board prose, the key figures, a chart, a button per
+    department to its answers per chef (identified rounds), links to the files."""
     language, d = files.language, files.digest
     # titles and names in every line, as HR and the roster wrote them: never Markdown
     body: list[dict[str, Any]] = [
@@ -95,6 +97,9 @@ def digest_card(files: DigestFiles, *, links: dict[str, str] | None = None) -> d
                 "altText": t(language, "digest.chart.trend"),
             }
         )
+    if d.identified and d.round.id is not None:
+        # the answers per chef are a read of their own (audited), a press away
+        body += identified_section(d.round.id, d.identified, language)
     body.append(verbatim(files.report.note, isSubtle=True, size="Small"))
     actions = [
         {"type": "Action.OpenUrl", "title": t(language, f"digest.download.{kind}"), "url": url}

@@ -1,19 +1,24 @@
-"""What HR and department leads follow in Teams: the rounds, a round's status, its digest."""
+"""What HR and department leads follow in Teams: the rounds, a round's status, its digest, and
+its answers per chef."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from dialogs.cards import card_activity
+from dialogs.cards import card_activity, card_id
 from dialogs.digest_cards import Links, digest_card, digest_files
 from dialogs.hr_cards import rounds_card, status_card
-from dialogs.hr_flow import HrFlow, HrTurn
+from dialogs.hr_flow import HrFlow, HrTurn, required_round
+from dialogs.identified_cards import department_cards, picker_card
+from dialogs.texts import t
 from followup.hr import operations
 from storage.database import Database
 
 
 class HrReports(HrFlow):
-    """The rounds list, a round's status and its digest; leads see their departments only."""
+    """The rounds list, a round's status, its digest and its answers per chef; leads see their
+    departments only."""
 
     def __init__(self, db: Database, *, links: Links | None = None) -> None:
         super().__init__(db)
@@ -59,3 +64,25 @@ class HrReports(HrFlow):
         # the chart is drawn off the event loop
         content = await asyncio.to_thread(digest_card, files, links=urls)
         await turn.context.send_activity(card_activity(content))
+
+    async def identified(self, turn: HrTurn, round_id: int | None) -> None:
+        """ "svar per chef": one department's cards straight away, else the choice of them."""
+        await self._identified(turn, round_id, None)
+
+    async def identified_department(self, turn: HrTurn, value: dict[str, Any]) -> None:
+        """A department's button (on the digest card or the choice)."""
+        await self._identified(turn, required_round(value), card_id(value.get("department")))
+
+    async def _identified(self, turn: HrTurn, round_id: int | None, department: int | None) -> None:
+        language = turn.language
+        answers = await operations.identified(turn.call, round_id=round_id, department=department)
+        if not answers.departments:
+            await turn.context.send_activity(
+                t(language, "identified.none", round=answers.round.title)
+            )
+            return
+        if len(answers.departments) > 1:
+            await turn.context.send_activity(card_activity(picker_card(answers, language)))
+            return
+        for content in department_cards(answers, answers.departments[0], language):
+            await turn.context.send_activity(card_activity(content))

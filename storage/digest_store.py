@@ -23,7 +23,6 @@ from storage.invitation_store import (
 )
 from storage.models import (
     Activity,
-    ActivityStatus,
     ActivityStatusAnswer,
     Area,
     Chef,
@@ -72,12 +71,16 @@ class PlannedActivity(NamedTuple):
     area: str
 
 
-class DelayedComment(NamedTuple):
-    """A comment beside a delayed status, with the chef's name (identified sections only)."""
+class ChefStatus(NamedTuple):
+    """One chef's status (and comment) for one activity, with the chef's name: for identified
+    sections only."""
 
-    activity: str
     department_id: int | None
+    chef_id: int
     chef: str
+    code: str
+    title: str
+    status: str
     comment: str
 
 
@@ -174,26 +177,39 @@ class DigestStore:
         async with self._db.joined(session) as s:
             return [PlannedActivity(*row) for row in (await s.exec(query)).all()]
 
-    async def delayed_comments(
+    async def chef_statuses(
         self, *, round_id: int, department_ids: Departments = None, session: Session | None = None
-    ) -> list[DelayedComment]:
-        """Submitted comments beside delayed statuses, with the chef's name, in plan order.
+    ) -> list[ChefStatus]:
+        """Every status of every submitted answer, each with its chef's name and comment, by
+        chef and then in plan order. Chefs whose identity retention removed are left out.
 
         Names: for identified sections only; the caller decides."""
         query = (
-            select(Activity.title, Chef.department_id, Chef.name, ActivityStatusAnswer.comment)
+            select(INVITATION_DEPARTMENT, Chef, Activity, ActivityStatusAnswer)
             .join(Activity, col(Activity.id) == col(ActivityStatusAnswer.activity_id))
+            .join(Area, col(Area.id) == col(Activity.area_id))
             .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
-            .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+            .join(Chef, INVITATION_CHEF)
             .where(
-                col(ActivityStatusAnswer.invitation_id).in_(_submitted(round_id, department_ids)),
-                ActivityStatusAnswer.status == ActivityStatus.DELAYED,
-                ActivityStatusAnswer.comment != "",
+                col(ActivityStatusAnswer.invitation_id).in_(_submitted(round_id, department_ids))
             )
-            .order_by(col(Activity.position), col(Chef.name))
+            .order_by(
+                col(Chef.name),
+                col(Chef.id),
+                col(Area.position),
+                col(Activity.position),
+                col(Activity.id),
+            )
         )
         async with self._db.joined(session) as s:
-            return [DelayedComment(*row) for row in (await s.exec(query)).all()]
+            rows = (await s.exec(query)).all()
+        return [
+            ChefStatus(
+                department_id, chef.id, chef.name, a.code, a.title, answer.status, answer.comment
+            )
+            for department_id, chef, a, answer in rows
+            if chef.id is not None
+        ]
 
     async def ratings(
         self,

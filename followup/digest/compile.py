@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from followup.digest.figures import ActivityFigures, Confidence, NeedFigures, TrendPoint
+from followup.digest.identified import DepartmentAnswers, per_chef
 from followup.digest.publication import (
     NO_DEPARTMENT,
     PUBLISHED_STATES,
@@ -28,13 +29,12 @@ from followup.rounds.lifecycle import RoundError
 from followup.rounds.progress import share
 from followup.sections import Section
 from storage.database import Database, Session
-from storage.digest_store import DelayedComment, DigestStore, DigestSubject
+from storage.digest_store import ChefStatus, DigestStore, DigestSubject
 from storage.models import InvitationState, Round
 
 __all__ = [
     "ActivityFigures",
     "Confidence",
-    "DelayedNote",
     "Digest",
     "NeedFigures",
     "Response",
@@ -56,16 +56,6 @@ class Response:
         return share(self.submitted, self.invited)
 
 
-@dataclass(frozen=True)
-class DelayedNote:
-    """A delayed activity's comment (identified rounds only)."""
-
-    activity: str
-    department: str
-    chef: str
-    comment: str
-
-
 @dataclass
 class Digest:
     round: Round
@@ -81,7 +71,7 @@ class Digest:
     unreachable_reasons: dict[str, int]
     activities: list[ActivityFigures] | None  # None: the round did not ask (or keeps it private)
     areas: dict[str, dict[str, int]]
-    delayed: list[DelayedNote]
+    identified: list[DepartmentAnswers]  # per chef, every status (identified rounds only)
     needs: list[NeedFigures] | None
     principles: list[tuple[int, str, int]] | None  # (number, title, chosen by)
     principle_respondents: int
@@ -112,7 +102,7 @@ class Counted:
     """What is read live for one view: the identified comments (of the view's departments),
     and the earlier rounds of the trend."""
 
-    delayed: list[DelayedComment]  # identified rounds only
+    identified: list[ChefStatus]  # identified rounds only
     trend_rounds: list[Round]
 
 
@@ -125,9 +115,9 @@ async def count(
 ) -> Counted:
     round_ = subject.round
     assert round_.id is not None and subject.programme.id is not None
-    delayed: list[DelayedComment] = []
+    identified: list[ChefStatus] = []
     if names_allowed(round_.sections.get(Section.ACTIVITY_STATUS, "")):
-        delayed = await store.delayed_comments(
+        identified = await store.chef_statuses(
             round_id=round_.id, department_ids=department_ids, session=session
         )
     trend_rounds = [
@@ -140,7 +130,7 @@ async def count(
         )
         if r.id != round_.id
     ]
-    return Counted(delayed=delayed, trend_rounds=trend_rounds)
+    return Counted(identified=identified, trend_rounds=trend_rounds)
 
 
 @dataclass
@@ -208,7 +198,7 @@ def build(
         unreachable_reasons=dict(responses.reasons),
         activities=published.activities,
         areas=published.areas,
-        delayed=[DelayedNote(t, dept(d), name, c) for t, d, name, c in counted.delayed],
+        identified=per_chef(counted.identified, dept),
         needs=published.needs,
         principles=published.principles,
         principle_respondents=published.principle_respondents,

@@ -198,7 +198,7 @@ def write_docx(report: Report, d: Digest, text: Text) -> bytes:
         if chart is not None:
             document.add_picture(io.BytesIO(chart), width=Cm(15))
     for table in report.tables:
-        if not table.board:
+        if not table.board or table.names:
             continue
         document.add_heading(xml_text(table.title), level=2)
         grid = document.add_table(rows=1, cols=len(table.header))

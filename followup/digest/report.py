@@ -13,13 +13,14 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from followup.digest.compile import Digest, Response
-from followup.privacy.disclosure import names_allowed
 from followup.rounds.progress import share
 from followup.sections import NEEDS, STATUSES
 
 Text = Callable[..., str]  # text(key, **params) in the reader's language
 Cell = str | int | float | datetime | None
 OPEN_ORDER = ("delayed", "not_started", "in_progress")  # the open statuses, most urgent first
+# the files that hold the table of answers per chef, with names (the others name no one)
+NAMING_FORMATS = frozenset({"xlsx"})
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Table:
     rows: list[list[Cell]]
     percent: frozenset[int] = field(default_factory=frozenset)  # column indexes
     board: bool = True  # also in the board document (DOCX)
+    # names chefs: in HR's workbook (XLSX) only, never in the board document nor the Markdown
+    names: bool = False
 
 
 @dataclass
@@ -196,20 +199,29 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
                     [[a.area, a.title, *_statuses(a.counts, OPEN_ORDER)] for a in d.still_open],
                 )
             )
-        if d.delayed:
-            with_names = names_allowed(d.activity_privacy)
+        if d.identified:
             tables.append(
                 Table(
-                    text("digest.sheet.comments"),
-                    text("digest.table.delayed"),
-                    [text("digest.col.activity"), text("digest.col.department")]
-                    + ([text("digest.col.chef")] if with_names else [])
-                    + [text("digest.col.comment")],
+                    text("digest.sheet.per_chef"),
+                    text("digest.table.per_chef"),
+                    columns(text, "department", "chef", "code", "activity", "status", "comment"),
                     [
-                        [n.activity, n.department, *([n.chef] if with_names else []), n.comment]
-                        for n in d.delayed
+                        [
+                            department.name,
+                            chef.name,
+                            a.code,
+                            a.title,
+                            text(f"checkin.status.{a.status}")
+                            if a.status in STATUSES
+                            else a.status,
+                            a.comment,
+                        ]
+                        for department in d.identified
+                        for chef in department.chefs
+                        for a in chef.activities
                     ],
                     board=False,
+                    names=True,
                 )
             )
     if d.needs is not None:
@@ -334,6 +346,8 @@ def render_markdown(report: Report, overview: Sequence[tuple[str, Any]]) -> str:
     lines += [f"| {_md(label)} | {_md(value)} |" for label, value in overview]
     lines.append("")
     for table in report.tables:
+        if table.names:
+            continue
         lines += [f"## {md_text(table.title)}", ""]
         lines.append("| " + " | ".join(_md(h) for h in table.header) + " |")
         lines.append("|" + "---|" * len(table.header))

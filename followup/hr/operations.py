@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from followup.digest.compile import Digest, compile_digest
+from followup.digest.identified import Identified, chef_answers
 from followup.digest.publication import published
+from followup.digest.report import NAMING_FORMATS
 from followup.people.access import Access, audit, may, principal_of
 from followup.policy import Policy
 from followup.rounds import calendar as schedule
@@ -298,7 +300,47 @@ async def request_digest(call: Call, *, round_id: int | None, export: str | None
         await call.audit("digest.view", round_id=round_.id)
     else:
         await call.audit("digest.export", round_id=round_.id, format=export)
+        if export in NAMING_FORMATS and digest.identified:
+            scope = call.access.departments()
+            await call.audit(
+                "digest.identified.export",
+                round_id=round_.id,
+                departments=None if scope is None else sorted(scope),
+                format=export,
+            )
     return digest
+
+
+async def identified(
+    call: Call, *, round_id: int | None, department: int | None = None, export: str | None = None
+) -> Identified:
+    """A round's activity statuses and comments per chef, when the round gave them with names:
+    HR admins any department (None: all), a lead only their own (None: all of theirs). Open
+    rounds too, since nothing here is confidential. Every read is logged with its round and
+    department, viewed or exported with its file format."""
+    round_ = await find_round(call, "identified", round_id=round_id, states=DIGEST_STATES)
+    assert round_.id is not None
+    allowed = call.access.departments()
+    if department is not None and allowed is not None and department not in allowed:
+        await call.audit(
+            "hr.refused", round_id=round_.id, command="identified", department=department
+        )
+        raise RoundError("other_department")
+    answers = await chef_answers(
+        call.db,
+        round_id=round_.id,
+        organisation_id=call.organisation_id,
+        department_ids=allowed if department is None else frozenset({department}),
+    )
+    if department is not None and department not in answers.department_names:
+        raise RoundError("unknown_department")
+    if export is None:
+        await call.audit("digest.identified.view", round_id=round_.id, department=department)
+    else:
+        await call.audit(
+            "digest.identified.export", round_id=round_.id, department=department, format=export
+        )
+    return answers
 
 
 # --- people and the calendar ----------------------------------------------------------------

@@ -259,6 +259,8 @@ async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
     ):
         assert (KARIN["upn"], action) in actions
     assert ("karin.sjoberg@demo.ledarpuls.se", "digest.download") in actions
+    # the workbook names who answered what: that read is on record of its own
+    assert ("karin.sjoberg@demo.ledarpuls.se", "digest.identified.export") in actions
     assert_valid_cards([form, created, status, confirm, updated(connector), digest])
 
 
@@ -280,6 +282,7 @@ HR_WORDS = [
     "frånvarande",
     "lägg till hr",
     "sammanställning",
+    "svar per chef",
     "kalender",
 ]
 HR_ACTIONS = [
@@ -294,6 +297,7 @@ HR_ACTIONS = [
     "leave",
     "add_hr",
     "digest",
+    "identified",
     "skip",
     "change_form",
     "change",
@@ -317,6 +321,20 @@ async def hr_cards(
             {
                 "type": "Action.Submit",
                 "data": {"ledarpuls": "hr", "action": "digest", "round": round_id, "lang": "sv"},
+            }
+        ]
+    }
+    cards["identified"] = {
+        "actions": [
+            {
+                "type": "Action.Submit",
+                "data": {
+                    "ledarpuls": "hr",
+                    "action": "identified",
+                    "round": round_id,
+                    "department": 1,
+                    "lang": "sv",
+                },
             }
         ]
     }

@@ -18,6 +18,8 @@ from sqlmodel import col, select
 from dialogs.digest_cards import compiled_digest_card
 from dialogs.formatting import local
 from dialogs.hr_cards import leave_card, round_card, status_card
+from dialogs.identified_cards import department_cards
+from followup.digest.identified import chef_answers
 from followup.policy import Policy
 from followup.rounds.lifecycle import close_round, department_names, round_audience
 from followup.rounds.progress import progress, set_on_leave
@@ -142,7 +144,14 @@ async def test_hr_cards_show_names_and_titles_literally(db: Database) -> None:
     _, digest = await compiled_digest_card(
         db, round_id=round_id, now=now, language="sv", actor="hr", links=None, policy=Policy()
     )
-    cards = [status, created, leave, digest]
+    answers = await chef_answers(db, round_id=round_id, organisation_id=org, department_ids=None)
+    [per_chef] = [
+        c
+        for d in answers.departments
+        if d.name == DEPARTMENT
+        for c in department_cards(answers, d, "sv")
+    ]
+    cards = [status, created, leave, digest, per_chef]
     assert_valid_cards(cards)
     for card in cards:
         # nothing anyone typed where Teams would read Markdown ...
@@ -153,6 +162,8 @@ async def test_hr_cards_show_names_and_titles_literally(db: Database) -> None:
     assert NAME in text_runs(created) and TITLE in text_runs(created)  # on leave, skipped
     assert NAME in text_runs(leave)
     assert TITLE in text_runs(digest)
+    assert DEPARTMENT in text_runs(per_chef) and NAME in text_runs(per_chef)
+    assert COMMENT in text_runs(per_chef) and TITLE in text_runs(per_chef)
 
 
 async def test_the_markdown_digest_shows_every_text_escaped(db: Database) -> None:
@@ -171,11 +182,12 @@ async def test_the_markdown_digest_shows_every_text_escaped(db: Database) -> Non
     rendered = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown)
     for tag in ("<a ", "<strong", "<script", "<del", "<img", "<b>", "<code"):
         assert tag not in rendered, tag
-    for written in (COMMENT, FORMULA, PLUS, NAME, DEPARTMENT, TITLE):
+    for written in (COMMENT, FORMULA, PLUS, DEPARTMENT, TITLE):  # quoted, or a heading
         assert html.escape(written, quote=True) in rendered, written
+    assert html.escape(NAME, quote=True) not in rendered  # the Markdown names no one
     assert (
         len([line for line in markdown.splitlines() if line.startswith("|---")])
-        == len(files.report.tables) + 1
+        == len([t for t in files.report.tables if not t.names]) + 1
     )  # every table still a table
 
 

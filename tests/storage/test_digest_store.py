@@ -102,11 +102,20 @@ async def test_only_submitted_answers_are_counted(db: Database) -> None:
     assert await store.ratings(round_id=round_id, section=CO, department_ids=[]) == []
 
 
-async def test_delayed_comments_name_the_chef_in_plan_order(db: Database) -> None:
+async def test_chef_statuses_name_each_chef_with_every_status_and_comment(db: Database) -> None:
     w, round_id = await answered_round(db)
-    comments = await DigestStore(db).delayed_comments(round_id=round_id)
-    # Bo's delay has no comment and Cecilia's is not submitted
-    assert comments == [("Workshop", w.departments["IFO"], "Anna Ek", "Ingen lokal")]
+    store = DigestStore(db)
+    ifo = w.departments["IFO"]
+    rows = await store.chef_statuses(round_id=round_id)
+    # every status, with or without a comment, chef by chef in plan order; Cecilia's answer is
+    # not submitted
+    assert [(r.department_id, r.chef, r.code, r.title, r.status, r.comment) for r in rows] == [
+        (ifo, "Anna Ek", "A1", "Workshop", "delayed", "Ingen lokal"),
+        (ifo, "Anna Ek", "A2", "Nätverk", "done", ""),
+        (ifo, "Bo Lind", "A1", "Workshop", "delayed", ""),
+        (ifo, "Bo Lind", "A2", "Nätverk", "done", ""),
+    ]
+    assert await store.chef_statuses(round_id=round_id, department_ids=[w.departments["AO"]]) == []
 
 
 async def test_the_plan_and_principles_come_in_their_order(db: Database) -> None:

@@ -199,8 +199,21 @@ async def test_response_statuses_needs_principles_and_quotes_by_hand(db: Databas
     # the activity status is identified: per department in full, small groups too
     assert activity.departments[LSS] == {"delayed": 1}
     assert activity.departments[IFO] == {"done": 1, "delayed": 1, "in_progress": 1}
-    assert [(n.department, n.chef, n.comment) for n in digest.delayed] == [
-        (IFO, "Johan Lindqvist", "Vikarier saknas")
+    # and per chef, every status with its comment, names and all
+    per_chef = [
+        (d.name, c.name.split()[0], a.status, a.comment)
+        for d in digest.identified
+        for c in d.chefs
+        for a in c.activities
+    ]
+    assert per_chef == [
+        (LSS, "Erik", "delayed", ""),
+        (IFO, "Johan", "delayed", "Vikarier saknas"),
+        (IFO, "Leila", "in_progress", ""),
+        (IFO, "Maria", "done", ""),
+        (AO, "Karin", "done", ""),
+        (AO, "Mikael", "done", ""),
+        (AO, "Sara", "not_started", ""),
     ]
     assert digest.still_open == [activity]
 

@@ -13,7 +13,7 @@ from dialogs.digest_cards import digest_files
 from followup.policy import Policy
 from storage.database import Database
 from storage.models import Chef
-from tests.followup.digest.test_compile import AO, IFO, two_rounds
+from tests.followup.digest.test_compile import AO, IFO, LSS, two_rounds
 
 SECRET = "Hemlig styrka"  # Karin's strengths, without consent to quote
 QUOTE = "Jag lyssnar"  # Maria's, with consent
@@ -82,18 +82,47 @@ async def test_no_name_beside_a_confidential_answer_in_any_output(db: Database) 
         ],
         "en": files_in_english(digest),
     }
+    per_chef = {
+        " | ".join(str(c) for c in row if c is not None)
+        for row in xlsx_rows(files.render("xlsx"))["Per chef"]
+    }
     for kind, lines in outputs.items():
         joined = "\n".join(lines)
         assert SECRET not in joined, kind  # no consent, never quoted
         for line in lines:
             named = [n for n in people if n in line]
             if named:
-                # only the identified activity comments carry a name, and nothing else
-                assert "Vikarier saknas" in line and named == ["Johan Lindqvist"], (kind, line)
+                # only HR's workbook names anyone: on its sheet of activity statuses per chef
+                assert kind == "xlsx" and line in per_chef and len(named) == 1, (kind, line)
             if QUOTE in line:
                 assert not named, (kind, line)
     assert QUOTE in markdown
-    assert not any("Johan Lindqvist" in line for line in outputs["docx"])  # the board's copy
+    assert "Vikarier saknas" not in markdown  # comments with names stay in HR's workbook
+
+
+async def test_the_workbook_lists_every_chefs_statuses_and_comments(db: Database) -> None:
+    _, _, digest = await two_rounds(db)
+    people = {name.split()[0]: name for name in await names(db)}
+    rows = xlsx_rows(digest_files(digest, "sv", zone=Policy().zone).render("xlsx"))["Per chef"]
+    assert rows[:2] == [
+        ["Aktiviteternas status och kommentarer per enhetschef", None, None, None, None, None],
+        ["Avdelning", "Enhetschef", "Kod", "Aktivitet", "Status", "Kommentar"],
+    ]
+    [activity] = {(r[2], r[3]) for r in rows[2:]}
+    assert activity[0] and activity[1]  # the activity's code and title
+    # one row per chef who sent in and activity, every status, by department and name
+    assert sorted((r[0], r[1], r[4], r[5]) for r in rows[2:]) == sorted(
+        [
+            (IFO, people["Johan"], "Försenad", "Vikarier saknas"),
+            (IFO, people["Leila"], "Pågår", None),
+            (IFO, people["Maria"], "Genomförd", None),
+            (AO, people["Karin"], "Genomförd", None),
+            (AO, people["Mikael"], "Genomförd", None),
+            (AO, people["Sara"], "Ej påbörjad", None),
+            (LSS, people["Erik"], "Försenad", None),
+        ]
+    )
+    assert [r[0] for r in rows[2:]] == sorted((r[0] for r in rows[2:]), key=str.casefold)
 
 
 def files_in_english(digest: object) -> list[str]:

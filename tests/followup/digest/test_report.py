@@ -15,12 +15,12 @@ from dialogs.digest_cards import digest_files, texts_in
 from followup.digest.compile import (
     ActivityFigures,
     Confidence,
-    DelayedNote,
     Digest,
     NeedFigures,
     Response,
     TrendPoint,
 )
+from followup.digest.identified import ActivityAnswer, ChefAnswers, DepartmentAnswers
 from followup.digest.report import Report, build_report, md_text, overview_rows, render_markdown
 from followup.policy import Policy
 from storage.database import Database
@@ -84,7 +84,23 @@ def a_digest(**changes: Any) -> Digest:
             )
         ],
         areas={"Ledarskap": statuses},
-        delayed=[DelayedNote("Introduktion för nya chefer", "IFO", JOHAN, "Vikarier saknas")],
+        identified=[
+            DepartmentAnswers(
+                1,
+                "IFO",
+                (
+                    ChefAnswers(
+                        JOHAN,
+                        (
+                            ActivityAnswer(
+                                "A1", "Introduktion för nya chefer", "delayed", "Vikarier saknas"
+                            ),
+                            ActivityAnswer("A2", "Nätverk", "done", ""),
+                        ),
+                    ),
+                ),
+            )
+        ],
         needs=[
             NeedFigures("support", 4, 2, {"IFO": None, "LSS": None, "ÄO": 1}),
             NeedFigures("training", 5, 1, {}),
@@ -168,20 +184,29 @@ def replace_round(**changes: Any) -> Round:
     return a_round().model_copy(update=changes)
 
 
-def test_names_stand_only_beside_identified_comments_and_never_in_the_boards_copy() -> None:
+def test_names_stand_only_in_hrs_table_per_chef_never_in_the_boards_copy_nor_markdown() -> None:
     identified = report(a_digest())
-    [delayed] = [t for t in identified.tables if t.title.startswith("Försenade")]
-    assert delayed.header == ["Aktivitet", "Avdelning", "Enhetschef", "Kommentar"]
-    assert delayed.rows == [["Introduktion för nya chefer", "IFO", JOHAN, "Vikarier saknas"]]
-    assert not delayed.board  # comments and names stay in HR's files
+    [per_chef] = [t for t in identified.tables if t.names]
+    assert (per_chef.sheet, per_chef.title) == (
+        "Per chef",
+        "Aktiviteternas status och kommentarer per enhetschef",
+    )
+    assert per_chef.header == ["Avdelning", "Enhetschef", "Kod", "Aktivitet", "Status", "Kommentar"]
+    # every status, with its comment or none
+    assert per_chef.rows == [
+        ["IFO", JOHAN, "A1", "Introduktion för nya chefer", "Försenad", "Vikarier saknas"],
+        ["IFO", JOHAN, "A2", "Nätverk", "Genomförd", ""],
+    ]
+    assert not per_chef.board
     for table in identified.tables:
-        if table.board:
-            assert JOHAN not in str(table.rows), table.title
+        if not table.names:
+            assert JOHAN not in str(table.rows) and "Vikarier" not in str(table.rows), table.title
+    text = markdown(a_digest())
+    assert JOHAN not in text and "Vikarier saknas" not in text and "Per chef" not in text
 
-    confidential = a_digest(round=a_round(activity_status="confidential"))
-    [delayed] = [t for t in report(confidential).tables if t.title.startswith("Försenade")]
-    assert delayed.header == ["Aktivitet", "Avdelning", "Kommentar"]
-    assert JOHAN not in str(delayed.rows)
+    # a round that keeps its statuses confidential has no answers per chef to lay out
+    confidential = a_digest(round=a_round(activity_status="confidential"), identified=[])
+    assert not [t for t in report(confidential).tables if t.names]
 
 
 def test_hidden_figures_show_as_a_dash_and_the_note_says_why() -> None:

@@ -162,7 +162,7 @@ async def answers_of(db: Database, round_id: int) -> tuple[Any, ...]:
 async def test_nothing_at_23_months_anonymised_at_24_and_never_again(db: Database) -> None:
     _, first, second = await two_closed_rounds(db)
     before = {r: await compile_digest(db, round_id=r, now=SECOND_CLOSED) for r in (first, second)}
-    assert before[second].delayed  # texts the digest showed so far
+    assert before[second].identified  # texts the digest showed so far
     assert before[second].unreachable_reasons == {"ConversationBlockedByUser": 1}
     untouched = await answers_of(db, first), await answers_of(db, second)
 
@@ -193,7 +193,7 @@ async def test_nothing_at_23_months_anonymised_at_24_and_never_again(db: Databas
     for round_id in (first, second):
         after = await compile_digest(db, round_id=round_id, now=later)
         assert figures(after) == figures(before[round_id])
-        assert after.quotes == [] and after.delayed == []  # aggregates only
+        assert after.quotes == [] and after.identified == []  # aggregates only
     # no free text anywhere, and no answer of these rounds joined to a chef
     dump = await everything(db)
     assert not [text for text in TEXTS if text in dump]
@@ -239,7 +239,7 @@ async def test_purging_deletes_the_answers_and_keeps_the_response_rate(db: Datab
     assert (after.total, after.departments) == (before.total, before.departments)
     # what was published stays as it was; no text and no name is left
     assert figures(after) == figures(before)
-    assert after.quotes == [] and after.delayed == []
+    assert after.quotes == [] and after.identified == []
 
 
 async def test_the_policy_is_checked_and_months_count_in_calendar_months(db: Database) -> None:

@@ -1,0 +1,112 @@
+"""The identified section made useful: per chef, every activity's status and comment.
+
+Only a round whose activity-status section is identified has anything here (HR sees who said
+what there, by the round's own promise to the chefs); nothing of a confidential or private
+section is ever read. A department lead's view is their departments' chefs only: the caller
+passes the departments, as `Access.departments()` gives them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import groupby
+
+from followup.digest.publication import NO_DEPARTMENT
+from followup.privacy.disclosure import names_allowed
+from followup.rounds.lifecycle import RoundError
+from followup.sections import Section
+from storage.database import Database
+from storage.digest_store import ChefStatus, DigestStore
+from storage.models import Round
+
+
+@dataclass(frozen=True)
+class ActivityAnswer:
+    """One activity's status as a chef gave it, with their comment ("" for none)."""
+
+    code: str
+    title: str
+    status: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class ChefAnswers:
+    name: str
+    activities: tuple[ActivityAnswer, ...]
+
+
+@dataclass(frozen=True)
+class DepartmentAnswers:
+    """A department's chefs who answered, by name; `department_id` None: chefs without one."""
+
+    department_id: int | None
+    name: str
+    chefs: tuple[ChefAnswers, ...]
+
+
+@dataclass(frozen=True)
+class Identified:
+    """One round's identified answers, for the departments asked about."""
+
+    round: Round
+    departments: list[DepartmentAnswers]
+    department_names: dict[int, str]  # every department of the organisation, id → name
+
+    @property
+    def chefs(self) -> int:
+        return sum(len(d.chefs) for d in self.departments)
+
+
+def identified(privacy: str) -> bool:
+    """Does a round whose activity-status section is in this mode show answers per chef?"""
+    return names_allowed(privacy)
+
+
+def per_chef(
+    rows: Iterable[ChefStatus], department_name: Callable[[int | None], str]
+) -> list[DepartmentAnswers]:
+    """The rows (by chef, in plan order) grouped per department (by name) and chef."""
+    chefs: dict[int | None, list[ChefAnswers]] = {}
+    for (department_id, _, name), answers in groupby(
+        rows, key=lambda r: (r.department_id, r.chef_id, r.chef)
+    ):
+        chefs.setdefault(department_id, []).append(
+            ChefAnswers(
+                name,
+                tuple(ActivityAnswer(a.code, a.title, a.status, a.comment) for a in answers),
+            )
+        )
+    departments = [
+        DepartmentAnswers(department_id, department_name(department_id), tuple(listed))
+        for department_id, listed in chefs.items()
+    ]
+    # chefs without a department last
+    return sorted(departments, key=lambda d: (d.department_id is None, d.name.casefold()))
+
+
+async def chef_answers(
+    db: Database,
+    *,
+    round_id: int,
+    organisation_id: int,
+    department_ids: frozenset[int] | None,
+) -> Identified:
+    """A round's answers per chef (of `department_ids` only, when given); refused with
+    `not_identified` when the round keeps its activity statuses confidential or private."""
+    store = DigestStore(db)
+    async with db.session() as session:
+        subject = await store.subject(round_id=round_id, session=session)
+        if subject is None or subject.round.organisation_id != organisation_id:
+            raise RoundError("unknown_round", round=round_id)
+        if not identified(subject.round.sections.get(Section.ACTIVITY_STATUS, "")):
+            raise RoundError("not_identified", round=subject.round.title)
+        rows = await store.chef_statuses(
+            round_id=round_id, department_ids=department_ids, session=session
+        )
+    names = subject.departments
+
+    def name_of(department_id: int | None) -> str:
+        return names.get(department_id, NO_DEPARTMENT) if department_id else NO_DEPARTMENT
+
+    return Identified(subject.round, per_chef(rows, name_of), names)
