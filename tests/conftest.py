@@ -110,8 +110,13 @@ async def _empty_postgres_tables(url: str) -> bool:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated to the head revision, once per session (or xdist worker)."""
     path = tmp_path_factory.mktemp("template") / "ledarpuls.db"
-    # a loop of its own: the tests' loops are per function
-    asyncio.run(_migrate(_sqlite_url(path)))
+    # a loop of its own, never the thread's current one: this runs inside an async test's
+    # set-up, and asyncio.run would orphan the loop it finds there (see tests/loops.py)
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(_migrate(_sqlite_url(path)))
+    finally:
+        loop.close()
     return path
 
 

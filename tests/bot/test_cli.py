@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from bot import cli
 from bot.settings import Settings
 from tests.conftest import EXAMPLES, ROOT
+from tests.loops import released_loop
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ def run_in_process(args: Sequence[str], environment: dict[str, str]) -> Ran:
         patch.dict(os.environ, environment, clear=True),
         redirect_stdout(out),
         redirect_stderr(err),
+        released_loop(),
     ):
         try:
             code = cli.run(list(args), Settings(_env_file=None))  # type: ignore[call-arg]

@@ -15,6 +15,7 @@ from bot.cli import run
 from bot.settings import Settings
 from tests.bot.test_cli import ledarpuls
 from tests.conftest import EXAMPLES
+from tests.loops import released_loop
 
 
 @pytest.fixture
@@ -208,7 +209,8 @@ def test_roles_are_listed_and_taken_back_from_the_cli_but_never_the_last_admin(
     settings = Settings(_env_file=None, database_url=f"sqlite:///{db}")  # type: ignore[call-arg]
 
     def hr(*args: str) -> tuple[int, str, str]:
-        code = run(["hr", *args], settings)
+        with released_loop():
+            code = run(["hr", *args], settings)
         out, err = capsys.readouterr()
         return code, out, err
 
