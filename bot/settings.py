@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from followup.policy import DEFAULT_TIMEZONE, Policy
+from followup.policy import DEFAULT_TIMEZONE, K_RANGE, Policy
 from storage.database import SQLITE_DEFAULT_URL
 
 LOOPBACK_NAMES = {"localhost"}
@@ -39,7 +39,10 @@ class Settings(BaseSettings):
     timezone: str = Field(DEFAULT_TIMEZONE, validation_alias=AliasChoices("TIMEZONE", "timezone"))
     # the fewest different free texts of a question that a digest quotes at all
     quotes_k: int = Field(
-        Policy.quotes_k, ge=2, le=50, validation_alias=AliasChoices("QUOTES_K", "quotes_k")
+        Policy.quotes_k,
+        ge=K_RANGE[0],
+        le=K_RANGE[-1],
+        validation_alias=AliasChoices("QUOTES_K", "quotes_k"),
     )
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
     port: int = Field(3978, validation_alias=AliasChoices("PORT", "port"))

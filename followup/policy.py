@@ -12,6 +12,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
+# what a round (or the policy) may set: k, and its reminders' days before the deadline and cap
+K_RANGE = range(2, 51)
+REMINDER_DAYS = range(0, 91)
+REMINDER_CAP = range(0, 11)
 
 
 @dataclass(frozen=True)

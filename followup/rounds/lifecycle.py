@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from followup.policy import Policy
+from followup.policy import K_RANGE, REMINDER_CAP, REMINDER_DAYS, Policy
 from followup.sections import DEFAULT_SECTIONS, Privacy, Section
 from storage.chef_store import ChefStore
 from storage.database import Database, Session
@@ -80,10 +80,13 @@ async def create_round(
     for section, privacy in chosen.items():
         if section not in set(Section) or privacy not in set(Privacy):
             raise RoundError("bad_section", section=section, privacy=privacy)
-    if not 2 <= k <= 50:
-        raise RoundError("bad_k", k=k)
-    if any(offset < 0 or offset > 90 for offset in reminder_offsets) or not 0 <= reminder_cap <= 10:
-        raise RoundError("bad_reminders")
+    if k not in K_RANGE:
+        raise RoundError("bad_k", k=k, low=K_RANGE[0], high=K_RANGE[-1])
+    if (
+        any(offset not in REMINDER_DAYS for offset in reminder_offsets)
+        or reminder_cap not in REMINDER_CAP
+    ):
+        raise RoundError("bad_reminders", days=REMINDER_DAYS[-1], count=REMINDER_CAP[-1])
     if deadline <= (opens_at or now):
         raise RoundError("deadline_before_opening")
     async with db.session() as session, session.begin():
