@@ -48,10 +48,6 @@ MARKER = "checkin"
 ACTIONS = frozenset({"start", "later", "save", "goto", "submit", "reopen"})
 
 
-def is_check_in_submit(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("ledarpuls") == MARKER
-
-
 class CheckInDialog:
     """Runs a chef's check-in turn by turn; replies only through the turn context."""
 

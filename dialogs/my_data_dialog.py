@@ -17,7 +17,6 @@ from botbuilder.core import TurnContext
 from dialogs.cards import card_activity, replace_card
 from dialogs.formatting import duration
 from dialogs.my_data_cards import (
-    SUBMIT_KIND,
     MyDataLinks,
     erase_card,
     erased_card,
@@ -34,10 +33,6 @@ from storage.models import Chef
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
-
-
-def is_my_data_submit(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("ledarpuls") == SUBMIT_KIND
 
 
 def _sender(context: TurnContext) -> str:
