@@ -107,7 +107,7 @@ ALL = t(LANG, "digest.all")  # an activity's row for every department
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         _env_file=None,
         database_url=database_url,
         run_scheduler=False,
@@ -220,11 +220,12 @@ def _md_row(line: str) -> list[str | None]:
 def docx_view(content: bytes) -> View:
     document = Document(io.BytesIO(content))
     view = View()
-    titles = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    titles = [p.text for p in document.paragraphs if p.style and p.style.name == "Heading 2"]
     for paragraph in document.paragraphs:
         view.lines.append(paragraph.text)
         italic = any(run.italic for run in paragraph.runs)
-        if paragraph.style.name == "Normal" and paragraph.text and not italic:
+        normal = paragraph.style is not None and paragraph.style.name == "Normal"
+        if normal and paragraph.text and not italic:
             view.prose.append(paragraph.text)
     for title, table in zip(titles, document.tables, strict=True):
         rows = [[shown(cell.text) for cell in row.cells] for row in table.rows]
@@ -309,10 +310,10 @@ def digest_figures(view: View, current: str) -> dict[Key, list[str | None]]:
                     put(("dept", row[0], name), value)
         elif title == t(LANG, "digest.table.distribution"):
             for label, n in rows:
-                put(("level", levels[label]), n)
+                put(("level", levels[label or ""]), n)
         elif title == t(LANG, "digest.table.needs"):
             for row in rows:
-                need = needs[row[0]]
+                need = needs[row[0] or ""]
                 put(("need", need, "some"), row[1])
                 put(("need", need, "great"), row[2])
                 for name, value in zip(header[3:], row[3:], strict=True):
@@ -343,8 +344,8 @@ def digest_figures(view: View, current: str) -> dict[Key, list[str | None]]:
                 if "previous" in said:
                     put(("trend mean", said["previous_round"]), said["previous"])
         if (said := read("digest.prose.needs", paragraph)) is not None:
-            first = said["needs"].split(t(LANG, "digest.and"))[0]
-            put(("need", lowered[first], "some"), said["count"])
+            named_first = said["needs"].split(t(LANG, "digest.and"))[0]
+            put(("need", lowered[named_first], "some"), said["count"])
     for label, value in view.facts:
         if label == t(LANG, "digest.col.mean"):
             put(("trend mean", current), shown(value))
@@ -406,9 +407,9 @@ async def expected(
     for need in p.needs or []:
         cells[("need", need.need, "some")] = need.some_or_great
         cells[("need", need.need, "great")] = need.great
-        for name, n in need.departments.items():
+        for name, named in need.departments.items():
             if ours(name):
-                cells[("need", need.need, name)] = n
+                cells[("need", need.need, name)] = named
     if p.principles is not None:
         cells[("principles n",)] = p.principle_respondents
         for number, _, n in p.principles:
@@ -549,7 +550,7 @@ async def queued_digest(w: World, settings: Settings) -> dict[str, Any]:
     assert sorted(message.payload["departments"]) == sorted(w.lead_departments.values())
     links = DownloadLinks(
         secret=settings.download_link_secret.encode(),
-        base_url=settings.link_base,
+        base_url=settings.link_base or "",
         lifetime=settings.policy().link_lifetime,
     )
     activity = await OutboxRenderer(w.db, policy=settings.policy(), links=links.links)(
@@ -631,10 +632,10 @@ async def every_view(
         lead[f"download {kind}"] = view
 
     policy = settings.policy()
-    chefs = {}
+    chefs: Views = {}
     for name in ANSWERED:
-        if (view := await feedback_card(w.db, policy, name, w.second)) is not None:
-            chefs[name] = view
+        if (feedback := await feedback_card(w.db, policy, name, w.second)) is not None:
+            chefs[name] = feedback
     return hr, lead, chefs
 
 
@@ -724,12 +725,12 @@ async def test_every_view_of_a_round_is_cut_from_the_one_publication(
     chef_figures = figures_of(chefs, "Delår 2", feedback=True)
 
     # every view shows the published figures only, hidden ones hidden (– or empty)
-    for who, views, cells in (
+    for who, read_out, cells in (
         ("HR", hr_figures, org),
         ("lead", lead_figures, theirs),
         ("chef", chef_figures, org),
     ):
-        for name, figures in views.items():
+        for name, figures in read_out.items():
             assert disagreements(figures, cells) == [], (who, name)
     everything = [line for views in (hr, lead, chefs) for v in views.values() for line in v.lines]
     assert not [line for line in everything if any(m in line for m in IFO_MEAN)]
