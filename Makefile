@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test lint typecheck layers deps pytest venv node-deps clean examples bench docs-example package e2e screenshots
+.PHONY: run test lint typecheck layers deps pytest venv node-deps clean examples bench chaos docs-example package e2e screenshots
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -84,6 +84,11 @@ clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache
 
 # Benchmarks (figures in the README); not part of `make test`.
+# the long fault scenarios (connector outages, a stalled database, a cut replica, SIGTERM), with
+# the tests' own TCP proxy in front of PostgreSQL: too slow for `make test`; see the README
+chaos: $(STAMP)
+	$(VENV)/bin/pytest -m chaos -p no:randomly -v tests
+
 bench: $(STAMP)
 	$(PY) -m bench.outbox_bench
 	$(PY) -m bench.turn_bench
