@@ -12,14 +12,8 @@ from dialogs.digest_cards import MEDIA_TYPES, texts_in
 from dialogs.formatting import duration, local, short_date, short_day
 from dialogs.texts import t
 from followup.privacy.erasure import ErasurePlan
-from followup.privacy.my_data import (
-    MyData,
-    RoundAnswers,
-    json_bytes,
-    kept_label,
-    role_label,
-    write_xlsx,
-)
+from followup.privacy.my_data import MyData, RoundAnswers
+from followup.privacy.my_data_files import json_bytes, kept_label, role_label, write_xlsx
 from followup.sections import QUESTION_SECTIONS, Section
 
 # download links to a chef's own data: (chef, organisation, language, actor) → format → url

@@ -14,7 +14,8 @@ from sqlmodel import col, select
 
 from dialogs.digest_cards import texts_in
 from followup.privacy.erasure import plan_erasure
-from followup.privacy.my_data import as_json, collect, json_bytes, write_xlsx
+from followup.privacy.my_data import collect
+from followup.privacy.my_data_files import as_json, json_bytes, write_xlsx
 from followup.privacy.retention import apply_retention
 from followup.rounds.lifecycle import close_round
 from storage.answer_store import AnswerStore
