@@ -110,7 +110,7 @@ def create_app(settings: Settings) -> web.Application:
     )
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, timeouts=settings.database_timeouts())
         await migrate.upgrade(db)
         app[DATABASE] = db
         yield

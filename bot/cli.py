@@ -87,7 +87,7 @@ async def _serve(
 
 
 async def _with_db(settings: Settings, action: Callable[[Database], Awaitable[int]]) -> int:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, timeouts=settings.database_timeouts())
     try:
         await migrate.upgrade(db)
         return await action(db)

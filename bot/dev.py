@@ -110,7 +110,7 @@ async def playground(
 
 
 async def _prepare(args: argparse.Namespace, settings: Settings) -> None:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, timeouts=settings.database_timeouts())
     try:
         await migrate.upgrade(db)
         org = await load_demo(

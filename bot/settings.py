@@ -9,7 +9,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from followup.policy import DEFAULT_TIMEZONE, K_RANGE, Policy
-from storage.database import SQLITE_DEFAULT_URL
+from storage.database import SQLITE_DEFAULT_URL, Timeouts
 
 LOOPBACK_NAMES = {"localhost"}
 
@@ -34,6 +34,30 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(
         SQLITE_DEFAULT_URL, validation_alias=AliasChoices("DATABASE_URL", "database_url")
+    )
+    # how long to wait on the database, in seconds (storage.database.Timeouts says what each
+    # bounds): a stalled database fails a turn with the apology inside Teams' 15 s, and
+    # /healthz says 503 inside 2 s, instead of hanging
+    database_connect_timeout: float = Field(
+        Timeouts.connect,
+        gt=0,
+        validation_alias=AliasChoices("DATABASE_CONNECT_TIMEOUT", "database_connect_timeout"),
+    )
+    database_statement_timeout: float = Field(
+        Timeouts.statement,
+        gt=0,
+        validation_alias=AliasChoices("DATABASE_STATEMENT_TIMEOUT", "database_statement_timeout"),
+    )
+    database_pool_timeout: float = Field(
+        Timeouts.pool,
+        gt=0,
+        validation_alias=AliasChoices("DATABASE_POOL_TIMEOUT", "database_pool_timeout"),
+    )
+    health_timeout: float = Field(
+        Timeouts.ping,
+        gt=0,
+        le=2,
+        validation_alias=AliasChoices("HEALTH_TIMEOUT", "health_timeout"),
     )
     # where a round's days begin and end, working hours are and dates are shown (IANA name)
     timezone: str = Field(DEFAULT_TIMEZONE, validation_alias=AliasChoices("TIMEZONE", "timezone"))
@@ -95,6 +119,14 @@ class Settings(BaseSettings):
     def policy(self) -> Policy:
         """The programme's rules with this deployment's time zone; built once at start."""
         return Policy(zone=ZoneInfo(self.timezone), quotes_k=self.quotes_k)
+
+    def database_timeouts(self) -> Timeouts:
+        return Timeouts(
+            connect=self.database_connect_timeout,
+            statement=self.database_statement_timeout,
+            pool=self.database_pool_timeout,
+            ping=self.health_timeout,
+        )
 
     @property
     def link_base(self) -> str | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,32 +32,78 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the service waits on the database before it gives up, in seconds.
+
+    Teams waits 15 s for a turn's answer. A turn that meets a stalled database fails at its
+    first query: the pooled connection's check (`statement`), a new connection (`connect`),
+    or the wait for a free one (`pool`), well inside that limit, so the chef still gets the
+    apology; /healthz gives up after `ping` and says 503."""
+
+    # opening a connection: TCP, TLS, authentication (asyncpg's `timeout`)
+    connect: float = 3.0
+    # one statement, also the pool's check of a connection before a checkout: asyncpg's
+    # `command_timeout` and PostgreSQL's own `statement_timeout`; SQLite's wait for a lock
+    statement: float = 5.0
+    # waiting for a free connection of the pool
+    pool: float = 5.0
+    # /healthz's whole check, checkout and reconnect included
+    ping: float = 1.5
+    # a migration's statement, and its wait for another replica's migration on PostgreSQL
+    migration: float = 600.0
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     # in WAL mode NORMAL is safe against a crashed process (the last commits could be lost only
     # to a power cut), and spares an fsync per commit; production runs PostgreSQL anyway
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _connect_args(dialect: str, timeouts: Timeouts) -> dict[str, Any]:
+    """The driver's own timeouts, so a stalled database raises instead of hanging."""
+    if dialect == "postgresql":
+        # the client's limit catches a database that does not answer at all; the server's
+        # cancels a statement that runs (or waits for a lock) too long
+        return {
+            "timeout": timeouts.connect,
+            "command_timeout": timeouts.statement,
+            "server_settings": {"statement_timeout": str(round(timeouts.statement * 1000))},
+        }
+    if dialect == "sqlite":
+        # sqlite3's `timeout` is its busy timeout: how long a statement waits for a lock
+        return {"timeout": timeouts.statement}
+    return {}
 
 
 class Database:
     """Owns the engine; hands out sessions. Create one per process and dispose it at shutdown."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, timeouts: Timeouts = Timeouts()) -> None:
         self.url = normalise_url(url)
+        self.timeouts = timeouts
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # a failed statement's parameters can be a chef's answer: never in an error or a log
-        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True, "hide_parameters": True}
+        # a failed statement's parameters can be a chef's answer: never in an error or a log.
+        # pool_pre_ping, with the statement timeout on its check, replaces a connection that
+        # died or stalled with a new one: the service recovers when the database comes back
+        options: dict[str, Any] = {
+            "echo": echo,
+            "pool_pre_ping": True,
+            "hide_parameters": True,
+            "pool_timeout": timeouts.pool,
+            "connect_args": _connect_args(self.dialect, timeouts),
+        }
         if self.dialect == "sqlite":
             # SQLite has one writer; one connection (one aiosqlite thread) instead of a pool
             # of them spares the threads fighting over the GIL under load
-            options.update(pool_size=1, max_overflow=0, pool_timeout=60)
+            options.update(pool_size=1, max_overflow=0)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         # aiosqlite logs every statement with its values at DEBUG; SQLAlchemy keeps its own
         # loggers at WARNING unless asked. Either could put a chef's answer in the logs.
@@ -63,7 +111,8 @@ class Database:
         if quiet.level == logging.NOTSET:
             quiet.setLevel(logging.INFO)
         if self.dialect == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _on_sqlite_connect)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._late: set[asyncio.Future[bool]] = set()  # pings given up on, still closing
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -93,7 +142,22 @@ class Database:
                 yield own
 
     async def ping(self) -> bool:
-        """True when the database answers a trivial query."""
+        """True when the database answers a trivial query within `timeouts.ping`.
+
+        The query runs as a task of its own that is left behind when it is late: cancelled,
+        it may still spend a while closing its stalled connection, and the caller (/healthz)
+        must not wait for that."""
+        check = asyncio.ensure_future(self._select_one())
+        try:
+            await asyncio.wait({check}, timeout=self.timeouts.ping)
+        finally:  # late, or the caller itself cancelled
+            if not check.done():
+                check.cancel()
+                self._late.add(check)
+                check.add_done_callback(self._late.discard)
+        return check.done() and not check.cancelled() and check.result()
+
+    async def _select_one(self) -> bool:
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
@@ -102,4 +166,6 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        # late checks first: none may be cut off half-way by the engine going
+        await asyncio.gather(*self._late, return_exceptions=True)
         await self.engine.dispose()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +40,33 @@ def _run(connection: Connection, action: str, *args: Any) -> None:
 MIGRATION_LOCK = 0x4C50_6D67
 
 
+@asynccontextmanager
+async def _patient(db: Database) -> AsyncIterator[Database]:
+    """The database with the migrations' statement timeout: rewriting a table, or waiting for
+    another replica's migration, may take longer than any query of a turn. (SQLite has one
+    connection and no statement timeout of its own: its database is used as it is.)"""
+    if not db.is_postgres:
+        yield db
+        return
+    patient = Database(db.url, timeouts=replace(db.timeouts, statement=db.timeouts.migration))
+    try:
+        yield patient
+    finally:
+        await patient.dispose()
+
+
 async def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema up to `revision` (idempotent). On PostgreSQL, replicas that start
     together take turns under a transaction-scoped advisory lock: the first migrates, the
     others then find nothing left to do."""
-    async with db.engine.begin() as conn:
-        if db.is_postgres:
+    async with _patient(db) as patient, patient.engine.begin() as conn:
+        if patient.is_postgres:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_run, "upgrade", revision)
 
 
 async def downgrade(db: Database, revision: str) -> None:
-    async with db.engine.begin() as conn:
+    async with _patient(db) as patient, patient.engine.begin() as conn:
         await conn.run_sync(_run, "downgrade", revision)
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from bot.cli import CommandError, check_bind
 from bot.settings import Settings
+from storage.database import Timeouts
 
 
 def test_azure_bot_names_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,3 +55,17 @@ def test_a_misspelt_time_zone_stops_the_start_instead_of_shifting_deadlines() ->
         Settings(_env_file=None, TIMEZONE="Europe/Stokholm")  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="unknown time zone"):
         Settings(_env_file=None, TIMEZONE="Stockholm")  # type: ignore[call-arg]
+
+
+def test_database_timeouts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(_env_file=None).database_timeouts() == Timeouts()  # type: ignore[call-arg]
+    monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT", "2")
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT", "8.5")
+    monkeypatch.setenv("DATABASE_POOL_TIMEOUT", "4")
+    monkeypatch.setenv("HEALTH_TIMEOUT", "1")
+    timeouts = Settings(_env_file=None).database_timeouts()  # type: ignore[call-arg]
+    assert (timeouts.connect, timeouts.statement, timeouts.pool, timeouts.ping) == (2, 8.5, 4, 1)
+    # /healthz answers a load balancer within 2 s, whatever the database does
+    monkeypatch.setenv("HEALTH_TIMEOUT", "5")
+    with pytest.raises(ValueError, match="HEALTH_TIMEOUT"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

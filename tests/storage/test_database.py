@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from followup.policy import Policy
-from storage.database import Database, normalise_url
+from storage import migrate
+from storage.database import Database, Timeouts, normalise_url
 from storage.models import Organisation
+from tests.fakes.stalled_database import behind_proxy
 
 
 async def test_datetimes_come_back_aware_and_in_utc(db: Database) -> None:
@@ -69,3 +72,90 @@ async def test_a_failed_statement_never_shows_its_values(db: Database) -> None:
             await session.exec(text("SELECT :x FROM no_such_table").bindparams(x=secret))  # type: ignore[call-overload]
     assert secret not in str(failed.value)
     assert "hidden due to hide_parameters" in str(failed.value)
+
+
+# short enough for a fast test, long enough for a busy machine's healthy database
+QUICK = Timeouts(connect=1.0, statement=1.0, pool=1.0, ping=1.0)
+
+
+async def test_a_stalled_database_fails_instead_of_hanging_and_is_used_again_after(
+    database_url: str,
+) -> None:
+    async with behind_proxy(database_url) as (proxy, url):
+        db = Database(url, timeouts=QUICK)
+        try:
+            async with db.session() as s:
+                assert await s.scalar(text("SELECT 1")) == 1  # a connection now in the pool
+
+            proxy.blackhole()
+            # never a hang: the pooled connection's check, a new connection and a statement
+            # each give up after their timeout (the guard only turns a regression into a failure)
+            async with asyncio.timeout(30):
+                assert not await db.ping()
+                with pytest.raises((DBAPIError, TimeoutError)):
+                    async with db.session() as s:
+                        await s.scalar(text("SELECT 1"))
+
+            proxy.restore()
+            # the same Database, without a restart: dead connections were replaced
+            assert await db.ping()
+            async with db.session() as s, s.begin():
+                assert await s.scalar(text("SELECT 2")) == 2
+        finally:
+            await db.dispose()
+
+
+async def test_a_statement_that_stalls_midway_gives_up_and_the_next_one_works(
+    database_url: str,
+) -> None:
+    async with behind_proxy(database_url) as (proxy, url):
+        db = Database(url, timeouts=QUICK)
+        try:
+            async with asyncio.timeout(30):
+                with pytest.raises((DBAPIError, TimeoutError)):
+                    async with db.session() as s, s.begin():
+                        await s.scalar(text("SELECT 1"))
+                        proxy.blackhole()  # in the middle of a transaction
+                        await s.scalar(text("SELECT 2"))
+            proxy.restore()
+            async with db.session() as s, s.begin():
+                assert await s.scalar(text("SELECT 3")) == 3
+        finally:
+            await db.dispose()
+
+
+async def test_the_server_cancels_a_statement_that_runs_too_long(database_url: str) -> None:
+    """PostgreSQL's own statement_timeout: a query stuck on a lock is not waited on for ever."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("statement_timeout is PostgreSQL's")
+    db = Database(database_url, timeouts=Timeouts(statement=0.3))
+    try:
+        with pytest.raises(DBAPIError, match="statement timeout"):
+            async with db.session() as s:
+                await s.exec(text("SELECT pg_sleep(2)"))  # type: ignore[call-overload]
+        assert await db.ping()
+    finally:
+        await db.dispose()
+
+
+async def test_a_replica_waits_for_anothers_migration_past_the_statement_timeout(
+    database_url: str,
+) -> None:
+    """Replicas that start together take turns to migrate; the waiting one is not cut off by
+    the timeout meant for a turn's queries (and neither is a migration that rewrites a table)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the migration lock is PostgreSQL's")
+    other = Database(database_url)
+    db = Database(database_url, timeouts=Timeouts(statement=0.2))
+    try:
+        async with other.engine.begin() as conn:  # another replica, migrating
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": migrate.MIGRATION_LOCK}
+            )
+            waiting = asyncio.create_task(migrate.upgrade(db))
+            await asyncio.sleep(0.6)
+            assert not waiting.done()
+        await waiting  # the lock is free: nothing left to do, and no statement timed out
+    finally:
+        await db.dispose()
+        await other.dispose()
