@@ -17,7 +17,6 @@ from dialogs.card_fields import read_step
 from dialogs.cards import card_activity, card_id, replace_card
 from dialogs.check_in_cards import (
     error_message,
-    feedback_card,
     receipt_card,
     step_card,
     summary_card,
@@ -28,12 +27,12 @@ from followup.check_in.steps import (
     SUMMARY,
     CheckIn,
     PlanCache,
-    feedback,
     latest_invitation,
     load_check_in,
     open_invitation,
     refusal,
     save,
+    submit,
 )
 from followup.forms import FormError
 from followup.policy import Policy
@@ -213,21 +212,19 @@ class CheckInDialog:
         if not check_in.complete:
             await self._send_step(context, check_in, check_in.next_step, language)
             return
-        first_time = await self._answers.submit(
-            invitation_id=check_in.invitation_id, now=self._clock()
-        )
-        if not first_time:
+        # the receipt and the chef's feedback are queued with the submission itself: what
+        # must arrive goes through the outbox, so a reply lost here (a crash, the connector)
+        # loses nothing, and a second press finds them queued already
+        if not await submit(self._db, check_in, now=self._clock()):
             await context.send_activity(t(language, "checkin.submitted_once"))
             return
         logger.info("check-in submitted: invitation=%s", check_in.invitation_id)
         submitted = await self._load(check_in.invitation_id)
         assert submitted is not None
+        # the pressed summary becomes the receipt in place (a courtesy: the outbox has it too)
         await self._replace(
             context, receipt_card(submitted, language, can_change=True, zone=self._policy.zone)
         )
-        picture = await feedback(self._db, submitted)
-        # the round is open: the group's figures come with the feedback after it closes
-        await context.send_activity(card_activity(feedback_card(picture, language, k=submitted.k)))
 
     async def _reopen(self, context: TurnContext, check_in: CheckIn, language: str) -> None:
         refused = refusal(check_in, chef_id=check_in.chef_id, now=self._clock())
