@@ -225,15 +225,17 @@ async def close_round(call: Call, *, round_id: int, has_digest: int | None = Non
     and each chef who answered their feedback. `has_digest`: the conversation of a closer who
     is shown the digest right away (in Teams), so it is not sent to them twice."""
     await authorise(call, "close")
-    await rounds.close_round(
-        call.db, round_id=round_id, now=call.now, organisation_id=call.organisation_id
+    # the results are queued in the close's own transaction: a crash cannot lose them
+    queued = await schedule.close_with_results(
+        call.db,
+        round_id=round_id,
+        now=call.now,
+        organisation_id=call.organisation_id,
+        has_digest=has_digest,
     )
     await call.audit("round.close", round_id=round_id)
     # the round's figures, decided once for every view from now on
     await published(call.db, round_id=round_id, now=call.now, policy=call.policy)
-    queued = await schedule.send_results(
-        call.db, round_id=round_id, now=call.now, has_digest=has_digest
-    )
     p = await progress_.progress(call.db, round_id=round_id, organisation_id=call.organisation_id)
     return Closed(p, queued)
 
