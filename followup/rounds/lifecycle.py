@@ -34,6 +34,8 @@ class RoundError(ValueError):
         super().__init__(code)
         self.code = code
         self.params = params
+        # set once the refusal is in the audit log, so a front does not log it twice
+        self.on_record = False
 
 
 @dataclass
