@@ -41,6 +41,10 @@ def cli_access(organisation_id: int) -> Access:
     return Access(actor=actor(), organisation_id=organisation_id, admin=True)
 
 
+# the `hr` subcommands by the names the operations (and the audit log) know them by
+HR_COMMANDS = {"add": "add_hr", "remove": "remove_hr", "list": "roles", "leave": "leave"}
+
+
 def cli_call(db: Database, organisation_id: int, *, policy: Policy) -> Call:
     """An operation asked for on the command line, now, under the deployment's policy."""
     return Call(db, cli_access(organisation_id), "cli", utcnow(), policy)
@@ -225,6 +229,7 @@ async def run_round(
             await operations.archive_round(call, round_id=args.id)
             return [t(lang, "round.archived")]
     except RoundError as error:
+        await operations.record_refusal(call, command, error, round_id=getattr(args, "id", None))
         raise refusal(lang, error) from error
     raise CliRefusal(t(lang, "round.error.unknown_command"))
 
@@ -258,6 +263,7 @@ async def run_hr(
             )
             done = "hr.removed" if change.changed else "hr.not_held"
     except RoundError as error:
+        await operations.record_refusal(call, HR_COMMANDS.get(command, command), error)
         raise refusal(lang, error) from error
     return [t(lang, done, principal=change.principal, role=t(lang, f"role.{change.role}"))]
 
@@ -293,11 +299,11 @@ async def run_digest(
     lang = args.lang
     if args.format != "md" and not args.out:
         raise CliRefusal(t(lang, "digest.error.out_needed"))
+    call = cli_call(db, organisation_id, policy=policy)
     try:
-        digest = await operations.request_digest(
-            cli_call(db, organisation_id, policy=policy), round_id=args.id, export=args.format
-        )
+        digest = await operations.request_digest(call, round_id=args.id, export=args.format)
     except RoundError as error:
+        await operations.record_refusal(call, "digest", error, round_id=args.id)
         raise refusal(lang, error) from error
     files = digest_files(digest, lang, zone=policy.zone)
     content = await asyncio.to_thread(files.render, args.format)

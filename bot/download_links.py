@@ -242,7 +242,16 @@ def download_handler(
                 department_ids=grant.departments,
                 policy=policy,
             )
-        except RoundError:
+        except RoundError as error:
+            # a valid link whose round is gone (or no longer theirs): refused, on record; a
+            # link that is no link has nobody to put on record (and would let anyone fill it)
+            await AuditStore(db).record(
+                actor=grant.actor,
+                action="digest.refused",
+                at=now,
+                organisation_id=grant.organisation_id,
+                detail={"reason": error.code, "round": grant.round_id, "format": grant.kind},
+            )
             return web.json_response(NOT_FOUND, status=404)
         files = digest_files(digest, grant.language, zone=policy.zone)
         content = await asyncio.to_thread(files.render, grant.kind)
@@ -286,6 +295,13 @@ def my_data_handler(
         now = utcnow()
         data = await collect(db, chef_id=grant.chef_id, organisation_id=grant.organisation_id)
         if data is None:
+            await AuditStore(db).record(
+                actor=grant.actor,
+                action="mydata.refused",
+                at=now,
+                organisation_id=grant.organisation_id,
+                detail={"reason": "not_a_chef", "format": grant.kind},
+            )
             return web.json_response(NOT_FOUND, status=404)
         content = await asyncio.to_thread(
             my_data_file, data, kind=grant.kind, language=grant.language, now=now

@@ -7,8 +7,10 @@ a restart; a card from a closed round, or forwarded from another chef, changes n
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -17,7 +19,6 @@ from dialogs.card_fields import read_step
 from dialogs.cards import card_activity, card_id, replace_card
 from dialogs.check_in_cards import (
     error_message,
-    feedback_card,
     receipt_card,
     step_card,
     summary_card,
@@ -28,14 +29,15 @@ from followup.check_in.steps import (
     SUMMARY,
     CheckIn,
     PlanCache,
-    feedback,
     latest_invitation,
     load_check_in,
     open_invitation,
     refusal,
     save,
+    submit,
 )
 from followup.forms import FormError
+from followup.people.access import Access, audit_refusal, chef_access
 from followup.policy import Policy
 from followup.rounds.workdays import next_working_morning
 from storage.answer_store import AlreadySubmitted, AnswerStore
@@ -46,6 +48,18 @@ logger = logging.getLogger(__name__)
 
 MARKER = "checkin"
 ACTIONS = frozenset({"start", "later", "save", "goto", "submit", "reopen"})
+
+
+Who = Callable[[], Awaitable[Access]]  # the sender, looked up when a refusal is written down
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """A card press being answered: where, in which language, and who pressed it."""
+
+    context: TurnContext
+    language: str
+    who: Who
 
 
 class CheckInDialog:
@@ -121,7 +135,7 @@ class CheckInDialog:
         if check_in is None:
             await context.send_activity(t(language, "checkin.no_open_round"))
             return
-        await self._reopen(context, check_in, language)
+        await self._reopen(context, check_in, language, who=partial(self._chef_access, chef_id))
 
     async def cancel(self, context: TurnContext, *, language: str) -> None:
         await context.send_activity(t(language, "checkin.cancelled"))
@@ -129,25 +143,41 @@ class CheckInDialog:
     # --- card submits ---------------------------------------------------------------------
 
     async def on_submit(
-        self, context: TurnContext, value: dict[str, Any], *, chef_id: int | None, language: str
+        self,
+        context: TurnContext,
+        value: dict[str, Any],
+        *,
+        chef_id: int | None,
+        language: str,
+        who: Who,
     ) -> None:
+        """A press on a check-in card. `who`: the sender, for the audit log of a refusal."""
+        card = Pressed(context, language, who)
         action, invitation_id = value.get("action"), card_id(value.get("invitation"))
         if not isinstance(action, str) or action not in ACTIONS or invitation_id is None:
-            await context.send_activity(t(language, "checkin.invalid_card"))
+            await self._refuse(card, "invalid_card", text="checkin.invalid_card")
             return
         check_in = await self._load(invitation_id)
         if check_in is None:
-            await context.send_activity(t(language, "checkin.invalid_card"))
+            await self._refuse(
+                card, "unknown_invitation", text="checkin.invalid_card", invitation=invitation_id
+            )
             return
         now = self._clock()
         refused = refusal(check_in, chef_id=chef_id, now=now)
         if refused is not None:
             logger.info("check-in card refused: invitation=%s reason=%s", invitation_id, refused)
-            await context.send_activity(t(language, f"checkin.refused.{refused}"))
+            # another chef's card names a round of theirs, perhaps of another organisation
+            await self._refuse(
+                card,
+                refused,
+                check_in=None if refused == "not_yours" else check_in,
+                invitation=invitation_id,
+            )
             return
         step = value.get("step")
         if action == "start":
-            await self._start(context, check_in, language)
+            await self._start(card, check_in)
         elif action == "later":
             when = next_working_morning(now, policy=self._policy)
             await self._answers.remind_later(invitation_id=invitation_id, at=when)
@@ -159,80 +189,118 @@ class CheckInDialog:
                 )
             )
         elif action == "save" and isinstance(step, str):
-            await self._save(context, check_in, step, value, language)
+            await self._save(card, check_in, step, value)
         elif action == "goto":
             target = value.get("goto_step") or step
             if check_in.submitted:
-                await context.send_activity(t(language, "checkin.refused.already_submitted"))
+                await self._refuse(card, "already_submitted", check_in=check_in)
             elif isinstance(target, str) and target in check_in.steps:
                 await self._send_step(context, check_in, target, language)
             else:
-                await context.send_activity(t(language, "checkin.invalid_card"))
+                await self._refuse(
+                    card, "invalid_card", text="checkin.invalid_card", check_in=check_in
+                )
         elif action == "submit":
-            await self._submit(context, check_in, language)
+            await self._submit(card, check_in)
         elif action == "reopen":
-            await self._reopen(context, check_in, language)
+            await self._reopen(context, check_in, language, who=who)
         else:
-            await context.send_activity(t(language, "checkin.invalid_card"))
+            await self._refuse(card, "invalid_card", text="checkin.invalid_card", check_in=check_in)
 
-    async def _start(self, context: TurnContext, check_in: CheckIn, language: str) -> None:
+    async def _refuse(
+        self,
+        card: Pressed,
+        reason: str,
+        *,
+        text: str | None = None,
+        check_in: CheckIn | None = None,
+        **detail: object,
+    ) -> None:
+        """Answer a refused card, and put it on record: who, why, which round (when it is the
+        sender's own) — never what the card held."""
+        await audit_refusal(
+            self._db,
+            await card.who(),
+            "checkin",
+            reason=reason,
+            at=self._clock(),
+            round_id=check_in.round_id if check_in is not None else None,
+            **detail,
+        )
+        await card.context.send_activity(t(card.language, text or f"checkin.refused.{reason}"))
+
+    async def _start(self, card: Pressed, check_in: CheckIn) -> None:
         if check_in.submitted:
-            await context.send_activity(t(language, "checkin.submitted_once"))
+            await self._refuse(
+                card, "already_submitted", text="checkin.submitted_once", check_in=check_in
+            )
             return
-        await self._send_step(context, check_in, check_in.next_step, language)
+        await self._send_step(card.context, check_in, check_in.next_step, card.language)
 
     async def _save(
-        self,
-        context: TurnContext,
-        check_in: CheckIn,
-        step: str,
-        value: dict[str, Any],
-        language: str,
+        self, card: Pressed, check_in: CheckIn, step: str, value: dict[str, Any]
     ) -> None:
         if check_in.submitted:
-            await context.send_activity(t(language, "checkin.refused.already_submitted"))
+            await self._refuse(card, "already_submitted", check_in=check_in)
             return
         clean, errors = read_step(check_in, step, value)
         if errors:
+            codes = sorted({e.code for e in errors})
             logger.info(
                 "check-in step refused: invitation=%s step=%s errors=%s",
                 check_in.invitation_id,
                 step,
-                [e.code for e in errors],
+                codes,
             )
-            await context.send_activity(self._errors_text(check_in, step, errors, language))
+            await audit_refusal(
+                self._db,
+                await card.who(),
+                "checkin",
+                reason="invalid_answer",
+                at=self._clock(),
+                round_id=check_in.round_id,
+                step=step[:80],
+                errors=codes,
+            )
+            await card.context.send_activity(
+                self._errors_text(check_in, step, errors, card.language)
+            )
             return
         try:
             saved = await save(self._db, check_in, clean, now=self._clock())
         except AlreadySubmitted:
-            await context.send_activity(t(language, "checkin.refused.already_submitted"))
+            await self._refuse(card, "already_submitted", check_in=check_in)
             return
-        await self._send_step(context, saved, saved.next_step, language)
+        await self._send_step(card.context, saved, saved.next_step, card.language)
 
-    async def _submit(self, context: TurnContext, check_in: CheckIn, language: str) -> None:
+    async def _submit(self, card: Pressed, check_in: CheckIn) -> None:
+        context, language = card.context, card.language
         if not check_in.complete:
             await self._send_step(context, check_in, check_in.next_step, language)
             return
-        first_time = await self._answers.submit(
-            invitation_id=check_in.invitation_id, now=self._clock()
-        )
-        if not first_time:
-            await context.send_activity(t(language, "checkin.submitted_once"))
+        # the receipt and the chef's feedback are queued with the submission itself: what
+        # must arrive goes through the outbox, so a reply lost here (a crash, the connector)
+        # loses nothing, and a second press finds them queued already
+        if not await submit(self._db, check_in, now=self._clock()):
+            # pressed again (the first press's reply lost, say): what it sent is queued already
+            await self._refuse(
+                card, "already_submitted", text="checkin.submitted_once", check_in=check_in
+            )
             return
         logger.info("check-in submitted: invitation=%s", check_in.invitation_id)
         submitted = await self._load(check_in.invitation_id)
         assert submitted is not None
+        # the pressed summary becomes the receipt in place (a courtesy: the outbox has it too)
         await self._replace(
             context, receipt_card(submitted, language, can_change=True, zone=self._policy.zone)
         )
-        picture = await feedback(self._db, submitted)
-        # the round is open: the group's figures come with the feedback after it closes
-        await context.send_activity(card_activity(feedback_card(picture, language, k=submitted.k)))
 
-    async def _reopen(self, context: TurnContext, check_in: CheckIn, language: str) -> None:
+    async def _reopen(
+        self, context: TurnContext, check_in: CheckIn, language: str, *, who: Who
+    ) -> None:
         refused = refusal(check_in, chef_id=check_in.chef_id, now=self._clock())
         if refused is not None:
-            await context.send_activity(t(language, f"checkin.refused.{refused}"))
+            await self._refuse(Pressed(context, language, who), refused, check_in=check_in)
             return
         await self._answers.reopen(invitation_id=check_in.invitation_id)
         reopened = await self._load(check_in.invitation_id)
@@ -247,6 +315,9 @@ class CheckInDialog:
         await context.send_activity(card_activity(summary_card(reopened, language)))
 
     # --- helpers ----------------------------------------------------------------------------
+
+    async def _chef_access(self, chef_id: int | None) -> Access:
+        return await chef_access(self._db, chef_id) or Access(actor=f"chef:{chef_id}")
 
     async def _open(self, chef_id: int | None) -> int | None:
         if chef_id is None:

@@ -8,7 +8,7 @@ from dialogs.card_fields import FormError, read_calendar
 from dialogs.cards import card_activity, card_id
 from dialogs.formatting import day_of_year, stored_title_of
 from dialogs.hr_cards import calendar_card
-from dialogs.hr_flow import HrFlow, HrTurn, form_errors
+from dialogs.hr_flow import FormRefused, HrFlow, HrTurn
 from dialogs.texts import t
 from followup.hr import operations
 from followup.rounds.calendar import next_opening
@@ -52,8 +52,7 @@ class HrCalendar(HrFlow):
         if programme_id is None:
             errors.append(FormError("programme", "bad_choice"))
         if errors or programme_id is None:
-            await turn.context.send_activity(form_errors(errors, language))
-            return
+            raise FormRefused(errors)
         change = await operations.change_calendar(
             call,
             programme_id=programme_id,

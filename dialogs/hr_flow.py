@@ -23,6 +23,7 @@ from dialogs.texts import catalogue, t
 from dialogs.turn import Handler, Turn
 from followup.hr import operations
 from followup.hr.operations import Call, Refused
+from followup.people.access import audit_refusal
 from followup.policy import Policy
 from followup.rounds.lifecycle import RoundError, department_names, find_round, round_audience
 from storage.database import Database
@@ -39,6 +40,16 @@ class HrTurn:
     context: TurnContext
     call: Call
     language: str
+
+
+class FormRefused(RoundError):
+    """An HR form with values that cannot be used: nothing changes; the problems are shown,
+    and the refusal (which fields, never what they held) is on record."""
+
+    def __init__(self, errors: list[FormError], *, intro: str = "hr.fix") -> None:
+        super().__init__("invalid_form")
+        self.errors = errors
+        self.intro = intro
 
 
 HrCommand = Callable[[HrTurn, int | None], Awaitable[None]]  # with the typed round's number
@@ -75,6 +86,13 @@ class HrGate:
                 await operations.authorise(hr.call, name)
                 await handler(hr, turn)
             except RoundError as error:
+                # refused for a rule, a round of another organisation, or a broken form:
+                # on record whichever it was, as the role refusals are
+                asked = card_id(turn.value.get("round")) if card else turn.round_id
+                detail: dict[str, object] = {"via_card": True} if card else {}
+                if isinstance(error, FormRefused):
+                    detail["fields"] = sorted({f"{e.name}:{e.code}" for e in error.errors})
+                await operations.record_refusal(hr.call, name, error, round_id=asked, **detail)
                 await turn.context.send_activity(error_text(error, turn.language, card=card))
 
         return run
@@ -83,9 +101,16 @@ class HrGate:
         return Call(self._db, await turn.sender.access(), "teams", self._clock(), self._policy)
 
 
-async def invalid_card(turn: Turn) -> None:
-    """An HR card whose action is none of ours (damaged, forged or from an old version)."""
-    await turn.context.send_activity(t(turn.language, "hr.invalid_card"))
+def invalid_card(db: Database, *, clock: Callable[[], datetime] = utcnow) -> Handler:
+    """An HR card whose action is none of ours (damaged, forged or from an old version):
+    refused, and on record."""
+
+    async def run(turn: Turn) -> None:
+        access = await turn.sender.access()
+        await audit_refusal(db, access, "hr", reason="invalid_card", at=clock())
+        await turn.context.send_activity(t(turn.language, "hr.invalid_card"))
+
+    return run
 
 
 def by_round(handler: HrCommand) -> HrAction:
@@ -108,6 +133,8 @@ def error_text(error: RoundError, language: str, *, card: bool) -> str:
     if isinstance(error, Refused):
         logger.warning("hr: refused %s in Teams", error.command)
         return t(language, "hr.refused_card" if card else "hr.refused")
+    if isinstance(error, FormRefused):
+        return form_errors(error.errors, language, intro=error.intro)
     params = {
         k: state_label(str(v), language) if k == "state" else v for k, v in error.params.items()
     }

@@ -8,7 +8,7 @@ from dialogs.card_fields import FormError, read_date
 from dialogs.cards import card_activity, card_id
 from dialogs.formatting import short_day
 from dialogs.hr_cards import leave_card
-from dialogs.hr_flow import HrFlow, HrTurn, form_errors
+from dialogs.hr_flow import FormRefused, HrFlow, HrTurn
 from dialogs.texts import t
 from followup.hr import operations
 from storage.chef_store import ChefStore
@@ -39,8 +39,7 @@ class HrLeave(HrFlow):
             errors.append(FormError("chef", "required"))
         until = read_date(value, "until", errors)
         if errors or chef_id is None:
-            await turn.context.send_activity(form_errors(errors, language))
-            return
+            raise FormRefused(errors)
         chef = await operations.set_leave(turn.call, chef_id=chef_id, until=until)
         if until is None:
             await turn.context.send_activity(t(language, "hr.leave.back", name=chef.name))

@@ -8,7 +8,7 @@ from typing import Any
 from dialogs.card_fields import FormError, read_dates, read_departments, read_new_round
 from dialogs.cards import card_activity, card_id
 from dialogs.hr_cards import change_card, new_round_card
-from dialogs.hr_flow import HrFlow, HrTurn, form_errors, required_round
+from dialogs.hr_flow import FormRefused, HrFlow, HrTurn, required_round
 from dialogs.texts import t
 from followup.hr import operations
 from followup.rounds.lifecycle import RoundError, chosen_departments, preview_audience
@@ -63,8 +63,7 @@ class HrPlanning(HrFlow):
         if programme_id not in programmes:
             errors.append(FormError("programme", "bad_choice"))
         if errors:
-            await context.send_activity(form_errors(errors, language, intro="hr.new.fix"))
-            return
+            raise FormRefused(errors, intro="hr.new.fix")
         assert form.deadline is not None and programme_id is not None
         round_ = await operations.create_round(
             call,
@@ -132,8 +131,7 @@ class HrPlanning(HrFlow):
         )
         opens_at, deadline = read_dates(value, errors, policy=call.policy)
         if errors or deadline is None:
-            await context.send_activity(form_errors(errors, language))
-            return
+            raise FormRefused(errors)
         await operations.change_round(
             call,
             round_id=round_id,

@@ -7,7 +7,7 @@ from typing import Any
 from dialogs.card_fields import FormError
 from dialogs.cards import card_activity, card_id
 from dialogs.hr_cards import add_hr_card, remove_hr_card, roles_card
-from dialogs.hr_flow import HrFlow, HrTurn, form_errors
+from dialogs.hr_flow import FormRefused, HrFlow, HrTurn
 from dialogs.texts import t
 from followup.hr import operations
 from followup.people.access import principal_of
@@ -33,10 +33,7 @@ class HrRoles(HrFlow):
 
     async def add(self, turn: HrTurn, value: dict[str, Any]) -> None:
         language = turn.language
-        person = _read_role(value, language)
-        if isinstance(person, str):
-            await turn.context.send_activity(person)
-            return
+        person = _read_role(value)
         change = await operations.add_role(turn.call, principal=person[0], department_id=person[1])
         await turn.context.send_activity(
             t(
@@ -49,10 +46,7 @@ class HrRoles(HrFlow):
 
     async def remove(self, turn: HrTurn, value: dict[str, Any]) -> None:
         language = turn.language
-        person = _read_role(value, language)
-        if isinstance(person, str):
-            await turn.context.send_activity(person)
-            return
+        person = _read_role(value)
         change = await operations.remove_role(
             turn.call, principal=person[0], department_id=person[1]
         )
@@ -66,9 +60,9 @@ class HrRoles(HrFlow):
         )
 
 
-def _read_role(value: dict[str, Any], language: str) -> tuple[str, int | None] | str:
+def _read_role(value: dict[str, Any]) -> tuple[str, int | None]:
     """The add or remove form: whose role (a UPN or object id) and which (HR admin, or
-    "lead:<department>"); or what is wrong with it, in words."""
+    "lead:<department>"); refused with what is wrong with it."""
     principal = principal_of(value.get("principal"))
     role = value.get("role") if isinstance(value.get("role"), str) else "hr_admin"
     department_id: int | None = None
@@ -80,5 +74,5 @@ def _read_role(value: dict[str, Any], language: str) -> tuple[str, int | None] |
         if not str(role).startswith("lead:") or department_id is None:
             errors.append(FormError("role", "bad_choice"))
     if errors or principal is None:
-        return form_errors(errors, language)
+        raise FormRefused(errors)
     return principal, department_id

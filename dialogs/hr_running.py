@@ -9,7 +9,7 @@ from dialogs.card_fields import FormError, read_date
 from dialogs.cards import card_activity
 from dialogs.formatting import date_time
 from dialogs.hr_cards import close_card, extend_card, status_card
-from dialogs.hr_flow import HrFlow, HrTurn, form_errors, required_round
+from dialogs.hr_flow import FormRefused, HrFlow, HrTurn, required_round
 from dialogs.hr_reports import HrReports
 from dialogs.texts import t
 from followup.hr import operations
@@ -54,8 +54,7 @@ class HrRunning(HrFlow):
         if day is None and not errors:
             errors.append(FormError("deadline", "required"))
         if errors or day is None:
-            await context.send_activity(form_errors(errors, language))
-            return
+            raise FormRefused(errors)
         round_ = await operations.extend_round(
             call, round_id=round_id, deadline=call.policy.last_moment(day)
         )

@@ -8,7 +8,7 @@ there are now (answered since, or erased already), changes nothing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from dialogs.my_data_cards import (
     nothing_to_erase_card,
 )
 from dialogs.texts import LANGUAGES, t
-from followup.people.access import Access, audit
+from followup.people.access import Access, audit, audit_refusal
 from followup.policy import Policy
 from followup.privacy.erasure import ErasurePlan, StaleErasure, erase_answers, plan_erasure
 from followup.privacy.my_data import collect
@@ -33,13 +33,6 @@ from storage.models import Chef
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
-
-
-def _sender(context: TurnContext) -> str:
-    sender = context.activity.from_property
-    if sender is None:
-        return "unknown"
-    return (sender.aad_object_id or sender.id or "unknown").lower()
 
 
 class MyDataDialog:
@@ -118,40 +111,56 @@ class MyDataDialog:
     # --- card submits ---------------------------------------------------------------------
 
     async def on_submit(
-        self, context: TurnContext, value: dict[str, Any], *, chef_id: int | None, language: str
+        self,
+        context: TurnContext,
+        value: dict[str, Any],
+        *,
+        chef_id: int | None,
+        language: str,
+        who: Callable[[], Awaitable[Access]],
     ) -> None:
+        """A press on a my-data card. `who`: the sender, for the audit log of a refusal."""
         if isinstance(value.get("lang"), str) and value["lang"] in LANGUAGES:
             language = value["lang"]
         action = value.get("action")
         if action == "ask_erase":
             await self.ask_erase(context, chef_id=chef_id, language=language)
         elif action == "erase":
-            await self._erase(context, value, chef_id=chef_id, language=language)
+            await self._erase(context, value, chef_id=chef_id, language=language, who=who)
         elif action == "cancel":
             await context.send_activity(t(language, "mydata.erase.cancelled"))
         else:
+            await audit_refusal(
+                self._db, await who(), "mydata", reason="invalid_card", at=self._clock()
+            )
             await context.send_activity(t(language, "mydata.invalid_card"))
 
     async def _erase(
-        self, context: TurnContext, value: dict[str, Any], *, chef_id: int | None, language: str
+        self,
+        context: TurnContext,
+        value: dict[str, Any],
+        *,
+        chef_id: int | None,
+        language: str,
+        who: Callable[[], Awaitable[Access]],
     ) -> None:
         owner, fingerprint = value.get("chef"), value.get("plan")
         issued = _moment(value.get("issued"))
+        now = self._clock()
         if (
             not isinstance(owner, int)
             or isinstance(owner, bool)
             or not isinstance(fingerprint, str)
             or issued is None
         ):
+            await audit_refusal(self._db, await who(), "mydata", reason="invalid_card", at=now)
             await context.send_activity(t(language, "mydata.invalid_card"))
             return
         chef = await self._chef(chef_id)
-        now = self._clock()
         if chef is None or chef.id != owner:
             # a forwarded card, or its data copied: refused, and on record
             logger.warning("mydata: refused an erasure card of another chef")
-            access = self._access(chef) if chef is not None else Access(actor=_sender(context))
-            await audit(self._db, access, "mydata.erase_refused", at=now, reason="not_yours")
+            await audit_refusal(self._db, await who(), "mydata", reason="not_yours", at=now)
             await context.send_activity(t(language, "mydata.erase.not_yours"))
             return
         # a question is answered while a download link would live (a quarter of an hour)
@@ -192,6 +201,7 @@ class MyDataDialog:
     async def _stale(self, context: TurnContext, chef: Chef, language: str, *, reason: str) -> None:
         """Nothing erased; the question again, as things are now."""
         logger.info("mydata: erasure card refused: chef=%s reason=%s", chef.id, reason)
+        await audit_refusal(self._db, self._access(chef), "mydata", reason=reason, at=self._clock())
         lifetime = duration(self._policy.question_lifetime, language)
         await context.send_activity(t(language, f"mydata.erase.stale.{reason}", lifetime=lifetime))
         assert chef.id is not None

@@ -12,7 +12,7 @@ from typing import Any
 from dialogs.cards import attachment
 from dialogs.check_in_cards import feedback_card, invitation_card
 from dialogs.digest_cards import Links, compiled_digest_card
-from dialogs.formatting import duration, weekday_date
+from dialogs.formatting import duration, short_date, weekday_date
 from dialogs.hr_flow import round_card_now
 from dialogs.texts import language_of, t
 from followup.check_in.steps import PlanCache, feedback, load_check_in
@@ -53,6 +53,8 @@ class OutboxRenderer:
             return await self._digest(message, language)
         if message.kind == OutboxKind.FEEDBACK:
             return await self._feedback(message, language)
+        if message.kind == OutboxKind.RECEIPT:
+            return await self._receipt(message, language)
         if message.kind == OutboxKind.HEADS_UP:
             return await self._heads_up(message, language)
         return None
@@ -107,6 +109,35 @@ class OutboxRenderer:
             ],
         }
 
+    async def _receipt(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
+        """Answers just sent in: the receipt line and the chef's own feedback (the group's
+        figures come after the round closes). Dropped when the answers were reopened since,
+        or sent in again (that sending-in has its own receipt)."""
+        invitation = await invitation_of(self._db, message)
+        if invitation is None or invitation.id is None:
+            return None
+        check_in = await load_check_in(
+            self._db, invitation.id, policy=self._policy, plans=self._plans
+        )
+        if (
+            check_in is None
+            or not check_in.submitted
+            or check_in.submitted_at is None
+            or check_in.submitted_at != _moment(message.payload.get("submitted_at"))
+        ):
+            return None
+        picture = await feedback(self._db, check_in)
+        return {
+            "type": "message",
+            "text": t(
+                language,
+                "feedback.submitted",
+                round=check_in.round_title,
+                date=short_date(check_in.submitted_at, language, zone=self._zone),
+            ),
+            "attachments": [attachment(feedback_card(picture, language, k=check_in.k))],
+        }
+
     async def _heads_up(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
         """A week before a scheduled round opens: HR sees it and can open, move or skip it."""
         if message.round_id is None:
@@ -151,3 +182,10 @@ class OutboxRenderer:
                 deadline=weekday_date(check_in.deadline, language, zone=self._zone),
             )
         return activity
+
+
+def _moment(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -35,6 +35,7 @@ from dialogs.my_data_cards import MyDataLinks
 from dialogs.my_data_dialog import MyDataDialog
 from dialogs.texts import LANGUAGES, catalogue, language_of, t, words
 from dialogs.turn import Handler, Sender, Turn
+from followup.people.access import Access, audit_refusal, chef_access
 from followup.policy import Policy
 from storage.database import Database
 from storage.organisation_store import OrganisationStore
@@ -169,7 +170,13 @@ class ChefCommand(Protocol):
 
 class ChefCard(Protocol):
     def __call__(
-        self, context: TurnContext, value: dict[str, Any], *, chef_id: int | None, language: str
+        self,
+        context: TurnContext,
+        value: dict[str, Any],
+        *,
+        chef_id: int | None,
+        language: str,
+        who: Callable[[], Awaitable[Access]],
     ) -> Awaitable[None]: ...
 
 
@@ -182,12 +189,18 @@ def as_chef(handler: ChefCommand) -> Handler:
     return run
 
 
-def chef_card(handler: ChefCard) -> Handler:
-    """A card of a chef's own (check-in, my data): the dialog checks it is theirs."""
+def chef_card(handler: ChefCard, db: Database) -> Handler:
+    """A card of a chef's own (check-in, my data): the dialog checks it is theirs, and puts a
+    refusal on record under `who` pressed it (a chef as the roster has them, else as Teams
+    says; looked up only then)."""
 
     async def run(turn: Turn) -> None:
         chef_id = await turn.sender.chef_id()
-        await handler(turn.context, turn.value, chef_id=chef_id, language=turn.language)
+
+        async def who() -> Access:
+            return await chef_access(db, chef_id) or await turn.sender.access()
+
+        await handler(turn.context, turn.value, chef_id=chef_id, language=turn.language, who=who)
 
     return run
 
@@ -214,9 +227,16 @@ def send_help(db: Database, *, policy: Policy) -> Handler:
     return run
 
 
-async def invalid_chef_card(turn: Turn) -> None:
-    """A card that is none of ours."""
-    await turn.context.send_activity(t(turn.language, "checkin.invalid_card"))
+def invalid_chef_card(db: Database, *, clock: Callable[[], datetime] = utcnow) -> Handler:
+    """A card that is none of ours (damaged, forged or from an old version): refused, and on
+    record."""
+
+    async def run(turn: Turn) -> None:
+        access = await chef_access(db, await turn.sender.chef_id()) or await turn.sender.access()
+        await audit_refusal(db, access, "card", reason="invalid_card", at=clock())
+        await turn.context.send_activity(t(turn.language, "checkin.invalid_card"))
+
+    return run
 
 
 def teams_routes(
@@ -244,7 +264,7 @@ def teams_routes(
     async def cancel(turn: Turn) -> None:
         await check_in.cancel(turn.context, language=turn.language)
 
-    routes = Routes(fallback=resume_or_hint, invalid_card=invalid_chef_card)
+    routes = Routes(fallback=resume_or_hint, invalid_card=invalid_chef_card(db, clock=clock))
     routes.add_command("help", send_help(db, policy=policy))
     routes.add_command("checkin", as_chef(check_in.begin))
     routes.add_command("answers", as_chef(check_in.my_answers))
@@ -252,8 +272,8 @@ def teams_routes(
     routes.add_command("cancel", cancel)
     routes.add_command("my_data", as_chef(my_data.show))
     routes.add_command("erase", as_chef(my_data.ask_erase))
-    routes.add_card(CHECK_IN_KIND, chef_card(check_in.on_submit))
-    routes.add_card(MY_DATA_KIND, chef_card(my_data.on_submit))
+    routes.add_card(CHECK_IN_KIND, chef_card(check_in.on_submit, db))
+    routes.add_card(MY_DATA_KIND, chef_card(my_data.on_submit, db))
 
     hr = HrGate(db, policy=policy, clock=clock)
     planning, reports, calendar = HrPlanning(db), HrReports(db, links=links), HrCalendar(db)
@@ -299,5 +319,5 @@ def teams_routes(
         routes.add_command(command, hr.command(command, handler), numbered=True)
     for action, on_press in hr_actions.items():
         routes.add_card(HR_KIND, hr.action(action, on_press), action=action)
-    routes.add_card(HR_KIND, invalid_card)
+    routes.add_card(HR_KIND, invalid_card(db, clock=clock))
     return routes

@@ -168,10 +168,14 @@ class AnswerStore:
                 invitation.state = InvitationState.STARTED
             invitation.started_at = invitation.started_at or now
 
-    async def submit(self, *, invitation_id: int, now: datetime) -> bool:
-        """Mark the answers sent in; False when they already were (a second click)."""
-        async with self._db.session() as session, session.begin():
-            invitation = await session.get(Invitation, invitation_id, with_for_update=True)
+    async def submit(
+        self, *, invitation_id: int, now: datetime, session: Session | None = None
+    ) -> bool:
+        """Mark the answers sent in; False when they already were (a second click).
+
+        With `session`, inside the caller's transaction (the receipt is queued in the same)."""
+        async with self._db.joined(session, write=True) as s:
+            invitation = await s.get(Invitation, invitation_id, with_for_update=True)
             if invitation is None:
                 raise LookupError(invitation_id)
             if invitation.state == InvitationState.SUBMITTED:

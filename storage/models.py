@@ -68,6 +68,7 @@ class OutboxKind(StrEnum):
     REMINDER = "reminder"
     DIGEST = "digest"
     FEEDBACK = "feedback"
+    RECEIPT = "receipt"  # a chef's answers sent in: the receipt line and their own feedback
     HEADS_UP = "heads_up"
 
 

@@ -27,9 +27,19 @@ from followup.sections import (
 from storage.answer_store import Answers, AnswerStore
 from storage.database import Database, Session
 from storage.invitation_store import InvitationStore
-from storage.models import Activity, Area, InvitationState, Principle, Round, RoundState
+from storage.models import (
+    Activity,
+    Area,
+    InvitationState,
+    OutboxKind,
+    Principle,
+    Round,
+    RoundState,
+)
+from storage.outbox_store import NewMessage, OutboxStore
 from storage.plan_store import PlanStore
 from storage.programme_store import ProgrammeStore
+from storage.round_store import RoundStore
 
 SUMMARY = "summary"
 AREA_PREFIX = "area:"
@@ -487,6 +497,50 @@ async def save(db: Database, check_in: CheckIn, clean: Clean, *, now: datetime) 
     if state in (InvitationState.PENDING, InvitationState.DELIVERED, InvitationState.UNREACHABLE):
         state = InvitationState.STARTED
     return replace(check_in, answers=answers, areas=areas, invitation_state=state)
+
+
+# --- sending in -------------------------------------------------------------------------
+
+
+def receipt_key(round_id: int, chef_id: int, sequence: int) -> str:
+    return f"round:{round_id}:chef:{chef_id}:{OutboxKind.RECEIPT.value}:{sequence}"
+
+
+async def submit(db: Database, check_in: CheckIn, *, now: datetime) -> bool:
+    """Send the answers in, and queue the chef's receipt and own feedback in the same
+    transaction: a crash after the commit cannot lose them, and a second press (the first
+    one's reply lost) queues nothing again. False when they were sent in already."""
+    async with db.session() as session, session.begin():
+        if not await AnswerStore(db).submit(
+            invitation_id=check_in.invitation_id, now=now, session=session
+        ):
+            return False
+        round_ = await RoundStore(db).get(check_in.round_id, session=session)
+        assert round_ is not None
+        outbox = OutboxStore(db)
+        # one receipt a sending-in: answers reopened and sent in again get a new one
+        sent_before = await outbox.count_of(
+            round_id=check_in.round_id,
+            chef_id=check_in.chef_id,
+            kind=OutboxKind.RECEIPT.value,
+            session=session,
+        )
+        await outbox.enqueue(
+            [
+                NewMessage(
+                    organisation_id=round_.organisation_id,
+                    dedupe_key=receipt_key(check_in.round_id, check_in.chef_id, sent_before + 1),
+                    kind=OutboxKind.RECEIPT.value,
+                    round_id=check_in.round_id,
+                    chef_id=check_in.chef_id,
+                    # rendered when sent; dropped if the answers were reopened meanwhile
+                    payload={"submitted_at": now.isoformat()},
+                )
+            ],
+            now=now,
+            session=session,
+        )
+    return True
 
 
 # --- the card's place in time and ownership --------------------------------------------

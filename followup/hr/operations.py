@@ -27,6 +27,7 @@ from storage.database import Database
 from storage.models import Chef, Role, Round, RoundState
 from storage.organisation_store import OrganisationStore
 from storage.role_store import LastHrAdmin, RoleStore
+from storage.round_store import RoundStore
 
 # what a round must be in for a command without a number to find it
 LIVE = (RoundState.OPEN,)
@@ -40,6 +41,7 @@ class Refused(RoundError):
     def __init__(self, command: str) -> None:
         super().__init__("refused", command=command)
         self.command = command
+        self.on_record = True  # authorise() wrote it down
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,28 @@ async def authorise(call: Call, command: str) -> None:
     """Refuse (and put the refusal on record) unless the caller may run `command`."""
     if may(call.access, command):
         return
-    await call.audit("hr.refused", command=command)
+    await call.audit("hr.refused", command=command, reason="not_permitted")
     raise Refused(command)
+
+
+async def record_refusal(
+    call: Call, command: str, error: RoundError, *, round_id: int | None = None, **detail: object
+) -> None:
+    """Put a refused request on record once, whichever front it came through: the command,
+    the rule it broke (the error's code) and the round it named. A round of another
+    organisation (or of none) is named in the detail only: the caller's log never points
+    into another organisation's rounds. Never the values refused (a form's text)."""
+    if error.on_record:
+        return
+    error.on_record = True
+    own: int | None = None
+    if round_id is not None and call.access.organisation_id is not None:
+        found = await RoundStore(call.db).get(round_id)
+        if found is not None and found.organisation_id == call.access.organisation_id:
+            own = round_id
+    if round_id is not None and own is None:
+        detail = {**detail, "round": round_id}
+    await call.audit("hr.refused", round_id=own, command=command, reason=error.code, **detail)
 
 
 async def find_round(
@@ -225,15 +247,17 @@ async def close_round(call: Call, *, round_id: int, has_digest: int | None = Non
     and each chef who answered their feedback. `has_digest`: the conversation of a closer who
     is shown the digest right away (in Teams), so it is not sent to them twice."""
     await authorise(call, "close")
-    await rounds.close_round(
-        call.db, round_id=round_id, now=call.now, organisation_id=call.organisation_id
+    # the results are queued in the close's own transaction: a crash cannot lose them
+    queued = await schedule.close_with_results(
+        call.db,
+        round_id=round_id,
+        now=call.now,
+        organisation_id=call.organisation_id,
+        has_digest=has_digest,
     )
     await call.audit("round.close", round_id=round_id)
     # the round's figures, decided once for every view from now on
     await published(call.db, round_id=round_id, now=call.now, policy=call.policy)
-    queued = await schedule.send_results(
-        call.db, round_id=round_id, now=call.now, has_digest=has_digest
-    )
     p = await progress_.progress(call.db, round_id=round_id, organisation_id=call.organisation_id)
     return Closed(p, queued)
 
@@ -322,10 +346,9 @@ async def identified(
     assert round_.id is not None
     allowed = call.access.departments()
     if department is not None and allowed is not None and department not in allowed:
-        await call.audit(
-            "hr.refused", round_id=round_.id, command="identified", department=department
-        )
-        raise RoundError("other_department")
+        refused = RoundError("other_department")
+        await record_refusal(call, "identified", refused, round_id=round_.id, department=department)
+        raise refused
     answers = await chef_answers(
         call.db,
         round_id=round_.id,

@@ -122,3 +122,26 @@ async def audit(
         round_id=round_id,
         detail=dict(detail),
     )
+
+
+async def audit_refusal(
+    db: Database,
+    access: Access,
+    area: str,
+    *,
+    reason: str,
+    at: datetime,
+    round_id: int | None = None,
+    **detail: object,
+) -> None:
+    """One line for a refusal: `{area}.refused` with its reason code (never the values
+    refused: a chef's answer is not evidence)."""
+    await audit(db, access, f"{area}.refused", at=at, round_id=round_id, reason=reason, **detail)
+
+
+async def chef_access(db: Database, chef_id: int | None) -> Access | None:
+    """Who a chef is, for the audit log (their UPN, their organisation); None for no chef."""
+    chef = await ChefStore(db).get(chef_id) if chef_id is not None else None
+    if chef is None:
+        return None
+    return Access(actor=chef.upn.lower(), organisation_id=chef.organisation_id)

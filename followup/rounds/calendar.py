@@ -15,9 +15,9 @@ from followup.people.access import Access, access_from
 from followup.policy import Policy
 from followup.rounds.lifecycle import RoundError, close_round, create_round, open_round
 from storage.conversation_store import ConversationStore
-from storage.database import Database
+from storage.database import Database, Session
 from storage.invitation_store import InvitationStore
-from storage.models import InvitationState, OutboxKind, Programme, RoundState
+from storage.models import InvitationState, OutboxKind, Programme, Round, RoundState
 from storage.outbox_store import NewMessage, OutboxStore
 from storage.programme_store import ProgrammeStore
 from storage.role_store import RoleStore
@@ -253,17 +253,17 @@ async def open_due_rounds(db: Database, *, now: datetime, policy: Policy) -> lis
 
 
 async def close_due_rounds(db: Database, *, now: datetime) -> list[int]:
-    """Close every open round whose deadline has passed, then send its results."""
+    """Close every open round whose deadline has passed, its results queued with the close."""
     due = await RoundStore(db).due_to_close(now=now)
     closed = []
     for round_id in due:
         try:
-            await close_round(db, round_id=round_id, now=now)
+            await close_with_results(db, round_id=round_id, now=now)
         except RoundError as error:  # another replica got there first
             logger.info("scheduler: round %s not closed (%s)", round_id, error.code)
             continue
         closed.append(round_id)
-    # closed by HR, or before a crash: their results are still to be queued
+    # closed before results were queued with the close (an older version): queue them now
     for round_id in await RoundStore(db).closed_without_results():
         await send_results(db, round_id=round_id, now=now)
     return closed
@@ -275,46 +275,91 @@ def _scope(access: Access) -> list[int] | None:
     return None if departments is None else sorted(departments)
 
 
+async def close_with_results(
+    db: Database,
+    *,
+    round_id: int,
+    now: datetime,
+    organisation_id: int | None = None,
+    has_digest: int | None = None,
+) -> int:
+    """Close an open round and queue its results in the same transaction: the digest to HR
+    admins and leads, and each chef who answered their feedback. A crash cannot leave a closed
+    round without them, and nothing is queued twice. How many messages were queued."""
+    rounds = RoundStore(db)
+    if organisation_id is None:
+        found = await rounds.get(round_id)
+        if found is None:
+            raise RoundError("unknown_round", round=round_id)
+        organisation_id = found.organisation_id
+    # who gets the digest is read first: SQLite has one connection, held by the transaction
+    recipients = await staff(db, organisation_id)
+    async with db.session() as session, session.begin():
+        round_ = await close_round(
+            db, round_id=round_id, now=now, organisation_id=organisation_id, session=session
+        )
+        return await _queue_results(
+            db, session, round_, recipients=recipients, now=now, has_digest=has_digest
+        )
+
+
 async def send_results(
     db: Database, *, round_id: int, now: datetime, has_digest: int | None = None
 ) -> int:
-    """The digest to HR admins (all of it) and department leads (their departments), and each
-    chef who answered their own feedback; queued once whatever happens. `has_digest`: the
-    conversation that got the digest already (the HR admin who closed the round in Teams)."""
+    """Queue the results of a round closed without them (see `close_with_results`); queued
+    once whatever happens. `has_digest`: the conversation that got the digest already."""
     rounds = RoundStore(db)
-    async with db.session() as session:
-        round_ = await rounds.get(round_id, session=session)
-        assert round_ is not None
-        answered = await InvitationStore(db).chef_ids(
-            round_id=round_id, state=InvitationState.SUBMITTED, session=session
+    found = await rounds.get(round_id)
+    assert found is not None
+    recipients = await staff(db, found.organisation_id)
+    async with db.session() as session, session.begin():
+        locked = await rounds.lock(round_id, session=session)
+        assert locked is not None
+        return await _queue_results(
+            db, session, locked, recipients=recipients, now=now, has_digest=has_digest
         )
+
+
+async def _queue_results(
+    db: Database,
+    session: Session,
+    round_: Round,
+    *,
+    recipients: list[Recipient],
+    now: datetime,
+    has_digest: int | None,
+) -> int:
+    """Inside the caller's transaction, with the round locked: mark its results queued and
+    queue them (none when another replica did it already)."""
+    assert round_.id is not None
+    if round_.results_queued_at is not None:
+        return 0  # another replica did it
+    answered = await InvitationStore(db).chef_ids(
+        round_id=round_.id, state=InvitationState.SUBMITTED, session=session
+    )
     messages = [
         NewMessage(
             organisation_id=round_.organisation_id,
-            dedupe_key=f"round:{round_id}:ref:{r.conversation_ref_id}:{OutboxKind.DIGEST.value}",
+            dedupe_key=f"round:{round_.id}:ref:{r.conversation_ref_id}:{OutboxKind.DIGEST.value}",
             kind=OutboxKind.DIGEST.value,
-            round_id=round_id,
+            round_id=round_.id,
             conversation_ref_id=r.conversation_ref_id,
             payload={"departments": _scope(r.access)},
         )
-        for r in await staff(db, round_.organisation_id)
+        for r in recipients
         if r.conversation_ref_id != has_digest
     ]
     messages += [
         NewMessage(
             organisation_id=round_.organisation_id,
-            dedupe_key=f"round:{round_id}:chef:{chef_id}:{OutboxKind.FEEDBACK.value}:1",
+            dedupe_key=f"round:{round_.id}:chef:{chef_id}:{OutboxKind.FEEDBACK.value}:1",
             kind=OutboxKind.FEEDBACK.value,
-            round_id=round_id,
+            round_id=round_.id,
             chef_id=chef_id,
             payload={},
         )
         for chef_id in answered
     ]
-    async with db.session() as session, session.begin():
-        locked = await rounds.lock(round_id, session=session)
-        if locked is None or locked.results_queued_at is not None:
-            return 0  # another replica did it
-        locked.results_queued_at = now
-        # the mark and the messages together: a crash loses neither, a rerun doubles nothing
-        return await OutboxStore(db).enqueue(messages, now=now, session=session)
+    round_.results_queued_at = now
+    # the mark and the messages together: a crash loses neither, a rerun doubles nothing
+    return await OutboxStore(db).enqueue(messages, now=now, session=session)

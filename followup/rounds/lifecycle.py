@@ -34,6 +34,8 @@ class RoundError(ValueError):
         super().__init__(code)
         self.code = code
         self.params = params
+        # set once the refusal is in the audit log, so a front does not log it twice
+        self.on_record = False
 
 
 @dataclass
@@ -325,11 +327,19 @@ async def _locked(
 
 
 async def close_round(
-    db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
+    db: Database,
+    *,
+    round_id: int,
+    now: datetime,
+    organisation_id: int | None = None,
+    session: Session | None = None,
 ) -> Round:
-    """Close an open round (at the deadline, or earlier by HR). Closing twice is refused."""
-    async with db.session() as session, session.begin():
-        round_ = await _locked(db, session, round_id, organisation_id)
+    """Close an open round (at the deadline, or earlier by HR). Closing twice is refused.
+
+    With `session`, inside the caller's transaction (`calendar.close_with_results` queues the
+    round's results in the same)."""
+    async with db.joined(session, write=True) as s:
+        round_ = await _locked(db, s, round_id, organisation_id)
         if round_.state in (RoundState.CLOSED, RoundState.ARCHIVED):
             raise RoundError("already_closed")
         if round_.state != RoundState.OPEN:

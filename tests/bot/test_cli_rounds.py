@@ -89,8 +89,16 @@ def test_a_round_from_creation_to_close(db: Path) -> None:
         "round.remind",
         "round.extend",
         "round.close",
+        "hr.refused",  # closing twice: refused, and on record
         "round.archive",
     ]
+    refused = next(e for e in rows(db, "audit_event") if e["action"] == "hr.refused")
+    assert refused["round_id"] == 1
+    assert json.loads(refused["detail"]) == {
+        "command": "close",
+        "reason": "already_closed",
+        "via": "cli",
+    }
     assert all(e["actor"].startswith("cli:") for e in rows(db, "audit_event"))
     kinds = sorted({m["kind"] for m in rows(db, "outbox_message")})
     assert kinds == ["invitation", "reminder"]
@@ -116,7 +124,23 @@ def test_unknown_ids_and_bad_values_exit_1_with_a_clear_message(db: Path) -> Non
     )
     assert bad_department.returncode == 1 and "Okänd avdelning: HEMTJÄNST" in bad_department.stderr
     assert ledarpuls("round", "open", "x", db=db).returncode == 2
-    assert rows(db, "audit_event") == []  # nothing was done, so nothing to audit
+    # nothing was done; the refusals of the rules (an unknown round) are on record, with the
+    # number asked for (no such round to point to); a value the CLI could not read is usage
+    events = [
+        (e["action"], e["round_id"], json.loads(e["detail"])) for e in rows(db, "audit_event")
+    ]
+    assert events == [
+        (
+            "hr.refused",
+            None,
+            {"command": "status", "reason": "unknown_round", "round": 42, "via": "cli"},
+        ),
+        (
+            "hr.refused",
+            None,
+            {"command": "open", "reason": "unknown_round", "round": 42, "via": "cli"},
+        ),
+    ]
 
 
 def test_hr_admins_and_department_leads_are_bootstrapped_from_the_cli(db: Path) -> None:
@@ -248,8 +272,10 @@ def test_roles_are_listed_and_taken_back_from_the_cli_but_never_the_last_admin(
     assert [e["action"] for e in events] == [
         "hr.add",
         "hr.add",
+        "hr.refused",  # not an address: refused, and on record
         "hr.list",
         "hr.list",
+        "hr.refused",  # the last HR admin
         "hr.add",
         "hr.remove",
         "hr.remove",

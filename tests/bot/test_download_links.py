@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import unquote
 
-from bot.download_links import DownloadLinks
+from aiohttp import web
+
+from bot.download_links import DownloadLinks, download_handler, my_data_handler
 from followup.policy import Policy
+from storage.audit_store import AuditStore
+from storage.database import Database
+from storage.organisation_store import OrganisationStore
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -118,3 +124,33 @@ def test_a_my_data_link_grants_one_chef_and_never_a_digest() -> None:
     assert links.check_my_data(digest) is None  # not a chef's data
     clock[0] = NOW + timedelta(minutes=16)
     assert links.check_my_data(token(urls["json"])) is None  # expired
+
+
+async def test_a_valid_link_refused_is_on_record_and_a_forged_one_is_not(
+    db: Database, aiohttp_client: Any
+) -> None:
+    org = await OrganisationStore(db).create(tenant_id="t", name="Kommunen", default_k=3)
+    assert org.id is not None
+    links = DownloadLinks(secret=b"s", base_url="http://x", lifetime=Policy().link_lifetime)
+    app = web.Application()
+    app.router.add_get("/digest/{token}", download_handler(links, lambda: db, policy=Policy()))
+    app.router.add_get("/my-data/{token}", my_data_handler(links, lambda: db, zone=Policy().zone))
+    client = await aiohttp_client(app)
+    # signed for Karin, but the round (or the chef) is no longer there
+    gone = links.links(round_id=4711, organisation_id=org.id, language="sv", actor="karin@k.se")
+    no_chef = links.my_data_links(chef_id=4711, organisation_id=org.id, language="sv", actor="x")
+    for url in (gone["md"], no_chef["json"], "http://x/digest/forged", "http://x/my-data/x"):
+        response = await client.get(url.removeprefix("http://x"))
+        assert response.status == 404
+    events = await AuditStore(db).since(NOW - timedelta(days=3650))
+    # a forged link names nobody to put on record (and would let anyone fill the log)
+    assert [(e.actor, e.action, e.organisation_id, e.round_id, e.detail) for e in events] == [
+        (
+            "karin@k.se",
+            "digest.refused",
+            org.id,
+            None,
+            {"reason": "unknown_round", "round": 4711, "format": "md"},
+        ),
+        ("x", "mydata.refused", org.id, None, {"reason": "not_a_chef", "format": "json"}),
+    ]

@@ -11,7 +11,10 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlmodel import select
 
-from bot.app import DATABASE, DISPATCHER
+from bot.app import ADAPTER, DATABASE, DISPATCHER
+from bot.outbox_dispatcher import OutboxDispatcher
+from bot.teams_notifier import TeamsNotifier
+from dialogs.outbox_renderer import OutboxRenderer
 from followup.imports.plan import import_plan
 from followup.imports.roster import import_roster
 from followup.policy import Policy
@@ -136,8 +139,18 @@ async def install(
     )
 
 
-async def deliver_outbox(client: Client) -> None:
-    while await client.app[DISPATCHER].dispatch_once():
+async def deliver_outbox(client: Client, *, paced: bool = True) -> None:
+    """Send what is due. `paced=False`: without the second between two messages to one chat
+    (a test of what arrives, not of pacing, should not wait for the clock)."""
+    dispatcher = client.app[DISPATCHER]
+    if not paced:
+        dispatcher = OutboxDispatcher(
+            db=db_of(client),
+            notifier=TeamsNotifier(client.app[ADAPTER], app_id=""),
+            render=OutboxRenderer(db_of(client), policy=Policy()),
+            conversation_interval=0,
+        )
+    while await dispatcher.dispatch_once():
         pass
 
 
@@ -154,11 +167,14 @@ def cards_to(connector: Connector, person: dict[str, str]) -> list[dict[str, Any
     ]
 
 
-def texts_to(connector: Connector, person: dict[str, str]) -> list[str]:
+def texts_to(
+    connector: Connector, person: dict[str, str], *, with_cards: bool = False
+) -> list[str]:
+    """The texts the person got; `with_cards`: also the lines above cards."""
     return [
         a.get("text") or ""
         for a in connector.activities
-        if a["_conversation"] == person["conv"] and not a.get("attachments")
+        if a["_conversation"] == person["conv"] and (with_cards or not a.get("attachments"))
     ]
 
 

@@ -10,6 +10,8 @@ import pytest
 from sqlmodel import col, select
 
 from bot.settings import Settings
+from followup.check_in.steps import load_check_in, submit
+from followup.policy import Policy
 from storage.models import (
     ActivityStatusAnswer,
     Chef,
@@ -101,6 +103,9 @@ async def test_a_whole_check_in_from_invitation_to_feedback(
     receipt = connector.updates[-1]["attachments"][0]["content"]
     assert connector.updates[-1]["_id"] == summary["_id"]  # the form became the receipt
     assert not inputs(receipt)
+    # the receipt and the feedback were queued with the submit
+    await deliver_outbox(client, paced=False)
+    assert "skickades in den" in texts_to(connector, KARIN, with_cards=True)[-1]
     feedback = cards_to(connector, KARIN)[-1]
     assert "återkoppling" in str(feedback).lower()
 
@@ -203,6 +208,7 @@ async def test_pressing_skicka_in_twice_records_one_submission(
         again = await karins(s, round_id)
     assert again.submitted_at == first.submitted_at
     assert "redan inskickade" in texts_to(connector, KARIN)[-1]
+    await deliver_outbox(client, paced=False)
     feedback_cards = [c for c in cards_to(connector, KARIN) if "återkoppling" in str(c).lower()]
     assert len(feedback_cards) == 1
 
@@ -247,3 +253,73 @@ async def test_english_teams_gets_the_check_in_in_english(
     await deliver_outbox(client)
     invitation = cards_to(connector, KARIN)[-1]
     assert "Start" in str(invitation) and "Remind me later" in str(invitation)
+
+
+def receipts_to(connector: Connector, person: dict[str, str]) -> list[dict[str, Any]]:
+    """The receipts the outbox brought: the line above, the chef's own feedback below."""
+    return [
+        a
+        for a in connector.activities
+        if a["_conversation"] == person["conv"] and "skickades in den" in (a.get("text") or "")
+    ]
+
+
+@pytest.mark.parametrize("world", ["endpoint"], indirect=True)
+async def test_a_submit_whose_turn_died_brings_the_receipt_once(
+    client: Client, connector: Connector
+) -> None:
+    round_id = await invited(client, connector)
+    summary = await answer_steps(client, connector, KARIN)
+    db = db_of(client)
+    async with db.session() as s:
+        invitation_id = (await karins(s, round_id)).id
+    assert invitation_id is not None
+    # the submit is committed, then the process dies before the turn sends anything
+    check_in = await load_check_in(db, invitation_id, policy=Policy())
+    assert check_in is not None
+    assert await submit(db, check_in, now=utcnow())
+    assert connector.updates == []
+
+    # after the restart the chef sees no receipt, and presses Skicka in again
+    await press(client, connector, KARIN, summary, "submit")
+    assert "redan inskickade" in texts_to(connector, KARIN)[-1]
+    await deliver_outbox(client, paced=False)
+    await deliver_outbox(client, paced=False)
+    [receipt] = receipts_to(connector, KARIN)
+    assert "Delår 1" in receipt["text"]
+    assert "återkoppling" in str(receipt["attachments"][0]["content"]).lower()
+
+
+@pytest.mark.parametrize("world", ["endpoint"], indirect=True)
+async def test_a_submit_whose_reply_was_lost_brings_the_receipt_once(
+    client: Client, connector: Connector
+) -> None:
+    round_id = await invited(client, connector)
+    summary = await answer_steps(client, connector, KARIN)
+    connector.fail_next = [502] * 10  # Teams loses the update of the pressed card
+    await press(client, connector, KARIN, summary, "submit")
+    assert connector.updates == []  # the chef still sees Skicka in
+    connector.fail_next = []
+    await press(client, connector, KARIN, summary, "submit")
+    assert "redan inskickade" in texts_to(connector, KARIN)[-1]
+    await deliver_outbox(client, paced=False)
+    assert len(receipts_to(connector, KARIN)) == 1
+    async with db_of(client).session() as s:
+        assert (await karins(s, round_id)).state == "submitted"
+
+
+async def test_answers_reopened_and_sent_in_again_bring_one_receipt(
+    client: Client, connector: Connector
+) -> None:
+    await invited(client, connector)
+    summary = await answer_steps(client, connector, KARIN)
+    await press(client, connector, KARIN, summary, "submit")
+    await post(client, activity(connector, KARIN, text="ändra mina svar"))
+    await press(client, connector, KARIN, cards_to(connector, KARIN)[-1], "submit")
+    # the first receipt, still queued, is stale now: only the latest sending-in's arrives
+    await deliver_outbox(client, paced=False)
+    assert len(receipts_to(connector, KARIN)) == 1
+    await post(client, activity(connector, KARIN, text="ändra mina svar"))
+    await press(client, connector, KARIN, cards_to(connector, KARIN)[-1], "submit")
+    await deliver_outbox(client, paced=False)
+    assert len(receipts_to(connector, KARIN)) == 2

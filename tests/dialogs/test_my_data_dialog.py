@@ -263,8 +263,14 @@ async def test_erasing_asks_first_keeps_public_records_and_says_so(
             },
         )
     ]
-    refused = [(a, d) for a, action, d in events if action == "mydata.erase_refused"]
-    assert refused == [(MARIA["upn"], {"reason": "not_yours"})]
+    refused = [(a, d) for a, action, d in events if action == "mydata.refused"]
+    # each refusal on record, with its reason: forwarded, too old, unreadable, outdated
+    assert refused == [
+        (MARIA["upn"], {"reason": "not_yours"}),
+        (KARIN["upn"], {"reason": "expired"}),
+        (KARIN["upn"], {"reason": "invalid_card"}),
+        (KARIN["upn"], {"reason": "changed"}),
+    ]
     assert KARINS not in str(events)
 
     await say(client, connector, KARIN, "delete my answers", locale="en-GB")

@@ -158,8 +158,12 @@ async def test_a_lead_asking_for_another_department_is_refused_and_sees_nothing(
     with pytest.raises(operations.Refused):
         await operations.identified(chef, round_id=round_id)
     assert await audit_log(db) == [
-        ("hr.refused", round_id, {"command": "identified", "department": ao}),
-        ("hr.refused", None, {"command": "identified"}),
+        (
+            "hr.refused",
+            round_id,
+            {"command": "identified", "reason": "other_department", "department": ao},
+        ),
+        ("hr.refused", None, {"command": "identified", "reason": "not_permitted"}),
     ]
     # HR asking for a department of no organisation of theirs: told so, nothing logged as read
     hr = call(db, Access(actor=KARIN, organisation_id=org, admin=True))

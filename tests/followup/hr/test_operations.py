@@ -20,6 +20,7 @@ from storage.database import Database
 from storage.models import AuditEvent, Department, Invitation, OutboxMessage, Role, Round
 from storage.organisation_store import OrganisationStore
 from storage.role_store import RoleStore
+from storage.round_store import RoundStore
 from storage.types import utcnow
 from tests.followup.check_in.test_steps import KARIN, a_round, answer_everything, demo
 
@@ -153,6 +154,8 @@ async def test_closing_queues_the_digest_and_feedback_at_once_but_not_to_the_clo
         ("feedback", None, karin),
     ]
     assert closed.queued == 2
+    # queued in the close's own transaction: no closed round waits for a pass to send them
+    assert await RoundStore(db).closed_without_results() == []
     [event] = [e for e in await audit_log(db) if e.action == "round.close"]
     assert (event.round_id, event.actor, event.detail) == (round_id, KARIN, {"via": "teams"})
     with pytest.raises(RoundError) as again:
