@@ -314,6 +314,8 @@ class OutboxDispatcher:
                 message_id=message.id, activity_id=delivery.activity_id, attempts=attempts, now=now
             )
             await record_delivered(self._db, message, activity_id=delivery.activity_id, now=now)
+            if message.failing_since is not None:
+                await self._hurry_retries(message.organisation_id, now)
             if message.organisation_id in self._after_outage:
                 await self._requeue_after_outage(message.organisation_id, now)
         elif delivery.outcome in (Outcome.THROTTLED, Outcome.TRANSIENT):
@@ -390,6 +392,18 @@ class OutboxDispatcher:
             detail=delivery.detail,
             failing_since=failing_since,
         )
+
+    async def _hurry_retries(self, organisation_id: int, now: datetime) -> None:
+        """A message Teams had refused went through: Teams is back for the organisation, so
+        what waits out a back-off (minutes, after a long outage) goes now, at the usual pace."""
+        try:
+            count = await self._store.hurry_retries(organisation_id=organisation_id, now=now)
+        except Exception:
+            logger.exception("outbox: could not bring forward the messages waiting to retry")
+            return
+        if count:
+            logger.info("outbox: Teams answers again: %d message(s) retried now", count)
+            self.wake()
 
     async def _requeue_after_outage(self, organisation_id: int, now: datetime) -> None:
         """Teams takes messages for the organisation again: what was given up while it did not

@@ -213,6 +213,21 @@ class OutboxStore:
             attempts=attempts,
         )
 
+    async def hurry_retries(self, *, organisation_id: int, now: datetime) -> int:
+        """Messages of the organisation waiting out a back-off are due now; how many."""
+        async with self._db.session() as session, session.begin():
+            result = await session.exec(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.organisation_id) == organisation_id,
+                    col(OutboxMessage.state) == OutboxState.QUEUED.value,
+                    col(OutboxMessage.failing_since).is_not(None),
+                    col(OutboxMessage.not_before) > now,
+                )
+                .values(not_before=now)
+            )
+            return max(result.rowcount, 0)
+
     async def organisations_with_failures(self, *, codes: Collection[str]) -> set[int]:
         """The organisations that have messages that failed for one of these reasons and were
         never queued again."""

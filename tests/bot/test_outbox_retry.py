@@ -268,3 +268,25 @@ async def test_hr_reminding_sends_an_invitation_that_never_arrived_as_the_invita
     # reminding again sends the second chef no second invitation
     again = await remind(db, round_id=round_id, now=clock.now)
     assert again.resent == 0
+
+
+async def test_once_teams_takes_a_retry_again_the_others_waiting_go_at_once(
+    db: Database, connector: FakeBotConnector
+) -> None:
+    clock = Clock()
+    org, round_id, chefs = await a_round(db, connector, 2, deadline=clock.now + timedelta(days=9))
+    await queue(db, org, round_id, chefs, kind="invitation", now=clock.now)
+    connector.fail_next = [503] * 12  # six tries each: the next waits up to a minute or more
+    d = dispatcher(db, clock=clock, conversation_interval=0, backoff_base=2.0)
+    while connector.fail_next:
+        await d.dispatch_once()
+        clock.now += timedelta(minutes=5)
+    waiting = await outbox(db)
+    first, second = sorted(waiting.values(), key=lambda m: m.not_before)
+    assert first.not_before < second.not_before and first.failing_since is not None
+
+    clock.now = first.not_before  # Teams is back when the first is due again
+    assert await d.dispatch_once() == 1
+    assert await d.dispatch_once() == 1  # the second goes now, not after its back-off
+
+    assert received(connector) == {conversation_of(0): 1, conversation_of(1): 1}
