@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.cli import CommandError, check_bind
@@ -54,3 +56,14 @@ def test_a_misspelt_time_zone_stops_the_start_instead_of_shifting_deadlines() ->
         Settings(_env_file=None, TIMEZONE="Europe/Stokholm")  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="unknown time zone"):
         Settings(_env_file=None, TIMEZONE="Stockholm")  # type: ignore[call-arg]
+
+
+def test_it_sets_how_long_a_refused_message_is_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).policy().send_retry_window == timedelta(hours=6)  # type: ignore[call-arg]
+    monkeypatch.setenv("SEND_RETRY_HOURS", "12")
+    assert Settings(_env_file=None).policy().send_retry_window == timedelta(hours=12)  # type: ignore[call-arg]
+    monkeypatch.setenv("SEND_RETRY_HOURS", "0")
+    with pytest.raises(ValueError):
+        Settings(_env_file=None)  # type: ignore[call-arg]
