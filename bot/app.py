@@ -138,6 +138,7 @@ def create_app(settings: Settings) -> web.Application:
             notifier=TeamsNotifier(app[ADAPTER], app_id=settings.APP_ID),
             rate=settings.outbox_rate,
             concurrency=settings.outbox_concurrency,
+            policy=policy,
             render=OutboxRenderer(
                 app[DATABASE], policy=policy, links=links.links if links else None
             ),

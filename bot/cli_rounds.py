@@ -14,6 +14,7 @@ from typing import Any
 
 from dialogs.digest_cards import digest_files
 from dialogs.formatting import date_time, short_day
+from dialogs.hr_cards import reason_label
 from dialogs.texts import t
 from followup.hr import operations
 from followup.hr.operations import Call
@@ -208,14 +209,19 @@ async def run_round(
                         on_leave=c.on_leave,
                     )
                 )
-            for reason, n in p.total.reasons.items():
+            for code, n in sorted(p.total.reasons.items()):
+                reason = reason_label(code, lang, retry_window=policy.send_retry_window)
                 lines.append(t(lang, "round.unreachable_reason", reason=reason, count=n))
             if p.not_answered:
                 lines.append(t(lang, "round.not_answered", names=", ".join(p.not_answered)))
             return lines
         if command == "remind":
             result = (await operations.remind(call, round_id=args.id)).reminding
-            return [t(lang, "round.reminded", count=result.reminded, at_cap=result.at_cap)]
+            resent = [t(lang, "round.resent", count=result.resent)] if result.resent else []
+            return [
+                *resent,
+                t(lang, "round.reminded", count=result.reminded, at_cap=result.at_cap),
+            ]
         if command == "extend":
             round_ = await operations.extend_round(
                 call, round_id=args.id, deadline=policy.last_moment(_date(args.deadline, lang))

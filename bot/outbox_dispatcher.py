@@ -2,9 +2,12 @@
 
 Rates: a global pace (default 40 msg/s; Teams allows about 50/s per app and tenant) and at most
 one message a second per conversation. A 429 pauses every sender for its Retry-After; 412, 502,
-503 and 504 are retried with exponential back-off and jitter; a chef who blocked or removed the
-app is marked unreachable at once. Crash safety: queued → sending → sent; rows a dead process
-left in "sending" are queued again, so a duplicate is possible only for messages in flight."""
+503 and 504 are retried with capped exponential back-off and jitter (or Retry-After) for the
+policy's retry window, never past the round's deadline (`followup.rounds.delivery`); a chef who
+blocked or removed the app is marked unreachable at once. What was given up during an outage is
+queued once more when Teams next takes a message for the organisation. Crash safety: queued →
+sending → sent; rows a dead process left in "sending" are queued again, so a duplicate is
+possible only for messages in flight."""
 
 from __future__ import annotations
 
@@ -17,7 +20,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.teams_notifier import Delivery, Outcome, TeamsNotifier
-from followup.rounds.delivery import record_delivered, record_unreachable
+from followup.policy import Policy
+from followup.rounds.delivery import (
+    NO_ANSWER,
+    next_try,
+    organisations_after_outage,
+    record_delivered,
+    record_failed,
+    record_unreachable,
+    requeue_after_outage,
+)
 from storage.chef_store import ChefStore
 from storage.conversation_store import ConversationStore
 from storage.database import Database
@@ -70,13 +82,14 @@ class OutboxDispatcher:
         rate: float = 40.0,
         concurrency: int = 8,
         conversation_interval: float = 1.0,
-        max_attempts: int = 5,
-        backoff_base: float = 2.0,
-        backoff_cap: float = 300.0,
+        policy: Policy | None = None,
+        backoff_base: float | None = None,
+        backoff_cap: float | None = None,
         lease: timedelta = timedelta(minutes=2),
         clock: Callable[[], datetime] = utcnow,
         render: Render | None = None,
     ) -> None:
+        policy = policy or Policy()
         self._db = db
         self._notifier = notifier
         self._render = render
@@ -86,9 +99,16 @@ class OutboxDispatcher:
         self.pacer = Pacer(rate)
         self._concurrency = concurrency
         self._conversation_interval = conversation_interval
-        self._max_attempts = max_attempts
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
+        self._policy = policy
+        self._backoff_base = (
+            backoff_base if backoff_base is not None else policy.send_retry_base.total_seconds()
+        )
+        self._backoff_cap = (
+            backoff_cap if backoff_cap is not None else policy.send_retry_cap.total_seconds()
+        )
+        # organisations with messages given up during an outage: the next message Teams takes
+        # for one of them queues those again
+        self._after_outage: set[int] = set()
         self._lease = lease
         self._clock = clock
         self._last_sent: dict[str, float] = {}
@@ -113,6 +133,8 @@ class OutboxDispatcher:
         count += await self._store.requeue_stale(claimed_before=self._clock() - self._lease)
         if count:
             logger.warning("outbox: %d message(s) left in sending were queued again", count)
+        # given up during an outage, by this process before a restart or by another replica
+        self._after_outage |= await organisations_after_outage(self._db)
         return count
 
     async def run(self, *, poll: float = 1.0, recover_every: float = 30.0) -> None:
@@ -292,30 +314,12 @@ class OutboxDispatcher:
                 message_id=message.id, activity_id=delivery.activity_id, attempts=attempts, now=now
             )
             await record_delivered(self._db, message, activity_id=delivery.activity_id, now=now)
-        elif delivery.outcome == Outcome.THROTTLED:
-            # the whole tenant is throttled: every sender waits; this try does not count
-            wait = delivery.retry_after if delivery.retry_after is not None else self._backoff(2)
-            self.pacer.pause(wait)
-            logger.warning("outbox: throttled by Teams, pausing %.1f s", wait)
-            await self._store.retry_later(
-                message_id=message.id,
-                not_before=now + timedelta(seconds=wait),
-                attempts=message.attempts,
-                code=delivery.code,
-                detail=delivery.detail,
-            )
-        elif delivery.outcome == Outcome.TRANSIENT and attempts < self._max_attempts:
-            wait = self._backoff(attempts)
-            logger.info(
-                "outbox: message %s failed (%s), retry in %.1f s", message.id, delivery.code, wait
-            )
-            await self._store.retry_later(
-                message_id=message.id,
-                not_before=now + timedelta(seconds=wait),
-                attempts=attempts,
-                code=delivery.code,
-                detail=delivery.detail,
-            )
+            if message.failing_since is not None:
+                await self._hurry_retries(message.organisation_id, now)
+            if message.organisation_id in self._after_outage:
+                await self._requeue_after_outage(message.organisation_id, now)
+        elif delivery.outcome in (Outcome.THROTTLED, Outcome.TRANSIENT):
+            await self._retry(message, delivery, now=now, attempts=attempts)
         elif delivery.outcome == Outcome.UNREACHABLE:
             code = delivery.code or "Unreachable"
             logger.info("outbox: chef %s unreachable (%s)", message.chef_id, code)
@@ -325,9 +329,97 @@ class OutboxDispatcher:
             await record_unreachable(self._db, message, code=code, now=now)
         else:
             logger.warning("outbox: message %s failed for good (%s)", message.id, delivery.code)
+            code = delivery.code or "Failed"
+            await self._store.mark_failed(
+                message_id=message.id, code=code, detail=delivery.detail, attempts=attempts
+            )
+            await record_failed(self._db, message, code=code)
+
+    async def _retry(
+        self, message: OutboxMessage, delivery: Delivery, *, now: datetime, attempts: int
+    ) -> None:
+        """Teams did not take it (5xx, 412, 429): again later, within the retry window and
+        before the round's deadline, or given up with why."""
+        assert message.id is not None
+        throttled = delivery.outcome == Outcome.THROTTLED
+        if throttled:
+            # the whole tenant is throttled: every sender waits; this try does not count
+            attempts = message.attempts
+        if delivery.retry_after is not None:
+            wait = delivery.retry_after
+        else:
+            wait = self._backoff(attempts if not throttled else 2)
+        if throttled:
+            self.pacer.pause(wait)
+            logger.warning("outbox: throttled by Teams, pausing %.1f s", wait)
+        failing_since = message.failing_since or now
+        retry = await next_try(
+            self._db,
+            message,
+            failing_since=failing_since,
+            now=now,
+            wait=timedelta(seconds=wait),
+            policy=self._policy,
+        )
+        if retry.at is None:
+            code = retry.given_up or NO_ANSWER
+            logger.warning(
+                "outbox: message %s given up (%s) after %d attempt(s) since %s, last %s",
+                message.id,
+                code,
+                attempts,
+                failing_since.isoformat(),
+                delivery.code,
+            )
             await self._store.mark_failed(
                 message_id=message.id,
-                code=delivery.code or "Failed",
-                detail=delivery.detail,
+                code=code,
+                detail=f"{delivery.detail or delivery.code} since {failing_since.isoformat()}",
                 attempts=attempts,
             )
+            await record_failed(self._db, message, code=code)
+            self._after_outage.add(message.organisation_id)
+            return
+        if not throttled:
+            logger.info(
+                "outbox: message %s failed (%s), retry in %.1f s", message.id, delivery.code, wait
+            )
+        await self._store.retry_later(
+            message_id=message.id,
+            not_before=retry.at,
+            attempts=attempts,
+            code=delivery.code,
+            detail=delivery.detail,
+            failing_since=failing_since,
+        )
+
+    async def _hurry_retries(self, organisation_id: int, now: datetime) -> None:
+        """A message Teams had refused went through: Teams is back for the organisation, so
+        what waits out a back-off (minutes, after a long outage) goes now, at the usual pace."""
+        try:
+            count = await self._store.hurry_retries(organisation_id=organisation_id, now=now)
+        except Exception:
+            logger.exception("outbox: could not bring forward the messages waiting to retry")
+            return
+        if count:
+            logger.info("outbox: Teams answers again: %d message(s) retried now", count)
+            self.wake()
+
+    async def _requeue_after_outage(self, organisation_id: int, now: datetime) -> None:
+        """Teams takes messages for the organisation again: what was given up while it did not
+        goes out once more."""
+        self._after_outage.discard(organisation_id)
+        try:
+            count = await requeue_after_outage(self._db, organisation_id=organisation_id, now=now)
+        except Exception:
+            self._after_outage.add(organisation_id)  # the next success tries again
+            logger.exception("outbox: could not queue again what an outage left behind")
+            return
+        if count:
+            logger.warning(
+                "outbox: Teams answers again for organisation %s: %d message(s) given up during"
+                " the outage queued again",
+                organisation_id,
+                count,
+            )
+            self.wake()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, field_validator
@@ -82,6 +83,14 @@ class Settings(BaseSettings):
     outbox_concurrency: int = Field(
         8, ge=1, le=64, validation_alias=AliasChoices("OUTBOX_CONCURRENCY", "outbox_concurrency")
     )
+    # hours a message Teams does not take is tried again before HR is told it failed (never
+    # past its round's deadline); long enough by default to ride out an afternoon's outage
+    send_retry_hours: float = Field(
+        Policy.send_retry_window / timedelta(hours=1),
+        gt=0,
+        le=72,
+        validation_alias=AliasChoices("SEND_RETRY_HOURS", "send_retry_hours"),
+    )
 
     # where Teams users reach this service (https://…), for the digest's download links
     public_url: str = Field("", validation_alias=AliasChoices("PUBLIC_URL", "public_url"))
@@ -118,7 +127,11 @@ class Settings(BaseSettings):
 
     def policy(self) -> Policy:
         """The programme's rules with this deployment's time zone; built once at start."""
-        return Policy(zone=ZoneInfo(self.timezone), quotes_k=self.quotes_k)
+        return Policy(
+            zone=ZoneInfo(self.timezone),
+            quotes_k=self.quotes_k,
+            send_retry_window=timedelta(hours=self.send_retry_hours),
+        )
 
     def database_timeouts(self) -> Timeouts:
         return Timeouts(

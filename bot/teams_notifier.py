@@ -65,15 +65,18 @@ def classify(error: BaseException) -> Delivery:
         inner = getattr(error, "error", None)
         code = getattr(getattr(inner, "error", None), "code", None)
         detail = f"HTTP {status}" + (f" {code}" if code else "")
+        retry = _retry_after(error.response.headers.get("Retry-After"))
         if status == 429:
-            retry = _retry_after(error.response.headers.get("Retry-After"))
             return Delivery(
                 Outcome.THROTTLED, retry_after=retry, code="TooManyRequests", detail=detail
             )
         if code in UNREACHABLE_CODES or (status == 404 and code is None):
             return Delivery(Outcome.UNREACHABLE, code=code or "ConversationNotFound", detail=detail)
         if status in TRANSIENT_STATUSES:
-            return Delivery(Outcome.TRANSIENT, code=f"HTTP{status}", detail=detail)
+            # a 503 may say when to come back, too
+            return Delivery(
+                Outcome.TRANSIENT, retry_after=retry, code=f"HTTP{status}", detail=detail
+            )
         return Delivery(Outcome.FAILED, code=code or f"HTTP{status}", detail=detail)
     if isinstance(error, ClientRequestError | ConnectionError | TimeoutError | OSError):
         # the SDK retried 5xx on its own and gave up, or the network failed

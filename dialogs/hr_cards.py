@@ -55,11 +55,14 @@ def state_label(state: str, language: str) -> str:
     return t(language, f"state.{state}") if state in set(RoundState) else state
 
 
-def reason_label(code: str, language: str) -> str:
-    """Why a chef cannot be reached, in words; the Teams error code when it is a new one."""
+def reason_label(
+    code: str, language: str, *, retry_window: timedelta = Policy.send_retry_window
+) -> str:
+    """Why a chef cannot be reached, in words; the Teams error code when it is a new one.
+    `retry_window`: how long a message Teams did not take was tried (the policy's)."""
     key = f"hr.reason.{code}"
     if key in catalogue(language):
-        return t(language, key)
+        return t(language, key, window=duration(retry_window, language))
     return t(language, "hr.reason.other", code=code)
 
 
@@ -322,7 +325,13 @@ def _row(name: str, counts: Counts, **style: Any) -> Element:
 
 
 def status_card(
-    p: Progress, language: str, *, now: datetime, zone: tzinfo, lead_scope: bool = False
+    p: Progress,
+    language: str,
+    *,
+    now: datetime,
+    zone: tzinfo,
+    lead_scope: bool = False,
+    retry_window: timedelta = Policy.send_retry_window,
 ) -> dict[str, Any]:
     """Invited, reached, started, submitted, unreachable (why) and on leave, per department;
     who has not submitted when the round reports activity status with names."""
@@ -383,7 +392,7 @@ def status_card(
                 t(
                     language,
                     "hr.status.reason_line",
-                    reason=reason_label(code, language),
+                    reason=reason_label(code, language, retry_window=retry_window),
                     count=n,
                 ),
                 spacing="None",

@@ -41,6 +41,7 @@ class HrReports(HrFlow):
                     now=call.now,
                     zone=call.policy.zone,
                     lead_scope=not call.access.admin,
+                    retry_window=call.policy.send_retry_window,
                 )
             )
         )

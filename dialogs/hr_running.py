@@ -31,12 +31,12 @@ class HrRunning(HrFlow):
     async def remind(self, turn: HrTurn, round_id: int | None) -> None:
         result = (await operations.remind(turn.call, round_id=round_id)).reminding
         language = turn.language
+        lines = [t(language, "round.resent", count=result.resent)] if result.resent else []
         if result.reminded:
-            await turn.context.send_activity(
-                t(language, "round.reminded", count=result.reminded, at_cap=result.at_cap)
-            )
-        else:
-            await turn.context.send_activity(t(language, "hr.remind.none", at_cap=result.at_cap))
+            lines.append(t(language, "round.reminded", count=result.reminded, at_cap=result.at_cap))
+        elif not lines:
+            lines.append(t(language, "hr.remind.none", at_cap=result.at_cap))
+        await turn.context.send_activity("\n\n".join(lines))
 
     async def extend_form(self, turn: HrTurn, round_id: int | None) -> None:
         call = turn.call
@@ -96,7 +96,14 @@ class HrRunning(HrFlow):
             call, round_id=round_id, has_digest=closer.id if closer else None
         )
         await self._replace(
-            context, status_card(closed.progress, language, now=call.now, zone=call.policy.zone)
+            context,
+            status_card(
+                closed.progress,
+                language,
+                now=call.now,
+                zone=call.policy.zone,
+                retry_window=call.policy.send_retry_window,
+            ),
         )
         await context.send_activity(t(language, "round.closed"))
         await self._reports.digest(turn, round_id)

@@ -1,5 +1,5 @@
 """The programme's rules and defaults in one place: time zone, working hours, deadlines, k,
-reminders, link lifetimes and the calendar.
+reminders, link lifetimes, the calendar and how long a message is retried.
 
 `Settings` builds one `Policy` at start (the time zone from TIMEZONE) and the app passes it down;
 nothing else spells these values. Stored datetimes are UTC; the policy's zone is where a day
@@ -48,6 +48,12 @@ class Policy:
     # HR hears of a calendar round this long before it opens; the calendar makes it earlier
     heads_up: timedelta = timedelta(days=7)
     plan_ahead: timedelta = timedelta(days=45)
+    # a message Teams does not take (5xx, 412, 429) is tried again for this long from its first
+    # failure: an afternoon's outage, not seconds; an invitation or reminder never past its
+    # round's deadline. Between tries a capped exponential back-off with jitter (or Retry-After)
+    send_retry_window: timedelta = timedelta(hours=6)
+    send_retry_base: timedelta = timedelta(seconds=2)
+    send_retry_cap: timedelta = timedelta(minutes=5)
 
     def local(self, moment: datetime) -> datetime:
         """The moment in the policy's zone (a naive datetime is taken as UTC, as stored)."""

@@ -147,6 +147,8 @@ class InvitationStore:
                 .values(
                     card_activity_id=activity_id,
                     delivered_at=func.coalesce(col(Invitation.delivered_at), now),
+                    # why it had not arrived no longer holds
+                    unreachable_code=None,
                     state=case(
                         (
                             col(Invitation.state).in_(
@@ -159,6 +161,38 @@ class InvitationStore:
                 )
             )
 
+    async def mark_undelivered(self, *, round_id: int, chef_id: int, code: str) -> None:
+        """The invitation never reached the chef (Teams did not take it): HR sees it among the
+        unreachable, with why; only a pending one (one that arrived stays arrived)."""
+        async with self._db.joined(None, write=True) as s:
+            await s.exec(
+                update(Invitation)
+                .where(
+                    col(Invitation.round_id) == round_id,
+                    col(Invitation.chef_id) == chef_id,
+                    col(Invitation.state) == InvitationState.PENDING.value,
+                )
+                .values(state=InvitationState.UNREACHABLE.value, unreachable_code=code)
+            )
+
+    async def back_to_pending(
+        self, *, round_id: int, chef_ids: Collection[int], codes: Collection[str], session: Session
+    ) -> None:
+        """Invitations marked undelivered for one of these reasons are pending again (their
+        message was queued again), in the caller's transaction."""
+        if not chef_ids:
+            return
+        await session.exec(
+            update(Invitation)
+            .where(
+                col(Invitation.round_id) == round_id,
+                col(Invitation.chef_id).in_(list(chef_ids)),
+                col(Invitation.state) == InvitationState.UNREACHABLE.value,
+                col(Invitation.unreachable_code).in_(list(codes)),
+            )
+            .values(state=InvitationState.PENDING.value, unreachable_code=None)
+        )
+
     async def set_state(self, *, invitation_id: int, state: str) -> None:
         async with self._db.joined(None, write=True) as s:
             invitation = await s.get(Invitation, invitation_id)
@@ -170,7 +204,7 @@ class InvitationStore:
         inside the caller's transaction."""
         rows = (
             await session.exec(
-                select(Invitation, Chef.department_id, Chef.unreachable_code)
+                select(Invitation, Chef.department_id, UNREACHABLE_CODE)
                 .join(Chef, INVITATION_CHEF, isouter=True)
                 .where(Invitation.round_id == round_id)
             )

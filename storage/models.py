@@ -389,6 +389,10 @@ class OutboxMessage(SQLModel, table=True):
     sent_activity_id: str | None = Field(default=None, max_length=200)
     error_code: str | None = Field(default=None, max_length=80)
     error_detail: str | None = Field(default=None, sa_type=Text)
+    # since when Teams has not taken it (5xx, 412, 429): the retry window counts from here
+    failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # how often a message given up during an outage was queued again (recovery, HR's remind)
+    requeues: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = _created()
 
 

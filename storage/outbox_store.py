@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import Database, Session
-from storage.models import OutboxMessage, OutboxState
+from storage.models import OutboxMessage, OutboxState, Round, RoundState
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,7 @@ class OutboxStore:
             attempts=attempts,
             error_code=None,
             error_detail=None,
+            failing_since=None,
         )
 
     async def retry_later(
@@ -175,7 +176,10 @@ class OutboxStore:
         attempts: int,
         code: str | None = None,
         detail: str | None = None,
+        failing_since: datetime | None = None,
     ) -> None:
+        """Back to the queue until `not_before`; `failing_since` when Teams did not take it."""
+        values: dict[str, Any] = {"failing_since": failing_since} if failing_since else {}
         await self._settle(
             message_id,
             state=OutboxState.QUEUED.value,
@@ -184,6 +188,7 @@ class OutboxStore:
             claimed_at=None,
             error_code=code,
             error_detail=detail,
+            **values,
         )
 
     async def mark_unreachable(
@@ -206,6 +211,110 @@ class OutboxStore:
             error_code=code,
             error_detail=detail,
             attempts=attempts,
+        )
+
+    async def hurry_retries(self, *, organisation_id: int, now: datetime) -> int:
+        """Messages of the organisation waiting out a back-off are due now; how many."""
+        async with self._db.session() as session, session.begin():
+            result = await session.exec(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.organisation_id) == organisation_id,
+                    col(OutboxMessage.state) == OutboxState.QUEUED.value,
+                    col(OutboxMessage.failing_since).is_not(None),
+                    col(OutboxMessage.not_before) > now,
+                )
+                .values(not_before=now)
+            )
+            return max(result.rowcount, 0)
+
+    async def organisations_with_failures(self, *, codes: Collection[str]) -> set[int]:
+        """The organisations that have messages that failed for one of these reasons and were
+        never queued again."""
+        async with self._db.session() as session:
+            rows = await session.exec(
+                select(OutboxMessage.organisation_id)
+                .where(
+                    OutboxMessage.state == OutboxState.FAILED.value,
+                    col(OutboxMessage.error_code).in_(list(codes)),
+                    OutboxMessage.requeues == 0,
+                )
+                .distinct()
+            )
+            return set(rows.all())
+
+    async def requeue_failed(
+        self,
+        *,
+        codes: Collection[str],
+        now: datetime,
+        organisation_id: int | None = None,
+        message_ids: Collection[int] | None = None,
+        first_time_only: bool = False,
+        open_rounds_kinds: Collection[str] = (),
+        session: AsyncSession,
+    ) -> list[OutboxMessage]:
+        """Queue again, due now, messages that failed for one of these reasons; those of
+        `open_rounds_kinds` only while their round is open and before its deadline.
+
+        In the caller's transaction; returns the messages queued again."""
+        conditions: list[Any] = [
+            col(OutboxMessage.state) == OutboxState.FAILED.value,
+            col(OutboxMessage.error_code).in_(list(codes)),
+        ]
+        if organisation_id is not None:
+            conditions.append(col(OutboxMessage.organisation_id) == organisation_id)
+        if message_ids is not None:
+            conditions.append(col(OutboxMessage.id).in_(list(message_ids)))
+        if first_time_only:
+            conditions.append(col(OutboxMessage.requeues) == 0)
+        if open_rounds_kinds:
+            open_rounds = select(Round.id).where(
+                Round.state == RoundState.OPEN.value, col(Round.deadline) > now
+            )
+            conditions.append(
+                col(OutboxMessage.kind).not_in(list(open_rounds_kinds))
+                | col(OutboxMessage.round_id).in_(open_rounds)
+            )
+        messages = list(
+            (
+                await session.exec(
+                    select(OutboxMessage).where(*conditions).with_for_update(skip_locked=True)
+                )
+            ).all()
+        )
+        for message in messages:
+            message.state = OutboxState.QUEUED.value
+            message.not_before = now
+            message.claimed_at = None
+            message.failing_since = None
+            message.requeues += 1
+        return messages
+
+    async def failed_for(
+        self,
+        *,
+        round_id: int,
+        chef_ids: Collection[int],
+        kind: str,
+        codes: Collection[str],
+        session: AsyncSession,
+    ) -> list[OutboxMessage]:
+        """The round's messages of `kind` to these chefs that failed for one of these reasons."""
+        if not chef_ids:
+            return []
+        return list(
+            (
+                await session.exec(
+                    select(OutboxMessage).where(
+                        OutboxMessage.round_id == round_id,
+                        col(OutboxMessage.chef_id).in_(list(chef_ids)),
+                        OutboxMessage.kind == kind,
+                        OutboxMessage.state == OutboxState.FAILED.value,
+                        col(OutboxMessage.error_code).in_(list(codes)),
+                    )
+                )
+            ).all()
         )
 
     async def requeue_orphans(self) -> int:

@@ -229,7 +229,11 @@ async def remind(call: Call, *, round_id: int | None) -> Reminded:
         call.db, round_id=round_.id, now=call.now, organisation_id=call.organisation_id
     )
     await call.audit(
-        "round.remind", round_id=round_.id, reminded=result.reminded, at_cap=result.at_cap
+        "round.remind",
+        round_id=round_.id,
+        reminded=result.reminded,
+        at_cap=result.at_cap,
+        resent=result.resent,
     )
     return Reminded(round_, result)
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from followup.policy import Policy
 from followup.privacy.disclosure import names_allowed
+from followup.rounds.delivery import resend_invitations
 from followup.rounds.lifecycle import RoundError
 from followup.sections import Section
 from storage.chef_store import ChefStore
@@ -158,12 +159,15 @@ def reminder_message(round_: Round, chef_id: int, dedupe_key: str) -> NewMessage
 class Reminding:
     reminded: int = 0
     at_cap: int = 0
+    # invitations that never arrived (Teams did not take them), sent again as invitations
+    resent: int = 0
 
 
 async def remind(
     db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
 ) -> Reminding:
-    """Remind now everyone who has not answered, at most the round's cap of reminders each."""
+    """Remind now everyone who has not answered, at most the round's cap of reminders each;
+    one whose invitation never arrived because Teams did not take it gets the invitation."""
     result = Reminding()
     messages: list[NewMessage] = []
     async with db.session() as session, session.begin():
@@ -190,6 +194,10 @@ async def remind(
                     reminder_key(round_id, invitation.chef_id, invitation.reminders_sent),
                 )
             )
+        undelivered = await InvitationStore(db).in_states(
+            round_id=round_id, states=[InvitationState.UNREACHABLE], session=session
+        )
+        result.resent = await resend_invitations(db, round_, undelivered, now=now, session=session)
         # with the counts, in one transaction: a crash loses neither
         result.reminded = await OutboxStore(db).enqueue(messages, now=now, session=session)
     return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.cli import CommandError, check_bind
@@ -68,4 +70,15 @@ def test_database_timeouts_come_from_the_environment(monkeypatch: pytest.MonkeyP
     # /healthz answers a load balancer within 2 s, whatever the database does
     monkeypatch.setenv("HEALTH_TIMEOUT", "5")
     with pytest.raises(ValueError, match="HEALTH_TIMEOUT"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_it_sets_how_long_a_refused_message_is_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).policy().send_retry_window == timedelta(hours=6)  # type: ignore[call-arg]
+    monkeypatch.setenv("SEND_RETRY_HOURS", "12")
+    assert Settings(_env_file=None).policy().send_retry_window == timedelta(hours=12)  # type: ignore[call-arg]
+    monkeypatch.setenv("SEND_RETRY_HOURS", "0")
+    with pytest.raises(ValueError):
         Settings(_env_file=None)  # type: ignore[call-arg]
