@@ -130,6 +130,9 @@ class OutboxDispatcher:
         self._stopping = False
         # outcomes the database did not take yet, by message id
         self._unsettled: dict[int, Unsettled] = {}
+        self._sending: set[int] = set()  # the ids of the messages being sent now
+        # a claim failed: it may have been saved with its answer lost on the way back
+        self._lost_claims = False
 
     def wake(self) -> None:
         """Something was enqueued: look at the outbox now rather than at the next poll."""
@@ -196,6 +199,7 @@ class OutboxDispatcher:
                         logger.exception("outbox: recovery failed; trying again later")
                     last_recovery = time.monotonic()
                 await self._settle_unsettled()
+                await self._requeue_lost_claims()
                 claimed = 0
                 # an unsettled message keeps its slot: what was sent and not yet marked so
                 # (a duplicate if the database forgets us) never outnumbers the slots
@@ -205,8 +209,10 @@ class OutboxDispatcher:
                         batch = await self._claim(free)
                     except Exception:
                         logger.exception("outbox: claiming failed; trying again shortly")
+                        self._lost_claims = True
                         batch = []
                     claimed = len(batch)
+                    self._sending.update(m.id for m, _, _ in batch if m.id is not None)
                     for item in batch:
                         task = asyncio.create_task(self._deliver(*item))
                         task.add_done_callback(log_failure)
@@ -237,6 +243,19 @@ class OutboxDispatcher:
         batch = await self._claim(free)
         await asyncio.gather(*(self._deliver(*item) for item in batch))
         return len(batch)
+
+    async def _requeue_lost_claims(self) -> None:
+        """After a failed claim: queue again our claims that nobody is sending."""
+        if not self._lost_claims:
+            return
+        try:
+            count = await self._store.requeue_own(keep=self._sending | set(self._unsettled))
+        except Exception:
+            logger.debug("outbox: lost claims not checked yet", exc_info=True)
+            return
+        self._lost_claims = False
+        if count:
+            logger.warning("outbox: %d claim(s) whose answer was lost were queued again", count)
 
     async def _owns(self, *, max_age: float = 0.0) -> bool:
         """Whether we hold our owner lock (taken again if it was lost); False when unsure."""
@@ -289,6 +308,16 @@ class OutboxDispatcher:
         self, message: OutboxMessage, reference: dict[str, Any] | None, locale: str | None
     ) -> None:
         assert message.id is not None
+        self._sending.add(message.id)
+        try:
+            await self._deliver_and_settle(message, reference, locale)
+        finally:
+            self._sending.discard(message.id)
+
+    async def _deliver_and_settle(
+        self, message: OutboxMessage, reference: dict[str, Any] | None, locale: str | None
+    ) -> None:
+        assert message.id is not None
         try:
             outcome = await self._attempt(message, reference, locale)
         except asyncio.CancelledError:
@@ -312,9 +341,9 @@ class OutboxDispatcher:
         try:
             await outcome.settle()
         except Exception:
-            logger.warning(
-                "outbox: message %s could not be settled; trying again", message_id, exc_info=True
-            )
+            # in full once; the tries after it, while the database is away, say little more
+            log = logger.debug if message_id in self._unsettled else logger.warning
+            log("outbox: message %s could not be settled; trying again", message_id, exc_info=True)
             self._unsettled[message_id] = outcome
             return False
         self._unsettled.pop(message_id, None)

@@ -383,6 +383,25 @@ class OutboxStore:
                 requeued += max(result.rowcount, 0)
             return requeued
 
+    async def requeue_own(self, *, keep: Iterable[int]) -> int:
+        """Queue again our own claims except `keep` (those we are sending): a claim whose
+        answer the network lost is ours in the table, yet nobody is sending it."""
+        if self.owner is None:
+            return 0
+        conditions = [
+            col(OutboxMessage.state) == OutboxState.SENDING.value,
+            col(OutboxMessage.claimed_by) == self.owner,
+        ]
+        if kept := list(keep):
+            conditions.append(col(OutboxMessage.id).not_in(kept))
+        async with self._db.session() as session, session.begin():
+            result = await session.exec(
+                update(OutboxMessage)
+                .where(*conditions)
+                .values(state=OutboxState.QUEUED.value, claimed_at=None, claimed_by=None)
+            )
+            return max(result.rowcount, 0)
+
     async def requeue_stale(self, *, claimed_before: datetime | None = None) -> int:
         """Put messages left in "sending" (by a process that died) back in the queue.
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session as OrmSession
 
 from bot.outbox_dispatcher import OutboxDispatcher, log_failure
 from storage.database import Database
@@ -190,6 +191,37 @@ async def test_recovery_and_claims_that_fail_are_logged_and_the_loop_goes_on(
     assert duplicates(connector) == 0
 
 
+async def test_a_claim_whose_answer_was_lost_is_queued_again_at_once(
+    db: Database, connector: FakeBotConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The claim was committed, but the dispatcher never heard so (the connection went down
+    on the way back): its rows are its own in the table, and nobody is sending them."""
+    org, chefs = await world(db, connector, 4)
+    await enqueue(db, org, chefs)
+    claimed: list[str] = []
+
+    def note_claim(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if sql.startswith("UPDATE outbox_message SET state=") and "claimed_by=" in sql:
+            claimed.append(sql)
+
+    def lose_the_answer(_session: Any) -> None:
+        if len(claimed) == 1:
+            claimed.append("answer lost")
+            raise DatabaseAway("the connection went down after the commit")
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note_claim)
+    event.listen(OrmSession, "after_commit", lose_the_answer)
+    try:
+        async with running(dispatcher(db, lease=LONG_LEASE)):
+            await settled(db, 4)
+    finally:
+        event.remove(OrmSession, "after_commit", lose_the_answer)
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note_claim)
+    assert "answer lost" in claimed
+    assert "queued again" in caplog.text
+    assert duplicates(connector) == 0 and len(connector.activities) == 4
+
+
 async def test_claimed_messages_whose_conversations_could_not_be_read_go_back_at_once(
     db: Database, connector: FakeBotConnector
 ) -> None:
@@ -277,3 +309,44 @@ async def test_the_claims_of_a_replica_gone_for_good_are_sent_by_another(
             await a.release_owner_lock()
         await b.dispatch_once()
         assert len(connector.activities) == 6
+
+
+@pytest.mark.chaos
+async def test_a_three_second_cut_of_one_of_two_replicas_doubles_at_most_what_was_in_flight(
+    db: Database, database_url: str
+) -> None:
+    """The issue's scenario: two replicas sending one round, the database cut off from one of
+    them for 3 seconds mid-round while the other looks for orphans twice a second."""
+    if not db.is_postgres:
+        pytest.skip("replicas need PostgreSQL; SQLite runs one process")
+    chefs_count, concurrency = 300, 8
+    async with (
+        running_connector(latency=0.05) as connector,
+        behind_proxy(database_url) as (proxy, db_a),
+    ):
+        org, chefs = await world(db, connector, chefs_count)
+        await enqueue(db, org, chefs)
+        store = OutboxStore(db)
+        a = dispatcher(db_a, rate=20, concurrency=concurrency, lease=timedelta(minutes=2))
+        b = dispatcher(db, rate=20, concurrency=concurrency, lease=timedelta(minutes=2))
+        started = asyncio.get_running_loop().time()
+        async with running(a, poll=0.2), running(b, poll=0.2, recover_every=0.5):
+            await connector.wait_for(chefs_count // 4, within=60)
+            proxy.refuse()
+            in_flight = (await store.counts()).get("sending", 0)
+            cut_at = asyncio.get_running_loop().time() - started
+            await asyncio.sleep(3.0)
+            proxy.restore()
+            await settled(db, chefs_count, within=120)
+            drained = asyncio.get_running_loop().time() - started
+            await asyncio.sleep(1.0)  # anything sent twice would arrive now
+    per_chef = collections.Counter(a["_conversation"] for a in connector.activities)
+    doubled = sum(n - 1 for n in per_chef.values())
+    print(
+        f"3-second cut of one of two replicas: {len(per_chef)} of {chefs_count} delivered, "
+        f"{in_flight} in flight at the cut (at {cut_at:.1f} s), {doubled} duplicate(s), "
+        f"drained in {drained:.1f} s"
+    )
+    assert len(per_chef) == chefs_count
+    assert doubled <= in_flight <= 2 * concurrency
+    assert await store.counts() == {"sent": chefs_count}
