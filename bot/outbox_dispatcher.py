@@ -47,8 +47,8 @@ SETTLE_TRIES = 3
 
 
 @dataclass
-class Unsettled:
-    """An outcome the database did not take yet."""
+class Settlement:
+    """What to save about a message once its try is over (kept while the database refuses)."""
 
     settle: Settle
     sent: bool  # the message reached Teams: never handed back (it would be sent twice)
@@ -129,7 +129,7 @@ class OutboxDispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         # outcomes the database did not take yet, by message id
-        self._unsettled: dict[int, Unsettled] = {}
+        self._unsettled: dict[int, Settlement] = {}
         self._sending: set[int] = set()  # the ids of the messages being sent now
         # a claim failed: it may have been saved with its answer lost on the way back
         self._lost_claims = False
@@ -278,7 +278,7 @@ class OutboxDispatcher:
             # claimed, not sent: they go back to the queue as soon as the database answers
             for message in messages:
                 assert message.id is not None
-                self._unsettled[message.id] = Unsettled(
+                self._unsettled[message.id] = Settlement(
                     functools.partial(self._store.hand_back, message_id=message.id), sent=False
                 )
             raise
@@ -331,12 +331,12 @@ class OutboxDispatcher:
                 attempts=message.attempts,
                 code="InternalError",
             )
-            outcome = Unsettled(settle, sent=False)
+            outcome = Settlement(settle, sent=False)
         # re-takes a lost lock at once, so no other replica takes our claims for orphans
         await self._owns(max_age=1.0)
         await self._try_settle(message.id, outcome)
 
-    async def _try_settle(self, message_id: int, outcome: Unsettled) -> bool:
+    async def _try_settle(self, message_id: int, outcome: Settlement) -> bool:
         """Save an outcome; when the database refuses, keep it to try again on the next pass."""
         try:
             await outcome.settle()
@@ -376,7 +376,7 @@ class OutboxDispatcher:
 
     async def _attempt(
         self, message: OutboxMessage, reference: dict[str, Any] | None, locale: str | None
-    ) -> Unsettled:
+    ) -> Settlement:
         """Send the message (unless it must wait); what to save about it."""
         assert message.id is not None
         activity = await self._render(message, locale) if self._render else message.payload
@@ -388,7 +388,7 @@ class OutboxDispatcher:
                 detail="no longer relevant",
                 attempts=message.attempts,
             )
-            return Unsettled(obsolete, sent=False)
+            return Settlement(obsolete, sent=False)
         if reference is None:
             delivery = await self._start_conversation(message, activity)
         else:
@@ -402,14 +402,14 @@ class OutboxDispatcher:
                     not_before=self._clock() + timedelta(seconds=wait - time.monotonic()),
                     attempts=message.attempts,
                 )
-                return Unsettled(later, sent=False)
+                return Settlement(later, sent=False)
             await self.pacer.wait()
             self._last_sent[conversation] = time.monotonic()
             delivery = await self._notifier.send(reference=reference, activity=activity)
             # Teams counts from when it received the message, which a slow request delays
             self._last_sent[conversation] = time.monotonic()
         settle = functools.partial(self._settle, message, delivery)
-        return Unsettled(settle, sent=delivery.outcome == Outcome.SENT)
+        return Settlement(settle, sent=delivery.outcome == Outcome.SENT)
 
     async def _start_conversation(
         self, message: OutboxMessage, activity: dict[str, Any]
