@@ -18,7 +18,7 @@ from bot.activity_check import BadActivity, check_activity, parse_body
 from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.download_links import DownloadLinks, download_handler, my_data_handler
 from bot.info_pages import add_info_pages
-from bot.outbox_dispatcher import OutboxDispatcher
+from bot.outbox_dispatcher import OutboxDispatcher, log_failure
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.teams_bot import TeamsBot, on_turn_error
@@ -145,6 +145,8 @@ def create_app(settings: Settings) -> web.Application:
         )
         app[DISPATCHER] = dispatcher
         task = asyncio.create_task(dispatcher.run()) if settings.run_scheduler else None
+        if task is not None:
+            task.add_done_callback(log_failure)  # a failure is seen now, not at shutdown
         yield
         if task is not None:
             # stopped, not cancelled, and awaited before the engine is disposed: no query of

@@ -7,15 +7,24 @@ policy's retry window, never past the round's deadline (`followup.rounds.deliver
 blocked or removed the app is marked unreachable at once. What was given up during an outage is
 queued once more when Teams next takes a message for the organisation. Crash safety: queued →
 sending → sent; rows a dead process left in "sending" are queued again, so a duplicate is
-possible only for messages in flight."""
+possible only for messages in flight.
+
+Faults: a settle the database refused is tried again on every pass until it holds (a sent
+message is then marked sent, not sent again), and meanwhile takes its slot, so sent-but-unsettled
+messages never outnumber the slots. Before claiming and settling the dispatcher checks that it
+still holds its owner lock, and takes it again after a lost connection; other replicas treat its
+claims as orphans only once the lock has been free for `owner_grace`."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +51,26 @@ logger = logging.getLogger(__name__)
 
 # builds the activity for a message in the recipient's locale; None: no longer worth sending
 Render = Callable[[OutboxMessage, str | None], Awaitable[dict[str, Any] | None]]
+# writes a message's outcome to the outbox (tried again until the database takes it)
+Settle = Callable[[], Awaitable[Any]]
+
+# a settle that fails this often while the database answers is handed back to the queue
+SETTLE_TRIES = 3
+
+
+@dataclass
+class Settlement:
+    """What to save about a message once its try is over (kept while the database refuses)."""
+
+    settle: Settle
+    sent: bool  # the message reached Teams: never handed back (it would be sent twice)
+    tries: int = 0  # failures while the database answered other queries
+
+
+def log_failure(task: asyncio.Task[Any]) -> None:
+    """A done-callback: no background task may end with an exception nobody sees."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logger.error("outbox: task %s failed", task.get_name(), exc_info=error)
 
 
 class Pacer:
@@ -86,14 +115,19 @@ class OutboxDispatcher:
         backoff_base: float | None = None,
         backoff_cap: float | None = None,
         lease: timedelta = timedelta(minutes=2),
+        owner_grace: timedelta = timedelta(seconds=15),
         clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
         render: Render | None = None,
     ) -> None:
         policy = policy or Policy()
         self._db = db
         self._notifier = notifier
         self._render = render
-        self._store = OutboxStore(db, owner=new_owner_id())
+        self._store = OutboxStore(
+            db, owner=new_owner_id(), grace=owner_grace.total_seconds(), monotonic=monotonic
+        )
+        self._owner_grace = owner_grace.total_seconds()
         self._conversations = ConversationStore(db)
         self._chefs = ChefStore(db)
         self.pacer = Pacer(rate)
@@ -114,6 +148,11 @@ class OutboxDispatcher:
         self._last_sent: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._stopping = False
+        # outcomes the database did not take yet, by message id
+        self._unsettled: dict[int, Settlement] = {}
+        self._sending: set[int] = set()  # the ids of the messages being sent now
+        # a claim failed: it may have been saved with its answer lost on the way back
+        self._lost_claims = False
 
     def wake(self) -> None:
         """Something was enqueued: look at the outbox now rather than at the next poll."""
@@ -137,38 +176,69 @@ class OutboxDispatcher:
         self._after_outage |= await organisations_after_outage(self._db)
         return count
 
+    @property
+    def unsettled(self) -> int:
+        """Messages whose outcome is known but not yet saved (the database refused it)."""
+        return len(self._unsettled)
+
     async def run(self, *, poll: float = 1.0, recover_every: float = 30.0) -> None:
-        """Dispatch until stopped (or cancelled)."""
-        await self._store.hold_owner_lock()
+        """Dispatch until stopped (or cancelled); a fault is logged and the loop goes on."""
+        while not self._stopping:
+            try:
+                await self._store.hold_owner_lock()
+                break
+            except Exception:
+                logger.exception("outbox: no owner lock (database unreachable?); trying again")
+                await self._pause(poll)
         try:
             await self._run(poll=poll, recover_every=recover_every)
         finally:
+            await self._settle_unsettled()
+            if self._unsettled:
+                # left in "sending" under our id: orphans for the next dispatcher to queue
+                logger.warning("outbox: stopping with %d message(s) unsettled", self.unsettled)
             await self._store.release_owner_lock()
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, or less when woken or stopped."""
+        if not self._stopping:
+            self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
 
     async def _run(self, *, poll: float, recover_every: float) -> None:
         """A pipeline: whenever a send finishes, claim the next due message for its slot."""
-        await self.recover()
-        last_recovery = time.monotonic()
+        last_recovery = -float("inf")
         in_flight: set[asyncio.Task[None]] = set()
         try:
             while not self._stopping:
-                if time.monotonic() - last_recovery > recover_every:
-                    # another replica may have died since
+                # another replica may have died since; sooner while one looks gone
+                every = min(recover_every, self._owner_grace) if self._store.suspects else None
+                if time.monotonic() - last_recovery > (every or recover_every):
                     try:
                         await self.recover()
                     except Exception:
                         logger.exception("outbox: recovery failed; trying again later")
                     last_recovery = time.monotonic()
+                await self._settle_unsettled()
+                await self._requeue_lost_claims()
                 claimed = 0
-                free = self._concurrency - len(in_flight)
-                if free > 0:
+                # an unsettled message keeps its slot: what was sent and not yet marked so
+                # (a duplicate if the database forgets us) never outnumbers the slots
+                free = self._concurrency - len(in_flight) - len(self._unsettled)
+                if free > 0 and await self._owns():
                     try:
                         batch = await self._claim(free)
                     except Exception:
                         logger.exception("outbox: claiming failed; trying again shortly")
+                        self._lost_claims = True
                         batch = []
                     claimed = len(batch)
-                    in_flight.update(asyncio.create_task(self._deliver(*item)) for item in batch)
+                    self._sending.update(m.id for m, _, _ in batch if m.id is not None)
+                    for item in batch:
+                        task = asyncio.create_task(self._deliver(*item))
+                        task.add_done_callback(log_failure)
+                        in_flight.add(task)
                 if in_flight and (claimed or len(in_flight) >= self._concurrency):
                     _, in_flight = await asyncio.wait(
                         in_flight, timeout=poll, return_when=asyncio.FIRST_COMPLETED
@@ -188,9 +258,34 @@ class OutboxDispatcher:
 
     async def dispatch_once(self) -> int:
         """Claim one batch of due messages and settle every one of them (tests, catch-up)."""
-        batch = await self._claim(self._concurrency)
+        await self._settle_unsettled()
+        free = self._concurrency - len(self._unsettled)
+        if free <= 0 or not await self._owns():
+            return 0
+        batch = await self._claim(free)
         await asyncio.gather(*(self._deliver(*item) for item in batch))
         return len(batch)
+
+    async def _requeue_lost_claims(self) -> None:
+        """After a failed claim: queue again our claims that nobody is sending."""
+        if not self._lost_claims:
+            return
+        try:
+            count = await self._store.requeue_own(keep=self._sending | set(self._unsettled))
+        except Exception:
+            logger.debug("outbox: lost claims not checked yet", exc_info=True)
+            return
+        self._lost_claims = False
+        if count:
+            logger.warning("outbox: %d claim(s) whose answer was lost were queued again", count)
+
+    async def _owns(self, *, max_age: float = 0.0) -> bool:
+        """Whether we hold our owner lock (taken again if it was lost); False when unsure."""
+        try:
+            return await self._store.verify_owner_lock(max_age=max_age)
+        except Exception:
+            logger.warning("outbox: could not check the owner lock", exc_info=True)
+            return False
 
     async def _claim(
         self, limit: int
@@ -199,6 +294,20 @@ class OutboxDispatcher:
         messages = await self._store.claim_due(now=self._clock(), limit=limit)
         if not messages:
             return []
+        try:
+            return await self._with_references(messages)
+        except Exception:
+            # claimed, not sent: they go back to the queue as soon as the database answers
+            for message in messages:
+                assert message.id is not None
+                self._unsettled[message.id] = Settlement(
+                    functools.partial(self._store.hand_back, message_id=message.id), sent=False
+                )
+            raise
+
+    async def _with_references(
+        self, messages: list[OutboxMessage]
+    ) -> list[tuple[OutboxMessage, dict[str, Any] | None, str | None]]:
         refs = await self._conversations.for_chefs(
             [m.chef_id for m in messages if m.chef_id is not None]
         )
@@ -220,33 +329,88 @@ class OutboxDispatcher:
     async def _deliver(
         self, message: OutboxMessage, reference: dict[str, Any] | None, locale: str | None
     ) -> None:
+        assert message.id is not None
+        self._sending.add(message.id)
         try:
-            await self._deliver_one(message, reference, locale)
+            await self._deliver_and_settle(message, reference, locale)
+        finally:
+            self._sending.discard(message.id)
+
+    async def _deliver_and_settle(
+        self, message: OutboxMessage, reference: dict[str, Any] | None, locale: str | None
+    ) -> None:
+        assert message.id is not None
+        try:
+            outcome = await self._attempt(message, reference, locale)
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("outbox: message %s could not be settled", message.id)
-            assert message.id is not None
-            await self._store.retry_later(
+            logger.exception("outbox: message %s could not be sent", message.id)
+            settle = functools.partial(
+                self._store.retry_later,
                 message_id=message.id,
                 not_before=self._clock() + timedelta(seconds=self._backoff_base),
                 attempts=message.attempts,
                 code="InternalError",
             )
+            outcome = Settlement(settle, sent=False)
+        # re-takes a lost lock at once, so no other replica takes our claims for orphans
+        await self._owns(max_age=1.0)
+        await self._try_settle(message.id, outcome)
 
-    async def _deliver_one(
+    async def _try_settle(self, message_id: int, outcome: Settlement) -> bool:
+        """Save an outcome; when the database refuses, keep it to try again on the next pass."""
+        try:
+            await outcome.settle()
+        except Exception:
+            # in full once; the tries after it, while the database is away, say little more
+            log = logger.debug if message_id in self._unsettled else logger.warning
+            log("outbox: message %s could not be settled; trying again", message_id, exc_info=True)
+            self._unsettled[message_id] = outcome
+            return False
+        self._unsettled.pop(message_id, None)
+        return True
+
+    async def _settle_unsettled(self) -> None:
+        """Try the outcomes the database refused before; hand back what keeps failing."""
+        if not self._unsettled:
+            return
+        # a failure counts against the outcome only while the database answers (an outage
+        # says nothing about the outcome)
+        answering = await self._db.ping()
+        for message_id, outcome in list(self._unsettled.items()):
+            outcome.tries += answering
+            if await self._try_settle(message_id, outcome) or outcome.tries != SETTLE_TRIES:
+                continue
+            if outcome.sent:
+                # it holds its slot rather than reach the chef twice; the log says why
+                logger.error("outbox: message %s was sent but cannot be marked so", message_id)
+                continue
+            try:
+                handed_back = await self._store.hand_back(message_id=message_id)
+            except Exception:
+                logger.exception("outbox: message %s could not be handed back", message_id)
+                outcome.tries -= 1  # try the hand-back again next pass
+                continue
+            if handed_back:
+                logger.error("outbox: message %s could not be settled; handed back", message_id)
+            del self._unsettled[message_id]
+
+    async def _attempt(
         self, message: OutboxMessage, reference: dict[str, Any] | None, locale: str | None
-    ) -> None:
+    ) -> Settlement:
+        """Send the message (unless it must wait); what to save about it."""
         assert message.id is not None
         activity = await self._render(message, locale) if self._render else message.payload
         if activity is None:
-            await self._store.mark_failed(
+            obsolete = functools.partial(
+                self._store.mark_failed,
                 message_id=message.id,
                 code="Obsolete",
                 detail="no longer relevant",
                 attempts=message.attempts,
             )
-            return
+            return Settlement(obsolete, sent=False)
         if reference is None:
             delivery = await self._start_conversation(message, activity)
         else:
@@ -254,18 +418,20 @@ class OutboxDispatcher:
             wait = self._last_sent.get(conversation, -1e9) + self._conversation_interval
             if wait > time.monotonic():
                 # another message just went to this chef: wait a little, without an attempt
-                await self._store.retry_later(
+                later = functools.partial(
+                    self._store.retry_later,
                     message_id=message.id,
                     not_before=self._clock() + timedelta(seconds=wait - time.monotonic()),
                     attempts=message.attempts,
                 )
-                return
+                return Settlement(later, sent=False)
             await self.pacer.wait()
             self._last_sent[conversation] = time.monotonic()
             delivery = await self._notifier.send(reference=reference, activity=activity)
             # Teams counts from when it received the message, which a slow request delays
             self._last_sent[conversation] = time.monotonic()
-        await self._settle(message, delivery)
+        settle = functools.partial(self._settle, message, delivery)
+        return Settlement(settle, sent=delivery.outcome == Outcome.SENT)
 
     async def _start_conversation(
         self, message: OutboxMessage, activity: dict[str, Any]

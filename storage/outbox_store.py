@@ -5,9 +5,12 @@ A message moves queued → sending → sent, or ends unreachable or failed. Its 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
+import time
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import Database, Session
 from storage.models import OutboxMessage, OutboxState, Round, RoundState
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,38 +53,144 @@ def new_owner_id() -> int:
 
 
 class OutboxStore:
-    """Enqueue, claim and settle outbox messages. Claims skip rows other replicas hold."""
+    """Enqueue, claim and settle outbox messages. Claims skip rows other replicas hold.
 
-    def __init__(self, db: Database, *, owner: int | None = None) -> None:
+    `grace`: how long (seconds) another dispatcher's owner lock must be seen free before its
+    claims count as orphans. A replica whose connection blipped takes its lock again well
+    within it, so a blip never hands its live claims to another replica."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        owner: int | None = None,
+        grace: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
         self.owner = owner
+        self._grace = grace
+        self._monotonic = monotonic
         self._owner_connection: AsyncConnection | None = None
+        # one query at a time on the lock's connection; when the lock was last seen held
+        self._owner_guard = asyncio.Lock()
+        self._owner_verified_at: float | None = None
+        self._holding = False  # between hold_owner_lock and release_owner_lock
+        self._lock_lost_logged = False
+        # other owners whose lock was seen free, and since when (see `grace`)
+        self._free_since: dict[int, float] = {}
+
+    @property
+    def suspects(self) -> int:
+        """Other dispatchers whose lock is free but not yet for the grace period."""
+        return len(self._free_since)
 
     async def hold_owner_lock(self) -> None:
         """On PostgreSQL: hold an advisory lock on our owner id for as long as we live.
 
         A replica that dies loses its connection and with it the lock; that is how the
         others know its claims are orphans."""
-        if not self._db.is_postgres or self.owner is None or self._owner_connection is not None:
+        if not self._db.is_postgres or self.owner is None:
             return
-        self._owner_connection = await self._db.engine.connect()
-        await self._owner_connection.execute(
-            text("SELECT pg_advisory_lock(:space, :owner)"),
-            {"space": OWNER_LOCK_SPACE, "owner": self.owner},
-        )
-        await self._owner_connection.commit()
+        async with self._owner_guard:
+            if self._owner_connection is None:
+                await self._take_owner_lock(wait=True)
+            self._holding = True
 
-    async def release_owner_lock(self) -> None:
-        if self._owner_connection is not None:
-            # the connection goes back to the pool, so unlock explicitly (a crash ends the
-            # session, and the lock with it)
-            await self._owner_connection.execute(
-                text("SELECT pg_advisory_unlock(:space, :owner)"),
+    async def verify_owner_lock(self, *, max_age: float = 0.0) -> bool:
+        """True when this dispatcher holds its owner lock (checked on PostgreSQL, unless it was
+        checked less than `max_age` seconds ago); a lost lock is taken again if it can be.
+
+        The check asks PostgreSQL whether the lock's own session holds it, not merely whether
+        a connection answers: a connection that was lost and silently replaced holds nothing."""
+        if not self._db.is_postgres or self.owner is None or not self._holding:
+            return True
+        async with self._owner_guard:
+            verified = self._owner_verified_at
+            if verified is not None and self._monotonic() - verified < max_age:
+                return True
+            connection = self._owner_connection
+            if connection is not None:
+                try:
+                    held = (
+                        await connection.execute(
+                            text(
+                                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+                                " AND classid = :space AND objid = :owner AND objsubid = 2"
+                                " AND pid = pg_backend_pid() AND granted)"
+                            ),
+                            {"space": OWNER_LOCK_SPACE, "owner": self.owner},
+                        )
+                    ).scalar_one()
+                    await connection.commit()
+                except Exception as error:
+                    held = False
+                    logger.warning("outbox: the owner lock's connection was lost (%r)", error)
+                if held:
+                    self._owner_verified_at = self._monotonic()
+                    return True
+                logger.warning("outbox: dispatcher %s lost its owner lock", self.owner)
+                await self._drop_owner_connection()
+            try:
+                taken = await self._take_owner_lock(wait=False)
+            except Exception as error:
+                # once per outage in the log, not once per pass
+                log = logger.debug if self._lock_lost_logged else logger.warning
+                log("outbox: could not take the owner lock again (%r)", error)
+                self._lock_lost_logged = True
+                return False
+            if taken:
+                self._lock_lost_logged = False
+                logger.warning("outbox: dispatcher %s holds its owner lock again", self.owner)
+            return taken
+
+    async def _take_owner_lock(self, *, wait: bool) -> bool:
+        """Lock our owner id on a connection of its own (kept while we hold it)."""
+        connection = await self._db.engine.connect()
+        try:
+            function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+            result = await connection.execute(
+                text(f"SELECT {function}(:space, :owner)"),
                 {"space": OWNER_LOCK_SPACE, "owner": self.owner},
             )
-            await self._owner_connection.commit()
-            await self._owner_connection.close()
-            self._owner_connection = None
+            taken = wait or bool(result.scalar_one())
+            await connection.commit()
+        except BaseException:
+            await _close_quietly(connection)
+            raise
+        if not taken:  # another replica is checking on us this very moment: next time
+            await _close_quietly(connection)
+            return False
+        self._owner_connection = connection
+        self._owner_verified_at = self._monotonic()
+        return True
+
+    async def _drop_owner_connection(self) -> None:
+        connection, self._owner_connection = self._owner_connection, None
+        self._owner_verified_at = None
+        if connection is not None:
+            await _close_quietly(connection, invalidate=True)
+
+    async def release_owner_lock(self) -> None:
+        async with self._owner_guard:
+            self._holding = False
+            if self._owner_connection is None:
+                return
+            try:
+                # the connection goes back to the pool, so unlock explicitly (a crash ends the
+                # session, and the lock with it)
+                await self._owner_connection.execute(
+                    text("SELECT pg_advisory_unlock(:space, :owner)"),
+                    {"space": OWNER_LOCK_SPACE, "owner": self.owner},
+                )
+                await self._owner_connection.commit()
+                await self._owner_connection.close()
+                self._owner_connection = None
+                self._owner_verified_at = None
+            except Exception:
+                # a lost connection took the lock with it; never return it to the pool
+                logger.warning("outbox: could not release the owner lock", exc_info=True)
+                await self._drop_owner_connection()
 
     async def enqueue(
         self,
@@ -148,17 +259,26 @@ class OutboxStore:
                 message.claimed_by = self.owner
         return messages
 
-    async def _settle(self, message_id: int, **values: Any) -> None:
+    async def _settle(self, message_id: int, *, claimed: bool = True, **values: Any) -> bool:
+        """Update the message; with `claimed` only while it is still our claim in "sending"
+        (another replica may have taken it over meanwhile: its outcome stands). True when
+        the message was updated."""
+        conditions = [col(OutboxMessage.id) == message_id]
+        if claimed:
+            conditions.append(col(OutboxMessage.state) == OutboxState.SENDING.value)
+            if self.owner is not None:
+                conditions.append(col(OutboxMessage.claimed_by) == self.owner)
         async with self._db.session() as session, session.begin():
-            await session.exec(
-                update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
-            )
+            result = await session.exec(update(OutboxMessage).where(*conditions).values(**values))
+            return max(result.rowcount, 0) > 0
 
     async def mark_sent(
         self, *, message_id: int, activity_id: str | None, attempts: int, now: datetime
     ) -> None:
+        # whoever holds the row now: it reached Teams, so nobody should send it again
         await self._settle(
             message_id,
+            claimed=False,
             state=OutboxState.SENT.value,
             sent_activity_id=activity_id,
             sent_at=now,
@@ -189,6 +309,12 @@ class OutboxStore:
             error_code=code,
             error_detail=detail,
             **values,
+        )
+
+    async def hand_back(self, *, message_id: int) -> bool:
+        """Return our claim to the queue as it is (due at once); False when it is not ours."""
+        return await self._settle(
+            message_id, state=OutboxState.QUEUED.value, claimed_at=None, claimed_by=None
         )
 
     async def mark_unreachable(
@@ -321,7 +447,9 @@ class OutboxStore:
         """Queue again what dead dispatchers left in "sending".
 
         SQLite has one process, so every claim not our own is an orphan. On PostgreSQL a
-        claim is an orphan when its owner's advisory lock is free (the owner is gone)."""
+        claim is an orphan when its owner's advisory lock has been free for the grace period
+        (the owner is gone, not just reconnecting); the lock is taken for the transaction, so
+        the owner cannot come back half-way through."""
         async with self._db.session() as session, session.begin():
             owners = (
                 await session.exec(
@@ -330,6 +458,8 @@ class OutboxStore:
                     .distinct()
                 )
             ).all()
+            now = self._monotonic()
+            self._free_since = {o: t for o, t in self._free_since.items() if o in owners}
             dead: list[int | None] = []
             for owner in owners:
                 if owner is not None and owner == self.owner:
@@ -342,8 +472,11 @@ class OutboxStore:
                         select(func.pg_try_advisory_xact_lock(OWNER_LOCK_SPACE, owner))
                     )
                 ).one()
-                if free:
+                if not free:
+                    self._free_since.pop(owner, None)
+                elif now - self._free_since.setdefault(owner, now) >= self._grace:
                     dead.append(owner)
+                    del self._free_since[owner]
             requeued = 0
             for owner in dead:
                 condition = (
@@ -358,6 +491,25 @@ class OutboxStore:
                 )
                 requeued += max(result.rowcount, 0)
             return requeued
+
+    async def requeue_own(self, *, keep: Iterable[int]) -> int:
+        """Queue again our own claims except `keep` (those we are sending): a claim whose
+        answer the network lost is ours in the table, yet nobody is sending it."""
+        if self.owner is None:
+            return 0
+        conditions = [
+            col(OutboxMessage.state) == OutboxState.SENDING.value,
+            col(OutboxMessage.claimed_by) == self.owner,
+        ]
+        if kept := list(keep):
+            conditions.append(col(OutboxMessage.id).not_in(kept))
+        async with self._db.session() as session, session.begin():
+            result = await session.exec(
+                update(OutboxMessage)
+                .where(*conditions)
+                .values(state=OutboxState.QUEUED.value, claimed_at=None, claimed_by=None)
+            )
+            return max(result.rowcount, 0)
 
     async def requeue_stale(self, *, claimed_before: datetime | None = None) -> int:
         """Put messages left in "sending" (by a process that died) back in the queue.
@@ -437,3 +589,13 @@ class OutboxStore:
                 )
             )
             return int(result.rowcount)
+
+
+async def _close_quietly(connection: AsyncConnection, *, invalidate: bool = False) -> None:
+    """Close a connection that may already be broken (a broken one is never pooled again)."""
+    try:
+        if invalidate:
+            await connection.invalidate()
+        await connection.close()
+    except Exception:
+        logger.debug("outbox: closing the owner lock's connection failed", exc_info=True)
