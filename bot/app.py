@@ -148,8 +148,7 @@ def create_app(settings: Settings) -> web.Application:
         if task is not None:
             # stopped, not cancelled, and awaited before the engine is disposed: no query of
             # its may be cut off half-way (its aiosqlite thread would outlive the loop)
-            dispatcher.stop()
-            await task
+            await dispatcher.shut_down(task, grace=settings.shutdown_grace)
 
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         scheduler = (

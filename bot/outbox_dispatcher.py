@@ -4,15 +4,20 @@ Rates: a global pace (default 40 msg/s; Teams allows about 50/s per app and tena
 one message a second per conversation. A 429 pauses every sender for its Retry-After; 412, 502,
 503 and 504 are retried with exponential back-off and jitter; a chef who blocked or removed the
 app is marked unreachable at once. Crash safety: queued → sending → sent; rows a dead process
-left in "sending" are queued again, so a duplicate is possible only for messages in flight."""
+left in "sending" are queued again, so a duplicate is possible only for messages in flight.
+Shutdown: `stop` claims nothing more and lets the sends under way settle; `hand_back` then
+interrupts the ones still waiting (for the pacer or for Teams) and queues them again, so a
+stop is bounded and no query is cut off half-way."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 # builds the activity for a message in the recipient's locale; None: no longer worth sending
 Render = Callable[[OutboxMessage, str | None], Awaitable[dict[str, Any] | None]]
+
+
+class HandedBack(Exception):
+    """A send under way was interrupted by the shutdown; its row is queued again."""
 
 
 class Pacer:
@@ -94,6 +103,10 @@ class OutboxDispatcher:
         self._last_sent: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._stopping = False
+        self._handing_back = False
+        # the delivery tasks waiting where a hand-back may stop them, and those it stopped
+        self._waiting: set[asyncio.Task[Any]] = set()
+        self._handed_back: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
 
     def wake(self) -> None:
         """Something was enqueued: look at the outbox now rather than at the next poll."""
@@ -106,6 +119,47 @@ class OutboxDispatcher:
         its aiosqlite thread to answer an event loop that is gone."""
         self._stopping = True
         self._wake.set()
+
+    async def shut_down(self, running: asyncio.Task[None], *, grace: float) -> None:
+        """Stop `running` (this dispatcher's `run`): the sends under way get `grace` seconds
+        to settle, then the rest are handed back. Nothing is cancelled inside a query."""
+        self.stop()
+        _, pending = await asyncio.wait({running}, timeout=grace)
+        if pending:
+            logger.warning("outbox: sends still under way after %.1f s; handing them back", grace)
+            self.hand_back()
+        try:
+            await running
+        except Exception:
+            logger.exception("outbox: the dispatcher failed while stopping")
+
+    def hand_back(self) -> None:
+        """Stop, and give up the sends still waiting: their rows are queued again (no attempt
+        counted) for the next start or another replica. A send Teams already received may
+        then go twice; that is the price of a bounded stop, and never more than in flight."""
+        self.stop()
+        self._handing_back = True
+        for task in self._waiting:
+            self._handed_back.add(task)
+            task.cancel()
+
+    @contextlib.contextmanager
+    def _interruptible(self) -> Iterator[None]:
+        """A wait that is not a query (the pacer, an HTTP call): `hand_back` may end it."""
+        task = asyncio.current_task()
+        assert task is not None
+        if self._handing_back:
+            raise HandedBack
+        self._waiting.add(task)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if task not in self._handed_back:
+                raise  # cancelled by someone else
+            task.uncancel()
+            raise HandedBack from None
+        finally:
+            self._waiting.discard(task)
 
     async def recover(self) -> int:
         """Queue again what dead dispatchers left in "sending" (and claims past their lease)."""
@@ -202,6 +256,12 @@ class OutboxDispatcher:
             await self._deliver_one(message, reference, locale)
         except asyncio.CancelledError:
             raise
+        except HandedBack:
+            assert message.id is not None
+            logger.info("outbox: message %s handed back at shutdown", message.id)
+            await self._store.retry_later(
+                message_id=message.id, not_before=self._clock(), attempts=message.attempts
+            )
         except Exception:
             logger.exception("outbox: message %s could not be settled", message.id)
             assert message.id is not None
@@ -238,9 +298,10 @@ class OutboxDispatcher:
                     attempts=message.attempts,
                 )
                 return
-            await self.pacer.wait()
-            self._last_sent[conversation] = time.monotonic()
-            delivery = await self._notifier.send(reference=reference, activity=activity)
+            with self._interruptible():
+                await self.pacer.wait()
+                self._last_sent[conversation] = time.monotonic()
+                delivery = await self._notifier.send(reference=reference, activity=activity)
             # Teams counts from when it received the message, which a slow request delays
             self._last_sent[conversation] = time.monotonic()
         await self._settle(message, delivery)
@@ -256,13 +317,14 @@ class OutboxDispatcher:
         service_url = await self._conversations.service_url_for_tenant(tenant) if tenant else None
         if tenant is None or service_url is None:
             return Delivery(Outcome.UNREACHABLE, code="NoConversationReference")
-        await self.pacer.wait()
-        delivery, reference = await self._notifier.start_conversation(
-            service_url=service_url,
-            tenant_id=tenant,
-            user_aad_object_id=chef.aad_object_id,
-            activity=activity,
-        )
+        with self._interruptible():
+            await self.pacer.wait()
+            delivery, reference = await self._notifier.start_conversation(
+                service_url=service_url,
+                tenant_id=tenant,
+                user_aad_object_id=chef.aad_object_id,
+                activity=activity,
+            )
         if reference is not None and delivery.outcome == Outcome.SENT:
             conversation = reference.get("conversation") or {}
             await self._conversations.remember(

@@ -12,6 +12,8 @@ from followup.policy import DEFAULT_TIMEZONE, K_RANGE, Policy
 from storage.database import SQLITE_DEFAULT_URL
 
 LOOPBACK_NAMES = {"localhost"}
+# well inside the 30 s a container platform waits between SIGTERM and SIGKILL
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 class Settings(BaseSettings):
@@ -54,6 +56,13 @@ class Settings(BaseSettings):
     # proactive messages per second; Teams allows about 50 per app and tenant
     outbox_rate: float = Field(
         40.0, gt=0, le=50, validation_alias=AliasChoices("OUTBOX_RATE", "outbox_rate")
+    )
+    # at shutdown (SIGTERM), how long the sends under way may take before they are queued again
+    shutdown_grace: float = Field(
+        SHUTDOWN_GRACE_SECONDS,
+        ge=0,
+        le=60,
+        validation_alias=AliasChoices("SHUTDOWN_GRACE", "shutdown_grace"),
     )
     outbox_concurrency: int = Field(
         8, ge=1, le=64, validation_alias=AliasChoices("OUTBOX_CONCURRENCY", "outbox_concurrency")
