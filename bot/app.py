@@ -21,6 +21,7 @@ from bot.info_pages import add_info_pages
 from bot.outbox_dispatcher import OutboxDispatcher
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.signing_keys import KeyRing
 from bot.teams_bot import TeamsBot, on_turn_error
 from bot.teams_notifier import TeamsNotifier
 from bot.token_check import plausible_bearer
@@ -129,7 +130,11 @@ def create_app(settings: Settings) -> web.Application:
             links=links.links if links is not None else None,
             my_data_links=links.my_data_links if links is not None else None,
         )
-        yield
+        # token signing keys fetched asynchronously, not by botbuilder's blocking requests.get
+        keys = KeyRing(source=settings.openid_metadata_url, timeout=settings.openid_fetch_timeout)
+        with keys.installed():
+            yield
+        await keys.close()
         await authentication.close()
 
     async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
