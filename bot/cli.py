@@ -88,6 +88,7 @@ async def _serve(
     finally:
         await runner.cleanup()
         loop.remove_signal_handler(signal.SIGTERM)
+        logger.info("stopped")
 
 
 async def _with_db(settings: Settings, action: Callable[[Database], Awaitable[int]]) -> int:
