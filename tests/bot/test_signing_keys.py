@@ -150,15 +150,18 @@ async def test_a_failing_key_endpoint_is_not_asked_again_for_every_request(
 ) -> None:
     client = await aiohttp_client(create_app(settings(database_url, entra)))
     entra.fail_with = 503
+    forger = new_key()
     for _ in range(10):  # forged, but plausible at first look: each reaches the validation
-        token = entra.token(APP_ID, service_url=connector.service_url, key=new_key())
+        token = entra.token(APP_ID, service_url=connector.service_url, key=forger)
         response = await client.post(
             "/api/messages",
             json=activity(connector.service_url),
             headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status == 401
-    assert entra.metadata_requests == 1
+    # one fetch (two if a very slow machine outlasted the first 5-second back-off; the exact
+    # back-off is tested below with a clock of the test's own)
+    assert entra.metadata_requests in (1, 2)
     assert connector.activities == []
 
 
