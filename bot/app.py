@@ -21,6 +21,7 @@ from bot.info_pages import add_info_pages
 from bot.outbox_dispatcher import OutboxDispatcher, log_failure
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.signing_keys import KeyRing
 from bot.teams_bot import TeamsBot, on_turn_error
 from bot.teams_notifier import TeamsNotifier
 from bot.token_check import plausible_bearer
@@ -129,7 +130,11 @@ def create_app(settings: Settings) -> web.Application:
             links=links.links if links is not None else None,
             my_data_links=links.my_data_links if links is not None else None,
         )
-        yield
+        # token signing keys fetched asynchronously, not by botbuilder's blocking requests.get
+        keys = KeyRing(source=settings.openid_metadata_url, timeout=settings.openid_fetch_timeout)
+        with keys.installed():
+            yield
+        await keys.close()
         await authentication.close()
 
     async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -151,8 +156,7 @@ def create_app(settings: Settings) -> web.Application:
         if task is not None:
             # stopped, not cancelled, and awaited before the engine is disposed: no query of
             # its may be cut off half-way (its aiosqlite thread would outlive the loop)
-            dispatcher.stop()
-            await task
+            await dispatcher.shut_down(task, grace=settings.shutdown_grace)
 
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         scheduler = (

@@ -69,10 +69,12 @@ async def _serve(
     settings: Settings, lang: str, *, on_ready: Callable[[], Awaitable[None]] | None = None
 ) -> None:
     check_bind(settings, lang)
-    # SIGTERM (a container stopping, a process manager) shuts down as cleanly as Ctrl-C
-    task = asyncio.current_task()
-    if task is not None:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    # SIGTERM (a container stopping, a process manager) ends the wait below, and the app's
+    # cleanup lets the work under way finish: a signal that cancelled this task would cancel
+    # that cleanup too, queries and all, when a second SIGTERM came
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -81,9 +83,12 @@ async def _serve(
     try:
         if on_ready is not None:
             await on_ready()
-        await asyncio.Event().wait()
+        await stopping.wait()
+        logger.info("SIGTERM: stopping")
     finally:
         await runner.cleanup()
+        loop.remove_signal_handler(signal.SIGTERM)
+        logger.info("stopped")
 
 
 async def _with_db(settings: Settings, action: Callable[[Database], Awaitable[int]]) -> int:

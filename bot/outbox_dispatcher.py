@@ -13,7 +13,10 @@ Faults: a settle the database refused is tried again on every pass until it hold
 message is then marked sent, not sent again), and meanwhile takes its slot, so sent-but-unsettled
 messages never outnumber the slots. Before claiming and settling the dispatcher checks that it
 still holds its owner lock, and takes it again after a lost connection; other replicas treat its
-claims as orphans only once the lock has been free for `owner_grace`."""
+claims as orphans only once the lock has been free for `owner_grace`.
+Shutdown: `stop` claims nothing more and lets the sends under way settle; `hand_back` then
+interrupts the ones still waiting (for the pacer or for Teams) and queues them again, so a
+stop is bounded and no query is cut off half-way."""
 
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,6 +75,10 @@ def log_failure(task: asyncio.Task[Any]) -> None:
     """A done-callback: no background task may end with an exception nobody sees."""
     if not task.cancelled() and (error := task.exception()) is not None:
         logger.error("outbox: task %s failed", task.get_name(), exc_info=error)
+
+
+class HandedBack(Exception):
+    """A send under way was interrupted by the shutdown; its row is queued again."""
 
 
 class Pacer:
@@ -153,6 +161,10 @@ class OutboxDispatcher:
         self._sending: set[int] = set()  # the ids of the messages being sent now
         # a claim failed: it may have been saved with its answer lost on the way back
         self._lost_claims = False
+        self._handing_back = False
+        # the delivery tasks waiting where a hand-back may stop them, and those it stopped
+        self._waiting: set[asyncio.Task[Any]] = set()
+        self._handed_back: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
 
     def wake(self) -> None:
         """Something was enqueued: look at the outbox now rather than at the next poll."""
@@ -165,6 +177,47 @@ class OutboxDispatcher:
         its aiosqlite thread to answer an event loop that is gone."""
         self._stopping = True
         self._wake.set()
+
+    async def shut_down(self, running: asyncio.Task[None], *, grace: float) -> None:
+        """Stop `running` (this dispatcher's `run`): the sends under way get `grace` seconds
+        to settle, then the rest are handed back. Nothing is cancelled inside a query."""
+        self.stop()
+        _, pending = await asyncio.wait({running}, timeout=grace)
+        if pending:
+            logger.warning("outbox: sends still under way after %.1f s; handing them back", grace)
+            self.hand_back()
+        try:
+            await running
+        except Exception:
+            logger.exception("outbox: the dispatcher failed while stopping")
+
+    def hand_back(self) -> None:
+        """Stop, and give up the sends still waiting: their rows are queued again (no attempt
+        counted) for the next start or another replica. A send Teams already received may
+        then go twice; that is the price of a bounded stop, and never more than in flight."""
+        self.stop()
+        self._handing_back = True
+        for task in self._waiting:
+            self._handed_back.add(task)
+            task.cancel()
+
+    @contextlib.contextmanager
+    def _interruptible(self) -> Iterator[None]:
+        """A wait that is not a query (the pacer, an HTTP call): `hand_back` may end it."""
+        task = asyncio.current_task()
+        assert task is not None
+        if self._handing_back:
+            raise HandedBack
+        self._waiting.add(task)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if task not in self._handed_back:
+                raise  # cancelled by someone else
+            task.uncancel()
+            raise HandedBack from None
+        finally:
+            self._waiting.discard(task)
 
     async def recover(self) -> int:
         """Queue again what dead dispatchers left in "sending" (and claims past their lease)."""
@@ -344,6 +397,17 @@ class OutboxDispatcher:
             outcome = await self._attempt(message, reference, locale)
         except asyncio.CancelledError:
             raise
+        except HandedBack:
+            # the shutdown stopped it waiting (for the pacer or Teams): queued again at once,
+            # no attempt counted, for the next start or another replica
+            logger.info("outbox: message %s handed back at shutdown", message.id)
+            back = functools.partial(
+                self._store.retry_later,
+                message_id=message.id,
+                not_before=self._clock(),
+                attempts=message.attempts,
+            )
+            outcome = Settlement(back, sent=False)
         except Exception:
             logger.exception("outbox: message %s could not be sent", message.id)
             settle = functools.partial(
@@ -425,9 +489,10 @@ class OutboxDispatcher:
                     attempts=message.attempts,
                 )
                 return Settlement(later, sent=False)
-            await self.pacer.wait()
-            self._last_sent[conversation] = time.monotonic()
-            delivery = await self._notifier.send(reference=reference, activity=activity)
+            with self._interruptible():
+                await self.pacer.wait()
+                self._last_sent[conversation] = time.monotonic()
+                delivery = await self._notifier.send(reference=reference, activity=activity)
             # Teams counts from when it received the message, which a slow request delays
             self._last_sent[conversation] = time.monotonic()
         settle = functools.partial(self._settle, message, delivery)
@@ -444,13 +509,14 @@ class OutboxDispatcher:
         service_url = await self._conversations.service_url_for_tenant(tenant) if tenant else None
         if tenant is None or service_url is None:
             return Delivery(Outcome.UNREACHABLE, code="NoConversationReference")
-        await self.pacer.wait()
-        delivery, reference = await self._notifier.start_conversation(
-            service_url=service_url,
-            tenant_id=tenant,
-            user_aad_object_id=chef.aad_object_id,
-            activity=activity,
-        )
+        with self._interruptible():
+            await self.pacer.wait()
+            delivery, reference = await self._notifier.start_conversation(
+                service_url=service_url,
+                tenant_id=tenant,
+                user_aad_object_id=chef.aad_object_id,
+                activity=activity,
+            )
         if reference is not None and delivery.outcome == Outcome.SENT:
             conversation = reference.get("conversation") or {}
             await self._conversations.remember(

@@ -103,6 +103,10 @@ class Scheduler:
                 return False
             now = self._clock()
             for name, run in self._passes:
+                if self._stopped:
+                    # shutting down: the passes are idempotent, the next start does the rest
+                    logger.info("scheduler: stopping before the %s pass", name)
+                    break
                 try:
                     await run(self._db, now)
                 except Exception:
@@ -125,7 +129,8 @@ class Scheduler:
         self._aps.start()
 
     async def stop(self) -> None:
-        """No new ticks; wait for one under way (the database goes next), then let go."""
+        """No new ticks; let the pass under way finish (the database goes next; the passes
+        left wait for the next start), then let go."""
         self._stopped = True
         # the tick under way finishes first: APScheduler's shutdown cancels a running job, and
         # a query cancelled half-way leaves its aiosqlite thread to answer a closed loop

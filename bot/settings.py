@@ -9,10 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.signing_keys import FETCH_TIMEOUT_SECONDS
 from followup.policy import DEFAULT_TIMEZONE, K_RANGE, Policy
 from storage.database import SQLITE_DEFAULT_URL, Timeouts
 
 LOOPBACK_NAMES = {"localhost"}
+# well inside the 30 s a container platform waits between SIGTERM and SIGKILL
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 class Settings(BaseSettings):
@@ -80,6 +83,13 @@ class Settings(BaseSettings):
     outbox_rate: float = Field(
         40.0, gt=0, le=50, validation_alias=AliasChoices("OUTBOX_RATE", "outbox_rate")
     )
+    # at shutdown (SIGTERM), how long the sends under way may take before they are queued again
+    shutdown_grace: float = Field(
+        SHUTDOWN_GRACE_SECONDS,
+        ge=0,
+        le=60,
+        validation_alias=AliasChoices("SHUTDOWN_GRACE", "shutdown_grace"),
+    )
     outbox_concurrency: int = Field(
         8, ge=1, le=64, validation_alias=AliasChoices("OUTBOX_CONCURRENCY", "outbox_concurrency")
     )
@@ -92,6 +102,18 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SEND_RETRY_HOURS", "send_retry_hours"),
     )
 
+    # where token signing keys come from instead of Microsoft's OpenID metadata (a mirror; the
+    # tests' fake Entra); empty: the Bot Framework's own
+    openid_metadata_url: str = Field(
+        "", validation_alias=AliasChoices("BOT_OPENID_METADATA_URL", "openid_metadata_url")
+    )
+    # how long fetching them may take; a request waiting for them meanwhile gets 401 after it
+    openid_fetch_timeout: float = Field(
+        FETCH_TIMEOUT_SECONDS,
+        gt=0,
+        le=30,
+        validation_alias=AliasChoices("BOT_OPENID_FETCH_TIMEOUT", "openid_fetch_timeout"),
+    )
     # where Teams users reach this service (https://…), for the digest's download links
     public_url: str = Field("", validation_alias=AliasChoices("PUBLIC_URL", "public_url"))
     # signs the download links; the same on every replica (else a link works on its own only)

@@ -1,4 +1,4 @@
-"""A cheap first look at a bearer token, so garbage gets 401 without the SDK's key download."""
+"""A cheap first look at a bearer token, so garbage gets 401 without a signing-key lookup."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def plausible_bearer(header: str, *, app_id: str, now: float | None = None) -> b
     """True when the header holds an RS256 JWT with a key id, for this app, not expired.
 
     The signature is checked afterwards by the Bot Framework; this only keeps requests that
-    cannot be valid from reaching it (its key refresh is a blocking HTTP call)."""
+    cannot be valid from reaching it (and from asking for keys: `bot/signing_keys.py`)."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or token.count(".") != 2:
         return False

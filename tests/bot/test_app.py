@@ -31,7 +31,8 @@ async def connector() -> AsyncIterator[FakeBotConnector]:
 
 
 def settings_for(database_url: str, **extra: Any) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, **extra)  # type: ignore[call-arg]
+    # no scheduler and no dispatcher: these tests are about the HTTP edge alone
+    return Settings(_env_file=None, database_url=database_url, run_scheduler=False, **extra)  # type: ignore[call-arg]
 
 
 def message(service_url: str, text: str, *, locale: str = "sv-SE", **extra: Any) -> dict[str, Any]:

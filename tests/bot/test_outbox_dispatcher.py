@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import itertools
 from collections.abc import AsyncIterator
@@ -196,3 +197,34 @@ async def test_a_chef_without_a_conversation_gets_a_new_one_or_is_unreachable(
         "unreachable",
         "NoConversationReference",
     )
+
+
+async def test_a_shutdown_during_a_fan_out_hands_back_what_waits_and_loses_nothing(
+    db: Database, connector: FakeBotConnector
+) -> None:
+    connector.conversation_limits = []
+    org, chefs = await world(db, connector, 30)
+    await enqueue(db, org, chefs)
+    first = dispatcher(db, rate=20, concurrency=8)
+    running = asyncio.create_task(first.run(poll=0.05))
+    await connector.wait_for(5)
+    # Teams says to wait a minute: the sends under way now wait for the pacer, not a query
+    connector.throttle(60)
+    await connector.wait_until(lambda: connector.statuses()[429] > 0)
+
+    await first.shut_down(running, grace=0.2)  # SIGTERM: far less than the minute
+
+    async with db.session() as s:
+        rows = (await s.exec(select(OutboxMessage))).all()
+    states = collections.Counter(r.state for r in rows)
+    assert states["sending"] == 0  # nothing left for the lease
+    assert states["sent"] == len(connector.activities)
+    assert states["sent"] + states["queued"] == 30
+    # handed back, not failed: no attempt counted for a send that never left
+    assert all(r.attempts == 0 for r in rows if r.state == "queued" and r.error_code is None)
+
+    # the next start, after Teams' minute, sends the rest, once each
+    connector.throttled_until = None
+    later = dispatcher(db, rate=40, clock=lambda: utcnow() + timedelta(minutes=2))
+    await drain(later, db)
+    assert per_conversation(connector) == {conversation_of(i): 1 for i in range(30)}
