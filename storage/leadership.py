@@ -34,12 +34,25 @@ class Leadership:
         if not self._db.is_postgres:
             return True
         if self._connection is not None:
+            # that the lock is held by this very session, not only that a connection answers
             try:
-                await self._connection.execute(text("SELECT 1"))
-                return True
+                held = (
+                    await self._connection.execute(
+                        text(
+                            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+                            " AND classid = :high AND objid = :low AND objsubid = 1"
+                            " AND pid = pg_backend_pid() AND granted)"
+                        ),
+                        {"high": self._key >> 32, "low": self._key & 0xFFFF_FFFF},
+                    )
+                ).scalar_one()
+                await self._connection.commit()
             except Exception:  # the connection (and with it the lock) is gone
-                logger.warning("scheduler: lost the leader's lock; stopping the jobs here")
-                await self._drop()
+                held = False
+            if held:
+                return True
+            logger.warning("scheduler: lost the leader's lock; stopping the jobs here")
+            await self._drop()
         connection = await self._db.engine.connect()
         try:
             taken = (
