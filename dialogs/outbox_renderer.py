@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.cards import attachment
-from dialogs.check_in_cards import feedback_card, invitation_card
+from dialogs.check_in_cards import invitation_card
 from dialogs.digest_cards import Links, compiled_digest_card
+from dialogs.feedback_cards import feedback_card
 from dialogs.formatting import duration, short_date, weekday_date
 from dialogs.hr_flow import round_card_now
 from dialogs.texts import language_of, t

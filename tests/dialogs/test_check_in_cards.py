@@ -12,7 +12,6 @@ import pytest
 
 from dialogs.card_fields import read_step
 from dialogs.check_in_cards import (
-    feedback_card,
     invitation_card,
     receipt_card,
     saved_card,
@@ -21,6 +20,7 @@ from dialogs.check_in_cards import (
     step_title,
     summary_card,
 )
+from dialogs.feedback_cards import feedback_card
 from dialogs.formatting import date_time, local, short_date, short_day, weekday_date
 from followup.check_in.steps import (
     SUMMARY,
