@@ -43,8 +43,9 @@ class Timeouts:
 
     # opening a connection: TCP, TLS, authentication (asyncpg's `timeout`)
     connect: float = 3.0
-    # one statement, also the pool's check of a connection before a checkout: asyncpg's
-    # `command_timeout` and PostgreSQL's own `statement_timeout`; SQLite's wait for a lock
+    # one statement, also the pool's check of a connection before a checkout: PostgreSQL's own
+    # `statement_timeout` (asyncpg's `command_timeout` CLIENT_GRACE later); SQLite's wait for a
+    # lock
     statement: float = 5.0
     # waiting for a free connection of the pool
     pool: float = 5.0
@@ -64,14 +65,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# how much longer the client waits than the server's statement_timeout: the server cancels a
+# slow statement first (its error arrives, the connection stays usable); the client's limit is
+# only for a server that cannot answer at all. Equal limits would race, and the winner decide
+# which error a turn sees.
+CLIENT_GRACE = 1.0
+
+
 def _connect_args(dialect: str, timeouts: Timeouts) -> dict[str, Any]:
     """The driver's own timeouts, so a stalled database raises instead of hanging."""
     if dialect == "postgresql":
-        # the client's limit catches a database that does not answer at all; the server's
-        # cancels a statement that runs (or waits for a lock) too long
+        # the server's limit cancels a statement that runs (or waits for a lock) too long; the
+        # client's, a little later, catches a database that does not answer at all
         return {
             "timeout": timeouts.connect,
-            "command_timeout": timeouts.statement,
+            "command_timeout": timeouts.statement + CLIENT_GRACE,
             "server_settings": {"statement_timeout": str(round(timeouts.statement * 1000))},
         }
     if dialect == "sqlite":
