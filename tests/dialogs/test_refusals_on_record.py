@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlmodel import col, select
 
 from storage.database import Database
 from storage.models import ActivityStatusAnswer, AuditEvent, Role, Round
 from storage.role_store import RoleStore
 from storage.types import utcnow
+from tests.dialogs import test_hr_dialog
 from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
@@ -25,7 +25,6 @@ from tests.dialogs.checkin_world import (
 )
 from tests.dialogs.test_check_in_dialog import answer_steps, invited
 from tests.dialogs.test_hr_dialog import (
-    OTHER_TENANT,
     OUTSIDER,
     demo,
     hr_cards,
@@ -38,19 +37,8 @@ from tests.dialogs.test_hr_dialog import press as press_hr
 Row = tuple[str, str, int | None, dict[str, Any]]
 
 
-@pytest.fixture
-def connector(world: tuple[Client, Connector]) -> Connector:
-    """The world's connector, where the HR admin of the next municipality is known too."""
-    fake = world[1]
-    fake.add_member(
-        OUTSIDER["id"],
-        name=OUTSIDER["name"],
-        aad_object_id=OUTSIDER["aadObjectId"],
-        user_principal_name=OUTSIDER["upn"],
-        email=OUTSIDER["upn"],
-        tenant_id=OTHER_TENANT,
-    )
-    return fake
+# the HR test world's connector, which also knows the HR admin of the next municipality
+connector = test_hr_dialog.connector
 
 
 async def refusals(db: Database, *, after: int = 0) -> list[Row]:
