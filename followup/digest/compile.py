@@ -18,8 +18,8 @@ from datetime import datetime
 from followup.digest.figures import ActivityFigures, Confidence, NeedFigures, TrendPoint
 from followup.digest.identified import DepartmentAnswers, per_chef
 from followup.digest.publication import (
-    NO_DEPARTMENT,
     PUBLISHED_STATES,
+    DepartmentNames,
     Publication,
     publication,
 )
@@ -158,16 +158,6 @@ def _responses(rows: list[tuple[str, str, str | None, int]]) -> _Responses:
     return result
 
 
-class _Names:
-    """A department's name by id; chefs without one count under NO_DEPARTMENT."""
-
-    def __init__(self, names: dict[int, str]) -> None:
-        self._names = names
-
-    def __call__(self, department_id: int | None) -> str:
-        return self._names.get(department_id, NO_DEPARTMENT) if department_id else NO_DEPARTMENT
-
-
 def build(
     subject: DigestSubject,
     counted: Counted,
@@ -178,7 +168,7 @@ def build(
 ) -> Digest:
     """The digest of one view: the published figures, with the identified comments."""
     round_ = subject.round
-    dept = _Names(subject.departments)
+    dept = DepartmentNames(subject.departments)
     responses = _responses(published.invitations)
     own = published.trend_point(round_) if not published.sealed else None
     return Digest(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import groupby
 
-from followup.digest.publication import NO_DEPARTMENT
+from followup.digest.publication import DepartmentNames
 from followup.privacy.disclosure import names_allowed
 from followup.rounds.lifecycle import RoundError
 from followup.sections import Section
@@ -105,8 +105,4 @@ async def chef_answers(
             round_id=round_id, department_ids=department_ids, session=session
         )
     names = subject.departments
-
-    def name_of(department_id: int | None) -> str:
-        return names.get(department_id, NO_DEPARTMENT) if department_id else NO_DEPARTMENT
-
-    return Identified(subject.round, per_chef(rows, name_of), names)
+    return Identified(subject.round, per_chef(rows, DepartmentNames(names)), names)

@@ -241,8 +241,9 @@ async def count(
 # --- the privacy rules, breakdown by breakdown ------------------------------------------------
 
 
-class _Names:
-    """A department's name by id; chefs without one count under NO_DEPARTMENT."""
+class DepartmentNames:
+    """A department's name by id; chefs without one count under NO_DEPARTMENT. `used`: the
+    names given so far, with their ids (what a publication was counted over)."""
 
     def __init__(self, names: dict[int, str]) -> None:
         self._names = names
@@ -268,7 +269,7 @@ def _confidence(counts: Counter[int], k: int) -> Confidence:
 
 
 def _activities(
-    counted: Counted, dept: _Names, *, k: int, confidential: bool, hidden: set[str]
+    counted: Counted, dept: DepartmentNames, *, k: int, confidential: bool, hidden: set[str]
 ) -> tuple[list[ActivityFigures], dict[str, dict[str, int]]]:
     """Each answered activity's statuses, overall and per department, and the published ones
     added up per area. A confidential section's activity is a breakdown of its own: hidden
@@ -309,7 +310,12 @@ def _activities(
 
 
 def _needs(
-    rows: list[RatingCount], dept: _Names, *, departments: list[str], k: int, hidden: set[str]
+    rows: list[RatingCount],
+    dept: DepartmentNames,
+    *,
+    departments: list[str],
+    k: int,
+    hidden: set[str],
 ) -> list[NeedFigures]:
     """How many named each need (some or great): each need its own breakdown, over those who
     rated it."""
@@ -343,7 +349,7 @@ def _needs(
 
 
 def _confidences(
-    rows: list[RatingCount], dept: _Names, *, k: int, hidden: set[str]
+    rows: list[RatingCount], dept: DepartmentNames, *, k: int, hidden: set[str]
 ) -> tuple[Confidence, dict[str, Confidence | None]]:
     by_department: dict[str, Counter[int]] = defaultdict(Counter)
     for _, value, department_id, n in rows:
@@ -392,7 +398,7 @@ def decide(
     round_ = subject.round
     assert round_.id is not None
     k, sections = round_.k, round_.sections
-    dept = _Names(subject.departments)
+    dept = DepartmentNames(subject.departments)
     respondents: Counter[str] = Counter()
     invitations = []
     for department_id, state, reason, n in counted.invitations:
