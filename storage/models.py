@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -228,6 +228,8 @@ class Activity(SQLModel, table=True):
     due: date | None = None
     position: int = 0
     active: bool = True
+    # when HR ended it (by card or a plan without it): it is no longer carried into later rounds
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ActivityDepartment(SQLModel, table=True):
@@ -286,9 +288,11 @@ class Invitation(SQLModel, table=True):
     round_id: int = Field(foreign_key="round.id", index=True)
     # None once retention has detached the answers from the chef (a round long closed)
     chef_id: int | None = Field(default=None, foreign_key="chef.id", index=True)
-    # the chef's department (and, if unreachable, why) when retention detached the invitation
-    # from them, so the round's digest keeps its figures
+    # the chef's department and unit when invited: every figure of the round counts by these,
+    # so moving a chef later changes no past round (retention keeps the department, blanks the
+    # unit, when it detaches the invitation from the chef)
     department_id: int | None = Field(default=None, foreign_key="department.id")
+    unit: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     unreachable_code: str | None = Field(default=None, max_length=80)
     state: str = Field(default=InvitationState.PENDING.value, sa_type=String(12))
     card_activity_id: str | None = Field(default=None, max_length=200)
@@ -298,6 +302,20 @@ class Invitation(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created()
+
+
+class AnswerDraft(SQLModel, table=True):
+    """A step a chef changed after sending their answers in and has not sent in again: the
+    submitted answers count until they do (deleted when they send, or when the round closes)."""
+
+    __tablename__ = "answer_draft"
+    __table_args__ = (UniqueConstraint("invitation_id", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    step: str = Field(max_length=40)
+    values: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = _created()
 
 
 class ActivityStatusAnswer(SQLModel, table=True):
@@ -409,6 +427,28 @@ class HrRole(SQLModel, table=True):
     department_id: int | None = Field(default=None, foreign_key="department.id")
     created_by: str = Field(default="", max_length=320)
     created_at: datetime = _created()
+
+
+class PendingImport(SQLModel, table=True):
+    """A plan or roster file HR sent from Teams (or an upload page's one-time slot for one):
+    checked and previewed, applied only when the same HR admin confirms; deleted once applied,
+    cancelled or expired."""
+
+    __tablename__ = "pending_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    # random, unguessable: names the slot in an upload link and the file on a preview card
+    token: str = Field(max_length=64, unique=True)
+    kind: str = Field(default="", sa_type=String(12))  # "plan" or "roster" once known
+    file_name: str = Field(default="", max_length=255)
+    # None while an upload page's slot waits for its file
+    content: bytes | None = Field(default=None, sa_type=LargeBinary)
+    # the HR admin it belongs to (UPN or object id): nobody else may fill, see or apply it
+    uploaded_by: str = Field(max_length=320)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AuditEvent(SQLModel, table=True):
