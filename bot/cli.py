@@ -18,10 +18,8 @@ from bot.app_package import DEFAULT_OUT, PackageRefused, build_package, package_
 from bot.settings import Settings
 from dialogs.import_messages import describe_problem, describe_report
 from dialogs.texts import t
-from followup.imports.changes import ImportReport
-from followup.imports.plan import import_plan
 from followup.imports.problems import ImportRejected
-from followup.imports.roster import import_roster
+from followup.imports.tabular import ImportFile
 from followup.imports.workbooks import convert
 from followup.policy import Policy
 from storage import migrate
@@ -120,17 +118,20 @@ def _report_rejection(lang: str, file: Path, exc: ImportRejected) -> None:
 
 
 async def _import(args: argparse.Namespace, settings: Settings, path: Path) -> int:
+    from bot.cli_rounds import cli_call
+    from followup.hr.imports import run_import
 
     async def run(db: Database) -> int:
         org_id = await _organisation_id(db, args.org, args.lang)
-        report: ImportReport
+        # the same operation as Verkställ in Teams, with the CLI's access (an HR admin)
+        call = cli_call(db, org_id, policy=settings.policy())
         try:
-            if args.what == "plan":
-                report = await import_plan(
-                    db, organisation_id=org_id, path=path, programme_code=args.programme
-                )
-            else:
-                report = await import_roster(db, organisation_id=org_id, path=path)
+            report = await run_import(
+                call,
+                kind=args.what,
+                file=ImportFile.read(path),
+                programme_code=getattr(args, "programme", None),
+            )
         except ImportRejected as exc:
             _report_rejection(args.lang, path, exc)
             return EXIT_FAILED

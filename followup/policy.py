@@ -42,6 +42,11 @@ class Policy:
     # a digest or my-data download link, and a my-data question card (erase, download)
     link_lifetime: timedelta = timedelta(minutes=15)
     question_lifetime: timedelta = timedelta(minutes=15)
+    # a plan or roster file HR sent from Teams waits this long for Verkställ; an upload page's
+    # one-time link lives this long; a file from Teams (or the page) may be at most this large
+    import_lifetime: timedelta = timedelta(hours=1)
+    upload_lifetime: timedelta = timedelta(minutes=15)
+    import_max_bytes: int = 5 * 1024 * 1024
     # a programme's calendar: the days ("MM-DD") its rounds open, and the days to answer
     round_opens: tuple[str, ...] = ("04-15", "10-15")
     answer_days: int = 21

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -89,6 +90,16 @@ def sync_records(
             touch(record)
             changes.deactivated.append(_display(record, key))
     return result
+
+
+@asynccontextmanager
+async def rolled_back_if(session: AsyncSession, preview: bool) -> AsyncIterator[None]:
+    """The import's one transaction: committed at the end, or for a preview rolled back, so a
+    preview runs the very code that applies and cannot disagree with it."""
+    async with session.begin() as transaction:
+        yield
+        if preview:
+            await transaction.rollback()
 
 
 def _display(record: Any, key: str) -> str:

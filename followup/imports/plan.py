@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from followup.imports.changes import ImportReport
+from followup.imports.changes import ImportReport, rolled_back_if
 from followup.imports.plan_apply import apply_plan, programme_for_csv
 from followup.imports.plan_checks import (
     PlanSpec,
@@ -17,7 +17,7 @@ from followup.imports.plan_checks import (
     sorted_problems,
 )
 from followup.imports.problems import ImportRejected
-from followup.imports.tabular import file_format
+from followup.imports.tabular import ImportFile, as_file, file_format
 from storage.database import Database
 from storage.plan_store import PlanStore
 from storage.types import utcnow
@@ -29,16 +29,18 @@ async def import_plan(
     db: Database,
     *,
     organisation_id: int,
-    path: Path,
+    path: Path | ImportFile,
     programme_code: str | None = None,
     clock: Callable[[], datetime] = utcnow,
+    preview: bool = False,
 ) -> ImportReport:
     """Check the whole file, then apply it in one transaction.
 
-    A file with any problem changes nothing."""
+    A file with any problem changes nothing. `preview`: the same, rolled back at the end."""
+    path = as_file(path)
     fmt = file_format(path)
     plans = PlanStore(db)
-    async with db.session() as session, session.begin():
+    async with db.session() as session, rolled_back_if(session, preview):
         existing_programme = None
         if fmt == "csv":
             existing_programme = await programme_for_csv(
@@ -60,7 +62,7 @@ async def import_plan(
                 raise ImportRejected(sorted_problems(problems))
         else:
             spec = parse_plan(path)
-        return await apply_plan(
+        report = await apply_plan(
             plans,
             session,
             organisation_id=organisation_id,
@@ -68,3 +70,4 @@ async def import_plan(
             programme=existing_programme,
             now=clock(),
         )
+    return report

@@ -4,11 +4,11 @@ file no longer has is deactivated, never deleted (answers refer to it)."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 from followup.imports.changes import ImportReport, key_of, sync_records
 from followup.imports.plan_checks import PlanSpec
 from followup.imports.problems import ImportRejected, Location, Problem
+from followup.imports.tabular import ImportFile
 from storage.database import Session
 from storage.models import (
     Activity,
@@ -22,7 +22,7 @@ from storage.plan_store import PlanStore
 
 
 async def programme_for_csv(
-    plans: PlanStore, session: Session, *, organisation_id: int, code: str | None, path: Path
+    plans: PlanStore, session: Session, *, organisation_id: int, code: str | None, path: ImportFile
 ) -> Programme:
     """The active programme a CSV of activities is for: the one there is, or the one named."""
     programmes = await plans.programmes(organisation_id, active_only=True, session=session)

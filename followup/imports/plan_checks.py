@@ -13,7 +13,7 @@ from followup.imports.changes import key_of
 from followup.imports.fields import Checker
 from followup.imports.plan_reading import read_plan
 from followup.imports.problems import ImportRejected, Problem
-from followup.imports.tabular import Row, check_size
+from followup.imports.tabular import ImportFile, Row, as_file, check_size
 from followup.policy import Policy
 from storage.models import Area, Department
 
@@ -86,7 +86,7 @@ def _unique(chk: Checker, rows_and_keys: list[tuple[Row, str, str]]) -> None:
             seen[key_of(key)] = row
 
 
-def parse_plan(path: Path, *, known_years: tuple[int, int] | None = None) -> PlanSpec:
+def parse_plan(path: Path | ImportFile, *, known_years: tuple[int, int] | None = None) -> PlanSpec:
     """Read and check a plan file on its own. Raises ImportRejected with every problem found."""
     spec, problems = check_plan(path, known_years)
     if problems:
@@ -94,7 +94,10 @@ def parse_plan(path: Path, *, known_years: tuple[int, int] | None = None) -> Pla
     return spec
 
 
-def check_plan(path: Path, known_years: tuple[int, int] | None) -> tuple[PlanSpec, list[Problem]]:
+def check_plan(
+    source: Path | ImportFile, known_years: tuple[int, int] | None
+) -> tuple[PlanSpec, list[Problem]]:
+    path = as_file(source)
     check_size(path)
     problems: list[Problem] = []
     raw = read_plan(path, problems)

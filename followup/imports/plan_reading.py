@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from followup.imports.problems import ImportRejected, Location, Problem
 from followup.imports.tabular import (
     Column,
+    ImportFile,
     Row,
     file_format,
     find_sheet,
@@ -80,13 +80,13 @@ class RawPlan:
     activities: list[Row]
 
 
-def read_plan(path: Path, problems: list[Problem]) -> RawPlan:
+def read_plan(path: ImportFile, problems: list[Problem]) -> RawPlan:
     """The rows of a plan file, by its format; what cannot be read goes to `problems`."""
     reader = {"xlsx": _read_xlsx, "yaml": _read_yaml, "csv": _read_csv}[file_format(path)]
     return reader(path, problems)
 
 
-def _read_xlsx(path: Path, problems: list[Problem]) -> RawPlan:
+def _read_xlsx(path: ImportFile, problems: list[Problem]) -> RawPlan:
     sheets = read_workbook(path)
 
     def sheet_rows(
@@ -159,7 +159,7 @@ def _key_value_row(file: str, rows: list[Row], problems: list[Problem]) -> Row:
     return _KeyValueRow(file, sheet, found)
 
 
-def _read_yaml(path: Path, problems: list[Problem]) -> RawPlan:
+def _read_yaml(path: ImportFile, problems: list[Problem]) -> RawPlan:
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise ImportRejected([Problem(Location(path.name, kind="yaml"), "yaml_expected_mapping")])
@@ -253,7 +253,7 @@ def _read_yaml(path: Path, problems: list[Problem]) -> RawPlan:
     )
 
 
-def _read_csv(path: Path, problems: list[Problem]) -> RawPlan:
+def _read_csv(path: ImportFile, problems: list[Problem]) -> RawPlan:
     rows = rows_from_grid(
         file=path.name,
         sheet=None,

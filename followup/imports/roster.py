@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from followup.imports.changes import ImportReport, key_of, sync_records
+from followup.imports.changes import ImportReport, key_of, rolled_back_if, sync_records
 from followup.imports.fields import Checker
 from followup.imports.problems import ImportRejected, Location, Problem
 from followup.imports.tabular import (
     Column,
+    ImportFile,
     Row,
+    as_file,
     check_size,
     file_format,
     find_sheet,
@@ -59,7 +61,7 @@ class ChefSpec:
     row: Row
 
 
-def _rows(path: Path, problems: list[Problem]) -> list[Row]:
+def _rows(path: ImportFile, problems: list[Problem]) -> list[Row]:
     fmt = file_format(path)
     if fmt == "xlsx":
         sheets = read_workbook(path)
@@ -112,7 +114,7 @@ def _rows(path: Path, problems: list[Problem]) -> list[Row]:
     )
 
 
-def parse_roster(path: Path) -> list[ChefSpec]:
+def parse_roster(path: Path | ImportFile) -> list[ChefSpec]:
     """Read and check a roster file on its own. Raises ImportRejected with every problem found."""
     chefs, problems = _parse(path)
     if problems:
@@ -124,7 +126,8 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.location.row or 0, p.code))
 
 
-def _parse(path: Path) -> tuple[list[ChefSpec], list[Problem]]:
+def _parse(source: Path | ImportFile) -> tuple[list[ChefSpec], list[Problem]]:
+    path = as_file(source)
     check_size(path)
     problems: list[Problem] = []
     rows = _rows(path, problems)
@@ -172,15 +175,18 @@ async def import_roster(
     db: Database,
     *,
     organisation_id: int,
-    path: Path,
+    path: Path | ImportFile,
     clock: Callable[[], datetime] = utcnow,
+    preview: bool = False,
 ) -> ImportReport:
     """Check the whole roster, then apply it in one transaction. Chefs left out are deactivated
-    (self-enrolled chefs, who never came from a file, are kept) and remember when they left."""
+    (self-enrolled chefs, who never came from a file, are kept) and remember when they left.
+
+    `preview`: the same, rolled back at the end (what it would do, so preview and apply agree)."""
     specs, problems = _parse(path)
     now = clock()
     report = ImportReport("roster", path.name)
-    async with db.session() as session, session.begin():
+    async with db.session() as session, rolled_back_if(session, preview):
         departments = {
             key_of(d.code): d
             for d in await PlanStore(db).departments(

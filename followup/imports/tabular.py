@@ -52,7 +52,35 @@ class Row:
         return self.values.get(field_name)
 
 
-def file_format(path: Path) -> str:
+@dataclass(frozen=True)
+class ImportFile:
+    """An import file's name and bytes: read from a path (the CLI) or sent by HR in Teams."""
+
+    name: str
+    content: bytes
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.name).suffix
+
+    @classmethod
+    def read(cls, path: Path) -> ImportFile:
+        """The file at `path`, refused (before it is read) when it is too large or unreadable."""
+        check_size(path)
+        try:
+            return cls(path.name, path.read_bytes())
+        except OSError as exc:
+            raise ImportRejected(
+                [Problem(Location(path.name), "unreadable_file", {"reason": exc.strerror or ""})]
+            ) from exc
+
+
+def as_file(source: Path | ImportFile) -> ImportFile:
+    """A path read into memory; a file already in memory as it is."""
+    return source if isinstance(source, ImportFile) else ImportFile.read(source)
+
+
+def file_format(path: Path | ImportFile) -> str:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return "xlsx"
@@ -65,13 +93,20 @@ def file_format(path: Path) -> str:
     )
 
 
-def check_size(path: Path) -> None:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ImportRejected(
-            [Problem(Location(path.name), "unreadable_file", {"reason": exc.strerror or str(exc)})]
-        ) from exc
+def check_size(path: Path | ImportFile) -> None:
+    if isinstance(path, ImportFile):
+        size = len(path.content)
+    else:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ImportRejected(
+                [
+                    Problem(
+                        Location(path.name), "unreadable_file", {"reason": exc.strerror or str(exc)}
+                    )
+                ]
+            ) from exc
     if size > MAX_FILE_BYTES:
         raise ImportRejected(
             [Problem(Location(path.name), "file_too_large", {"max_mb": MAX_FILE_BYTES // 2**20})]
@@ -173,10 +208,10 @@ def rows_from_grid(
     return rows
 
 
-def read_workbook(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+def read_workbook(path: ImportFile) -> dict[str, list[tuple[Any, ...]]]:
     """Every sheet of an XLSX file as a grid of cell values."""
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(io.BytesIO(path.content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise ImportRejected(
             [Problem(Location(path.name), "unreadable_file", {"reason": type(exc).__name__})]
@@ -197,16 +232,16 @@ def find_sheet(
     return None
 
 
-def decode_csv(path: Path) -> str:
+def decode_csv(path: ImportFile) -> str:
     """UTF-8 (with or without BOM), else Excel's Swedish Windows-1252."""
-    data = path.read_bytes()
+    data = path.content
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
 
 
-def read_csv(path: Path) -> list[list[str]]:
+def read_csv(path: ImportFile) -> list[list[str]]:
     text = decode_csv(path)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= max(first_line.count(","), 1) else ","
@@ -228,10 +263,9 @@ def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
 
 
-def read_yaml(path: Path) -> Any:
+def read_yaml(path: ImportFile) -> Any:
     try:
-        with path.open(encoding="utf-8-sig") as fh:
-            return yaml.load(fh, Loader=_LineLoader)
+        return yaml.load(path.content.decode("utf-8-sig"), Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise ImportRejected(

@@ -47,6 +47,7 @@ from storage.models import (
 )
 from storage.organisation_store import OrganisationStore
 from storage.outbox_store import OutboxStore
+from storage.pending_import_store import PendingImportStore
 from storage.role_store import RoleStore
 from storage.round_store import RoundStore
 
@@ -114,6 +115,7 @@ class RetentionPass:
     rounds: list[RoundRetention] = field(default_factory=list)
     departed: list[DepartedRetention] = field(default_factory=list)
     audit: list[AuditPruning] = field(default_factory=list)
+    pending_imports: int = 0  # plan and roster files from Teams that nobody applied in time
 
 
 async def due_rounds(db: Database, *, now: datetime) -> list[tuple[int, Organisation]]:
@@ -308,6 +310,10 @@ async def apply_retention(db: Database, *, now: datetime) -> RetentionPass:
     time, the others go ahead)."""
     result = RetentionPass()
     await _retain_rounds(db, now=now, result=result)
+    try:
+        result.pending_imports = await PendingImportStore(db).purge_expired(now=now)
+    except Exception:
+        logger.exception("retention: expired pending imports failed")
     organisations = await OrganisationStore(db).list()
     for organisation in organisations:
         try:
