@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from botbuilder.schema import Activity
 from bot.activity_check import BadActivity, check_activity, parse_body
 from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.download_links import DownloadLinks, download_handler, my_data_handler
+from bot.file_download import FileDownloader
 from bot.info_pages import add_info_pages
 from bot.outbox_dispatcher import OutboxDispatcher, log_failure
 from bot.scheduler import Scheduler
@@ -25,6 +27,7 @@ from bot.signing_keys import KeyRing
 from bot.teams_bot import TeamsBot, on_turn_error
 from bot.teams_notifier import TeamsNotifier
 from bot.token_check import plausible_bearer
+from bot.upload_page import ImportPages, add_import_pages
 from dialogs.formatting import stored_title_of
 from dialogs.outbox_renderer import OutboxRenderer
 from storage import migrate
@@ -109,6 +112,16 @@ def create_app(settings: Settings) -> web.Application:
         if settings.link_base
         else None
     )
+    # HR's upload page and templates; a file sent in Teams is fetched by the downloader
+    import_pages = (
+        ImportPages(
+            secret=settings.download_link_secret.encode() or secrets.token_bytes(32),
+            base_url=settings.link_base,
+        )
+        if settings.link_base
+        else None
+    )
+    downloader = FileDownloader(allow_http=settings.local_mode)
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.database_url, timeouts=settings.database_timeouts())
@@ -129,6 +142,8 @@ def create_app(settings: Settings) -> web.Application:
             policy=policy,
             links=links.links if links is not None else None,
             my_data_links=links.my_data_links if links is not None else None,
+            fetch_file=downloader.fetch,
+            import_links=import_pages,
         )
         # token signing keys fetched asynchronously, not by botbuilder's blocking requests.get
         keys = KeyRing(source=settings.openid_metadata_url, timeout=settings.openid_fetch_timeout)
@@ -136,6 +151,7 @@ def create_app(settings: Settings) -> web.Application:
             yield
         await keys.close()
         await authentication.close()
+        await downloader.close()
 
     async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
         dispatcher = OutboxDispatcher(
@@ -187,4 +203,6 @@ def create_app(settings: Settings) -> web.Application:
         )
     else:
         logger.warning("PUBLIC_URL is not set: the digest in Teams comes without download links")
+    if import_pages is not None:
+        add_import_pages(app, import_pages, lambda: app[DATABASE], policy=policy)
     return app

@@ -16,6 +16,7 @@ from botbuilder.schema.teams import TeamsChannelAccount
 from dialogs.activities import tenant_of
 from dialogs.cards import card_activity
 from dialogs.digest_cards import Links
+from dialogs.hr_imports import FetchFile, ImportLinks
 from dialogs.my_data_cards import MyDataLinks
 from dialogs.routes import command_of, teams_routes
 from dialogs.texts import language_of, t
@@ -52,13 +53,21 @@ class TeamsBot(TeamsActivityHandler):
         clock: Callable[[], datetime] = utcnow,
         links: Links | None = None,
         my_data_links: MyDataLinks | None = None,
+        fetch_file: FetchFile | None = None,
+        import_links: ImportLinks | None = None,
     ) -> None:
         self._db = db
         self._policy = policy
         self._clock = clock
         self._conversations = ConversationStore(db)
         self._routes = teams_routes(
-            db, policy=policy, clock=clock, links=links, my_data_links=my_data_links
+            db,
+            policy=policy,
+            clock=clock,
+            links=links,
+            my_data_links=my_data_links,
+            fetch_file=fetch_file,
+            import_links=import_links,
         )
 
     async def on_turn(self, turn_context: TurnContext) -> None:

@@ -25,6 +25,7 @@ from dialogs.help import help_text
 from dialogs.hr_calendar import HrCalendar
 from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
 from dialogs.hr_flow import HrAction, HrCommand, HrGate, by_round, invalid_card
+from dialogs.hr_imports import FetchFile, HrImports, ImportLinks, has_files
 from dialogs.hr_leave import HrLeave
 from dialogs.hr_planning import HrPlanning
 from dialogs.hr_reports import HrReports
@@ -114,6 +115,11 @@ class Routes:
         self._cards: dict[tuple[str, str | None], Handler] = {}
         self._fallback = fallback
         self._invalid_card = invalid_card
+        self._files: Handler | None = None
+
+    def add_files(self, handler: Handler) -> None:
+        """Run `handler` for a message that carries files (HR's plan or roster)."""
+        self._files = handler
 
     def add_command(self, command: str, handler: Handler, *, numbered: bool = False) -> None:
         """Run `handler` for the words of `command` in the catalogues."""
@@ -144,6 +150,9 @@ class Routes:
             value = activity.value if isinstance(activity.value, dict) else {}
             language = card_language(value) or typed.language
             await self._card(value)(Turn(context, sender, language, value=value))
+            return
+        if self._files is not None and has_files(activity):
+            await self._files(Turn(context, sender, typed.language))
             return
         handler = self._commands.get(typed.command)
         if handler is None or (typed.round_id is not None and typed.command not in self._numbered):
@@ -246,6 +255,8 @@ def teams_routes(
     clock: Callable[[], datetime] = utcnow,
     links: Links | None = None,
     my_data_links: MyDataLinks | None = None,
+    fetch_file: FetchFile | None = None,
+    import_links: ImportLinks | None = None,
 ) -> Routes:
     """The table: every command and card action, and the dialog that answers it."""
     check_in = CheckInDialog(db, policy=policy, clock=clock)
@@ -278,6 +289,7 @@ def teams_routes(
     hr = HrGate(db, policy=policy, clock=clock)
     planning, reports, calendar = HrPlanning(db), HrReports(db, links=links), HrCalendar(db)
     running, leave, roles = HrRunning(db, reports=reports), HrLeave(db), HrRoles(db)
+    files = HrImports(db, fetch=fetch_file, links=import_links)
     # HR's typed commands; each may name a round by its number ("status 3")
     hr_commands: dict[str, HrCommand] = {
         "new_round": planning.new_round,
@@ -293,6 +305,9 @@ def teams_routes(
         "roles": roles.show,
         "add_hr": roles.add_form,
         "remove_hr": roles.remove_form,
+        "import": files.upload_link,
+        "preview_import": files.preview_upload,
+        "templates": files.templates,
     }
     # HR's card actions; a button that names its round does what typing its command with the
     # round's number does
@@ -314,10 +329,14 @@ def teams_routes(
         "leave": leave.save,
         "add_hr": roles.add,
         "remove_hr": roles.remove,
+        "import_apply": files.apply,
+        "import_cancel": files.cancel,
     }
     for command, handler in hr_commands.items():
         routes.add_command(command, hr.command(command, handler), numbered=True)
     for action, on_press in hr_actions.items():
         routes.add_card(HR_KIND, hr.action(action, on_press), action=action)
     routes.add_card(HR_KIND, invalid_card(db, clock=clock))
+    # a file sent in the chat: only HR's are even fetched
+    routes.add_files(hr.command("import", files.on_file))
     return routes

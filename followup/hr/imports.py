@@ -183,12 +183,13 @@ async def apply_import(call: Call, *, token: str) -> ImportReport:
     return report
 
 
-async def cancel_import(call: Call, *, token: str) -> None:
-    """Avbryt: the waiting file goes, unapplied."""
+async def cancel_import(call: Call, *, token: str) -> str:
+    """Avbryt: the waiting file goes, unapplied; its name, for the answer."""
     await authorise(call, COMMAND)
     pending = await _own(call, token)
     await PendingImportStore(call.db).delete(token=token)
     await call.audit("import.cancelled", kind=pending.kind)
+    return pending.file_name
 
 
 async def run_import(
