@@ -103,6 +103,11 @@ def _page(language: str, body: str, *, status: int = 200) -> web.Response:
             "Content-Language": language,
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
+            # a page with a form that carries a one-time link: nothing from elsewhere, no frames
+            "Content-Security-Policy": (
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                "frame-ancestors 'none'; base-uri 'none'"
+            ),
         },
     )
 

@@ -222,6 +222,8 @@ async def test_the_upload_page_takes_one_file_then_teams_previews_it(
         data.add_field("file", content, filename=name)
         return data
 
+    not_a_form = await client.post(path, json={"file": "chefer.yaml"})
+    assert not_a_form.status == 400 and "Ingen fil kom med" in await not_a_form.text()
     refused = await client.post(path, data=upload("bild.png", b"\x89PNG"))
     assert refused.status == 415 and "Länken gäller fortfarande" in await refused.text()
     stored = await client.post(path, data=upload("chefer.yaml", edited_roster()))
