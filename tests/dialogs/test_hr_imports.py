@@ -18,8 +18,9 @@ from sqlmodel import select
 
 from dialogs.hr_imports import FILE_INFO
 from followup.policy import Policy
-from storage.models import Chef, PendingImport
+from storage.models import Chef, PendingImport, Role
 from storage.pending_import_store import PendingImportStore
+from storage.role_store import RoleStore
 from storage.types import utcnow
 from tests.cards import assert_valid_cards
 from tests.dialogs import test_hr_dialog
@@ -152,16 +153,27 @@ async def test_a_broken_file_lists_its_problems_in_the_users_language(
     assert_valid_cards([swedish, english])
 
 
-async def test_a_chef_sending_a_file_is_refused_and_it_is_never_fetched(
+async def test_a_chef_or_a_lead_sending_a_file_is_refused_and_it_is_never_fetched(
     client: Client, connector: Connector, sharepoint: FileServer
 ) -> None:
-    await demo(client, connector)
+    org, _ = await demo(client, connector)
     await send_file(client, connector, MARIA, sharepoint, "chefer.yaml", edited_roster())
+    assert last_text(connector, MARIA).startswith("Det här kan bara HR")
+    department = (await roster(client))[MARIA_UPN].department_id
+    await RoleStore(db_of(client)).grant(
+        organisation_id=org,
+        principal=MARIA_UPN,
+        role=Role.DEPARTMENT_LEAD,
+        department_id=department,
+        created_by="test",
+        now=utcnow(),
+    )
+    await send_file(client, connector, MARIA, sharepoint, "plan.yaml", edited_roster())
     assert last_text(connector, MARIA).startswith("Det här kan bara HR")
     assert sharepoint.fetched == []
     assert NEW not in await roster(client)
     refused = [(actor, action) for actor, action, _ in await audit_actions(db_of(client))]
-    assert (MARIA_UPN, "hr.refused") in refused
+    assert refused.count((MARIA_UPN, "hr.refused")) == 2
 
 
 async def test_another_admin_or_tenant_or_an_old_preview_changes_nothing(
