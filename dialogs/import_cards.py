@@ -4,6 +4,7 @@ and the templates."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -18,6 +19,8 @@ from followup.imports.problems import Problem
 
 MAX_PROBLEMS = 50  # problems listed on a card; HR fixes these and sends the file again
 MAX_KEYS = 40  # keys (UPNs, codes) listed per kind of change
+# problems the command line words for its own options, in Teams' words instead
+IN_TEAMS = {"which_programme": "which_programme_teams"}
 
 
 def problems_card(file_name: str, problems: Sequence[Problem], language: str) -> dict[str, Any]:
@@ -28,7 +31,10 @@ def problems_card(file_name: str, problems: Sequence[Problem], language: str) ->
         ),
         text(t(language, "import.rejected.count", count=len(problems))),
     ]
-    body += [verbatim("• " + describe_problem(language, p)) for p in problems[:MAX_PROBLEMS]]
+    body += [
+        verbatim("• " + describe_problem(language, replace(p, code=IN_TEAMS.get(p.code, p.code))))
+        for p in problems[:MAX_PROBLEMS]
+    ]
     if len(problems) > MAX_PROBLEMS:
         body.append(text(t(language, "import.rejected.more", count=len(problems) - MAX_PROBLEMS)))
     return card(body)

@@ -17,6 +17,8 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from dialogs.hr_imports import FILE_INFO
+from dialogs.import_cards import problems_card
+from followup.imports.problems import Location, Problem
 from followup.policy import Policy
 from storage.models import Chef, PendingImport, Role
 from storage.pending_import_store import PendingImportStore
@@ -290,3 +292,11 @@ async def test_a_file_larger_than_the_limit_is_not_read(
     assert "Filen är för stor (högst 5 MB)" in str(last_card(connector, KARIN))
     await send_file(client, connector, KARIN, sharepoint, "borta.csv", b"", serve=False)
     assert last_text(connector, KARIN).startswith("Jag kunde inte hämta filen")
+
+
+def test_a_problem_worded_for_the_command_line_is_worded_for_teams_on_the_card() -> None:
+    problem = Problem(Location("aktiviteter.csv"), "which_programme", {"code": ""})
+    content = problems_card("aktiviteter.csv", [problem], "sv")
+    assert "säger inte vilket den gäller" in str(content) and "--programme" not in str(content)
+    assert "does not say which it is for" in str(problems_card("a.csv", [problem], "en"))
+    assert_valid_cards([content])
