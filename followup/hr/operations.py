@@ -226,7 +226,11 @@ async def remind(call: Call, *, round_id: int | None) -> Reminded:
     round_ = await find_round(call, "remind", round_id=round_id, states=LIVE)
     assert round_.id is not None
     result = await progress_.remind(
-        call.db, round_id=round_.id, now=call.now, organisation_id=call.organisation_id
+        call.db,
+        round_id=round_.id,
+        now=call.now,
+        organisation_id=call.organisation_id,
+        policy=call.policy,
     )
     await call.audit(
         "round.remind",
@@ -296,6 +300,8 @@ async def round_status(call: Call, *, round_id: int | None) -> Progress:
         round_id=round_.id,
         organisation_id=call.organisation_id,
         department_ids=call.access.departments(),
+        now=call.now,
+        policy=call.policy,
     )
     await call.audit("round.status", round_id=round_.id, identified=p.not_answered is not None)
     return p
