@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.app_package import DEFAULT_OUT, PackageRefused, build_package, package_values
+from bot.cli_roster import add_parser as add_chef_parser
 from bot.settings import Settings
 from dialogs.import_messages import describe_problem, describe_report
 from dialogs.texts import t
@@ -24,9 +25,11 @@ from followup.imports.problems import ImportRejected
 from followup.imports.roster import import_roster
 from followup.imports.workbooks import convert
 from followup.policy import Policy
+from followup.rounds.roster_reach import reach_open_rounds
 from storage import migrate
 from storage.database import Database
 from storage.organisation_store import OrganisationExists, OrganisationNotFound, OrganisationStore
+from storage.types import utcnow as clock
 
 logger = logging.getLogger("ledarpuls")
 
@@ -131,6 +134,10 @@ async def _import(args: argparse.Namespace, settings: Settings, path: Path) -> i
                 )
             else:
                 report = await import_roster(db, organisation_id=org_id, path=path)
+                # the open rounds take the new roster at once: new chefs invited, leave read
+                await reach_open_rounds(
+                    db, organisation_id=org_id, now=clock(), policy=settings.policy()
+                )
         except ImportRejected as exc:
             _report_rejection(args.lang, path, exc)
             return EXIT_FAILED
@@ -250,9 +257,16 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _hr_or_round(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_roster import run_chef
     from bot.cli_rounds import CliRefusal, run_audit, run_digest, run_hr, run_round
 
-    commands = {"round": run_round, "hr": run_hr, "digest": run_digest, "audit": run_audit}
+    commands = {
+        "round": run_round,
+        "hr": run_hr,
+        "digest": run_digest,
+        "audit": run_audit,
+        "chef": run_chef,
+    }
 
     async def run(db: Database) -> int:
         org_id = await _organisation_id(db, args.org, args.lang)
@@ -367,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     for command in hr_sub.choices.values():
         command.add_argument("--org", help="tenant id or name (needed when there are several)")
 
+    add_chef_parser(sub)
+
     rounds = sub.add_parser("round", help="collection rounds (omgångar)")
     round_sub = rounds.add_subparsers(dest="round_command", required=True)
     create = round_sub.add_parser(
@@ -470,7 +486,7 @@ def run(argv: Sequence[str] | None, settings: Settings | None = None) -> int:
             return _package(args, settings)
         elif args.command == "demo":
             return asyncio.run(_demo(args, settings))
-        elif args.command in ("round", "hr", "digest", "audit"):
+        elif args.command in ("round", "hr", "digest", "audit", "chef"):
             return asyncio.run(_hr_or_round(args, settings))
     except CommandError as exc:
         print(str(exc), file=sys.stderr)

@@ -17,6 +17,7 @@ def help_text(language: str, *, k: int, hr: bool = False, lead: bool = False) ->
     ]
     if hr:
         parts.append(t(language, "help.commands.hr"))
+        parts.append(t(language, "help.commands.roster"))
     elif lead:
         parts.append(t(language, "help.commands.lead"))
     return "\n\n".join(parts)

@@ -15,6 +15,7 @@ with its invitation message, once the chef is back (`followup.rounds.roster_reac
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from enum import StrEnum
 
@@ -53,3 +54,20 @@ def away(chef: Chef | None, today: date) -> bool:
 
 def _leave(until: date | None, today: date) -> bool:
     return until is not None and until >= today
+
+
+def roster_version(chef: Chef) -> str:
+    """A short fingerprint of what HR's card about a chef showed (where they work, leave, on the
+    roster or not): a card pressed after any of it changed is stale and changes nothing."""
+    shown = "|".join(
+        str(part)
+        for part in (
+            chef.name,
+            chef.department_id,
+            chef.unit,
+            chef.active,
+            chef.on_leave_until,
+            chef.left_at.isoformat() if chef.left_at else None,
+        )
+    )
+    return hashlib.sha256(shown.encode()).hexdigest()[:16]
