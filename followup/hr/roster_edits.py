@@ -163,8 +163,8 @@ async def move_chef(
     if len(unit) > 200:
         raise RoundError("unit_too_long", max=200)
     async with call.db.session() as session, session.begin():
-        await _active_department(call, department_id, session)
         chef = await _editable(call, chef_id, version, session)
+        await _active_department(call, department_id, session)
         before = chef.department_id
         chef.department_id, chef.unit, chef.updated_at = department_id, unit, call.now
     await call.audit("roster.move", chef=chef_id, department=department_id, before=before)
