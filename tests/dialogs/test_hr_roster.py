@@ -215,3 +215,36 @@ async def test_the_roster_card_in_english(client: Client, connector: Connector) 
     assert "managers match" in str(found)
     await press(client, connector, KARIN, search, "roster_add_form")
     assert_valid_cards([search, found, last_card(connector, KARIN)])
+
+
+async def test_a_new_chef_without_the_app_is_reached_once_they_install_it(
+    client: Client, connector: Connector
+) -> None:
+    db = db_of(client)
+    org, programme = await demo(client, connector)
+    await open_a_round(db, org, programme)
+    await say(client, connector, KARIN, "chefer")
+    await press(client, connector, KARIN, last_card(connector, KARIN), "roster_add_form")
+    form = last_card(connector, KARIN)
+    ifo = department_id(form, "Individ- och familjeomsorg")
+    await press(
+        client,
+        connector,
+        KARIN,
+        form,
+        "roster_add",
+        {"upn": NORA["upn"], "name": NORA["name"], "department": ifo},
+    )
+    await deliver_outbox(client, paced=False)
+    assert cards_to(connector, NORA) == []  # no chat yet, no object id to start one with
+    connector.add_member(
+        NORA["id"],
+        name=NORA["name"],
+        aad_object_id=NORA["aadObjectId"],
+        user_principal_name=NORA["upn"],
+        email=NORA["upn"],
+        tenant_id=TENANT,
+    )
+    await install(client, connector, NORA)
+    await deliver_outbox(client, paced=False)
+    assert any("Delår 1" in str(card) for card in cards_to(connector, NORA))
