@@ -7,6 +7,8 @@ a test with any clock).
 - Only on working days (weekdays that are not Swedish holidays) in the policy's working hours
   (08:00–17:00) in its time zone: a reminder that falls due outside waits for the next window.
 - A pass after downtime sends one reminder for everything missed, never one per missed offset.
+- Only reminders that fell due after the chef was invited count: a chef invited late is not
+  reminded together with the invitation.
 - A chef who said "påminn mig senare" gets one reminder when that time has come (the next
   working morning), apart from the cap.
 - First, roster changes reach the open rounds (`roster_reach`): a chef back from leave, added or
@@ -62,8 +64,7 @@ async def send_due_reminders(db: Database, *, now: datetime, policy: Policy) -> 
         waiting = [str(s) for s in WAITING]
         for round_ in rounds:
             assert round_.id is not None
-            passed = sum(1 for moment in reminder_times(round_) if moment <= now)
-            target = min(passed, round_.reminder_cap)
+            due = [moment for moment in reminder_times(round_) if moment <= now]
             invitations = await InvitationStore(db).in_states(
                 round_id=round_.id, states=waiting, session=session
             )
@@ -74,6 +75,10 @@ async def send_due_reminders(db: Database, *, now: datetime, policy: Policy) -> 
                 assert invitation.chef_id is not None  # only a long-closed round's are detached
                 if away(chefs.get(invitation.chef_id), today):
                     continue  # on leave or left: not chased; back from leave, they are again
+                # only what fell due since the chef was invited: one invited late (added, moved
+                # in, back from leave) is not reminded along with the invitation
+                passed = sum(1 for moment in due if moment >= invitation.created_at)
+                target = min(passed, round_.reminder_cap)
                 if invitation.reminders_sent < target:
                     # one reminder however many offsets went by while nobody could send
                     invitation.reminders_sent = target

@@ -167,12 +167,17 @@ async def test_the_scheduler_invites_a_chef_whose_leave_ended_on_the_next_workin
     await send_due_reminders(db, now=at(14, 8), policy=SWEDEN)
     assert (await invited(db)).count(johan.id) == 1
     assert (await invitation(db, johan.id)).state == "pending"
+    # the others are reminded that morning; he, invited just now, is not
+    assert await reminded(db) and johan.id not in await reminded(db)
     progress = await status(db, org, round_id, at(14, 9))
     assert (progress.total.on_leave, progress.total.late) == (0, 1)
     # the same pass again, or another replica's: nothing twice
     await send_due_reminders(db, now=at(14, 8, 1), policy=SWEDEN)
     await reach_open_rounds(db, organisation_id=org, now=at(14, 9), policy=SWEDEN)
     assert (await invited(db)).count(johan.id) == 1
+    # the reminder two days before the last day reaches him as everyone else
+    await send_due_reminders(db, now=at(17, 8), policy=SWEDEN)
+    assert johan.id in await reminded(db)
 
 
 async def test_leave_ended_by_hr_invites_at_once(db: Database) -> None:
