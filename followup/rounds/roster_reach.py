@@ -21,6 +21,7 @@ runs, so running it twice, or on two replicas at once, changes nothing the secon
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -34,6 +35,8 @@ from storage.invitation_store import InvitationStore
 from storage.models import Chef, InvitationState, OutboxKind, Round
 from storage.outbox_store import NewMessage, OutboxStore
 from storage.round_store import RoundStore
+
+logger = logging.getLogger(__name__)
 
 ALL_STATES = tuple(s.value for s in InvitationState)
 
@@ -73,6 +76,14 @@ async def reach_open_rounds(
                 messages.append(_invitation(round_, chef_id, sequence))
         # with the invitations they announce, in one transaction: a crash loses neither
         await OutboxStore(db).enqueue(messages, now=now, session=session)
+    if reach.invited or reach.on_leave or reach.linked:
+        logger.info(
+            "roster reach: organisation=%s invited=%d on_leave=%d conversations_matched=%d",
+            organisation_id,
+            len(reach.invited),
+            len(reach.on_leave),
+            reach.linked,
+        )
     return reach
 
 
