@@ -116,8 +116,9 @@ async def progress(
     rows = await InvitationStore(db).standings(round_id=round_id, department_ids=department_ids)
     total, departments = Counts(), dict[str, Counts]()
     waiting: list[str] = []
-    live = round_.state == RoundState.OPEN and policy is not None and now is not None
-    today = policy.today(now) if live and policy is not None and now is not None else None
+    today: date | None = None  # leave and having left are judged only while the round is open
+    if round_.state == RoundState.OPEN and policy is not None and now is not None:
+        today = policy.today(now)
     for row in rows:
         where = _presence(row, today)
         late = (
