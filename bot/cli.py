@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.app_package import DEFAULT_OUT, PackageRefused, build_package, package_values
+from bot.cli_roster import add_parser as add_chef_parser
 from bot.settings import Settings
 from dialogs.import_messages import describe_problem, describe_report
 from dialogs.texts import t
@@ -251,9 +252,16 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _hr_or_round(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_roster import run_chef
     from bot.cli_rounds import CliRefusal, run_audit, run_digest, run_hr, run_round
 
-    commands = {"round": run_round, "hr": run_hr, "digest": run_digest, "audit": run_audit}
+    commands = {
+        "round": run_round,
+        "hr": run_hr,
+        "digest": run_digest,
+        "audit": run_audit,
+        "chef": run_chef,
+    }
 
     async def run(db: Database) -> int:
         org_id = await _organisation_id(db, args.org, args.lang)
@@ -368,6 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     for command in hr_sub.choices.values():
         command.add_argument("--org", help="tenant id or name (needed when there are several)")
 
+    add_chef_parser(sub)
+
     rounds = sub.add_parser("round", help="collection rounds (omgångar)")
     round_sub = rounds.add_subparsers(dest="round_command", required=True)
     create = round_sub.add_parser(
@@ -471,7 +481,7 @@ def run(argv: Sequence[str] | None, settings: Settings | None = None) -> int:
             return _package(args, settings)
         elif args.command == "demo":
             return asyncio.run(_demo(args, settings))
-        elif args.command in ("round", "hr", "digest", "audit"):
+        elif args.command in ("round", "hr", "digest", "audit", "chef"):
             return asyncio.run(_hr_or_round(args, settings))
     except CommandError as exc:
         print(str(exc), file=sys.stderr)

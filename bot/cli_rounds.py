@@ -106,6 +106,8 @@ def _progress_dict(p: Progress) -> dict[str, Any]:
             "submitted": c.submitted,
             "unreachable": c.unreachable,
             "on_leave": c.on_leave,
+            "left": c.left,
+            "invited_late": c.late,
             "unreachable_reasons": dict(c.reasons),
             "response_rate": round(c.response_rate, 3),
         }
@@ -207,6 +209,16 @@ async def run_round(
                         submitted=c.submitted,
                         unreachable=c.unreachable,
                         on_leave=c.on_leave,
+                    )
+                )
+            if p.total.left or p.total.late:
+                lines.append(
+                    t(
+                        lang,
+                        "round.status_roster",
+                        name=t(lang, "round.total"),
+                        left=p.total.left,
+                        late=p.total.late,
                     )
                 )
             for code, n in sorted(p.total.reasons.items()):

@@ -185,3 +185,21 @@ def read_calendar(values: Mapping[str, Any], *, policy: Policy) -> tuple[Calenda
 def read_principal(values: Mapping[str, Any]) -> str | None:
     """An Entra object id or a UPN, lower-case; None when it is neither."""
     return principal_of(values.get(PRINCIPAL))
+
+
+# --- HR's roster cards (`dialogs/roster_cards.py`) ----------------------------------------------
+
+QUERY = "query"
+UPN = "upn"
+NAME = "name"
+DEPARTMENT = "department"
+UNIT = "unit"
+EMAIL = "email"
+OBJECT_ID = "object_id"
+VERSION = "version"  # the chef as the card showed them (`followup.people.presence.roster_version`)
+NEW_CHEF_INPUTS = (UPN, NAME, DEPARTMENT, UNIT, EMAIL, OBJECT_ID)
+
+
+def read_new_chef(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The new-chef card's inputs under the roster's own field names (the same)."""
+    return {name: values.get(name) for name in NEW_CHEF_INPUTS}

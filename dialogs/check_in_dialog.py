@@ -322,7 +322,9 @@ class CheckInDialog:
     async def _open(self, chef_id: int | None) -> int | None:
         if chef_id is None:
             return None
-        return await open_invitation(self._db, chef_id=chef_id, now=self._clock())
+        now = self._clock()
+        today = self._policy.today(now)
+        return await open_invitation(self._db, chef_id=chef_id, now=now, today=today)
 
     async def _send_step(
         self, context: TurnContext, check_in: CheckIn, step: str, language: str

@@ -18,6 +18,7 @@ def help_text(language: str, *, k: int, hr: bool = False, lead: bool = False) ->
     if hr:
         parts.append(t(language, "help.commands.hr"))
         parts.append(t(language, "help.commands.hr_files"))
+        parts.append(t(language, "help.commands.roster"))
     elif lead:
         parts.append(t(language, "help.commands.lead"))
     return "\n\n".join(parts)

@@ -383,6 +383,9 @@ def status_card(
         ),
         table,
     ]
+    if p.total.left or p.total.late:
+        changes = t(language, "hr.status.roster_changes", left=p.total.left, late=p.total.late)
+        body.append(text(changes, size="Small"))
     if lead_scope:
         body.append(text(t(language, "hr.status.lead_scope"), isSubtle=True, size="Small"))
     if p.total.reasons:

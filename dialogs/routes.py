@@ -30,6 +30,7 @@ from dialogs.hr_leave import HrLeave
 from dialogs.hr_planning import HrPlanning
 from dialogs.hr_reports import HrReports
 from dialogs.hr_roles import HrRoles
+from dialogs.hr_roster import HrRoster
 from dialogs.hr_running import HrRunning
 from dialogs.my_data_cards import SUBMIT_KIND as MY_DATA_KIND
 from dialogs.my_data_cards import MyDataLinks
@@ -290,6 +291,7 @@ def teams_routes(
     planning, reports, calendar = HrPlanning(db), HrReports(db, links=links), HrCalendar(db)
     running, leave, roles = HrRunning(db, reports=reports), HrLeave(db), HrRoles(db)
     files = HrImports(db, fetch=fetch_file, links=import_links)
+    roster = HrRoster(db)
     # HR's typed commands; each may name a round by its number ("status 3")
     hr_commands: dict[str, HrCommand] = {
         "new_round": planning.new_round,
@@ -308,6 +310,7 @@ def teams_routes(
         "import": files.upload_link,
         "preview_import": files.preview_upload,
         "templates": files.templates,
+        "roster": roster.show,
     }
     # HR's card actions; a button that names its round does what typing its command with the
     # round's number does
@@ -331,6 +334,13 @@ def teams_routes(
         "remove_hr": roles.remove,
         "import_apply": files.apply,
         "import_cancel": files.cancel,
+        "roster_find": roster.find,
+        "roster_chef": roster.open,
+        "roster_add_form": roster.add_form,
+        "roster_add": roster.add,
+        "roster_move": roster.move,
+        "roster_leave": roster.leave,
+        "roster_end": roster.end,
     }
     for command, handler in hr_commands.items():
         routes.add_command(command, hr.command(command, handler), numbered=True)

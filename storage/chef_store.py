@@ -59,6 +59,39 @@ class ChefStore:
         async with self._db.joined(session) as s:
             return await s.get(Chef, chef_id, with_for_update=lock)
 
+    async def by_ids(
+        self, chef_ids: Collection[int], *, session: Session | None = None
+    ) -> dict[int, Chef]:
+        """These chefs by id (one query for a whole batch)."""
+        if not chef_ids:
+            return {}
+        async with self._db.joined(session) as s:
+            rows = (await s.exec(select(Chef).where(col(Chef.id).in_(list(chef_ids))))).all()
+        return {c.id: c for c in rows if c.id is not None}
+
+    async def find(
+        self, *, organisation_id: int, query: str, limit: int, session: Session | None = None
+    ) -> list[Chef]:
+        """Chefs of the organisation (active first, then by name) whose name, UPN or e-mail
+        holds `query`, ignoring case; those whose identity retention removed are left out."""
+        like = f"%{query.strip().casefold()}%"
+        found = (
+            select(Chef)
+            .where(
+                Chef.organisation_id == organisation_id,
+                col(Chef.removed_at).is_(None),
+                or_(
+                    func.lower(col(Chef.name)).like(like),
+                    col(Chef.upn).like(like),
+                    func.lower(col(Chef.email)).like(like),
+                ),
+            )
+            .order_by(col(Chef.active).desc(), col(Chef.name), col(Chef.id))
+            .limit(limit)
+        )
+        async with self._db.joined(session) as s:
+            return list((await s.exec(found)).all())
+
     async def match(
         self,
         *,

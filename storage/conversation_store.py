@@ -151,6 +151,26 @@ class ConversationStore:
         async with self._db.joined(session) as s:
             return list((await s.exec(query)).all())
 
+    async def unmatched(
+        self, organisation_id: int, *, session: Session | None = None
+    ) -> list[ConversationRef]:
+        """The organisation's installed conversations matched to no chef (someone who had the
+        app before HR added them to the roster, an HR admin), oldest change first."""
+        async with self._db.joined(session) as s:
+            return list(
+                (
+                    await s.exec(
+                        select(ConversationRef)
+                        .where(
+                            ConversationRef.organisation_id == organisation_id,
+                            col(ConversationRef.chef_id).is_(None),
+                            col(ConversationRef.installed),
+                        )
+                        .order_by(col(ConversationRef.updated_at))
+                    )
+                ).all()
+            )
+
     async def detach(self, ref_ids: Collection[int], *, session: Session | None = None) -> int:
         """Unlink these conversations from the chef they were matched to; how many."""
         if not ref_ids:
@@ -176,13 +196,15 @@ class ConversationStore:
     async def for_chef(self, chef_id: int) -> ConversationRef | None:
         return (await self.for_chefs([chef_id])).get(chef_id)
 
-    async def for_chefs(self, chef_ids: list[int]) -> dict[int, ConversationRef]:
+    async def for_chefs(
+        self, chef_ids: list[int], *, session: Session | None = None
+    ) -> dict[int, ConversationRef]:
         """The newest installed conversation of each chef (one query for a whole batch)."""
         if not chef_ids:
             return {}
-        async with self._db.session() as session:
+        async with self._db.joined(session) as s:
             rows = (
-                await session.exec(
+                await s.exec(
                     select(ConversationRef)
                     .where(
                         col(ConversationRef.chef_id).in_(chef_ids), col(ConversationRef.installed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, update
@@ -35,6 +35,10 @@ class Standing(NamedTuple):
     chef: str | None  # None once retention detached it
     unreachable_code: str | None
     department: str | None
+    # the chef as the roster has them now (leave and having left are read from the chef)
+    active: bool | None = None
+    on_leave_until: date | None = None
+    created_at: datetime | None = None
 
 
 class StateCount(NamedTuple):
@@ -75,7 +79,7 @@ class InvitationStore:
     ) -> list[Standing]:
         """Every invitation of a round with its chef's name and department, by chef name."""
         query = in_departments(
-            select(Invitation.state, Chef.name, UNREACHABLE_CODE, Department.name)
+            select(Invitation, Chef, UNREACHABLE_CODE, Department.name)
             .join(Chef, INVITATION_CHEF, isouter=True)
             .join(Department, col(Department.id) == INVITATION_DEPARTMENT, isouter=True)
             .where(Invitation.round_id == round_id)
@@ -83,7 +87,19 @@ class InvitationStore:
             department_ids,
         )
         async with self._db.joined(session) as s:
-            return [Standing(*row) for row in (await s.exec(query)).all()]
+            rows = (await s.exec(query)).all()
+        return [
+            Standing(
+                i.state,
+                c.name if c is not None else None,
+                code,
+                department,
+                c.active if c is not None else None,
+                c.on_leave_until if c is not None else None,
+                i.created_at,
+            )
+            for i, c, code, department in rows
+        ]
 
     async def state_counts(
         self,
@@ -306,9 +322,16 @@ class InvitationStore:
         return rows[0] if rows else None
 
     async def answerable(
-        self, *, chef_id: int, now: datetime, session: Session | None = None
+        self,
+        *,
+        chef_id: int,
+        now: datetime,
+        include_on_leave: bool = False,
+        session: Session | None = None,
     ) -> int | None:
-        """The chef's invitation (not on leave) to the open round that closes first."""
+        """The chef's invitation to the open round that closes first; one the opening skipped
+        for leave only with `include_on_leave` (the chef is back)."""
+        skipped = [] if include_on_leave else [InvitationState.ON_LEAVE.value]
         async with self._db.joined(session) as s:
             rows = (
                 await s.exec(
@@ -318,13 +341,32 @@ class InvitationStore:
                         Invitation.chef_id == chef_id,
                         Round.state == RoundState.OPEN,
                         col(Round.deadline) > now,
-                        Invitation.state != InvitationState.ON_LEAVE,
+                        col(Invitation.state).not_in(skipped),
                     )
                     .order_by(col(Round.deadline))
                     .limit(1)
                 )
             ).all()
         return rows[0] if rows else None
+
+    async def back_from_leave(
+        self, *, invitation_id: int, now: datetime, session: Session | None = None
+    ) -> None:
+        """An invitation the opening skipped for leave, opened by the chef now they are back:
+        it has reached them (they are answering it)."""
+        async with self._db.joined(session, write=True) as s:
+            await s.exec(
+                update(Invitation)
+                .where(
+                    col(Invitation.id) == invitation_id,
+                    col(Invitation.state) == InvitationState.ON_LEAVE.value,
+                )
+                .values(
+                    state=InvitationState.DELIVERED.value,
+                    created_at=now,
+                    delivered_at=func.coalesce(col(Invitation.delivered_at), now),
+                )
+            )
 
     async def latest_of_chef(self, *, chef_id: int, session: Session | None = None) -> int | None:
         """The chef's invitation to the round (not a draft) with the latest deadline."""

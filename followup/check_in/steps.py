@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
 
 from followup.forms import FormError, check, problem
+from followup.people.presence import on_leave
 from followup.policy import Policy
 from followup.sections import (
     CONFIDENCE_LEVELS,
@@ -25,6 +26,7 @@ from followup.sections import (
     Section,
 )
 from storage.answer_store import Answers, AnswerStore
+from storage.chef_store import ChefStore
 from storage.database import Database, Session
 from storage.invitation_store import InvitationStore
 from storage.models import (
@@ -302,9 +304,19 @@ def _last_open(last: Answers, activity_id: int) -> str | None:
     return status if status in OPEN_STATUSES else None
 
 
-async def open_invitation(db: Database, *, chef_id: int, now: datetime) -> int | None:
-    """The chef's invitation in the open round that closes first (the one to answer now)."""
-    return await InvitationStore(db).answerable(chef_id=chef_id, now=now)
+async def open_invitation(
+    db: Database, *, chef_id: int, now: datetime, today: date | None = None
+) -> int | None:
+    """The chef's invitation in the open round that closes first (the one to answer now). With
+    `today`, a chef back from leave (`followup.people.presence`) also finds the invitation the
+    opening skipped for their leave; it counts as reached from now on."""
+    invitations = InvitationStore(db)
+    chef = await ChefStore(db).get(chef_id) if today is not None else None
+    back = chef is not None and today is not None and not on_leave(chef, today)
+    found = await invitations.answerable(chef_id=chef_id, now=now, include_on_leave=back)
+    if found is not None and back:
+        await invitations.back_from_leave(invitation_id=found, now=now)
+    return found
 
 
 async def latest_invitation(db: Database, *, chef_id: int) -> int | None:

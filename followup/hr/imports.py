@@ -24,6 +24,7 @@ from followup.imports.roster import import_roster
 from followup.imports.tabular import ImportFile, file_format
 from followup.policy import Policy
 from followup.rounds.lifecycle import RoundError
+from followup.rounds.roster_reach import reach_open_rounds
 from storage.audit_store import AuditStore
 from storage.database import Database
 from storage.models import PendingImport
@@ -201,6 +202,11 @@ async def run_import(
     report = await _import(call, kind=kind, file=file, preview=False, programme_code=programme_code)
     await call.audit("import.applied", kind=kind, changes=_counts(report))
     logger.info("import applied: organisation=%s kind=%s", call.organisation_id, kind)
+    if kind == "roster":
+        # the open rounds take the new roster at once: new chefs invited, leave and leavers read
+        await reach_open_rounds(
+            call.db, organisation_id=call.organisation_id, now=call.now, policy=call.policy
+        )
     return report
 
 

@@ -16,6 +16,7 @@ from followup.digest.identified import Identified, chef_answers
 from followup.digest.publication import published
 from followup.digest.report import NAMING_FORMATS
 from followup.people.access import Access, audit, may, principal_of
+from followup.people.presence import roster_version
 from followup.policy import Policy
 from followup.rounds import calendar as schedule
 from followup.rounds import lifecycle as rounds
@@ -23,6 +24,8 @@ from followup.rounds import progress as progress_
 from followup.rounds.calendar import CalendarChange, TitleOf
 from followup.rounds.lifecycle import Opening, RoundError
 from followup.rounds.progress import Progress, Reminding, RoundRow
+from followup.rounds.roster_reach import reach_open_rounds
+from storage.chef_store import ChefStore
 from storage.database import Database
 from storage.models import Chef, Role, Round, RoundState
 from storage.organisation_store import OrganisationStore
@@ -226,7 +229,11 @@ async def remind(call: Call, *, round_id: int | None) -> Reminded:
     round_ = await find_round(call, "remind", round_id=round_id, states=LIVE)
     assert round_.id is not None
     result = await progress_.remind(
-        call.db, round_id=round_.id, now=call.now, organisation_id=call.organisation_id
+        call.db,
+        round_id=round_.id,
+        now=call.now,
+        organisation_id=call.organisation_id,
+        policy=call.policy,
     )
     await call.audit(
         "round.remind",
@@ -296,6 +303,8 @@ async def round_status(call: Call, *, round_id: int | None) -> Progress:
         round_id=round_.id,
         organisation_id=call.organisation_id,
         department_ids=call.access.departments(),
+        now=call.now,
+        policy=call.policy,
     )
     await call.audit("round.status", round_id=round_.id, identified=p.not_answered is not None)
     return p
@@ -379,9 +388,20 @@ async def set_leave(
     until: date | None,
     chef_id: int | None = None,
     upn: str | None = None,
+    version: str | None = None,
 ) -> Chef:
-    """A chef on leave until a day (None: back): rounds skip them meanwhile."""
+    """A chef on leave until a day (None: back): not invited or reminded meanwhile, counted as
+    on leave in open rounds; back, they can answer and are invited if they never were. With
+    `version` (HR's card about the chef), refused when the chef changed since the card."""
     await authorise(call, "leave")
+    if version is not None and chef_id is not None:
+        shown = await ChefStore(call.db).get(chef_id)
+        if shown is None or shown.organisation_id != call.organisation_id:
+            raise RoundError("no_such_chef")
+        if not shown.active:
+            raise RoundError("chef_left", name=shown.name)
+        if roster_version(shown) != version:
+            raise RoundError("stale_card", name=shown.name)
     chef = await progress_.set_on_leave(
         call.db,
         organisation_id=call.organisation_id,
@@ -392,6 +412,10 @@ async def set_leave(
         policy=call.policy,
     )
     await call.audit("chef.on_leave", chef=chef.id, until=until.isoformat() if until else None)
+    # at once: back from leave, the chef is invited to the open rounds that skipped them
+    await reach_open_rounds(
+        call.db, organisation_id=call.organisation_id, now=call.now, policy=call.policy
+    )
     return chef
 
 

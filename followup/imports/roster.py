@@ -61,6 +61,32 @@ class ChefSpec:
     row: Row
 
 
+def check_chef(chk: Checker, r: Row) -> ChefSpec:
+    """One chef's fields read and checked, every problem at its cell: the roster file's rows
+    and HR's card for a new chef (`followup.hr.roster_edits`) alike."""
+    upn = chk.text(r, "upn", required=True, max_len=320).lower()
+    if upn and not _EMAIL.match(upn):
+        chk.add(r, "upn", "bad_upn", value=upn)
+    email = chk.text(r, "email", max_len=320).lower()
+    if email and not _EMAIL.match(email):
+        chk.add(r, "email", "bad_upn", value=email)
+    email = email or upn
+    object_id = chk.text(r, "object_id", max_len=64).lower() or None
+    if object_id and not _OBJECT_ID.match(object_id):
+        chk.add(r, "object_id", "bad_object_id", value=object_id)
+    return ChefSpec(
+        upn=upn,
+        name=chk.text(r, "name", required=True, max_len=200),
+        department=chk.code(r, "department"),
+        unit=chk.text(r, "unit", max_len=200),
+        email=email,
+        object_id=object_id,
+        active=chk.boolean(r, "active", default=True),
+        on_leave_until=chk.date(r, "on_leave_until"),
+        row=r,
+    )
+
+
 def _rows(path: ImportFile, problems: list[Problem]) -> list[Row]:
     fmt = file_format(path)
     if fmt == "xlsx":
@@ -132,31 +158,7 @@ def _parse(source: Path | ImportFile) -> tuple[list[ChefSpec], list[Problem]]:
     problems: list[Problem] = []
     rows = _rows(path, problems)
     chk = Checker()
-    chefs: list[ChefSpec] = []
-    for r in rows:
-        upn = chk.text(r, "upn", required=True, max_len=320).lower()
-        if upn and not _EMAIL.match(upn):
-            chk.add(r, "upn", "bad_upn", value=upn)
-        email = chk.text(r, "email", max_len=320).lower()
-        if email and not _EMAIL.match(email):
-            chk.add(r, "email", "bad_upn", value=email)
-        email = email or upn
-        object_id = chk.text(r, "object_id", max_len=64).lower() or None
-        if object_id and not _OBJECT_ID.match(object_id):
-            chk.add(r, "object_id", "bad_object_id", value=object_id)
-        chefs.append(
-            ChefSpec(
-                upn=upn,
-                name=chk.text(r, "name", required=True, max_len=200),
-                department=chk.code(r, "department"),
-                unit=chk.text(r, "unit", max_len=200),
-                email=email,
-                object_id=object_id,
-                active=chk.boolean(r, "active", default=True),
-                on_leave_until=chk.date(r, "on_leave_until"),
-                row=r,
-            )
-        )
+    chefs = [check_chef(chk, r) for r in rows]
     for field, keyf in (("upn", lambda c: c.upn), ("object_id", lambda c: c.object_id)):
         seen: dict[str, Row] = {}
         for c in chefs:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from followup.people.presence import on_leave
 from followup.policy import K_RANGE, REMINDER_CAP, REMINDER_DAYS, Policy
 from followup.sections import DEFAULT_SECTIONS, Privacy, Section
 from storage.chef_store import ChefStore
@@ -151,10 +152,6 @@ async def _check_audience(
     )
     if not reach.invited and not reach.on_leave:
         raise RoundError("no_audience")
-
-
-def on_leave(chef: Chef, today: date) -> bool:
-    return chef.on_leave_until is not None and chef.on_leave_until >= today
 
 
 @dataclass

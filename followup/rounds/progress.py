@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from followup.people.presence import Presence, on_leave, presence_of
 from followup.policy import Policy
 from followup.privacy.disclosure import names_allowed
 from followup.rounds.delivery import resend_invitations
@@ -13,7 +14,7 @@ from followup.rounds.lifecycle import RoundError
 from followup.sections import Section
 from storage.chef_store import ChefStore
 from storage.database import Database
-from storage.invitation_store import InvitationStore
+from storage.invitation_store import InvitationStore, Standing
 from storage.models import (
     Chef,
     InvitationState,
@@ -41,7 +42,10 @@ def share(part: int, whole: int) -> float:
 
 @dataclass
 class Counts:
-    """Invitations by where they stand."""
+    """Invitations by where they stand. A chef on leave or gone from the roster today who has
+    not sent answers in is counted as such, not as invited (`followup.people.presence`); one who
+    had sent them in stays submitted. `late`: invited after the round opened (added to the
+    roster, moved into its departments, back from leave)."""
 
     invited: int = 0
     delivered: int = 0
@@ -49,12 +53,27 @@ class Counts:
     submitted: int = 0
     unreachable: int = 0
     on_leave: int = 0
+    left: int = 0
+    late: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
 
-    def add(self, state: str, reason: str | None) -> None:
-        if state == InvitationState.ON_LEAVE:
+    def add(
+        self,
+        state: str,
+        reason: str | None,
+        presence: Presence = Presence.PRESENT,
+        *,
+        late: bool = False,
+    ) -> None:
+        if state != InvitationState.SUBMITTED and presence == Presence.LEFT:
+            self.left += 1
+            return
+        if state == InvitationState.ON_LEAVE or (
+            state != InvitationState.SUBMITTED and presence == Presence.ON_LEAVE
+        ):
             self.on_leave += 1
             return
+        self.late += late
         self.invited += 1
         self.delivered += state in DELIVERED
         self.started += state in STARTED
@@ -83,8 +102,12 @@ async def progress(
     round_id: int,
     organisation_id: int | None = None,
     department_ids: frozenset[int] | None = None,
+    now: datetime | None = None,
+    policy: Policy | None = None,
 ) -> Progress:
-    """Where the round stands; only `department_ids` (a department lead's) when given."""
+    """Where the round stands; only `department_ids` (a department lead's) when given. With
+    `now` and `policy`, an open round counts its chefs on leave or gone from the roster today
+    as such (see `Counts`); otherwise by the invitations alone."""
     round_ = await RoundStore(db).get(round_id)
     if round_ is None or (
         organisation_id is not None and round_.organisation_id != organisation_id
@@ -93,16 +116,35 @@ async def progress(
     rows = await InvitationStore(db).standings(round_id=round_id, department_ids=department_ids)
     total, departments = Counts(), dict[str, Counts]()
     waiting: list[str] = []
-    for state, name, reason, department in rows:
-        total.add(state, reason)
-        departments.setdefault(department or "—", Counts()).add(state, reason)
-        if state in NOT_ANSWERED and name is not None:
-            waiting.append(name)
+    today: date | None = None  # leave and having left are judged only while the round is open
+    if round_.state == RoundState.OPEN and policy is not None and now is not None:
+        today = policy.today(now)
+    for row in rows:
+        where = _presence(row, today)
+        late = (
+            row.created_at is not None
+            and round_.opens_at is not None
+            and row.created_at > round_.opens_at
+        )
+        total.add(row.state, row.unreachable_code, where, late=late)
+        departments.setdefault(row.department or "—", Counts()).add(
+            row.state, row.unreachable_code, where, late=late
+        )
+        if row.state in NOT_ANSWERED and row.chef is not None and where == Presence.PRESENT:
+            waiting.append(row.chef)
     # who has not answered is named only where answers may stand beside names
     identified = names_allowed(round_.sections.get(Section.ACTIVITY_STATUS, ""))
     return Progress(
         round_, total, dict(sorted(departments.items())), waiting if identified else None
     )
+
+
+def _presence(row: Standing, today: date | None) -> Presence:
+    """The chef's presence today as the standing row has it; without a day (a round no longer
+    open, whose counts stay as they were) or a chef (detached by retention): present."""
+    if today is None or row.active is None:
+        return Presence.PRESENT
+    return presence_of(active=row.active, on_leave_until=row.on_leave_until, today=today)
 
 
 @dataclass
@@ -164,10 +206,16 @@ class Reminding:
 
 
 async def remind(
-    db: Database, *, round_id: int, now: datetime, organisation_id: int | None = None
+    db: Database,
+    *,
+    round_id: int,
+    now: datetime,
+    organisation_id: int | None = None,
+    policy: Policy | None = None,
 ) -> Reminding:
-    """Remind now everyone who has not answered, at most the round's cap of reminders each;
-    one whose invitation never arrived because Teams did not take it gets the invitation."""
+    """Remind now everyone who has not answered and is at work today (with `policy`: not on
+    leave; never a chef gone from the roster), at most the round's cap of reminders each; one
+    whose invitation never arrived because Teams did not take it gets the invitation."""
     result = Reminding()
     messages: list[NewMessage] = []
     async with db.session() as session, session.begin():
@@ -181,8 +229,15 @@ async def remind(
         invitations = await InvitationStore(db).in_states(
             round_id=round_id, states=WAITING, session=session
         )
+        chefs = await ChefStore(db).by_ids(
+            [i.chef_id for i in invitations if i.chef_id is not None], session=session
+        )
+        today = policy.today(now) if policy is not None else None
         for invitation in invitations:
             assert invitation.chef_id is not None  # only a long-closed round's are detached
+            chef = chefs.get(invitation.chef_id)
+            if chef is None or not chef.active or (today is not None and on_leave(chef, today)):
+                continue  # not chased (`followup.people.presence`)
             if invitation.reminders_sent >= round_.reminder_cap:
                 result.at_cap += 1
                 continue

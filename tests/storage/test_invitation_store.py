@@ -23,7 +23,7 @@ async def three_chefs(db: Database) -> tuple[World, int]:
 async def test_standings_name_each_chef_and_department_by_name(db: Database) -> None:
     w, round_id = await three_chefs(db)
     store = InvitationStore(db)
-    assert await store.standings(round_id=round_id) == [
+    assert [s[:4] for s in await store.standings(round_id=round_id)] == [
         ("submitted", "Anna Ek", None, "Individ- och familjeomsorg"),
         ("pending", "Bo Lind", None, "Individ- och familjeomsorg"),
         ("unreachable", "Cecilia Ny", "BotBlocked", "Äldreomsorg"),
