@@ -22,6 +22,7 @@ from dialogs.check_in_dialog import MARKER as CHECK_IN_KIND
 from dialogs.check_in_dialog import CheckInDialog
 from dialogs.digest_cards import Links
 from dialogs.help import help_text
+from dialogs.hr_activities import HrActivities
 from dialogs.hr_calendar import HrCalendar
 from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
 from dialogs.hr_flow import HrAction, HrCommand, HrGate, by_round, invalid_card
@@ -278,6 +279,7 @@ def teams_routes(
     hr = HrGate(db, policy=policy, clock=clock)
     planning, reports, calendar = HrPlanning(db), HrReports(db, links=links), HrCalendar(db)
     running, leave, roles = HrRunning(db, reports=reports), HrLeave(db), HrRoles(db)
+    activities = HrActivities(db)
     # HR's typed commands; each may name a round by its number ("status 3")
     hr_commands: dict[str, HrCommand] = {
         "new_round": planning.new_round,
@@ -293,6 +295,7 @@ def teams_routes(
         "roles": roles.show,
         "add_hr": roles.add_form,
         "remove_hr": roles.remove_form,
+        "activities": activities.show,
     }
     # HR's card actions; a button that names its round does what typing its command with the
     # round's number does
@@ -314,6 +317,7 @@ def teams_routes(
         "leave": leave.save,
         "add_hr": roles.add,
         "remove_hr": roles.remove,
+        "end_activity": activities.end,
     }
     for command, handler in hr_commands.items():
         routes.add_command(command, hr.command(command, handler), numbered=True)
