@@ -25,6 +25,7 @@ from followup.sections import OPEN_STATUSES
 from storage.activity_store import ActivityStore, DepartmentReport
 from storage.database import Database, Session
 from storage.models import Activity, Round, RoundState
+from storage.plan_store import PlanStore
 
 # the earlier rounds whose sent-in reports count (the same the check-in's "last round" reads)
 REPORTING_STATES = (RoundState.OPEN, RoundState.CLOSED, RoundState.ARCHIVED)
@@ -120,3 +121,46 @@ async def carried_into(
         for (_, activity_id), status in carried.items()
         if activity_id in candidates
     }
+
+
+async def carried_into_round(
+    db: Database,
+    round_: Round,
+    *,
+    year: int,
+    department_ids: Collection[int],
+    session: Session | None = None,
+) -> dict[int, set[int]]:
+    """Activity id → the departments (of `department_ids`, those the round asked) a round asked
+    about it only because the rule carried it: still in the plan, not ended by HR before the
+    round opened, and not planned for that department in the round's `year`."""
+    if round_.id is None or not department_ids:
+        return {}
+    plan = PlanStore(db)
+    activities = {
+        a.id: a
+        for a in await plan.activities(round_.programme_id, active_only=True, session=session)
+    }
+    links: dict[int, set[int]] = {}
+    for link in await plan.activity_links(list(activities), session=session):
+        links.setdefault(link.activity_id, set()).add(link.department_id)
+    opened = round_.opens_at or round_.created_at
+    carried: dict[int, set[int]] = {}
+    found = await carried_activities(
+        db,
+        programme_id=round_.programme_id,
+        round_id=round_.id,
+        deadline=round_.deadline,
+        department_ids=department_ids,
+        session=session,
+    )
+    for department_id, activity_id in found:
+        activity = activities.get(activity_id)
+        if activity is None or (activity.ended_at is not None and activity.ended_at <= opened):
+            continue
+        planned = year in activity.years and (
+            activity.all_departments or department_id in links.get(activity_id, ())
+        )
+        if not planned:
+            carried.setdefault(activity_id, set()).add(department_id)
+    return carried
