@@ -27,8 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from followup.check_in.carried import carried_into_round
-from followup.check_in.steps import round_year
+from followup.digest.carried import carried_list, count_carried
 from followup.digest.figures import (
     NO_DEPARTMENT,
     ActivityFigures,
@@ -230,18 +229,7 @@ async def count(
     if published(Section.ACTIVITY_STATUS):
         statuses = await store.statuses(round_id=round_id, session=session)
         plan = await store.plan(programme_id=programme_id, session=session)
-        asked = {
-            c.department_id
-            for c in invitations
-            if c.department_id is not None and c.state != InvitationState.ON_LEAVE
-        }
-        carried = await carried_into_round(
-            db,
-            round_,
-            year=round_year(round_, policy=policy),
-            department_ids=asked,
-            session=session,
-        )
+        carried = await count_carried(db, round_, invitations, policy=policy, session=session)
     needs = await ratings(Section.STRENGTHS_NEEDS) if published(Section.STRENGTHS_NEEDS) else None
     principles: list[RatingCount] = []
     titles: list[tuple[int, str]] = []
@@ -476,17 +464,7 @@ def decide(
         )
 
     identified = sections.get(Section.ACTIVITY_STATUS, "") == Privacy.IDENTIFIED
-    carried = [
-        CarriedActivity(
-            planned.code,
-            planned.title,
-            planned.area,
-            # which departments left it unfinished is told only where statuses carry names
-            sorted(dept(i) for i in counted.carried[planned.activity_id]) if identified else None,
-        )
-        for planned in counted.plan or []
-        if planned.activity_id in counted.carried
-    ]
+    carried = carried_list(counted.plan or [], counted.carried, dept, identified=identified)
 
     return Publication(
         round_id=round_.id,
