@@ -46,10 +46,13 @@ class ActivityStore:
         round_states: Collection[str],
         exclude_round_id: int | None = None,
         department_ids: Collection[int] | None = None,
+        activity_ids: Collection[int] | None = None,
         session: Session | None = None,
     ) -> list[DepartmentReport]:
-        """Every submitted activity status of the programme's rounds (in these states) whose
-        deadline is before `before`, with the department each chef was invited in."""
+        """Which statuses the programme's rounds (in these states, with a deadline before
+        `before`) got for each activity from each department (the one each chef was invited
+        in), from answers sent in; each once, however many chefs gave it (of these departments
+        and activities only, when given)."""
         rounds = select(Round.id, Round.deadline).where(
             Round.programme_id == programme_id,
             col(Round.deadline) < before,
@@ -73,6 +76,10 @@ class ActivityStore:
         )
         if department_ids is not None:
             query = query.where(INVITATION_DEPARTMENT.in_(list(department_ids)))
+        if activity_ids is not None:
+            query = query.where(col(ActivityStatusAnswer.activity_id).in_(list(activity_ids)))
+        # a round's statuses per department, not per chef: a few rows, read on every turn
+        query = query.distinct()
         async with self._db.joined(session) as s:
             deadlines = {i: deadline for i, deadline in (await s.exec(rounds)).all() if i}
             rows = (await s.exec(query)).all()

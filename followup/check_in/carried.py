@@ -74,17 +74,20 @@ async def carried_activities(
     round_id: int | None,
     deadline: datetime,
     department_ids: Collection[int] | None = None,
+    activity_ids: Collection[int] | None = None,
     session: Session | None = None,
 ) -> dict[tuple[int, int], str]:
     """What the rule carries into a round (by its deadline) from the programme's earlier rounds,
-    for these departments (None: all): (department id, activity id) → its unfinished status.
-    Whether the activity is still active and not ended is for the caller's plan to say."""
+    for these departments and activities (None: all): (department id, activity id) → its
+    unfinished status. Whether the activity is still active and not ended is for the caller's
+    plan to say."""
     reports = await ActivityStore(db).department_reports(
         programme_id=programme_id,
         before=deadline,
         round_states=REPORTING_STATES,
         exclude_round_id=round_id,
         department_ids=department_ids,
+        activity_ids=activity_ids,
         session=session,
     )
     return carried_from(reports)
@@ -105,7 +108,9 @@ async def carried_into(
     if department_id is None or round_.id is None:
         return {}
     asked = {a.id for a in planned}
-    candidates = {a.id for a in activities if a.ended_at is None and a.id not in asked}
+    candidates = {
+        a.id for a in activities if a.id is not None and a.ended_at is None and a.id not in asked
+    }
     if not candidates:
         return {}
     carried = await carried_activities(
@@ -114,6 +119,7 @@ async def carried_into(
         round_id=round_.id,
         deadline=round_.deadline,
         department_ids=(department_id,),
+        activity_ids=candidates,
         session=session,
     )
     return {
