@@ -4,8 +4,11 @@ activities were carried over into the round; through the same privacy rules as e
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 
+from docx import Document
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from dialogs.digest_cards import digest_card, digest_files
@@ -26,6 +29,8 @@ from tests.followup.check_in.test_carried import LEILA, MARIA, MIKAEL, answer, a
 from tests.followup.check_in.test_steps import KARIN, demo
 
 IFO, AO = "Individ- och familjeomsorg", "Äldreomsorg"
+AREA_A01 = "Ledarskap och förändringsledning"
+TITLE_A01 = "Workshoppar om de fem ledande principerna i alla ledningsgrupper"
 NOW = datetime(2099, 1, 2, tzinfo=UTC)
 
 
@@ -119,7 +124,16 @@ async def test_each_activity_is_a_distribution_over_departments_and_chefs(db: Da
     assert "Avdelningar: Pågår 1, Försenad 1 · Chefer: Pågår 1, Genomförd 2, Försenad 1" in shown
     markdown = files.render("md").decode()
     assert "## Aktiviteter som följde med från förra omgången (inte klara då)" in markdown
-    assert files.render("docx") and files.render("xlsx")
+    sheet = load_workbook(io.BytesIO(files.render("xlsx")))["Aktiviteter"]
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert [r[0] for r in cells if str(r[0] or "").startswith("Status per aktivitet")] == [
+        "Status per aktivitet: avdelningar och chefer"
+    ]
+    assert any(r[:4] == [AREA_A01, TITLE_A01, "Avdelningar", 0] and r[6] == 1 for r in cells)
+    board = Document(io.BytesIO(files.render("docx")))
+    headings = [p.text for p in board.paragraphs if p.style is not None and p.style.name]
+    assert "Status per aktivitet: avdelningar och chefer" in headings
+    assert "Aktiviteter som följde med från förra omgången (inte klara då)" in headings
 
 
 async def test_a_confidential_section_hides_small_departments_and_who_carried_what(
