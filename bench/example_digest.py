@@ -11,13 +11,14 @@ import random
 import shutil
 import subprocess
 import tempfile
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import col, select
 
 from bot.demo import load_demo
 from dialogs.digest_cards import digest_files
+from followup.check_in.steps import load_check_in
 from followup.digest.compile import compile_digest
 from followup.policy import Policy
 from followup.rounds.lifecycle import close_round, create_round, open_round
@@ -26,7 +27,7 @@ from followup.sections import NEEDS, STATUSES
 from storage import migrate
 from storage.answer_store import AnswerStore
 from storage.database import Database
-from storage.models import Activity, Chef, Invitation, Programme
+from storage.models import Chef, Invitation, Programme
 from storage.types import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,19 @@ STRENGTHS = [
 ]
 
 
-async def fill(db: Database, rng: random.Random) -> int:
+# the two rounds of the example, on fixed days (so it does not depend on the day it is made):
+# autumn 2025, and spring 2026 with what autumn left unfinished carried on
+ROUNDS = (("Delår 2 2025", date(2025, 10, 15), 0), ("Delår 1 2026", date(2026, 4, 15), 1))
+
+
+def _status(rng: random.Random, before: str | None, lift: int) -> str:
+    """A department's status of an activity this round: done stays done; later rounds get on."""
+    if before in ("done", "not_applicable"):
+        return before
+    return rng.choices(STATUSES, weights=(2, 4, 4 + 6 * lift, 1, 1))[0]
+
+
+async def fill(db: Database, rng: random.Random) -> tuple[int, datetime]:
     org = await load_demo(
         db,
         plan=ROOT / "examples/demo-plan.yaml",
@@ -46,30 +59,27 @@ async def fill(db: Database, rng: random.Random) -> int:
         policy=Policy(),
     )
     assert org is not None and org.id is not None
-    now = utcnow()
     # the example does not depend on the day it is made: nobody is on leave
     async with db.session() as session:
         programme = (await session.exec(select(Programme))).one()
-        activities = list(
-            (await session.exec(select(Activity).order_by(col(Activity.position)))).all()
-        )
         away = [c.upn for c in (await session.exec(select(Chef))).all() if c.on_leave_until]
     for upn in away:
         await set_on_leave(
-            db, organisation_id=org.id, upn=upn, until=None, now=now, policy=Policy()
+            db, organisation_id=org.id, upn=upn, until=None, now=utcnow(), policy=Policy()
         )
     assert programme.id is not None
     store = AnswerStore(db)
-    last = 0
-    for number, (title, answering, lift) in enumerate(
-        (("Delår 1 2026", 10, 0), ("Delår 2 2026", 11, 1)), start=1
-    ):
+    last, closed = 0, utcnow()
+    # each department mostly agrees on an activity; now and then a chef sees it otherwise
+    departments: dict[tuple[int | None, int], str] = {}
+    for title, opens, lift in ROUNDS:
+        now = datetime(opens.year, opens.month, opens.day, 6, tzinfo=UTC)
         round_ = await create_round(
             db,
             organisation_id=org.id,
             programme_id=programme.id,
             title=title,
-            deadline=now + timedelta(days=10 * number),
+            deadline=now + timedelta(days=21),
             now=now,
             policy=Policy(),
         )
@@ -85,14 +95,26 @@ async def fill(db: Database, rng: random.Random) -> int:
                     )
                 ).all()
             )
-        for invitation in invitations[:answering]:
+        agreed: dict[tuple[int | None, int], str] = {}
+        for invitation in invitations[: 10 + lift]:
             assert invitation.id is not None
+            # what the check-in asks this chef: the plan's activities for their department
+            # this year, and what their department left unfinished
+            check_in = await load_check_in(db, invitation.id, policy=Policy())
+            assert check_in is not None
             statuses = {}
-            for activity in activities:
-                assert activity.id is not None
-                status = rng.choices(STATUSES, weights=(2, 4, 3 + 3 * lift, 1, 1))[0]
-                comment = "Vi väntar på att tjänsten ska tillsättas." if status == "delayed" else ""
-                statuses[activity.id] = (status, comment)
+            for area in check_in.areas:
+                for item in area.items:
+                    key = (check_in.department_id, item.id)
+                    if key not in agreed:
+                        agreed[key] = _status(rng, departments.get(key), lift)
+                    status = agreed[key]
+                    if rng.random() < 0.15:
+                        status = rng.choices(STATUSES, weights=(1, 3, 4, 1, 1))[0]
+                    comment = (
+                        "Vi väntar på att tjänsten ska tillsättas." if status == "delayed" else ""
+                    )
+                    statuses[item.id] = (status, comment)
             ratings = {("strengths_needs", f"need.{n}"): rng.choice((0, 1, 1, 2)) for n in NEEDS}
             ratings[("principles", "most")] = rng.randint(1, 5)
             ratings[("confidence", "confidence")] = min(5, rng.randint(2, 4) + lift)
@@ -105,9 +127,11 @@ async def fill(db: Database, rng: random.Random) -> int:
                 ratings=ratings,
             )
             await store.submit(invitation_id=invitation.id, now=now)
-        await close_round(db, round_id=round_.id, now=now)
+        departments.update(agreed)
+        closed = now + timedelta(days=21)
+        await close_round(db, round_id=round_.id, now=closed)
         last = round_.id
-    return last
+    return last, closed
 
 
 async def main() -> None:
@@ -115,8 +139,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'example.db'}")
         await migrate.upgrade(db)
-        round_id = await fill(db, random.Random(2026))
-        digest = await compile_digest(db, round_id=round_id, now=utcnow())
+        round_id, closed = await fill(db, random.Random(2026))
+        digest = await compile_digest(db, round_id=round_id, now=closed)
         await db.dispose()
     files = digest_files(digest, "sv", zone=Policy().zone)
     for kind in ("md", "xlsx", "docx"):

@@ -305,7 +305,9 @@ def _activity_inputs(item: ActivityItem, language: str) -> Element:
         items.append(text(" · ".join(details), isSubtle=True, size="Small", spacing="None"))
     if item.last_status:
         last = status_label(item.last_status, language)
-        items.append(text(t(language, "checkin.last_status", status=last), size="Small"))
+        # a carried activity is asked past the plan's years: say why it is still here
+        key = "checkin.carried" if item.carried else "checkin.last_status"
+        items.append(text(t(language, key, status=last), size="Small"))
     items.append(
         _choice_set(
             status_input(item.id),

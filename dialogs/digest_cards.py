@@ -11,13 +11,14 @@ from datetime import datetime, tzinfo
 from functools import cached_property
 from typing import Any
 
-from dialogs.cards import card, verbatim, verbatim_facts
+from dialogs.cards import card, text, verbatim, verbatim_facts
 from dialogs.identified_cards import identified_section
 from dialogs.texts import t
 from followup.digest.compile import Digest, compile_digest
 from followup.digest.files import areas_chart, trend_chart, write_docx, write_xlsx
 from followup.digest.report import Report, Text, build_report, overview_rows, render_markdown
 from followup.policy import Policy
+from followup.sections import STATUSES
 from storage.database import Database
 
 MEDIA_TYPES = {
@@ -88,6 +89,7 @@ def digest_card(files: DigestFiles, *, links: dict[str, str] | None = None) -> d
         *(verbatim(paragraph) for paragraph in files.report.prose),
         verbatim_facts([(label, str(value)) for label, value in overview_rows(d, files.text)]),
     ]
+    body += _activity_section(d, language)
     chart = files.render("png")
     if chart and len(chart) * 4 // 3 < MAX_INLINE_CHART:
         body.append(
@@ -106,6 +108,48 @@ def digest_card(files: DigestFiles, *, links: dict[str, str] | None = None) -> d
         for kind, url in (links or {}).items()
     ]
     return card(body, actions)
+
+
+def _statuses_line(counts: dict[str, int] | None, language: str) -> str:
+    if counts is None:
+        return t(language, "digest.card.hidden")
+    return ", ".join(
+        f"{t(language, f'checkin.status.{s}')} {counts[s]}" for s in STATUSES if counts.get(s)
+    )
+
+
+def _activity_section(d: Digest, language: str) -> list[dict[str, Any]]:
+    """Each activity's distribution over the departments and the chefs, and the activities
+    carried over from the last round."""
+    if not d.activities:
+        return []
+    rows = [
+        (
+            a.title,
+            t(
+                language,
+                "digest.card.departments_line",
+                statuses=_statuses_line(a.department_counts, language),
+            )
+            + " · "
+            + t(language, "digest.card.chefs_line", statuses=_statuses_line(a.counts, language)),
+        )
+        for a in d.activities
+    ]
+    body: list[dict[str, Any]] = [
+        text(t(language, "digest.card.distribution"), weight="Bolder", separator=True),
+        verbatim_facts(rows),
+    ]
+    if d.carried:
+        body.append(text(t(language, "digest.card.carried"), weight="Bolder"))
+        body += [
+            verbatim(
+                " – ".join(part for part in (c.title, ", ".join(c.departments or ())) if part),
+                spacing="None",
+            )
+            for c in d.carried
+        ]
+    return body
 
 
 async def compiled_digest_card(

@@ -22,6 +22,7 @@ from dialogs.check_in_dialog import MARKER as CHECK_IN_KIND
 from dialogs.check_in_dialog import CheckInDialog
 from dialogs.digest_cards import Links
 from dialogs.help import help_text
+from dialogs.hr_activities import HrActivities
 from dialogs.hr_calendar import HrCalendar
 from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
 from dialogs.hr_flow import HrAction, HrCommand, HrGate, by_round, invalid_card
@@ -292,6 +293,7 @@ def teams_routes(
     running, leave, roles = HrRunning(db, reports=reports), HrLeave(db), HrRoles(db)
     files = HrImports(db, fetch=fetch_file, links=import_links)
     roster = HrRoster(db)
+    activities = HrActivities(db)
     # HR's typed commands; each may name a round by its number ("status 3")
     hr_commands: dict[str, HrCommand] = {
         "new_round": planning.new_round,
@@ -311,6 +313,7 @@ def teams_routes(
         "preview_import": files.preview_upload,
         "templates": files.templates,
         "roster": roster.show,
+        "activities": activities.show,
     }
     # HR's card actions; a button that names its round does what typing its command with the
     # round's number does
@@ -341,6 +344,7 @@ def teams_routes(
         "roster_move": roster.move,
         "roster_leave": roster.leave,
         "roster_end": roster.end,
+        "end_activity": activities.end,
     }
     for command, handler in hr_commands.items():
         routes.add_command(command, hr.command(command, handler), numbered=True)

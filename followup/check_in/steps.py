@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
 
+from followup.check_in.carried import carried_into
 from followup.forms import FormError, check, problem
 from followup.people.presence import on_leave
 from followup.policy import Policy
@@ -58,6 +59,9 @@ class ActivityItem:
     status: str | None
     comment: str
     last_status: str | None  # last round's status, for activities left open then
+    # asked because the department left it unfinished (`carried`), not because the plan lists it
+    # for this year: `last_status` is then the department's status of that round
+    carried: bool = False
 
 
 @dataclass(frozen=True)
@@ -249,8 +253,15 @@ async def load_check_in(
             a
             for a in plan.activities
             if year in a.years
+            and a.ended_at is None
             and (a.all_departments or chef.department_id in plan.departments.get(a.id or 0, ()))
         ]
+        department = invitation.department_id or chef.department_id
+        carried = await carried_into(
+            db, round_, plan.activities, applicable, department, session=session
+        )
+        asked = {a.id for a in applicable} | set(carried)
+        applicable = [a for a in plan.activities if a.id in asked]
         areas, principles = plan.areas, plan.principles
         previous = await InvitationStore(db).previous(
             chef_id=chef.id,
@@ -273,7 +284,8 @@ async def load_check_in(
                 due=a.due,
                 status=answers.statuses.get(a.id or 0, (None, ""))[0],
                 comment=answers.statuses.get(a.id or 0, (None, ""))[1],
-                last_status=_last_open(last, a.id or 0),
+                last_status=carried.get(a.id or 0) or _last_open(last, a.id or 0),
+                carried=(a.id or 0) in carried,
             )
             for a in applicable
             if a.area_id == area.id

@@ -15,7 +15,13 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from followup.digest.figures import ActivityFigures, Confidence, NeedFigures, TrendPoint
+from followup.digest.figures import (
+    ActivityFigures,
+    CarriedActivity,
+    Confidence,
+    NeedFigures,
+    TrendPoint,
+)
 from followup.digest.identified import DepartmentAnswers, per_chef
 from followup.digest.publication import (
     PUBLISHED_STATES,
@@ -82,6 +88,8 @@ class Digest:
     hidden_departments: list[str]  # with a confidential figure left out (fewer than k)
     # True: the round is not closed, so its confidential figures are not out yet
     sealed: bool = False
+    # the activities asked only because departments left them unfinished in earlier rounds
+    carried: list[CarriedActivity] = field(default_factory=list)
 
     @property
     def activity_privacy(self) -> str:
@@ -89,8 +97,18 @@ class Digest:
 
     @property
     def still_open(self) -> list[ActivityFigures]:
-        """Activities someone reported as not started, in progress or delayed: the next round's."""
+        """Activities someone reported as not started, in progress or delayed: the next round's
+        in the departments that did."""
         return [a for a in self.activities or [] if a.still_open]
+
+    @property
+    def done_everywhere(self) -> list[ActivityFigures]:
+        """Activities every department that answered reports done (or not applicable)."""
+        return [a for a in self.activities or [] if a.done_everywhere]
+
+    @property
+    def delayed_somewhere(self) -> list[ActivityFigures]:
+        return [a for a in self.activities or [] if a.delayed_somewhere]
 
 
 # the rounds whose confidence makes the trend: this one, and those that closed before it
@@ -198,6 +216,7 @@ def build(
         quotes=[],
         hidden_departments=published.hidden_departments,
         sealed=published.sealed,
+        carried=published.carried,
     )
 
 

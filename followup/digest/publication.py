@@ -23,16 +23,20 @@ import hashlib
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from followup.digest.carried import carried_list, count_carried
 from followup.digest.figures import (
+    NO_DEPARTMENT,
     ActivityFigures,
+    CarriedActivity,
     Confidence,
     NeedFigures,
     TrendPoint,
     as_json,
+    department_distribution,
 )
 from followup.policy import Policy
 from followup.privacy.disclosure import enough, may_quote, reported, suppressed
@@ -49,7 +53,6 @@ from storage.digest_store import (
 from storage.models import InvitationState, Round, RoundState
 from storage.publication_store import PublicationStore
 
-NO_DEPARTMENT = "—"  # chefs without a department are counted under this name
 QUOTED_TEXTS = {
     Section.STRENGTHS_NEEDS: ("strengths", *(f"need.{n}" for n in NEEDS)),
     Section.PRINCIPLES: ("example", "grow"),
@@ -89,6 +92,9 @@ class Publication:
     confidence_departments: dict[str, Confidence | None]
     quotes: list[QuoteRef]
     hidden_departments: list[str]  # departments with a figure left out, in any breakdown
+    # the activities asked only because departments left them unfinished (none in publications
+    # kept before there were carried activities)
+    carried: list[CarriedActivity] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = as_json(self)
@@ -124,6 +130,7 @@ class Publication:
             },
             quotes=[QuoteRef(**q) for q in data["quotes"]],
             hidden_departments=list(data["hidden_departments"]),
+            carried=[CarriedActivity.from_json(c) for c in data.get("carried", [])],
         )
 
     def cut(self, department_ids: Collection[int] | None) -> Publication:
@@ -148,6 +155,12 @@ class Publication:
             else [replace(n, departments=only(n.departments)) for n in self.needs],
             confidence_departments=only(self.confidence_departments),
             hidden_departments=[name for name in self.hidden_departments if name in names],
+            carried=[
+                c
+                if c.departments is None
+                else replace(c, departments=[n for n in c.departments if n in names])
+                for c in self.carried
+            ],
         )
 
     def trend_point(self, round_: Round) -> TrendPoint | None:
@@ -183,13 +196,21 @@ class Counted:
     principle_titles: list[tuple[int, str]]
     confidence: list[RatingCount] | None  # None: not reported
     quotes: dict[str, list[tuple[int, str, str]]]  # section → (answer id, key, text)
+    # activity id → the departments it was asked of only because it carried on unfinished
+    carried: dict[int, set[int]] = field(default_factory=dict)
 
 
 async def count(
-    store: DigestStore, subject: DigestSubject, *, sealed: bool, session: Session | None = None
+    db: Database,
+    subject: DigestSubject,
+    *,
+    sealed: bool,
+    policy: Policy,
+    session: Session | None = None,
 ) -> Counted:
     """Everything a round publishes, counted over the whole organisation; `sealed`: the round is
     not closed, so only identified activity statuses are counted."""
+    store = DigestStore(db)
     round_ = subject.round
     assert round_.id is not None and subject.programme.id is not None
     round_id, programme_id, sections = round_.id, subject.programme.id, round_.sections
@@ -204,9 +225,11 @@ async def count(
     invitations = await store.invitations(round_id=round_id, session=session)
     plan: list[PlannedActivity] | None = None
     statuses: list[StatusCount] = []
+    carried: dict[int, set[int]] = {}
     if published(Section.ACTIVITY_STATUS):
         statuses = await store.statuses(round_id=round_id, session=session)
         plan = await store.plan(programme_id=programme_id, session=session)
+        carried = await count_carried(db, round_, invitations, policy=policy, session=session)
     needs = await ratings(Section.STRENGTHS_NEEDS) if published(Section.STRENGTHS_NEEDS) else None
     principles: list[RatingCount] = []
     titles: list[tuple[int, str]] = []
@@ -235,6 +258,7 @@ async def count(
         principle_titles=titles,
         confidence=confidence,
         quotes=quotes,
+        carried=carried,
     )
 
 
@@ -300,6 +324,9 @@ def _activities(
             planned.area,
             dict(overall) if published else None,
             {name: None if name in small else dict(c) for name, c in sorted(by_department.items())},
+        )
+        figures.department_counts, figures.departments_hidden = department_distribution(
+            figures.departments, published=figures.counts is not None
         )
         activities.append(figures)
         if figures.counts is not None:
@@ -436,6 +463,9 @@ def decide(
             counted.confidence, dept, k=k, hidden=hidden
         )
 
+    identified = sections.get(Section.ACTIVITY_STATUS, "") == Privacy.IDENTIFIED
+    carried = carried_list(counted.plan or [], counted.carried, dept, identified=identified)
+
     return Publication(
         round_id=round_.id,
         k=k,
@@ -451,6 +481,7 @@ def decide(
         confidence_departments=confidence_departments,
         quotes=_quotes(counted, round_id=round_.id, least=max(policy.quotes_k, k)),
         hidden_departments=sorted(hidden),
+        carried=carried,
     )
 
 
@@ -461,17 +492,16 @@ async def publication(
     none yet, and kept), for any other round its identified figures only, never kept."""
     round_ = subject.round
     assert round_.id is not None
-    store = DigestStore(db)
     if round_.state not in PUBLISHED_STATES:
         async with db.session() as session:
-            counted = await count(store, subject, sealed=True, session=session)
+            counted = await count(db, subject, sealed=True, policy=policy, session=session)
         return decide(subject, counted, sealed=True, policy=policy)
     publications = PublicationStore(db)
     kept = await publications.get(round_.id)
     if kept is None:
         # one session for every count: the figures all describe the same moment
         async with db.session() as session:
-            counted = await count(store, subject, sealed=False, session=session)
+            counted = await count(db, subject, sealed=False, policy=policy, session=session)
         decided = decide(subject, counted, sealed=False, policy=policy)
         kept = await publications.add_once(round_.id, decided.to_json(), at=now)
     return Publication.from_json(kept.figures)

@@ -18,7 +18,6 @@ from followup.sections import NEEDS, STATUSES
 
 Text = Callable[..., str]  # text(key, **params) in the reader's language
 Cell = str | int | float | datetime | None
-OPEN_ORDER = ("delayed", "not_started", "in_progress")  # the open statuses, most urgent first
 # the files that hold the table of answers per chef, with names (the others name no one)
 NAMING_FORMATS = frozenset({"xlsx"})
 
@@ -73,12 +72,24 @@ def _prose(d: Digest, text: Text) -> list[str]:
         done = sum(area.get("done", 0) for area in d.areas.values())
         delayed = sum(area.get("delayed", 0) for area in d.areas.values())
         paragraphs.append(
-            text(
-                "digest.prose.activities",
-                activities=len(d.activities),
-                done=percent_text(share(done, answers)),
-                delayed=percent_text(share(delayed, answers)),
-                count=len(d.still_open),
+            " ".join(
+                [
+                    text(
+                        "digest.prose.activities",
+                        activities=len(d.activities),
+                        done=percent_text(share(done, answers)),
+                        delayed=percent_text(share(delayed, answers)),
+                    ),
+                    # per activity, over the departments: not "not finished if anyone says so"
+                    text(
+                        "digest.prose.done_everywhere",
+                        count=len(d.done_everywhere),
+                        activities=len(d.activities),
+                    ),
+                    text("digest.prose.delayed_somewhere", count=len(d.delayed_somewhere)),
+                    text("digest.prose.still_open", count=len(d.still_open)),
+                    *([text("digest.prose.carried", count=len(d.carried))] if d.carried else []),
+                ]
             )
         )
     if d.confidence is not None and d.confidence.mean is not None:
@@ -187,16 +198,21 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
                 [[name, *(counts.get(s, 0) for s in STATUSES)] for name, counts in d.areas.items()],
             )
         )
-        if d.still_open:
+        tables.append(_distribution(d, text))
+        if d.carried:
             tables.append(
                 Table(
                     text("digest.sheet.activities"),
-                    text("digest.table.still_open"),
+                    text("digest.table.carried"),
+                    columns(text, "area", "activity", "departments"),
                     [
-                        *columns(text, "area", "activity"),
-                        *(text(f"checkin.status.{s}") for s in OPEN_ORDER),
+                        [
+                            c.area,
+                            c.title,
+                            None if c.departments is None else ", ".join(c.departments),
+                        ]
+                        for c in d.carried
                     ],
-                    [[a.area, a.title, *_statuses(a.counts, OPEN_ORDER)] for a in d.still_open],
                 )
             )
         if d.identified:
@@ -313,6 +329,33 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
     )
 
 
+def _distribution(d: Digest, text: Text) -> Table:
+    """Each activity's statuses as a distribution: how many departments report each (a
+    department is done when none of its chefs says not finished), and how many chefs."""
+    hidden = any(a.departments_hidden for a in d.activities or [])
+    rows: list[list[Cell]] = []
+    for a in d.activities or []:
+        departments = _statuses(a.department_counts, STATUSES)
+        rows.append(
+            [a.area, a.title, text("digest.col.departments"), *departments]
+            + ([a.departments_hidden] if hidden else [])
+        )
+        rows.append(
+            [a.area, a.title, text("digest.col.chefs"), *_statuses(a.counts, STATUSES)]
+            + ([None] if hidden else [])
+        )
+    return Table(
+        text("digest.sheet.activities"),
+        text("digest.table.activity_distribution"),
+        [
+            *columns(text, "area", "activity", "counted"),
+            *(text(f"checkin.status.{s}") for s in STATUSES),
+            *(columns(text, "hidden_departments") if hidden else []),
+        ],
+        rows,
+    )
+
+
 def _question(section: str, key: str, text: Text) -> str:
     if key.startswith("need."):
         return text(f"checkin.need.{key.removeprefix('need.')}")
@@ -333,7 +376,13 @@ def overview_rows(d: Digest, text: Text) -> list[tuple[str, Any]]:
     if d.confidence is not None:
         rows.append((text("digest.col.mean"), number_text(d.confidence.mean)))
     if d.activities is not None:
-        rows.append((text("digest.col.still_open"), len(d.still_open)))
+        rows += [
+            (text("digest.col.activities"), len(d.activities)),
+            (text("digest.col.done_everywhere"), len(d.done_everywhere)),
+            (text("digest.col.delayed_somewhere"), len(d.delayed_somewhere)),
+            (text("digest.col.still_open"), len(d.still_open)),
+            (text("digest.col.carried"), len(d.carried)),
+        ]
     rows.append((text("digest.col.k"), d.k))
     return rows
 

@@ -322,13 +322,18 @@ def digest_figures(view: View, current: str) -> dict[Key, list[str | None]]:
             put(("principles n",), principles["respondents"])
             for number, _, n in rows:
                 put(("principle", number), n)
-        elif title in (t(LANG, "digest.table.activities"), t(LANG, "digest.table.still_open")):
-            # per department (XLSX, Markdown), or the still open ones overall (also DOCX)
-            first = 3 if title == t(LANG, "digest.table.activities") else 2
+        elif title == t(LANG, "digest.table.activities"):
+            # per department (XLSX, Markdown)
             for row in rows:
-                department = row[2] if first == 3 else ALL
-                for label, value in zip(header[first:], row[first:], strict=True):
-                    put(("activity", row[1], department, statuses[label]), value)
+                for label, value in zip(header[3:], row[3:], strict=True):
+                    put(("activity", row[1], row[2], statuses[label]), value)
+        elif title == t(LANG, "digest.table.activity_distribution"):
+            # how many departments and chefs report each status (also DOCX)
+            for row in rows:
+                counted = "departments" if row[2] == t(LANG, "digest.col.departments") else ALL
+                for label, value in zip(header[3:], row[3:], strict=False):
+                    if label in statuses:
+                        put(("activity", row[1], counted, statuses[label]), value)
         elif title == t(LANG, "digest.table.areas"):
             for row in rows:
                 for label, value in zip(header[1:], row[1:], strict=True):
@@ -418,6 +423,10 @@ async def expected(
         for status in STATUSES:
             cells[("activity", a.title, ALL, status)] = (
                 None if a.counts is None else a.counts.get(status, 0)
+            )
+            # how many departments report it so: the organisation's figure, in every view
+            cells[("activity", a.title, "departments", status)] = (
+                None if a.department_counts is None else a.department_counts.get(status, 0)
             )
             for name, counts in a.departments.items():
                 if ours(name):
