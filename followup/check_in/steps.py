@@ -243,11 +243,13 @@ async def load_check_in(
             return None
         year = round_year(round_, policy=policy)
         plan = await (plans or PlanCache()).get(db, round_.programme_id, session=session)
+        # the department the round counts the chef under (theirs when invited), not today's
+        department_id = invitation.department_id
         applicable = [
             a
             for a in plan.activities
             if year in a.years
-            and (a.all_departments or chef.department_id in plan.departments.get(a.id or 0, ()))
+            and (a.all_departments or department_id in plan.departments.get(a.id or 0, ()))
         ]
         areas, principles = plan.areas, plan.principles
         previous = await InvitationStore(db).previous(
@@ -288,7 +290,7 @@ async def load_check_in(
         programme_id=round_.programme_id,
         chef_id=chef.id,
         chef_name=chef.name,
-        department_id=chef.department_id,
+        department_id=department_id,
         sections=dict(round_.sections),
         k=round_.k,
         areas=tuple(blocks),
