@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from bot.cli_rounds import CliRefusal, cli_call, refusal
+from dialogs.hr_programmes import ended_lines
 from dialogs.texts import t
 from followup.hr import programmes
 from followup.policy import Policy
@@ -26,9 +27,4 @@ async def run_programme(
         )
     except RoundError as error:
         raise refusal(lang, error) from error
-    lines = [t(lang, "programme.ended", title=ended.title)]
-    if ended.skipped:
-        lines.append(t(lang, "programme.ended.skipped", count=len(ended.skipped)))
-    if ended.running:
-        lines.append(t(lang, "programme.ended.running", count=len(ended.running)))
-    return lines
+    return ended_lines(ended, lang)

@@ -27,6 +27,7 @@ from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
 from dialogs.hr_flow import HrAction, HrCommand, HrGate, by_round, invalid_card
 from dialogs.hr_leave import HrLeave
 from dialogs.hr_planning import HrPlanning
+from dialogs.hr_programmes import END, END_FORM, HrProgrammes
 from dialogs.hr_reports import HrReports
 from dialogs.hr_roles import HrRoles
 from dialogs.hr_running import HrRunning
@@ -278,6 +279,7 @@ def teams_routes(
     hr = HrGate(db, policy=policy, clock=clock)
     planning, reports, calendar = HrPlanning(db), HrReports(db, links=links), HrCalendar(db)
     running, leave, roles = HrRunning(db, reports=reports), HrLeave(db), HrRoles(db)
+    programmes = HrProgrammes(db)
     # HR's typed commands; each may name a round by its number ("status 3")
     hr_commands: dict[str, HrCommand] = {
         "new_round": planning.new_round,
@@ -311,6 +313,8 @@ def teams_routes(
         "close_form": by_round(running.close_form),
         "close": running.close,
         "calendar": calendar.change,
+        END_FORM: programmes.end_form,
+        END: programmes.end,
         "leave": leave.save,
         "add_hr": roles.add,
         "remove_hr": roles.remove,

@@ -214,9 +214,7 @@ async def change_calendar(
         programme.answer_days = answer_days
         programme.updated_at = now
         titled, other = await title_forms(db, programme, title_of, session=session)
-        days = {
-            title(day): day for title in (other, titled) for day in calendar_dates(programme)
-        }
+        days = {title(day): day for title in (other, titled) for day in calendar_dates(programme)}
         planned = await RoundStore(db).scheduled(
             programme_id=programme_id, after=now, created_by=CALENDAR, lock=True, session=session
         )

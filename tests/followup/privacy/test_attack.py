@@ -276,10 +276,7 @@ class World:
     def snapshot(self) -> Snapshot:
         names = self.scenario.departments
         return {
-            r: {
-                c: (names[self.invited_in[r][c]], a)
-                for c, a in chefs.items()
-            }
+            r: {c: (names[self.invited_in[r][c]], a) for c, a in chefs.items()}
             for r, chefs in self.stored.items()
         }
 
