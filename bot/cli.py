@@ -254,6 +254,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _hr_or_round(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_activities import run_activity
+    from bot.cli_programmes import run_programme
     from bot.cli_roster import run_chef
     from bot.cli_rounds import CliRefusal, run_audit, run_digest, run_hr, run_round
 
@@ -264,6 +265,7 @@ async def _hr_or_round(args: argparse.Namespace, settings: Settings) -> int:
         "audit": run_audit,
         "chef": run_chef,
         "activity": run_activity,
+        "programme": run_programme,
     }
 
     async def run(db: Database) -> int:
@@ -426,6 +428,16 @@ def build_parser() -> argparse.ArgumentParser:
         if not any(a.dest == "org" for a in command._actions):
             command.add_argument("--org", help="tenant id or name (needed when there are several)")
 
+    programme = sub.add_parser("programme", help="programmes (several may run at once)")
+    programme_sub = programme.add_subparsers(dest="programme_command", required=True)
+    end = programme_sub.add_parser(
+        "end",
+        help="end a programme: no more rounds of it (an open one runs to its last day); "
+        "departments, managers and other programmes stay",
+    )
+    end.add_argument("code", help="the programme's code, as in its plan")
+    end.add_argument("--org", help="tenant id or name (needed when there are several)")
+
     digest = sub.add_parser("digest", help="a round's digest (sammanställning) as a file")
     digest.add_argument("id", type=int)
     digest.add_argument("--format", choices=("md", "xlsx", "docx"), default="md")
@@ -486,7 +498,7 @@ def run(argv: Sequence[str] | None, settings: Settings | None = None) -> int:
             return _package(args, settings)
         elif args.command == "demo":
             return asyncio.run(_demo(args, settings))
-        elif args.command in ("round", "hr", "digest", "audit", "chef", "activity"):
+        elif args.command in ("round", "hr", "digest", "audit", "chef", "activity", "programme"):
             return asyncio.run(_hr_or_round(args, settings))
     except CommandError as exc:
         print(str(exc), file=sys.stderr)

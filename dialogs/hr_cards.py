@@ -146,7 +146,12 @@ def new_round_card(
                     "label": t(language, "hr.new.programme_label"),
                     "style": "compact",
                     "isRequired": True,
-                    "value": str(programmes[-1].id),
+                    # no programme chosen beforehand: a round in the wrong one asks the wrong
+                    # chefs about the wrong activities
+                    "placeholder": t(language, "hr.new.programme_placeholder"),
+                    "errorMessage": t(
+                        language, "hr.error.required", field=t(language, "hr.field.programme")
+                    ),
                     "choices": [{"title": p.title, "value": str(p.id)} for p in programmes],
                 }
             ]
@@ -590,7 +595,16 @@ def calendar_card(
     ]
     return card(
         body,
-        [submit(t(language, "hr.calendar.submit"), "calendar", language, programme=programme.id)],
+        [
+            submit(t(language, "hr.calendar.submit"), "calendar", language, programme=programme.id),
+            # ending it asks first (dialogs.hr_programmes)
+            submit(
+                t(language, "hr.programme.end_button"),
+                "programme_end_form",
+                language,
+                programme=programme.id,
+            ),
+        ],
     )
 
 

@@ -29,6 +29,7 @@ from dialogs.hr_flow import HrAction, HrCommand, HrGate, by_round, invalid_card
 from dialogs.hr_imports import FetchFile, HrImports, ImportLinks, has_files
 from dialogs.hr_leave import HrLeave
 from dialogs.hr_planning import HrPlanning
+from dialogs.hr_programmes import END, END_FORM, HrProgrammes
 from dialogs.hr_reports import HrReports
 from dialogs.hr_roles import HrRoles
 from dialogs.hr_roster import HrRoster
@@ -294,6 +295,7 @@ def teams_routes(
     files = HrImports(db, fetch=fetch_file, links=import_links)
     roster = HrRoster(db)
     activities = HrActivities(db)
+    programmes = HrProgrammes(db)
     # HR's typed commands; each may name a round by its number ("status 3")
     hr_commands: dict[str, HrCommand] = {
         "new_round": planning.new_round,
@@ -332,6 +334,8 @@ def teams_routes(
         "close_form": by_round(running.close_form),
         "close": running.close,
         "calendar": calendar.change,
+        END_FORM: programmes.end_form,
+        END: programmes.end,
         "leave": leave.save,
         "add_hr": roles.add,
         "remove_hr": roles.remove,

@@ -1,8 +1,9 @@
 """The counting behind a round's digest: GROUP BY queries over submitted answers only.
 
-Every method counts per department id (the chef's, or the snapshot kept when retention detached
-the invitation) and, given `department_ids`, over those departments only. What may be shown of
-the counts is for the domain's privacy rules to decide, not for these queries."""
+Every method counts per department id — the invitation's, the one the chef had when invited, so
+a chef who moves later changes no count — and, given `department_ids`, over those departments
+only. What may be shown of the counts is for the domain's privacy rules to decide, not for
+these queries."""
 
 from __future__ import annotations
 

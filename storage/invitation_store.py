@@ -12,17 +12,19 @@ from sqlmodel import col, select
 from storage.database import Database, Session
 from storage.models import Chef, Department, Invitation, InvitationState, Round, RoundState
 
-# an invitation's chef, the department it counts under and why it could not be reached: the
-# chef's, or the snapshot kept when retention detached it from the chef, so a long-closed
-# round's figures stay the same
+# an invitation's chef, the department it counts under and why it could not be reached.
+# The department is the one the chef had when invited (`add` records it; migration 0010 filled
+# the older ones from their chef), never the chef's today: a chef who moves, or who gets a
+# department later, changes no figure of a round already asked. No fallback to the chef's
+# department: it would recount exactly the invitations whose chef had none when invited.
 INVITATION_CHEF = col(Chef.id) == col(Invitation.chef_id)
-INVITATION_DEPARTMENT = func.coalesce(col(Invitation.department_id), col(Chef.department_id))
+INVITATION_DEPARTMENT = col(Invitation.department_id)
 UNREACHABLE_CODE = func.coalesce(col(Invitation.unreachable_code), col(Chef.unreachable_code))
 
 
 def in_departments(query: Any, department_ids: Collection[int] | None) -> Any:
     """Only invitations counted under these departments (a department lead's view); all when
-    None. The query must have joined the chef (`INVITATION_CHEF`, outer)."""
+    None."""
     if department_ids is None:
         return query
     return query.where(INVITATION_DEPARTMENT.in_(sorted(department_ids)))
@@ -60,7 +62,6 @@ class Detachable(NamedTuple):
     """An invitation with what retention keeps of its chef when detaching it."""
 
     invitation: Invitation
-    department_id: int | None
     unreachable_code: str | None
 
 
@@ -115,8 +116,7 @@ class InvitationStore:
             .where(Round.organisation_id == organisation_id)
             .group_by(col(Invitation.round_id), col(Invitation.state))
         )
-        if department_ids is not None:
-            query = in_departments(query.join(Chef, INVITATION_CHEF, isouter=True), department_ids)
+        query = in_departments(query, department_ids)
         async with self._db.joined(session) as s:
             return [StateCount(*row) for row in (await s.exec(query)).all()]
 
@@ -216,16 +216,26 @@ class InvitationStore:
                 invitation.state = state
 
     async def detachable(self, *, round_id: int, session: Session) -> list[Detachable]:
-        """The round's invitations with their chefs' department and unreachable code, to detach
-        inside the caller's transaction."""
+        """The round's invitations with their chefs' unreachable code, to detach inside the
+        caller's transaction."""
         rows = (
             await session.exec(
-                select(Invitation, Chef.department_id, UNREACHABLE_CODE)
+                select(Invitation, UNREACHABLE_CODE)
                 .join(Chef, INVITATION_CHEF, isouter=True)
                 .where(Invitation.round_id == round_id)
             )
         ).all()
         return [Detachable(*row) for row in rows]
+
+    async def forget_units(self, *, chef_id: int, session: Session) -> int:
+        """Blank the unit on the chef's invitations (their identity is going: a unit usually
+        has one chef), in the caller's transaction; how many had one."""
+        result = await session.exec(
+            update(Invitation)
+            .where(col(Invitation.chef_id) == chef_id, col(Invitation.unit) != "")
+            .values(unit="")
+        )
+        return int(result.rowcount or 0)
 
     async def rounds_of_chef(
         self,
@@ -255,11 +265,21 @@ class InvitationStore:
         created_at: datetime,
         state: str = InvitationState.PENDING.value,
         session: Session,
-    ) -> None:
-        """A new invitation of a chef to a round, in the caller's transaction."""
-        session.add(
-            Invitation(round_id=round_id, chef_id=chef_id, state=state, created_at=created_at)
+    ) -> Invitation:
+        """A new invitation of a chef to a round, in the caller's transaction, with the
+        department and unit the chef has now: the round counts them there for good."""
+        # the caller has usually loaded the chef in this session: the identity map answers
+        chef = await session.get(Chef, chef_id)
+        invitation = Invitation(
+            round_id=round_id,
+            chef_id=chef_id,
+            state=state,
+            created_at=created_at,
+            department_id=chef.department_id if chef is not None else None,
+            unit=chef.unit if chef is not None else "",
         )
+        session.add(invitation)
+        return invitation
 
     async def chef_ids(
         self, *, round_id: int, state: str, session: Session | None = None

@@ -37,6 +37,23 @@ class ProgrammeStore:
         async with self._db.joined(session) as s:
             return list((await s.exec(query.order_by(col(Programme.id)))).all())
 
+    async def by_code(
+        self, *, organisation_id: int, code: str, session: Session
+    ) -> Programme | None:
+        """The organisation's programme with this code (case and surrounding space aside; in
+        Python, as SQLite folds only ASCII), locked for update until the caller's transaction
+        ends."""
+        wanted = code.strip().casefold()
+        programmes = (
+            await session.exec(
+                select(Programme)
+                .where(Programme.organisation_id == organisation_id)
+                .order_by(col(Programme.id))
+                .with_for_update()
+            )
+        ).all()
+        return next((p for p in programmes if p.code.strip().casefold() == wanted), None)
+
     async def calendar(
         self, *, programme_id: int, organisation_id: int, session: Session
     ) -> Programme | None:

@@ -137,6 +137,25 @@ class RoundStore:
                 ).all()
             )
 
+    async def of_programme(
+        self, *, programme_id: int, states: Collection[str], session: Session
+    ) -> list[Round]:
+        """The programme's rounds in these states, locked for update in the caller's
+        transaction, oldest first."""
+        return list(
+            (
+                await session.exec(
+                    select(Round)
+                    .where(
+                        Round.programme_id == programme_id,
+                        col(Round.state).in_([str(state) for state in states]),
+                    )
+                    .order_by(col(Round.id))
+                    .with_for_update()
+                )
+            ).all()
+        )
+
     async def still_open(
         self,
         *,
@@ -161,18 +180,18 @@ class RoundStore:
         programme_id: int,
         created_by: str,
         opens_at: datetime,
-        title: str,
+        titles: Collection[str],
         session: Session | None = None,
     ) -> int | None:
         """The id of a round `created_by` made for the programme that opens at `opens_at` or
-        has this title, in any state."""
+        has one of these titles, in any state."""
         async with self._db.joined(session) as s:
             return (
                 await s.exec(
                     select(Round.id).where(
                         Round.programme_id == programme_id,
                         Round.created_by == created_by,
-                        or_(col(Round.opens_at) == opens_at, Round.title == title),
+                        or_(col(Round.opens_at) == opens_at, col(Round.title).in_(list(titles))),
                     )
                 )
             ).first()

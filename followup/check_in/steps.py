@@ -249,16 +249,17 @@ async def load_check_in(
             return None
         year = round_year(round_, policy=policy)
         plan = await (plans or PlanCache()).get(db, round_.programme_id, session=session)
+        # the department the round counts the chef under (theirs when invited), not today's
+        department_id = invitation.department_id
         applicable = [
             a
             for a in plan.activities
             if year in a.years
             and a.ended_at is None
-            and (a.all_departments or chef.department_id in plan.departments.get(a.id or 0, ()))
+            and (a.all_departments or department_id in plan.departments.get(a.id or 0, ()))
         ]
-        department = invitation.department_id or chef.department_id
         carried = await carried_into(
-            db, round_, plan.activities, applicable, department, session=session
+            db, round_, plan.activities, applicable, department_id, session=session
         )
         asked = {a.id for a in applicable} | set(carried)
         applicable = [a for a in plan.activities if a.id in asked]
@@ -302,7 +303,7 @@ async def load_check_in(
         programme_id=round_.programme_id,
         chef_id=chef.id,
         chef_name=chef.name,
-        department_id=chef.department_id,
+        department_id=department_id,
         sections=dict(round_.sections),
         k=round_.k,
         areas=tuple(blocks),

@@ -1,5 +1,10 @@
 """Applying a checked plan: one transaction, upserts by stable keys (codes, numbers); what the
-file no longer has is deactivated, never deleted (answers refer to it)."""
+file no longer has is deactivated, never deleted (answers refer to it).
+
+Departments are the exception: they belong to the organisation, not to one programme, and the
+roster and every other programme use them too. A plan import adds departments and renames them
+(and makes one it lists active again), but never deactivates one it does not list: a second
+programme's plan that lists only ÄO leaves IFO, LSS and SPS, and their chefs, as they were."""
 
 from __future__ import annotations
 
@@ -48,17 +53,19 @@ async def apply_plan(
     """Apply a checked plan inside the caller's transaction; what changed, section by section."""
     report = ImportReport("plan", spec.file)
 
-    # departments (the organisation's, shared with the roster)
+    # departments (the organisation's, shared with the roster and every programme)
     dept_rows = await plans.departments(organisation_id, session=session)
     departments = {key_of(d.code): d for d in dept_rows}
     if spec.departments is not None:
-        departments = sync_records(
+        listed = sync_records(
             session,
             existing=departments,
             wanted=[(d.code, {"code": d.code, "name": d.name}) for d in spec.departments],
             create=lambda a: Department(organisation_id=organisation_id, **a),
             changes=report.section("departments"),
+            deactivate_missing=lambda _d: False,  # another programme or the roster may use it
         )
+        departments = {**departments, **listed}
 
     # the programme
     if spec.programme is not None:

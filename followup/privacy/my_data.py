@@ -135,6 +135,9 @@ class RoundAnswers:
     statuses: tuple[StatusItem, ...]
     texts: tuple[TextItem, ...]
     ratings: tuple[RatingItem, ...]
+    # the department and unit the round counts the chef under (theirs when invited)
+    department: str = ""
+    unit: str = ""
 
     def privacy(self, section: str) -> str:
         return privacy_of(self.sections, section)
@@ -253,6 +256,10 @@ async def collect(
                     for g in ratings
                     if g.invitation_id == mine
                 ),
+                department=departments.get(invitation.department_id, "")
+                if invitation.department_id
+                else "",
+                unit=invitation.unit,
             )
         )
     return MyData(

@@ -76,6 +76,8 @@ def as_json(data: MyData, *, compiled_at: datetime) -> dict[str, Any]:
                 "closed_at": _iso(a.closed_at),
                 "invitation_state": a.invitation_state,
                 "submitted_at": _iso(a.submitted_at),
+                "department": a.department,
+                "unit": a.unit,
                 "sections": a.sections,
                 "activity_statuses": [
                     {
@@ -237,6 +239,8 @@ def write_xlsx(data: MyData, text: Text) -> bytes:
             text("mydata.col.deadline"),
             text("mydata.col.your_state"),
             text("mydata.col.submitted"),
+            text("mydata.field.department"),
+            text("mydata.field.unit"),
         ],
         rows=[
             [
@@ -245,6 +249,8 @@ def write_xlsx(data: MyData, text: Text) -> bytes:
                 _plain(a.deadline),
                 text(f"mydata.invitation.{a.invitation_state}"),
                 _plain(a.submitted_at),
+                a.department,
+                a.unit,
             ]
             for a in data.rounds
         ],

@@ -3,7 +3,8 @@
 Per organisation (`retention_months`, default 24; `retention_action`, default anonymise):
 
 - anonymise: the free texts go (reflections, and the comments beside activity statuses), and
-  each invitation is detached from its chef, keeping only the chef's department as it was then;
+  each invitation is detached from its chef, keeping only the department the chef had when
+  invited (never the unit: a unit usually has one chef, so it would name them);
   the round's delivery messages, which name the chef, go too. No answer can then be joined to a
   name, while the round's digest keeps exactly its figures (counted per department).
 - purge: the answers go altogether; the detached invitations keep the response rate.
@@ -11,9 +12,10 @@ Per organisation (`retention_months`, default 24; `retention_action`, default an
 Either way the digest of such a round holds aggregates only.
 
 The same months after a chef left the roster (`Chef.left_at`), who they were goes: name, UPN,
-e-mail, Entra object id, unit and leave, their Teams conversations and the messages through
-them, and the roles they held when they left (a role granted after they left is a new
-engagement: it stays, and so does the conversation that reaches them, unlinked from the chef).
+e-mail, Entra object id, unit (the roster's and the one each invitation kept) and leave, their
+Teams conversations and the messages through them, and the roles they held when they left (a
+role granted after they left is a new engagement: it stays, and so does the conversation that
+reaches them, unlinked from the chef).
 The chef's row stays as a tombstone with its id and department, so invitations, answers not
 yet retained and every published figure stay exactly as they were. A chef back on the roster
 in time has `left_at` cleared by the import and is never touched.
@@ -147,17 +149,18 @@ async def retain_round(
         ):
             return None
         invitations = await InvitationStore(db).detachable(round_id=round_id, session=session)
-        ids = [invitation.id for invitation, _, _ in invitations if invitation.id is not None]
+        ids = [invitation.id for invitation, _ in invitations if invitation.id is not None]
         detached = 0
-        for invitation, department_id, reason in invitations:
+        for invitation, reason in invitations:
             if invitation.chef_id is None:
                 continue
-            # as the digest counted it so far: under the chef's department, and why they could
-            # not be reached
-            invitation.department_id = department_id
+            # as the digest counted it so far: under the department the invitation keeps, and
+            # why they could not be reached
             if invitation.state == InvitationState.UNREACHABLE:
                 invitation.unreachable_code = reason
             invitation.chef_id = None
+            # a unit usually has one chef: kept, it would name them
+            invitation.unit = ""
             # what could be matched with the delivery log or the conversation: gone too
             invitation.card_activity_id = None
             invitation.remind_later_at = None
@@ -217,6 +220,8 @@ async def remove_identity(
         kept = await conversations.detach(refs, session=session) if still_staff else 0
         deleted = 0 if still_staff else await conversations.delete(refs, session=session)
         removed_roles = await roles.delete(ended, session=session)
+        # the unit each invitation kept would name them as well as the roster's did
+        await InvitationStore(db).forget_units(chef_id=chef_id, session=session)
         ChefStore.remove_identity(chef, now=now)
     return DepartedRetention(
         organisation_id=organisation_id,

@@ -67,6 +67,39 @@ def season(opens: date) -> str:
     return "spring" if opens.month < 7 else "autumn"
 
 
+MAX_ROUND_TITLE = 200  # the round table's column
+
+
+def programme_titles(title_of: TitleOf, programme: Programme, *, several: bool) -> TitleOf:
+    """The calendar's round titles for one programme: the plain half-year ("Uppföljning våren
+    2026") while the organisation runs one programme, with the programme's title after it while
+    it runs several, so HR can tell two programmes' rounds of one half-year apart."""
+    if not several:
+        return title_of
+
+    def titled(day: date) -> str:
+        title = f"{title_of(day)} – {programme.title}"
+        return title if len(title) <= MAX_ROUND_TITLE else title[: MAX_ROUND_TITLE - 1] + "…"
+
+    return titled
+
+
+async def title_forms(
+    db: Database, programme: Programme, title_of: TitleOf, *, session: Session | None = None
+) -> tuple[TitleOf, TitleOf]:
+    """The titles the calendar gives the programme's rounds now, and the other form (with or
+    without the programme's title) it gave them while the organisation ran one programme, or
+    several: a round planned under either is the same half-year's round."""
+    active = await ProgrammeStore(db).active(
+        organisation_id=programme.organisation_id, session=session
+    )
+    several = len(active) > 1
+    return (
+        programme_titles(title_of, programme, several=several),
+        programme_titles(title_of, programme, several=not several),
+    )
+
+
 def calendar_dates(programme: Programme) -> list[date]:
     """The days the programme's rounds open, e.g. 15 April and 15 October of every year."""
     days = []
@@ -95,6 +128,7 @@ async def plan_rounds(
     programmes = await ProgrammeStore(db).active(programme_id=programme_id)
     for programme in programmes:
         assert programme.id is not None
+        titled, other = await title_forms(db, programme, title_of)
         for day in calendar_dates(programme):
             if not today < day <= today + policy.plan_ahead:
                 continue
@@ -104,7 +138,7 @@ async def plan_rounds(
                 programme_id=programme.id,
                 created_by=CALENDAR,
                 opens_at=opens,
-                title=title_of(day),
+                titles=(titled(day), other(day)),
             )
             if planned is not None:
                 continue
@@ -114,7 +148,7 @@ async def plan_rounds(
                     db,
                     organisation_id=programme.organisation_id,
                     programme_id=programme.id,
-                    title=title_of(day),
+                    title=titled(day),
                     deadline=deadline,
                     opens_at=opens,
                     now=now,
@@ -142,7 +176,8 @@ async def next_opening(
         return planned.title, policy.today(planned.opens_at)
     today = policy.today(now)
     upcoming = [day for day in calendar_dates(programme) if day > today]
-    return (title_of(upcoming[0]), upcoming[0]) if upcoming else None
+    titled, _ = await title_forms(db, programme, title_of)
+    return (titled(upcoming[0]), upcoming[0]) if upcoming else None
 
 
 @dataclass
@@ -178,7 +213,8 @@ async def change_calendar(
         programme.round_opens = list(round_opens)
         programme.answer_days = answer_days
         programme.updated_at = now
-        days = {title_of(day): day for day in calendar_dates(programme)}
+        titled, other = await title_forms(db, programme, title_of, session=session)
+        days = {title(day): day for title in (other, titled) for day in calendar_dates(programme)}
         planned = await RoundStore(db).scheduled(
             programme_id=programme_id, after=now, created_by=CALENDAR, lock=True, session=session
         )

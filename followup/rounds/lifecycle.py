@@ -96,6 +96,8 @@ async def create_round(
         programme = await ProgrammeStore(db).get(programme_id, session=session)
         if programme is None or programme.organisation_id != organisation_id:
             raise RoundError("unknown_programme", programme=programme_id)
+        if not programme.active:  # ended: no new round, from HR or the calendar
+            raise RoundError("programme_ended", programme=programme.title)
         rounds = RoundStore(db)
         same_title = await rounds.live_titled(
             programme_id=programme_id, title=title.strip(), session=session

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage.database import Database
 from storage.invitation_store import InvitationStore
-from storage.models import Invitation
+from storage.models import Chef, Invitation
 from tests.storage.world import NOW, World, add_chef, add_round, invite, world
 
 
@@ -87,17 +87,50 @@ async def test_the_rounds_of_a_chef_come_by_deadline(db: Database) -> None:
     assert [r.id for _, r in without_drafts] == [round_id]
 
 
-async def test_detachable_invitations_carry_their_chefs_department_and_reason(
+async def test_detachable_invitations_carry_their_chefs_reason_and_kept_department(
     db: Database,
 ) -> None:
     w, round_id = await three_chefs(db)
     async with db.session() as s, s.begin():
         found = await InvitationStore(db).detachable(round_id=round_id, session=s)
-        kept = {i.chef_id: (d, code) for i, d, code in found}
+        kept = {i.chef_id: (i.department_id, code) for i, code in found}
         waiting = await InvitationStore(db).in_states(
             round_id=round_id, states=["pending", "delivered"], session=s
         )
     assert kept[w.chefs["Cecilia"]] == (w.departments["AO"], "BotBlocked")
     assert kept[w.chefs["Anna"]] == (w.departments["IFO"], None)
     assert [i.chef_id for i in waiting] == [w.chefs["Bo"]]
-    assert all(isinstance(i, Invitation) for i, _, _ in found)
+    assert all(isinstance(i, Invitation) for i, _ in found)
+
+
+async def test_an_invitation_keeps_the_department_and_unit_the_chef_had_when_invited(
+    db: Database,
+) -> None:
+    w = await world(db)
+    dora = await add_chef(db, w, "Dora Alm", department="IFO", unit="Barn och unga")
+    first = await add_round(db, w)
+    await invite(db, round_id=first, chef_id=dora, state="submitted")
+    async with db.session() as s, s.begin():
+        chef = await s.get(Chef, dora)
+        assert chef is not None
+        chef.department_id, chef.unit = w.departments["AO"], "Hemtjänst Norr"
+    later = await add_round(db, w, title="Delår 2 2026", days=100)
+    await invite(db, round_id=later, chef_id=dora, state="pending")
+    store = InvitationStore(db)
+    assert [s.department for s in await store.standings(round_id=first)] == [
+        "Individ- och familjeomsorg"
+    ]
+    assert [s.department for s in await store.standings(round_id=later)] == ["Äldreomsorg"]
+    only_ifo = await store.state_counts(
+        organisation_id=w.organisation, department_ids=[w.departments["IFO"]]
+    )
+    assert [(c.round_id, c.n) for c in only_ifo] == [(first, 1)]
+
+    # her identity goes (she left long ago): the units her invitations kept go with it
+    async with db.session() as s, s.begin():
+        assert await store.forget_units(chef_id=dora, session=s) == 2
+    kept = [await store.of(round_id=r, chef_id=dora) for r in (first, later)]
+    assert [(i.department_id, i.unit) for i in kept if i is not None] == [
+        (w.departments["IFO"], ""),
+        (w.departments["AO"], ""),
+    ]

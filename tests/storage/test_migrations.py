@@ -9,11 +9,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 from storage import migrate
 from storage.database import Database
-from storage.models import Organisation
+from storage.models import Invitation, Organisation
 
 
 @pytest.fixture
@@ -82,3 +82,41 @@ async def test_a_database_with_the_old_bot_state_upgrades_and_comes_back(db: Dat
 async def _tables(db: Database) -> set[str]:
     async with db.engine.connect() as conn:
         return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def test_existing_invitations_get_the_department_and_unit_of_their_chef(
+    db: Database,
+) -> None:
+    await migrate.downgrade(db, "0009")
+    stamp = "'2025-01-01 00:00:00+00:00'"
+    async with db.engine.begin() as conn:
+        for statement in (
+            "INSERT INTO organisation (id, tenant_id, name, self_enrol, default_k,"
+            f" retention_months, created_at) VALUES (1, 't', 'Kommunen', false, 3, 24, {stamp})",
+            "INSERT INTO department (id, organisation_id, code, name, active)"
+            " VALUES (1, 1, 'IFO', 'Individ- och familjeomsorg', true)",
+            "INSERT INTO programme (id, organisation_id, code, title, start_year, end_year, goal,"
+            " round_opens, answer_days, active, created_at, updated_at) VALUES"
+            f" (1, 1, 'P', 'Programmet', 2024, 2027, '', '[]', 21, true, {stamp}, {stamp})",
+            "INSERT INTO chef (id, organisation_id, department_id, upn, email, name, unit,"
+            " active, source, created_at, updated_at) VALUES"
+            f" (1, 1, 1, 'anna@k.se', '', 'Anna', 'Hemtjänst Norr', true, 'import', {stamp},"
+            f" {stamp}), (2, 1, NULL, 'bo@k.se', '', 'Bo', '', true, 'import', {stamp}, {stamp})",
+            "INSERT INTO round (id, organisation_id, programme_id, title, state, deadline,"
+            " audience_all, reminder_offsets, reminder_cap, sections, k, created_by,"
+            " created_at, updated_at) VALUES (1, 1, 1, 'Delår 1 2025', 'closed', "
+            f"{stamp}, true, '[]', 0, '{{}}', 3, '', {stamp}, {stamp})",
+            "INSERT INTO invitation (id, round_id, chef_id, state, reminders_sent, created_at)"
+            f" VALUES (1, 1, 1, 'submitted', 0, {stamp}), (2, 1, 2, 'pending', 0, {stamp})",
+        ):
+            await conn.execute(text(statement))
+    await migrate.upgrade(db)
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(Invitation.chef_id, Invitation.department_id, Invitation.unit).order_by(
+                    col(Invitation.id)
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [(1, 1, "Hemtjänst Norr"), (2, None, "")]

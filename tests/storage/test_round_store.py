@@ -137,19 +137,24 @@ async def test_the_calendars_rounds_are_found_by_day_or_title(db: Database) -> N
     store = RoundStore(db)
     found = store.planned
     assert (
-        await found(programme_id=w.programme, created_by="calendar", opens_at=opens, title="Annat")
+        await found(
+            programme_id=w.programme, created_by="calendar", opens_at=opens, titles=["Annat"]
+        )
         == planned
     )
     # moved by HR to another day: still the calendar's round for that half-year
     assert (
         await found(
-            programme_id=w.programme, created_by="calendar", opens_at=NOW, title="Våren 2026"
+            programme_id=w.programme,
+            created_by="calendar",
+            opens_at=NOW,
+            titles=["Våren 2026 – Ledarlyftet", "Våren 2026"],
         )
         == planned
     )
     assert (
         await found(
-            programme_id=w.programme, created_by="calendar", opens_at=NOW, title="Hösten 2026"
+            programme_id=w.programme, created_by="calendar", opens_at=NOW, titles=["Hösten 2026"]
         )
         is None
     )

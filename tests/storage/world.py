@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from followup.policy import Policy
 from storage.database import Database
+from storage.invitation_store import InvitationStore
 from storage.models import (
     Activity,
     ActivityStatusAnswer,
     Area,
     Chef,
     Department,
-    Invitation,
     Organisation,
     Principle,
     Programme,
@@ -85,12 +85,19 @@ async def world(db: Database) -> World:
 
 
 async def add_chef(
-    db: Database, w: World, name: str, *, department: str | None, unreachable: str | None = None
+    db: Database,
+    w: World,
+    name: str,
+    *,
+    department: str | None,
+    unreachable: str | None = None,
+    unit: str = "",
 ) -> int:
     async with db.session() as s, s.begin():
         chef = Chef(
             organisation_id=w.organisation,
             department_id=w.departments[department] if department else None,
+            unit=unit,
             upn=f"{name.split()[0].lower()}@kommun.se",
             email=f"{name.split()[0].lower()}@kommun.se",
             name=name,
@@ -142,8 +149,10 @@ async def invite(
 ) -> int:
     """An invitation in this state, with these answers."""
     async with db.session() as s, s.begin():
-        invitation = Invitation(round_id=round_id, chef_id=chef_id, state=state)
-        s.add(invitation)
+        # as the lifecycle invites: with the chef's department and unit as they are now
+        invitation = await InvitationStore(db).add(
+            round_id=round_id, chef_id=chef_id, state=state, created_at=NOW, session=s
+        )
         await s.flush()
         assert invitation.id is not None
         for activity_id, (status, comment) in (statuses or {}).items():

@@ -245,7 +245,9 @@ class World:
     titles: dict[int, str] = field(default_factory=dict)
     confidential_status: dict[int, bool] = field(default_factory=dict)
     published: dict[int, Snapshot] = field(default_factory=dict)  # at HR's first look after close
-    anonymised: dict[int, dict[int, int]] = field(default_factory=dict)  # round → chef → dept
+    # round → chef → dept when invited: every figure of the round counts them there for good
+    invited_in: dict[int, dict[int, int]] = field(default_factory=dict)
+    anonymised: set[int] = field(default_factory=set)  # rounds detached from their chefs
     seen: list[Seen] = field(default_factory=list)
 
     def call(self, access: Access) -> Call:
@@ -274,10 +276,7 @@ class World:
     def snapshot(self) -> Snapshot:
         names = self.scenario.departments
         return {
-            r: {
-                c: (names[self.anonymised.get(r, {}).get(c, self.chef_department[c])], a)
-                for c, a in chefs.items()
-            }
+            r: {c: (names[self.invited_in[r][c]], a) for c, a in chefs.items()}
             for r, chefs in self.stored.items()
         }
 
@@ -381,8 +380,8 @@ async def happen(world: World, event: Event) -> None:
                 await retain_round(
                     world.db, round_id=round_id, action=RetentionAction.ANONYMISE, now=world.now
                 )
-                # each invitation keeps the chef's department as it is now
-                world.anonymised[round_id] = dict(enumerate(world.chef_department))
+                # each invitation keeps the department it was counted under from the start
+                world.anonymised.add(round_id)
     elif world.chef_department[event.chef] != event.department:
         world.chef_department[event.chef] = event.department
         await import_roster(
@@ -432,6 +431,7 @@ async def new_round(world: World, index: int, *, confidential_status: bool) -> i
     )
     assert round_.id is not None
     await operations.open_round(world.call(world.hr), round_id=round_.id)
+    world.invited_in[round_.id] = dict(enumerate(world.chef_department))
     world.titles[round_.id] = round_.title
     world.confidential_status[round_.id] = confidential_status
     world.stored[round_.id], world.ever[round_.id] = {}, {}

@@ -166,6 +166,8 @@ async def test_a_departed_chef_loses_their_identity_after_retention_and_no_figur
     assert not [m for m in messages if m.chef_id in (karin.id, leila.id)]
     dump = (await everything(db)).lower()
     assert "sjöberg" not in dump and "karin" not in dump and KARIN_ID not in dump
+    # nor her unit, the roster's or the one her invitations kept
+    assert "hemtjänst norr" not in dump
     assert "haddad" not in dump.replace(LEILA, "")  # only where she holds her new role
     # counted, never named
     [departed] = [e for e in events if e.action == "retention.departed"]

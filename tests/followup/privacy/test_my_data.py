@@ -117,6 +117,10 @@ async def test_my_data_holds_everything_of_mine_and_nothing_of_anyone_else(db: D
     exported = json.loads(json_bytes(data, compiled_at=CLOSED))
     assert exported["roster"]["email"] == "karin.sjoberg@demo.ledarpuls.se"
     assert exported["rounds"][1]["texts"][0]["text"] in (KARINS, "Att våga delegera")
+    # where each round counts her: the department and unit she had when invited
+    assert [(r["department"], r["unit"]) for r in exported["rounds"]] == [
+        ("Äldreomsorg", "Hemtjänst Norr")
+    ] * 2
     assert exported["policy"] == {
         "retention_months": 24,
         "retention_action": "anonymise",

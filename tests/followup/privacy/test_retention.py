@@ -204,6 +204,7 @@ async def test_nothing_at_23_months_anonymised_at_24_and_never_again(db: Databas
         events = (await s.exec(select(AuditEvent))).all()
     assert {i.chef_id for i in invitations} == {None}
     assert {i.department_id is not None for i in invitations} == {True}
+    assert {i.unit for i in invitations} == {""}  # a unit names its chef
     assert [i.submitted_at for i in invitations] == [None] * len(invitations)
     assert [r.retained_at for r in rounds] == [at_24, later]
     assert [m.chef_id for m in messages] == []
