@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
 from followup.forms import FormError, check, problem
 from followup.policy import Policy
 from followup.sections import (
+    AREA_PREFIX,
     CONFIDENCE_LEVELS,
     MAX_TEXT,
     NEED_LEVELS,
@@ -42,7 +43,6 @@ from storage.programme_store import ProgrammeStore
 from storage.round_store import RoundStore
 
 SUMMARY = "summary"
-AREA_PREFIX = "area:"
 
 
 @dataclass(frozen=True)
