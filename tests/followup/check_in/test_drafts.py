@@ -3,14 +3,18 @@ reminders — until the chef sends the changes in; discarded, closed or erased, 
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import select
 
+from dialogs.digest_cards import texts_in
+from dialogs.my_data_cards import erase_card, my_data_card
 from followup.check_in.drafts import (
     StaleDraft,
     check_draft,
@@ -33,7 +37,7 @@ from followup.digest.compile import compile_digest
 from followup.policy import Policy
 from followup.privacy.erasure import StaleErasure, erase_answers, plan_erasure
 from followup.privacy.my_data import collect
-from followup.privacy.my_data_files import as_json
+from followup.privacy.my_data_files import as_json, write_xlsx
 from followup.privacy.retention import apply_retention
 from followup.rounds.calendar import close_with_results
 from followup.rounds.lifecycle import create_round, open_round
@@ -44,6 +48,7 @@ from storage.answer_store import AnswerStore
 from storage.database import Database
 from storage.draft_store import DraftStore
 from storage.models import Invitation, OutboxMessage
+from tests.cards import assert_valid_cards
 from tests.followup.check_in.test_steps import answers_for, demo
 from tests.followup.rounds.test_lifecycle import everyone_at_work
 
@@ -309,6 +314,24 @@ async def test_my_data_shows_changes_not_sent_in_as_such(db: Database) -> None:
             "changed_at": CHANGED.astimezone(UTC).isoformat(),
         }
     ]
+    workbook = load_workbook(io.BytesIO(write_xlsx(data, texts_in("sv"))))
+    assert workbook.sheetnames[-1] == "Ej inskickade ändringar"
+    assert list(workbook["Ej inskickade ändringar"].iter_rows(values_only=True))[1][:3] == (
+        "Delår 2",
+        "Trygghet i rollen",
+        '{"confidence": 1}',
+    )
+    card = my_data_card(data, "sv", links=None, link_lifetime=timedelta(minutes=15), zone=SE)
+    assert (
+        "Ändringar som inte är inskickade och inte räknas: Trygghet i rollen. De tas bort när "
+        "omgången stängs." in str(card)
+    )
+    plan = await plan_erasure(db, chef_id=karin)
+    assert plan is not None
+    asked = erase_card(plan, "sv", issued=CHANGED)
+    assert "'Omgångar med ändringar som inte är inskickade', 'value': '1'" in str(asked)
+    english = my_data_card(data, "en", links=None, link_lifetime=timedelta(minutes=15), zone=SE)
+    assert_valid_cards([card, asked, english, erase_card(plan, "en", issued=CHANGED)])
 
 
 async def test_before_the_first_sending_in_steps_are_saved_as_ever(db: Database) -> None:
