@@ -27,7 +27,6 @@ from dialogs.check_in_cards import (
 from dialogs.formatting import date_time, short_date, weekday_date
 from dialogs.texts import t
 from followup.check_in.drafts import (
-    StaleDraft,
     discard,
     moment,
     save_change,
@@ -52,6 +51,7 @@ from followup.policy import Policy
 from followup.rounds.workdays import next_working_morning
 from storage.answer_store import AlreadySubmitted, AnswerStore
 from storage.database import Database
+from storage.draft_store import StaleDraft
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)

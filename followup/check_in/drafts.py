@@ -29,10 +29,8 @@ from followup.forms import FormError
 from followup.sections import NEEDS, Section
 from storage.answer_store import Answers, AnswerStore
 from storage.database import Database
-from storage.draft_store import DraftStore, StaleDraft
+from storage.draft_store import DraftStore
 from storage.models import InvitationState
-
-__all__ = ["StaleDraft"]
 
 
 def sending(check_in: CheckIn) -> str | None:

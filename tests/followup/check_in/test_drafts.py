@@ -16,7 +16,6 @@ from sqlmodel import select
 from dialogs.digest_cards import texts_in
 from dialogs.my_data_cards import erase_card, my_data_card
 from followup.check_in.drafts import (
-    StaleDraft,
     check_draft,
     discard,
     form_values,
@@ -46,7 +45,7 @@ from followup.rounds.reminders import send_due_reminders
 from followup.sections import Section
 from storage.answer_store import AnswerStore
 from storage.database import Database
-from storage.draft_store import DraftStore
+from storage.draft_store import DraftStore, StaleDraft
 from storage.models import Invitation, OutboxMessage
 from tests.cards import assert_valid_cards
 from tests.followup.check_in.test_steps import answers_for, demo
