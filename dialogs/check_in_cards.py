@@ -22,6 +22,7 @@ from dialogs.card_fields import (
 from dialogs.cards import card, facts, text
 from dialogs.formatting import short_date, short_day, weekday_date
 from dialogs.texts import t
+from followup.check_in.drafts import sending
 from followup.check_in.steps import (
     AREA_PREFIX,
     SUMMARY,
@@ -138,6 +139,10 @@ def submit_data(check_in: CheckIn, action: str, step: str | None = None) -> dict
     }
     if step is not None:
         data["step"] = step
+    sent = sending(check_in)
+    if sent is not None:
+        # which sending-in the card shows: a card from before the next one changes nothing
+        data["sent"] = sent
     return data
 
 
@@ -452,6 +457,8 @@ def step_card(
         body.append(
             text(privacy_line(privacy, language, k=check_in.k), isSubtle=True, spacing="Small")
         )
+    if check_in.submitted:
+        body.append(text(t(language, "checkin.changes.step_note"), color="Warning"))
     if errors:
         body.append(_error_block(check_in, step, errors, language))
     if step.startswith(AREA_PREFIX):
@@ -566,8 +573,8 @@ def summary_card(check_in: CheckIn, language: str) -> dict[str, Any]:
             size="Large",
             weight="Bolder",
         ),
-        text(t(language, "checkin.summary.intro"), spacing="Small"),
     ]
+    body += _summary_intro(check_in, language)
     if not check_in.complete:
         body.append(
             text(t(language, "checkin.summary.incomplete"), color="Attention", weight="Bolder")
@@ -575,12 +582,21 @@ def summary_card(check_in: CheckIn, language: str) -> dict[str, Any]:
     body += answer_blocks(check_in, language)
     steps = [s for s in check_in.steps if s != SUMMARY]
     actions: list[Element] = []
-    if check_in.complete:
+    # answers sent in: Skicka in again only with changes to send, and they can be undone
+    if check_in.complete and (check_in.changed or not check_in.submitted):
         actions.append(
             _submit(
                 t(language, "checkin.action.submit"),
                 submit_data(check_in, "submit"),
                 style="positive",
+                associatedInputs="none",
+            )
+        )
+    if check_in.changed:
+        actions.append(
+            _submit(
+                t(language, "checkin.action.discard"),
+                submit_data(check_in, "discard"),
                 associatedInputs="none",
             )
         )
@@ -602,6 +618,24 @@ def summary_card(check_in: CheckIn, language: str) -> dict[str, Any]:
             }
         )
     return card(body, actions)
+
+
+def _summary_intro(check_in: CheckIn, language: str) -> list[Element]:
+    """What the summary is: before sending in, the answers so far; after, the answers sent in
+    and which changes are not sent in yet."""
+    if not check_in.submitted:
+        return [text(t(language, "checkin.summary.intro"), spacing="Small")]
+    if not check_in.changed:
+        return [text(t(language, "checkin.changes.none"), spacing="Small")]
+    steps = ", ".join(step_title(check_in, s, language) for s in check_in.changed)
+    return [
+        text(
+            t(language, "checkin.changes.unsent", steps=steps),
+            color="Attention",
+            weight="Bolder",
+            spacing="Small",
+        )
+    ]
 
 
 def receipt_card(

@@ -21,10 +21,19 @@ from dialogs.check_in_cards import (
     error_message,
     receipt_card,
     step_card,
+    step_title,
     summary_card,
 )
-from dialogs.formatting import date_time, weekday_date
+from dialogs.formatting import date_time, short_date, weekday_date
 from dialogs.texts import t
+from followup.check_in.drafts import (
+    discard,
+    moment,
+    save_change,
+    send_again,
+    stale,
+    with_drafts,
+)
 from followup.check_in.steps import (
     SUMMARY,
     CheckIn,
@@ -42,12 +51,13 @@ from followup.policy import Policy
 from followup.rounds.workdays import next_working_morning
 from storage.answer_store import AlreadySubmitted, AnswerStore
 from storage.database import Database
+from storage.draft_store import StaleDraft
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
 MARKER = "checkin"
-ACTIONS = frozenset({"start", "later", "save", "goto", "submit", "reopen"})
+ACTIONS = frozenset({"start", "later", "save", "goto", "submit", "reopen", "discard"})
 
 
 Who = Callable[[], Awaitable[Access]]  # the sender, looked up when a refusal is written down
@@ -75,7 +85,11 @@ class CheckInDialog:
         self._plans = PlanCache()
 
     async def _load(self, invitation_id: int) -> CheckIn | None:
-        return await load_check_in(self._db, invitation_id, policy=self._policy, plans=self._plans)
+        """The check-in as the chef sees it: with the changes not sent in yet, if any."""
+        check_in = await load_check_in(
+            self._db, invitation_id, policy=self._policy, plans=self._plans
+        )
+        return await with_drafts(self._db, check_in) if check_in is not None else None
 
     # --- typed commands -------------------------------------------------------------------
 
@@ -87,6 +101,9 @@ class CheckInDialog:
             return
         check_in = await self._load(invitation_id)
         assert check_in is not None
+        if check_in.changed:
+            await self._send_step(context, check_in, SUMMARY, language)
+            return
         if check_in.submitted:
             await context.send_activity(
                 card_activity(
@@ -104,6 +121,10 @@ class CheckInDialog:
         if invitation_id is None:
             return False
         check_in = await self._load(invitation_id)
+        if check_in is not None and check_in.changed:
+            # changes not sent in: the summary says so, with Skicka in and Ångra
+            await self._send_step(context, check_in, SUMMARY, language)
+            return True
         if check_in is None or check_in.submitted or not check_in.answers_started:
             return False
         await self._send_step(context, check_in, check_in.next_step, language)
@@ -118,7 +139,9 @@ class CheckInDialog:
             await context.send_activity(t(language, "checkin.no_answers"))
             return
         now = self._clock()
-        if check_in.submitted or not check_in.is_open(now):
+        if check_in.changed and check_in.is_open(now):
+            card = summary_card(check_in, language)
+        elif check_in.submitted or not check_in.is_open(now):
             card = receipt_card(
                 check_in, language, can_change=check_in.is_open(now), zone=self._policy.zone
             )
@@ -129,13 +152,15 @@ class CheckInDialog:
     async def change_answers(
         self, context: TurnContext, *, chef_id: int | None, language: str
     ) -> None:
-        """ "ändra mina svar": reopen answers already sent in, until the deadline."""
+        """ "ändra mina svar": change answers already sent in, until the deadline."""
         invitation_id = await self._open(chef_id)
         check_in = await self._load(invitation_id) if invitation_id else None
         if check_in is None:
             await context.send_activity(t(language, "checkin.no_open_round"))
             return
-        await self._reopen(context, check_in, language, who=partial(self._chef_access, chef_id))
+        await self._open_to_change(
+            context, check_in, language, who=partial(self._chef_access, chef_id)
+        )
 
     async def cancel(self, context: TurnContext, *, language: str) -> None:
         await context.send_activity(t(language, "checkin.cancelled"))
@@ -176,6 +201,12 @@ class CheckInDialog:
             )
             return
         step = value.get("step")
+        # the sending-in the card was built on: a card from before it changes nothing
+        if action in ("save", "goto", "submit", "discard") and stale(
+            check_in, moment(value.get("sent"))
+        ):
+            await self._refuse_stale(card, check_in, action)
+            return
         if action == "start":
             await self._start(card, check_in)
         elif action == "later":
@@ -192,9 +223,7 @@ class CheckInDialog:
             await self._save(card, check_in, step, value)
         elif action == "goto":
             target = value.get("goto_step") or step
-            if check_in.submitted:
-                await self._refuse(card, "already_submitted", check_in=check_in)
-            elif isinstance(target, str) and target in check_in.steps:
+            if isinstance(target, str) and target in check_in.steps:
                 await self._send_step(context, check_in, target, language)
             else:
                 await self._refuse(
@@ -202,8 +231,10 @@ class CheckInDialog:
                 )
         elif action == "submit":
             await self._submit(card, check_in)
+        elif action == "discard":
+            await self._discard(card, check_in)
         elif action == "reopen":
-            await self._reopen(context, check_in, language, who=who)
+            await self._open_to_change(context, check_in, language, who=who)
         else:
             await self._refuse(card, "invalid_card", text="checkin.invalid_card", check_in=check_in)
 
@@ -229,20 +260,22 @@ class CheckInDialog:
         )
         await card.context.send_activity(t(card.language, text or f"checkin.refused.{reason}"))
 
+    async def _refuse_stale(self, card: Pressed, check_in: CheckIn, action: str) -> None:
+        """A card from before the answers were sent in (again): Skicka in pressed twice, or a
+        step from an earlier version."""
+        text = "checkin.submitted_once" if action == "submit" else None
+        await self._refuse(card, "already_submitted", text=text, check_in=check_in)
+
     async def _start(self, card: Pressed, check_in: CheckIn) -> None:
         if check_in.submitted:
-            await self._refuse(
-                card, "already_submitted", text="checkin.submitted_once", check_in=check_in
-            )
+            # the invitation's Starta after sending in: the answers, to change if need be
+            await self._open_to_change(card.context, check_in, card.language, who=card.who)
             return
         await self._send_step(card.context, check_in, check_in.next_step, card.language)
 
     async def _save(
         self, card: Pressed, check_in: CheckIn, step: str, value: dict[str, Any]
     ) -> None:
-        if check_in.submitted:
-            await self._refuse(card, "already_submitted", check_in=check_in)
-            return
         clean, errors = read_step(check_in, step, value)
         if errors:
             codes = sorted({e.code for e in errors})
@@ -267,8 +300,19 @@ class CheckInDialog:
             )
             return
         try:
-            saved = await save(self._db, check_in, clean, now=self._clock())
-        except AlreadySubmitted:
+            if check_in.submitted:
+                # sent in already: the change waits as a draft until sent in again
+                saved = await save_change(
+                    self._db,
+                    check_in,
+                    step,
+                    clean,
+                    sent=check_in.submitted_at,
+                    now=self._clock(),
+                )
+            else:
+                saved = await save(self._db, check_in, clean, now=self._clock())
+        except (AlreadySubmitted, StaleDraft):
             await self._refuse(card, "already_submitted", check_in=check_in)
             return
         await self._send_step(card.context, saved, saved.next_step, card.language)
@@ -277,6 +321,9 @@ class CheckInDialog:
         context, language = card.context, card.language
         if not check_in.complete:
             await self._send_step(context, check_in, check_in.next_step, language)
+            return
+        if check_in.submitted:
+            await self._send_again(card, check_in)
             return
         # the receipt and the chef's feedback are queued with the submission itself: what
         # must arrive goes through the outbox, so a reply lost here (a crash, the connector)
@@ -295,24 +342,84 @@ class CheckInDialog:
             context, receipt_card(submitted, language, can_change=True, zone=self._policy.zone)
         )
 
-    async def _reopen(
+    async def _send_again(self, card: Pressed, check_in: CheckIn) -> None:
+        """Skicka in on changed answers: every change sent in at once, or none."""
+        context, language = card.context, card.language
+        result = await send_again(self._db, check_in, sent=check_in.submitted_at, now=self._clock())
+        if result.outcome == "invalid":
+            # the plan changed since the step was changed: that step is answered again
+            await audit_refusal(
+                self._db,
+                await card.who(),
+                "checkin",
+                reason="invalid_answer",
+                at=self._clock(),
+                round_id=check_in.round_id,
+                step=result.step[:80],
+                errors=sorted({e.code for e in result.errors}),
+            )
+            await context.send_activity(
+                t(
+                    language,
+                    "checkin.changes.invalid",
+                    step=step_title(check_in, result.step, language),
+                )
+            )
+            await self._send_step(context, check_in, result.step, language)
+            return
+        if result.outcome != "sent":
+            await self._refuse(
+                card, "already_submitted", text="checkin.submitted_once", check_in=check_in
+            )
+            return
+        logger.info("check-in sent in again: invitation=%s", check_in.invitation_id)
+        submitted = await self._load(check_in.invitation_id)
+        assert submitted is not None
+        await self._replace(
+            context, receipt_card(submitted, language, can_change=True, zone=self._policy.zone)
+        )
+
+    async def _discard(self, card: Pressed, check_in: CheckIn) -> None:
+        """Ångra ändringarna: the changes go, the answers sent in stay as they were."""
+        if not check_in.submitted or check_in.submitted_at is None:
+            await self._refuse(card, "invalid_card", text="checkin.invalid_card", check_in=check_in)
+            return
+        await discard(self._db, check_in)
+        logger.info("check-in changes discarded: invitation=%s", check_in.invitation_id)
+        kept = await self._load(check_in.invitation_id)
+        assert kept is not None
+        zone = self._policy.zone
+        await card.context.send_activity(
+            t(
+                card.language,
+                "checkin.changes.discarded",
+                date=short_date(check_in.submitted_at, card.language, zone=zone),
+            )
+        )
+        await self._replace(
+            card.context, receipt_card(kept, card.language, can_change=True, zone=zone)
+        )
+
+    async def _open_to_change(
         self, context: TurnContext, check_in: CheckIn, language: str, *, who: Who
     ) -> None:
+        """The answers to change: sent in, they stay sent in until the chef sends changes."""
         refused = refusal(check_in, chef_id=check_in.chef_id, now=self._clock())
         if refused is not None:
             await self._refuse(Pressed(context, language, who), refused, check_in=check_in)
             return
-        await self._answers.reopen(invitation_id=check_in.invitation_id)
-        reopened = await self._load(check_in.invitation_id)
-        assert reopened is not None
-        await context.send_activity(
-            t(
-                language,
-                "checkin.reopened",
-                deadline=weekday_date(reopened.deadline, language, zone=self._policy.zone),
+        if check_in.submitted:
+            await context.send_activity(
+                t(
+                    language,
+                    "checkin.reopened",
+                    deadline=weekday_date(check_in.deadline, language, zone=self._policy.zone),
+                )
             )
-        )
-        await context.send_activity(card_activity(summary_card(reopened, language)))
+            await context.send_activity(card_activity(summary_card(check_in, language)))
+            return
+        # not sent in yet: what is answered so far, each step to change
+        await context.send_activity(card_activity(summary_card(check_in, language)))
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 from typing import Any
 
 from dialogs.cards import card, facts, text
@@ -13,7 +14,13 @@ from dialogs.formatting import duration, local, short_date, short_day
 from dialogs.texts import t
 from followup.privacy.erasure import ErasurePlan
 from followup.privacy.my_data import MyData, RoundAnswers
-from followup.privacy.my_data_files import json_bytes, kept_label, role_label, write_xlsx
+from followup.privacy.my_data_files import (
+    json_bytes,
+    kept_label,
+    role_label,
+    step_label,
+    write_xlsx,
+)
 from followup.sections import QUESTION_SECTIONS, Section
 
 # download links to a chef's own data: (chef, organisation, language, actor) → format → url
@@ -68,6 +75,9 @@ def _round_blocks(answers: RoundAnswers, language: str, *, zone: tzinfo) -> list
     ]
     if rows:
         blocks.append(facts(rows))
+    if answers.unsent:
+        steps = ", ".join(step_label(u.step, partial(t, language)) for u in answers.unsent)
+        blocks.append(text(t(language, "mydata.round.unsent", steps=steps), color="Attention"))
     return blocks
 
 
@@ -234,6 +244,8 @@ def _counts(plan: ErasurePlan, language: str) -> Element:
         (t(language, "mydata.erase.ratings"), str(plan.ratings)),
         (t(language, "mydata.erase.statuses"), str(plan.statuses)),
     ]
+    if plan.drafts:
+        rows.append((t(language, "mydata.erase.drafts"), str(plan.drafts)))
     if plan.conversations:
         # off the roster: nothing will be sent to them again
         rows.append((t(language, "mydata.erase.conversations"), str(plan.conversations)))

@@ -183,6 +183,7 @@ class MyDataDialog:
             ratings=done.ratings,
             kept_statuses=done.kept_statuses,
             conversations=done.conversations,
+            **({"drafts": done.drafts} if done.drafts else {}),
         )
         logger.info(
             "mydata: chef %s erased statuses=%s texts=%s ratings=%s kept_statuses=%s "

@@ -112,8 +112,9 @@ class OutboxRenderer:
 
     async def _receipt(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
         """Answers just sent in: the receipt line and the chef's own feedback (the group's
-        figures come after the round closes). Dropped when the answers were reopened since,
-        or sent in again (that sending-in has its own receipt)."""
+        figures come after the round closes), of the answers as sent in (never of changes not
+        sent in yet). Dropped when they were sent in again since (that sending-in has its own
+        receipt)."""
         invitation = await invitation_of(self._db, message)
         if invitation is None or invitation.id is None:
             return None

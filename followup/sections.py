@@ -29,6 +29,9 @@ QUESTION_SECTIONS = (
     Section.CONFIDENCE,
 )
 
+# the activity status section asks one step per area of the plan: "area:<the area's code>"
+AREA_PREFIX = "area:"
+
 DEFAULT_SECTIONS: dict[str, str] = {
     Section.ACTIVITY_STATUS: Privacy.IDENTIFIED,
     Section.STRENGTHS_NEEDS: Privacy.CONFIDENTIAL,

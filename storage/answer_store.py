@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -52,7 +52,7 @@ class Stamps:
 
 
 class AlreadySubmitted(Exception):
-    """The answers were sent in; they can be changed only after reopening them."""
+    """The answers were sent in; changes to them wait as drafts until sent in again."""
 
 
 class AnswerStore:
@@ -97,69 +97,24 @@ class AnswerStore:
     ) -> None:
         """Upsert the answers of one card and mark the invitation started, in one transaction.
 
-        An empty text removes the earlier one."""
-        insert = pg_insert if self._db.is_postgres else sqlite_insert
+        An empty text removes the earlier one. Answers sent in are changed only by sending
+        changes in (`submit` with `changes`): raises AlreadySubmitted."""
         async with self._db.session() as session, session.begin():
             invitation = await session.get(Invitation, invitation_id, with_for_update=True)
             if invitation is None:
                 raise LookupError(invitation_id)
             if invitation.state == InvitationState.SUBMITTED:
                 raise AlreadySubmitted(invitation_id)
-            status_rows = [
-                {
-                    "invitation_id": invitation_id,
-                    "activity_id": activity_id,
-                    "status": status,
-                    "comment": comment,
-                    "updated_at": now,
-                }
-                for activity_id, (status, comment) in (statuses or {}).items()
-            ]
-            text_rows = [
-                {
-                    "invitation_id": invitation_id,
-                    "section": section,
-                    "key": key,
-                    "text": text,
-                    "updated_at": now,
-                }
-                for (section, key), text in (texts or {}).items()
-                if text
-            ]
-            rating_rows = [
-                {
-                    "invitation_id": invitation_id,
-                    "section": section,
-                    "key": key,
-                    "value": value,
-                    "updated_at": now,
-                }
-                for (section, key), value in (ratings or {}).items()
-            ]
-            # one statement a table, however many answers the card held
-            for model, keys, rows in (
-                (ActivityStatusAnswer, ["invitation_id", "activity_id"], status_rows),
-                (ReflectionAnswer, ["invitation_id", "section", "key"], text_rows),
-                (RatingAnswer, ["invitation_id", "section", "key"], rating_rows),
-            ):
-                if rows:
-                    await session.exec(_upsert(insert, model, keys, rows))
-            cleared = [key for key, text in (texts or {}).items() if not text]
-            if cleared:
-                await session.exec(
-                    delete(ReflectionAnswer).where(
-                        col(ReflectionAnswer.invitation_id) == invitation_id,
-                        or_(
-                            *(
-                                and_(
-                                    col(ReflectionAnswer.section) == section,
-                                    col(ReflectionAnswer.key) == key,
-                                )
-                                for section, key in cleared
-                            )
-                        ),
-                    )
-                )
+            await self._write(
+                session,
+                invitation_id=invitation_id,
+                now=now,
+                answers=Answers(
+                    statuses=dict(statuses or {}),
+                    texts=dict(texts or {}),
+                    ratings=dict(ratings or {}),
+                ),
+            )
             if invitation.state in (
                 InvitationState.PENDING,
                 InvitationState.DELIVERED,
@@ -169,28 +124,93 @@ class AnswerStore:
             invitation.started_at = invitation.started_at or now
 
     async def submit(
-        self, *, invitation_id: int, now: datetime, session: Session | None = None
+        self,
+        *,
+        invitation_id: int,
+        now: datetime,
+        changes: Sequence[Answers] = (),
+        session: Session | None = None,
     ) -> bool:
-        """Mark the answers sent in; False when they already were (a second click).
+        """Mark the answers sent in; False when they already were and nothing changed (a
+        second click). `changes`: steps changed since answers were sent in, written (by the
+        same writer as a step) and sent in with them.
 
         With `session`, inside the caller's transaction (the receipt is queued in the same)."""
         async with self._db.joined(session, write=True) as s:
             invitation = await s.get(Invitation, invitation_id, with_for_update=True)
             if invitation is None:
                 raise LookupError(invitation_id)
-            if invitation.state == InvitationState.SUBMITTED:
+            if invitation.state == InvitationState.SUBMITTED and not changes:
                 return False
+            for change in changes:
+                await self._write(s, invitation_id=invitation_id, now=now, answers=change)
             invitation.state = InvitationState.SUBMITTED
             invitation.submitted_at = now
             invitation.started_at = invitation.started_at or now
             return True
 
-    async def reopen(self, *, invitation_id: int) -> None:
-        """Let the chef change answers already sent in (until the deadline)."""
-        async with self._db.session() as session, session.begin():
-            invitation = await session.get(Invitation, invitation_id, with_for_update=True)
-            if invitation is not None and invitation.state == InvitationState.SUBMITTED:
-                invitation.state = InvitationState.STARTED
+    async def _write(
+        self, session: Session, *, invitation_id: int, now: datetime, answers: Answers
+    ) -> None:
+        """The one writer of the answer tables: upsert one step's answers (an empty text
+        removes the earlier one), in the caller's transaction."""
+        insert = pg_insert if self._db.is_postgres else sqlite_insert
+        statuses, texts, ratings = answers.statuses, answers.texts, answers.ratings
+        status_rows = [
+            {
+                "invitation_id": invitation_id,
+                "activity_id": activity_id,
+                "status": status,
+                "comment": comment,
+                "updated_at": now,
+            }
+            for activity_id, (status, comment) in statuses.items()
+        ]
+        text_rows = [
+            {
+                "invitation_id": invitation_id,
+                "section": section,
+                "key": key,
+                "text": text,
+                "updated_at": now,
+            }
+            for (section, key), text in texts.items()
+            if text
+        ]
+        rating_rows = [
+            {
+                "invitation_id": invitation_id,
+                "section": section,
+                "key": key,
+                "value": value,
+                "updated_at": now,
+            }
+            for (section, key), value in ratings.items()
+        ]
+        # one statement a table, however many answers the card held
+        for model, keys, rows in (
+            (ActivityStatusAnswer, ["invitation_id", "activity_id"], status_rows),
+            (ReflectionAnswer, ["invitation_id", "section", "key"], text_rows),
+            (RatingAnswer, ["invitation_id", "section", "key"], rating_rows),
+        ):
+            if rows:
+                await session.exec(_upsert(insert, model, keys, rows))
+        cleared = [key for key, text in texts.items() if not text]
+        if cleared:
+            await session.exec(
+                delete(ReflectionAnswer).where(
+                    col(ReflectionAnswer.invitation_id) == invitation_id,
+                    or_(
+                        *(
+                            and_(
+                                col(ReflectionAnswer.section) == section,
+                                col(ReflectionAnswer.key) == key,
+                            )
+                            for section, key in cleared
+                        )
+                    ),
+                )
+            )
 
     async def remind_later(self, *, invitation_id: int, at: datetime) -> None:
         async with self._db.session() as session, session.begin():

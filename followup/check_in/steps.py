@@ -17,6 +17,7 @@ from followup.forms import FormError, check, problem
 from followup.people.presence import on_leave
 from followup.policy import Policy
 from followup.sections import (
+    AREA_PREFIX,
     CONFIDENCE_LEVELS,
     MAX_TEXT,
     NEED_LEVELS,
@@ -45,7 +46,6 @@ from storage.programme_store import ProgrammeStore
 from storage.round_store import RoundStore
 
 SUMMARY = "summary"
-AREA_PREFIX = "area:"
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,8 @@ class CheckIn:
     areas: tuple[AreaBlock, ...]
     principles: tuple[PrincipleItem, ...]
     answers: Answers = field(repr=False)
+    # steps changed since the answers were sent in, not sent in yet (see `drafts`)
+    changed: tuple[str, ...] = ()
 
     # --- what the round asks ------------------------------------------------------------
 
@@ -501,6 +503,15 @@ async def save(db: Database, check_in: CheckIn, clean: Clean, *, now: datetime) 
         texts=clean.texts,
         ratings=clean.ratings,
     )
+    saved = with_answers(check_in, clean)
+    state = check_in.invitation_state
+    if state in (InvitationState.PENDING, InvitationState.DELIVERED, InvitationState.UNREACHABLE):
+        state = InvitationState.STARTED
+    return replace(saved, invitation_state=state)
+
+
+def with_answers(check_in: CheckIn, clean: Clean) -> CheckIn:
+    """The check-in with one step's answers in place of what it had (nothing is written)."""
     answers = Answers(
         statuses={**check_in.answers.statuses, **clean.statuses},
         texts={k: v for k, v in {**check_in.answers.texts, **clean.texts}.items() if v},
@@ -518,10 +529,7 @@ async def save(db: Database, check_in: CheckIn, clean: Clean, *, now: datetime) 
         )
         for area in check_in.areas
     )
-    state = check_in.invitation_state
-    if state in (InvitationState.PENDING, InvitationState.DELIVERED, InvitationState.UNREACHABLE):
-        state = InvitationState.STARTED
-    return replace(check_in, answers=answers, areas=areas, invitation_state=state)
+    return replace(check_in, answers=answers, areas=areas)
 
 
 # --- sending in -------------------------------------------------------------------------
@@ -540,32 +548,39 @@ async def submit(db: Database, check_in: CheckIn, *, now: datetime) -> bool:
             invitation_id=check_in.invitation_id, now=now, session=session
         ):
             return False
-        round_ = await RoundStore(db).get(check_in.round_id, session=session)
-        assert round_ is not None
-        outbox = OutboxStore(db)
-        # one receipt a sending-in: answers reopened and sent in again get a new one
-        sent_before = await outbox.count_of(
-            round_id=check_in.round_id,
-            chef_id=check_in.chef_id,
-            kind=OutboxKind.RECEIPT.value,
-            session=session,
-        )
-        await outbox.enqueue(
-            [
-                NewMessage(
-                    organisation_id=round_.organisation_id,
-                    dedupe_key=receipt_key(check_in.round_id, check_in.chef_id, sent_before + 1),
-                    kind=OutboxKind.RECEIPT.value,
-                    round_id=check_in.round_id,
-                    chef_id=check_in.chef_id,
-                    # rendered when sent; dropped if the answers were reopened meanwhile
-                    payload={"submitted_at": now.isoformat()},
-                )
-            ],
-            now=now,
-            session=session,
-        )
+        await queue_receipt(db, check_in, now=now, session=session)
     return True
+
+
+async def queue_receipt(
+    db: Database, check_in: CheckIn, *, now: datetime, session: Session
+) -> None:
+    """Queue the receipt of a sending-in at `now`, in the caller's transaction."""
+    round_ = await RoundStore(db).get(check_in.round_id, session=session)
+    assert round_ is not None
+    outbox = OutboxStore(db)
+    # one receipt a sending-in: changes sent in again get a new one
+    sent_before = await outbox.count_of(
+        round_id=check_in.round_id,
+        chef_id=check_in.chef_id,
+        kind=OutboxKind.RECEIPT.value,
+        session=session,
+    )
+    await outbox.enqueue(
+        [
+            NewMessage(
+                organisation_id=round_.organisation_id,
+                dedupe_key=receipt_key(check_in.round_id, check_in.chef_id, sent_before + 1),
+                kind=OutboxKind.RECEIPT.value,
+                round_id=check_in.round_id,
+                chef_id=check_in.chef_id,
+                # rendered when sent; dropped if the answers were sent in again meanwhile
+                payload={"submitted_at": now.isoformat()},
+            )
+        ],
+        now=now,
+        session=session,
+    )
 
 
 # --- the card's place in time and ownership --------------------------------------------

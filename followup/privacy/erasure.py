@@ -1,9 +1,10 @@
 """A chef erases their own answers ("radera mina svar"), as the organisation's policy allows.
 
-Erased: every free text, every choice and rating, and the activity statuses — except, when the
-organisation keeps them (the default), the statuses of rounds where that section was identified:
-HR received those by name, so they are public records (allmänna handlingar) that are kept and
-culled (gallras) by the municipality's own rules, not by one click.
+Erased: every free text, every choice and rating, every change not sent in (a draft), and the
+activity statuses — except, when the organisation keeps them (the default), the statuses sent in
+to rounds where that section was identified: HR received those by name, so they are public
+records (allmänna handlingar) that are kept and culled (gallras) by the municipality's own
+rules, not by one click.
 
 Kept, and the chef is told so: the roster row (HR's record of the employment, changed by HR's
 roster import; for a chef who has left, removed by retention after the organisation's months),
@@ -29,6 +30,7 @@ from storage.audit_store import AuditStore
 from storage.chef_store import ChefStore
 from storage.conversation_store import ConversationStore
 from storage.database import Database, Session
+from storage.draft_store import DraftStore
 from storage.invitation_store import InvitationStore
 from storage.models import Chef, Organisation
 from storage.organisation_store import OrganisationStore
@@ -59,10 +61,13 @@ class ErasurePlan:
     audit_rows: int = 0  # audit rows naming the chef, kept until the audit log's months
     audit_retention_months: int = 36
     retention_months: int = 24  # after leaving the roster, the identity goes
+    drafts: int = 0  # rounds with changes not sent in (drafts)
 
     @property
     def erases_anything(self) -> bool:
-        return bool(self.statuses or self.texts or self.ratings or self.conversations)
+        return bool(
+            self.statuses or self.texts or self.ratings or self.conversations or self.drafts
+        )
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,13 @@ class _Rows:
     kept_conversations: int
     roles: int
     audit_rows: int
+    drafts: list[int]  # invitations with changes not sent in
 
     @property
     def anything(self) -> bool:
-        return bool(self.statuses or self.texts or self.ratings or self.conversations)
+        return bool(
+            self.statuses or self.texts or self.ratings or self.conversations or self.drafts
+        )
 
 
 def _kept_as_record(sections: dict[str, str], keep_identified: bool) -> bool:
@@ -99,6 +107,9 @@ async def _rows(
         [i.id for i, _ in invitations if i.id is not None], session=session
     )
     statuses, texts, ratings = stamps.statuses, stamps.texts, stamps.ratings
+    drafts = await DraftStore(db).of_invitations(
+        [i.id for i, _ in invitations if i.id is not None], session=session
+    )
     rows = _Rows(
         statuses=sorted(i for i, inv, _ in statuses if inv not in kept_invitations),
         texts=sorted(i for i, _, _ in texts),
@@ -108,6 +119,7 @@ async def _rows(
         kept_conversations=0,
         roles=0,
         audit_rows=0,
+        drafts=[],
     )
     erased_in = {inv for _, inv, _ in texts} | {inv for _, inv, _ in ratings}
     erased_in |= {inv for _, inv, _ in statuses if inv not in kept_invitations}
@@ -132,7 +144,9 @@ async def _rows(
             chef_id=chef.id,
             session=session,
         ),
+        drafts=sorted({d.invitation_id for d in drafts}),
     )
+    erased_in |= set(rows.drafts)
     digest = hashlib.sha256(
         f"chef:{chef.id}:keep:{keep_identified}:active:{chef.active}:roles:{len(roles)}".encode()
     )
@@ -141,6 +155,8 @@ async def _rows(
         for answer_id, invitation_id, updated_at in sorted(found, key=lambda row: row[0]):
             stamp = updated_at.isoformat() if updated_at is not None else ""
             digest.update(f"|{kind}:{answer_id}:{invitation_id}:{stamp}".encode())
+    for draft in drafts:
+        digest.update(f"|d:{draft.id}:{draft.updated_at.isoformat()}".encode())
     return rows, len(erased_in), digest.hexdigest()[:32]
 
 
@@ -171,6 +187,7 @@ def _plan(
         audit_rows=rows.audit_rows,
         audit_retention_months=organisation.audit_retention_months,
         retention_months=organisation.retention_months,
+        drafts=len(rows.drafts),
     )
 
 
@@ -205,6 +222,7 @@ async def erase_answers(db: Database, *, chef_id: int, fingerprint: str) -> Eras
         await AnswerStore(db).delete(
             statuses=rows.statuses, texts=rows.texts, ratings=rows.ratings, session=session
         )
+        await DraftStore(db).clear(rows.drafts, session=session)
         if rows.conversations:
             await OutboxStore(db).forget_recipient(
                 chef_id=chef_id, conversation_ref_ids=rows.conversations, session=session

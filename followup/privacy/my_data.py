@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from followup.privacy.person import person_of
 from followup.sections import Privacy, Section
@@ -19,6 +20,7 @@ from storage.answer_store import AnswerStore
 from storage.audit_store import AuditStore
 from storage.chef_store import ChefStore
 from storage.database import Database
+from storage.draft_store import DraftStore
 from storage.invitation_store import InvitationStore
 from storage.models import ConversationRef, RoundState
 from storage.organisation_store import OrganisationStore
@@ -121,6 +123,16 @@ class RatingItem:
 
 
 @dataclass(frozen=True)
+class UnsentChange:
+    """A step the chef changed after sending the answers in, not sent in again: it does not
+    count (the answers sent in do) and goes when the round closes."""
+
+    step: str  # a section, or "area:<code>" for an area's activity statuses
+    values: dict[str, Any]  # the step's answers as the card gave them
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class RoundAnswers:
     """One round the chef was invited to, and what they answered in it."""
 
@@ -138,6 +150,7 @@ class RoundAnswers:
     # the department and unit the round counts the chef under (theirs when invited)
     department: str = ""
     unit: str = ""
+    unsent: tuple[UnsentChange, ...] = ()  # changes not sent in
 
     def privacy(self, section: str) -> str:
         return privacy_of(self.sections, section)
@@ -205,6 +218,9 @@ async def collect(
         statuses, texts, ratings = await AnswerStore(db).of_invitations(
             [i.id for i, _ in invitations if i.id is not None], session=session
         )
+        drafts = await DraftStore(db).of_invitations(
+            [i.id for i, _ in invitations if i.id is not None], session=session
+        )
         principles = await PlanStore(db).principle_titles(
             {r.programme_id for _, r in invitations}, session=session
         )
@@ -260,6 +276,11 @@ async def collect(
                 if invitation.department_id
                 else "",
                 unit=invitation.unit,
+                unsent=tuple(
+                    UnsentChange(d.step, dict(d.values), d.updated_at)
+                    for d in drafts
+                    if d.invitation_id == mine
+                ),
             )
         )
     return MyData(

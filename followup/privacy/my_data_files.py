@@ -19,7 +19,15 @@ from followup.privacy.my_data import (
     RoleDetails,
     Text,
 )
-from followup.sections import CONFIDENCE_LEVELS, NEED_LEVELS, NEEDS, STATUSES, Privacy, Section
+from followup.sections import (
+    AREA_PREFIX,
+    CONFIDENCE_LEVELS,
+    NEED_LEVELS,
+    NEEDS,
+    STATUSES,
+    Privacy,
+    Section,
+)
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -111,6 +119,11 @@ def as_json(data: MyData, *, compiled_at: datetime) -> dict[str, Any]:
                     }
                     for g in a.ratings
                 ],
+                # changed after sending in and not sent in again: they do not count
+                "unsent_changes": [
+                    {"step": u.step, "answers": u.values, "changed_at": _iso(u.updated_at)}
+                    for u in a.unsent
+                ],
             }
             for a in data.rounds
         ],
@@ -162,6 +175,13 @@ def kept_label(conversation: ConversationDetails, text: Text) -> str:
 
 def _section(section: str, text: Text) -> str:
     return text(f"checkin.section.{section}") if section in set(Section) else section
+
+
+def step_label(step: str, text: Text) -> str:
+    """A check-in step in words: its section, with the area's code for activity statuses."""
+    if step.startswith(AREA_PREFIX):
+        return f"{_section(Section.ACTIVITY_STATUS, text)} ({step.removeprefix(AREA_PREFIX)})"
+    return _section(step, text)
 
 
 def _privacy(privacy: str, text: Text) -> str:
@@ -317,6 +337,22 @@ def write_xlsx(data: MyData, text: Text) -> bytes:
             for g in a.ratings
         ],
     )
+    unsent = [(a, u) for a in data.rounds for u in a.unsent]
+    if unsent:
+        _sheet(
+            wb,
+            text("mydata.sheet.unsent"),
+            header=[text(f"mydata.col.{c}") for c in ("round", "section", "answer", "updated")],
+            rows=[
+                [
+                    a.title,
+                    step_label(u.step, text),
+                    json.dumps(u.values, ensure_ascii=False),
+                    _plain(u.updated_at),
+                ]
+                for a, u in unsent
+            ],
+        )
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

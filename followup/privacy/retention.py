@@ -20,6 +20,9 @@ The chef's row stays as a tombstone with its id and department, so invitations, 
 yet retained and every published figure stay exactly as they were. A chef back on the roster
 in time has `left_at` cleared by the import and is never touched.
 
+Changes a chef made to answers already sent in and never sent in again (drafts) go when their
+round closes; a pass deletes any left of a round that is no longer open.
+
 The audit log has its own months (`audit_retention_months`, default 36): older rows are
 deleted, and the pruning leaves one row with the count.
 
@@ -39,6 +42,7 @@ from storage.audit_store import AuditStore
 from storage.chef_store import ChefStore
 from storage.conversation_store import ConversationStore
 from storage.database import Database
+from storage.draft_store import DraftStore
 from storage.invitation_store import InvitationStore
 from storage.models import (
     AUDIT_RETENTION_MONTHS,
@@ -118,6 +122,7 @@ class RetentionPass:
     departed: list[DepartedRetention] = field(default_factory=list)
     audit: list[AuditPruning] = field(default_factory=list)
     pending_imports: int = 0  # plan and roster files from Teams that nobody applied in time
+    drafts: int = 0  # changes never sent in, of rounds no longer open, deleted
 
 
 async def due_rounds(db: Database, *, now: datetime) -> list[tuple[int, Organisation]]:
@@ -314,6 +319,13 @@ async def apply_retention(db: Database, *, now: datetime) -> RetentionPass:
     left that long ago, then the audit log — each on its own (one that fails is tried again next
     time, the others go ahead)."""
     result = RetentionPass()
+    try:
+        # normally gone with the close already: one left by a change saved as it closed
+        result.drafts = await DraftStore(db).clear_not_open()
+    except Exception:
+        logger.exception("retention: drafts of closed rounds failed; the next pass tries again")
+    if result.drafts:
+        logger.info("retention: drafts of rounds no longer open deleted: %s", result.drafts)
     await _retain_rounds(db, now=now, result=result)
     try:
         result.pending_imports = await PendingImportStore(db).purge_expired(now=now)

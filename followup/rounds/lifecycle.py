@@ -14,6 +14,7 @@ from followup.policy import K_RANGE, REMINDER_CAP, REMINDER_DAYS, Policy
 from followup.sections import DEFAULT_SECTIONS, Privacy, Section
 from storage.chef_store import ChefStore
 from storage.database import Database, Session
+from storage.draft_store import DraftStore
 from storage.invitation_store import InvitationStore
 from storage.models import (
     Chef,
@@ -346,6 +347,8 @@ async def close_round(
         round_.state = RoundState.CLOSED
         round_.closed_at = now
         round_.updated_at = now
+        # the answers as last sent in count; changes never sent in go with the close
+        await DraftStore(db).clear_round(round_id, session=s)
     return round_
 
 

@@ -204,6 +204,10 @@ def all_cards() -> list[dict[str, Any]]:
         make_check_in(answered=True),
         make_check_in(last=True),
         make_check_in(answered=True, submitted=True),
+        replace(
+            make_check_in(answered=True, submitted=True),
+            changed=("area:BL", Section.CONFIDENCE),
+        ),
         make_check_in(
             sections={
                 Section.ACTIVITY_STATUS: Privacy.IDENTIFIED,
@@ -615,6 +619,7 @@ def test_the_receipt_is_read_only_with_at_most_the_reopen_button(language: str) 
         "action": "reopen",
         "invitation": 41,
         "round": 7,
+        "sent": SUBMITTED_AT.isoformat(),  # the sending-in it shows
     }
     assert "actions" not in receipt_card(check_in, language, can_change=False, zone=Policy().zone)
     lines = texts(card)
@@ -622,6 +627,31 @@ def test_the_receipt_is_read_only_with_at_most_the_reopen_button(language: str) 
         assert lines[:2] == ["Tack! Dina svar är inskickade", "Inskickade 3 juni 2026."]
         assert reopen["title"] == "Ändra mina svar"
     assert FULL_TEXTS[(Section.PRINCIPLES, "example")] in lines
+
+
+def actions_of(card: dict[str, Any]) -> list[str]:
+    return [a["data"]["action"] if "data" in a else a["type"] for a in card["actions"]]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_changing_answers_sent_in_says_what_is_not_sent_yet(language: str) -> None:
+    sent = make_check_in(answered=True, submitted=True)
+    looking = summary_card(sent, language)
+    # nothing changed: nothing to send in or undo, each step to change
+    assert actions_of(looking) == ["Action.ShowCard"]
+    changed = summary_card(replace(sent, changed=("area:BL", Section.CONFIDENCE)), language)
+    assert actions_of(changed) == ["submit", "discard", "Action.ShowCard"]
+    submits = [e["data"] for e in walk(changed) if e.get("type") == "Action.Submit"]
+    assert len(submits) == 3 and all(d["sent"] == SUBMITTED_AT.isoformat() for d in submits)
+    step = step_card(sent, Section.CONFIDENCE, language)
+    if language == "sv":
+        assert "Det här är svaren du har skickat in, och de gäller." in texts(looking)[1]
+        assert texts(changed)[1] == (
+            "Ändringarna är inte inskickade än (Bra ledarskap, Trygghet i rollen). De räknas "
+            "först när du trycker Skicka in igen – till dess gäller svaren du skickade in tidigare."
+        )
+        assert [a["title"] for a in changed["actions"][:2]] == ["Skicka in", "Ångra ändringarna"]
+        assert "Du ändrar svar som redan är inskickade." in " ".join(texts(step))
 
 
 # --- feedback ---------------------------------------------------------------------------

@@ -213,20 +213,39 @@ async def test_pressing_skicka_in_twice_records_one_submission(
     assert len(feedback_cards) == 1
 
 
+async def change_confidence(
+    client: Client, connector: Connector, person: dict[str, str], value: str
+) -> dict[str, Any]:
+    """`ändra mina svar`, Ändra → the confidence step, a new value saved: the summary after."""
+    await post(client, activity(connector, person, text="ändra mina svar"))
+    summary = cards_to(connector, person)[-1]
+    await press(client, connector, person, summary, "goto", {"goto_step": "confidence"})
+    step = cards_to(connector, person)[-1]
+    await press(client, connector, person, step, "save", {"confidence": value})
+    return cards_to(connector, person)[-1]
+
+
 async def test_change_my_answers_until_the_deadline(client: Client, connector: Connector) -> None:
     round_id = await invited(client, connector)
     summary = await answer_steps(client, connector, KARIN)
     await press(client, connector, KARIN, summary, "submit")
-    await post(client, activity(connector, KARIN, text="ändra mina svar"))
-    assert "Nu kan du ändra dina svar" in texts_to(connector, KARIN)[-1]
-    reopened = cards_to(connector, KARIN)[-1]
+    changed = await change_confidence(client, connector, KARIN, "2")
+    assert "Ändringarna är inte inskickade än (Trygghet i rollen)" in str(changed)
     async with db_of(client).session() as s:
         row = await karins(s, round_id)
-    assert row.state == "started"
-    await press(client, connector, KARIN, reopened, "submit")
+        [rating] = (
+            await s.exec(select(RatingAnswer).where(RatingAnswer.key == "confidence"))
+        ).all()
+    assert row.state == "submitted" and rating.value == 5  # the answers sent in still count
+    await press(client, connector, KARIN, changed, "submit")
     async with db_of(client).session() as s:
-        row = await karins(s, round_id)
-    assert row.state == "submitted"
+        again = await karins(s, round_id)
+        [rating] = (
+            await s.exec(select(RatingAnswer).where(RatingAnswer.key == "confidence"))
+        ).all()
+    assert again.state == "submitted" and rating.value == 2
+    assert again.submitted_at is not None and row.submitted_at is not None
+    assert again.submitted_at > row.submitted_at
 
 
 async def test_remind_me_later_and_my_answers(client: Client, connector: Connector) -> None:
@@ -308,18 +327,20 @@ async def test_a_submit_whose_reply_was_lost_brings_the_receipt_once(
         assert (await karins(s, round_id)).state == "submitted"
 
 
-async def test_answers_reopened_and_sent_in_again_bring_one_receipt(
+async def test_answers_changed_and_sent_in_again_bring_one_receipt(
     client: Client, connector: Connector
 ) -> None:
     await invited(client, connector)
     summary = await answer_steps(client, connector, KARIN)
     await press(client, connector, KARIN, summary, "submit")
-    await post(client, activity(connector, KARIN, text="ändra mina svar"))
-    await press(client, connector, KARIN, cards_to(connector, KARIN)[-1], "submit")
+    await press(
+        client, connector, KARIN, await change_confidence(client, connector, KARIN, "3"), "submit"
+    )
     # the first receipt, still queued, is stale now: only the latest sending-in's arrives
     await deliver_outbox(client, paced=False)
     assert len(receipts_to(connector, KARIN)) == 1
-    await post(client, activity(connector, KARIN, text="ändra mina svar"))
-    await press(client, connector, KARIN, cards_to(connector, KARIN)[-1], "submit")
+    await press(
+        client, connector, KARIN, await change_confidence(client, connector, KARIN, "4"), "submit"
+    )
     await deliver_outbox(client, paced=False)
     assert len(receipts_to(connector, KARIN)) == 2

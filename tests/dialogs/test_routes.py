@@ -44,7 +44,7 @@ def chef_reply(command: str, language: str) -> str:
         "help": t(language, "help.title"),
         "checkin": _before_placeholder(language, "checkin.step_of"),
         "answers": t(language, "checkin.summary.title", round="Delår 1"),
-        "change": _before_placeholder(language, "checkin.reopened"),
+        "change": t(language, "checkin.summary.title", round="Delår 1"),  # nothing sent in
         "cancel": t(language, "checkin.cancelled"),
         "my_data": t(language, "mydata.title"),
         "erase": t(language, "mydata.erase.nothing"),

@@ -18,7 +18,7 @@ from followup.privacy.my_data import collect
 from followup.privacy.my_data_files import as_json, json_bytes, write_xlsx
 from followup.privacy.retention import apply_retention
 from followup.rounds.lifecycle import close_round
-from storage.answer_store import AnswerStore
+from storage.answer_store import Answers, AnswerStore
 from storage.audit_store import AuditStore
 from storage.conversation_store import ConversationStore
 from storage.database import Database
@@ -88,9 +88,7 @@ async def change(db: Database, round_id: int, first_name: str, texts: dict[Any, 
     """A chef changes a text of answers already sent in, and sends them in again."""
     store = AnswerStore(db)
     invitation_id = await invitation(db, round_id, first_name)
-    await store.reopen(invitation_id=invitation_id)
-    await store.save(invitation_id=invitation_id, now=CLOSED, texts=texts)
-    await store.submit(invitation_id=invitation_id, now=CLOSED)
+    await store.submit(invitation_id=invitation_id, now=CLOSED, changes=[Answers(texts=texts)])
 
 
 async def test_my_data_holds_everything_of_mine_and_nothing_of_anyone_else(db: Database) -> None:
