@@ -30,7 +30,7 @@ from dialogs.texts import catalogue, t
 from followup.digest.report import percent_text
 from followup.hr.operations import RoleHolder
 from followup.policy import Policy
-from followup.rounds.form import MAX_TITLE, SKIP
+from followup.rounds.form import MAX_TITLE, SKIP, suggested_last_day
 from followup.rounds.lifecycle import Audience
 from followup.rounds.progress import Counts, Progress, RoundRow
 from followup.sections import DEFAULT_SECTIONS, QUESTION_SECTIONS, Privacy, Section
@@ -174,7 +174,7 @@ def new_round_card(
             "type": "Input.Date",
             "id": DEADLINE,
             "label": t(language, "hr.new.deadline_label"),
-            "value": (today + timedelta(days=policy.answer_days)).isoformat(),
+            "value": suggested_last_day(today, policy=policy).isoformat(),
             "min": (today + timedelta(days=1)).isoformat(),
             "isRequired": True,
             "errorMessage": t(
