@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 from aiohttp import web
 from botbuilder.core import Bot
@@ -29,6 +30,7 @@ from dialogs.formatting import stored_title_of
 from dialogs.outbox_renderer import OutboxRenderer
 from storage import migrate
 from storage.database import Database
+from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +97,9 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "database unavailable"}, status=503)
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the application; the database and the bot come to life in cleanup_ctx."""
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> web.Application:
+    """Build the application; the database and the bot come to life in cleanup_ctx. `clock`:
+    the time turns and downloads see (a test's, to press a card days after it came)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     policy = settings.policy()
@@ -105,6 +108,7 @@ def create_app(settings: Settings) -> web.Application:
             secret=settings.download_link_secret.encode() or None,
             base_url=settings.link_base,
             lifetime=policy.link_lifetime,
+            clock=clock,
         )
         if settings.link_base
         else None
@@ -127,6 +131,7 @@ def create_app(settings: Settings) -> web.Application:
         app[BOT] = TeamsBot(
             app[DATABASE],
             policy=policy,
+            clock=clock,
             links=links.links if links is not None else None,
             my_data_links=links.my_data_links if links is not None else None,
         )
@@ -145,7 +150,7 @@ def create_app(settings: Settings) -> web.Application:
             concurrency=settings.outbox_concurrency,
             policy=policy,
             render=OutboxRenderer(
-                app[DATABASE], policy=policy, links=links.links if links else None
+                app[DATABASE], policy=policy, clock=clock, downloads=links is not None
             ),
         )
         app[DISPATCHER] = dispatcher
@@ -180,10 +185,12 @@ def create_app(settings: Settings) -> web.Application:
     add_info_pages(app, policy=policy)
     if links is not None:
         app.router.add_get(
-            "/digest/{token}", download_handler(links, lambda: app[DATABASE], policy=policy)
+            "/digest/{token}",
+            download_handler(links, lambda: app[DATABASE], policy=policy, clock=clock),
         )
         app.router.add_get(
-            "/my-data/{token}", my_data_handler(links, lambda: app[DATABASE], zone=policy.zone)
+            "/my-data/{token}",
+            my_data_handler(links, lambda: app[DATABASE], zone=policy.zone, clock=clock),
         )
     else:
         logger.warning("PUBLIC_URL is not set: the digest in Teams comes without download links")

@@ -21,6 +21,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from dialogs.check_in_dialog import MARKER as CHECK_IN_KIND
 from dialogs.check_in_dialog import CheckInDialog
 from dialogs.digest_cards import Links
+from dialogs.download_cards import DOWNLOAD
 from dialogs.help import help_text
 from dialogs.hr_calendar import HrCalendar
 from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
@@ -319,5 +320,7 @@ def teams_routes(
         routes.add_command(command, hr.command(command, handler), numbered=True)
     for action, on_press in hr_actions.items():
         routes.add_card(HR_KIND, hr.action(action, on_press), action=action)
+    # a digest's file: whoever may see the digest now (a lead too), checked when pressed
+    routes.add_card(HR_KIND, hr.action("digest", reports.download), action=DOWNLOAD)
     routes.add_card(HR_KIND, invalid_card(db, clock=clock))
     return routes
