@@ -149,6 +149,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
             rate=settings.outbox_rate,
             concurrency=settings.outbox_concurrency,
             policy=policy,
+            clock=clock,
             render=OutboxRenderer(
                 app[DATABASE], policy=policy, clock=clock, downloads=links is not None
             ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -74,6 +74,10 @@ class CheckInDialog:
         self._answers = AnswerStore(db)
         self._plans = PlanCache()
 
+    def _today(self) -> date:
+        """The chef's day (for a date's year): the policy's zone, the injected clock."""
+        return self._policy.today(self._clock())
+
     async def _load(self, invitation_id: int) -> CheckIn | None:
         return await load_check_in(self._db, invitation_id, policy=self._policy, plans=self._plans)
 
@@ -90,7 +94,13 @@ class CheckInDialog:
         if check_in.submitted:
             await context.send_activity(
                 card_activity(
-                    receipt_card(check_in, language, can_change=True, zone=self._policy.zone)
+                    receipt_card(
+                        check_in,
+                        language,
+                        can_change=True,
+                        zone=self._policy.zone,
+                        today=self._today(),
+                    )
                 )
             )
             return
@@ -120,7 +130,11 @@ class CheckInDialog:
         now = self._clock()
         if check_in.submitted or not check_in.is_open(now):
             card = receipt_card(
-                check_in, language, can_change=check_in.is_open(now), zone=self._policy.zone
+                check_in,
+                language,
+                can_change=check_in.is_open(now),
+                zone=self._policy.zone,
+                today=self._today(),
             )
         else:
             card = summary_card(check_in, language)
@@ -185,7 +199,9 @@ class CheckInDialog:
                 t(
                     language,
                     "checkin.remind_later",
-                    when=date_time(when, language, zone=self._policy.zone),
+                    when=date_time(
+                        when, language, zone=self._policy.zone, today=self._policy.today(now)
+                    ),
                 )
             )
         elif action == "save" and isinstance(step, str):
@@ -292,7 +308,10 @@ class CheckInDialog:
         assert submitted is not None
         # the pressed summary becomes the receipt in place (a courtesy: the outbox has it too)
         await self._replace(
-            context, receipt_card(submitted, language, can_change=True, zone=self._policy.zone)
+            context,
+            receipt_card(
+                submitted, language, can_change=True, zone=self._policy.zone, today=self._today()
+            ),
         )
 
     async def _reopen(
@@ -309,7 +328,12 @@ class CheckInDialog:
             t(
                 language,
                 "checkin.reopened",
-                deadline=weekday_date(reopened.deadline, language, zone=self._policy.zone),
+                deadline=weekday_date(
+                    reopened.deadline,
+                    language,
+                    zone=self._policy.zone,
+                    today=self._today(),
+                ),
             )
         )
         await context.send_activity(card_activity(summary_card(reopened, language)))

@@ -151,7 +151,9 @@ class OutboxRenderer:
             language,
             "hr.heads_up",
             ahead=duration(self._policy.heads_up, language),
-            date=weekday_date(round_.opens_at, language, zone=self._zone),
+            date=weekday_date(
+                round_.opens_at, language, zone=self._zone, today=self._policy.today(self._clock())
+            ),
         )
         content = await round_card_now(
             self._db, round_, language, heading=heading, now=self._clock(), policy=self._policy
@@ -168,10 +170,13 @@ class OutboxRenderer:
         )
         if check_in is None or not check_in.is_open(self._clock()):
             return None
+        today = self._policy.today(self._clock())
         activity: dict[str, Any] = {
             "type": "message",
             "summary": check_in.round_title,
-            "attachments": [attachment(invitation_card(check_in, language, zone=self._zone))],
+            "attachments": [
+                attachment(invitation_card(check_in, language, zone=self._zone, today=today))
+            ],
         }
         if message.kind == OutboxKind.REMINDER:
             if check_in.submitted:
@@ -180,7 +185,7 @@ class OutboxRenderer:
                 language,
                 "reminder.text",
                 round=check_in.round_title,
-                deadline=weekday_date(check_in.deadline, language, zone=self._zone),
+                deadline=weekday_date(check_in.deadline, language, zone=self._zone, today=today),
             )
         return activity
 

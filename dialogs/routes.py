@@ -34,6 +34,7 @@ from dialogs.hr_running import HrRunning
 from dialogs.my_data_cards import SUBMIT_KIND as MY_DATA_KIND
 from dialogs.my_data_cards import MyDataLinks
 from dialogs.my_data_dialog import MyDataDialog
+from dialogs.remind_cards import REMIND_LATER, REMIND_NOW
 from dialogs.texts import LANGUAGES, catalogue, language_of, t, words
 from dialogs.turn import Handler, Sender, Turn
 from followup.people.access import Access, audit_refusal, chef_access
@@ -322,5 +323,8 @@ def teams_routes(
         routes.add_card(HR_KIND, hr.action(action, on_press), action=action)
     # a digest's file: whoever may see the digest now (a lead too), checked when pressed
     routes.add_card(HR_KIND, hr.action("digest", reports.download), action=DOWNLOAD)
+    # "påminn" outside working hours, answered: now, or from the next working morning
+    routes.add_card(HR_KIND, hr.action("remind", running.remind_now), action=REMIND_NOW)
+    routes.add_card(HR_KIND, hr.action("remind", running.remind_later), action=REMIND_LATER)
     routes.add_card(HR_KIND, invalid_card(db, clock=clock))
     return routes

@@ -123,6 +123,13 @@ def next_window(moment: datetime, *, policy: Policy) -> datetime:
     return policy.at(day, policy.workday_starts)
 
 
+def held_until(now: datetime, *, policy: Policy) -> datetime | None:
+    """None inside working hours; outside them (an evening, a weekend, a holiday) the moment
+    the next working day's hours start, when a message to a chef would be read at work."""
+    window = next_window(now, policy=policy)
+    return None if window == now else window
+
+
 def next_working_morning(now: datetime, *, policy: Policy) -> datetime:
     """The next working day at the policy's "later" time (for "påminn mig senare")."""
     return policy.at(next_working_day(policy.today(now)), policy.remind_later_at)

@@ -4,7 +4,8 @@ refused for a chef and for another organisation."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -47,6 +48,7 @@ from tests.dialogs.checkin_world import (
     submit_data,
     texts_to,
 )
+from tests.dialogs.conftest import at_work
 from tests.dialogs.downloads import download_buttons, fresh_link, path_of
 from tests.dialogs.test_check_in_dialog import answer_steps
 
@@ -60,6 +62,13 @@ OUTSIDER = {
     "conv": "a:olle",
 }
 JOHAN = "johan.lindqvist@demo.ledarpuls.se"
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    """HR's "påminn" sends at once in working hours (outside them it asks first): these
+    tests run the app at work, whatever the hour they run at."""
+    return at_work
 
 
 @pytest.fixture
