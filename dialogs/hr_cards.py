@@ -33,6 +33,7 @@ from followup.policy import Policy
 from followup.rounds.form import MAX_TITLE, SKIP, suggested_last_day
 from followup.rounds.lifecycle import Audience
 from followup.rounds.progress import Counts, Progress, RoundRow
+from followup.rounds.workdays import working_day_from
 from followup.sections import DEFAULT_SECTIONS, QUESTION_SECTIONS, Privacy, Section
 from storage.models import Chef, Department, Programme, Role, Round, RoundState
 
@@ -447,7 +448,8 @@ def extend_card(round_: Round, language: str, *, today: date, zone: tzinfo) -> d
                 "type": "Input.Date",
                 "id": DEADLINE,
                 "label": t(language, "hr.extend.deadline_label"),
-                "value": (current + timedelta(days=7)).isoformat(),
+                # a week later, on a working day (a holiday moves it on)
+                "value": working_day_from(current + timedelta(days=7)).isoformat(),
                 "min": (max(current, today) + timedelta(days=1)).isoformat(),
                 "isRequired": True,
                 "errorMessage": t(

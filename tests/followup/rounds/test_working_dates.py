@@ -8,13 +8,17 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from dialogs.formatting import stored_title_of
+from dialogs.hr_cards import extend_card, new_round_card
 from dialogs.outbox_renderer import OutboxRenderer
 from followup.policy import Policy
 from followup.rounds.calendar import open_due_rounds, plan_rounds, send_heads_up
 from followup.rounds.form import suggested_last_day
+from followup.rounds.lifecycle import Audience
 from followup.rounds.workdays import default_last_day, is_working_day
 from storage.database import Database
-from storage.models import OutboxMessage, Programme, Round
+from storage.models import Department, OutboxMessage, Programme, Round
+from tests.cards import assert_valid_cards
+from tests.dialogs.checkin_world import inputs
 from tests.followup.check_in.test_steps import demo
 from tests.followup.rounds.test_calendar import hr_with_the_app
 from tests.followup.rounds.test_lifecycle import everyone_at_work
@@ -89,3 +93,29 @@ async def test_a_calendar_round_due_on_a_sunday_opens_on_monday_morning(db: Data
     assert "söndag" not in activity["summary"]
     opened = await open_due_rounds(db, now=datetime(2028, 10, 16, 8, tzinfo=SE), policy=policy)
     assert opened == [planned]
+
+
+def test_hrs_forms_suggest_working_days() -> None:
+    """The new-round form's last day and the extend form's "a week later", as HR sees them."""
+    programme = Programme(id=1, organisation_id=1, code="p", title="Programmet")
+    form = new_round_card(
+        "sv",
+        programmes=[programme],
+        departments=[(Department(id=1, organisation_id=1, code="ÄO", name="Äldreomsorg"), 4)],
+        everyone=Audience(),
+        today=date(2026, 12, 4),  # a Friday: three weeks on is Christmas Day
+        k=3,
+        policy=Policy(),
+    )
+    assert inputs(form)["deadline"]["value"] == "2026-12-30"
+    round_ = Round(
+        id=3,
+        organisation_id=1,
+        title="Delår 1",
+        deadline=datetime(2027, 4, 29, 23, 59, tzinfo=SE),
+        created_by="hr",
+    )
+    extend = extend_card(round_, "sv", today=date(2027, 4, 20), zone=SE)
+    # a week after Thursday 29 April is Ascension Day: Friday 7 May
+    assert inputs(extend)["deadline"]["value"] == "2027-05-07"
+    assert_valid_cards([form, extend])
