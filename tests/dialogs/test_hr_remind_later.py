@@ -14,10 +14,13 @@ from bot.app import ADAPTER
 from bot.outbox_dispatcher import OutboxDispatcher
 from bot.teams_notifier import TeamsNotifier
 from dialogs.outbox_renderer import OutboxRenderer
+from followup.hr import operations
+from followup.hr.operations import Call
+from followup.people.access import Access
 from followup.policy import Policy
-from followup.rounds.lifecycle import create_round, open_round
+from followup.rounds.lifecycle import RoundError, create_round, open_round
 from storage.database import Database
-from storage.models import AuditEvent, OutboxMessage, Role
+from storage.models import AuditEvent, OutboxMessage, Role, Round
 from storage.role_store import RoleStore
 from tests.cards import assert_valid_cards
 from tests.dialogs.checkin_world import (
@@ -59,7 +62,9 @@ def app_clock(clock: Clock) -> Callable[[], datetime]:
     return clock
 
 
-async def a_round_with_hr(client: Client, connector: Connector, clock: Clock) -> int:
+async def a_round_with_hr(
+    client: Client, connector: Connector, clock: Clock, *, open_for: timedelta = timedelta(days=40)
+) -> int:
     """Karin (HR admin and a chef) and Maria have the app; a round opened on Friday, its
     invitations delivered."""
     db = db_of(client)
@@ -78,7 +83,7 @@ async def a_round_with_hr(client: Client, connector: Connector, clock: Clock) ->
         organisation_id=org,
         programme_id=programme,
         title="Delår 2",
-        deadline=clock.now + timedelta(days=40),
+        deadline=clock.now + open_for,
         now=clock.now,
         policy=Policy(),
     )
@@ -229,3 +234,32 @@ async def test_in_english_the_question_names_the_day_in_english(
         "Send next working day at 08:00 (Monday 4 January 2027)"
     )
     assert_valid_cards([question])
+
+
+async def test_on_the_last_evening_pamin_sends_at_once(
+    client: Client, connector: Connector, clock: Clock
+) -> None:
+    """The next working morning comes after the deadline: there is nothing to ask."""
+    await a_round_with_hr(client, connector, clock, open_for=timedelta(hours=1, minutes=59))
+    await say(client, connector, KARIN, "påminn")
+    assert texts_to(connector, KARIN)[-1].startswith("Påminnelser som skickas nu: 2.")
+    assert all(m.not_before == FRIDAY_EVENING for m in await reminders(db_of(client)))
+
+
+async def test_the_operation_refuses_a_moment_past_the_deadline_and_takes_one_come_as_now(
+    client: Client, connector: Connector, clock: Clock
+) -> None:
+    """What `ledarpuls round remind --next-morning` and the card both go through."""
+    db = db_of(client)
+    round_id = await a_round_with_hr(client, connector, clock, open_for=timedelta(hours=1))
+    async with db.session() as s:
+        org = (await s.exec(select(Round.organisation_id))).one()
+    call = Call(
+        db, Access(actor="karin", organisation_id=org, admin=True), "cli", clock.now, Policy()
+    )
+    with pytest.raises(RoundError) as refused:
+        await operations.remind(call, round_id=round_id, at=MONDAY_MORNING)
+    assert refused.value.code == "remind_after_deadline"
+    assert await reminders(db) == []
+    done = await operations.remind(call, round_id=round_id, at=clock.now - timedelta(minutes=1))
+    assert done.not_before is None and done.reminding.reminded == 2
