@@ -14,7 +14,7 @@ from datetime import date, datetime
 from followup.people.access import Access, access_from
 from followup.policy import Policy
 from followup.rounds.lifecycle import RoundError, close_round, create_round, open_round
-from followup.rounds.workdays import calendar_deadline, calendar_opening
+from followup.rounds.workdays import calendar_deadline, calendar_opening, working_day_from
 from storage.conversation_store import ConversationStore
 from storage.database import Database, Session
 from storage.invitation_store import InvitationStore
@@ -144,7 +144,10 @@ async def next_opening(
         return planned.title, policy.today(planned.opens_at)
     today = policy.today(now)
     upcoming = [day for day in calendar_dates(programme) if day > today]
-    return (title_of(upcoming[0]), upcoming[0]) if upcoming else None
+    if not upcoming:
+        return None
+    # the day it will really open: a weekend or a holiday moves it to the next working day
+    return title_of(upcoming[0]), working_day_from(upcoming[0])
 
 
 @dataclass

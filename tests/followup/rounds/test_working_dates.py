@@ -11,7 +11,7 @@ from dialogs.formatting import stored_title_of
 from dialogs.hr_cards import extend_card, new_round_card
 from dialogs.outbox_renderer import OutboxRenderer
 from followup.policy import Policy
-from followup.rounds.calendar import open_due_rounds, plan_rounds, send_heads_up
+from followup.rounds.calendar import next_opening, open_due_rounds, plan_rounds, send_heads_up
 from followup.rounds.form import suggested_last_day
 from followup.rounds.lifecycle import Audience
 from followup.rounds.workdays import default_last_day, is_working_day
@@ -68,6 +68,16 @@ async def test_a_calendar_round_due_on_a_sunday_opens_on_monday_morning(db: Data
         assert programme is not None
         programme.end_year = 2028  # 15 October 2028 is a Sunday
     policy = Policy()
+    # before it is planned, the calendar card's "next round" names the day it will open
+    assert programme.id is not None
+    upcoming = await next_opening(
+        db,
+        programme=programme,
+        now=datetime(2028, 8, 20, 12, tzinfo=SE),
+        policy=policy,
+        title_of=stored_title_of(),
+    )
+    assert upcoming == ("Uppföljning hösten 2028", date(2028, 10, 16))
     [planned] = await plan_rounds(
         db, now=datetime(2028, 9, 10, 12, tzinfo=SE), policy=policy, title_of=stored_title_of()
     )
