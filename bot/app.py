@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 from aiohttp import web
 from botbuilder.core import Bot
@@ -32,6 +33,7 @@ from dialogs.formatting import stored_title_of
 from dialogs.outbox_renderer import OutboxRenderer
 from storage import migrate
 from storage.database import Database
+from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +100,9 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "database unavailable"}, status=503)
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the application; the database and the bot come to life in cleanup_ctx."""
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> web.Application:
+    """Build the application; the database and the bot come to life in cleanup_ctx. `clock`:
+    the time turns and downloads see (a test's, to press a card days after it came)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     policy = settings.policy()
@@ -108,6 +111,7 @@ def create_app(settings: Settings) -> web.Application:
             secret=settings.download_link_secret.encode() or None,
             base_url=settings.link_base,
             lifetime=policy.link_lifetime,
+            clock=clock,
         )
         if settings.link_base
         else None
@@ -140,6 +144,7 @@ def create_app(settings: Settings) -> web.Application:
         app[BOT] = TeamsBot(
             app[DATABASE],
             policy=policy,
+            clock=clock,
             links=links.links if links is not None else None,
             my_data_links=links.my_data_links if links is not None else None,
             fetch_file=downloader.fetch,
@@ -160,8 +165,9 @@ def create_app(settings: Settings) -> web.Application:
             rate=settings.outbox_rate,
             concurrency=settings.outbox_concurrency,
             policy=policy,
+            clock=clock,
             render=OutboxRenderer(
-                app[DATABASE], policy=policy, links=links.links if links else None
+                app[DATABASE], policy=policy, clock=clock, downloads=links is not None
             ),
         )
         app[DISPATCHER] = dispatcher
@@ -196,10 +202,12 @@ def create_app(settings: Settings) -> web.Application:
     add_info_pages(app, policy=policy)
     if links is not None:
         app.router.add_get(
-            "/digest/{token}", download_handler(links, lambda: app[DATABASE], policy=policy)
+            "/digest/{token}",
+            download_handler(links, lambda: app[DATABASE], policy=policy, clock=clock),
         )
         app.router.add_get(
-            "/my-data/{token}", my_data_handler(links, lambda: app[DATABASE], zone=policy.zone)
+            "/my-data/{token}",
+            my_data_handler(links, lambda: app[DATABASE], zone=policy.zone, clock=clock),
         )
     else:
         logger.warning("PUBLIC_URL is not set: the digest in Teams comes without download links")

@@ -424,6 +424,18 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--json", action="store_true")
         if name == "extend":
             command.add_argument("--deadline", required=True, help="the new last day, YYYY-MM-DD")
+        if name == "remind":
+            when = command.add_mutually_exclusive_group()
+            when.add_argument(
+                "--now", dest="next_morning", action="store_false", help="send now (the default)"
+            )
+            when.add_argument(
+                "--next-morning",
+                dest="next_morning",
+                action="store_true",
+                help="outside working hours: send when the next working day starts",
+            )
+            command.set_defaults(next_morning=False)
     for command in (create, listing, *round_sub.choices.values()):
         if not any(a.dest == "org" for a in command._actions):
             command.add_argument("--org", help="tenant id or name (needed when there are several)")

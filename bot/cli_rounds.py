@@ -22,6 +22,7 @@ from followup.people.access import Access, audit
 from followup.policy import Policy
 from followup.rounds.lifecycle import RoundError
 from followup.rounds.progress import Progress
+from followup.rounds.workdays import held_until
 from storage.audit_store import AuditStore
 from storage.database import Database
 from storage.organisation_store import OrganisationStore
@@ -129,6 +130,7 @@ async def run_round(
     """Carry out one `round` command through its operation; returns the lines to print."""
     lang, command = args.lang, args.round_command
     call = cli_call(db, organisation_id, policy=policy)
+    today = policy.today(call.now)  # a date in another year is printed with its year
     try:
         if command == "create":
             round_ = await operations.create_round(
@@ -179,7 +181,8 @@ async def run_round(
                 return [t(lang, "round.none")]
             return [
                 f"{row.round.id}\t{row.round.state}\t{row.response_rate:.0%}\t"
-                f"{row.round.title}\t{date_time(row.round.deadline, lang, zone=policy.zone)}"
+                f"{row.round.title}\t"
+                f"{date_time(row.round.deadline, lang, zone=policy.zone, today=today)}"
                 for row in rows
             ]
         if command == "open":
@@ -228,17 +231,28 @@ async def run_round(
                 lines.append(t(lang, "round.not_answered", names=", ".join(p.not_answered)))
             return lines
         if command == "remind":
-            result = (await operations.remind(call, round_id=args.id)).reminding
+            # --next-morning: outside working hours, from the start of the next working day's
+            at = held_until(call.now, policy=policy) if args.next_morning else None
+            reminded = await operations.remind(call, round_id=args.id, at=at)
+            result = reminded.reminding
             resent = [t(lang, "round.resent", count=result.resent)] if result.resent else []
-            return [
-                *resent,
-                t(lang, "round.reminded", count=result.reminded, at_cap=result.at_cap),
-            ]
+            if reminded.not_before is None:
+                done = t(lang, "round.reminded", count=result.reminded, at_cap=result.at_cap)
+            else:
+                when = date_time(reminded.not_before, lang, zone=policy.zone, today=today)
+                done = t(
+                    lang,
+                    "round.reminded_later",
+                    count=result.reminded,
+                    at_cap=result.at_cap,
+                    when=when,
+                )
+            return [*resent, done]
         if command == "extend":
             round_ = await operations.extend_round(
                 call, round_id=args.id, deadline=policy.last_moment(_date(args.deadline, lang))
             )
-            deadline = date_time(round_.deadline, lang, zone=policy.zone)
+            deadline = date_time(round_.deadline, lang, zone=policy.zone, today=today)
             return [t(lang, "round.extended", deadline=deadline)]
         if command == "close":
             closed = await operations.close_round(call, round_id=args.id)

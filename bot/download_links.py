@@ -1,8 +1,10 @@
 """Short-lived signed links to a round's digest files, and to a chef's own data, served by the
 bot itself.
 
-A digest link names the round, the organisation, the format, the language and who asked for it;
-a my-data link names the chef instead of the round. Either expires when the policy's link lifetime
+Nobody keeps a link: the cards carry buttons that ask the bot, which checks the presser's role
+at that moment and answers with a fresh link (`dialogs.download_cards`). A digest link names
+the round, the organisation, the format, the language and who asked for it; a my-data link
+names the chef instead of the round. Either expires when the policy's link lifetime
 (a quarter of an hour) has passed since it was made, so nobody can make one for another round or
 another chef, turn one kind into the other, or stretch its life. Every download is compiled afresh
 and audited.
@@ -12,22 +14,28 @@ fields and the time it was signed), with a salt per purpose so a digest token ca
 as a my-data token. Chosen over PyJWT because its key derivation takes whatever secret the
 operator configures (PyJWT warns about HMAC keys under 32 bytes), the purpose salt is built in,
 and the age is checked against our injected clock (PyJWT checks `exp` only against the wall
-clock)."""
+clock).
+
+A link that gives no file answers a small page in Swedish and English (`bot.link_pages`); a file
+comes with its name as written, for every browser (RFC 6266, with RFC 5987's UTF-8 form)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
-from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from dialogs.digest_cards import MEDIA_TYPES, digest_files
+from bot.link_pages import link_page
+from dialogs.digest_cards import DIGEST_FORMATS, MEDIA_TYPES, digest_files
 from dialogs.my_data_cards import FILE_TYPES, my_data_file, my_data_file_name
 from dialogs.my_data_cards import FORMATS as MY_DATA_FORMATS
 from followup.digest.compile import compile_digest
@@ -41,8 +49,7 @@ from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
-FORMATS = ("xlsx", "docx", "md")
-NOT_FOUND = {"error": "unknown or expired link"}
+FORMATS = DIGEST_FORMATS
 # one salt per purpose: the same secret signs both kinds, but neither verifies as the other
 DIGEST_SALT = "ledarpuls.digest-download"
 MY_DATA_SALT = "ledarpuls.my-data-download"
@@ -100,6 +107,18 @@ def _load(
     return fields, signed_at + lifetime
 
 
+def _why_not(serializer: URLSafeTimedSerializer, token: str, *, lifetime: timedelta) -> str:
+    """Why a token grants nothing: "expired" when it was ours and is too old, else "invalid"
+    (forged, damaged, of another purpose or with fields we cannot read)."""
+    try:
+        serializer.loads(token, max_age=int(lifetime.total_seconds()))
+    except SignatureExpired:
+        return "expired"
+    except BadData:
+        return "invalid"
+    return "invalid"
+
+
 class DownloadLinks:
     """Makes and checks the signed links; `base_url` is where Teams users reach the bot."""
 
@@ -122,6 +141,11 @@ class DownloadLinks:
         self._my_data = URLSafeTimedSerializer(
             key, salt=MY_DATA_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
         )
+
+    @property
+    def lifetime(self) -> timedelta:
+        """How long a link works after it was made."""
+        return self._lifetime
 
     def links(
         self,
@@ -188,6 +212,14 @@ class DownloadLinks:
             return None
         return grant if grant.kind in FORMATS else None
 
+    def why_not(self, token: str) -> str:
+        """Why a digest token `check` refused grants nothing: "expired" or "invalid"."""
+        return _why_not(self._digest, token, lifetime=self._lifetime)
+
+    def why_not_my_data(self, token: str) -> str:
+        """Why a my-data token `check_my_data` refused grants nothing: "expired" or "invalid"."""
+        return _why_not(self._my_data, token, lifetime=self._lifetime)
+
     def check_my_data(self, token: str) -> MyDataGrant | None:
         """The grant a my-data token carries; None when it is forged, damaged, expired or of
         another kind."""
@@ -209,13 +241,32 @@ class DownloadLinks:
         return grant if grant.kind in MY_DATA_FORMATS else None
 
 
+# what a quoted file name may hold as it is, in the plain ASCII form for old clients
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,-_()")
+
+
+def ascii_file_name(file_name: str) -> str:
+    """The name for a client that reads only `filename=`: letters without their accents
+    (Sammanställning → Sammanstallning), anything else that is not plain as "_"."""
+    plain = unicodedata.normalize("NFKD", file_name).encode("ascii", "ignore").decode("ascii")
+    return "".join(ch if ch in _PLAIN else "_" for ch in plain).strip() or "file"
+
+
+def content_disposition(file_name: str) -> str:
+    """An attachment named `file_name` (RFC 6266): an ASCII fallback for old clients, and the
+    exact name in UTF-8, percent-encoded (RFC 5987), which every current browser prefers."""
+    fallback = ascii_file_name(file_name)
+    exact = quote(file_name, safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
+
+
 def attachment(content: bytes, media_type: str, file_name: str) -> web.Response:
     """A file to save, never to show inline, nor to keep in a cache."""
     return web.Response(
         body=content,
         headers={
             "Content-Type": media_type,
-            "Content-Disposition": f'attachment; filename="{file_name}"',
+            "Content-Disposition": content_disposition(file_name),
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },
@@ -223,16 +274,22 @@ def attachment(content: bytes, media_type: str, file_name: str) -> web.Response:
 
 
 def download_handler(
-    links: DownloadLinks, database: Callable[[], Database], *, policy: Policy
+    links: DownloadLinks,
+    database: Callable[[], Database],
+    *,
+    policy: Policy,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """GET /digest/{token}: the file, compiled now; 404 for anything but a valid link."""
+    """GET /digest/{token}: the file, compiled now; for anything but a valid link a page that
+    says what happened (410 expired, 404 no link of ours, 403 a round gone or not theirs)."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        grant = links.check(request.match_info["token"])
+        token = request.match_info["token"]
+        grant = links.check(token)
         if grant is None:
-            return web.json_response(NOT_FOUND, status=404)
+            return link_page(links.why_not(token))
         db = database()
-        now = utcnow()
+        now = clock()
         try:
             digest = await compile_digest(
                 db,
@@ -252,7 +309,7 @@ def download_handler(
                 organisation_id=grant.organisation_id,
                 detail={"reason": error.code, "round": grant.round_id, "format": grant.kind},
             )
-            return web.json_response(NOT_FOUND, status=404)
+            return link_page("refused")
         files = digest_files(digest, grant.language, zone=policy.zone)
         content = await asyncio.to_thread(files.render, grant.kind)
         await AuditStore(db).record(
@@ -282,17 +339,22 @@ def download_handler(
 
 
 def my_data_handler(
-    links: DownloadLinks, database: Callable[[], Database], *, zone: tzinfo
+    links: DownloadLinks,
+    database: Callable[[], Database],
+    *,
+    zone: tzinfo,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """GET /my-data/{token}: a chef's own data as a file, read now; 404 for anything but a
-    valid link of that chef's."""
+    """GET /my-data/{token}: a chef's own data as a file, read now; for anything but a valid
+    link of that chef's a page that says what happened."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        grant = links.check_my_data(request.match_info["token"])
+        token = request.match_info["token"]
+        grant = links.check_my_data(token)
         if grant is None:
-            return web.json_response(NOT_FOUND, status=404)
+            return link_page(links.why_not_my_data(token))
         db = database()
-        now = utcnow()
+        now = clock()
         data = await collect(db, chef_id=grant.chef_id, organisation_id=grant.organisation_id)
         if data is None:
             await AuditStore(db).record(
@@ -302,7 +364,7 @@ def my_data_handler(
                 organisation_id=grant.organisation_id,
                 detail={"reason": "not_a_chef", "format": grant.kind},
             )
-            return web.json_response(NOT_FOUND, status=404)
+            return link_page("refused")
         content = await asyncio.to_thread(
             my_data_file, data, kind=grant.kind, language=grant.language, now=now
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from dialogs.card_fields import (
@@ -214,14 +214,18 @@ def _short(value: str, limit: int) -> str:
 # --- the invitation -----------------------------------------------------------------------
 
 
-def invitation_card(check_in: CheckIn, language: str, *, zone: tzinfo) -> dict[str, Any]:
+def invitation_card(
+    check_in: CheckIn, language: str, *, zone: tzinfo, today: date | None = None
+) -> dict[str, Any]:
+    """A round's invitation: its title, the last day (with the year when it is not `today`'s),
+    and Starta."""
     body: list[Element] = [
         text(check_in.round_title, size="Large", weight="Bolder"),
         text(
             t(
                 language,
                 "checkin.invitation.deadline",
-                date=weekday_date(check_in.deadline, language, zone=zone),
+                date=weekday_date(check_in.deadline, language, zone=zone, today=today),
             ),
             weight="Bolder",
             spacing="Small",
@@ -639,7 +643,12 @@ def _summary_intro(check_in: CheckIn, language: str) -> list[Element]:
 
 
 def receipt_card(
-    check_in: CheckIn, language: str, *, can_change: bool, zone: tzinfo
+    check_in: CheckIn,
+    language: str,
+    *,
+    can_change: bool,
+    zone: tzinfo,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """Replaces the summary once sent in: the answers, read-only, and at most "Ändra mina svar"."""
     body: list[Element] = [
@@ -649,7 +658,7 @@ def receipt_card(
         sent = short_date(check_in.submitted_at, language, zone=zone)
         body.append(text(t(language, "checkin.receipt.date", date=sent), spacing="Small"))
     if can_change:
-        until = weekday_date(check_in.deadline, language, zone=zone)
+        until = weekday_date(check_in.deadline, language, zone=zone, today=today)
         body.append(text(t(language, "checkin.receipt.change_until", date=until), isSubtle=True))
     body.append(text(check_in.round_title, weight="Bolder", spacing="Medium"))
     body += answer_blocks(check_in, language)

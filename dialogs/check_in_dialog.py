@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -84,6 +84,10 @@ class CheckInDialog:
         self._answers = AnswerStore(db)
         self._plans = PlanCache()
 
+    def _today(self) -> date:
+        """The chef's day (for a date's year): the policy's zone, the injected clock."""
+        return self._policy.today(self._clock())
+
     async def _load(self, invitation_id: int) -> CheckIn | None:
         """The check-in as the chef sees it: with the changes not sent in yet, if any."""
         check_in = await load_check_in(
@@ -107,7 +111,13 @@ class CheckInDialog:
         if check_in.submitted:
             await context.send_activity(
                 card_activity(
-                    receipt_card(check_in, language, can_change=True, zone=self._policy.zone)
+                    receipt_card(
+                        check_in,
+                        language,
+                        can_change=True,
+                        zone=self._policy.zone,
+                        today=self._today(),
+                    )
                 )
             )
             return
@@ -143,7 +153,11 @@ class CheckInDialog:
             card = summary_card(check_in, language)
         elif check_in.submitted or not check_in.is_open(now):
             card = receipt_card(
-                check_in, language, can_change=check_in.is_open(now), zone=self._policy.zone
+                check_in,
+                language,
+                can_change=check_in.is_open(now),
+                zone=self._policy.zone,
+                today=self._today(),
             )
         else:
             card = summary_card(check_in, language)
@@ -216,7 +230,9 @@ class CheckInDialog:
                 t(
                     language,
                     "checkin.remind_later",
-                    when=date_time(when, language, zone=self._policy.zone),
+                    when=date_time(
+                        when, language, zone=self._policy.zone, today=self._policy.today(now)
+                    ),
                 )
             )
         elif action == "save" and isinstance(step, str):
@@ -339,7 +355,10 @@ class CheckInDialog:
         assert submitted is not None
         # the pressed summary becomes the receipt in place (a courtesy: the outbox has it too)
         await self._replace(
-            context, receipt_card(submitted, language, can_change=True, zone=self._policy.zone)
+            context,
+            receipt_card(
+                submitted, language, can_change=True, zone=self._policy.zone, today=self._today()
+            ),
         )
 
     async def _send_again(self, card: Pressed, check_in: CheckIn) -> None:
@@ -413,7 +432,12 @@ class CheckInDialog:
                 t(
                     language,
                     "checkin.reopened",
-                    deadline=weekday_date(check_in.deadline, language, zone=self._policy.zone),
+                    deadline=weekday_date(
+                        check_in.deadline,
+                        language,
+                        zone=self._policy.zone,
+                        today=self._today(),
+                    ),
                 )
             )
             await context.send_activity(card_activity(summary_card(check_in, language)))

@@ -12,6 +12,8 @@ from functools import cached_property
 from typing import Any
 
 from dialogs.cards import card, text, verbatim, verbatim_facts
+from dialogs.download_cards import download_button
+from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
 from dialogs.identified_cards import identified_section
 from dialogs.texts import t
 from followup.digest.compile import Digest, compile_digest
@@ -21,6 +23,8 @@ from followup.policy import Policy
 from followup.sections import STATUSES
 from storage.database import Database
 
+# the files a digest is downloaded as, in the order of its buttons
+DIGEST_FORMATS = ("xlsx", "docx", "md")
 MEDIA_TYPES = {
     "md": "text/markdown; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -28,7 +32,7 @@ MEDIA_TYPES = {
     "png": "image/png",
 }
 # download links to a round's digest files: (round, organisation, language, actor, departments)
-# → kind → url
+# → kind → url; made when someone presses a download button, never put on a card
 Links = Callable[..., dict[str, str]]
 # a chart in the card only while the message stays well under Teams' size limit
 MAX_INLINE_CHART = 40_000
@@ -70,17 +74,25 @@ class DigestFiles:
         raise ValueError(kind)
 
     def file_name(self, kind: str) -> str:
-        safe = "".join(ch if ch.isalnum() else "-" for ch in self.digest.round.title).strip("-")
-        return f"sammanstallning-{self.digest.round.id}-{safe.lower() or 'omgang'}.{kind}"
+        return digest_file_name(self.digest.round.title, kind, self.language)
+
+
+def digest_file_name(title: str, kind: str, language: str) -> str:
+    """The round's title as HR wrote it, å, ä and ö included ("Sammanställning Delår 1
+    2026.xlsx"); what a file system cannot hold (a slash, a colon) becomes a space."""
+    plain = "".join(ch if ch.isalnum() or ch in " -_.,()" else " " for ch in title)
+    name = " ".join(f"{t(language, 'digest.file_name')} {plain}".split()).strip(" .")
+    return f"{name}.{kind}"
 
 
 def digest_files(digest: Digest, language: str, *, zone: tzinfo) -> DigestFiles:
     return DigestFiles(digest, language, zone)
 
 
-def digest_card(files: DigestFiles, *, links: dict[str, str] | None = None) -> dict[str, Any]:
+def digest_card(files: DigestFiles, *, downloads: bool = False) -> dict[str, Any]:
     """HR's summary in Teams: the board prose, the key figures, a chart, a button per
-    department to its answers per chef (identified rounds), links to the files."""
+    department to its answers per chef (identified rounds), and (`downloads`: when the bot
+    has a public address) a button per file that asks for a fresh link to it."""
     language, d = files.language, files.digest
     # titles and names in every line, as HR and the roster wrote them: never Markdown
     body: list[dict[str, Any]] = [
@@ -104,8 +116,14 @@ def digest_card(files: DigestFiles, *, links: dict[str, str] | None = None) -> d
         body += identified_section(d.round.id, d.identified, language)
     body.append(verbatim(files.report.note, isSubtle=True, size="Small"))
     actions = [
-        {"type": "Action.OpenUrl", "title": t(language, f"digest.download.{kind}"), "url": url}
-        for kind, url in (links or {}).items()
+        download_button(
+            t(language, f"digest.download.{kind}"),
+            kind=HR_KIND,
+            language=language,
+            round=d.round.id,
+            format=kind,
+        )
+        for kind in (DIGEST_FORMATS if downloads and d.round.id is not None else ())
     ]
     return card(body, actions)
 
@@ -159,13 +177,12 @@ async def compiled_digest_card(
     now: datetime,
     language: str,
     policy: Policy,
-    actor: str,
-    links: Links | None,
+    downloads: bool = False,
     organisation_id: int | None = None,
     departments: frozenset[int] | None = None,
 ) -> tuple[DigestFiles, dict[str, Any]]:
-    """Compile a round's digest (for `departments` only, when given) and build its card with
-    download links for `actor`; the chart is drawn off the event loop."""
+    """Compile a round's digest (for `departments` only, when given) and build its card, with
+    download buttons when `downloads`; the chart is drawn off the event loop."""
     digest = await compile_digest(
         db,
         round_id=round_id,
@@ -175,15 +192,4 @@ async def compiled_digest_card(
         policy=policy,
     )
     files = digest_files(digest, language, zone=policy.zone)
-    urls = (
-        links(
-            round_id=round_id,
-            organisation_id=digest.round.organisation_id,
-            language=language,
-            actor=actor,
-            departments=departments,
-        )
-        if links is not None
-        else None
-    )
-    return files, await asyncio.to_thread(digest_card, files, links=urls)
+    return files, await asyncio.to_thread(digest_card, files, downloads=downloads)

@@ -26,18 +26,23 @@ def local(dt: datetime, *, zone: tzinfo) -> datetime:
     return dt.astimezone(zone)
 
 
-def weekday_date(dt: datetime, language: str, *, zone: tzinfo) -> str:
-    """For example fredag 12 juni / Friday 12 June."""
-    return format_date(local(dt, zone=zone).date(), "EEEE d MMMM", locale=_locale(language))
+def weekday_date(dt: datetime, language: str, *, zone: tzinfo, today: date | None) -> str:
+    """For example fredag 12 juni / Friday 12 June; with the year when it is not the year of
+    `today` (the reader's day, from the injected clock): fredag 12 juni 2099. Without a
+    `today` the year is always there (never a date that could be two)."""
+    day = local(dt, zone=zone).date()
+    pattern = "EEEE d MMMM" if today is not None and day.year == today.year else "EEEE d MMMM y"
+    return format_date(day, pattern, locale=_locale(language))
 
 
-def date_time(dt: datetime, language: str, *, zone: tzinfo) -> str:
-    """For example måndag 15 juni kl. 09.00 / Monday 15 June at 09:00."""
+def date_time(dt: datetime, language: str, *, zone: tzinfo, today: date | None) -> str:
+    """For example måndag 15 juni kl. 09.00 / Monday 15 June at 09:00 (with the year as
+    `weekday_date` has it)."""
     moment = local(dt, zone=zone)
     return t(
         language,
         "checkin.date_time",
-        date=weekday_date(moment, language, zone=zone),
+        date=weekday_date(moment, language, zone=zone, today=today),
         time=clock(moment.time(), language),
     )
 

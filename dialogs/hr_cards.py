@@ -30,9 +30,10 @@ from dialogs.texts import catalogue, t
 from followup.digest.report import percent_text
 from followup.hr.operations import RoleHolder
 from followup.policy import Policy
-from followup.rounds.form import MAX_TITLE, SKIP
+from followup.rounds.form import MAX_TITLE, SKIP, suggested_last_day
 from followup.rounds.lifecycle import Audience
 from followup.rounds.progress import Counts, Progress, RoundRow
+from followup.rounds.workdays import working_day_from
 from followup.sections import DEFAULT_SECTIONS, QUESTION_SECTIONS, Privacy, Section
 from storage.models import Chef, Department, Programme, Role, Round, RoundState
 
@@ -179,7 +180,7 @@ def new_round_card(
             "type": "Input.Date",
             "id": DEADLINE,
             "label": t(language, "hr.new.deadline_label"),
-            "value": (today + timedelta(days=policy.answer_days)).isoformat(),
+            "value": suggested_last_day(today, policy=policy).isoformat(),
             "min": (today + timedelta(days=1)).isoformat(),
             "isRequired": True,
             "errorMessage": t(
@@ -455,7 +456,8 @@ def extend_card(round_: Round, language: str, *, today: date, zone: tzinfo) -> d
                 "type": "Input.Date",
                 "id": DEADLINE,
                 "label": t(language, "hr.extend.deadline_label"),
-                "value": (current + timedelta(days=7)).isoformat(),
+                # a week later, on a working day (a holiday moves it on)
+                "value": working_day_from(current + timedelta(days=7)).isoformat(),
                 "min": (max(current, today) + timedelta(days=1)).isoformat(),
                 "isRequired": True,
                 "errorMessage": t(

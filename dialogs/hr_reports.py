@@ -7,12 +7,20 @@ import asyncio
 from typing import Any
 
 from dialogs.cards import card_activity, card_id
-from dialogs.digest_cards import Links, digest_card, digest_files
+from dialogs.digest_cards import (
+    DIGEST_FORMATS,
+    Links,
+    digest_card,
+    digest_file_name,
+    digest_files,
+)
+from dialogs.download_cards import download_card
 from dialogs.hr_cards import rounds_card, status_card
 from dialogs.hr_flow import HrFlow, HrTurn, required_round
 from dialogs.identified_cards import department_cards, picker_card
 from dialogs.texts import t
 from followup.hr import operations
+from followup.rounds.lifecycle import RoundError
 from storage.database import Database
 
 
@@ -50,20 +58,37 @@ class HrReports(HrFlow):
         call, language = turn.call, turn.language
         digest = await operations.request_digest(call, round_id=round_id)
         files = digest_files(digest, language, zone=call.policy.zone)
-        departments = call.access.departments()
-        urls = (
-            self._links(
-                round_id=digest.round.id,
-                organisation_id=digest.round.organisation_id,
-                language=language,
-                actor=call.access.actor,
-                departments=departments,
-            )
-            if self._links is not None
-            else None
-        )
         # the chart is drawn off the event loop
-        content = await asyncio.to_thread(digest_card, files, links=urls)
+        content = await asyncio.to_thread(digest_card, files, downloads=self._links is not None)
+        await turn.context.send_activity(card_activity(content))
+
+    async def download(self, turn: HrTurn, value: dict[str, Any]) -> None:
+        """A digest card's download button, pressed now (maybe days after the card came):
+        past the gate, so by someone who may see the digest today, a fresh link to the file
+        cut to what they may see today (a lead's departments)."""
+        call, language = turn.call, turn.language
+        round_id = required_round(value)
+        kind = value.get("format")
+        if kind not in DIGEST_FORMATS:
+            raise RoundError("invalid_card")
+        round_ = await operations.find_round(call, "digest", round_id=round_id)
+        if self._links is None:
+            await turn.context.send_activity(t(language, "download.unavailable"))
+            return
+        url = self._links(
+            round_id=round_id,
+            organisation_id=round_.organisation_id,
+            language=language,
+            actor=call.access.actor,
+            departments=call.access.departments(),
+        )[kind]
+        content = download_card(
+            name=digest_file_name(round_.title, kind, language),
+            label=t(language, f"digest.download.{kind}"),
+            url=url,
+            language=language,
+            lifetime=call.policy.link_lifetime,
+        )
         await turn.context.send_activity(card_activity(content))
 
     async def identified(self, turn: HrTurn, round_id: int | None) -> None:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from dialogs.activities import tenant_of
 from dialogs.card_fields import FormError, read_date
-from dialogs.cards import card_activity
+from dialogs.cards import card, card_activity, text
 from dialogs.formatting import date_time
 from dialogs.hr_cards import close_card, extend_card, status_card
 from dialogs.hr_flow import FormRefused, HrFlow, HrTurn, required_round
 from dialogs.hr_reports import HrReports
+from dialogs.remind_cards import remind_when_card
 from dialogs.texts import t
 from followup.hr import operations
 from followup.hr.operations import LIVE
 from followup.rounds.lifecycle import RoundError
 from followup.rounds.progress import progress
+from followup.rounds.workdays import held_until
 from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.models import RoundState
@@ -29,14 +32,64 @@ class HrRunning(HrFlow):
         self._reports = reports  # closing hands the closer the digest at once
 
     async def remind(self, turn: HrTurn, round_id: int | None) -> None:
-        result = (await operations.remind(turn.call, round_id=round_id)).reminding
-        language = turn.language
+        """ "påminn" (or the status card's button): at once in working hours; outside them
+        (an evening, a weekend, a holiday) HR is asked whether to wait for the next working
+        morning — unless that comes after the last day, when only now makes sense."""
+        call = turn.call
+        later = held_until(call.now, policy=call.policy)
+        if later is not None:
+            round_ = await operations.find_round(call, "remind", round_id=round_id, states=LIVE)
+            if round_.state == RoundState.OPEN and later < round_.deadline:
+                question = remind_when_card(
+                    round_,
+                    turn.language,
+                    later=later,
+                    today=call.policy.today(call.now),
+                    zone=call.policy.zone,
+                )
+                await turn.context.send_activity(card_activity(question))
+                return
+        await turn.context.send_activity(await self._remind(turn, round_id, at=None))
+
+    async def remind_now(self, turn: HrTurn, value: dict[str, Any]) -> None:
+        """The question answered "Skicka nu"."""
+        answer = await self._remind(turn, required_round(value), at=None)
+        await self._replace(turn.context, card([text(answer)]))
+
+    async def remind_later(self, turn: HrTurn, value: dict[str, Any]) -> None:
+        """The question answered "nästa arbetsdag": queued from the next working morning, as
+        the clock has it when pressed (pressed in working hours, that is now)."""
+        call = turn.call
+        at = held_until(call.now, policy=call.policy)
+        answer = await self._remind(turn, required_round(value), at=at)
+        await self._replace(turn.context, card([text(answer)]))
+
+    async def _remind(self, turn: HrTurn, round_id: int | None, *, at: datetime | None) -> str:
+        call, language = turn.call, turn.language
+        reminded = await operations.remind(call, round_id=round_id, at=at)
+        result = reminded.reminding
         lines = [t(language, "round.resent", count=result.resent)] if result.resent else []
-        if result.reminded:
+        if result.reminded and reminded.not_before is not None:
+            when = date_time(
+                reminded.not_before,
+                language,
+                zone=call.policy.zone,
+                today=call.policy.today(call.now),
+            )
+            lines.append(
+                t(
+                    language,
+                    "round.reminded_later",
+                    count=result.reminded,
+                    at_cap=result.at_cap,
+                    when=when,
+                )
+            )
+        elif result.reminded:
             lines.append(t(language, "round.reminded", count=result.reminded, at_cap=result.at_cap))
         elif not lines:
             lines.append(t(language, "hr.remind.none", at_cap=result.at_cap))
-        await turn.context.send_activity("\n\n".join(lines))
+        return "\n\n".join(lines)
 
     async def extend_form(self, turn: HrTurn, round_id: int | None) -> None:
         call = turn.call
@@ -67,7 +120,12 @@ class HrRunning(HrFlow):
                 t(
                     language,
                     "round.extended",
-                    deadline=date_time(round_.deadline, language, zone=call.policy.zone),
+                    deadline=date_time(
+                        round_.deadline,
+                        language,
+                        zone=call.policy.zone,
+                        today=call.policy.today(call.now),
+                    ),
                 ),
             ),
         )

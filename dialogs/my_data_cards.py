@@ -10,6 +10,7 @@ from typing import Any
 
 from dialogs.cards import card, facts, text
 from dialogs.digest_cards import MEDIA_TYPES, texts_in
+from dialogs.download_cards import download_button
 from dialogs.formatting import duration, local, short_date, short_day
 from dialogs.texts import t
 from followup.privacy.erasure import ErasurePlan
@@ -23,7 +24,8 @@ from followup.privacy.my_data_files import (
 )
 from followup.sections import QUESTION_SECTIONS, Section
 
-# download links to a chef's own data: (chef, organisation, language, actor) → format → url
+# download links to a chef's own data: (chef, organisation, language, actor) → format → url;
+# made when the chef presses a download button, never put on a card
 MyDataLinks = Callable[..., dict[str, str]]
 FORMATS = ("json", "xlsx")
 FILE_TYPES = {"json": "application/json; charset=utf-8", "xlsx": MEDIA_TYPES["xlsx"]}
@@ -85,11 +87,12 @@ def my_data_card(
     data: MyData,
     language: str,
     *,
-    links: dict[str, str] | None,
+    downloads: bool,
     link_lifetime: timedelta,
     zone: tzinfo,
 ) -> dict[str, Any]:
-    """What is stored about the chef, to their eyes only, with links to all of it as files."""
+    """What is stored about the chef, to their eyes only, with a button per file (`downloads`:
+    when the bot has a public address) that asks for a fresh link to all of it."""
     r = data.roster
     roster = [
         (t(language, "mydata.field.name"), r.name),
@@ -168,7 +171,7 @@ def my_data_card(
         )
     )
     actions: list[Element] = []
-    if links:
+    if downloads:
         body.append(
             text(
                 t(language, "mydata.download.expires", lifetime=duration(link_lifetime, language)),
@@ -177,8 +180,13 @@ def my_data_card(
             )
         )
         actions += [
-            {"type": "Action.OpenUrl", "title": t(language, f"mydata.download.{kind}"), "url": url}
-            for kind, url in links.items()
+            download_button(
+                t(language, f"mydata.download.{kind}"),
+                kind=SUBMIT_KIND,
+                language=language,
+                format=kind,
+            )
+            for kind in FORMATS
         ]
     else:
         body.append(text(t(language, "mydata.download.unavailable"), isSubtle=True, size="Small"))

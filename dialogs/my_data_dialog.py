@@ -15,12 +15,15 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from dialogs.cards import card_activity, replace_card
+from dialogs.download_cards import DOWNLOAD, download_card
 from dialogs.formatting import duration
 from dialogs.my_data_cards import (
+    FORMATS,
     MyDataLinks,
     erase_card,
     erased_card,
     my_data_card,
+    my_data_file_name,
     nothing_to_erase_card,
 )
 from dialogs.texts import LANGUAGES, t
@@ -72,23 +75,13 @@ class MyDataDialog:
             await context.send_activity(t(language, "mydata.not_a_chef"))
             return
         access = self._access(chef)
-        links = (
-            self._links(
-                chef_id=data.chef_id,
-                organisation_id=data.organisation_id,
-                language=language,
-                actor=access.actor,
-            )
-            if self._links is not None
-            else None
-        )
         await audit(self._db, access, "mydata.view", at=self._clock(), rounds=len(data.rounds))
         await context.send_activity(
             card_activity(
                 my_data_card(
                     data,
                     language,
-                    links=links,
+                    downloads=self._links is not None,
                     link_lifetime=self._policy.link_lifetime,
                     zone=self._policy.zone,
                 )
@@ -129,6 +122,8 @@ class MyDataDialog:
             await self._erase(context, value, chef_id=chef_id, language=language, who=who)
         elif action == "cancel":
             await context.send_activity(t(language, "mydata.erase.cancelled"))
+        elif action == DOWNLOAD:
+            await self._download(context, value, chef_id=chef_id, language=language, who=who)
         else:
             await audit_refusal(
                 self._db, await who(), "mydata", reason="invalid_card", at=self._clock()
@@ -198,6 +193,50 @@ class MyDataDialog:
         content = erased_card(done, language)
         if not await replace_card(context, content):
             await context.send_activity(card_activity(content))
+
+    async def _download(
+        self,
+        context: TurnContext,
+        value: dict[str, Any],
+        *,
+        chef_id: int | None,
+        language: str,
+        who: Callable[[], Awaitable[Access]],
+    ) -> None:
+        """A my-data download button: a fresh link to the data of whoever presses it (a card
+        forwarded to someone else gives them their own data, or nothing)."""
+        kind = value.get("format")
+        if kind not in FORMATS:
+            await audit_refusal(
+                self._db, await who(), "mydata", reason="invalid_card", at=self._clock()
+            )
+            await context.send_activity(t(language, "mydata.invalid_card"))
+            return
+        chef = await self._chef(chef_id)
+        if chef is None or chef.id is None:
+            await audit_refusal(
+                self._db, await who(), "mydata", reason="not_a_chef", at=self._clock()
+            )
+            await context.send_activity(t(language, "mydata.not_a_chef"))
+            return
+        if self._links is None:
+            await context.send_activity(t(language, "download.unavailable"))
+            return
+        url = self._links(
+            chef_id=chef.id,
+            organisation_id=chef.organisation_id,
+            language=language,
+            actor=self._access(chef).actor,
+        )[kind]
+        now = self._clock()
+        content = download_card(
+            name=my_data_file_name(kind, language, now=now, zone=self._policy.zone),
+            label=t(language, f"mydata.download.{kind}"),
+            url=url,
+            language=language,
+            lifetime=self._policy.link_lifetime,
+        )
+        await context.send_activity(card_activity(content))
 
     async def _stale(self, context: TurnContext, chef: Chef, language: str, *, reason: str) -> None:
         """Nothing erased; the question again, as things are now."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from dialogs.cards import attachment
 from dialogs.check_in_cards import invitation_card
-from dialogs.digest_cards import Links, compiled_digest_card
+from dialogs.digest_cards import compiled_digest_card
 from dialogs.feedback_cards import feedback_card
 from dialogs.formatting import duration, short_date, weekday_date
 from dialogs.hr_flow import round_card_now
@@ -35,14 +35,15 @@ class OutboxRenderer:
         *,
         policy: Policy,
         clock: Callable[[], datetime] = utcnow,
-        links: Links | None = None,
+        downloads: bool = False,
     ) -> None:
         self._db = db
         self._policy = policy
         self._zone = policy.zone
         self._clock = clock
         self._plans = PlanCache()
-        self._links = links
+        # a digest card's download buttons ask the bot for a link when pressed (none is sent)
+        self._downloads = downloads
 
     async def __call__(self, message: OutboxMessage, locale: str | None) -> dict[str, Any] | None:
         if message.payload.get("type"):
@@ -72,8 +73,7 @@ class OutboxRenderer:
                 now=self._clock(),
                 language=language,
                 policy=self._policy,
-                actor=f"conversation:{message.conversation_ref_id}",
-                links=self._links,
+                downloads=self._downloads,
                 departments=frozenset(int(d) for d in scope) if isinstance(scope, list) else None,
             )
         except RoundError:
@@ -152,7 +152,9 @@ class OutboxRenderer:
             language,
             "hr.heads_up",
             ahead=duration(self._policy.heads_up, language),
-            date=weekday_date(round_.opens_at, language, zone=self._zone),
+            date=weekday_date(
+                round_.opens_at, language, zone=self._zone, today=self._policy.today(self._clock())
+            ),
         )
         content = await round_card_now(
             self._db, round_, language, heading=heading, now=self._clock(), policy=self._policy
@@ -169,10 +171,13 @@ class OutboxRenderer:
         )
         if check_in is None or not check_in.is_open(self._clock()):
             return None
+        today = self._policy.today(self._clock())
         activity: dict[str, Any] = {
             "type": "message",
             "summary": check_in.round_title,
-            "attachments": [attachment(invitation_card(check_in, language, zone=self._zone))],
+            "attachments": [
+                attachment(invitation_card(check_in, language, zone=self._zone, today=today))
+            ],
         }
         if message.kind == OutboxKind.REMINDER:
             if check_in.submitted:
@@ -181,7 +186,7 @@ class OutboxRenderer:
                 language,
                 "reminder.text",
                 round=check_in.round_title,
-                deadline=weekday_date(check_in.deadline, language, zone=self._zone),
+                deadline=weekday_date(check_in.deadline, language, zone=self._zone, today=today),
             )
         return activity
 

@@ -21,6 +21,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from dialogs.check_in_dialog import MARKER as CHECK_IN_KIND
 from dialogs.check_in_dialog import CheckInDialog
 from dialogs.digest_cards import Links
+from dialogs.download_cards import DOWNLOAD
 from dialogs.help import help_text
 from dialogs.hr_activities import HrActivities
 from dialogs.hr_calendar import HrCalendar
@@ -37,6 +38,7 @@ from dialogs.hr_running import HrRunning
 from dialogs.my_data_cards import SUBMIT_KIND as MY_DATA_KIND
 from dialogs.my_data_cards import MyDataLinks
 from dialogs.my_data_dialog import MyDataDialog
+from dialogs.remind_cards import REMIND_LATER, REMIND_NOW
 from dialogs.texts import LANGUAGES, catalogue, language_of, t, words
 from dialogs.turn import Handler, Sender, Turn
 from followup.people.access import Access, audit_refusal, chef_access
@@ -354,6 +356,11 @@ def teams_routes(
         routes.add_command(command, hr.command(command, handler), numbered=True)
     for action, on_press in hr_actions.items():
         routes.add_card(HR_KIND, hr.action(action, on_press), action=action)
+    # a digest's file: whoever may see the digest now (a lead too), checked when pressed
+    routes.add_card(HR_KIND, hr.action("digest", reports.download), action=DOWNLOAD)
+    # "påminn" outside working hours, answered: now, or from the next working morning
+    routes.add_card(HR_KIND, hr.action("remind", running.remind_now), action=REMIND_NOW)
+    routes.add_card(HR_KIND, hr.action("remind", running.remind_later), action=REMIND_LATER)
     routes.add_card(HR_KIND, invalid_card(db, clock=clock))
     # a file sent in the chat: only HR's are even fetched
     routes.add_files(hr.command("import", files.on_file))

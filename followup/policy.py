@@ -85,7 +85,3 @@ class Policy:
     def day_end(self, day: date) -> datetime:
         """The very end of a day (a period "until" that day includes all of it)."""
         return self.at(day, time.max)
-
-    def calendar_deadline(self, opens: date, *, answer_days: int) -> datetime:
-        """The deadline of a calendar round opening on `opens`: `answer_days` later, all day."""
-        return self.last_moment(opens + timedelta(days=answer_days))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +29,7 @@ from bot.app import ADAPTER, BOT, DATABASE, create_app
 from bot.settings import Settings
 from bot.teams_bot import on_turn_error
 from storage.database import Database
+from storage.types import utcnow
 from tests.fakes.bot_connector import conversation_id_for, teams_member
 
 SERVICE_URL = "https://smba.trafficmanager.net/emea/"
@@ -159,10 +161,12 @@ class Teams(RecordingAdapter):
 
 
 @asynccontextmanager
-async def running_teams(settings: Settings) -> AsyncIterator[Teams]:
+async def running_teams(
+    settings: Settings, *, clock: Callable[[], datetime] = utcnow
+) -> AsyncIterator[Teams]:
     """Start the app's resources (database, bot, outbox) with this adapter in place of the
-    Bot Framework's, and shut them down after, in the app's own order."""
-    app = create_app(settings)
+    Bot Framework's, and shut them down after, in the app's own order; `clock`: the app's."""
+    app = create_app(settings, clock=clock)
     teams = Teams(app)
 
     async def recording_adapter(app: web.Application) -> AsyncIterator[None]:

@@ -218,31 +218,41 @@ async def extend_round(call: Call, *, round_id: int, deadline: datetime) -> Roun
 
 @dataclass(frozen=True)
 class Reminded:
-    """Whom a reminder went to now, in which round."""
+    """Whom a reminder went to, in which round, and from when (None: now)."""
 
     round: Round
     reminding: Reminding
+    not_before: datetime | None = None
 
 
-async def remind(call: Call, *, round_id: int | None) -> Reminded:
-    """Remind now everyone in the round who has not answered, up to its cap."""
+async def remind(call: Call, *, round_id: int | None, at: datetime | None = None) -> Reminded:
+    """Remind everyone in the round who has not answered, up to its cap: now, or from `at`
+    (HR's "next working morning", chosen outside working hours), queued in the outbox so a
+    restart sends them then, once. A moment already come is now; one past the deadline is
+    refused (the reminders would come too late)."""
     round_ = await find_round(call, "remind", round_id=round_id, states=LIVE)
     assert round_.id is not None
+    later = at if at is not None and at > call.now else None
+    if later is not None and later >= round_.deadline:
+        raise RoundError("remind_after_deadline")
     result = await progress_.remind(
         call.db,
         round_id=round_.id,
         now=call.now,
         organisation_id=call.organisation_id,
         policy=call.policy,
+        not_before=later,
     )
+    detail: dict[str, object] = {} if later is None else {"not_before": later.isoformat()}
     await call.audit(
         "round.remind",
         round_id=round_.id,
         reminded=result.reminded,
         at_cap=result.at_cap,
         resent=result.resent,
+        **detail,
     )
-    return Reminded(round_, result)
+    return Reminded(round_, result, later)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from followup.people.access import Access, access_from
 from followup.policy import Policy
 from followup.rounds.lifecycle import RoundError, close_round, create_round, open_round
+from followup.rounds.workdays import calendar_deadline, calendar_opening, working_day_from
 from storage.conversation_store import ConversationStore
 from storage.database import Database, Session
 from storage.invitation_store import InvitationStore
@@ -132,7 +133,8 @@ async def plan_rounds(
         for day in calendar_dates(programme):
             if not today < day <= today + policy.plan_ahead:
                 continue
-            opens = policy.opening(day)
+            # a day that is a weekend or a holiday opens the next working morning
+            opens = calendar_opening(day, policy=policy)
             # HR may have moved it (another day, same title), or skipped it: its half-year is done
             planned = await rounds.planned(
                 programme_id=programme.id,
@@ -142,7 +144,7 @@ async def plan_rounds(
             )
             if planned is not None:
                 continue
-            deadline = policy.calendar_deadline(day, answer_days=programme.answer_days)
+            deadline = calendar_deadline(opens, answer_days=programme.answer_days, policy=policy)
             try:
                 round_ = await create_round(
                     db,
@@ -176,8 +178,11 @@ async def next_opening(
         return planned.title, policy.today(planned.opens_at)
     today = policy.today(now)
     upcoming = [day for day in calendar_dates(programme) if day > today]
+    if not upcoming:
+        return None
     titled, _ = await title_forms(db, programme, title_of)
-    return (titled(upcoming[0]), upcoming[0]) if upcoming else None
+    # the day it will really open: a weekend or a holiday moves it to the next working day
+    return titled(upcoming[0]), working_day_from(upcoming[0])
 
 
 @dataclass
@@ -226,8 +231,10 @@ async def change_calendar(
                 round_.state = RoundState.ARCHIVED
                 change.skipped.append(round_.id)
             else:
-                round_.opens_at = policy.opening(day)
-                round_.deadline = policy.calendar_deadline(day, answer_days=answer_days)
+                round_.opens_at = calendar_opening(day, policy=policy)
+                round_.deadline = calendar_deadline(
+                    round_.opens_at, answer_days=answer_days, policy=policy
+                )
                 change.moved.append(round_.id)
             round_.updated_at = now
     # a day that has come within reach gets its round now, not at the next tick

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo, fiel
 from followup.forms import FormError, check, problem
 from followup.imports.fields import parse_month_day
 from followup.policy import Policy
+from followup.rounds.workdays import default_last_day
 from followup.sections import QUESTION_SECTIONS, Privacy
 
 MAX_TITLE = 120
@@ -146,6 +147,14 @@ class NewRound:
     opens_at: datetime | None = None
     deadline: datetime | None = None
     sections: dict[str, str] = field(default_factory=dict)
+
+
+def suggested_last_day(today: date, *, policy: Policy) -> date:
+    """The new-round form's last day before HR changes it: the policy's days to answer from
+    today, on a working day whose default reminders fall on working days too."""
+    return default_last_day(
+        today, answer_days=policy.answer_days, reminder_offsets=policy.reminder_offsets
+    )
 
 
 def check_new_round(

@@ -185,8 +185,11 @@ def reminder_key(round_id: int, chef_id: int, sequence: int) -> str:
     return f"round:{round_id}:chef:{chef_id}:{OutboxKind.REMINDER.value}:{sequence}"
 
 
-def reminder_message(round_: Round, chef_id: int, dedupe_key: str) -> NewMessage:
-    """A reminder to one chef; its card is rendered when it is sent."""
+def reminder_message(
+    round_: Round, chef_id: int, dedupe_key: str, *, not_before: datetime | None = None
+) -> NewMessage:
+    """A reminder to one chef (sent from `not_before`, else at once); its card is rendered
+    when it is sent."""
     return NewMessage(
         organisation_id=round_.organisation_id,
         dedupe_key=dedupe_key,
@@ -194,6 +197,7 @@ def reminder_message(round_: Round, chef_id: int, dedupe_key: str) -> NewMessage
         round_id=round_.id,
         chef_id=chef_id,
         payload={},
+        not_before=not_before,
     )
 
 
@@ -212,10 +216,12 @@ async def remind(
     now: datetime,
     organisation_id: int | None = None,
     policy: Policy | None = None,
+    not_before: datetime | None = None,
 ) -> Reminding:
-    """Remind now everyone who has not answered and is at work today (with `policy`: not on
-    leave; never a chef gone from the roster), at most the round's cap of reminders each; one
-    whose invitation never arrived because Teams did not take it gets the invitation."""
+    """Remind everyone who has not answered and is at work today (with `policy`: not on leave;
+    never a chef gone from the roster), at most the round's cap of reminders each — now, or
+    queued in the outbox from `not_before` (the next working morning HR chose); one whose
+    invitation never arrived because Teams did not take it gets the invitation."""
     result = Reminding()
     messages: list[NewMessage] = []
     async with db.session() as session, session.begin():
@@ -247,6 +253,7 @@ async def remind(
                     round_,
                     invitation.chef_id,
                     reminder_key(round_id, invitation.chef_id, invitation.reminders_sent),
+                    not_before=not_before,
                 )
             )
         undelivered = await InvitationStore(db).in_states(

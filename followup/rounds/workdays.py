@@ -6,6 +6,7 @@ eves everyone is off (julafton, midsommarafton, nyårsafton)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -72,6 +73,45 @@ def next_working_day(day: date) -> date:
     return day
 
 
+def working_day_from(day: date) -> date:
+    """`day` when it is a working day, else the first working day after it."""
+    return day if is_working_day(day) else next_working_day(day)
+
+
+# how far a default last day may move so that its reminders' days are working days too
+_REMINDER_SEARCH = 14
+
+
+def default_last_day(start: date, *, answer_days: int, reminder_offsets: Sequence[int]) -> date:
+    """The last day to answer a round that starts on `start` gets by default: `answer_days`
+    later, moved past weekends and holidays to a day whose reminder days (`reminder_offsets`
+    before it) are working days too; if no day within two weeks has those, the first working
+    day (a reminder on a day off is held to the next working morning anyway)."""
+    first = working_day_from(start + timedelta(days=answer_days))
+    for shift in range(_REMINDER_SEARCH + 1):
+        day = first + timedelta(days=shift)
+        if is_working_day(day) and all(
+            is_working_day(day - timedelta(days=offset)) for offset in reminder_offsets
+        ):
+            return day
+    return first
+
+
+def calendar_opening(day: date, *, policy: Policy) -> datetime:
+    """When a calendar round due on `day` opens: that day's working morning, or the next
+    working day's when `day` is a weekend or a holiday."""
+    return policy.at(working_day_from(day), policy.workday_starts)
+
+
+def calendar_deadline(opens: datetime, *, answer_days: int, policy: Policy) -> datetime:
+    """The deadline of a calendar round opening at `opens`: its days to answer counted from
+    the day it really opens, to a working day (see `default_last_day`), open all day."""
+    last = default_last_day(
+        policy.today(opens), answer_days=answer_days, reminder_offsets=policy.reminder_offsets
+    )
+    return policy.last_moment(last)
+
+
 def next_window(moment: datetime, *, policy: Policy) -> datetime:
     """The moment itself inside working hours, else the start of the next working day's."""
     if in_working_hours(moment, policy=policy):
@@ -81,6 +121,13 @@ def next_window(moment: datetime, *, policy: Policy) -> datetime:
     if not is_working_day(day) or local.time() >= policy.workday_ends:
         day = next_working_day(day)
     return policy.at(day, policy.workday_starts)
+
+
+def held_until(now: datetime, *, policy: Policy) -> datetime | None:
+    """None inside working hours; outside them (an evening, a weekend, a holiday) the moment
+    the next working day's hours start, when a message to a chef would be read at work."""
+    window = next_window(now, policy=policy)
+    return None if window == now else window
 
 
 def next_working_morning(now: datetime, *, policy: Policy) -> datetime:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
-from bot.download_links import DownloadLinks, download_handler, my_data_handler
+from bot.download_links import DownloadLinks, attachment, download_handler, my_data_handler
 from followup.policy import Policy
 from storage.audit_store import AuditStore
 from storage.database import Database
 from storage.organisation_store import OrganisationStore
+from tests.followup.check_in.test_steps import a_round, demo
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -139,9 +143,16 @@ async def test_a_valid_link_refused_is_on_record_and_a_forged_one_is_not(
     # signed for Karin, but the round (or the chef) is no longer there
     gone = links.links(round_id=4711, organisation_id=org.id, language="sv", actor="karin@k.se")
     no_chef = links.my_data_links(chef_id=4711, organisation_id=org.id, language="sv", actor="x")
-    for url in (gone["md"], no_chef["json"], "http://x/digest/forged", "http://x/my-data/x"):
+    # a valid link that gives nothing is refused (403); one that is no link of ours is not found
+    for url, status in (
+        (gone["md"], 403),
+        (no_chef["json"], 403),
+        ("http://x/digest/forged", 404),
+        ("http://x/my-data/x", 404),
+    ):
         response = await client.get(url.removeprefix("http://x"))
-        assert response.status == 404
+        assert response.status == status
+        assert response.content_type == "text/html"
     events = await AuditStore(db).since(NOW - timedelta(days=3650))
     # a forged link names nobody to put on record (and would let anyone fill the log)
     assert [(e.actor, e.action, e.organisation_id, e.round_id, e.detail) for e in events] == [
@@ -154,3 +165,117 @@ async def test_a_valid_link_refused_is_on_record_and_a_forged_one_is_not(
         ),
         ("x", "mydata.refused", org.id, None, {"reason": "not_a_chef", "format": "json"}),
     ]
+
+
+# --- what a link that gives no file answers, and how a file is named ---------------------------
+
+
+def page_sections(page: str) -> dict[str, str]:
+    """The page's text per language, by its sections' `lang` attributes."""
+    parser = _Sections()
+    parser.feed(page)
+    return {language: " ".join(" ".join(words).split()) for language, words in parser.found.items()}
+
+
+class _Sections(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, list[str]] = {}
+        self._language: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "section":
+            self._language = dict(attrs).get("lang")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section":
+            self._language = None
+
+    def handle_data(self, data: str) -> None:
+        if self._language is not None:
+            self.found.setdefault(self._language, []).append(data)
+
+
+async def test_an_expired_or_damaged_link_answers_a_page_in_swedish_and_english(
+    db: Database, aiohttp_client: Any
+) -> None:
+    clock = [NOW]
+    links = DownloadLinks(
+        secret=b"s", base_url="http://x", clock=lambda: clock[0], lifetime=Policy().link_lifetime
+    )
+    app = web.Application()
+    app.router.add_get(
+        "/digest/{token}",
+        download_handler(links, lambda: db, policy=Policy(), clock=lambda: clock[0]),
+    )
+    app.router.add_get(
+        "/my-data/{token}",
+        my_data_handler(links, lambda: db, zone=Policy().zone, clock=lambda: clock[0]),
+    )
+    client = await aiohttp_client(app)
+    digest = links.links(round_id=7, organisation_id=2, language="en", actor="a")["xlsx"]
+    mine = links.my_data_links(chef_id=4, organisation_id=2, language="sv", actor="a")["json"]
+    clock[0] = NOW + timedelta(days=3)  # the morning after the weekend
+    for url in (digest, mine):
+        response = await client.get(url.removeprefix("http://x"))
+        assert response.status == 410
+        assert response.content_type == "text/html" and response.charset == "utf-8"
+        assert response.headers["Cache-Control"] == "no-store"
+        page = await response.text()
+        assert '<html lang="sv">' in page
+        sections = page_sections(page)
+        assert set(sections) == {"sv", "en"}
+        assert (
+            "Länken har gått ut. Tryck på knappen i Teams igen så får du en ny." in (sections["sv"])
+        )
+        assert "The link has expired. Press the button in Teams again" in sections["en"]
+        # nothing fetched from anywhere: no scripts, images, style sheets or fonts
+        assert not re.search(r"<script|<img|<link|src=|url\(|@import", page)
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    damaged = await client.get("/digest/" + token(digest)[:-3] + "xyz")
+    assert damaged.status == 404
+    assert "Länken fungerar inte" in page_sections(await damaged.text())["sv"]
+    # nobody to put on record for a link that proves nothing
+    assert await AuditStore(db).since(NOW - timedelta(days=3650)) == []
+
+
+def file_name_of(header: str) -> str | None:
+    """The name a browser saves the file as: aiohttp's RFC 6266 reader, which prefers
+    `filename*` (RFC 5987) to the ASCII `filename`, as browsers do."""
+    kind, params = parse_content_disposition(header)
+    assert kind == "attachment"
+    return content_disposition_filename(params, "filename")
+
+
+def test_a_file_name_with_swedish_letters_arrives_exactly_as_written() -> None:
+    name = "Sammanställning Delår 1 Äldreomsorg.xlsx"
+    header = attachment(b"PK", "application/octet-stream", name).headers["Content-Disposition"]
+    # RFC 6266: the ASCII fallback first, then the exact name (RFC 5987), which browsers prefer
+    assert header == (
+        'attachment; filename="Sammanstallning Delar 1 Aldreomsorg.xlsx"; '
+        "filename*=UTF-8''Sammanst%C3%A4llning%20Del%C3%A5r%201%20%C3%84ldreomsorg.xlsx"
+    )
+    assert header.isascii()
+    assert file_name_of(header) == name
+    # quotes, slashes and line breaks never leave the name, in either form
+    odd = attachment(b"", "text/plain", 'a"b\\c\r\nd;e.md').headers["Content-Disposition"]
+    fallback = odd.split('filename="', 1)[1].split('"', 1)[0]
+    assert fallback == "a_b_c__d_e.md" and "\r" not in odd and "\n" not in odd
+    assert file_name_of(odd) == 'a"b\\c\r\nd;e.md'
+
+
+async def test_a_digest_file_is_named_by_its_round(db: Database, aiohttp_client: Any) -> None:
+    org, programme, _ = await demo(db)
+    round_id = await a_round(db, org, programme, "Delår 1 Äldreomsorg", 10)
+    links = DownloadLinks(secret=b"s", base_url="http://x", lifetime=Policy().link_lifetime)
+    app = web.Application()
+    app.router.add_get("/digest/{token}", download_handler(links, lambda: db, policy=Policy()))
+    client = await aiohttp_client(app)
+    for language, name in (
+        ("sv", "Sammanställning Delår 1 Äldreomsorg.xlsx"),
+        ("en", "Digest Delår 1 Äldreomsorg.xlsx"),
+    ):
+        url = links.links(round_id=round_id, organisation_id=org, language=language, actor="a")
+        response = await client.get(url["xlsx"].removeprefix("http://x"))
+        assert response.status == 200
+        assert file_name_of(response.headers["Content-Disposition"]) == name

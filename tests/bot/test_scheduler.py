@@ -172,23 +172,26 @@ async def test_half_a_year_from_heads_up_to_feedback(w: World) -> None:
     assert count(w.to(KARIN), "Uppföljning våren 2027") == 1  # her own invitation
     await maria_answers(w)
 
-    await w.at(4, 29, 23, 59)  # a week before the deadline, but at night: it waits
+    # three weeks on is Ascension Day (Thursday 6 May): the last day is Friday 7 May
+    await w.at(4, 30, 23, 59)  # a week before the deadline, but at night: it waits
     await w.at(5, 1, 10)  # Saturday: still waiting
     assert count(w.to(KARIN), "Påminnelse") == 0
     await w.at(5, 3, 8)  # Monday morning
     assert count(w.to(KARIN), "Påminnelse") == 1
-    await w.at(5, 5, 8)  # two days before (Tuesday 23:59) → Wednesday morning
+    await w.at(5, 6, 8)  # two days before (Wednesday 23:59), but Thursday is a holiday
+    assert count(w.to(KARIN), "Påminnelse") == 1
+    await w.at(5, 7, 8)  # → Friday morning
     assert count(w.to(KARIN), "Påminnelse") == 2
-    await w.at(5, 6, 12)
+    await w.at(5, 7, 12)
     assert count(w.to(KARIN), "Påminnelse") == 2  # the cap
     assert count(w.to(MARIA), "Påminnelse") == 0  # she answered
 
-    await w.at(5, 6, 23, 58)
+    await w.at(5, 7, 23, 58)
     assert count(w.to(KARIN), "Uppföljning av programmet") == 0
-    await w.at(5, 7, 0, 5)  # the deadline has passed: closed, digest, feedback
+    await w.at(5, 8, 0, 5)  # the deadline has passed: closed, digest, feedback
     assert count(w.to(KARIN), "Uppföljning av programmet för att stärka enhetschefer") == 1
     assert count(w.to(MARIA), "är stängd. Här är din egen återkoppling") == 1
-    await w.at(5, 7, 9)
+    await w.at(5, 8, 9)
     assert count(w.to(KARIN), "Uppföljning av programmet för att stärka enhetschefer") == 1
 
 

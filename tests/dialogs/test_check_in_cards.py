@@ -270,11 +270,12 @@ def test_twenty_activities_with_long_texts_stay_well_under_the_limit() -> None:
 
 
 def test_dates_read_as_in_sweden() -> None:
-    assert weekday_date(DEADLINE, "sv", zone=Policy().zone) == "fredag 12 juni"
-    assert weekday_date(DEADLINE, "en", zone=Policy().zone) == "Friday 12 June"
+    today = date(2026, 6, 1)
+    assert weekday_date(DEADLINE, "sv", zone=Policy().zone, today=today) == "fredag 12 juni"
+    assert weekday_date(DEADLINE, "en", zone=Policy().zone, today=today) == "Friday 12 June"
     monday = datetime(2026, 6, 15, 7, 0, tzinfo=UTC)
-    assert date_time(monday, "sv", zone=Policy().zone) == "måndag 15 juni kl. 09.00"
-    assert date_time(monday, "en", zone=Policy().zone) == "Monday 15 June at 09:00"
+    assert date_time(monday, "sv", zone=Policy().zone, today=today) == "måndag 15 juni kl. 09.00"
+    assert date_time(monday, "en", zone=Policy().zone, today=today) == "Monday 15 June at 09:00"
     assert short_date(DEADLINE, "sv", zone=Policy().zone) == "12 juni 2026"
     assert short_day(date(2026, 6, 12), "en") == "12 June 2026"
     # late on New Year's Eve in UTC is already next year in Stockholm
@@ -288,9 +289,10 @@ def test_cards_show_days_in_the_configured_zone() -> None:
     Friday, the last day they were given."""
     new_york = Policy(zone=ZoneInfo("America/New_York"))
     last_day = replace(make_check_in(), deadline=new_york.last_moment(date(2026, 6, 12)))
-    invitation = texts(invitation_card(last_day, "en", zone=new_york.zone))
+    today = date(2026, 6, 1)
+    invitation = texts(invitation_card(last_day, "en", zone=new_york.zone, today=today))
     assert "Please answer by Friday 12 June" in invitation
-    swedish = texts(invitation_card(last_day, "en", zone=Policy().zone))
+    swedish = texts(invitation_card(last_day, "en", zone=Policy().zone, today=today))
     assert "Please answer by Saturday 13 June" in swedish
     receipt = texts(
         receipt_card(
@@ -308,7 +310,7 @@ def test_cards_show_days_in_the_configured_zone() -> None:
 
 def test_the_invitation_says_when_how_long_and_who_sees_what() -> None:
     check_in = make_check_in()
-    card = invitation_card(check_in, "sv", zone=Policy().zone)
+    card = invitation_card(check_in, "sv", zone=Policy().zone, today=date(2026, 6, 1))
     lines = texts(card)
     assert lines[0] == "Delår 1 2026"
     assert "Svara senast fredag 12 juni" in lines
@@ -331,7 +333,7 @@ def test_the_invitation_says_when_how_long_and_who_sees_what() -> None:
         "round": 7,
     }
     assert "Please answer by Friday 12 June" in texts(
-        invitation_card(check_in, "en", zone=Policy().zone)
+        invitation_card(check_in, "en", zone=Policy().zone, today=date(2026, 6, 1))
     )
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -39,6 +40,7 @@ from storage.types import utcnow
 from tests.conftest import EXAMPLES
 from tests.dialogs import test_hr_dialog
 from tests.dialogs.checkin_world import KARIN, MARIA, TENANT, db_of, install
+from tests.dialogs.conftest import at_work
 from tests.dialogs.test_hr_dialog import (
     hr_button,
     last_card,
@@ -58,6 +60,13 @@ ANNA = "anna.berg@demo.ledarpuls.se"
 SARA = "sara.nystrom@demo.ledarpuls.se"
 TITLE = "Delår 1"
 RULES = Policy()  # both fronts run under the default settings' policy
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    """HR's "påminn" sends at once in working hours (outside them it asks first): these
+    tests run the app at work, whatever the hour they run at."""
+    return at_work
 
 
 async def world(db: Database, tenant: str) -> tuple[int, int]:

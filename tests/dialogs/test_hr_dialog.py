@@ -4,7 +4,8 @@ refused for a chef and for another organisation."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -47,6 +48,8 @@ from tests.dialogs.checkin_world import (
     submit_data,
     texts_to,
 )
+from tests.dialogs.conftest import at_work
+from tests.dialogs.downloads import download_buttons, fresh_link, path_of
 from tests.dialogs.test_check_in_dialog import answer_steps
 
 OTHER_TENANT = "0f0e0d0c-0b0a-4909-8807-060504030201"
@@ -59,6 +62,13 @@ OUTSIDER = {
     "conv": "a:olle",
 }
 JOHAN = "johan.lindqvist@demo.ledarpuls.se"
+
+
+@pytest.fixture
+def app_clock() -> Callable[[], datetime]:
+    """HR's "påminn" sends at once in working hours (outside them it asks first): these
+    tests run the app at work, whatever the hour they run at."""
+    return at_work
 
 
 @pytest.fixture
@@ -235,11 +245,15 @@ async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
     await press(client, connector, KARIN, confirm, "close")
     assert last_text(connector, KARIN) == "Omgången är stängd."
     assert (await rounds(db))[0].state == "closed"
-    # closing compiled the digest and handed it to Karin, with links to its files
+    # closing compiled the digest and handed it to Karin, with a button per file
     digest = last_card(connector, KARIN)
     assert "I omgången Delår 2 2026 svarade 1 av 11 enhetschefer (9 %)." in str(digest)
-    urls = {a["title"]: a["url"] for a in digest["actions"]}
-    path = urls["Ladda ner XLSX"].split("://", 1)[1].split("/", 1)[1]
+    assert download_buttons(digest) == {
+        "Ladda ner XLSX": "xlsx",
+        "Ladda ner DOCX": "docx",
+        "Ladda ner som text": "md",
+    }
+    path = path_of(await fresh_link(client, connector, KARIN, digest, "xlsx"))[1:]
     download = await client.get("/" + path)
     assert download.status == 200 and (await download.read())[:2] == b"PK"
     assert "attachment" in download.headers["Content-Disposition"]
@@ -453,10 +467,9 @@ async def test_a_department_lead_follows_only_their_departments(
     await say(client, connector, MARIA, "påminn")
     assert last_text(connector, MARIA).startswith("Det här kan bara HR")
     await say(client, connector, MARIA, "sammanställning")
-    digest = last_card(connector, MARIA)  # her departments' only, links included
+    digest = last_card(connector, MARIA)  # her departments' only, downloads included
     assert "svarade 0 av 2 enhetschefer" in str(digest)  # IFO's three, but Johan on leave
-    url = next(a["url"] for a in digest["actions"] if a["title"] == "Ladda ner som text")
-    download = await client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
+    download = await client.get(path_of(await fresh_link(client, connector, MARIA, digest, "md")))
     text = (await download.read()).decode()
     assert "Individ- och familjeomsorg" in text and "Äldreomsorg" not in text
     await say(client, connector, MARIA, "hjälp")

@@ -41,6 +41,7 @@ from tests.dialogs.checkin_world import (
     say,
     texts_to,
 )
+from tests.dialogs.downloads import download_buttons, fresh_link
 
 KARINS = "Karins-markor-4711"
 MARIAS = "Marias-markor-0815"
@@ -138,8 +139,13 @@ async def test_my_data_shows_everything_and_downloads_for_real(
     assert "syns med ditt namn" in shown and "bara i sammanställningar" in shown
     assert "24 månader efter att en omgång har stängts" in shown
     assert MARIAS not in shown and "Maria" not in shown
-    urls = {a["title"]: a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl"}
-    assert set(urls) == {"Ladda ner JSON", "Ladda ner XLSX"}
+    # buttons, no links: a link is made when one is pressed, for whoever presses it
+    buttons = download_buttons(card)
+    assert buttons == {"Ladda ner JSON": "json", "Ladda ner XLSX": "xlsx"}
+    urls = {
+        title: await fresh_link(client, connector, KARIN, card, kind)
+        for title, kind in buttons.items()
+    }
 
     download = await client.get(path_of(urls["Ladda ner JSON"]))
     assert download.status == 200
@@ -165,15 +171,16 @@ async def test_my_data_shows_everything_and_downloads_for_real(
     ]
     assert any(KARINS in c for c in cells) and not any(MARIAS in c for c in cells)
 
-    # Maria's own links give her own data; a damaged link, or a digest's, gives nothing
-    await say(client, connector, MARIA, "mina data")
-    marias = {a["title"]: a["url"] for a in last_card(connector, MARIA)["actions"] if "url" in a}
-    hers = await (await client.get(path_of(marias["Ladda ner JSON"]))).read()
+    # Karin's card pressed by Maria (forwarded, say) gives Maria her own data; a damaged link,
+    # or a digest's, gives nothing but a page that says so
+    marias = await fresh_link(client, connector, MARIA, card, "json")
+    hers = await (await client.get(path_of(marias))).read()
     assert MARIAS.encode() in hers and KARINS.encode() not in hers
     damaged = path_of(urls["Ladda ner JSON"])[:-4] + "AAAA"
     assert (await client.get(damaged)).status == 404
     digest_path = path_of(urls["Ladda ner JSON"]).replace("/my-data/", "/digest/")
-    assert (await client.get(digest_path)).status == 404
+    refused = await client.get(digest_path)
+    assert refused.status == 404 and "Länken fungerar inte" in await refused.text()
 
     events = await audit(db)
     exports = [(actor, d) for actor, action, d in events if action == "mydata.export"]

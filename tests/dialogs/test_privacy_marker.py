@@ -40,6 +40,7 @@ from tests.dialogs.checkin_world import (
     submit_data,
     texts_to,
 )
+from tests.dialogs.downloads import download_buttons, fresh_link, path_of
 from tests.fakes.bot_connector import FakeBotConnector, running_connector
 
 ClientFactory = Callable[[Application], Awaitable[TestClient[Any, Any]]]
@@ -201,12 +202,13 @@ async def test_each_text_appears_only_where_its_privacy_mode_allows(
         if a["_conversation"] == KARIN["conv"]
     ]
     files: dict[str, list[str]] = {}
-    for action in digest["actions"]:
-        url: str = action["url"]
-        response = await client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
+    for kind in download_buttons(digest).values():
+        # each button pressed: the fresh link the bot answers with
+        response = await client.get(
+            path_of(await fresh_link(client, connector, KARIN, digest, kind))
+        )
         assert response.status == 200
         content = await response.read()
-        kind = response.headers["Content-Disposition"].rsplit(".", 1)[1].strip('"')
         files[kind] = (
             lines_of_xlsx(content)
             if kind == "xlsx"

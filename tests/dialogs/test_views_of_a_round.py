@@ -23,7 +23,6 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.cli import run
-from bot.download_links import DownloadLinks
 from bot.settings import Settings
 from dialogs.outbox_renderer import OutboxRenderer
 from dialogs.texts import catalogue, t
@@ -43,10 +42,12 @@ from tests.dialogs.checkin_world import (
     TENANT,
     Client,
     Connector,
+    activity,
     cards_to,
     db_of,
     install,
     organisation,
+    post,
     press,
     say,
 )
@@ -493,15 +494,26 @@ async def cli(settings: Settings, capsys: pytest.CaptureFixture[str], *args: str
     return out
 
 
-async def files_of(client: TestClient[Any, Any], card: dict[str, Any]) -> dict[str, View]:
-    """The digest's three files, downloaded through the card's links."""
+async def files_of(
+    client: TestClient[Any, Any],
+    connector: Connector,
+    person: dict[str, str],
+    card: dict[str, Any],
+) -> dict[str, View]:
+    """The digest's three files, as the person gets them: each button of the card pressed, and
+    the fresh link the bot answers with followed."""
     views: dict[str, View] = {}
     for action in card["actions"]:
-        url: str = action["url"]
+        assert action["type"] == "Action.Submit" and "url" not in action  # no link on the card
+        value = action["data"]
+        await post(client, activity(connector, person, value=value))
+        [link] = [a for a in cards_to(connector, person)[-1]["actions"] if "url" in a]
+        url: str = link["url"]
         response = await client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
         assert response.status == 200
         content = await response.read()
-        kind = response.headers["Content-Disposition"].rsplit(".", 1)[1].strip('"')
+        kind = value["format"]
+        assert response.headers["Content-Disposition"].endswith(f".{kind}")
         views[kind] = (
             xlsx_view(content)
             if kind == "xlsx"
@@ -557,16 +569,9 @@ async def queued_digest(w: World, settings: Settings) -> dict[str, Any]:
             )
         ).all()
     assert sorted(message.payload["departments"]) == sorted(w.lead_departments.values())
-    links = DownloadLinks(
-        secret=settings.download_link_secret.encode(),
-        base_url=settings.link_base or "",
-        lifetime=settings.policy().link_lifetime,
-    )
-    activity = await OutboxRenderer(w.db, policy=settings.policy(), links=links.links)(
-        message, LANG
-    )
-    assert activity is not None
-    card: dict[str, Any] = activity["attachments"][0]["content"]
+    sent = await OutboxRenderer(w.db, policy=settings.policy(), downloads=True)(message, LANG)
+    assert sent is not None
+    card: dict[str, Any] = sent["attachments"][0]["content"]
     return card
 
 
@@ -625,7 +630,7 @@ async def every_view(
     hr["teams card"] = card_view(asked := await asked_digest(client, connector, KARIN, w.second))
     if hr_card is not None:
         hr["teams card at close"] = card_view(hr_card)
-    for kind, view in (await files_of(client, hr_card or asked)).items():
+    for kind, view in (await files_of(client, connector, KARIN, hr_card or asked)).items():
         hr[f"download {kind}"] = view
     hr["cli md"] = markdown_view(await cli_run("digest", str(w.second)))
     for kind in ("xlsx", "docx"):
@@ -637,7 +642,7 @@ async def every_view(
     lead["teams card"] = card_view(asked := await asked_digest(client, connector, LEA, w.second))
     if lead_card is not None:
         lead["teams card from the outbox"] = card_view(lead_card)
-    for kind, view in (await files_of(client, lead_card or asked)).items():
+    for kind, view in (await files_of(client, connector, LEA, lead_card or asked)).items():
         lead[f"download {kind}"] = view
 
     policy = settings.policy()

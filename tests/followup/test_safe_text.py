@@ -142,7 +142,7 @@ async def test_hr_cards_show_names_and_titles_literally(db: Database) -> None:
     )
     leave = leave_card(chefs, departments, "sv", today=local(now, zone=Policy().zone).date())
     _, digest = await compiled_digest_card(
-        db, round_id=round_id, now=now, language="sv", actor="hr", links=None, policy=Policy()
+        db, round_id=round_id, now=now, language="sv", policy=Policy()
     )
     answers = await chef_answers(db, round_id=round_id, organisation_id=org, department_ids=None)
     [per_chef] = [
@@ -173,8 +173,6 @@ async def test_the_markdown_digest_shows_every_text_escaped(db: Database) -> Non
         round_id=round_id,
         now=utcnow(),
         language="sv",
-        actor="hr",
-        links=None,
         policy=QUOTE_FOUR,
     )
     markdown = files.render("md").decode()
@@ -198,8 +196,6 @@ async def test_the_workbook_holds_texts_as_texts_never_formulas(db: Database) ->
         round_id=round_id,
         now=utcnow(),
         language="sv",
-        actor="hr",
-        links=None,
         policy=QUOTE_FOUR,
     )
     content = files.render("xlsx")
@@ -229,8 +225,6 @@ async def test_the_board_document_holds_plain_text_and_its_charts(db: Database) 
         round_id=round_id,
         now=utcnow(),
         language="sv",
-        actor="hr",
-        links=None,
         policy=QUOTE_FOUR,
     )
     content = files.render("docx")

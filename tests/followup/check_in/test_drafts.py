@@ -320,7 +320,7 @@ async def test_my_data_shows_changes_not_sent_in_as_such(db: Database) -> None:
         "Trygghet i rollen",
         '{"confidence": 1}',
     )
-    card = my_data_card(data, "sv", links=None, link_lifetime=timedelta(minutes=15), zone=SE)
+    card = my_data_card(data, "sv", downloads=False, link_lifetime=timedelta(minutes=15), zone=SE)
     assert (
         "Ändringar som inte är inskickade och inte räknas: Trygghet i rollen. De tas bort när "
         "omgången stängs." in str(card)
@@ -329,7 +329,9 @@ async def test_my_data_shows_changes_not_sent_in_as_such(db: Database) -> None:
     assert plan is not None
     asked = erase_card(plan, "sv", issued=CHANGED)
     assert "'Omgångar med ändringar som inte är inskickade', 'value': '1'" in str(asked)
-    english = my_data_card(data, "en", links=None, link_lifetime=timedelta(minutes=15), zone=SE)
+    english = my_data_card(
+        data, "en", downloads=False, link_lifetime=timedelta(minutes=15), zone=SE
+    )
     assert_valid_cards([card, asked, english, erase_card(plan, "en", issued=CHANGED)])
 
 

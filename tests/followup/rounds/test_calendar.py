@@ -97,7 +97,8 @@ async def test_a_calendar_round_from_plan_to_results(db: Database) -> None:
         round_ = await s.get(Round, planned)
     assert round_ is not None and round_.state == "scheduled"
     assert round_.title == "Uppföljning våren 2027"
-    assert round_.opens_at == at(4, 15, 8) and round_.deadline == at(5, 6, 23, 59)
+    # three weeks on is Ascension Day (6 May 2027): the last day is the Friday after
+    assert round_.opens_at == at(4, 15, 8) and round_.deadline == at(5, 7, 23, 59)
 
     assert await send_heads_up(db, now=at(4, 1), policy=Policy()) == 0  # two weeks ahead: not yet
     assert (
@@ -121,9 +122,9 @@ async def test_a_calendar_round_from_plan_to_results(db: Database) -> None:
     assert karins.id is not None
     await AnswerStore(db).submit(invitation_id=karins.id, now=at(4, 20))
 
-    assert await close_due_rounds(db, now=at(5, 6, 23, 58)) == []
-    assert await close_due_rounds(db, now=at(5, 7, 0, 1)) == [planned]
-    assert await close_due_rounds(db, now=at(5, 7, 1)) == []
+    assert await close_due_rounds(db, now=at(5, 7, 23, 58)) == []
+    assert await close_due_rounds(db, now=at(5, 8, 0, 1)) == [planned]
+    assert await close_due_rounds(db, now=at(5, 8, 1)) == []
     digests = await outbox(db, "digest")
     assert len(digests) == 2 and all(m.payload == {"departments": None} for m in digests)
     [feedback] = await outbox(db, "feedback")
@@ -165,7 +166,8 @@ async def test_hr_changes_the_calendar_and_planned_rounds_follow(db: Database) -
         moved = await s.get(Round, spring)
         saved = await s.get(Programme, programme)
     assert moved is not None and saved is not None
-    assert (moved.opens_at, moved.deadline) == (at(4, 22, 8), at(5, 6, 23, 59))
+    # two weeks on is Ascension Day (6 May 2027): the Friday after
+    assert (moved.opens_at, moved.deadline) == (at(4, 22, 8), at(5, 7, 23, 59))
     assert (saved.round_opens, saved.answer_days) == (["04-22", "10-15"], 14)
     assert (
         await plan_rounds(db, now=at(3, 13), policy=Policy(), title_of=stored_title_of()) == []

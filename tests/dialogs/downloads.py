@@ -1,0 +1,40 @@
+"""Downloads as a person in Teams gets them: a card's button pressed, the link in the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.cards import assert_valid_cards
+from tests.dialogs.checkin_world import Client, Connector, activity, cards_to, post
+
+
+def download_buttons(card: dict[str, Any]) -> dict[str, str]:
+    """A card's download buttons: title → the format it asks for (never a link)."""
+    buttons = {}
+    for action in card.get("actions", []):
+        assert "url" not in action, "a card in a chat holds no link"
+        data = action.get("data") or {}
+        if data.get("action") == "download":
+            buttons[action["title"]] = data["format"]
+    return buttons
+
+
+async def fresh_link(
+    client: Client, connector: Connector, person: dict[str, str], card: dict[str, Any], kind: str
+) -> str:
+    """The person presses the card's button for `kind`: the link the bot answers with."""
+    [value] = [
+        a["data"]
+        for a in card["actions"]
+        if (a.get("data") or {}).get("action") == "download" and a["data"]["format"] == kind
+    ]
+    await post(client, activity(connector, person, value=value))
+    answer = cards_to(connector, person)[-1]
+    assert_valid_cards([answer])
+    [link] = [a["url"] for a in answer["actions"] if a["type"] == "Action.OpenUrl"]
+    return str(link)
+
+
+def path_of(url: str) -> str:
+    """A link's path on the bot (the test client's server has another address)."""
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
