@@ -56,7 +56,7 @@ def passes(*, policy: Policy, title_of: TitleOf) -> tuple[tuple[str, Pass], ...]
         return await send_due_reminders(db, now=now, policy=policy)
 
     async def close_due(db: Database, now: datetime) -> Any:
-        closed = await close_due_rounds(db, now=now)
+        closed = await close_due_rounds(db, now=now, policy=policy)
         # their figures decided now, before any erasure or retention could change the counts
         await publish_closed(db, now=now, policy=policy)
         return closed

@@ -42,6 +42,7 @@ class InvitationState(StrEnum):
     SUBMITTED = "submitted"
     UNREACHABLE = "unreachable"
     ON_LEAVE = "on_leave"
+    LEFT = "left"  # gone from the roster, without answers, when the round closed
 
 
 class ActivityStatus(StrEnum):

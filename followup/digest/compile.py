@@ -90,6 +90,8 @@ class Digest:
     sealed: bool = False
     # the activities asked only because departments left them unfinished in earlier rounds
     carried: list[CarriedActivity] = field(default_factory=list)
+    # chefs gone from the roster, without answers, when the round closed: not counted as asked
+    left: int = 0
 
     @property
     def activity_privacy(self) -> str:
@@ -156,16 +158,21 @@ class _Responses:
     invited: Counter[str] = field(default_factory=Counter)
     submitted: Counter[str] = field(default_factory=Counter)
     on_leave: int = 0
+    left: int = 0
     unreachable: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
 
 
 def _responses(rows: list[tuple[str, str, str | None, int]]) -> _Responses:
-    """Who was asked and who answered, per department; those on leave were not asked."""
+    """Who was asked and who answered, per department; those on leave, and those gone from the
+    roster before answering, are not counted as asked (`lifecycle.close_round` settles them)."""
     result = _Responses()
     for name, state, reason, n in rows:
         if state == InvitationState.ON_LEAVE:
             result.on_leave += n
+            continue
+        if state == InvitationState.LEFT:
+            result.left += n
             continue
         result.invited[name] += n
         if state == InvitationState.SUBMITTED:
@@ -203,6 +210,7 @@ def build(
         ],
         unreachable=responses.unreachable,
         on_leave=responses.on_leave,
+        left=responses.left,
         unreachable_reasons=dict(responses.reasons),
         activities=published.activities,
         areas=published.areas,

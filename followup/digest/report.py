@@ -67,6 +67,8 @@ def _prose(d: Digest, text: Text) -> list[str]:
         paragraphs.append(text("digest.prose.sealed", k=d.k))
     if d.on_leave or d.unreachable:
         paragraphs.append(text("digest.prose.missing", count=d.on_leave, unreachable=d.unreachable))
+    if d.left:
+        paragraphs.append(text("digest.prose.left", count=d.left))
     if d.activities:
         answers = sum(sum(area.values()) for area in d.areas.values())
         done = sum(area.get("done", 0) for area in d.areas.values())
@@ -373,6 +375,8 @@ def overview_rows(d: Digest, text: Text) -> list[tuple[str, Any]]:
         (text("digest.col.on_leave"), d.on_leave),
         (text("digest.col.unreachable"), d.unreachable),
     ]
+    if d.left:
+        rows.append((text("digest.col.left"), d.left))
     if d.confidence is not None:
         rows.append((text("digest.col.mean"), number_text(d.confidence.mean)))
     if d.activities is not None:

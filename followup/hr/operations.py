@@ -275,6 +275,7 @@ async def close_round(call: Call, *, round_id: int, has_digest: int | None = Non
         now=call.now,
         organisation_id=call.organisation_id,
         has_digest=has_digest,
+        policy=call.policy,
     )
     await call.audit("round.close", round_id=round_id)
     # the round's figures, decided once for every view from now on

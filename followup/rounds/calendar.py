@@ -295,13 +295,15 @@ async def open_due_rounds(db: Database, *, now: datetime, policy: Policy) -> lis
     return opened
 
 
-async def close_due_rounds(db: Database, *, now: datetime) -> list[int]:
+async def close_due_rounds(
+    db: Database, *, now: datetime, policy: Policy | None = None
+) -> list[int]:
     """Close every open round whose deadline has passed, its results queued with the close."""
     due = await RoundStore(db).due_to_close(now=now)
     closed = []
     for round_id in due:
         try:
-            await close_with_results(db, round_id=round_id, now=now)
+            await close_with_results(db, round_id=round_id, now=now, policy=policy)
         except RoundError as error:  # another replica got there first
             logger.info("scheduler: round %s not closed (%s)", round_id, error.code)
             continue
@@ -325,6 +327,7 @@ async def close_with_results(
     now: datetime,
     organisation_id: int | None = None,
     has_digest: int | None = None,
+    policy: Policy | None = None,
 ) -> int:
     """Close an open round and queue its results in the same transaction: the digest to HR
     admins and leads, and each chef who answered their feedback. A crash cannot leave a closed
@@ -339,7 +342,12 @@ async def close_with_results(
     recipients = await staff(db, organisation_id)
     async with db.session() as session, session.begin():
         round_ = await close_round(
-            db, round_id=round_id, now=now, organisation_id=organisation_id, session=session
+            db,
+            round_id=round_id,
+            now=now,
+            organisation_id=organisation_id,
+            session=session,
+            policy=policy,
         )
         return await _queue_results(
             db, session, round_, recipients=recipients, now=now, has_digest=has_digest

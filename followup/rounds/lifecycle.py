@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from followup.people.presence import on_leave
+from followup.people.presence import Presence, on_leave, presence
 from followup.policy import K_RANGE, REMINDER_CAP, REMINDER_DAYS, Policy
 from followup.sections import DEFAULT_SECTIONS, Privacy, Section
 from storage.chef_store import ChefStore
@@ -48,6 +48,15 @@ class Opening:
     invited: list[int] = field(default_factory=list)
     on_leave: list[int] = field(default_factory=list)
     queued: int = 0
+
+
+# the states of a chef who has not sent answers in, and was not skipped for leave at the opening
+UNANSWERED = (
+    InvitationState.PENDING,
+    InvitationState.DELIVERED,
+    InvitationState.STARTED,
+    InvitationState.UNREACHABLE,
+)
 
 
 def invitation_key(round_id: int, chef_id: int, sequence: int = 1) -> str:
@@ -333,8 +342,13 @@ async def close_round(
     now: datetime,
     organisation_id: int | None = None,
     session: Session | None = None,
+    policy: Policy | None = None,
 ) -> Round:
     """Close an open round (at the deadline, or earlier by HR). Closing twice is refused.
+
+    A chef who had not sent answers in and is gone from the roster, or on leave, on the day it
+    closes is settled as such (`left`, `on_leave`): the round's figures, made from the closed
+    round, count them as HR's status did while it was open, not as invited who never answered.
 
     With `session`, inside the caller's transaction (`calendar.close_with_results` queues the
     round's results in the same)."""
@@ -344,12 +358,32 @@ async def close_round(
             raise RoundError("already_closed")
         if round_.state != RoundState.OPEN:
             raise RoundError("not_open", state=round_.state)
+        await _settle_presence(db, s, round_id, today=(policy or Policy()).today(now))
         round_.state = RoundState.CLOSED
         round_.closed_at = now
         round_.updated_at = now
         # the answers as last sent in count; changes never sent in go with the close
         await DraftStore(db).clear_round(round_id, session=s)
     return round_
+
+
+async def _settle_presence(db: Database, session: Session, round_id: int, *, today: date) -> None:
+    """Write down, once and for good, who was away when the round closed (see `close_round`)."""
+    invitations = await InvitationStore(db).in_states(
+        round_id=round_id, states=[str(s) for s in UNANSWERED], session=session
+    )
+    chefs = await ChefStore(db).by_ids(
+        [i.chef_id for i in invitations if i.chef_id is not None], session=session
+    )
+    for invitation in invitations:
+        chef = chefs.get(invitation.chef_id) if invitation.chef_id is not None else None
+        if chef is None:
+            continue
+        where = presence(chef, today)
+        if where == Presence.LEFT:
+            invitation.state = InvitationState.LEFT
+        elif where == Presence.ON_LEAVE:
+            invitation.state = InvitationState.ON_LEAVE
 
 
 async def archive_round(

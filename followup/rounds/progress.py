@@ -65,7 +65,9 @@ class Counts:
         *,
         late: bool = False,
     ) -> None:
-        if state != InvitationState.SUBMITTED and presence == Presence.LEFT:
+        if state == InvitationState.LEFT or (
+            state != InvitationState.SUBMITTED and presence == Presence.LEFT
+        ):
             self.left += 1
             return
         if state == InvitationState.ON_LEAVE or (

@@ -131,7 +131,7 @@ def markdown(digest: Digest) -> str:
 def test_the_board_reads_the_round_in_a_few_sentences() -> None:
     assert report(a_digest()).prose == [
         "I omgången Delår 2 svarade 7 av 11 enhetschefer (64 %).",
-        "2 var frånvarande och fick ingen inbjudan; 1 gick inte att nå i Teams.",
+        "2 var frånvarande och räknas inte med; 1 gick inte att nå i Teams.",
         "Cheferna rapporterade status för 1 av programmets aktiviteter. 43 % av svaren anger att"
         " aktiviteten är genomförd och 29 % att den är försenad. 0 av 1 aktiviteter är"
         " genomförda i alla avdelningar som svarat. 1 aktivitet är försenad i minst en avdelning."

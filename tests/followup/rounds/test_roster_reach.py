@@ -297,3 +297,30 @@ async def test_bad_new_chefs_and_stale_edits_change_nothing(db: Database) -> Non
 
 async def _departments(db: Database, org: int) -> list[Department]:
     return await PlanStore(db).departments(org, active_only=True)
+
+
+async def test_the_closed_rounds_digest_counts_leave_and_leavers_as_status_did(
+    db: Database,
+) -> None:
+    org, round_id = await a_round(db)
+    maria, leila = await chef(db, MARIA), await chef(db, LEILA)
+    assert maria.id is not None and leila.id is not None
+    await operations.set_leave(hr(db, org, at(8, 12)), upn=MARIA, until=date(2027, 6, 30))
+    await roster_edits.end_chef(hr(db, org, at(9, 10)), chef_id=leila.id, version=None)
+    open_status = await status(db, org, round_id, at(17, 9))
+    assert (open_status.total.on_leave, open_status.total.left) == (1, 1)
+
+    await operations.close_round(hr(db, org, at(18, 16)), round_id=round_id)
+    # the close writes down who was away, so every later view counts them the same way
+    assert (await invitation(db, maria.id)).state == "on_leave"
+    assert (await invitation(db, leila.id)).state == "left"
+    closed_status = await status(db, org, round_id, at(21, 9))
+    assert closed_status.total.invited == open_status.total.invited
+    assert (closed_status.total.on_leave, closed_status.total.left) == (1, 1)
+    digest = await operations.request_digest(hr(db, org, at(21, 9)), round_id=round_id)
+    assert digest.total.invited == open_status.total.invited
+    assert (digest.on_leave, digest.left) == (1, 1)
+    # Maria coming back, or Leila being added again, changes no figure of the closed round
+    await operations.set_leave(hr(db, org, at(21, 10)), upn=MARIA, until=None)
+    again = await operations.request_digest(hr(db, org, at(21, 11)), round_id=round_id)
+    assert (again.total.invited, again.on_leave, again.left) == (digest.total.invited, 1, 1)
