@@ -13,28 +13,48 @@ from followup.policy import Policy
 PAGES = ("about", "privacy", "terms")
 ACCENT = "#1B6B73"  # the Teams app's accent colour (manifest/manifest.json)
 
-_TEMPLATE = """<!doctype html>
+# one page shell for every page the service serves (these, link errors, the upload page)
+_DOCUMENT = """<!doctype html>
 <html lang="{language}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
+{head}<title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto;
        padding: 0 1rem; line-height: 1.5; color: #1f1f1f; }}
-h1 {{ color: {accent}; font-size: 1.6rem; }}
+h1, h2 {{ color: {accent}; }}
+h1 {{ font-size: 1.6rem; }}
+h2 {{ font-size: 1.4rem; }}
 a {{ color: {accent}; }}
+section + section {{ margin-top: 2rem; padding-top: 1rem; border-top: 1px solid #ddd; }}
+label {{ display: block; font-weight: 600; margin: 1rem 0 0.3rem; }}
+button {{ margin-top: 1rem; padding: 0.5rem 1.2rem; background: {accent}; color: #fff;
+         border: 0; border-radius: 4px; font-size: 1rem; }}
 nav {{ margin-top: 2.5rem; padding-top: 1rem; border-top: 1px solid #ddd; font-size: 0.9rem; }}
 nav a {{ margin-right: 1.2rem; }}
 </style>
 </head>
 <body>
-<h1>{title}</h1>
-{body}
-<nav>{links}</nav>
-</body>
+<main>
+{main}
+</main>
+{after}</body>
 </html>
 """
+
+
+def html_document(*, language: str, title: str, main: str, after: str = "", head: str = "") -> str:
+    """A whole page: `title` is plain text (escaped here); `main`, `after` (what follows the
+    main content, e.g. a nav) and `head` (extra meta lines) are HTML already."""
+    return _DOCUMENT.format(
+        language=language,
+        title=html.escape(title),
+        accent=ACCENT,
+        main=main,
+        after=after + "\n" if after else "",
+        head=head + "\n" if head else "",
+    )
 
 
 def page_path(name: str) -> str:
@@ -69,12 +89,11 @@ def render_page(name: str, language: str, *, policy: Policy) -> str:
         f'<a href="{name}?lang={other}" hreflang="{other}">'
         f"{html.escape(t(language, 'page.other_language'))}</a>"
     )
-    return _TEMPLATE.format(
+    return html_document(
         language=language,
-        title=html.escape(title),
-        accent=ACCENT,
-        body=body,
-        links="\n".join(links),
+        title=title,
+        main=f"<h1>{html.escape(title)}</h1>\n{body}",
+        after=f"<nav>{chr(10).join(links)}</nav>",
     )
 
 

@@ -12,33 +12,11 @@ import html
 
 from aiohttp import web
 
-from bot.info_pages import ACCENT
+from bot.info_pages import html_document
 from dialogs.texts import LANGUAGES, t
 
 # why a link gave no file → its HTTP status
 STATUS = {"expired": 410, "invalid": 404, "refused": 403}
-
-_TEMPLATE = """<!doctype html>
-<html lang="{language}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto;
-       padding: 0 1rem; line-height: 1.5; color: #1f1f1f; }}
-h1, h2 {{ color: {accent}; font-size: 1.4rem; }}
-section + section {{ margin-top: 2rem; padding-top: 1rem; border-top: 1px solid #ddd; }}
-</style>
-</head>
-<body>
-<main>
-{sections}
-</main>
-</body>
-</html>
-"""
 
 
 def render_link_page(reason: str) -> str:
@@ -54,11 +32,11 @@ def render_link_page(reason: str) -> str:
             "</section>"
         )
     title = " · ".join(t(language, f"link.{reason}.title") for language in LANGUAGES)
-    return _TEMPLATE.format(
+    return html_document(
         language=LANGUAGES[0],
-        title=html.escape(title),
-        accent=ACCENT,
-        sections="\n".join(sections),
+        title=title,
+        main="\n".join(sections),
+        head='<meta name="robots" content="noindex">',
     )
 
 

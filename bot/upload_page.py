@@ -18,7 +18,7 @@ from datetime import datetime
 from aiohttp import BodyPartReader, web
 from itsdangerous import BadData, URLSafeSerializer
 
-from bot.info_pages import ACCENT, page_language
+from bot.info_pages import html_document, page_language
 from dialogs.texts import LANGUAGES, t
 from followup.hr.imports import Upload, store_upload, upload_slot
 from followup.imports.detect import KINDS
@@ -32,34 +32,6 @@ logger = logging.getLogger(__name__)
 UPLOAD_SALT = "ledarpuls.import-upload"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 64 * 1024
-
-_PAGE = """<!doctype html>
-<html lang="{language}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto;
-       padding: 0 1rem; line-height: 1.5; color: #1f1f1f; }}
-h1 {{ color: {accent}; font-size: 1.6rem; }}
-a {{ color: {accent}; }}
-label {{ display: block; font-weight: 600; margin: 1rem 0 0.3rem; }}
-button {{ margin-top: 1rem; padding: 0.5rem 1.2rem; background: {accent}; color: #fff;
-         border: 0; border-radius: 4px; font-size: 1rem; }}
-nav {{ margin-top: 2.5rem; padding-top: 1rem; border-top: 1px solid #ddd; font-size: 0.9rem; }}
-</style>
-</head>
-<body>
-<main>
-<h1>{title}</h1>
-{body}
-</main>
-<nav><a href="?lang={other}" hreflang="{other}">{other_name}</a></nav>
-</body>
-</html>
-"""
 
 
 class ImportPages:
@@ -86,13 +58,16 @@ class ImportPages:
 
 def _page(language: str, body: str, *, status: int = 200) -> web.Response:
     other = next(lang for lang in LANGUAGES if lang != language)
-    content = _PAGE.format(
+    title = t(language, "upload.page.title")
+    content = html_document(
         language=language,
-        title=html.escape(t(language, "upload.page.title")),
-        accent=ACCENT,
-        body=body,
-        other=other,
-        other_name=html.escape(t(language, "page.other_language")),
+        title=title,
+        main=f"<h1>{html.escape(title)}</h1>\n{body}",
+        after=(
+            f'<nav><a href="?lang={other}" hreflang="{other}">'
+            f"{html.escape(t(language, 'page.other_language'))}</a></nav>"
+        ),
+        head='<meta name="referrer" content="no-referrer">',
     )
     return web.Response(
         text=content,
