@@ -301,16 +301,7 @@ class CheckInDialog:
                 step,
                 codes,
             )
-            await audit_refusal(
-                self._db,
-                await card.who(),
-                "checkin",
-                reason="invalid_answer",
-                at=self._clock(),
-                round_id=check_in.round_id,
-                step=step[:80],
-                errors=codes,
-            )
+            await self._refuse_answers(card, check_in, step, codes)
             await card.context.send_activity(
                 self._errors_text(check_in, step, errors, card.language)
             )
@@ -361,21 +352,30 @@ class CheckInDialog:
             ),
         )
 
+    async def _refuse_answers(
+        self, card: Pressed, check_in: CheckIn, step: str, codes: list[str]
+    ) -> None:
+        """On record: a step's answers that did not pass the checks (the codes, never the
+        values)."""
+        await audit_refusal(
+            self._db,
+            await card.who(),
+            "checkin",
+            reason="invalid_answer",
+            at=self._clock(),
+            round_id=check_in.round_id,
+            step=step[:80],
+            errors=codes,
+        )
+
     async def _send_again(self, card: Pressed, check_in: CheckIn) -> None:
         """Skicka in on changed answers: every change sent in at once, or none."""
         context, language = card.context, card.language
         result = await send_again(self._db, check_in, sent=check_in.submitted_at, now=self._clock())
         if result.outcome == "invalid":
             # the plan changed since the step was changed: that step is answered again
-            await audit_refusal(
-                self._db,
-                await card.who(),
-                "checkin",
-                reason="invalid_answer",
-                at=self._clock(),
-                round_id=check_in.round_id,
-                step=result.step[:80],
-                errors=sorted({e.code for e in result.errors}),
+            await self._refuse_answers(
+                card, check_in, result.step, sorted({e.code for e in result.errors})
             )
             await context.send_activity(
                 t(
