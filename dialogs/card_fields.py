@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from followup.check_in.steps import CheckIn, Clean, validate
+from followup.check_in.step_checks import Clean, validate
+from followup.check_in.steps import CheckIn
 from followup.forms import FormError, renamed
 from followup.people.access import principal_of
 from followup.policy import Policy

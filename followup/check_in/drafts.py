@@ -17,12 +17,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from followup.check_in.step_checks import Clean, validate
 from followup.check_in.steps import (
     AREA_PREFIX,
     CheckIn,
-    Clean,
     queue_receipt,
-    validate,
     with_answers,
 )
 from followup.forms import FormError

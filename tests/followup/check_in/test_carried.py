@@ -11,7 +11,8 @@ import pytest
 from sqlmodel import col, select
 
 from followup.check_in.carried import department_status
-from followup.check_in.steps import SUMMARY, CheckIn, PlanCache, load_check_in, save, validate
+from followup.check_in.step_checks import validate
+from followup.check_in.steps import SUMMARY, CheckIn, PlanCache, load_check_in, save
 from followup.hr.activities import end_activity, list_activities
 from followup.hr.operations import Call, Refused
 from followup.imports.plan import import_plan

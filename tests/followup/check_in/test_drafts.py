@@ -23,6 +23,7 @@ from followup.check_in.drafts import (
     send_again,
     with_drafts,
 )
+from followup.check_in.step_checks import validate
 from followup.check_in.steps import (
     SUMMARY,
     CheckIn,
@@ -30,7 +31,6 @@ from followup.check_in.steps import (
     open_invitation,
     save,
     submit,
-    validate,
 )
 from followup.digest.compile import compile_digest
 from followup.policy import Policy

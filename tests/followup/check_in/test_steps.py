@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from followup.check_in.step_checks import validate
 from followup.check_in.steps import (
     SUMMARY,
     CheckIn,
@@ -16,7 +17,6 @@ from followup.check_in.steps import (
     load_check_in,
     open_invitation,
     save,
-    validate,
 )
 from followup.imports.plan import import_plan
 from followup.imports.roster import import_roster
