@@ -16,7 +16,7 @@ from dialogs.digest_cards import digest_files
 from dialogs.formatting import date_time, short_day
 from dialogs.hr_cards import reason_label
 from dialogs.texts import t
-from followup.hr import operations
+from followup.hr import operations, roles
 from followup.hr.operations import Call
 from followup.people.access import Access, audit
 from followup.policy import Policy
@@ -275,7 +275,7 @@ async def run_hr(
     call = cli_call(db, organisation_id, policy=policy)
     try:
         if command == "list":
-            return _roles(await operations.list_roles(call), lang, as_json=args.json)
+            return _roles(await roles.list_roles(call), lang, as_json=args.json)
         if command == "leave":
             until = _date(args.until, lang) if args.until else None
             chef = await operations.set_leave(call, upn=args.upn, until=until)
@@ -285,12 +285,12 @@ async def run_hr(
         lead = await _departments(db, organisation_id, args.lead, lang) if args.lead else []
         department_id = lead[0] if lead else None
         if command == "add":
-            change = await operations.add_role(
+            change = await roles.add_role(
                 call, principal=args.principal, department_id=department_id
             )
             done = "hr.added" if change.changed else "hr.already"
         else:
-            change = await operations.remove_role(
+            change = await roles.remove_role(
                 call, principal=args.principal, department_id=department_id
             )
             done = "hr.removed" if change.changed else "hr.not_held"
@@ -300,7 +300,7 @@ async def run_hr(
     return [t(lang, done, principal=change.principal, role=t(lang, f"role.{change.role}"))]
 
 
-def _roles(holders: list[operations.RoleHolder], lang: str, *, as_json: bool) -> list[str]:
+def _roles(holders: list[roles.RoleHolder], lang: str, *, as_json: bool) -> list[str]:
     if as_json:
         return [
             json.dumps(

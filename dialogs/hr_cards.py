@@ -28,7 +28,7 @@ from dialogs.cards import card, text, verbatim, verbatim_facts
 from dialogs.formatting import clock, day_of_year, duration, local, short_date, short_day
 from dialogs.texts import catalogue, t
 from followup.digest.report import percent_text
-from followup.hr.operations import RoleHolder
+from followup.hr.roles import RoleHolder
 from followup.policy import Policy
 from followup.rounds.form import MAX_TITLE, SKIP, suggested_last_day
 from followup.rounds.lifecycle import Audience

@@ -9,7 +9,7 @@ from dialogs.cards import card_activity, card_id
 from dialogs.hr_cards import add_hr_card, remove_hr_card, roles_card
 from dialogs.hr_flow import FormRefused, HrFlow, HrTurn
 from dialogs.texts import t
-from followup.hr import operations
+from followup.hr import roles
 from followup.people.access import principal_of
 from storage.organisation_store import OrganisationStore
 
@@ -18,7 +18,7 @@ class HrRoles(HrFlow):
     """The roles list, and the forms that give or take a role."""
 
     async def show(self, turn: HrTurn, _: int | None) -> None:
-        holders = await operations.list_roles(turn.call)
+        holders = await roles.list_roles(turn.call)
         await turn.context.send_activity(
             card_activity(roles_card(holders, turn.language, zone=turn.call.policy.zone))
         )
@@ -34,7 +34,7 @@ class HrRoles(HrFlow):
     async def add(self, turn: HrTurn, value: dict[str, Any]) -> None:
         language = turn.language
         person = _read_role(value)
-        change = await operations.add_role(turn.call, principal=person[0], department_id=person[1])
+        change = await roles.add_role(turn.call, principal=person[0], department_id=person[1])
         await turn.context.send_activity(
             t(
                 language,
@@ -47,9 +47,7 @@ class HrRoles(HrFlow):
     async def remove(self, turn: HrTurn, value: dict[str, Any]) -> None:
         language = turn.language
         person = _read_role(value)
-        change = await operations.remove_role(
-            turn.call, principal=person[0], department_id=person[1]
-        )
+        change = await roles.remove_role(turn.call, principal=person[0], department_id=person[1])
         await turn.context.send_activity(
             t(
                 language,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from followup.hr import operations
+from followup.hr import operations, roles
 from followup.hr.operations import Call, Refused
 from followup.people.access import Access, access_of
 from followup.people.enrolment import Member
@@ -63,9 +63,9 @@ async def test_a_chef_is_refused_every_hr_operation_and_each_refusal_is_on_recor
         "status": operations.round_status(chef, round_id=round_id),
         "rounds": operations.list_rounds(chef),
         "digest": operations.request_digest(chef, round_id=round_id),
-        "add_hr": operations.add_role(chef, principal="maria@demo.ledarpuls.se"),
-        "remove_hr": operations.remove_role(chef, principal=KARIN),
-        "roles": operations.list_roles(chef),
+        "add_hr": roles.add_role(chef, principal="maria@demo.ledarpuls.se"),
+        "remove_hr": roles.remove_role(chef, principal=KARIN),
+        "roles": roles.list_roles(chef),
     }
     for command, attempt in attempts.items():
         with pytest.raises(Refused) as refused:
@@ -169,20 +169,20 @@ async def test_roles_are_checked_given_listed_and_taken_back_but_never_the_last_
     org, _, _ = await demo(db)
     ifo = await department(db, "IFO")
     karin = call(db, hr(org))
-    first = await operations.add_role(karin, principal=" Eva.Lindgren@Demo.Ledarpuls.se ")
+    first = await roles.add_role(karin, principal=" Eva.Lindgren@Demo.Ledarpuls.se ")
     assert (first.principal, first.role, first.changed) == (EVA, Role.HR_ADMIN, True)
-    assert not (await operations.add_role(karin, principal=EVA)).changed
-    lead = await operations.add_role(karin, principal="anna@demo.ledarpuls.se", department_id=ifo)
+    assert not (await roles.add_role(karin, principal=EVA)).changed
+    lead = await roles.add_role(karin, principal="anna@demo.ledarpuls.se", department_id=ifo)
     assert (lead.role, lead.department_id) == (Role.DEPARTMENT_LEAD, ifo)
     for principal, department_id, code in (
         ("inte en adress", None, "bad_principal"),
         ("anna@demo.ledarpuls.se", 99999, "unknown_department"),
     ):
         with pytest.raises(RoundError) as wrong:
-            await operations.add_role(karin, principal=principal, department_id=department_id)
+            await roles.add_role(karin, principal=principal, department_id=department_id)
         assert wrong.value.code == code
 
-    holders = await operations.list_roles(karin)
+    holders = await roles.list_roles(karin)
     assert [(h.principal, h.role, h.department) for h in holders] == [
         (EVA, Role.HR_ADMIN, None),
         ("anna@demo.ledarpuls.se", Role.DEPARTMENT_LEAD, "Individ- och familjeomsorg"),
@@ -191,14 +191,14 @@ async def test_roles_are_checked_given_listed_and_taken_back_but_never_the_last_
 
     # Eva is the only HR admin: removing her would leave nobody to run the rounds
     with pytest.raises(RoundError) as last:
-        await operations.remove_role(karin, principal=EVA)
+        await roles.remove_role(karin, principal=EVA)
     assert last.value.code == "last_admin"
-    await operations.add_role(karin, principal=KARIN)
-    removed = await operations.remove_role(karin, principal=EVA.upper())
+    await roles.add_role(karin, principal=KARIN)
+    removed = await roles.remove_role(karin, principal=EVA.upper())
     assert removed.changed and removed.principal == EVA
-    assert not (await operations.remove_role(karin, principal=EVA)).changed
+    assert not (await roles.remove_role(karin, principal=EVA)).changed
     assert (
-        await operations.remove_role(karin, principal="anna@demo.ledarpuls.se", department_id=ifo)
+        await roles.remove_role(karin, principal="anna@demo.ledarpuls.se", department_id=ifo)
     ).changed
 
     # Eva, removed, is refused at once: her roles are looked up afresh on every command
