@@ -1,6 +1,6 @@
-"""The Adaptive Cards HR works with: a new round, the list of rounds, status, extend, close,
-leave, and adding, removing and listing HR. Built from data; every submit is checked again on
-the server."""
+"""The Adaptive Cards HR works with to run rounds: a new round, the list of rounds, status,
+extend, change, the calendar, close (the cards about people are in `people_cards.py`). Built
+from data; every submit is checked again on the server."""
 
 from __future__ import annotations
 
@@ -11,16 +11,12 @@ from typing import Any
 from dialogs.card_fields import (
     ANSWER_DAYS,
     CAP,
-    CHEF,
     DEADLINE,
     DEPARTMENTS,
     OPENS,
-    PRINCIPAL,
     PROGRAMME,
     REMINDERS,
-    ROLE,
     TITLE,
-    UNTIL,
     K,
     section_input,
 )
@@ -28,14 +24,13 @@ from dialogs.cards import card, text, verbatim, verbatim_facts
 from dialogs.formatting import clock, day_of_year, duration, local, short_date, short_day
 from dialogs.texts import catalogue, t
 from followup.digest.report import percent_text
-from followup.hr.roles import RoleHolder
 from followup.policy import Policy
 from followup.rounds.form import MAX_TITLE, SKIP, suggested_last_day
 from followup.rounds.lifecycle import Audience
 from followup.rounds.progress import Counts, Progress, RoundRow
 from followup.rounds.workdays import working_day_from
 from followup.sections import DEFAULT_SECTIONS, QUESTION_SECTIONS, Privacy, Section
-from storage.models import Chef, Department, Programme, Role, Round, RoundState
+from storage.models import Department, Programme, Round, RoundState
 
 Element = dict[str, Any]
 
@@ -627,140 +622,3 @@ def close_card(p: Progress, language: str) -> dict[str, Any]:
         ],
         [submit(t(language, "hr.close.submit"), "close", language, round=p.round.id)],
     )
-
-
-# --- people ------------------------------------------------------------------------------------
-
-
-def leave_card(
-    chefs: Sequence[Chef], departments: dict[int, str], language: str, *, today: date
-) -> dict[str, Any]:
-    """Mark a chef on leave until a date, or back; lists who is on leave now."""
-    away = [c for c in chefs if c.on_leave_until is not None and c.on_leave_until >= today]
-    body: list[Element] = [
-        text(t(language, "hr.leave.title"), size="Large", weight="Bolder"),
-        text(t(language, "hr.leave.intro"), isSubtle=True),
-    ]
-    if away:
-        body.append(text(t(language, "hr.leave.now"), weight="Bolder"))
-        body += [
-            verbatim(
-                t(
-                    language,
-                    "hr.leave.now_line",
-                    name=c.name,
-                    date=short_day(c.on_leave_until, language) if c.on_leave_until else "",
-                ),
-                spacing="None",
-            )
-            for c in away
-        ]
-    body += [
-        {
-            "type": "Input.ChoiceSet",
-            "id": CHEF,
-            "label": t(language, "hr.leave.chef_label"),
-            "style": "filtered",
-            "isRequired": True,
-            "errorMessage": t(language, "hr.error.required", field=t(language, "hr.field.chef")),
-            "choices": [
-                {
-                    "title": " – ".join(
-                        part for part in (c.name, departments.get(c.department_id or 0, "")) if part
-                    ),
-                    "value": str(c.id),
-                }
-                for c in chefs
-            ],
-        },
-        {
-            "type": "Input.Date",
-            "id": UNTIL,
-            "label": t(language, "hr.leave.until_label"),
-            "min": today.isoformat(),
-        },
-    ]
-    return card(body, [submit(t(language, "hr.leave.submit"), "leave", language)])
-
-
-def add_hr_card(departments: Sequence[Department], language: str) -> dict[str, Any]:
-    return _role_form(departments, language, form="add", action="add_hr")
-
-
-def remove_hr_card(departments: Sequence[Department], language: str) -> dict[str, Any]:
-    """The same fields as adding: whose role, and which one, is taken back."""
-    return _role_form(departments, language, form="remove", action="remove_hr")
-
-
-def _role_form(
-    departments: Sequence[Department], language: str, *, form: str, action: str
-) -> dict[str, Any]:
-    return card(
-        [
-            text(t(language, f"hr.{form}.title"), size="Large", weight="Bolder"),
-            text(t(language, f"hr.{form}.intro"), isSubtle=True),
-            {
-                "type": "Input.Text",
-                "id": PRINCIPAL,
-                "label": t(language, "hr.add.principal_label"),
-                "placeholder": "fornamn.efternamn@kommun.se",
-                "maxLength": 320,
-                "isRequired": True,
-                "errorMessage": t(
-                    language, "hr.error.required", field=t(language, "hr.field.principal")
-                ),
-            },
-            {
-                "type": "Input.ChoiceSet",
-                "id": ROLE,
-                "label": t(language, "hr.add.role_label"),
-                "style": "compact",
-                "value": "hr_admin",
-                "choices": [
-                    {"title": t(language, "hr.add.role_admin"), "value": "hr_admin"},
-                    *(
-                        {
-                            "title": t(language, "hr.add.role_lead", department=d.name),
-                            "value": f"lead:{d.id}",
-                        }
-                        for d in departments
-                    ),
-                ],
-            },
-        ],
-        [submit(t(language, f"hr.{form}.submit"), action, language)],
-    )
-
-
-def roles_card(holders: Sequence[RoleHolder], language: str, *, zone: tzinfo) -> dict[str, Any]:
-    """Who holds a role: HR admins, then department leads by department."""
-
-    def line(holder: RoleHolder) -> str:
-        return t(
-            language,
-            "hr.roles.line",
-            principal=holder.principal,
-            date=short_date(holder.added_at, language, zone=zone),
-            by=holder.added_by or "–",
-        )
-
-    admins = [line(h) for h in holders if h.role == Role.HR_ADMIN]
-    leads = [
-        (h.department or str(h.department_id), line(h))
-        for h in holders
-        if h.role == Role.DEPARTMENT_LEAD
-    ]
-    body: list[Element] = [
-        text(t(language, "hr.roles.title"), size="Large", weight="Bolder"),
-        text(t(language, "hr.roles.admins"), weight="Bolder", spacing="Medium"),
-    ]
-    # principals and department names as HR typed them: never Markdown
-    body += [verbatim(a, spacing="None") for a in admins] or [
-        text(t(language, "hr.roles.none"), isSubtle=True)
-    ]
-    body.append(text(t(language, "hr.roles.leads"), weight="Bolder", spacing="Medium"))
-    body += (
-        [verbatim_facts(leads)] if leads else [text(t(language, "hr.roles.none"), isSubtle=True)]
-    )
-    body.append(text(t(language, "hr.roles.hint"), isSubtle=True, spacing="Medium"))
-    return card(body)

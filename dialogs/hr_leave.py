@@ -7,8 +7,8 @@ from typing import Any
 from dialogs.card_fields import FormError, read_date
 from dialogs.cards import card_activity, card_id
 from dialogs.formatting import short_day
-from dialogs.hr_cards import leave_card
 from dialogs.hr_flow import FormRefused, HrFlow, HrTurn
+from dialogs.people_cards import leave_card
 from dialogs.texts import t
 from followup.hr import operations
 from storage.chef_store import ChefStore

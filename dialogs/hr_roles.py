@@ -6,8 +6,8 @@ from typing import Any
 
 from dialogs.card_fields import FormError
 from dialogs.cards import card_activity, card_id
-from dialogs.hr_cards import add_hr_card, remove_hr_card, roles_card
 from dialogs.hr_flow import FormRefused, HrFlow, HrTurn
+from dialogs.people_cards import add_hr_card, remove_hr_card, roles_card
 from dialogs.texts import t
 from followup.hr import roles
 from followup.people.access import principal_of

@@ -17,8 +17,9 @@ from sqlmodel import col, select
 
 from dialogs.digest_cards import compiled_digest_card
 from dialogs.formatting import local
-from dialogs.hr_cards import leave_card, round_card, status_card
+from dialogs.hr_cards import round_card, status_card
 from dialogs.identified_cards import department_cards
+from dialogs.people_cards import leave_card
 from followup.digest.identified import chef_answers
 from followup.policy import Policy
 from followup.rounds.lifecycle import close_round, department_names, round_audience
