@@ -125,7 +125,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         if settings.link_base
         else None
     )
-    downloader = FileDownloader(allow_http=settings.local_mode)
+    downloader = FileDownloader(
+        local=settings.local_mode, hosts=settings.file_download_hosts.split(",")
+    )
 
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.database_url, timeouts=settings.database_timeouts())

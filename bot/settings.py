@@ -114,6 +114,12 @@ class Settings(BaseSettings):
         le=30,
         validation_alias=AliasChoices("BOT_OPENID_FETCH_TIMEOUT", "openid_fetch_timeout"),
     )
+    # the hosts a file HR sends in Teams may be fetched from (Teams hands the bot a SharePoint
+    # or OneDrive download URL): a leading "*." allows every subdomain; ignored in local mode
+    file_download_hosts: str = Field(
+        "*.sharepoint.com,*.sharepoint.us,*.sharepoint-mil.us,*.sharepoint.de",
+        validation_alias=AliasChoices("FILE_DOWNLOAD_HOSTS", "file_download_hosts"),
+    )
     # where Teams users reach this service (https://…), for the digest's download links
     public_url: str = Field("", validation_alias=AliasChoices("PUBLIC_URL", "public_url"))
     # signs the download links; the same on every replica (else a link works on its own only)
