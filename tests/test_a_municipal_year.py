@@ -87,13 +87,13 @@ def person(key: str, name: str, number: int) -> dict[str, str]:
 
 
 # chef A goes on leave, B leaves, C joins, D (Maria) moves, E opens her answers and stops
-MIKAEL = {**person("mikael.bjork", "Mikael Björk", 1)}
-SARA = {**person("sara.nystrom", "Sara Nyström", 2)}
-NORA = {**person("nora.nilsson", "Nora Nilsson", 3)}
-ERIK = {**person("erik.hakansson", "Erik Håkansson", 4)}
-LENA = {**person("lena.ek", "Lena Ek", 5)}
-AMIRA = {**person("amira.hassan", "Amira Hassan", 6)}
-TOVE = {**person("tove.lund", "Tove Lund", 7)}
+MIKAEL = person("mikael.bjork", "Mikael Björk", 1)  # A, Äldreomsorg
+SARA = person("sara.nystrom", "Sara Nyström", 2)  # B, Äldreomsorg
+NORA = person("nora.nilsson", "Nora Nilsson", 3)  # C, new in IFO
+ERIK = person("erik.hakansson", "Erik Håkansson", 4)  # E, LSS
+LENA = person("lena.ek", "Lena Ek", 5)  # LSS
+AMIRA = person("amira.hassan", "Amira Hassan", 6)  # LSS
+TOVE = person("tove.lund", "Tove Lund", 7)  # added by card before the round, Socialpsykiatri
 CHEFS = (MARIA, MIKAEL, SARA, ERIK, LENA, AMIRA)
 
 
@@ -280,7 +280,10 @@ async def test_a_municipal_year(
     assert "Avdelningar: 4 läggs till, 0 ändras, 0 avaktiveras" in str(preview)
     assert "Aktiviteter: 18 läggs till" in str(preview)
     await year.press(KARIN, preview, "import_apply")
-    assert "Programplan.xlsx är importerad." in str(updated(teams))
+    applied = str(updated(teams))
+    assert "Programplan.xlsx är importerad." in applied
+    assert "Avdelningar: 4 har lagts till, 0 har ändrats, 0 har avaktiverats" in applied
+    assert "Tillagda: IFO, ÄO, LSS, SPS" in applied
 
     # a roster with a department the plan does not have: the problem named, nothing changed
     broken = "E-post (UPN);Namn;Avdelning\ntove.lund@demo.ledarpuls.se;Tove Lund;HEMTJ\n"
@@ -292,7 +295,9 @@ async def test_a_municipal_year(
     roster = await year.send_file("chefer.yaml", roster_file())
     assert "Enhetschefer: 12 läggs till, 0 ändras, 0 avaktiveras" in str(roster)
     await year.press(KARIN, roster, "import_apply")
-    assert "chefer.yaml är importerad." in str(updated(teams))
+    applied = str(updated(teams))
+    assert "chefer.yaml är importerad." in applied
+    assert "Enhetschefer: 12 har lagts till, 0 har ändrats, 0 har avaktiverats" in applied
     assert (await year.chef(MARIA)).active
     assert_valid_cards([preview, problems, roster, updated(teams)])
 
@@ -317,10 +322,11 @@ async def test_a_municipal_year(
     await year.say(KARIN, "ny omgång")
     form = year.card(KARIN)
     last_day = date.fromisoformat(inputs(form)["deadline"]["value"])
-    # 21 days from Monday 2 November is Monday 23 November, whose first reminder (2 days before)
+    # 21 days from Monday 2 November is Monday 23 November, whose reminder two days before
     # would fall on a Saturday: the form suggests Wednesday 25 November
     assert last_day == date(2026, 11, 25) and is_working_day(last_day)
     assert "13 chefer nås i dag och 0 är frånvarande" in str(form)
+    # HR allows three reminders each, so that a påminn of her own still reaches someone
     await year.press(KARIN, form, "create", {"title": "Hösten 2026", "cap": "3"})
     created = updated(teams)
     assert "Når 13 chefer" in str(created) and "18 november 2026, 23 november 2026" in str(created)
