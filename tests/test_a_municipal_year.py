@@ -59,7 +59,7 @@ from tests.dialogs.checkin_world import (
 from tests.dialogs.conftest import ClientFactory
 from tests.dialogs.downloads import fresh_link, path_of
 from tests.dialogs.test_check_in_dialog import change_confidence
-from tests.dialogs.test_hr_dialog import last_card, last_text, press, say, updated
+from tests.dialogs.test_hr_dialog import audit_actions, last_card, last_text, press, say, updated
 from tests.dialogs.test_hr_imports import FileServer, send_file
 from tests.dialogs.test_hr_remind_later import Clock
 from tests.dialogs.test_hr_remind_later import press as remind_press
@@ -446,7 +446,12 @@ async def test_a_municipal_year(
     assert_valid_cards([changed, question])
 
     # --- 7. the round closes at its deadline; the digest ---------------------------------------
+    await year.tick(at(date(2026, 11, 25), 16))  # the last day: still open
+    async with db.session() as s:
+        assert (await s.exec(select(Round.state))).one() == "open"
     await year.tick(at(date(2026, 11, 26), 0, 5))
+    async with db.session() as s:
+        assert (await s.exec(select(Round.state))).one() == "closed"
     clock.now = at(date(2026, 11, 26), 8, 30)
     await year.deliver()
     digest = year.card(KARIN)
@@ -506,7 +511,8 @@ async def test_a_municipal_year(
     erik = await year.answer(ERIK, statuses={a07.id: "done"})
     [carried] = [step for step in erik if A07 in str(step)]
     assert CARRIED in str(carried)
-    for chef in (KARIN, MARIA):  # Äldreomsorg reported nothing unfinished
+    # Äldreomsorg reported nothing unfinished, nor did IFO: Maria's "done" stayed there
+    for chef in (KARIN, MARIA, NORA):
         assert not any(A07 in str(step) for step in await year.answer(chef))
     assert_valid_cards([heads_up, carried])
 
@@ -534,5 +540,48 @@ async def test_a_municipal_year(
     ]
     assert "14 chefer nås i dag" not in str(form) and "13 chefer nås i dag" in str(form)
     assert_valid_cards([preview, updated(teams), form])
+
+    # the spring round closes: its digest names the activity carried over
+    await year.tick(at(date(2027, 5, 8), 0, 5))
+    clock.now = at(date(2027, 5, 10), 8)
+    await year.deliver()
+    [spring_digest] = [
+        c for c in cards_to(teams, KARIN) if "I omgången Uppföljning våren 2027" in str(c)
+    ]
+    shown = str(spring_digest)
+    assert "I omgången Uppföljning våren 2027 svarade 4 av 13 enhetschefer (31 %)." in shown
+    assert "1 aktivitet var med i omgången för att den inte var klar i förra omgången." in shown
+    assert f"{A07} – {LSS}" in shown  # carried over, for LSS, and done now
+    assert "0 aktiviteter är försenade i minst en avdelning." in shown
+    assert_valid_cards([spring_digest])
+
+    # every step on record, by whom: by her object id until the roster named her, then by UPN
+    actions = [(actor, action) for actor, action, _ in await audit_actions(db)]
+    karin = KARIN["upn"]
+    named = next(i for i, (actor, _) in enumerate(actions) if actor == karin)
+    assert actions[:named] == [
+        (KARIN["aadObjectId"], action)
+        for action in (
+            "import.checked",
+            "import.applied",
+            "import.rejected",
+            "import.checked",
+            "import.applied",
+        )
+    ]
+    assert {actor for actor, _ in actions[named:]} == {karin}
+    for done in (
+        "roster.add",
+        "roster.move",
+        "roster.end",
+        "chef.on_leave",
+        "round.create",
+        "round.open",
+        "round.remind",
+        "digest.download",
+        "import.applied",
+    ):
+        assert (karin, done) in actions, done
+
     # nothing went wrong behind the scenes either: no pass of the scheduler failed
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
