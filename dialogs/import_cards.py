@@ -45,15 +45,17 @@ def _keys(keys: Sequence[str]) -> str:
     return shown + (f" + {len(keys) - MAX_KEYS}" if len(keys) > MAX_KEYS else "")
 
 
-def report_body(report: ImportReport, language: str) -> list[dict[str, Any]]:
-    """What an import adds, changes and deactivates, section by section."""
+def report_body(report: ImportReport, language: str, *, done: bool = False) -> list[dict[str, Any]]:
+    """What an import adds, changes and deactivates, section by section (`done`: said of an
+    import applied, not one to come)."""
+    texts = "import.applied" if done else "import.preview"
     body: list[dict[str, Any]] = []
     for name, changes in report.sections.items():
         body.append(
             text(
                 t(
                     language,
-                    "import.preview.section",
+                    f"{texts}.section",
                     section=t(language, f"section.{name}"),
                     added=len(changes.added),
                     changed=len(changes.changed),
@@ -69,7 +71,7 @@ def report_body(report: ImportReport, language: str) -> list[dict[str, Any]]:
             ("deactivated", changes.deactivated),
         ):
             if keys:
-                body.append(verbatim(t(language, f"import.preview.{kind}", keys=_keys(keys))))
+                body.append(verbatim(t(language, f"{texts}.{kind}", keys=_keys(keys))))
     return body
 
 
@@ -107,7 +109,10 @@ def applied_card(report: ImportReport, language: str) -> dict[str, Any]:
     """The import done: what it changed (in place of the preview, so it cannot be pressed again)."""
     lines = describe_report(language, report)
     return card(
-        [verbatim(lines[0], weight="Bolder", size="Medium"), *report_body(report, language)]
+        [
+            verbatim(lines[0], weight="Bolder", size="Medium"),
+            *report_body(report, language, done=True),
+        ]
     )
 
 

@@ -127,12 +127,21 @@ class ChefStore:
                     return chef
         return None
 
-    async def link_identity(self, *, chef_id: int, aad_object_id: str, now: datetime) -> None:
-        """Remember the Entra object id the first time a chef from the roster is seen."""
-        async with self._db.session() as session, session.begin():
-            chef = await session.get(Chef, chef_id)
-            if chef is not None and not chef.aad_object_id:
-                chef.aad_object_id = aad_object_id.lower()
+    async def link_identity(
+        self, *, chef_id: int, aad_object_id: str, now: datetime, session: Session | None = None
+    ) -> None:
+        """Remember the Entra object id the first time a chef from the roster is seen (never
+        one another chef of the organisation already has)."""
+        identity = aad_object_id.lower()
+        async with self._db.joined(session, write=True) as s:
+            chef = await s.get(Chef, chef_id)
+            if chef is None or chef.aad_object_id:
+                return
+            held = select(Chef.id).where(
+                Chef.organisation_id == chef.organisation_id, Chef.aad_object_id == identity
+            )
+            if (await s.exec(held)).first() is None:
+                chef.aad_object_id = identity
                 chef.updated_at = now
 
     async def enrol(

@@ -63,7 +63,7 @@ async def reach_open_rounds(
             now=now, organisation_id=organisation_id, lock=True, session=session
         )
         chefs = await ChefStore(db).audience(organisation_id=organisation_id, session=session)
-        reach.linked = await _match_conversations(db, session, chefs, organisation_id)
+        reach.linked = await _match_conversations(db, session, chefs, organisation_id, now=now)
         if not rounds:
             return reach
         reachable = await ConversationStore(db).for_chefs(
@@ -164,10 +164,12 @@ async def _reach_round(
 
 
 async def _match_conversations(
-    db: Database, session: Session, chefs: list[Chef], organisation_id: int
+    db: Database, session: Session, chefs: list[Chef], organisation_id: int, *, now: datetime
 ) -> int:
     """Match the organisation's unmatched conversations to active chefs by object id, UPN or
-    e-mail; a chef who now has a way to be reached is reachable again."""
+    e-mail; a chef who now has a way to be reached is reachable again, and their roster entry
+    learns the Entra object id as an install would have taught it (so an HR admin who had the
+    app before the roster listed her is named by her UPN in the audit log)."""
     by_name: dict[str, Chef] = {}
     for chef in chefs:
         for name in (chef.aad_object_id, chef.upn, chef.email):
@@ -180,6 +182,10 @@ async def _match_conversations(
         if found is None:
             continue
         ref.chef_id, chef = found.id, found
+        if ref.aad_object_id and chef.id is not None:
+            await ChefStore(db).link_identity(
+                chef_id=chef.id, aad_object_id=ref.aad_object_id, now=now, session=session
+            )
         if chef.unreachable_code is not None:
             chef.unreachable_code = None
             chef.unreachable_at = None

@@ -19,6 +19,7 @@ from followup.rounds.progress import Progress, set_on_leave
 from followup.rounds.reminders import send_due_reminders
 from followup.rounds.roster_reach import reach_open_rounds
 from storage.answer_store import AnswerStore
+from storage.chef_store import ChefStore
 from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.models import Chef, ConversationRef, Department, Invitation, OutboxMessage
@@ -32,6 +33,7 @@ SWEDEN = Policy()
 MARIA = "maria.akesson@demo.ledarpuls.se"
 LEILA = "leila.haddad@demo.ledarpuls.se"
 NEW = "nora.nilsson@demo.ledarpuls.se"
+NORA_OBJECT_ID = "1a2b3c4d-0001-4000-8000-0000000000aa"
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -246,6 +248,7 @@ async def test_a_chef_who_had_the_app_before_being_added_is_reached_in_their_cha
         reference={"conversation": {"id": "a:nora"}},
         now=at(1, 9),
         upn=NEW,
+        aad_object_id=NORA_OBJECT_ID,
         organisation_id=org,
     )
     form, _ = roster_edits.check_new_chef(
@@ -258,6 +261,41 @@ async def test_a_chef_who_had_the_app_before_being_added_is_reached_in_their_cha
     async with db.session() as s:
         linked = await s.get(ConversationRef, ref.id)
     assert linked is not None and linked.chef_id == added.chef.id
+    # her entry learns her object id, as an install would have taught it: HR's access and the
+    # audit log find her UPN by it from now on
+    assert (await chef(db, NEW)).aad_object_id == NORA_OBJECT_ID
+
+
+async def test_an_object_id_another_chef_has_is_not_learned_twice(db: Database) -> None:
+    org, _ = await a_round(db)
+    maria = await chef(db, MARIA)
+    assert maria.id is not None
+    # a chef who left, whose entry holds the object id Nora's chat carries (a reused account)
+    await ChefStore(db).link_identity(chef_id=maria.id, aad_object_id=NORA_OBJECT_ID, now=at(1, 9))
+    async with db.session() as s, s.begin():
+        gone = await s.get(Chef, maria.id)
+        assert gone is not None
+        gone.active = False
+    await ConversationStore(db).remember(
+        tenant_id="t",
+        user_id="29:nora",
+        conversation_id="a:nora",
+        service_url="https://smba.example",
+        reference={"conversation": {"id": "a:nora"}},
+        now=at(1, 9),
+        upn=NEW,
+        aad_object_id=NORA_OBJECT_ID,
+        organisation_id=org,
+    )
+    form, _ = roster_edits.check_new_chef(
+        {"upn": NEW, "name": "Nora Nilsson", "department": str(await department(db, "ÄO"))},
+        departments=await _departments(db, org),
+    )
+    assert form is not None
+    added = await roster_edits.add_chef(hr(db, org, at(9, 10)), chef=form)
+    assert added.reach.linked == 1  # her chat is hers, found by her UPN
+    assert (await chef(db, NEW)).aad_object_id is None
+    assert (await chef(db, MARIA)).aad_object_id == NORA_OBJECT_ID
 
 
 async def test_bad_new_chefs_and_stale_edits_change_nothing(db: Database) -> None:
