@@ -82,14 +82,15 @@ async def serving(*, env: dict[str, str], cwd: Path, log: Path) -> AsyncIterator
 
 
 @contextlib.asynccontextmanager
-async def running_world(tmp_path: Path) -> AsyncIterator[World]:
-    """`ledarpuls serve` on the demo, Karin's and Eva's Playgrounds, until the test is done."""
+async def running_world(tmp_path: Path, *, database_url: str) -> AsyncIterator[World]:
+    """`ledarpuls serve` on the demo in an empty database (migrated by `ledarpuls` itself),
+    Karin's and Eva's Playgrounds, until the test is done."""
     if shutil.which("node") is None or not PLAYGROUND.is_file():
         pytest.fail("Node.js and the Agents Playground are needed: run `make e2e`")
     bot_port, chef_port, hr_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
     env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'ledarpuls.db'}",
+        DATABASE_URL=database_url,
         HOST="127.0.0.1",
         PORT=str(bot_port),
         TZ="Europe/Stockholm",
