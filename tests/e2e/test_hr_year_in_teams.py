@@ -27,16 +27,15 @@ from dialogs.formatting import short_day
 from dialogs.texts import t
 from followup.imports.workbooks import convert
 from followup.policy import DEFAULT_TIMEZONE
-from tests.cards import assert_valid_cards
+from tests.cards import assert_valid_cards, walk
 from tests.conftest import EXAMPLES
-from tests.e2e.world import TEAMS, World, either
+from tests.e2e.world import TEAMS, World, answers, either
 from tests.playground import (
     Message,
     actions_of,
     card_of,
     free_port,
     has_card,
-    inputs_of,
     texts,
     title_of,
 )
@@ -45,6 +44,7 @@ pytestmark = pytest.mark.e2e
 
 TITLE = "Hösten"
 DEPARTMENT = "Äldreomsorg"
+OTHER = "Individ- och familjeomsorg"
 # the chef Playground's user, as the demo roster has her
 KARIN = {
     "name": "Karin Sjöberg",
@@ -126,15 +126,24 @@ def fact(message: Message, label: str) -> str:
     return lines[lines.index(label) + 1]
 
 
+def status_row(message: Message, department: str) -> list[str]:
+    """A department's figures in HR's status table, in the order of its columns."""
+    lines = texts(message)
+    start = lines.index(department) + 1
+    return lines[start : start + 6]
+
+
 def invited(message: Message) -> bool:
     """The round's invitation."""
     return title_of(message) == TITLE and "start" in actions_of(message)
 
 
-def department_choice(message: Message, input_id: str) -> str:
-    """The value of Äldreomsorg among a card's departments."""
-    choices = next(e for e in inputs_of(message) if e["id"] == input_id)["choices"]
-    return str(next(c["value"] for c in choices if c["title"].startswith(DEPARTMENT)))
+def department_choice(message: Message, input_id: str, name: str = DEPARTMENT) -> str:
+    """The value of a department (Äldreomsorg unless said) among a card's choices, shown
+    cards' too."""
+    inputs = (e for e in walk(card_of(message)) if e.get("type") == "Input.ChoiceSet")
+    choices = next(e for e in inputs if e["id"] == input_id)["choices"]
+    return str(next(c["value"] for c in choices if c["title"].startswith(name)))
 
 
 async def test_hr_keeps_the_roster_in_teams_while_a_round_is_open(
@@ -198,6 +207,17 @@ async def test_hr_keeps_the_roster_in_teams_while_a_round_is_open(
     await hr.expect(t("sv", "hr.leave.set", name=NORA["name"], date=short_day(until, "sv")))
     assert "roster_leave" in actions_of(on_leave)
 
+    # Mikael Björk moves to IFO with a unit of his own: the card shows him there; the round
+    # still counts him in Äldreomsorg, where he was asked
+    await hr.press(search, "roster_find", query="Mikael")
+    mikael = await hr.expect(lambda m: title_of(m) == "Mikael Björk")
+    ifo = department_choice(mikael, "department", OTHER)
+    await hr.press(mikael, "roster_move", department=ifo, unit="Mottagningen")
+    moved = await hr.expect(replaced(mikael), "updateMessage")
+    assert fact(moved, t("sv", "roster.department")) == OTHER
+    assert fact(moved, t("sv", "roster.unit")) == "Mottagningen"
+    await hr.expect(t("sv", "roster.moved", name="Mikael Björk"))
+
     # Karin, gone from the roster, was not invited: her Teams shows no invitation up to the
     # bot's answer to her `help` (a chat's messages arrive in order)
     await chef.say("help")
@@ -221,17 +241,23 @@ async def test_hr_keeps_the_roster_in_teams_while_a_round_is_open(
     added = t("sv", "roster.added", name=KARIN["name"])
     await hr.expect(f"{added} {t('sv', 'roster.invited', count=1)}")
 
-    # ... and the invitation reaches her in her own Teams; she can start answering
+    # ... and the invitation reaches her in her own Teams; she answers the first step
     invitation = await chef.expect(invited)
     await chef.press(invitation, "start")
+    step = await chef.expect(lambda m: "save" in actions_of(m))
+    await chef.press(step, "save", **answers(step))
     await chef.expect(lambda m: bool({"save", "submit"} & actions_of(m)))
 
-    # status: three invited (Mikael Björk, Sara Nyström, Karin), Nora on leave and so not
-    # counted as invited, Karin invited after the opening
+    # status: three invited (Mikael Björk, moved since, Sara Nyström, Karin), Nora on leave and
+    # so not counted as invited, Karin invited after the opening
     await hr.say("status")
     status = await hr.expect(t(TEAMS, "hr.status.title", title=TITLE))
     assert t(TEAMS, "hr.status.rate", submitted=0, invited=3, rate="0 %") in texts(status)
     assert t(TEAMS, "hr.status.roster_changes", left=0, late=1) in texts(status)
+    # Äldreomsorg's row: invited, reached, started, submitted, unreachable (Mikael and Sara have
+    # no Teams here), on leave; Mikael is counted where he was asked, not in IFO
+    assert status_row(status, DEPARTMENT) == ["3", "1", "1", "0", "2", "1"]
+    assert OTHER not in texts(status)
 
     sent = [f.get("message", {}) for c in (chef, hr) for f in c.received]
     await asyncio.to_thread(assert_valid_cards, [card_of(m) for m in sent if has_card(m)])

@@ -4,16 +4,14 @@ Microsoft 365 Agents Playgrounds, the chef's and HR's, driven as the two people 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
 from bot.demo import DEMO_NAME
 from dialogs.texts import t
 from tests.cards import assert_valid_cards
-from tests.e2e.world import TEAMS, World, either
+from tests.e2e.world import COMMENT, TEAMS, World, answers, either
 from tests.playground import (
-    Message,
     actions_of,
     card_of,
     has_card,
@@ -25,24 +23,9 @@ from tests.playground import (
 pytestmark = pytest.mark.e2e
 
 TITLE = "Delår 1"
-COMMENT = "Vi provar nya arbetssätt tillsammans med medarbetarna."
 # The round goes to Äldreomsorg: its three demo chefs (Karin Sjöberg among them), none on leave
 DEPARTMENT = "Äldreomsorg"
 INVITED = 3
-
-
-def answers(step: Message) -> dict[str, Any]:
-    """A chef's answers to every question on a step's card, as a person fills it in."""
-    filled: dict[str, Any] = {}
-    choice_sets = 0
-    for element in inputs_of(step):
-        if element["type"] == "Input.ChoiceSet":
-            choices = element["choices"]
-            choice_sets += 1
-            filled[element["id"]] = choices[choice_sets % len(choices)]["value"]
-        elif element["type"] == "Input.Text":
-            filled[element["id"]] = COMMENT
-    return filled
 
 
 async def test_a_round_from_the_hr_cards_to_the_digest(world: World) -> None:

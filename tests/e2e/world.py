@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -22,13 +23,14 @@ from dialogs.texts import t
 from followup.policy import DEFAULT_TIMEZONE
 from tests.conftest import EXAMPLES
 from tests.e2e.camera import Camera, camera_for
-from tests.playground import PLAYGROUND, Chat, Message, free_port, texts, wait_ok
+from tests.playground import PLAYGROUND, Chat, Message, free_port, inputs_of, texts, wait_ok
 
 HR_CHAT = "ledarpuls-demo-hr-chat"
 # The Playground's Teams client always says en-US: what the bot sends on its own, and its answers
 # to card presses and to words that are the same in both languages, come in English. A Swedish
 # command word, and the HR cards it brings, are answered in Swedish.
 TEAMS = "en"
+COMMENT = "Vi provar nya arbetssätt tillsammans med medarbetarna."
 
 
 @dataclass
@@ -148,3 +150,17 @@ def either(key: str, **params: object) -> Callable[[Message], bool]:
     """A message that says the catalogue's text in English or in Swedish."""
     wanted = [t(lang, key, **params) for lang in ("en", "sv")]
     return lambda message: any(w in line for w in wanted for line in texts(message))
+
+
+def answers(step: Message) -> dict[str, Any]:
+    """A chef's answers to every question on a step's card, as a person fills it in."""
+    filled: dict[str, Any] = {}
+    choice_sets = 0
+    for element in inputs_of(step):
+        if element["type"] == "Input.ChoiceSet":
+            choices = element["choices"]
+            choice_sets += 1
+            filled[element["id"]] = choices[choice_sets % len(choices)]["value"]
+        elif element["type"] == "Input.Text":
+            filled[element["id"]] = COMMENT
+    return filled
