@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,26 +45,35 @@ class ConversationStore:
         chef_id: int | None = None,
     ) -> tuple[ConversationRef, bool]:
         """Insert or update; True when the conversation is new or was uninstalled before."""
-        async with self._db.session() as session, session.begin():
-            ref = await _by_user(session, tenant_id, user_id)
-            fresh = ref is None or not ref.installed
-            if ref is None:
-                ref = ConversationRef(
-                    tenant_id=tenant_id, user_id=user_id, conversation_id="", service_url=""
-                )
-                session.add(ref)
-            ref.conversation_id = conversation_id
-            ref.service_url = service_url
-            ref.reference = reference
-            ref.installed = True
-            ref.updated_at = now
-            ref.aad_object_id = aad_object_id or ref.aad_object_id
-            ref.upn = upn.strip().lower() if upn else ref.upn
-            ref.locale = locale or ref.locale
-            ref.timezone = timezone or ref.timezone
-            ref.organisation_id = organisation_id or ref.organisation_id
-            ref.chef_id = chef_id or ref.chef_id
-        return ref, fresh
+        # Teams announces an install twice at once (installationUpdate and conversationUpdate):
+        # when the other turn inserts the row between this one's read and insert, this one
+        # fails on the unique key and, tried again, updates the row instead
+        for attempt in range(2):
+            try:
+                async with self._db.session() as session, session.begin():
+                    ref = await _by_user(session, tenant_id, user_id)
+                    fresh = ref is None or not ref.installed
+                    if ref is None:
+                        ref = ConversationRef(
+                            tenant_id=tenant_id, user_id=user_id, conversation_id="", service_url=""
+                        )
+                        session.add(ref)
+                    ref.conversation_id = conversation_id
+                    ref.service_url = service_url
+                    ref.reference = reference
+                    ref.installed = True
+                    ref.updated_at = now
+                    ref.aad_object_id = aad_object_id or ref.aad_object_id
+                    ref.upn = upn.strip().lower() if upn else ref.upn
+                    ref.locale = locale or ref.locale
+                    ref.timezone = timezone or ref.timezone
+                    ref.organisation_id = organisation_id or ref.organisation_id
+                    ref.chef_id = chef_id or ref.chef_id
+                return ref, fresh
+            except IntegrityError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     async def refresh(
         self,

@@ -17,6 +17,8 @@ from tests.conftest import ROOT
 
 PLAYGROUND = ROOT / "node_modules/@microsoft/m365agentsplayground/cli.js"
 WAIT = 30.0  # seconds for one answer from the bot; generous for two shared cores
+# what Teams attaches for a file a user sends a bot in personal chat
+FILE_INFO = "application/vnd.microsoft.teams.file.download.info"
 
 Message = dict[str, Any]
 
@@ -141,6 +143,41 @@ class Chat:
             f"/_conversation/v1/conversations/{self.chat_id}/messages",
             {"from": {"id": self.user_id}, "text": text, "textFormat": "plain"},
         )
+
+    async def send_file(self, name: str, url: str) -> None:
+        """Send a file in the chat as Teams hands one to a bot: a message whose attachment is
+        the file's download info (`downloadUrl`, `uniqueId`, `fileType`), with its name.
+
+        The Playground's message API keeps only card attachments (it drops any other, or refuses
+        the message without text), so the file goes the way its web page's "mock an activity"
+        does: the Playground's own template of an activity in this chat, from this user, made a
+        message and sent through it as it is."""
+        async with self._session.get(
+            f"{self.base}/_internal/v1/customActivities/template",
+            params={"conversationId": self.chat_id},
+        ) as response:
+            assert response.status == 200, await response.text()
+            activity: dict[str, Any] = await response.json()
+        activity.update(
+            type="message",
+            text="",
+            textFormat="plain",
+            locale="en-US",  # as the Playground's own messages say
+            channelData={"tenant": {"id": activity["conversation"]["tenantId"]}},
+            attachments=[
+                {
+                    "contentType": FILE_INFO,
+                    "name": name,
+                    "contentUrl": url,
+                    "content": {
+                        "downloadUrl": url,
+                        "uniqueId": activity["id"],
+                        "fileType": name.rsplit(".", 1)[-1],
+                    },
+                }
+            ],
+        )
+        await self._post("/_internal/v1/customActivities", activity)
 
     async def press(self, message: Message, action: str, **values: Any) -> None:
         """Press a card's button: the card's inputs as they stand, changed by `values`."""
