@@ -24,7 +24,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from followup.digest.carried import carried_list, count_carried
@@ -206,10 +206,12 @@ async def count(
     *,
     sealed: bool,
     policy: Policy,
+    today: date | None = None,
     session: Session | None = None,
 ) -> Counted:
     """Everything a round publishes, counted over the whole organisation; `sealed`: the round is
-    not closed, so only identified activity statuses are counted."""
+    not closed, so only identified activity statuses are counted, and who is away `today` is
+    counted as away (as HR's status counts them)."""
     store = DigestStore(db)
     round_ = subject.round
     assert round_.id is not None and subject.programme.id is not None
@@ -222,7 +224,9 @@ async def count(
         privacy = sections.get(section, "")
         return reported(privacy) and (not sealed or privacy == Privacy.IDENTIFIED)
 
-    invitations = await store.invitations(round_id=round_id, session=session)
+    invitations = await store.invitations(
+        round_id=round_id, away_on=today if sealed else None, session=session
+    )
     plan: list[PlannedActivity] | None = None
     statuses: list[StatusCount] = []
     carried: dict[int, set[int]] = {}
@@ -494,7 +498,9 @@ async def publication(
     assert round_.id is not None
     if round_.state not in PUBLISHED_STATES:
         async with db.session() as session:
-            counted = await count(db, subject, sealed=True, policy=policy, session=session)
+            counted = await count(
+                db, subject, sealed=True, policy=policy, today=policy.today(now), session=session
+            )
         return decide(subject, counted, sealed=True, policy=policy)
     publications = PublicationStore(db)
     kept = await publications.get(round_.id)

@@ -337,7 +337,7 @@ async def _departments(db: Database, org: int) -> list[Department]:
     return await PlanStore(db).departments(org, active_only=True)
 
 
-async def test_the_closed_rounds_digest_counts_leave_and_leavers_as_status_did(
+async def test_the_rounds_digest_counts_leave_and_leavers_as_status_does(
     db: Database,
 ) -> None:
     org, round_id = await a_round(db)
@@ -347,6 +347,14 @@ async def test_the_closed_rounds_digest_counts_leave_and_leavers_as_status_did(
     await roster_edits.end_chef(hr(db, org, at(9, 10)), chef_id=leila.id, version=None)
     open_status = await status(db, org, round_id, at(17, 9))
     assert (open_status.total.on_leave, open_status.total.left) == (1, 1)
+    # the open round's digest (its response counts) agrees with status
+    sealed = await operations.request_digest(hr(db, org, at(17, 9)), round_id=round_id)
+    assert sealed.sealed
+    assert (sealed.total.invited, sealed.on_leave, sealed.left) == (
+        open_status.total.invited,
+        1,
+        1,
+    )
 
     await operations.close_round(hr(db, org, at(18, 16)), round_id=round_id)
     # the close writes down who was away, so every later view counts them the same way
