@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from storage.database import Database, Session
@@ -128,37 +128,33 @@ class DigestStore:
         )
 
     async def invitations(
-        self,
-        *,
-        round_id: int,
-        department_ids: Departments = None,
-        away_on: date | None = None,
-        session: Session | None = None,
+        self, *, round_id: int, department_ids: Departments = None, session: Session | None = None
     ) -> list[InvitationCount]:
-        """How many invitations per department, state and reason for being unreachable.
-
-        `away_on` (a round still open): a chef without answers sent in who is gone from the
-        roster, or on leave, on that day counts as `left` or `on_leave` — as closing the round
-        will write down (`followup.people.presence` is the rule)."""
-        state: Any = col(Invitation.state)
-        if away_on is not None:
-            unanswered = col(Invitation.state) != InvitationState.SUBMITTED.value
-            state = case(
-                (and_(unanswered, col(Chef.active).is_(False)), InvitationState.LEFT.value),
-                (
-                    and_(unanswered, col(Chef.on_leave_until) >= away_on),
-                    InvitationState.ON_LEAVE.value,
-                ),
-                else_=col(Invitation.state),
-            )
+        """How many invitations per department, state and reason for being unreachable."""
         query = in_departments(
-            select(INVITATION_DEPARTMENT, state, UNREACHABLE_CODE, func.count())
+            select(INVITATION_DEPARTMENT, Invitation.state, UNREACHABLE_CODE, func.count())
             .join(Chef, INVITATION_CHEF, isouter=True)
             .where(Invitation.round_id == round_id),
             department_ids,
-        ).group_by(INVITATION_DEPARTMENT, state, UNREACHABLE_CODE)
+        ).group_by(INVITATION_DEPARTMENT, col(Invitation.state), UNREACHABLE_CODE)
         async with self._db.joined(session) as s:
             return [InvitationCount(*row) for row in (await s.exec(query)).all()]
+
+    async def unanswered_with_chef(
+        self, *, round_id: int, session: Session | None = None
+    ) -> list[tuple[int | None, str, str | None, Chef | None]]:
+        """Each invitation without answers sent in: its department, state, reason for being
+        unreachable, and its chef (None once detached), to tell who is away."""
+        query = (
+            select(INVITATION_DEPARTMENT, Invitation.state, UNREACHABLE_CODE, Chef)
+            .join(Chef, INVITATION_CHEF, isouter=True)
+            .where(
+                Invitation.round_id == round_id,
+                col(Invitation.state) != InvitationState.SUBMITTED.value,
+            )
+        )
+        async with self._db.joined(session) as s:
+            return [(d, state, why, chef) for d, state, why, chef in (await s.exec(query)).all()]
 
     async def statuses(
         self, *, round_id: int, department_ids: Departments = None, session: Session | None = None

@@ -38,6 +38,7 @@ from followup.digest.figures import (
     as_json,
     department_distribution,
 )
+from followup.people.presence import Presence, presence
 from followup.policy import Policy
 from followup.privacy.disclosure import enough, may_quote, reported, suppressed
 from followup.sections import CONFIDENCE_LEVELS, NEEDS, STATUSES, Privacy, Section
@@ -50,7 +51,7 @@ from storage.digest_store import (
     RatingCount,
     StatusCount,
 )
-from storage.models import InvitationState, Round, RoundState
+from storage.models import Chef, InvitationState, Round, RoundState
 from storage.publication_store import PublicationStore
 
 QUOTED_TEXTS = {
@@ -200,6 +201,25 @@ class Counted:
     carried: dict[int, set[int]] = field(default_factory=dict)
 
 
+def away_today(
+    counts: list[InvitationCount],
+    unanswered: list[tuple[int | None, str, str | None, Chef | None]],
+    today: date,
+) -> list[InvitationCount]:
+    """The invitation counts with each chef away today (gone from the roster, on leave) who
+    has not sent answers in counted as `left` or `on_leave`: what closing the round will write
+    down (`followup.people.presence` is the rule)."""
+    tally = Counter({(c.department_id, c.state, c.unreachable_code): c.n for c in counts})
+    for department_id, state, reason, chef in unanswered:
+        where = presence(chef, today) if chef is not None else Presence.PRESENT
+        if where == Presence.PRESENT:
+            continue
+        away = InvitationState.LEFT if where == Presence.LEFT else InvitationState.ON_LEAVE
+        tally[(department_id, state, reason)] -= 1
+        tally[(department_id, str(away), reason)] += 1
+    return [InvitationCount(d, state, why, n) for (d, state, why), n in tally.items() if n > 0]
+
+
 async def count(
     db: Database,
     subject: DigestSubject,
@@ -224,9 +244,10 @@ async def count(
         privacy = sections.get(section, "")
         return reported(privacy) and (not sealed or privacy == Privacy.IDENTIFIED)
 
-    invitations = await store.invitations(
-        round_id=round_id, away_on=today if sealed else None, session=session
-    )
+    invitations = await store.invitations(round_id=round_id, session=session)
+    if sealed and today is not None:
+        unanswered = await store.unanswered_with_chef(round_id=round_id, session=session)
+        invitations = away_today(invitations, unanswered, today)
     plan: list[PlannedActivity] | None = None
     statuses: list[StatusCount] = []
     carried: dict[int, set[int]] = {}
