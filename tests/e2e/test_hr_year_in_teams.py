@@ -178,7 +178,8 @@ async def test_hr_keeps_the_roster_in_teams_while_a_round_is_open(
     await hr.press(preview, "import_apply")
     applied = await hr.expect(replaced(preview), "updateMessage")
     assert title_of(applied) == t(TEAMS, "cli.import_done", file=GOOD)
-    assert t(TEAMS, "import.preview.section", **counts) in texts(applied)
+    assert t(TEAMS, "import.applied.section", **counts) in texts(applied)
+    assert t(TEAMS, "import.applied.added", keys=NORA["upn"]) in texts(applied)
     assert actions_of(applied) == set()
 
     # a round for Äldreomsorg, opened: Nora is in it, Karin (gone from the roster) is not
