@@ -25,7 +25,7 @@ from dialogs.welcome import first_name, welcome_card
 from followup.people.access import Access, access_of
 from followup.people.enrolment import Enrolment, Member, Outcome, identify, mark_uninstalled
 from followup.policy import Policy
-from followup.rounds.lifecycle import invite_late
+from followup.rounds.roster_reach import invite_late
 from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.types import utcnow

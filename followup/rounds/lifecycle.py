@@ -220,7 +220,7 @@ async def round_audience(db: Database, *, round_id: int, now: datetime, policy: 
             db,
             session,
             organisation_id=round_.organisation_id,
-            department_ids=await _departments_of(db, session, round_),
+            department_ids=await departments_of(db, session, round_),
             today=policy.today(now),
         )
 
@@ -233,10 +233,10 @@ async def department_names(db: Database, *, round_id: int) -> list[str]:
 async def chosen_departments(db: Database, *, round_: Round) -> list[int]:
     """The ids of the departments a round is for; empty when it is for everyone."""
     async with db.session() as session:
-        return await _departments_of(db, session, round_) or []
+        return await departments_of(db, session, round_) or []
 
 
-async def _departments_of(db: Database, session: Session, round_: Round) -> list[int] | None:
+async def departments_of(db: Database, session: Session, round_: Round) -> list[int] | None:
     """The round's chosen departments; None when it is for everyone."""
     if round_.audience_all:
         return None
@@ -265,7 +265,7 @@ async def open_round(
             db,
             session,
             organisation_id=round_.organisation_id,
-            department_ids=await _departments_of(db, session, round_),
+            department_ids=await departments_of(db, session, round_),
             today=today,
         )
         if not audience.invited:
@@ -474,54 +474,3 @@ async def extend_round(
 def reminder_times(round_: Round) -> list[datetime]:
     """When reminders are due: the offsets (days) counted back from the deadline."""
     return [round_.deadline - timedelta(days=days) for days in round_.reminder_offsets]
-
-
-async def invite_late(db: Database, *, chef_id: int, now: datetime, policy: Policy) -> list[int]:
-    """A chef who installs the app while a round they belong to is open gets invited to it;
-    one whose invitation could not be delivered before gets it again."""
-    invited: list[tuple[int, int]] = []  # (round, sequence)
-    async with db.session() as session, session.begin():
-        chef = await ChefStore(db).get(chef_id, session=session)
-        if chef is None or not chef.active:
-            return []
-        rounds = await RoundStore(db).still_open(
-            now=now, organisation_id=chef.organisation_id, session=session
-        )
-        invitations = InvitationStore(db)
-        for round_ in rounds:
-            assert round_.id is not None
-            departments = await _departments_of(db, session, round_)
-            if departments is not None and chef.department_id not in departments:
-                continue
-            existing = await invitations.of(round_id=round_.id, chef_id=chef_id, session=session)
-            if existing is None:
-                if not on_leave(chef, policy.today(now)):
-                    await invitations.add(
-                        round_id=round_.id, chef_id=chef_id, created_at=now, session=session
-                    )
-                    invited.append((round_.id, 1))
-            elif existing.state == InvitationState.UNREACHABLE:
-                sent = await OutboxStore(db).count_of(
-                    round_id=round_.id,
-                    chef_id=chef_id,
-                    kind=OutboxKind.INVITATION.value,
-                    session=session,
-                )
-                existing.state = InvitationState.PENDING
-                invited.append((round_.id, sent + 1))
-        organisation_id = chef.organisation_id
-    await OutboxStore(db).enqueue(
-        [
-            NewMessage(
-                organisation_id=organisation_id,
-                dedupe_key=invitation_key(round_id, chef_id, sequence),
-                kind=OutboxKind.INVITATION.value,
-                round_id=round_id,
-                chef_id=chef_id,
-                payload={},
-            )
-            for round_id, sequence in invited
-        ],
-        now=now,
-    )
-    return [round_id for round_id, _ in invited]

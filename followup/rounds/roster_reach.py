@@ -1,4 +1,5 @@
-"""Roster changes reach the open rounds at once: one idempotent pass over an organisation.
+"""Roster changes reach the open rounds at once: one idempotent pass over an organisation (and
+`invite_late`, for one chef who installs the app while a round of theirs is open).
 
 Run right after every roster change (HR's card edits and leave, the roster import) and by the
 scheduler's reminder pass (so a leave that simply ends by date is picked up on the next working
@@ -27,7 +28,7 @@ from datetime import date, datetime
 
 from followup.people.presence import on_leave
 from followup.policy import Policy
-from followup.rounds.lifecycle import invitation_key
+from followup.rounds.lifecycle import departments_of, invitation_key
 from storage.chef_store import ChefStore
 from storage.conversation_store import ConversationStore
 from storage.database import Database, Session
@@ -203,3 +204,54 @@ def _invitation(round_: Round, chef_id: int, sequence: int) -> NewMessage:
         chef_id=chef_id,
         payload={},  # rendered when sent, so it shows the round as it is then
     )
+
+
+async def invite_late(db: Database, *, chef_id: int, now: datetime, policy: Policy) -> list[int]:
+    """A chef who installs the app while a round they belong to is open gets invited to it;
+    one whose invitation could not be delivered before gets it again."""
+    invited: list[tuple[int, int]] = []  # (round, sequence)
+    async with db.session() as session, session.begin():
+        chef = await ChefStore(db).get(chef_id, session=session)
+        if chef is None or not chef.active:
+            return []
+        rounds = await RoundStore(db).still_open(
+            now=now, organisation_id=chef.organisation_id, session=session
+        )
+        invitations = InvitationStore(db)
+        for round_ in rounds:
+            assert round_.id is not None
+            departments = await departments_of(db, session, round_)
+            if departments is not None and chef.department_id not in departments:
+                continue
+            existing = await invitations.of(round_id=round_.id, chef_id=chef_id, session=session)
+            if existing is None:
+                if not on_leave(chef, policy.today(now)):
+                    await invitations.add(
+                        round_id=round_.id, chef_id=chef_id, created_at=now, session=session
+                    )
+                    invited.append((round_.id, 1))
+            elif existing.state == InvitationState.UNREACHABLE:
+                sent = await OutboxStore(db).count_of(
+                    round_id=round_.id,
+                    chef_id=chef_id,
+                    kind=OutboxKind.INVITATION.value,
+                    session=session,
+                )
+                existing.state = InvitationState.PENDING
+                invited.append((round_.id, sent + 1))
+        organisation_id = chef.organisation_id
+    await OutboxStore(db).enqueue(
+        [
+            NewMessage(
+                organisation_id=organisation_id,
+                dedupe_key=invitation_key(round_id, chef_id, sequence),
+                kind=OutboxKind.INVITATION.value,
+                round_id=round_id,
+                chef_id=chef_id,
+                payload={},
+            )
+            for round_id, sequence in invited
+        ],
+        now=now,
+    )
+    return [round_id for round_id, _ in invited]

@@ -16,12 +16,12 @@ from followup.rounds.lifecycle import (
     create_round,
     extend_round,
     find_round,
-    invite_late,
     open_round,
     preview_audience,
     reminder_times,
 )
 from followup.rounds.progress import overview, remind, set_on_leave
+from followup.rounds.roster_reach import invite_late
 from storage.database import Database
 from storage.models import Chef, Department
 from storage.organisation_store import OrganisationStore
