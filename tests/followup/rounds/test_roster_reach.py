@@ -80,6 +80,30 @@ async def status(db: Database, org: int, round_id: int, now: datetime) -> Progre
     return await operations.round_status(hr(db, org, now), round_id=round_id)
 
 
+async def nora_had_the_app_and_is_added(
+    db: Database, org: int
+) -> tuple[ConversationRef, roster_edits.Edited]:
+    """Nora installed Ledarpuls before HR put her on the roster (her chat, matched to nobody,
+    carries her object id); then HR adds her to ÄO by card. Her chat, and what adding did."""
+    ref, _ = await ConversationStore(db).remember(
+        tenant_id="t",
+        user_id="29:nora",
+        conversation_id="a:nora",
+        service_url="https://smba.example",
+        reference={"conversation": {"id": "a:nora"}},
+        now=at(1, 9),
+        upn=NEW,
+        aad_object_id=NORA_OBJECT_ID,
+        organisation_id=org,
+    )
+    form, _ = roster_edits.check_new_chef(
+        {"upn": NEW, "name": "Nora Nilsson", "department": str(await department(db, "ÄO"))},
+        departments=await _departments(db, org),
+    )
+    assert form is not None
+    return ref, await roster_edits.add_chef(hr(db, org, at(9, 10)), chef=form)
+
+
 async def a_round(
     db: Database, *, departments: list[str] | None = None, johan_until: date | None = None
 ) -> tuple[int, int]:
@@ -240,23 +264,7 @@ async def test_a_chef_who_had_the_app_before_being_added_is_reached_in_their_cha
 ) -> None:
     org, _ = await a_round(db)
     # Nora installed Ledarpuls before HR put her on the roster: her chat is matched to nobody
-    ref, _ = await ConversationStore(db).remember(
-        tenant_id="t",
-        user_id="29:nora",
-        conversation_id="a:nora",
-        service_url="https://smba.example",
-        reference={"conversation": {"id": "a:nora"}},
-        now=at(1, 9),
-        upn=NEW,
-        aad_object_id=NORA_OBJECT_ID,
-        organisation_id=org,
-    )
-    form, _ = roster_edits.check_new_chef(
-        {"upn": NEW, "name": "Nora Nilsson", "department": str(await department(db, "ÄO"))},
-        departments=await _departments(db, org),
-    )
-    assert form is not None
-    added = await roster_edits.add_chef(hr(db, org, at(9, 10)), chef=form)
+    ref, added = await nora_had_the_app_and_is_added(db, org)
     assert added.invited_to and added.reach.linked == 1
     async with db.session() as s:
         linked = await s.get(ConversationRef, ref.id)
@@ -276,23 +284,7 @@ async def test_an_object_id_another_chef_has_is_not_learned_twice(db: Database) 
         gone = await s.get(Chef, maria.id)
         assert gone is not None
         gone.active = False
-    await ConversationStore(db).remember(
-        tenant_id="t",
-        user_id="29:nora",
-        conversation_id="a:nora",
-        service_url="https://smba.example",
-        reference={"conversation": {"id": "a:nora"}},
-        now=at(1, 9),
-        upn=NEW,
-        aad_object_id=NORA_OBJECT_ID,
-        organisation_id=org,
-    )
-    form, _ = roster_edits.check_new_chef(
-        {"upn": NEW, "name": "Nora Nilsson", "department": str(await department(db, "ÄO"))},
-        departments=await _departments(db, org),
-    )
-    assert form is not None
-    added = await roster_edits.add_chef(hr(db, org, at(9, 10)), chef=form)
+    _, added = await nora_had_the_app_and_is_added(db, org)
     assert added.reach.linked == 1  # her chat is hers, found by her UPN
     assert (await chef(db, NEW)).aad_object_id is None
     assert (await chef(db, MARIA)).aad_object_id == NORA_OBJECT_ID
