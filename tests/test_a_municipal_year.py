@@ -50,6 +50,7 @@ from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
     TENANT,
+    add_person,
     answer_all,
     cards_to,
     inputs,
@@ -121,14 +122,7 @@ def clock() -> Clock:
 async def teams(settings: Settings, clock: Clock) -> AsyncIterator[Teams]:
     async with running_teams(settings, clock=clock) as teams:
         for someone in (KARIN, *CHEFS, NORA, TOVE):
-            teams.add_member(
-                someone["id"],
-                name=someone["name"],
-                aad_object_id=someone["aadObjectId"],
-                user_principal_name=someone["upn"],
-                email=someone["upn"],
-                tenant_id=TENANT,
-            )
+            add_person(teams, someone)
         yield teams
 
 

@@ -48,16 +48,21 @@ MARIA = {
 }
 
 
+def add_person(connector: Connector, person: dict[str, str], *, tenant_id: str = TENANT) -> None:
+    """Someone Teams knows in the tenant (the member lookup finds them), from a person dict."""
+    connector.add_member(
+        person["id"],
+        name=person["name"],
+        aad_object_id=person["aadObjectId"],
+        user_principal_name=person["upn"],
+        email=person["upn"],
+        tenant_id=tenant_id,
+    )
+
+
 def add_members(connector: Connector) -> None:
     for person in (KARIN, MARIA):
-        connector.add_member(
-            person["id"],
-            name=person["name"],
-            aad_object_id=person["aadObjectId"],
-            user_principal_name=person["upn"],
-            email=person["upn"],
-            tenant_id=TENANT,
-        )
+        add_person(connector, person)
 
 
 def activity(

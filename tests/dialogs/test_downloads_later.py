@@ -24,9 +24,9 @@ from storage.types import utcnow
 from tests.bot.test_download_links import file_name_of
 from tests.dialogs.checkin_world import (
     KARIN,
-    TENANT,
     activity,
     add_members,
+    add_person,
     cards_to,
     db_of,
     install,
@@ -74,14 +74,7 @@ async def app(
     )
     async with running_connector(conversation_limits=[]) as fake:
         add_members(fake)
-        fake.add_member(
-            LEA["id"],
-            name=LEA["name"],
-            aad_object_id=LEA["aadObjectId"],
-            user_principal_name=LEA["upn"],
-            email=LEA["upn"],
-            tenant_id=TENANT,
-        )
+        add_person(fake, LEA)
         yield await aiohttp_client(create_app(settings, clock=clock)), fake, clock, settings
 
 

@@ -37,6 +37,7 @@ from tests.dialogs.checkin_world import (
     Client,
     Connector,
     activity,
+    add_person,
     cards_to,
     db_of,
     deliver_outbox,
@@ -75,14 +76,7 @@ def app_clock() -> Callable[[], datetime]:
 def connector(world: tuple[Client, Connector]) -> Connector:
     """The world's connector, where the outsider from another municipality is known too."""
     fake = world[1]
-    fake.add_member(
-        OUTSIDER["id"],
-        name=OUTSIDER["name"],
-        aad_object_id=OUTSIDER["aadObjectId"],
-        user_principal_name=OUTSIDER["upn"],
-        email=OUTSIDER["upn"],
-        tenant_id=OTHER_TENANT,
-    )
+    add_person(fake, OUTSIDER, tenant_id=OTHER_TENANT)
     return fake
 
 

@@ -15,9 +15,9 @@ from tests.dialogs import test_hr_dialog
 from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
-    TENANT,
     Client,
     Connector,
+    add_person,
     cards_to,
     db_of,
     deliver_outbox,
@@ -124,14 +124,7 @@ async def test_a_new_chef_who_already_had_the_app_is_invited_to_the_open_round_a
     db = db_of(client)
     org, programme = await demo(client, connector)
     round_id = await open_a_round(db, org, programme)
-    connector.add_member(
-        NORA["id"],
-        name=NORA["name"],
-        aad_object_id=NORA["aadObjectId"],
-        user_principal_name=NORA["upn"],
-        email=NORA["upn"],
-        tenant_id=TENANT,
-    )
+    add_person(connector, NORA)
     await install(client, connector, NORA)
     assert "finns inte i listan" in texts_to(connector, NORA)[-1]
 
@@ -237,14 +230,7 @@ async def test_a_new_chef_without_the_app_is_reached_once_they_install_it(
     )
     await deliver_outbox(client, paced=False)
     assert cards_to(connector, NORA) == []  # no chat yet, no object id to start one with
-    connector.add_member(
-        NORA["id"],
-        name=NORA["name"],
-        aad_object_id=NORA["aadObjectId"],
-        user_principal_name=NORA["upn"],
-        email=NORA["upn"],
-        tenant_id=TENANT,
-    )
+    add_person(connector, NORA)
     await install(client, connector, NORA)
     await deliver_outbox(client, paced=False)
     assert any("Delår 1" in str(card) for card in cards_to(connector, NORA))

@@ -39,10 +39,10 @@ from tests.conftest import EXAMPLES
 from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
-    TENANT,
     Client,
     Connector,
     activity,
+    add_person,
     cards_to,
     db_of,
     install,
@@ -121,14 +121,7 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 def connector(world: tuple[Client, Connector]) -> Connector:
     fake = world[1]
-    fake.add_member(
-        LEA["id"],
-        name=LEA["name"],
-        aad_object_id=LEA["aadObjectId"],
-        user_principal_name=LEA["upn"],
-        email=LEA["upn"],
-        tenant_id=TENANT,
-    )
+    add_person(fake, LEA)
     return fake
 
 
