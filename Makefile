@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test lint typecheck layers deps pytest venv node-deps clean examples bench chaos docs-example package e2e screenshots
+.PHONY: run test lint typecheck layers deps pytest venv node-deps clean examples bench chaos docs-example package e2e screenshots hostile
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -88,6 +88,10 @@ clean:
 # the tests' own TCP proxy in front of PostgreSQL: too slow for `make test`; see the README
 chaos: $(STAMP)
 	$(VENV)/bin/pytest -m chaos -p no:randomly -v tests
+
+# the invoke properties of the hostile-input test with 10,000 damaged activities each
+hostile: $(STAMP)
+	HOSTILE_EXAMPLES=10000 $(VENV)/bin/pytest -p no:randomly -q tests/bot/test_hostile_input.py -k invokes
 
 bench: $(STAMP)
 	$(PY) -m bench.outbox_bench

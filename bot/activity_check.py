@@ -32,6 +32,48 @@ class BadActivity(ValueError):
     """The request body is not an activity we can handle."""
 
 
+class BadCardAction(BadActivity):
+    """An `adaptiveCard/action` invoke whose `value` is not an Action.Execute: the answer is an
+    invoke response with an Adaptive Card error, which is what Teams shows the person."""
+
+
+CARD_ACTION = "adaptiveCard/action"
+EXECUTE = "Action.Execute"
+
+
+def card_action_error(status: int, code: str, message: str) -> dict[str, Any]:
+    """The body of an Adaptive Card invoke response that reports an error (Universal Actions)."""
+    return {
+        "statusCode": status,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": code, "message": message},
+    }
+
+
+def card_action_problem(value: Any) -> str | None:
+    """What is wrong with an `adaptiveCard/action` invoke's `value`, or None when it is an
+    Action.Execute the bot can read: `action` an object of type Action.Execute whose `verb`
+    and `id` are text and whose `data` is an object; `trigger` and `state` text."""
+    if not isinstance(value, dict):
+        return "value must be an object"
+    action = value.get("action")
+    if not isinstance(action, dict):
+        return "value.action must be an object"
+    if action.get("type") != EXECUTE:
+        return "value.action.type must be Action.Execute"
+    for field in ("verb", "id", "title"):
+        if action.get(field) is not None and not isinstance(action[field], str):
+            return f"value.action.{field} must be a string"
+    if action.get("data") is not None and not isinstance(action["data"], dict):
+        return "value.action.data must be an object"
+    for field in ("trigger", "state"):
+        if value.get(field) is not None and not isinstance(value[field], str):
+            return f"value.{field} must be a string"
+    if value.get("authentication") is not None and not isinstance(value["authentication"], dict):
+        return "value.authentication must be an object"
+    return None
+
+
 def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
 
@@ -126,3 +168,10 @@ def check_activity(body: Any) -> None:
         raise BadActivity("channelData.tenant must be an object with a string id")
     if isinstance(body.get("text"), str) and len(body["text"]) > MAX_TEXT:
         raise BadActivity("text is too long")
+    if body["type"] == "invoke":
+        if not body.get("name"):
+            raise BadActivity("an invoke needs a name")
+        if body["name"] == CARD_ACTION:
+            problem = card_action_problem(body.get("value"))
+            if problem is not None:
+                raise BadCardAction(problem)

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from functools import partial
 
 from aiohttp import web
-from botbuilder.core import Bot
+from botbuilder.core import Bot, InvokeResponse
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity
+from msrest.serialization import Model
 
-from bot.activity_check import BadActivity, check_activity, parse_body
+from bot.activity_check import (
+    BadActivity,
+    BadCardAction,
+    card_action_error,
+    check_activity,
+    parse_body,
+)
 from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.download_links import DownloadLinks, download_handler, my_data_handler
 from bot.file_download import FileDownloader
@@ -63,6 +72,9 @@ async def messages(request: web.Request) -> web.Response:
     try:
         check_activity(body)
         activity = Activity().deserialize(body)
+    except BadCardAction as exc:
+        logger.info("rejected a malformed card action: %s", exc)
+        return web.json_response(card_action_error(400, "BadRequest", str(exc)), status=400)
     except BadActivity as exc:
         logger.info("rejected a malformed activity: %s", exc)
         return _error(400, str(exc))
@@ -89,8 +101,28 @@ async def messages(request: web.Request) -> web.Response:
         auth_result, activity, request.app[BOT].on_turn
     )
     if invoke_response:
-        return web.json_response(invoke_response.body, status=invoke_response.status)
+        return invoke_answer(invoke_response)
     return web.Response(status=201)
+
+
+def invoke_answer(response: InvokeResponse) -> web.Response:
+    """The HTTP answer to an invoke: its body as JSON. The SDK can put objects of its own in a
+    body (a model holding an `Exception`), which `json.dumps` cannot write: those are written as
+    its wire names, and an exception as its arguments."""
+    return web.json_response(
+        response.body, status=response.status or 200, dumps=partial(json.dumps, default=_plain)
+    )
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, BaseException):
+        code, message = [*map(str, value.args), "", ""][:2]
+        return {"code": code, "message": message}
+    if isinstance(value, Model):
+        fields = value._attribute_map.items()  # msrest's own map of wire names
+        found = {desc["key"]: getattr(value, name, None) for name, desc in fields}
+        return {key: item for key, item in found.items() if item is not None}
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 async def healthz(request: web.Request) -> web.Response:

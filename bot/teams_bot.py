@@ -8,11 +8,18 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+)
 from botbuilder.schema.teams import TeamsChannelAccount
 
+from bot.activity_check import CARD_ACTION, card_action_error
 from dialogs.activities import tenant_of
 from dialogs.cards import card_activity
 from dialogs.digest_cards import Links
@@ -93,6 +100,25 @@ class TeamsBot(TeamsActivityHandler):
                     # first contact without an install event (installed before we kept state)
                     await self._install(turn_context)
         await super().on_turn(turn_context)
+
+    # --- invokes --------------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Only Universal Actions (`adaptiveCard/action`, its value checked at the edge) can be
+        served: the bot offers no message extension, task module, sign-in or file consent card,
+        so any other invoke is a request it cannot serve, answered 400 (the SDK would say 501)."""
+        if turn_context.activity.name != CARD_ACTION:
+            return InvokeResponse(status=400, body={"error": "this invoke is not served"})
+        return await super().on_invoke_activity(turn_context)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        """No card of ours sends Action.Execute yet: every verb is one the bot does not serve."""
+        error = card_action_error(400, "NotSupported", "no card action of this bot has this verb")
+        return AdaptiveCardInvokeResponse(
+            status_code=error["statusCode"], type=error["type"], value=error["value"]
+        )
 
     # --- installs -------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from dialogs.card_fields import (
     status_input,
 )
 from dialogs.cards import card, facts, text
-from dialogs.formatting import short_date, short_day, weekday_date
+from dialogs.formatting import number, short_date, short_day, weekday_date
 from dialogs.texts import t
 from followup.check_in.drafts import sending
 from followup.check_in.steps import (
@@ -124,7 +124,12 @@ def field_name(check_in: CheckIn, step: str, name: str, language: str) -> str:
 
 def error_message(check_in: CheckIn, step: str, error: FormError, language: str) -> str:
     field = field_name(check_in, step, error.name, language)
-    return t(language, f"checkin.error.{error.code}", field=field, **error.params)
+    # numbers as the reader writes them: "3 000 tecken, högst 1 000"
+    params = {
+        key: number(value, language) if isinstance(value, int) else value
+        for key, value in error.params.items()
+    }
+    return t(language, f"checkin.error.{error.code}", field=field, **params)
 
 
 # --- building blocks -----------------------------------------------------------------------
@@ -191,17 +196,23 @@ def _choice_set(
 
 
 def _text_input(
-    input_id: str, *, value: str, placeholder: str, label: str | None = None
+    input_id: str, *, value: str, label: str, language: str, placeholder: str | None = None
 ) -> Element:
+    """A free text the chef may leave empty. Its limit is in the label, before anything is
+    typed, and checked by the client's `regex` with a message under the field; there is no
+    `maxLength`, which makes clients cut a pasted text silently. The server refuses a longer
+    text too (`followup.check_in.step_checks`), saying which field and the limit."""
+    limit = number(MAX_TEXT, language)
     element: Element = {
         "type": "Input.Text",
         "id": input_id,
         "isMultiline": True,
-        "maxLength": MAX_TEXT,
-        "placeholder": placeholder,
+        "label": t(language, "checkin.label.optional_text", label=label, max=limit),
+        "regex": f"^[\\s\\S]{{0,{MAX_TEXT}}}$",
+        "errorMessage": t(language, "checkin.label.too_long", max=limit),
     }
-    if label is not None:
-        element["label"] = label
+    if placeholder is not None:
+        element["placeholder"] = placeholder
     if value:
         element["value"] = value
     return element
@@ -320,7 +331,7 @@ def _activity_inputs(item: ActivityItem, language: str) -> Element:
     items.append(
         _choice_set(
             status_input(item.id),
-            label=t(language, "checkin.status_label"),
+            label=t(language, "checkin.field.status", activity=_activity_name(item)),
             choices=[(s, status_label(s, language)) for s in STATUSES],
             value=item.status or item.last_status or None,
             language=language,
@@ -332,7 +343,9 @@ def _activity_inputs(item: ActivityItem, language: str) -> Element:
         _text_input(
             comment_input(item.id),
             value=item.comment,
-            placeholder=t(language, "checkin.comment_placeholder"),
+            # no placeholder: the label says it all, and twenty activities make a long card
+            label=t(language, "checkin.field.comment", activity=_activity_name(item)),
+            language=language,
         )
     )
     return {"type": "Container", "items": items, "separator": True, "spacing": "Medium"}
@@ -352,6 +365,7 @@ def _strengths_needs_body(check_in: CheckIn, step: str, language: str) -> list[E
             label=t(language, "checkin.strengths"),
             value=check_in.text(step, "strengths"),
             placeholder=t(language, "checkin.strengths_placeholder"),
+            language=language,
         ),
         _label(t(language, "checkin.needs_heading")),
     ]
@@ -365,7 +379,7 @@ def _strengths_needs_body(check_in: CheckIn, step: str, language: str) -> list[E
                 "items": [
                     _choice_set(
                         need_input(need),
-                        label=need_label(need, language),
+                        label=t(language, "checkin.field.need", need=need_label(need, language)),
                         choices=levels,
                         value=None if rating is None else str(rating),
                         language=language,
@@ -375,6 +389,10 @@ def _strengths_needs_body(check_in: CheckIn, step: str, language: str) -> list[E
                         need_text_input(need),
                         value=check_in.text(step, f"need.{need}"),
                         placeholder=t(language, "checkin.need_text_placeholder"),
+                        label=t(
+                            language, "checkin.field.need_text", need=need_label(need, language)
+                        ),
+                        language=language,
                     ),
                 ],
             }
@@ -398,12 +416,14 @@ def _principles_body(check_in: CheckIn, step: str, language: str) -> list[Elemen
             label=t(language, "checkin.example"),
             value=check_in.text(step, "example"),
             placeholder=t(language, "checkin.text_placeholder"),
+            language=language,
         ),
         _text_input(
             GROW,
             label=t(language, "checkin.grow"),
             value=check_in.text(step, "grow"),
             placeholder=t(language, "checkin.text_placeholder"),
+            language=language,
         ),
     ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 
 from dialogs.texts import DEFAULT_LANGUAGE, t
 from followup.rounds.calendar import TitleOf, season
@@ -17,6 +18,11 @@ TIME_PATTERNS = {"sv": "HH.mm", "en": "HH:mm"}
 
 def _locale(language: str) -> str:
     return LOCALES.get(language, LOCALES["sv"])
+
+
+def number(value: int, language: str) -> str:
+    """A whole number as the reader writes it: 1 000 in Swedish, 1,000 in English."""
+    return format_decimal(value, locale=_locale(language))
 
 
 def local(dt: datetime, *, zone: tzinfo) -> datetime:

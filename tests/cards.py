@@ -42,6 +42,20 @@ def assert_valid_cards(cards: list[dict[str, Any]]) -> None:
         assert card["version"] == "1.5"
         # Teams shows messages well under about 80 KB; a card should stay far below that
         assert len(json.dumps(card).encode()) < 40_000
+        assert_accessible(card)
+
+
+def assert_accessible(card: dict[str, Any]) -> None:
+    """Every input says what it is about: a label of its own (a screen reader reads the label,
+    never the text above it), an error message where an answer is required, and no two inputs
+    of a card under the same label (five "Status" say nothing of which activity is which)."""
+    inputs = [e for e in walk(card) if str(e.get("type", "")).startswith("Input.")]
+    for element in inputs:
+        assert str(element.get("label") or "").strip(), element
+        if element.get("isRequired"):
+            assert str(element.get("errorMessage") or "").strip(), element
+    labels = [element["label"] for element in inputs]
+    assert len(labels) == len(set(labels)), labels
 
 
 def walk(node: Any) -> Iterator[dict[str, Any]]:

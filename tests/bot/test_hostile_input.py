@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import math
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import SQLModel, select
 
-from bot.activity_check import MAX_DEPTH, MAX_TEXT
+from bot.activity_check import CARD_ACTION, MAX_DEPTH, MAX_TEXT
 from bot.app import MAX_BODY_BYTES, create_app
 from bot.settings import Settings
 from bot.token_check import plausible_bearer
@@ -63,6 +64,15 @@ APOLOGIES = {t(language, "error.turn") for language in ("sv", "en")}  # after a 
 
 # Deterministic for CI (the same examples every run, no example database), no per-example time
 # limit (a machine shared by several test runs is slow at times), enough examples to mean it.
+# `make hostile` runs the invoke properties with HOSTILE_EXAMPLES=10000 each (several minutes)
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "0"))
+
+
+def scaled(examples: int) -> int:
+    """The normal suite's number of examples, or HOSTILE_EXAMPLES when that is set."""
+    return EXAMPLES or examples
+
+
 HOSTILE = settings(
     derandomize=True,
     database=None,
@@ -449,6 +459,141 @@ async def test_with_an_app_id_forged_tokens_get_401_and_write_nothing(
 
     await holds(st.tuples(bad_authorizations(), st.booleans()), unauthorised, examples=400)
     assert connector.activities == []
+
+
+# --- invokes ---------------------------------------------------------------------------------
+
+# invoke names Teams can send, none of which the bot serves but Universal Actions
+OTHER_INVOKES = [
+    "task/fetch",
+    "task/submit",
+    "composeExtension/query",
+    "composeExtension/submitAction",
+    "fileConsent/invoke",
+    "signin/verifyState",
+    "signin/tokenExchange",
+    "actionableMessage/executeAction",
+    "config/fetch",
+    "tab/fetch",
+    "healthCheck",
+    "adaptiveCard/Action",
+]
+not_str_json = card_garbage.filter(lambda v: v is not None and not isinstance(v, str))
+not_dict_json = card_garbage.filter(lambda v: not isinstance(v, dict))
+
+
+@st.composite
+def card_action_values(draw: st.DrawFn) -> Any:
+    """An `adaptiveCard/action` value: anything at all, an Action.Execute damaged in one to
+    three places, or a well-formed one whose verb and data are garbage."""
+    kind = draw(st.sampled_from(["anything", "damaged", "wellformed"]))
+    if kind == "anything":
+        return draw(card_garbage)
+    value: dict[str, Any] = {
+        "action": {
+            "type": "Action.Execute",
+            "verb": draw(st.text(max_size=20)),
+            "id": draw(st.text(max_size=8)),
+            "data": draw(st.dictionaries(st.text(max_size=8), card_garbage, max_size=3)),
+        },
+        "trigger": draw(st.sampled_from(["manual", "automatic"])),
+    }
+    if kind == "damaged":
+        damages = [
+            ("action", not_dict_json),
+            ("action.type", card_garbage.filter(lambda v: v != "Action.Execute")),
+            ("action.type", st.sampled_from(["Action.Submit", "Action.OpenUrl", ""])),
+            ("action.verb", not_str_json),
+            ("action.id", not_str_json),
+            ("action.title", not_str_json),
+            ("action.data", not_dict_json.filter(lambda v: v is not None)),
+            ("trigger", not_str_json),
+            ("state", not_str_json),
+            ("authentication", not_dict_json.filter(lambda v: v is not None)),
+        ]
+        for index in draw(st.lists(st.integers(0, len(damages) - 1), min_size=1, max_size=3)):
+            path, values = damages[index]
+            if path.startswith("action.") and not isinstance(value.get("action"), dict):
+                continue  # the action is already broken
+            node = value["action"] if path.startswith("action.") else value
+            node[path.removeprefix("action.")] = draw(values)
+    value.update(draw(st.dictionaries(st.text(max_size=8), card_garbage, max_size=2)))
+    return value
+
+
+def invokes(base: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """Invokes built on `base`: mostly Universal Actions with any value (or none), and other
+    names Teams uses, and made-up ones."""
+    names = st.sampled_from([CARD_ACTION, *OTHER_INVOKES]) | st.text(min_size=1, max_size=20)
+    values = card_action_values() | st.just("absent")
+
+    def build(case: tuple[str, Any]) -> dict[str, Any]:
+        name, value = case
+        body = {**base, "type": "invoke", "name": name}
+        body.pop("text", None)
+        if value != "absent":
+            body["value"] = value
+        return body
+
+    return st.tuples(st.just(CARD_ACTION) | names, values).map(build)
+
+
+async def test_invokes_with_garbage_get_an_invoke_answer_never_5xx_and_write_nothing(
+    aiohttp_client: ClientFactory, database_url: str, connector: FakeBotConnector
+) -> None:
+    client = await app_client(aiohttp_client, database_url)
+    db = db_of(client)
+    empty = await row_counts(db)
+    statuses: dict[int, int] = {}
+
+    async def answered(body: dict[str, Any]) -> None:
+        response = await client.post("/api/messages", json=body)
+        answer = await response.json()
+        statuses[response.status] = statuses.get(response.status, 0) + 1
+        assert response.status < 500, (body, answer)
+        if body["name"] == CARD_ACTION:
+            # an Adaptive Card error, which Teams shows on the card: the value is malformed
+            # (HTTP 400) or an Action.Execute with a verb the bot does not serve
+            assert answer["type"] == "application/vnd.microsoft.error"
+            assert answer["statusCode"] == 400, answer
+            assert answer["value"]["code"] in ("BadRequest", "NotSupported"), answer
+        assert await row_counts(db) == empty
+
+    await holds(invokes(stranger_message(connector.service_url)), answered, examples=scaled(400))
+    assert statuses.keys() <= {200, 400}, statuses
+    assert connector.activities == []  # no apology for a failed turn, nothing sent at all
+    await still_answers(client, connector)
+
+
+async def test_invokes_with_garbage_from_people_the_bot_knows_change_nothing(
+    aiohttp_client: ClientFactory,
+    database_url: str,
+    connector: FakeBotConnector,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = await app_client(aiohttp_client, database_url)
+    db = db_of(client)
+    org, programme = await organisation(db)
+    await open_a_round(db, org, programme)
+    for person in (KARIN, MARIA):
+        await install(client, connector, person)
+    await deliver_outbox(client)
+    before = await unchanging(db)
+    sent = len(connector.activities)
+    caplog.set_level(logging.ERROR)
+
+    async def answered(body: dict[str, Any]) -> None:
+        response = await client.post("/api/messages", json=body)
+        await response.read()
+        assert response.status in (200, 400), body
+        assert await unchanging(db) == before
+
+    people = st.sampled_from([MARIA, KARIN]).map(lambda person: activity(connector, person))
+    await holds(people.flatmap(invokes), answered, examples=scaled(200))
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert len(connector.activities) == sent
+    await post(client, encode(activity(connector, MARIA, text="hjälp")))
+    assert "förändringsledare" in (await connector.wait_for(sent + 1))[-1]["text"]
 
 
 # --- card submits with garbage from people the bot knows ----------------------------------------

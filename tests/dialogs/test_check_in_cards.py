@@ -263,7 +263,9 @@ def test_twenty_activities_with_long_texts_stay_well_under_the_limit() -> None:
     big = replace(check_in, areas=(check_in.areas[0], replace(quality, items=items)))
     assert len(items) == 20
     for card in (step_card(big, "area:SK", "sv"), summary_card(big, "sv")):
-        assert len(json.dumps(card).encode()) < 34_000  # escaped; the UTF-8 Teams gets is smaller
+        # escaped; the UTF-8 Teams gets is smaller. Each activity's status and comment name it
+        # in their labels, for a screen reader (about 230 bytes an activity)
+        assert len(json.dumps(card).encode()) < 38_000
 
 
 # --- dates ------------------------------------------------------------------------------
@@ -402,7 +404,12 @@ def test_required_inputs_are_required_and_texts_are_capped(language: str) -> Non
                 assert element["errorMessage"] and element["label"], element["id"]
             else:
                 assert element["type"] == "Input.Text"
-                assert element["maxLength"] == MAX_TEXT == 1000, element["id"]
+                # the limit said before typing, and no maxLength: clients cut a pasted text
+                # silently at it; the client's check refuses a longer text with a message
+                limit = "1\u00a0000" if language == "sv" else "1,000"
+                assert limit in element["label"], element["label"]
+                assert "maxLength" not in element and MAX_TEXT == 1000, element["id"]
+                assert element["regex"] == "^[\\s\\S]{0,1000}$" and element["errorMessage"]
                 assert element["isMultiline"] is True
                 assert not element.get("isRequired")
         [action] = card["actions"]
@@ -438,7 +445,10 @@ def test_an_area_card_offers_the_five_statuses_and_shows_last_round() -> None:
     assert "Ansvarig: Åsa Öberg, HR" in lines
     assert "Klart senast: 31 december 2026" in lines
     comment = next(e for e in inputs(card) if e["id"] == "comment:1")
-    assert comment["placeholder"] == "Kommentar (valfritt)"
+    assert comment["label"] == (
+        "Kommentar till BL1 Ledarforum för enhetschefer (valfritt, högst 1\u00a0000 tecken)"
+    )
+    assert status["label"] == "Status för BL1 Ledarforum för enhetschefer"
     assert [status_label(s, "en") for s in STATUSES] == [
         "Not started",
         "In progress",
@@ -505,13 +515,13 @@ def test_the_reflection_steps_ask_in_the_chefs_words() -> None:
     check_in = make_check_in()
     needs = step_card(check_in, Section.STRENGTHS_NEEDS, "sv")
     labels = [e.get("label") for e in inputs(needs)]
-    assert labels[0] == "Dina styrkor som förändringsledare"
+    assert labels[0] == "Dina styrkor som förändringsledare (valfritt, högst 1\u00a0000 tecken)"
     assert [e["label"] for e in inputs(needs) if e["id"].startswith("need:")] == [
-        "Stöd",
-        "Förändring",
-        "Fortbildning",
-        "Nätverk",
-        "Tydliggörande av uppgifter",
+        "Behov: Stöd",
+        "Behov: Förändring",
+        "Behov: Fortbildning",
+        "Behov: Nätverk",
+        "Behov: Tydliggörande av uppgifter",
     ]
     support = next(e for e in inputs(needs) if e["id"] == "need:support")
     assert [(c["value"], c["title"]) for c in support["choices"]] == [
@@ -547,7 +557,7 @@ def test_errors_are_listed_at_the_top_naming_the_field() -> None:
     messages = [item["text"] for item in block["items"]]
     assert all(item["color"] == "Attention" for item in block["items"])
     assert messages[1].startswith("• Status för BL1 Ledarforum för enhetschefer:")
-    assert "1204 tecken, högst 1000" in messages[2]
+    assert "1\u00a0204 tecken, högst 1\u00a0000" in messages[2]
     assert "Kommentar till BL3 Medarbetarsamtal med tydliga mål" in messages[2]
     english = step_card(check_in, Section.STRENGTHS_NEEDS, "en", ERRORS[Section.STRENGTHS_NEEDS])
     assert "• Need: Support: that answer is not one of the options" in " ".join(texts(english))

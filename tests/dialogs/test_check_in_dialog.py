@@ -156,7 +156,9 @@ async def test_bad_values_get_a_clear_message_and_change_nothing(
     assert "behöver rättas" in reply and "ett svar saknas" in reply
 
     await press(client, connector, KARIN, card, "save", {**values, comment_ids[0]: "x" * 1001})
-    assert "texten är för lång (1001 tecken, högst 1000)" in texts_to(connector, KARIN)[-1]
+    assert (
+        "texten är för lång (1\u00a0001 tecken, högst 1\u00a0000)" in texts_to(connector, KARIN)[-1]
+    )
 
     await press(client, connector, KARIN, card, "save", {**values, status_ids[0]: "kanske"})
     assert "finns inte bland alternativen" in texts_to(connector, KARIN)[-1]
@@ -167,6 +169,36 @@ async def test_bad_values_get_a_clear_message_and_change_nothing(
     async with db_of(client).session() as s:
         assert (await s.exec(select(ActivityStatusAnswer))).all() == []
     assert connector.updates == []  # the card stays as it was
+
+
+async def test_a_pasted_comment_over_the_limit_is_refused_by_name_never_cut(
+    client: Client, connector: Connector
+) -> None:
+    await invited(client, connector)
+    card = await answer_steps(client, connector, KARIN, steps=0)
+    [comment_id, *_] = [i for i in inputs(card) if i.startswith("comment:")]
+    comment = inputs(card)[comment_id]
+    # the limit is said before anything is typed, and nothing on the card cuts a paste
+    assert comment["label"].startswith("Kommentar till ")
+    assert comment["label"].endswith("(valfritt, högst 1\u00a0000 tecken)")
+    assert "maxLength" not in comment
+    activity_name = comment["label"].removeprefix("Kommentar till ").split(" (valfritt")[0]
+
+    pasted = "Vi har gått igenom rutinen. " * 107  # 2,996 characters
+    await press(client, connector, KARIN, card, "save", {**answer_all(card), comment_id: pasted})
+    reply = texts_to(connector, KARIN)[-1]
+    assert f"Kommentar till {activity_name}: texten är för lång" in reply
+    assert "(2\u00a0995 tecken, högst 1\u00a0000)" in reply  # trimmed of its last space
+    async with db_of(client).session() as s:
+        assert (await s.exec(select(ActivityStatusAnswer))).all() == []
+        assert (await s.exec(select(ReflectionAnswer))).all() == []
+
+    await press(
+        client, connector, KARIN, card, "save", {**answer_all(card), comment_id: pasted[:1000]}
+    )
+    async with db_of(client).session() as s:
+        saved = {a.comment for a in (await s.exec(select(ActivityStatusAnswer))).all()}
+    assert pasted[:1000].strip() in saved  # at the limit it is kept whole
 
 
 async def test_a_card_forwarded_to_another_chef_changes_nothing(
