@@ -202,3 +202,6 @@ async def test_hr_in_english_teams_gets_swedish_and_after_choosing_english_engli
     ]
     assert t("en", "mydata.field.locale") in cells
     assert t("sv", "mydata.field.locale") not in cells
+    # the choice itself is her data: shown, and in the file
+    assert t("en", "language.name.en") in str(mine)
+    assert t("en", "mydata.field.chosen_language") in cells and "en" in cells
