@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.teams_notifier import Delivery, Outcome, TeamsNotifier
+from dialogs.texts import person_language
 from followup.policy import Policy
 from followup.rounds.delivery import (
     NO_ANSWER,
@@ -53,8 +54,9 @@ from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
-# builds the activity for a message in the recipient's locale; None: no longer worth sending
-Render = Callable[[OutboxMessage, str | None], Awaitable[dict[str, Any] | None]]
+# builds the activity for a message in the recipient's language (`person_language`: theirs, else
+# their organisation's — never a locale); None: no longer worth sending
+Render = Callable[[OutboxMessage, str], Awaitable[dict[str, Any] | None]]
 # writes a message's outcome to the outbox (tried again until the database takes it)
 Settle = Callable[[], Awaitable[Any]]
 
@@ -340,9 +342,7 @@ class OutboxDispatcher:
             logger.warning("outbox: could not check the owner lock", exc_info=True)
             return False
 
-    async def _claim(
-        self, limit: int
-    ) -> list[tuple[OutboxMessage, dict[str, Any] | None, str | None]]:
+    async def _claim(self, limit: int) -> list[tuple[OutboxMessage, dict[str, Any] | None, str]]:
         """Claim due messages with their conversation references (one query for all)."""
         messages = await self._store.claim_due(now=self._clock(), limit=limit)
         if not messages:
@@ -360,9 +360,12 @@ class OutboxDispatcher:
 
     async def _with_references(
         self, messages: list[OutboxMessage]
-    ) -> list[tuple[OutboxMessage, dict[str, Any] | None, str | None]]:
+    ) -> list[tuple[OutboxMessage, dict[str, Any] | None, str]]:
         refs = await self._conversations.for_chefs(
             [m.chef_id for m in messages if m.chef_id is not None]
+        )
+        defaults = await self._conversations.default_languages(
+            {m.organisation_id for m in messages}
         )
         result = []
         for message in messages:
@@ -376,25 +379,27 @@ class OutboxDispatcher:
                 if ref is not None and ref.installed
                 else None
             )
-            result.append((message, reference, ref.locale if ref is not None else None))
+            chosen = ref.chosen_language if ref is not None else None
+            language = person_language(chosen, defaults.get(message.organisation_id))
+            result.append((message, reference, language))
         return result
 
     async def _deliver(
-        self, message: OutboxMessage, reference: dict[str, Any] | None, locale: str | None
+        self, message: OutboxMessage, reference: dict[str, Any] | None, language: str
     ) -> None:
         assert message.id is not None
         self._sending.add(message.id)
         try:
-            await self._deliver_and_settle(message, reference, locale)
+            await self._deliver_and_settle(message, reference, language)
         finally:
             self._sending.discard(message.id)
 
     async def _deliver_and_settle(
-        self, message: OutboxMessage, reference: dict[str, Any] | None, locale: str | None
+        self, message: OutboxMessage, reference: dict[str, Any] | None, language: str
     ) -> None:
         assert message.id is not None
         try:
-            outcome = await self._attempt(message, reference, locale)
+            outcome = await self._attempt(message, reference, language)
         except asyncio.CancelledError:
             raise
         except HandedBack:
@@ -461,11 +466,11 @@ class OutboxDispatcher:
             del self._unsettled[message_id]
 
     async def _attempt(
-        self, message: OutboxMessage, reference: dict[str, Any] | None, locale: str | None
+        self, message: OutboxMessage, reference: dict[str, Any] | None, language: str
     ) -> Settlement:
         """Send the message (unless it must wait); what to save about it."""
         assert message.id is not None
-        activity = await self._render(message, locale) if self._render else message.payload
+        activity = await self._render(message, language) if self._render else message.payload
         if activity is None:
             obsolete = functools.partial(
                 self._store.mark_failed,

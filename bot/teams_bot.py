@@ -25,8 +25,8 @@ from dialogs.cards import card_activity
 from dialogs.digest_cards import Links
 from dialogs.hr_imports import FetchFile, ImportLinks
 from dialogs.my_data_cards import MyDataLinks
-from dialogs.routes import command_of, teams_routes
-from dialogs.texts import language_of, t
+from dialogs.routes import teams_routes
+from dialogs.texts import DEFAULT_LANGUAGE, person_language, t
 from dialogs.turn import Sender
 from dialogs.welcome import first_name, welcome_card
 from followup.people.access import Access, access_of
@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 CHEF_KEY = "ledarpuls.chef_id"  # turn state: the chef this Teams user is, when known
 
 ACCESS_KEY = "ledarpuls.access"  # turn state: the sender's roles, once looked up
+
+CHOSEN_KEY = "ledarpuls.chosen_language"  # turn state: the language the sender chose, if any
+
+LANGUAGE_KEY = "ledarpuls.language"  # turn state: what the sender is answered in, once decided
 
 
 def is_personal(activity: Activity) -> bool:
@@ -96,6 +100,7 @@ class TeamsBot(TeamsActivityHandler):
                 if ref is not None:
                     # who this is, for the rest of the turn (saves a second look-up)
                     turn_context.turn_state[CHEF_KEY] = ref.chef_id
+                    turn_context.turn_state[CHOSEN_KEY] = ref.chosen_language
                 elif activity.type == ActivityTypes.message:
                     # first contact without an install event (installed before we kept state)
                     await self._install(turn_context)
@@ -125,7 +130,7 @@ class TeamsBot(TeamsActivityHandler):
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         if not is_personal(turn_context.activity):
             await turn_context.send_activity(
-                t(language_of(turn_context.activity.locale), "install.personal_only")
+                t(await self._language(turn_context), "install.personal_only")
             )
             return
         await self._install(turn_context)
@@ -219,7 +224,7 @@ class TeamsBot(TeamsActivityHandler):
         return enrolment
 
     async def _greet(self, turn_context: TurnContext, member: Member, enrolment: Enrolment) -> None:
-        language = command_of(turn_context.activity).language
+        language = await self._language(turn_context)
         organisation = enrolment.organisation.name if enrolment.organisation else ""
         # the smallest group HR sees totals for: the organisation's default, as its rounds start
         k = enrolment.organisation.default_k if enrolment.organisation else self._policy.k
@@ -275,6 +280,30 @@ class TeamsBot(TeamsActivityHandler):
             tenant_id=tenant_id, user_id=activity.from_property.id
         )
 
+    async def _language(self, turn_context: TurnContext) -> str:
+        """The one rule (`person_language`): what the sender chose, else their organisation's
+        default — never the activity's locale. Decided once a turn."""
+        if LANGUAGE_KEY in turn_context.turn_state:
+            known: str = turn_context.turn_state[LANGUAGE_KEY]
+            return known
+        activity = turn_context.activity
+        tenant_id = tenant_of(activity)
+        chosen: str | None = turn_context.turn_state.get(CHOSEN_KEY)
+        known_ref = CHOSEN_KEY in turn_context.turn_state
+        if not known_ref and tenant_id and activity.from_property is not None:
+            ref = await self._conversations.find(
+                tenant_id=tenant_id, user_id=activity.from_property.id
+            )
+            chosen = ref.chosen_language if ref is not None else None
+        default = (
+            await self._conversations.default_language(tenant_id)
+            if chosen is None and tenant_id
+            else None
+        )
+        language = person_language(chosen, default)
+        turn_context.turn_state[LANGUAGE_KEY] = language
+        return language
+
     async def _access(self, turn_context: TurnContext) -> Access:
         """The sender's roles: by the object id Teams signs into the activity, then by the
         UPN from the roster or, when that finds none, from Teams itself."""
@@ -304,6 +333,7 @@ class TeamsBot(TeamsActivityHandler):
         sender = Sender(
             chef_id=partial(self._chef_id, turn_context),
             access=partial(self._access, turn_context),
+            language=partial(self._language, turn_context),
         )
         await self._routes.run(turn_context, sender)
 
@@ -318,6 +348,9 @@ async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         exc_info=error,
     )
     try:
-        await turn_context.send_activity(t(language_of(activity.locale), "error.turn"))
+        # the language the turn decided on, when it got that far; else the default
+        state = turn_context.turn_state
+        language = state.get(LANGUAGE_KEY) or state.get(CHOSEN_KEY) or DEFAULT_LANGUAGE
+        await turn_context.send_activity(t(language, "error.turn"))
     except Exception:  # the connector may be what failed
         logger.warning("could not send the apology", exc_info=True)

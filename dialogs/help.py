@@ -14,6 +14,7 @@ def help_text(language: str, *, k: int, hr: bool = False, lead: bool = False) ->
         t(language, "help.privacy", count=k),
         t(language, "help.commands.chef"),
         t(language, "help.commands.my_data"),
+        t(language, "help.commands.language"),
     ]
     if hr:
         parts.append(t(language, "help.commands.hr"))

@@ -12,7 +12,7 @@ from dialogs.cards import card, facts, text
 from dialogs.digest_cards import MEDIA_TYPES, texts_in
 from dialogs.download_cards import download_button
 from dialogs.formatting import duration, local, short_date, short_day
-from dialogs.texts import t
+from dialogs.texts import LANGUAGES, t
 from followup.privacy.erasure import ErasurePlan
 from followup.privacy.my_data import MyData, RoundAnswers
 from followup.privacy.my_data_files import (
@@ -134,6 +134,12 @@ def my_data_card(
             facts(
                 [
                     (t(language, "mydata.field.locale"), conversation.locale or "–"),
+                    (
+                        t(language, "mydata.field.chosen_language"),
+                        t(language, f"language.name.{conversation.chosen_language}")
+                        if conversation.chosen_language in LANGUAGES
+                        else "–",
+                    ),
                     (t(language, "mydata.field.timezone"), conversation.timezone or "–"),
                     (t(language, "mydata.field.installed"), yes_no),
                     (

@@ -26,7 +26,7 @@ from dialogs.my_data_cards import (
     my_data_file_name,
     nothing_to_erase_card,
 )
-from dialogs.texts import LANGUAGES, t
+from dialogs.texts import t
 from followup.people.access import Access, audit, audit_refusal
 from followup.policy import Policy
 from followup.privacy.erasure import ErasurePlan, StaleErasure, erase_answers, plan_erasure
@@ -113,8 +113,6 @@ class MyDataDialog:
         who: Callable[[], Awaitable[Access]],
     ) -> None:
         """A press on a my-data card. `who`: the sender, for the audit log of a refusal."""
-        if isinstance(value.get("lang"), str) and value["lang"] in LANGUAGES:
-            language = value["lang"]
         action = value.get("action")
         if action == "ask_erase":
             await self.ask_erase(context, chef_id=chef_id, language=language)

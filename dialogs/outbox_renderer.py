@@ -15,7 +15,7 @@ from dialogs.digest_cards import compiled_digest_card
 from dialogs.feedback_cards import feedback_card
 from dialogs.formatting import duration, short_date, weekday_date
 from dialogs.hr_flow import round_card_now
-from dialogs.texts import language_of, t
+from dialogs.texts import person_language, t
 from followup.check_in.steps import PlanCache, feedback, load_check_in
 from followup.digest.compile import group_view
 from followup.policy import Policy
@@ -45,10 +45,11 @@ class OutboxRenderer:
         # a digest card's download buttons ask the bot for a link when pressed (none is sent)
         self._downloads = downloads
 
-    async def __call__(self, message: OutboxMessage, locale: str | None) -> dict[str, Any] | None:
+    async def __call__(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
+        """`language`: the recipient's, as `person_language` decides it."""
         if message.payload.get("type"):
             return message.payload
-        language = language_of(locale)
+        language = person_language(language, None)
         if message.kind in (OutboxKind.INVITATION, OutboxKind.REMINDER):
             return await self._invitation(message, language)
         if message.kind == OutboxKind.DIGEST:
@@ -111,10 +112,9 @@ class OutboxRenderer:
         }
 
     async def _receipt(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:
-        """Answers just sent in: the receipt line and the chef's own feedback (the group's
-        figures come after the round closes), of the answers as sent in (never of changes not
-        sent in yet). Dropped when they were sent in again since (that sending-in has its own
-        receipt)."""
+        """Answers just sent in: a receipt line, no feedback (the chef's own feedback comes
+        once, when the round closes). Dropped when they were sent in again since (that
+        sending-in has its own receipt)."""
         invitation = await invitation_of(self._db, message)
         if invitation is None or invitation.id is None:
             return None
@@ -128,16 +128,14 @@ class OutboxRenderer:
             or check_in.submitted_at != _moment(message.payload.get("submitted_at"))
         ):
             return None
-        picture = await feedback(self._db, check_in)
         return {
             "type": "message",
             "text": t(
                 language,
-                "feedback.submitted",
+                "feedback.receipt",
                 round=check_in.round_title,
                 date=short_date(check_in.submitted_at, language, zone=self._zone),
             ),
-            "attachments": [attachment(feedback_card(picture, language, k=check_in.k))],
         }
 
     async def _heads_up(self, message: OutboxMessage, language: str) -> dict[str, Any] | None:

@@ -1,10 +1,11 @@
 """What the bot runs for a message: one table from command words and card actions to handlers.
 
 The words a command is typed as live in the text catalogues (`commands.<name>`), so each
-language's words sit with its texts. A word in one catalogue only is in that language, and the
-answer is too — a Swedish word gets a Swedish answer even in an English Teams client; a word in
-both (`status`, `?`) follows the Teams locale. A pressed card is routed on its kind (`ledarpuls`)
-and its action, never on who the card claims to be from: the handler decides that."""
+language's words sit with its texts. Every word is understood whatever language the person has;
+the answer is in theirs (`person_language`: what they chose with `språk`/`language`, else their
+organisation's default) — never in the word's language, a card's or the Teams locale. A pressed
+card is routed on its kind (`ledarpuls`) and its action, never on who the card claims to be
+from: the handler decides that."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
+from dialogs.activities import tenant_of
 from dialogs.check_in_dialog import MARKER as CHECK_IN_KIND
 from dialogs.check_in_dialog import CheckInDialog
 from dialogs.digest_cards import Links
@@ -39,10 +41,11 @@ from dialogs.my_data_cards import SUBMIT_KIND as MY_DATA_KIND
 from dialogs.my_data_cards import MyDataLinks
 from dialogs.my_data_dialog import MyDataDialog
 from dialogs.remind_cards import REMIND_LATER, REMIND_NOW
-from dialogs.texts import LANGUAGES, catalogue, language_of, t, words
+from dialogs.texts import LANGUAGES, catalogue, t, words
 from dialogs.turn import Handler, Sender, Turn
 from followup.people.access import Access, audit_refusal, chef_access
 from followup.policy import Policy
+from storage.conversation_store import ConversationStore
 from storage.database import Database
 from storage.organisation_store import OrganisationStore
 from storage.types import utcnow
@@ -52,12 +55,14 @@ COMMAND_KEY = "commands."  # catalogue keys listing the words of one command eac
 
 @dataclass(frozen=True)
 class Typed:
-    """What a message asks for: a command ("" for none), the language to answer in, and the
-    round's number when it names one ("status 3")."""
+    """What a message asks for: a command ("" for none), the language its word is in (None: a
+    word of both, or none), the round's number when it names one ("status 3"), and what follows
+    `språk`/`language` ("engelska")."""
 
     command: str
-    language: str
+    word_language: str | None = None
     round_id: int | None = None
+    argument: str | None = None
 
 
 @cache
@@ -90,24 +95,32 @@ def _typed_as(text: str | None) -> str:
 
 
 def command_of(activity: Activity) -> Typed:
-    """The command a message's words ask for, and the language to answer in."""
+    """The command a message's words ask for."""
     text = ""
     if activity.type == ActivityTypes.message:
         text = _typed_as(activity.text)
     known = command_words()
     number: int | None = None
+    argument: str | None = None
     head, _, last = text.rpartition(" ")
     # ASCII digits only: "²" is a digit to str.isdigit() but no number to int()
     if last.isascii() and last.isdigit() and len(last) <= 9 and head in known:
         text, number = head, int(last)
+    elif head in known and known[head][0] == LANGUAGE_COMMAND:
+        text, argument = head, last
     command, word_language = known.get(text, ("", None))
-    return Typed(command, word_language or language_of(activity.locale), number)
+    return Typed(command, word_language, number, argument)
 
 
-def card_language(value: Mapping[str, Any]) -> str | None:
-    """The language a card was shown in, when it says so: its answer is in the same."""
-    language = value.get("lang")
-    return language if isinstance(language, str) and language in LANGUAGES else None
+LANGUAGE_COMMAND = "language"  # `språk engelska`: the one command that takes a word after it
+
+
+def chosen_language(word: str | None) -> str | None:
+    """The language a word after `språk`/`language` names ("engelska", "swedish"), if any."""
+    for language in LANGUAGES:
+        if word is not None and word in words(language, f"language.choice.{language}"):
+            return language
+    return None
 
 
 class Routes:
@@ -151,21 +164,23 @@ class Routes:
         """Answer one message: a pressed card by what it is about, else the typed command."""
         activity = context.activity
         typed = command_of(activity)
+        # the one rule: the person's language, whatever the word, the card or the locale
+        language = await sender.language()
         if activity.value is not None:
             value = activity.value if isinstance(activity.value, dict) else {}
-            language = card_language(value) or typed.language
             await self._card(value)(Turn(context, sender, language, value=value))
             return
         if self._files is not None and has_files(activity):
-            await self._files(Turn(context, sender, typed.language))
+            await self._files(Turn(context, sender, language))
             return
         handler = self._commands.get(typed.command)
         if handler is None or (typed.round_id is not None and typed.command not in self._numbered):
             # a number after a word that takes none ("hjälp 3") is no command
-            language = typed.language if typed.round_id is None else language_of(activity.locale)
             await self._fallback(Turn(context, sender, language))
             return
-        await handler(Turn(context, sender, typed.language, round_id=typed.round_id))
+        await handler(
+            Turn(context, sender, language, round_id=typed.round_id, argument=typed.argument)
+        )
 
     def _card(self, value: Mapping[str, Any]) -> Handler:
         kind, action = value.get("ledarpuls"), value.get("action")
@@ -241,6 +256,38 @@ def send_help(db: Database, *, policy: Policy) -> Handler:
     return run
 
 
+def choose_language(db: Database, *, clock: Callable[[], datetime] = utcnow) -> Handler:
+    """`språk engelska`: the person's language from now on, kept on their conversation;
+    `språk` alone says which they have and how to change it."""
+
+    async def run(turn: Turn) -> None:
+        if turn.argument is None:
+            await turn.context.send_activity(t(turn.language, "language.current"))
+            return
+        language = chosen_language(turn.argument)
+        if language is None:
+            await turn.context.send_activity(t(turn.language, "language.unknown"))
+            return
+        activity = turn.context.activity
+        tenant_id = tenant_of(activity)
+        saved = (
+            tenant_id is not None
+            and activity.from_property is not None
+            and await ConversationStore(db).choose_language(
+                tenant_id=tenant_id,
+                user_id=activity.from_property.id,
+                language=language,
+                now=clock(),
+            )
+        )
+        if not saved:
+            await turn.context.send_activity(t(turn.language, "language.not_saved"))
+            return
+        await turn.context.send_activity(t(language, "language.chosen"))
+
+    return run
+
+
 def invalid_chef_card(db: Database, *, clock: Callable[[], datetime] = utcnow) -> Handler:
     """A card that is none of ours (damaged, forged or from an old version): refused, and on
     record."""
@@ -282,6 +329,7 @@ def teams_routes(
 
     routes = Routes(fallback=resume_or_hint, invalid_card=invalid_chef_card(db, clock=clock))
     routes.add_command("help", send_help(db, policy=policy))
+    routes.add_command(LANGUAGE_COMMAND, choose_language(db, clock=clock))
     routes.add_command("checkin", as_chef(check_in.begin))
     routes.add_command("answers", as_chef(check_in.my_answers))
     routes.add_command("change", as_chef(check_in.change_answers))

@@ -17,6 +17,8 @@ class Sender:
 
     chef_id: Callable[[], Awaitable[int | None]]
     access: Callable[[], Awaitable[Access]]
+    # what to answer in: `person_language` (their choice, else their organisation's default)
+    language: Callable[[], Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Turn:
     sender: Sender
     language: str
     round_id: int | None = None  # a typed HR command's round ("status 3")
+    argument: str | None = None  # the word after `språk`/`language` ("engelska")
     value: dict[str, Any] = field(default_factory=dict)  # a pressed card's data
 
 

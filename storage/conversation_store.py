@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import Database, Session
-from storage.models import Chef, ConversationRef
+from storage.models import Chef, ConversationRef, Organisation
 
 
 async def _by_user(session: AsyncSession, tenant_id: str, user_id: str) -> ConversationRef | None:
@@ -105,6 +105,34 @@ class ConversationStore:
                     setattr(ref, name, value)
                 await session.commit()
         return ref
+
+    async def choose_language(
+        self, *, tenant_id: str, user_id: str, language: str, now: datetime
+    ) -> bool:
+        """Keep the language a person chose; False when there is no conversation of theirs."""
+        async with self._db.session() as session, session.begin():
+            ref = await _by_user(session, tenant_id, user_id)
+            if ref is None:
+                return False
+            ref.chosen_language = language
+            ref.updated_at = now
+        return True
+
+    async def default_language(self, tenant_id: str) -> str | None:
+        """The default language of the organisation on `tenant_id`; None when there is none."""
+        async with self._db.session() as session:
+            query = select(Organisation.default_language).where(Organisation.tenant_id == tenant_id)
+            return (await session.exec(query)).first()
+
+    async def default_languages(self, organisation_ids: Collection[int]) -> dict[int, str]:
+        """Each organisation's default language, by its id."""
+        if not organisation_ids:
+            return {}
+        async with self._db.session() as session:
+            query = select(Organisation.id, Organisation.default_language).where(
+                col(Organisation.id).in_(set(organisation_ids))
+            )
+            return {id_: language for id_, language in await session.exec(query) if id_}
 
     async def uninstall(
         self, *, tenant_id: str, user_id: str, now: datetime

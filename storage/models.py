@@ -116,6 +116,9 @@ class Organisation(SQLModel, table=True):
     keep_identified_statuses: bool = True
     # the audit log: rows older than this many months are pruned
     audit_retention_months: int = AUDIT_RETENTION_MONTHS
+    # what the bot speaks to a person who has not chosen (Swedish: the language of Swedish
+    # public administration); never the locale one Teams activity carries
+    default_language: str = Field(default="sv", max_length=2)
     created_at: datetime = _created()
 
 
@@ -379,6 +382,10 @@ class ConversationRef(SQLModel, table=True):
     reference: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     locale: str | None = Field(default=None, max_length=20)
     timezone: str | None = Field(default=None, max_length=60)
+    # the language the person chose (`språk engelska`); None: their organisation's default. Kept
+    # here, not on the chef: the reference is one per person in Teams, HR admins who are no
+    # chefs included, and goes when they do
+    chosen_language: str | None = Field(default=None, max_length=2)
     installed: bool = True
     updated_at: datetime = _created()
 

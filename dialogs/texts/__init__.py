@@ -35,8 +35,19 @@ def plural_category(language: str, count: int) -> str:
     return category
 
 
+def person_language(chosen: str | None, default: str | None) -> str:
+    """The one rule for what the bot speaks to a person: what they chose (`språk engelska`),
+    else their organisation's default, else Swedish — never the locale one activity carried."""
+    for language in (chosen, default):
+        if language in LANGUAGES:
+            assert language is not None
+            return language
+    return DEFAULT_LANGUAGE
+
+
 def language_of(locale: str | None) -> str:
-    """English for en-* Teams locales, Swedish otherwise."""
+    """English for en-* locales, Swedish otherwise: for a web page's browser and the CLI only
+    (a person in Teams gets `person_language`)."""
     if locale and locale.strip().lower().replace("_", "-").split("-")[0] == "en":
         return "en"
     return DEFAULT_LANGUAGE

@@ -71,6 +71,7 @@ class ConversationDetails:
     installed: bool
     updated_at: datetime
     kept: tuple[str, ...] = CONVERSATION_IDS  # which ids it holds (never their values)
+    chosen_language: str | None = None  # `språk engelska`; None: the organisation's default
 
 
 def conversation_details(ref: ConversationRef) -> ConversationDetails:
@@ -81,6 +82,7 @@ def conversation_details(ref: ConversationRef) -> ConversationDetails:
         ref.installed,
         ref.updated_at,
         CONVERSATION_IDS + tuple(name for name, value in extra if value),
+        ref.chosen_language,
     )
 
 

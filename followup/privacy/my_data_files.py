@@ -67,6 +67,7 @@ def as_json(data: MyData, *, compiled_at: datetime) -> dict[str, Any]:
         "teams_conversations": [
             {
                 "locale": c.locale,
+                "chosen_language": c.chosen_language,
                 "timezone": c.timezone,
                 "installed": c.installed,
                 "updated_at": _iso(c.updated_at),
@@ -238,6 +239,7 @@ def write_xlsx(data: MyData, text: Text) -> bytes:
     for c in data.conversations:
         about_rows += [
             [text("mydata.field.locale"), c.locale or ""],
+            [text("mydata.field.chosen_language"), c.chosen_language or ""],
             [text("mydata.field.timezone"), c.timezone or ""],
             [text("mydata.field.installed"), yes if c.installed else no],
             [text("mydata.field.last_contact"), _plain(c.updated_at)],

@@ -147,7 +147,7 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
             await press({**created, "messageId": form["messageId"]}, "open")
             await frame(f"{reached} chefer får en inbjudan nu")
             # the invitation reaches Karin as a chef; the Playground's Teams locale is always
-            # en-US, so proactive cards come in English
+            # en-US, but the organisation speaks Swedish: proactive cards come in Swedish too
             invitation = await frame('"start"')
             assert invitation["attachments"][0]["content"]["body"][0]["text"] == "Delår 1"
 
@@ -157,9 +157,9 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
             assert "Input.ChoiceSet" in json.dumps(step)
 
             # HR follows it, reminds those who have not answered, and closes it
-            await say("status")  # the same word in both languages: the Teams locale decides
-            status = await frame("Progress of Delår 1")
-            assert f"0 of {reached} have answered" in json.dumps(status, ensure_ascii=False)
+            await say("status")  # answered in Karin's language (Swedish), not the Teams locale
+            status = await frame("Läget i Delår 1")
+            assert f"0 av {reached} har svarat" in json.dumps(status, ensure_ascii=False)
             await say("påminn")
             # Karin, and whoever the outbox has not yet found unreachable (not installed); the
             # dev server keeps the wall clock, and outside working hours HR is asked first

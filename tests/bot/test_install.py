@@ -16,7 +16,7 @@ from followup.imports.plan import import_plan
 from followup.imports.roster import import_roster
 from followup.policy import Policy
 from storage.database import Database
-from storage.models import Chef, ConversationRef
+from storage.models import Chef, ConversationRef, Organisation
 from storage.organisation_store import OrganisationStore
 from tests.conftest import EXAMPLES
 from tests.fakes.bot_connector import FakeBotConnector, running_connector
@@ -248,16 +248,35 @@ async def test_an_unknown_tenant_and_a_group_chat_are_answered_kindly(
     assert [r.conversation_id for r in refs] == ["a:karin-personal"]
 
 
-async def test_english_teams_gets_the_welcome_in_english(
+async def test_english_teams_gets_the_welcome_in_the_organisations_language(
     app: TestClient[Any, Any], connector: FakeBotConnector
 ) -> None:
-    await organisation(db_of(app))
+    db = db_of(app)
+    org = await organisation(db)
     install = activity(connector, "installationUpdate", KARIN, action="add", locale="en-US")
     await app.post("/api/messages", json=install)
     [welcome] = await connector.wait_for(1)
+    # a Swedish organisation welcomes in Swedish, whatever the Teams client says
     assert welcome["attachments"][0]["content"]["body"][0]["text"] == (
-        "Welcome to Ledarpuls, Karin!"
+        "Välkommen till Ledarpuls, Karin!"
     )
+    # an organisation whose default is English welcomes in English
+    async with db.session() as s, s.begin():
+        stored = await s.get(Organisation, org)
+        assert stored is not None
+        stored.default_language = "en"
+    stranger = {"id": "29:stranger", "aadObjectId": "9f9f9f9f-0000-4000-8000-000000000099"}
+    other = activity(
+        connector,
+        "installationUpdate",
+        stranger,
+        conversation="a:stina",
+        action="add",
+        locale="sv-SE",
+    )
+    await app.post("/api/messages", json=other)
+    *_, reply = await connector.wait_for(2)
+    assert "You are not in the list of unit managers" in reply["text"]
 
 
 async def test_a_chef_invited_before_installing_gets_the_invitation_on_install(

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from bot.settings import Settings
 from followup.check_in.steps import load_check_in, submit
 from followup.policy import Policy
+from followup.rounds.calendar import close_with_results
 from storage.models import (
     ActivityStatusAnswer,
     Chef,
@@ -103,9 +104,11 @@ async def test_a_whole_check_in_from_invitation_to_feedback(
     receipt = connector.updates[-1]["attachments"][0]["content"]
     assert connector.updates[-1]["_id"] == summary["_id"]  # the form became the receipt
     assert not inputs(receipt)
-    # the receipt and the feedback were queued with the submit
+    # the receipt was queued with the submit: a line, no feedback (that comes at the close)
     await deliver_outbox(client, paced=False)
     assert "skickades in den" in texts_to(connector, KARIN, with_cards=True)[-1]
+    assert not any("återkoppling" in str(c).lower() for c in cards_to(connector, KARIN))
+    await close_and_deliver(client, round_id)
     feedback = cards_to(connector, KARIN)[-1]
     assert "återkoppling" in str(feedback).lower()
 
@@ -241,6 +244,8 @@ async def test_pressing_skicka_in_twice_records_one_submission(
     assert again.submitted_at == first.submitted_at
     assert "redan inskickade" in texts_to(connector, KARIN)[-1]
     await deliver_outbox(client, paced=False)
+    assert len(receipts_to(connector, KARIN)) == 1
+    await close_and_deliver(client, round_id)
     feedback_cards = [c for c in cards_to(connector, KARIN) if "återkoppling" in str(c).lower()]
     assert len(feedback_cards) == 1
 
@@ -294,7 +299,7 @@ async def test_remind_me_later_and_my_answers(client: Client, connector: Connect
     assert "Sammanfattning" in str(cards_to(connector, KARIN)[-1])
 
 
-async def test_english_teams_gets_the_check_in_in_english(
+async def test_english_teams_gets_the_check_in_in_the_organisations_language(
     client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
@@ -303,11 +308,17 @@ async def test_english_teams_gets_the_check_in_in_english(
     await open_a_round(db, org, programme)
     await deliver_outbox(client)
     invitation = cards_to(connector, KARIN)[-1]
-    assert "Start" in str(invitation) and "Remind me later" in str(invitation)
+    assert "Starta" in str(invitation) and "Påminn mig senare" in str(invitation)
+
+
+async def close_and_deliver(client: Client, round_id: int) -> None:
+    """The round closes (its results queued with it), and the outbox sends what it has."""
+    await close_with_results(db_of(client), round_id=round_id, now=utcnow())
+    await deliver_outbox(client, paced=False)
 
 
 def receipts_to(connector: Connector, person: dict[str, str]) -> list[dict[str, Any]]:
-    """The receipts the outbox brought: the line above, the chef's own feedback below."""
+    """The receipts the outbox brought: a line (the chef's own feedback comes at the close)."""
     return [
         a
         for a in connector.activities
@@ -338,7 +349,8 @@ async def test_a_submit_whose_turn_died_brings_the_receipt_once(
     await deliver_outbox(client, paced=False)
     [receipt] = receipts_to(connector, KARIN)
     assert "Delår 1" in receipt["text"]
-    assert "återkoppling" in str(receipt["attachments"][0]["content"]).lower()
+    assert "återkoppling kommer när omgången har stängt" in receipt["text"]
+    assert not receipt.get("attachments")  # a receipt, not the feedback
 
 
 @pytest.mark.parametrize("world", ["endpoint"], indirect=True)

@@ -600,6 +600,7 @@ async def test_the_rounds_list_unknown_numbers_help_and_english(
     assert "**ny omgång**" in last_text(connector, KARIN)
     await say(client, connector, MARIA, "hjälp")
     assert "ny omgång" not in last_text(connector, MARIA)
+    await say(client, connector, KARIN, "language english")
     await say(client, connector, KARIN, "rounds", locale="en-GB")
     english = last_card(connector, KARIN)
     assert "Rounds" in str(english) and "open · 0 % answered" in str(english)
@@ -722,6 +723,7 @@ async def test_hr_changes_the_programme_calendar_in_teams(
     assert saved is not None and (saved.round_opens, saved.answer_days) == (["05-02", "10-01"], 14)
     assert "programme.calendar" in [a for _, a, _ in await audit_actions(db)]
 
+    await say(client, connector, KARIN, "language english")
     await say(client, connector, KARIN, "calendar")
     english = last_card(connector, KARIN)
     assert "2 May, 1 October" in str(english)

@@ -141,6 +141,7 @@ async def test_a_broken_file_lists_its_problems_in_the_users_language(
     assert "chefer.csv kunde inte läsas in – ingenting har ändrats" in str(swedish)
     assert "chefer.csv, rad 2, kolumn 3 (Avdelning): Okänd avdelning ”OKÄND”." in str(swedish)
 
+    await say(client, connector, KARIN, "language english")
     await send_file(client, connector, KARIN, sharepoint, "chefer.csv", broken, locale="en-GB")
     english = last_card(connector, KARIN)
     assert "chefer.csv could not be imported – nothing has changed" in str(english)
@@ -149,6 +150,7 @@ async def test_a_broken_file_lists_its_problems_in_the_users_language(
     async with db_of(client).session() as s:
         assert (await s.exec(select(PendingImport))).all() == []
 
+    await say(client, connector, KARIN, "språk svenska")
     await send_file(client, connector, KARIN, sharepoint, "bild.png", b"\x89PNG")
     assert "Filtypen .png stöds inte" in str(last_card(connector, KARIN))
     assert "bild.png" not in sharepoint.fetched  # refused by its name, not fetched
@@ -262,6 +264,7 @@ async def test_templates_download_and_a_filled_roster_template_imports(
     client: TestClient[Any, Any], connector: Connector, sharepoint: FileServer
 ) -> None:
     await demo(client, connector)
+    await say(client, connector, KARIN, "language english")
     await say(client, connector, KARIN, "templates", locale="en-GB")
     card = last_card(connector, KARIN)
     links = {a["title"]: a["url"] for a in card["actions"]}
@@ -277,6 +280,7 @@ async def test_templates_download_and_a_filled_roster_template_imports(
     sheet.append([NEW, "Nora Nilsson", "IFO", "Familjehem"])
     filled = io.BytesIO()
     workbook.save(filled)
+    await say(client, connector, KARIN, "språk svenska")
     await send_file(client, connector, KARIN, sharepoint, "mall.xlsx", filled.getvalue())
     preview = last_card(connector, KARIN)
     assert f"Läggs till: {NEW}" in str(preview)

@@ -217,6 +217,7 @@ async def test_in_english_the_question_names_the_day_in_english(
     client: Client, connector: Connector, clock: Clock
 ) -> None:
     await a_round_with_hr(client, connector, clock)
+    await say(client, connector, KARIN, "language english")
     clock.now = datetime(2026, 12, 7, 6, 30, tzinfo=SE)  # Monday before work: today at eight
     await post(
         client,

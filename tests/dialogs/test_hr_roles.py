@@ -62,6 +62,7 @@ async def test_hr_lists_roles_and_takes_one_back_and_the_removed_admin_is_refuse
     await say(client, connector, KARIN, "roller")
     assert "ny@demo.se" not in str(last_card(connector, KARIN))
 
+    await say(client, connector, KARIN, "language english")
     await say(client, connector, KARIN, "roles", locale="en-GB")
     english = last_card(connector, KARIN)
     assert "Roles in Ledarpuls" in str(english) and MARIA["upn"] not in str(english)

@@ -200,6 +200,7 @@ async def test_roster_cards_are_refused_for_a_chef_and_another_organisation(
 
 async def test_the_roster_card_in_english(client: Client, connector: Connector) -> None:
     await demo(client, connector)
+    await say(client, connector, KARIN, "language english")
     await say(client, connector, KARIN, "managers", locale="en-GB")
     search = last_card(connector, KARIN)
     assert "Look a manager up" in str(search)

@@ -140,6 +140,7 @@ async def test_in_english_and_for_a_round_that_keeps_its_statuses_confidential(
 ) -> None:
     db = db_of(client)
     org, programme = await demo(client, connector)
+    await say(client, connector, KARIN, "language english")
     await say(client, connector, KARIN, "answers per manager", locale="en-GB")
     assert last_text(connector, KARIN).startswith("There is no open round")  # nothing yet
     confidential = {"activity_status": "confidential", "confidence": "confidential"}

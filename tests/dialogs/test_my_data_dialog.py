@@ -191,9 +191,11 @@ async def test_my_data_shows_everything_and_downloads_for_real(
     ]
     assert KARINS not in str(events)
 
+    await say(client, connector, KARIN, "language english")
     await say(client, connector, KARIN, "my data", locale="en-GB")
     english = last_card(connector, KARIN)
     assert "What Ledarpuls stores about you" in str(english) and "Download XLSX" in str(english)
+    await say(client, connector, KARIN, "språk svenska")
     await say(client, connector, KARIN, "hjälp")
     assert "**mina data**" in last_text(connector, KARIN)
     assert "**radera mina svar**" in last_text(connector, KARIN)
@@ -280,6 +282,7 @@ async def test_erasing_asks_first_keeps_public_records_and_says_so(
     ]
     assert KARINS not in str(events)
 
+    await say(client, connector, KARIN, "language english")
     await say(client, connector, KARIN, "delete my answers", locale="en-GB")
     english = last_card(connector, KARIN)
     assert "There are no answers to delete" in str(english)

@@ -1,5 +1,6 @@
 """Routing as a user meets it: every command word in the catalogues reaches its command and is
-answered in its own language, a pressed card reaches its handler, anything else gets the hint."""
+answered in the person's language (their choice, else the organisation's — never the word's or the
+Teams locale), a pressed card reaches its handler, anything else gets the hint."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from tests.dialogs.checkin_world import (
     say,
 )
 
-CHEF_COMMANDS = {"help", "checkin", "answers", "change", "cancel", "my_data", "erase"}
+CHEF_COMMANDS = {"help", "checkin", "answers", "change", "cancel", "my_data", "erase", "language"}
 
 
 def _before_placeholder(language: str, key: str) -> str:
@@ -48,6 +49,7 @@ def chef_reply(command: str, language: str) -> str:
         "cancel": t(language, "checkin.cancelled"),
         "my_data": t(language, "mydata.title"),
         "erase": t(language, "mydata.erase.nothing"),
+        "language": t(language, "language.current"),
     }[command]
 
 
@@ -79,18 +81,20 @@ def the_words(language: str) -> list[tuple[str, str, str | None]]:
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
-async def test_every_catalogue_word_reaches_its_command_and_answers_in_its_language(
+async def test_every_catalogue_word_reaches_its_command_and_answers_in_the_persons_language(
     client: Client, connector: Connector, language: str
 ) -> None:
     db = db_of(client)
     org, programme = await organisation(db)
     await open_a_round(db, org, programme)
     await install(client, connector, MARIA)
-    # the Teams client speaks the other language: the word's own language still wins
-    other = "en-US" if language == "sv" else "sv-SE"
+    if language == "en":
+        await say(client, connector, MARIA, "språk engelska")
+    # the Teams client speaks the other language, and the words are of both: the person's
+    # language still wins
+    locale = "en-US" if language == "sv" else "sv-SE"
     hr_words = []
-    for word, command, in_language in the_words(language):
-        locale = other if in_language else ("en-US" if language == "en" else "sv-SE")
+    for word, command, _ in the_words("sv") + the_words("en"):
         since = len(connector.activities)
         await say(client, connector, MARIA, word, locale=locale)
         got = replies(connector, MARIA, since)
@@ -103,7 +107,7 @@ async def test_every_catalogue_word_reaches_its_command_and_answers_in_its_langu
     assert await refused_commands(client) == hr_words
 
 
-async def test_a_pressed_card_reaches_its_handler_in_the_cards_language(
+async def test_a_pressed_card_reaches_its_handler_in_the_persons_language(
     client: Client, connector: Connector
 ) -> None:
     db = db_of(client)
@@ -118,17 +122,18 @@ async def test_a_pressed_card_reaches_its_handler_in_the_cards_language(
     )
     await install(client, connector, KARIN)
     since = len(connector.activities)
-    # the status button of a round, on a card shown in English, pressed in a Swedish client
+    # the status button of a round, on a card that says English, pressed in an English client
     value = {"ledarpuls": "hr", "action": "status", "round": str(round_id), "lang": "en"}
-    await post(client, activity(connector, KARIN, value=value, locale="sv-SE"))
+    await post(client, activity(connector, KARIN, value=value, locale="en-US"))
     assert "Delår 1" in replies(connector, KARIN, since)
-    assert t("en", "hr.refused_card") not in replies(connector, KARIN, since)
+    assert t("sv", "hr.refused_card") not in replies(connector, KARIN, since)
 
-    # the same button in a chef's hands is refused, and the refusal is on record by its action
+    # the same button in a chef's hands is refused, in the chef's (Swedish) language, and the
+    # refusal is on record by its action
     await install(client, connector, MARIA)
     since = len(connector.activities)
-    await post(client, activity(connector, MARIA, value=value, locale="sv-SE"))
-    assert t("en", "hr.refused_card") in replies(connector, MARIA, since)
+    await post(client, activity(connector, MARIA, value=value, locale="en-US"))
+    assert t("sv", "hr.refused_card") in replies(connector, MARIA, since)
     assert await refused_commands(client) == ["status"]
 
 
@@ -136,8 +141,8 @@ async def test_a_pressed_card_reaches_its_handler_in_the_cards_language(
     ("text", "locale", "language"),
     [
         ("vad gör du", "sv-SE", "sv"),
-        ("what can you do", "en-US", "en"),
-        ("hjälp 3", "en-US", "en"),  # a number after a word that takes none: no command
+        ("what can you do", "en-US", "sv"),  # the organisation's language, not the locale's
+        ("hjälp 3", "en-US", "sv"),  # a number after a word that takes none: no command
     ],
 )
 async def test_an_unknown_word_gets_the_help_hint(
@@ -170,4 +175,33 @@ async def test_a_card_that_is_none_of_ours_is_answered_politely(
         if isinstance(value, dict) and value["ledarpuls"] == "hr"
         else ("checkin.invalid_card")
     )
-    assert replies(connector, MARIA, since) == t("en", expected)
+    assert replies(connector, MARIA, since) == t("sv", expected)
+
+
+async def test_a_person_chooses_their_language_and_keeps_it(
+    client: Client, connector: Connector
+) -> None:
+    await organisation(db_of(client))
+    await install(client, connector, MARIA)
+    since = len(connector.activities)
+    await say(client, connector, MARIA, "språk", locale="en-US")
+    assert replies(connector, MARIA, since) == t("sv", "language.current")
+    since = len(connector.activities)
+    await say(client, connector, MARIA, "språk franska", locale="en-US")
+    assert replies(connector, MARIA, since) == t("sv", "language.unknown")
+    since = len(connector.activities)
+    await say(client, connector, MARIA, "Language English!", locale="sv-SE")
+    assert replies(connector, MARIA, since) == t("en", "language.chosen")
+    # from now on English, whatever the word, the locale or a card's language
+    since = len(connector.activities)
+    await say(client, connector, MARIA, "vad gör du", locale="sv-SE")
+    assert replies(connector, MARIA, since) == t("en", "unknown.command")
+    since = len(connector.activities)
+    await post(client, activity(connector, MARIA, value={"ledarpuls": "x", "lang": "sv"}))
+    assert replies(connector, MARIA, since) == t("en", "checkin.invalid_card")
+    since = len(connector.activities)
+    await say(client, connector, MARIA, "språk svenska", locale="en-US")
+    assert replies(connector, MARIA, since) == t("sv", "language.chosen")
+    since = len(connector.activities)
+    await say(client, connector, MARIA, "what can you do", locale="en-US")
+    assert replies(connector, MARIA, since) == t("sv", "unknown.command")

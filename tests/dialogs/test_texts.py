@@ -64,14 +64,14 @@ def test_every_language_has_every_key_with_the_same_placeholders() -> None:
 @pytest.mark.parametrize(
     ("locale", "expected"),
     [
-        ("en-US", "change leaders"),
-        ("en_gb", "change leaders"),
+        ("en-US", "förändringsledare"),
+        ("en_gb", "förändringsledare"),
         ("sv-SE", "förändringsledare"),
         ("fi-FI", "förändringsledare"),  # no Finnish: Swedish, the programme's language
         (None, "förändringsledare"),
     ],
 )
-async def test_a_word_of_no_language_is_answered_in_the_teams_locale(
+async def test_a_word_of_no_language_is_answered_in_the_organisations_language_whatever_the_locale(
     client: Client, connector: Connector, locale: str | None, expected: str
 ) -> None:
     await post(client, activity(connector, KARIN, text="?", locale=locale))

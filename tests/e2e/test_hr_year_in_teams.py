@@ -29,7 +29,7 @@ from followup.imports.workbooks import convert
 from followup.policy import DEFAULT_TIMEZONE
 from tests.cards import assert_valid_cards, walk
 from tests.conftest import EXAMPLES
-from tests.e2e.world import TEAMS, World, answers, either
+from tests.e2e.world import LANGUAGE, World, answers, either
 from tests.playground import (
     Message,
     actions_of,
@@ -158,28 +158,28 @@ async def test_hr_keeps_the_roster_in_teams_while_a_round_is_open(
     async with file_host(roster_files(tmp_path)) as files:
         # a roster file with a mistake: the mistake shown by row and column, nothing changed
         await hr.send_file(BAD, files.url(BAD))
-        problems = await hr.expect(t(TEAMS, "import.rejected.title", file=BAD))
-        unknown = t(TEAMS, "import.error.unknown_department", value="Hemtjänsten")
+        problems = await hr.expect(t(LANGUAGE, "import.rejected.title", file=BAD))
+        unknown = t(LANGUAGE, "import.error.unknown_department", value="Hemtjänsten")
         assert any(unknown in line for line in texts(problems)), texts(problems)
 
         # the roster as a workbook sent in the chat: the preview says what would change (Nora
         # still to be added: the file with the mistake changed nothing)
         await hr.send_file(GOOD, files.url(GOOD))
         preview = await hr.expect(lambda m: "import_apply" in actions_of(m))
-        assert title_of(preview) == t(TEAMS, "import.preview.title", file=GOOD)
-        section = t(TEAMS, "section.chefs")
+        assert title_of(preview) == t(LANGUAGE, "import.preview.title", file=GOOD)
+        section = t(LANGUAGE, "section.chefs")
         counts = dict(section=section, added=1, changed=0, deactivated=1)
-        assert t(TEAMS, "import.preview.section", **counts) in texts(preview)
-        assert t(TEAMS, "import.preview.added", keys=NORA["upn"]) in texts(preview)
-        assert t(TEAMS, "import.preview.deactivated", keys=KARIN["upn"]) in texts(preview)
+        assert t(LANGUAGE, "import.preview.section", **counts) in texts(preview)
+        assert t(LANGUAGE, "import.preview.added", keys=NORA["upn"]) in texts(preview)
+        assert t(LANGUAGE, "import.preview.deactivated", keys=KARIN["upn"]) in texts(preview)
         assert files.fetched == [BAD, GOOD]  # each once, when it was sent
 
     # Verkställ: the preview becomes what was done
     await hr.press(preview, "import_apply")
     applied = await hr.expect(replaced(preview), "updateMessage")
-    assert title_of(applied) == t(TEAMS, "cli.import_done", file=GOOD)
-    assert t(TEAMS, "import.applied.section", **counts) in texts(applied)
-    assert t(TEAMS, "import.applied.added", keys=NORA["upn"]) in texts(applied)
+    assert title_of(applied) == t(LANGUAGE, "cli.import_done", file=GOOD)
+    assert t(LANGUAGE, "import.applied.section", **counts) in texts(applied)
+    assert t(LANGUAGE, "import.applied.added", keys=NORA["upn"]) in texts(applied)
     assert actions_of(applied) == set()
 
     # a round for Äldreomsorg, opened: Nora is in it, Karin (gone from the roster) is not
@@ -222,7 +222,7 @@ async def test_hr_keeps_the_roster_in_teams_while_a_round_is_open(
     # Karin, gone from the roster, was not invited: her Teams shows no invitation up to the
     # bot's answer to her `help` (a chat's messages arrive in order)
     await chef.say("help")
-    await chef.expect(t(TEAMS, "help.body"))
+    await chef.expect(t(LANGUAGE, "help.body"))
     assert not any(invited(f.get("message", {})) for f in chef.received)
 
     # Karin back on the roster by the card, mid-round: invited to the open round at once
@@ -252,9 +252,9 @@ async def test_hr_keeps_the_roster_in_teams_while_a_round_is_open(
     # status: three invited (Mikael Björk, moved since, Sara Nyström, Karin), Nora on leave and
     # so not counted as invited, Karin invited after the opening
     await hr.say("status")
-    status = await hr.expect(t(TEAMS, "hr.status.title", title=TITLE))
-    assert t(TEAMS, "hr.status.rate", submitted=0, invited=3, rate="0 %") in texts(status)
-    assert t(TEAMS, "hr.status.roster_changes", left=0, late=1) in texts(status)
+    status = await hr.expect(t(LANGUAGE, "hr.status.title", title=TITLE))
+    assert t(LANGUAGE, "hr.status.rate", submitted=0, invited=3, rate="0 %") in texts(status)
+    assert t(LANGUAGE, "hr.status.roster_changes", left=0, late=1) in texts(status)
     # Äldreomsorg's row: invited, reached, started, submitted, unreachable (Mikael and Sara have
     # no Teams here), on leave; Mikael is counted where he was asked, not in IFO
     assert status_row(status, DEPARTMENT) == ["3", "1", "1", "0", "2", "1"]

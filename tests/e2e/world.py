@@ -26,10 +26,10 @@ from tests.e2e.camera import Camera, camera_for
 from tests.playground import PLAYGROUND, Chat, Message, free_port, inputs_of, texts, wait_ok
 
 HR_CHAT = "ledarpuls-demo-hr-chat"
-# The Playground's Teams client always says en-US: what the bot sends on its own, and its answers
-# to card presses and to words that are the same in both languages, come in English. A Swedish
-# command word, and the HR cards it brings, are answered in Swedish.
-TEAMS = "en"
+# The Playground's Teams client always says en-US, but a person is answered in their own language:
+# what they chose (`language english`), else their organisation's — the demo's is Swedish. So
+# everything, what the bot sends on its own included, comes in Swedish.
+LANGUAGE = "sv"
 COMMENT = "Vi provar nya arbetssätt tillsammans med medarbetarna."
 
 
