@@ -40,9 +40,7 @@ from dialogs.routes import teams_routes
 from dialogs.texts import t
 from followup.policy import Policy
 from storage.database import Database
-from storage.models import AuditEvent, Invitation, Role, Round
-from storage.role_store import RoleStore
-from storage.types import utcnow
+from storage.models import AuditEvent, Invitation, Round
 from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
@@ -51,6 +49,7 @@ from tests.dialogs.checkin_world import (
     db_of,
     deliver_outbox,
     install,
+    make_hr_admin,
     open_a_round,
     organisation,
 )
@@ -671,13 +670,7 @@ async def test_card_submits_with_garbage_are_answered_politely_and_change_nothin
     client = await app_client(aiohttp_client, database_url)
     db = db_of(client)
     org, programme = await organisation(db)
-    await RoleStore(db).grant(
-        organisation_id=org,
-        principal=KARIN["aadObjectId"],
-        role=Role.HR_ADMIN,
-        created_by="test",
-        now=utcnow(),
-    )
+    await make_hr_admin(db, org, KARIN)
     round_id = await open_a_round(db, org, programme)
     for person in (KARIN, MARIA):
         await install(client, connector, person)

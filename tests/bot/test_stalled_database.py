@@ -18,11 +18,9 @@ from bot.app import DATABASE, create_app
 from bot.settings import Settings
 from dialogs.texts import t
 from storage.database import Database
-from storage.models import Role
-from storage.role_store import RoleStore
-from storage.types import utcnow
 from tests.bot.outbox_world import conversation_of, enqueue, world
 from tests.bot.test_install import KARIN, TENANT, organisation
+from tests.dialogs.checkin_world import make_hr_admin
 from tests.fakes.bot_connector import FakeBotConnector, running_connector
 from tests.fakes.stalled_database import behind_proxy
 from tests.fakes.tcp_proxy import TcpProxy
@@ -86,13 +84,7 @@ def message(connector: FakeBotConnector, person: dict[str, str], text: str) -> d
 
 async def a_chef_and_hr(db: Database) -> None:
     org = await organisation(db)
-    await RoleStore(db).grant(
-        organisation_id=org,
-        principal=MARIA["aadObjectId"],
-        role=Role.HR_ADMIN,
-        created_by="test",
-        now=utcnow(),
-    )
+    await make_hr_admin(db, org, MARIA)
 
 
 async def answer_to(

@@ -20,8 +20,9 @@ from followup.imports.roster import import_roster
 from followup.policy import Policy
 from followup.rounds.lifecycle import create_round, open_round
 from storage.database import Database
-from storage.models import Programme
+from storage.models import Programme, Role
 from storage.organisation_store import OrganisationStore
+from storage.role_store import RoleStore
 from storage.types import utcnow
 from tests.cards import walk
 from tests.conftest import EXAMPLES
@@ -57,6 +58,17 @@ def add_person(connector: Connector, person: dict[str, str], *, tenant_id: str =
         user_principal_name=person["upn"],
         email=person["upn"],
         tenant_id=tenant_id,
+    )
+
+
+async def make_hr_admin(db: Database, org: int, person: dict[str, str]) -> None:
+    """The person (by their Entra object id) is an HR admin of the organisation."""
+    await RoleStore(db).grant(
+        organisation_id=org,
+        principal=person["aadObjectId"],
+        role=Role.HR_ADMIN,
+        created_by="test",
+        now=utcnow(),
     )
 
 

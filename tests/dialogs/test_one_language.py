@@ -15,8 +15,6 @@ from dialogs.texts import t
 from followup.policy import Policy
 from followup.rounds.calendar import close_with_results
 from followup.rounds.progress import remind
-from storage.models import Role
-from storage.role_store import RoleStore
 from storage.types import utcnow
 from tests.cards import assert_valid_cards
 from tests.dialogs.checkin_world import (
@@ -29,6 +27,7 @@ from tests.dialogs.checkin_world import (
     db_of,
     deliver_outbox,
     install,
+    make_hr_admin,
     open_a_round,
     organisation,
     post,
@@ -149,13 +148,7 @@ async def test_hr_in_english_teams_gets_swedish_and_after_choosing_english_engli
 ) -> None:
     db = db_of(client)
     org, programme = await organisation(db)
-    await RoleStore(db).grant(
-        organisation_id=org,
-        principal=KARIN["aadObjectId"],
-        role=Role.HR_ADMIN,
-        created_by="test",
-        now=utcnow(),
-    )
+    await make_hr_admin(db, org, KARIN)
     await install(client, connector, KARIN, locale=ENGLISH_TEAMS)
     await open_a_round(db, org, programme)
 

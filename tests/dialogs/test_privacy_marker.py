@@ -22,8 +22,7 @@ from bot.app import create_app
 from bot.settings import Settings
 from followup.policy import Policy
 from followup.rounds.lifecycle import create_round, open_round
-from storage.models import AuditEvent, OutboxMessage, ReflectionAnswer, Role
-from storage.role_store import RoleStore
+from storage.models import AuditEvent, OutboxMessage, ReflectionAnswer
 from storage.types import utcnow
 from tests.dialogs.checkin_world import (
     KARIN,
@@ -34,6 +33,7 @@ from tests.dialogs.checkin_world import (
     deliver_outbox,
     inputs,
     install,
+    make_hr_admin,
     organisation,
     press,
     say,
@@ -156,13 +156,7 @@ async def test_each_text_appears_only_where_its_privacy_mode_allows(
     caplog.set_level(logging.DEBUG)
     db = db_of(client)
     org, programme = await organisation(db)
-    await RoleStore(db).grant(
-        organisation_id=org,
-        principal=KARIN["aadObjectId"],
-        role=Role.HR_ADMIN,
-        created_by="test",
-        now=utcnow(),
-    )
+    await make_hr_admin(db, org, KARIN)
     for person in (KARIN, MARIA):
         await install(client, connector, person)
     now = utcnow()

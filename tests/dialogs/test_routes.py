@@ -11,9 +11,7 @@ from sqlmodel import col, select
 
 from dialogs.routes import command_words
 from dialogs.texts import catalogue, t
-from storage.models import AuditEvent, Role
-from storage.role_store import RoleStore
-from storage.types import utcnow
+from storage.models import AuditEvent
 from tests.cards import walk
 from tests.dialogs.checkin_world import (
     KARIN,
@@ -23,6 +21,7 @@ from tests.dialogs.checkin_world import (
     activity,
     db_of,
     install,
+    make_hr_admin,
     open_a_round,
     organisation,
     post,
@@ -113,13 +112,7 @@ async def test_a_pressed_card_reaches_its_handler_in_the_persons_language(
     db = db_of(client)
     org, programme = await organisation(db)
     round_id = await open_a_round(db, org, programme)
-    await RoleStore(db).grant(
-        organisation_id=org,
-        principal=KARIN["aadObjectId"],
-        role=Role.HR_ADMIN,
-        created_by="test",
-        now=utcnow(),
-    )
+    await make_hr_admin(db, org, KARIN)
     await install(client, connector, KARIN)
     since = len(connector.activities)
     # the status button of a round, on a card that says English, pressed in an English client
