@@ -342,13 +342,22 @@ class CheckInDialog:
             )
             return
         logger.info("check-in submitted: invitation=%s", check_in.invitation_id)
-        submitted = await self._load(check_in.invitation_id)
-        assert submitted is not None
         # the pressed summary becomes the receipt in place (a courtesy: the outbox has it too)
+        await self._show_receipt(card, check_in.invitation_id)
+
+    async def _show_receipt(self, card: Pressed, invitation_id: int) -> None:
+        """The pressed card becomes the receipt of the answers as they stand now (sent in, or
+        kept after changes were discarded), with "Ändra mina svar"."""
+        current = await self._load(invitation_id)
+        assert current is not None
         await self._replace(
-            context,
+            card.context,
             receipt_card(
-                submitted, language, can_change=True, zone=self._policy.zone, today=self._today()
+                current,
+                card.language,
+                can_change=True,
+                zone=self._policy.zone,
+                today=self._today(),
             ),
         )
 
@@ -392,11 +401,7 @@ class CheckInDialog:
             )
             return
         logger.info("check-in sent in again: invitation=%s", check_in.invitation_id)
-        submitted = await self._load(check_in.invitation_id)
-        assert submitted is not None
-        await self._replace(
-            context, receipt_card(submitted, language, can_change=True, zone=self._policy.zone)
-        )
+        await self._show_receipt(card, check_in.invitation_id)
 
     async def _discard(self, card: Pressed, check_in: CheckIn) -> None:
         """Ångra ändringarna: the changes go, the answers sent in stay as they were."""
@@ -405,19 +410,14 @@ class CheckInDialog:
             return
         await discard(self._db, check_in)
         logger.info("check-in changes discarded: invitation=%s", check_in.invitation_id)
-        kept = await self._load(check_in.invitation_id)
-        assert kept is not None
-        zone = self._policy.zone
         await card.context.send_activity(
             t(
                 card.language,
                 "checkin.changes.discarded",
-                date=short_date(check_in.submitted_at, card.language, zone=zone),
+                date=short_date(check_in.submitted_at, card.language, zone=self._policy.zone),
             )
         )
-        await self._replace(
-            card.context, receipt_card(kept, card.language, can_change=True, zone=zone)
-        )
+        await self._show_receipt(card, check_in.invitation_id)
 
     async def _open_to_change(
         self, context: TurnContext, check_in: CheckIn, language: str, *, who: Who
