@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.teams_notifier import Delivery, Outcome, TeamsNotifier
+from dialogs.cards import activity_for_viewer
 from dialogs.texts import person_language
 from followup.policy import Policy
 from followup.rounds.delivery import (
@@ -483,6 +484,8 @@ class OutboxDispatcher:
         if reference is None:
             delivery = await self._start_conversation(message, activity)
         else:
+            # its cards refresh for the one person it goes to
+            activity = activity_for_viewer(activity, (reference.get("user") or {}).get("id"))
             conversation = str((reference.get("conversation") or {}).get("id", ""))
             wait = self._last_sent.get(conversation, -1e9) + self._conversation_interval
             if wait > time.monotonic():

@@ -10,18 +10,12 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import (
-    Activity,
-    ActivityTypes,
-    AdaptiveCardInvokeResponse,
-    AdaptiveCardInvokeValue,
-    ChannelAccount,
-)
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import TeamsChannelAccount
 
-from bot.activity_check import CARD_ACTION, card_action_error
+from bot.activity_check import CARD_ACTION
 from dialogs.activities import tenant_of
-from dialogs.cards import card_activity
+from dialogs.cards import CARD_CONTENT_TYPE, IN_PLACE_KEY, REFRESH, InPlace, card_activity
 from dialogs.digest_cards import Links
 from dialogs.hr_imports import FetchFile, ImportLinks
 from dialogs.my_data_cards import MyDataLinks
@@ -44,6 +38,9 @@ CHEF_KEY = "ledarpuls.chef_id"  # turn state: the chef this Teams user is, when 
 ACCESS_KEY = "ledarpuls.access"  # turn state: the sender's roles, once looked up
 
 CHOSEN_KEY = "ledarpuls.chosen_language"  # turn state: the language the sender chose, if any
+
+# a Universal Action answered with a text instead of a card (Teams shows it with the card)
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 
 LANGUAGE_KEY = "ledarpuls.language"  # turn state: what the sender is answered in, once decided
 
@@ -112,18 +109,37 @@ class TeamsBot(TeamsActivityHandler):
         """Only Universal Actions (`adaptiveCard/action`, its value checked at the edge) can be
         served: the bot offers no message extension, task module, sign-in or file consent card,
         so any other invoke is a request it cannot serve, answered 400 (the SDK would say 501)."""
-        if turn_context.activity.name != CARD_ACTION:
+        activity = turn_context.activity
+        if activity.name != CARD_ACTION or not isinstance(activity.value, dict):
             return InvokeResponse(status=400, body={"error": "this invoke is not served"})
-        return await super().on_invoke_activity(turn_context)
-
-    async def on_adaptive_card_invoke(
-        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
-    ) -> AdaptiveCardInvokeResponse:
-        """No card of ours sends Action.Execute yet: every verb is one the bot does not serve."""
-        error = card_action_error(400, "NotSupported", "no card action of this bot has this verb")
-        return AdaptiveCardInvokeResponse(
-            status_code=error["statusCode"], type=error["type"], value=error["value"]
+        return InvokeResponse(
+            status=200, body=await self._card_action(turn_context, activity.value)
         )
+
+    async def _card_action(
+        self, turn_context: TurnContext, value: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A Universal Action pressed (or a card's `refresh`): routed as the same press by
+        Action.Submit would be, its data being the card's data with the inputs merged in; the
+        answer is the card to show in place of the pressed one. A press that changes no card
+        (a refusal, say, whose text is in the chat) is answered with that text."""
+        action: dict[str, Any] = value["action"] if isinstance(value.get("action"), dict) else {}
+        data: dict[str, Any] = action["data"] if isinstance(action.get("data"), dict) else {}
+        if action.get("verb") == REFRESH:
+            data = {**data, "action": REFRESH}
+        in_place = InPlace()
+        turn_context.turn_state[IN_PLACE_KEY] = in_place
+        said: list[str] = []
+
+        async def observe(context: TurnContext, activities: list[Activity], send: Any) -> Any:
+            said.extend(a.text for a in activities if a.type == ActivityTypes.message and a.text)
+            return await send()
+
+        turn_context.on_send_activities(observe)
+        await self._routes.run_card(turn_context, self._sender(turn_context), data)
+        if in_place.card is not None:
+            return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": in_place.card}
+        return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": said[-1] if said else ""}
 
     # --- installs -------------------------------------------------------------------------
 
@@ -328,14 +344,16 @@ class TeamsBot(TeamsActivityHandler):
         turn_context.turn_state[ACCESS_KEY] = access
         return access
 
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
+    def _sender(self, turn_context: TurnContext) -> Sender:
         # who sent it is looked up only if the route needs it, and once
-        sender = Sender(
+        return Sender(
             chef_id=partial(self._chef_id, turn_context),
             access=partial(self._access, turn_context),
             language=partial(self._language, turn_context),
         )
-        await self._routes.run(turn_context, sender)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await self._routes.run(turn_context, self._sender(turn_context))
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:

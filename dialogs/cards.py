@@ -1,4 +1,11 @@
-"""Small helpers for building Adaptive Cards (schema 1.5, the newest Teams renders) from data."""
+"""Small helpers for building Adaptive Cards (schema 1.5, the newest Teams renders) from data,
+and for answering a pressed card in place.
+
+A card's buttons are Universal Actions (`Action.Execute`): Teams sends an `adaptiveCard/action`
+invoke and shows the card the invoke's response carries in place of the pressed one — no second
+call to the connector. A card sent before that change presses `Action.Submit` (a message with
+the same data): its replacement goes out as an update of that message. Either way a handler
+says only `show_card`/`replace_card`; which road it takes is the turn's."""
 
 from __future__ import annotations
 
@@ -27,6 +34,76 @@ RUN_STYLES = frozenset(
         "underline",
     }
 )
+
+
+# turn state: the card that answers the `adaptiveCard/action` invoke of this turn (set by the bot
+# for an invoke; a handler's `replace_card` fills it in)
+IN_PLACE_KEY = "ledarpuls.in_place"
+REFRESH = "refresh"  # the verb and action Teams sends when a card with `refresh` is shown
+
+
+class InPlace:
+    """The answer to a pressed Universal Action: the card to show in place of the pressed one."""
+
+    def __init__(self) -> None:
+        self.card: dict[str, Any] | None = None
+
+
+def execute(title: str, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A button: a Universal Action whose verb is the card's `action` (Teams merges the card's
+    inputs into `data`, as for Action.Submit)."""
+    verb = str(data.get("action") or data.get("ledarpuls") or "press")
+    return {"type": "Action.Execute", "title": title, "verb": verb, "data": data, **extra}
+
+
+def with_refresh(content: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """`content` that asks for its current state each time it is shown (`refresh`); whose view
+    is refreshed is set when it is sent (`for_viewer`)."""
+    action = {"type": "Action.Execute", "verb": REFRESH, "data": {**data, "action": REFRESH}}
+    return {**content, "refresh": {"action": action}}
+
+
+def for_viewer(content: dict[str, Any], user_id: str | None) -> dict[str, Any]:
+    """A card with `refresh` shown to the Teams user `user_id`: Teams refreshes only the views
+    of the users the card names (the person it is sent to, never anyone else)."""
+    refresh = content.get("refresh")
+    if not isinstance(refresh, dict) or not user_id:
+        return content
+    return {**content, "refresh": {**refresh, "userIds": [user_id]}}
+
+
+def activity_for_viewer(activity: dict[str, Any], user_id: str | None) -> dict[str, Any]:
+    """A message (as JSON) whose cards refresh for `user_id`, its one reader (`for_viewer`)."""
+    attachments = activity.get("attachments")
+    if not user_id or not isinstance(attachments, list):
+        return activity
+    shown = [
+        {**a, "content": for_viewer(a["content"], user_id)}
+        if isinstance(a, dict) and isinstance(a.get("content"), dict)
+        else a
+        for a in attachments
+    ]
+    return {**activity, "attachments": shown}
+
+
+def with_values(content: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """`content` with its inputs showing `values` (what the person typed, kept when the card
+    comes back with a message about it)."""
+
+    def fill(node: Any) -> Any:
+        if isinstance(node, list):
+            return [fill(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        filled = {key: fill(item) for key, item in node.items()}
+        input_id = node.get("id")
+        typed = values.get(input_id) if isinstance(input_id, str) else None
+        if str(node.get("type", "")).startswith("Input.") and isinstance(typed, str):
+            filled["value"] = typed
+        return filled
+
+    result: dict[str, Any] = fill(content)
+    return result
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -100,9 +177,21 @@ def attachment(content: dict[str, Any]) -> dict[str, Any]:
     return {"contentType": CARD_CONTENT_TYPE, "content": content}
 
 
+def viewer(context: TurnContext) -> str | None:
+    """The Teams user a turn's cards are shown to: the sender of a personal chat's activity."""
+    sender = context.activity.from_property
+    return sender.id if sender is not None and sender.id else None
+
+
 async def replace_card(context: TurnContext, content: dict[str, Any]) -> bool:
-    """Put `content` where the card just used was (Teams updates it in place); False when the
-    client did not say which card that was or would not update it."""
+    """Put `content` where the card just pressed was: in the invoke's answer for a Universal
+    Action, else as an update of the card's message; False when the client did not say which
+    card that was or would not update it."""
+    content = for_viewer(content, viewer(context))
+    in_place = context.turn_state.get(IN_PLACE_KEY)
+    if isinstance(in_place, InPlace):
+        in_place.card = content
+        return True
     card_id = context.activity.reply_to_id
     if not card_id:
         return False
@@ -115,3 +204,11 @@ async def replace_card(context: TurnContext, content: dict[str, Any]) -> bool:
         logger.warning("could not update the card: %s", type(exc).__name__)
         return False
     return True
+
+
+async def show_card(context: TurnContext, content: dict[str, Any]) -> None:
+    """`content` in place of the card just pressed, or as a new message when there is none (a
+    typed command) or it could not be replaced."""
+    if context.activity.value is not None and await replace_card(context, content):
+        return
+    await context.send_activity(card_activity(for_viewer(content, viewer(context))))

@@ -1,4 +1,10 @@
-"""The Adaptive Cards of the chef's check-in: invitation, steps, summary, receipt and feedback."""
+"""The Adaptive Cards of the chef's check-in: invitation, steps, summary, receipt and feedback.
+
+One card walks the chef through: the invitation becomes step 1, each step the next (or the one
+before, with Tillbaka), the summary, then the receipt — each press answered in place (Universal
+Actions, `dialogs.cards`). Each card also asks for its current state whenever it is shown
+(`refresh`, `VIEW`): an old card, or one on another device, shows where the check-in stands,
+and a closed round's invitation shows that it is closed, without buttons."""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from dialogs.card_fields import (
     need_text_input,
     status_input,
 )
-from dialogs.cards import card, facts, text
+from dialogs.cards import card, execute, facts, text, with_refresh
 from dialogs.formatting import number, short_date, short_day, weekday_date
 from dialogs.texts import t
 from followup.check_in.drafts import sending
@@ -48,6 +54,9 @@ Element = dict[str, Any]
 SUBMIT_KIND = "checkin"
 # the summary's "Ändra" card: the step to go to arrives under this input id
 GOTO_INPUT = "goto_step"
+# what a card shows, for its `refresh` (the data key `view`)
+INVITATION, STEP, SUMMARY_VIEW, RECEIPT = "invitation", "step", "summary", "receipt"
+VIEWS = frozenset({INVITATION, STEP, SUMMARY_VIEW, RECEIPT})
 # an activity's description is the plan's text; a long one would crowd the card
 MAX_DESCRIPTION = 160
 
@@ -152,7 +161,23 @@ def submit_data(check_in: CheckIn, action: str, step: str | None = None) -> dict
 
 
 def _submit(title: str, data: dict[str, Any], **extra: Any) -> Element:
-    return {"type": "Action.Submit", "title": title, "data": data, **extra}
+    return execute(title, data, **extra)
+
+
+def _live(
+    content: dict[str, Any], check_in: CheckIn, view: str, step: str | None = None
+) -> Element:
+    """`content` that shows the check-in's current state each time it is shown: the same
+    `view` (and step) as it stands then — or the receipt, or closed."""
+    data: dict[str, Any] = {
+        "ledarpuls": SUBMIT_KIND,
+        "invitation": check_in.invitation_id,
+        "round": check_in.round_id,
+        "view": view,
+    }
+    if step is not None:
+        data["step"] = step
+    return with_refresh(content, data)
 
 
 def heading(value: str) -> Element:
@@ -226,10 +251,16 @@ def _short(value: str, limit: int) -> str:
 
 
 def invitation_card(
-    check_in: CheckIn, language: str, *, zone: tzinfo, today: date | None = None
+    check_in: CheckIn,
+    language: str,
+    *,
+    zone: tzinfo,
+    today: date | None = None,
+    note: str | None = None,
 ) -> dict[str, Any]:
     """A round's invitation: its title, the last day (with the year when it is not `today`'s),
-    and Starta."""
+    and Starta (Fortsätt once something is answered). `note`: a line on what was just done
+    ("Då påminner jag dig …")."""
     body: list[Element] = [
         text(check_in.round_title, size="Large", weight="Bolder"),
         text(
@@ -242,9 +273,11 @@ def invitation_card(
             spacing="Small",
         ),
     ]
+    if note is not None:
+        body.append(text(note, color="Good", weight="Bolder", spacing="Medium"))
     if check_in.submitted:
         body.append(text(t(language, "checkin.invitation.submitted"), spacing="Medium"))
-        return card(body)
+        return _live(card(body), check_in, INVITATION)
     count, minutes = check_in.activity_count, check_in.minutes()
     if count == 0:
         size = t(language, "checkin.invitation.size_no_activities", minutes=minutes)
@@ -272,13 +305,21 @@ def invitation_card(
         )
     if rows:
         body.append(facts(rows))
+    start = "checkin.action.continue" if check_in.answers_started else "checkin.action.start"
     actions = [
-        _submit(
-            t(language, "checkin.action.start"), submit_data(check_in, "start"), style="positive"
-        ),
+        _submit(t(language, start), submit_data(check_in, "start"), style="positive"),
         _submit(t(language, "checkin.action.later"), submit_data(check_in, "later")),
     ]
-    return card(body, actions)
+    return _live(card(body, actions), check_in, INVITATION)
+
+
+def closed_card(check_in: CheckIn, language: str) -> dict[str, Any]:
+    """A closed round's invitation, answers never sent in: closed, and no buttons."""
+    body: list[Element] = [
+        text(check_in.round_title, size="Large", weight="Bolder"),
+        text(t(language, "checkin.closed"), spacing="Small"),
+    ]
+    return card(body)
 
 
 # --- the steps ----------------------------------------------------------------------------
@@ -497,10 +538,30 @@ def step_card(
         body += _confidence_body(check_in, step, language)
     elif step == Section.CONSENT:
         body += _consent_body(check_in, language)
-    action = _submit(
-        t(language, "checkin.action.save"), submit_data(check_in, "save", step), style="positive"
-    )
-    return card(body, [action])
+    actions = [
+        _submit(
+            t(language, "checkin.action.save"),
+            submit_data(check_in, "save", step),
+            style="positive",
+        )
+    ]
+    back = _back_to(check_in, step)
+    if back is not None:
+        # back without saving this step: nothing on it is checked, nothing is kept
+        actions.append(
+            _submit(
+                t(language, "checkin.action.back"),
+                submit_data(check_in, "goto", back),
+                associatedInputs="none",
+            )
+        )
+    return _live(card(body, actions), check_in, STEP, step)
+
+
+def _back_to(check_in: CheckIn, step: str) -> str | None:
+    """The step before `step` (the last one for the summary); None for the first."""
+    index = check_in.steps.index(step)
+    return check_in.steps[index - 1] if index > 0 else None
 
 
 # --- what was answered (read-only) --------------------------------------------------------
@@ -590,7 +651,9 @@ def saved_card(check_in: CheckIn, step: str, language: str) -> dict[str, Any]:
     return card(body)
 
 
-def summary_card(check_in: CheckIn, language: str) -> dict[str, Any]:
+def summary_card(check_in: CheckIn, language: str, *, note: str | None = None) -> dict[str, Any]:
+    """Every answer before sending in (or the answers sent in, to change). `note`: a line on
+    what was just done."""
     body: list[Element] = [
         text(
             t(language, "checkin.summary.title", round=check_in.round_title),
@@ -598,6 +661,8 @@ def summary_card(check_in: CheckIn, language: str) -> dict[str, Any]:
             weight="Bolder",
         ),
     ]
+    if note is not None:
+        body.append(text(note, spacing="Small"))
     body += _summary_intro(check_in, language)
     if not check_in.complete:
         body.append(
@@ -641,7 +706,15 @@ def summary_card(check_in: CheckIn, language: str) -> dict[str, Any]:
                 "card": {"type": "AdaptiveCard", "body": [chooser], "actions": [goto]},
             }
         )
-    return card(body, actions)
+    if steps and not check_in.submitted:
+        actions.append(
+            _submit(
+                t(language, "checkin.action.back"),
+                submit_data(check_in, "goto", steps[-1]),
+                associatedInputs="none",
+            )
+        )
+    return _live(card(body, actions), check_in, SUMMARY_VIEW)
 
 
 def _summary_intro(check_in: CheckIn, language: str) -> list[Element]:
@@ -669,11 +742,15 @@ def receipt_card(
     can_change: bool,
     zone: tzinfo,
     today: date | None = None,
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """Replaces the summary once sent in: the answers, read-only, and at most "Ändra mina svar"."""
+    """Replaces the summary once sent in: the answers, read-only, and at most "Ändra mina svar".
+    `note`: a line on what was just done."""
     body: list[Element] = [
         text(t(language, "checkin.receipt.title"), size="Large", weight="Bolder")
     ]
+    if note is not None:
+        body.append(text(note, spacing="Small"))
     if check_in.submitted_at is not None:
         sent = short_date(check_in.submitted_at, language, zone=zone)
         body.append(text(t(language, "checkin.receipt.date", date=sent), spacing="Small"))
@@ -687,4 +764,4 @@ def receipt_card(
         if can_change
         else None
     )
-    return card(body, actions)
+    return _live(card(body, actions), check_in, RECEIPT)

@@ -16,9 +16,14 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from dialogs.card_fields import read_step
-from dialogs.cards import card_activity, card_id, replace_card
+from dialogs.cards import REFRESH, card_id, show_card, with_values
 from dialogs.check_in_cards import (
+    INVITATION,
+    RECEIPT,
+    STEP,
+    closed_card,
     error_message,
+    invitation_card,
     receipt_card,
     step_card,
     step_title,
@@ -57,7 +62,7 @@ from storage.types import utcnow
 logger = logging.getLogger(__name__)
 
 MARKER = "checkin"
-ACTIONS = frozenset({"start", "later", "save", "goto", "submit", "reopen", "discard"})
+ACTIONS = frozenset({"start", "later", "save", "goto", "submit", "reopen", "discard", REFRESH})
 
 
 Who = Callable[[], Awaitable[Access]]  # the sender, looked up when a refusal is written down
@@ -106,22 +111,21 @@ class CheckInDialog:
         check_in = await self._load(invitation_id)
         assert check_in is not None
         if check_in.changed:
-            await self._send_step(context, check_in, SUMMARY, language)
+            await self._show_step(context, check_in, SUMMARY, language)
             return
         if check_in.submitted:
-            await context.send_activity(
-                card_activity(
-                    receipt_card(
-                        check_in,
-                        language,
-                        can_change=True,
-                        zone=self._policy.zone,
-                        today=self._today(),
-                    )
-                )
+            await show_card(
+                context,
+                receipt_card(
+                    check_in,
+                    language,
+                    can_change=True,
+                    zone=self._policy.zone,
+                    today=self._today(),
+                ),
             )
             return
-        await self._send_step(context, check_in, check_in.next_step, language)
+        await self._show_step(context, check_in, check_in.next_step, language)
 
     async def resume_if_answering(
         self, context: TurnContext, *, chef_id: int | None, language: str
@@ -133,11 +137,11 @@ class CheckInDialog:
         check_in = await self._load(invitation_id)
         if check_in is not None and check_in.changed:
             # changes not sent in: the summary says so, with Skicka in and Ångra
-            await self._send_step(context, check_in, SUMMARY, language)
+            await self._show_step(context, check_in, SUMMARY, language)
             return True
         if check_in is None or check_in.submitted or not check_in.answers_started:
             return False
-        await self._send_step(context, check_in, check_in.next_step, language)
+        await self._show_step(context, check_in, check_in.next_step, language)
         return True
 
     async def my_answers(self, context: TurnContext, *, chef_id: int | None, language: str) -> None:
@@ -161,7 +165,7 @@ class CheckInDialog:
             )
         else:
             card = summary_card(check_in, language)
-        await context.send_activity(card_activity(card))
+        await show_card(context, card)
 
     async def change_answers(
         self, context: TurnContext, *, chef_id: int | None, language: str
@@ -203,6 +207,9 @@ class CheckInDialog:
             )
             return
         now = self._clock()
+        if action == REFRESH:
+            await self._refresh(card, check_in, value, chef_id=chef_id)
+            return
         refused = refusal(check_in, chef_id=chef_id, now=now)
         if refused is not None:
             logger.info("check-in card refused: invitation=%s reason=%s", invitation_id, refused)
@@ -226,21 +233,23 @@ class CheckInDialog:
         elif action == "later":
             when = next_working_morning(now, policy=self._policy)
             await self._answers.remind_later(invitation_id=invitation_id, at=when)
-            await context.send_activity(
-                t(
-                    language,
-                    "checkin.remind_later",
-                    when=date_time(
-                        when, language, zone=self._policy.zone, today=self._policy.today(now)
-                    ),
-                )
+            note = t(
+                language,
+                "checkin.remind_later",
+                when=date_time(when, language, zone=self._policy.zone, today=self._today()),
+            )
+            await show_card(
+                context,
+                invitation_card(
+                    check_in, language, zone=self._policy.zone, today=self._today(), note=note
+                ),
             )
         elif action == "save" and isinstance(step, str):
             await self._save(card, check_in, step, value)
         elif action == "goto":
             target = value.get("goto_step") or step
             if isinstance(target, str) and target in check_in.steps:
-                await self._send_step(context, check_in, target, language)
+                await self._show_step(context, check_in, target, language)
             else:
                 await self._refuse(
                     card, "invalid_card", text="checkin.invalid_card", check_in=check_in
@@ -253,6 +262,29 @@ class CheckInDialog:
             await self._open_to_change(context, check_in, language, who=who)
         else:
             await self._refuse(card, "invalid_card", text="checkin.invalid_card", check_in=check_in)
+
+    async def _refresh(
+        self, card: Pressed, check_in: CheckIn, value: dict[str, Any], *, chef_id: int | None
+    ) -> None:
+        """A card shown again (Teams asks when it comes into view): the check-in as it stands
+        now, in the view the card had. Only the chef's own; nothing is written."""
+        if check_in.chef_id != chef_id:
+            return  # another's card shows what it showed; a forged refresh learns nothing
+        context, language = card.context, card.language
+        zone, today = self._policy.zone, self._today()
+        open_now = check_in.is_open(self._clock())
+        view, step = value.get("view"), value.get("step")
+        if not open_now and not check_in.submitted:
+            content = closed_card(check_in, language)
+        elif not open_now or (check_in.submitted and not check_in.changed) or view == RECEIPT:
+            content = receipt_card(check_in, language, can_change=open_now, zone=zone, today=today)
+        elif view == INVITATION:
+            content = invitation_card(check_in, language, zone=zone, today=today)
+        elif view == STEP and isinstance(step, str) and step in check_in.steps:
+            content = self._step(check_in, step, language)
+        else:
+            content = summary_card(check_in, language)
+        await show_card(context, content)
 
     async def _refuse(
         self,
@@ -287,7 +319,7 @@ class CheckInDialog:
             # the invitation's Starta after sending in: the answers, to change if need be
             await self._open_to_change(card.context, check_in, card.language, who=card.who)
             return
-        await self._send_step(card.context, check_in, check_in.next_step, card.language)
+        await self._show_step(card.context, check_in, check_in.next_step, card.language)
 
     async def _save(
         self, card: Pressed, check_in: CheckIn, step: str, value: dict[str, Any]
@@ -302,8 +334,16 @@ class CheckInDialog:
                 codes,
             )
             await self._refuse_answers(card, check_in, step, codes)
-            await card.context.send_activity(
-                self._errors_text(check_in, step, errors, card.language)
+            if step == SUMMARY or step not in check_in.steps:
+                await card.context.send_activity(
+                    self._errors_text(check_in, step, errors, card.language)
+                )
+                return
+            # the step again, the problems at the top and what was typed kept
+            typed = {k: v for k, v in value.items() if isinstance(v, str)}
+            await show_card(
+                card.context,
+                with_values(step_card(check_in, step, card.language, errors), typed),
             )
             return
         try:
@@ -322,12 +362,12 @@ class CheckInDialog:
         except (AlreadySubmitted, StaleDraft):
             await self._refuse(card, "already_submitted", check_in=check_in)
             return
-        await self._send_step(card.context, saved, saved.next_step, card.language)
+        await self._show_step(card.context, saved, saved.next_step, card.language)
 
     async def _submit(self, card: Pressed, check_in: CheckIn) -> None:
         context, language = card.context, card.language
         if not check_in.complete:
-            await self._send_step(context, check_in, check_in.next_step, language)
+            await self._show_step(context, check_in, check_in.next_step, language)
             return
         if check_in.submitted:
             await self._send_again(card, check_in)
@@ -345,12 +385,14 @@ class CheckInDialog:
         # the pressed summary becomes the receipt in place (a courtesy: the outbox has it too)
         await self._show_receipt(card, check_in.invitation_id)
 
-    async def _show_receipt(self, card: Pressed, invitation_id: int) -> None:
+    async def _show_receipt(
+        self, card: Pressed, invitation_id: int, *, note: str | None = None
+    ) -> None:
         """The pressed card becomes the receipt of the answers as they stand now (sent in, or
-        kept after changes were discarded), with "Ändra mina svar"."""
+        kept after changes were discarded), with "Ändra mina svar"; `note`: what was done."""
         current = await self._load(invitation_id)
         assert current is not None
-        await self._replace(
+        await show_card(
             card.context,
             receipt_card(
                 current,
@@ -358,6 +400,7 @@ class CheckInDialog:
                 can_change=True,
                 zone=self._policy.zone,
                 today=self._today(),
+                note=note,
             ),
         )
 
@@ -393,7 +436,7 @@ class CheckInDialog:
                     step=step_title(check_in, result.step, language),
                 )
             )
-            await self._send_step(context, check_in, result.step, language)
+            await self._show_step(context, check_in, result.step, language)
             return
         if result.outcome != "sent":
             await self._refuse(
@@ -410,14 +453,15 @@ class CheckInDialog:
             return
         await discard(self._db, check_in)
         logger.info("check-in changes discarded: invitation=%s", check_in.invitation_id)
-        await card.context.send_activity(
-            t(
+        await self._show_receipt(
+            card,
+            check_in.invitation_id,
+            note=t(
                 card.language,
                 "checkin.changes.discarded",
                 date=short_date(check_in.submitted_at, card.language, zone=self._policy.zone),
-            )
+            ),
         )
-        await self._show_receipt(card, check_in.invitation_id)
 
     async def _open_to_change(
         self, context: TurnContext, check_in: CheckIn, language: str, *, who: Who
@@ -427,23 +471,14 @@ class CheckInDialog:
         if refused is not None:
             await self._refuse(Pressed(context, language, who), refused, check_in=check_in)
             return
+        note = None
         if check_in.submitted:
-            await context.send_activity(
-                t(
-                    language,
-                    "checkin.reopened",
-                    deadline=weekday_date(
-                        check_in.deadline,
-                        language,
-                        zone=self._policy.zone,
-                        today=self._today(),
-                    ),
-                )
+            deadline = weekday_date(
+                check_in.deadline, language, zone=self._policy.zone, today=self._today()
             )
-            await context.send_activity(card_activity(summary_card(check_in, language)))
-            return
+            note = t(language, "checkin.reopened", deadline=deadline)
         # not sent in yet: what is answered so far, each step to change
-        await context.send_activity(card_activity(summary_card(check_in, language)))
+        await show_card(context, summary_card(check_in, language, note=note))
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -457,19 +492,17 @@ class CheckInDialog:
         today = self._policy.today(now)
         return await open_invitation(self._db, chef_id=chef_id, now=now, today=today)
 
-    async def _send_step(
+    @staticmethod
+    def _step(check_in: CheckIn, step: str, language: str) -> dict[str, Any]:
+        if step == SUMMARY:
+            return summary_card(check_in, language)
+        return step_card(check_in, step, language)
+
+    async def _show_step(
         self, context: TurnContext, check_in: CheckIn, step: str, language: str
     ) -> None:
-        card = (
-            summary_card(check_in, language)
-            if step == SUMMARY
-            else step_card(check_in, step, language)
-        )
-        await context.send_activity(card_activity(card))
-
-    async def _replace(self, context: TurnContext, content: dict[str, Any]) -> None:
-        """Turn the card the chef just used into a read-only one."""
-        await replace_card(context, content)
+        """A step in place of the card pressed (as a new card for a typed command)."""
+        await show_card(context, self._step(check_in, step, language))
 
     @staticmethod
     def _errors_text(check_in: CheckIn, step: str, errors: list[FormError], language: str) -> str:

@@ -168,7 +168,7 @@ class Routes:
         language = await sender.language()
         if activity.value is not None:
             value = activity.value if isinstance(activity.value, dict) else {}
-            await self._card(value)(Turn(context, sender, language, value=value))
+            await self.run_card(context, sender, value, language=language)
             return
         if self._files is not None and has_files(activity):
             await self._files(Turn(context, sender, language))
@@ -181,6 +181,19 @@ class Routes:
         await handler(
             Turn(context, sender, language, round_id=typed.round_id, argument=typed.argument)
         )
+
+    async def run_card(
+        self,
+        context: TurnContext,
+        sender: Sender,
+        value: dict[str, Any],
+        *,
+        language: str | None = None,
+    ) -> None:
+        """Answer a pressed card (its data with the inputs merged in), whether it came as an
+        Action.Submit message or as a Universal Action's invoke."""
+        language = language or await sender.language()
+        await self._card(value)(Turn(context, sender, language, value=value))
 
     def _card(self, value: Mapping[str, Any]) -> Handler:
         kind, action = value.get("ledarpuls"), value.get("action")

@@ -72,6 +72,7 @@ class RecordingAdapter(BotAdapter):
         self.updates: list[dict[str, Any]] = []
         self.deleted: list[dict[str, Any]] = []
         self.created: list[dict[str, Any]] = []
+        self.invoke_responses: list[Any] = []
         self._ids = itertools.count(1)
 
     def add_member(self, member_id: str, **fields: Any) -> dict[str, Any]:
@@ -82,18 +83,43 @@ class RecordingAdapter(BotAdapter):
 
     async def process(
         self, body: dict[str, Any], logic: Callable[[TurnContext], Awaitable[None]]
-    ) -> None:
-        """One inbound activity, as the endpoint would hand it to the adapter."""
+    ) -> dict[str, Any] | None:
+        """One inbound activity, as the endpoint would hand it to the adapter; an invoke's
+        answer (its body, as /api/messages would return it)."""
         context = TurnContext(self, Activity().deserialize(body))
         context.turn_state[self.BOT_CONNECTOR_CLIENT_KEY] = _Roster(self.members)
+        answered = len(self.invoke_responses)
         await self.run_pipeline(context, logic)
+        if len(self.invoke_responses) == answered:
+            return None
+        response = self.invoke_responses[-1]
+        body_out: dict[str, Any] | None = getattr(response, "body", None)
+        return body_out
+
+    def shown_in_place(self, conversation: str, card_id: str, content: dict[str, Any]) -> None:
+        """The card an invoke's answer puts in place of the pressed one (the fake connector's
+        record of the same)."""
+        attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "content": content}
+        self.activities.append(
+            {
+                "type": "message",
+                "attachments": [attachment],
+                "_conversation": conversation,
+                "_id": card_id,
+                "_in_place": True,
+            }
+        )
 
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]
     ) -> list[ResourceResponse]:
         responses = []
         for activity in activities:
-            if activity.type in ("delay", ActivityTypes.invoke_response, ActivityTypes.trace):
+            if activity.type == ActivityTypes.invoke_response:
+                self.invoke_responses.append(activity.value)
+                responses.append(ResourceResponse())
+                continue
+            if activity.type in ("delay", ActivityTypes.trace):
                 responses.append(ResourceResponse())
                 continue
             record = self._record(activity, f"sent-{next(self._ids)}")
@@ -155,9 +181,9 @@ class Teams(RecordingAdapter):
         database: Database = self.app[DATABASE]
         return database
 
-    async def send(self, body: dict[str, Any]) -> None:
-        """Run the turn of one activity (a dict as Teams posts it)."""
-        await self.process(body, self.app[BOT].on_turn)
+    async def send(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Run the turn of one activity (a dict as Teams posts it); an invoke's answer."""
+        return await self.process(body, self.app[BOT].on_turn)
 
 
 @asynccontextmanager

@@ -135,13 +135,17 @@ async def open_a_round(
     return round_.id
 
 
-async def post(client: Client, body: dict[str, Any]) -> None:
-    """Deliver an activity from Teams: through /api/messages, or straight into a turn."""
+async def post(client: Client, body: dict[str, Any]) -> dict[str, Any] | None:
+    """Deliver an activity from Teams: through /api/messages, or straight into a turn; an
+    invoke's answer."""
     if isinstance(client, Teams):
-        await client.send(body)
-        return
+        return await client.send(body)
     response = await client.post("/api/messages", json=body)
     assert response.status in (200, 201)
+    if body.get("type") == "invoke":
+        answer: dict[str, Any] = await response.json()
+        return answer
+    return None
 
 
 async def install(
@@ -203,12 +207,64 @@ def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+BUTTONS = ("Action.Execute", "Action.Submit")
+
+
 def submit_data(card: dict[str, Any], action: str) -> dict[str, Any]:
+    return dict(button(card, action)["data"])
+
+
+def button(card: dict[str, Any], action: str) -> dict[str, Any]:
+    """The card's button (Universal Action, or Action.Submit on an old card) for `action`."""
     for element in walk(card):
-        data = element.get("data") if element.get("type") == "Action.Submit" else None
+        data = element.get("data") if element.get("type") in BUTTONS else None
         if isinstance(data, dict) and data.get("action") == action:
-            return dict(data)
+            return element
     raise AssertionError(f"no {action} action on the card")
+
+
+def card_action(
+    connector: Connector,
+    person: dict[str, str],
+    action: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    reply_to: str | None,
+    locale: str = "sv-SE",
+) -> dict[str, Any]:
+    """What Teams posts for a pressed button: an `adaptiveCard/action` invoke for a Universal
+    Action, a message with the data for Action.Submit; either way the inputs merged in."""
+    data = {**action["data"], **values}
+    if action["type"] == "Action.Submit":
+        return activity(connector, person, value=data, replyToId=reply_to, locale=locale)
+    value = {
+        "action": {"type": "Action.Execute", "verb": action["verb"], "data": data},
+        "trigger": "manual",
+    }
+    return activity(
+        connector,
+        person,
+        kind="invoke",
+        name="adaptiveCard/action",
+        value=value,
+        replyToId=reply_to,
+        locale=locale,
+    )
+
+
+async def refresh(
+    client: Client, connector: Connector, person: dict[str, str], card: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Teams shows `card` again (its `refresh`): the card it shows instead, if any."""
+    action = card["refresh"]["action"]
+    body = card_action(connector, person, action, {}, reply_to=card.get("_id"))
+    body["value"]["trigger"] = "automatic"
+    answer = await post(client, body)
+    assert answer is not None
+    return answer["value"] if answer.get("type") == CARD_TYPE else None
+
+
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 
 
 def answer_all(card: dict[str, Any], *, text: str = "Ett svar") -> dict[str, Any]:
@@ -233,9 +289,20 @@ async def press(
     action: str,
     values: dict[str, Any] | None = None,
     **overrides: Any,
-) -> None:
-    value = {**submit_data(card, action), **(values or {}), **overrides}
-    await post(client, activity(connector, person, value=value, replyToId=card["_id"]))
+) -> dict[str, Any] | None:
+    """The person presses the card's `action` button with `values` typed in: what Teams then
+    shows in place of the card (a Universal Action's answer; recorded as the connector's
+    `shown_in_place`), if anything."""
+    pressed = button(card, action)
+    body = card_action(
+        connector, person, pressed, {**(values or {}), **overrides}, reply_to=card.get("_id")
+    )
+    answer = await post(client, body)
+    if answer is None or answer.get("type") != CARD_TYPE:
+        return None
+    content: dict[str, Any] = answer["value"]
+    connector.shown_in_place(person["conv"], card.get("_id") or "", content)
+    return content
 
 
 async def say(

@@ -201,12 +201,29 @@ class FakeBotConnector:
         await self.wait_until(lambda: len(self.attempts) >= count, within)
         return list(self.attempts)
 
+    def shown_in_place(self, conversation: str, card_id: str, content: dict[str, Any]) -> None:
+        """What Teams shows once a Universal Action's invoke is answered with a card: that card
+        where the pressed one was (recorded for the tests' view of the chat, marked
+        `_in_place`: it never reached the connector)."""
+        attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "content": content}
+        self.activities.append(
+            {
+                "type": "message",
+                "attachments": [attachment],
+                "_conversation": conversation,
+                "_id": card_id,
+                "_in_place": True,
+                "_at": asyncio.get_running_loop().time(),
+            }
+        )
+
     def max_in_window(self, window: float = 1.0, *, conversation: str | None = None) -> int:
         """The most accepted sends and updates whose `_at` fall within any `window` seconds."""
         times = sorted(
             item["_at"]
             for item in itertools.chain(self.activities, self.updates)
-            if conversation is None or item["_conversation"] == conversation
+            if (conversation is None or item["_conversation"] == conversation)
+            and not item.get("_in_place")
         )
         return _max_in_window(times, window)
 
@@ -218,7 +235,11 @@ class FakeBotConnector:
 
     def delivered_to(self, conversation: str) -> list[dict[str, Any]]:
         """The activities accepted for one conversation, in order."""
-        return [a for a in self.activities if a["_conversation"] == conversation]
+        return [
+            a
+            for a in self.activities
+            if a["_conversation"] == conversation and not a.get("_in_place")
+        ]
 
     # ---- request handling ------------------------------------------------------------------
 
