@@ -13,7 +13,7 @@ from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import TeamsChannelAccount
 
-from bot.activity_check import CARD_ACTION
+from bot.activity_check import CARD_ACTION, card_action_error
 from dialogs.activities import tenant_of
 from dialogs.cards import CARD_CONTENT_TYPE, IN_PLACE_KEY, REFRESH, InPlace, card_activity
 from dialogs.digest_cards import Links
@@ -125,7 +125,16 @@ class TeamsBot(TeamsActivityHandler):
         (a refusal, say, whose text is in the chat) is answered with that text."""
         action: dict[str, Any] = value["action"] if isinstance(value.get("action"), dict) else {}
         data: dict[str, Any] = action["data"] if isinstance(action.get("data"), dict) else {}
-        if action.get("verb") == REFRESH:
+        verb = action.get("verb")
+        # every button of ours names its kind of card, and its verb is the action it asks for
+        kind = data.get("ledarpuls")
+        if (
+            not isinstance(kind, str)
+            or kind not in self._routes.card_kinds()
+            or (verb != REFRESH and (not isinstance(verb, str) or data.get("action") != verb))
+        ):
+            return card_action_error(400, "NotSupported", "no card of this bot has this action")
+        if verb == REFRESH:
             data = {**data, "action": REFRESH}
         in_place = InPlace()
         turn_context.turn_state[IN_PLACE_KEY] = in_place

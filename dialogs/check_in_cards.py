@@ -757,6 +757,8 @@ def receipt_card(
     if can_change:
         until = weekday_date(check_in.deadline, language, zone=zone, today=today)
         body.append(text(t(language, "checkin.receipt.change_until", date=until), isSubtle=True))
+    else:
+        body.append(text(t(language, "checkin.receipt.closed"), isSubtle=True))
     body.append(text(check_in.round_title, weight="Bolder", spacing="Medium"))
     body += answer_blocks(check_in, language)
     actions = (

@@ -270,21 +270,30 @@ class CheckInDialog:
         now, in the view the card had. Only the chef's own; nothing is written."""
         if check_in.chef_id != chef_id:
             return  # another's card shows what it showed; a forged refresh learns nothing
-        context, language = card.context, card.language
+        view, step = value.get("view"), value.get("step")
+        await show_card(
+            card.context,
+            self._current(check_in, card.language, view=view, step=step),
+        )
+
+    def _current(
+        self, check_in: CheckIn, language: str, *, view: Any = None, step: Any = None
+    ) -> dict[str, Any]:
+        """The card for where the check-in stands: closed, its receipt, or the `view` (and
+        step) a card showed — by default the step to answer next."""
         zone, today = self._policy.zone, self._today()
         open_now = check_in.is_open(self._clock())
-        view, step = value.get("view"), value.get("step")
         if not open_now and not check_in.submitted:
-            content = closed_card(check_in, language)
-        elif not open_now or (check_in.submitted and not check_in.changed) or view == RECEIPT:
-            content = receipt_card(check_in, language, can_change=open_now, zone=zone, today=today)
-        elif view == INVITATION:
-            content = invitation_card(check_in, language, zone=zone, today=today)
-        elif view == STEP and isinstance(step, str) and step in check_in.steps:
-            content = self._step(check_in, step, language)
-        else:
-            content = summary_card(check_in, language)
-        await show_card(context, content)
+            return closed_card(check_in, language)
+        if not open_now or (check_in.submitted and not check_in.changed) or view == RECEIPT:
+            return receipt_card(check_in, language, can_change=open_now, zone=zone, today=today)
+        if view == INVITATION or (view is None and not check_in.answers_started):
+            return invitation_card(check_in, language, zone=zone, today=today)
+        if view == STEP and isinstance(step, str) and step in check_in.steps:
+            return self._step(check_in, step, language)
+        if view is None and not check_in.submitted:
+            return self._step(check_in, check_in.next_step, language)
+        return summary_card(check_in, language)
 
     async def _refuse(
         self,
@@ -307,6 +316,9 @@ class CheckInDialog:
             **detail,
         )
         await card.context.send_activity(t(card.language, text or f"checkin.refused.{reason}"))
+        if check_in is not None:
+            # the chef's own card, pressed too late or twice: it shows where things stand
+            await show_card(card.context, self._current(check_in, card.language))
 
     async def _refuse_stale(self, card: Pressed, check_in: CheckIn, action: str) -> None:
         """A card from before the answers were sent in (again): Skicka in pressed twice, or a

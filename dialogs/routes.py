@@ -156,6 +156,10 @@ class Routes:
             raise ValueError(f"the card action {kind}/{action} is routed twice")
         self._cards[(kind, action)] = handler
 
+    def card_kinds(self) -> frozenset[str]:
+        """The kinds of card that have routes (the `ledarpuls` of their data)."""
+        return frozenset(k for k, _ in self._cards)
+
     def card_actions(self, kind: str) -> frozenset[str]:
         """The actions of a kind of card that have a route of their own."""
         return frozenset(a for k, a in self._cards if k == kind and a is not None)

@@ -76,14 +76,19 @@ def title_of(message: Message) -> str:
 
 
 def actions_of(message: Message) -> set[str]:
-    """The `action` of every button on a message's card (show-cards included)."""
+    """The `action` of every button on a message's card (show-cards included; not the card's
+    `refresh`, which no one presses)."""
     if not has_card(message):
         return set()
     return {
         a["data"]["action"]
         for a in walk(card_of(message))
-        if a.get("type") == "Action.Submit" and "action" in a.get("data", {})
+        if a.get("type") in BUTTONS and "action" in a.get("data", {}) and a.get("verb") != "refresh"
     }
+
+
+BUTTONS = ("Action.Execute", "Action.Submit")  # a Universal Action, or an older card's button
+CARD = "application/vnd.microsoft.card.adaptive"
 
 
 def inputs_of(message: Message) -> list[dict[str, Any]]:
@@ -179,23 +184,71 @@ class Chat:
         )
         await self._post("/_internal/v1/customActivities", activity)
 
-    async def press(self, message: Message, action: str, **values: Any) -> None:
-        """Press a card's button: the card's inputs as they stand, changed by `values`."""
-        data = next(
-            a["data"]
+    async def press(self, message: Message, action: str, **values: Any) -> Message | None:
+        """Press a card's button: the card's inputs as they stand, changed by `values`. A
+        Universal Action goes as the Playground's web page sends it (an `adaptiveCard/action`
+        invoke) and the card the bot answers with takes the pressed one's place: that message,
+        as it now reads, is returned. An older card's Action.Submit goes as a message."""
+        button = next(
+            a
             for a in walk(card_of(message))
-            if a.get("type") == "Action.Submit" and a.get("data", {}).get("action") == action
+            if a.get("type") in BUTTONS and a.get("data", {}).get("action") == action
         )
-        defaults = {e["id"]: str(e["value"]) for e in inputs_of(message) if "value" in e}
-        await self._post(
-            "/_conversation/v1/submit",
-            {
-                "conversation": {"id": self.chat_id},
-                "from": {"id": self.user_id},
-                "replyToId": message["messageId"],
-                "value": {**defaults, **data, **values},
+        data = button["data"]
+        defaults = (
+            {}
+            if button.get("associatedInputs") == "none"
+            else {e["id"]: str(e["value"]) for e in inputs_of(message) if "value" in e}
+        )
+        if button["type"] == "Action.Submit":
+            await self._post(
+                "/_conversation/v1/submit",
+                {
+                    "conversation": {"id": self.chat_id},
+                    "from": {"id": self.user_id},
+                    "replyToId": message["messageId"],
+                    "value": {**defaults, **data, **values},
+                },
+            )
+            return None
+        payload = {
+            "name": "adaptiveCard/action",
+            "conversation": {"id": self.chat_id},
+            "from": {"id": self.user_id},
+            "replyToId": message["messageId"],
+            "value": {
+                "action": {
+                    "type": "Action.Execute",
+                    "verb": button["verb"],
+                    "data": {**data, **defaults, **values},
+                },
+                "trigger": "manual",
             },
-        )
+        }
+        return await self._invoke(message, payload)
+
+    async def refresh(self, message: Message) -> Message | None:
+        """The card shown again (its `refresh`, as Teams asks when it comes into view): the
+        message as it then reads."""
+        action = card_of(message)["refresh"]["action"]
+        payload = {
+            "name": "adaptiveCard/action",
+            "conversation": {"id": self.chat_id},
+            "from": {"id": self.user_id},
+            "replyToId": message["messageId"],
+            "value": {"action": action, "trigger": "automatic"},
+        }
+        return await self._invoke(message, payload)
+
+    async def _invoke(self, message: Message, payload: dict[str, Any]) -> Message | None:
+        async with self._session.post(
+            f"{self.base}/_conversation/v1/invoke", json=payload
+        ) as response:
+            assert response.status == 200, (response.status, await response.text())
+            answer: dict[str, Any] = await response.json()
+        if answer.get("type") != CARD:
+            return None
+        return {**message, "attachments": [{"contentType": CARD, "content": answer["value"]}]}
 
     async def expect(
         self, match: str | Match, action: str = "createMessage", within: float = WAIT

@@ -57,10 +57,11 @@ from tests.dialogs.checkin_world import (
     install,
     texts_to,
 )
+from tests.dialogs.checkin_world import press as card_press
 from tests.dialogs.conftest import ClientFactory
 from tests.dialogs.downloads import fresh_link, path_of
 from tests.dialogs.test_check_in_dialog import change_confidence
-from tests.dialogs.test_hr_dialog import audit_actions, last_card, last_text, press, say, updated
+from tests.dialogs.test_hr_dialog import audit_actions, last_card, last_text, say, updated
 from tests.dialogs.test_hr_imports import FileServer, send_file
 from tests.dialogs.test_hr_remind_later import Clock
 from tests.dialogs.test_hr_remind_later import press as remind_press
@@ -176,7 +177,8 @@ class Year:
         action: str,
         values: dict[str, Any] | None = None,
     ) -> None:
-        await press(self.teams, self.teams, who, card, action, values)
+        # as Teams presses it: a Universal Action, or Action.Submit on an older card
+        await card_press(self.teams, self.teams, who, card, action, values)
         await self.deliver()
 
     async def send_file(self, name: str, content: bytes) -> dict[str, Any]:

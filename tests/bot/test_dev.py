@@ -105,26 +105,48 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
                 ) as response:
                     assert response.status == 200
 
-            async def press(message: dict[str, Any], action: str, **values: Any) -> None:
+            async def press(
+                message: dict[str, Any], action: str, **values: Any
+            ) -> dict[str, Any] | None:
+                """A button pressed as the Playground's page does: a Universal Action's card
+                answer (the message as it then reads), or an older card's Action.Submit."""
                 card = message["attachments"][0]["content"]
-                data = next(
-                    a["data"] for a in walk(card) if a.get("data", {}).get("action") == action
-                )
+                button = next(a for a in walk(card) if a.get("data", {}).get("action") == action)
                 defaults = {
                     e["id"]: str(e["value"])
                     for e in walk(card.get("body", []))
                     if str(e.get("type", "")).startswith("Input.") and "value" in e
                 }
+                data = {**defaults, **button["data"], **values}
+                if button["type"] == "Action.Submit":
+                    async with session.post(
+                        f"{dev.playground}/_conversation/v1/submit",
+                        json={
+                            "conversation": {"id": PERSONAL_CHAT},
+                            "from": {"id": USER},
+                            "replyToId": message["messageId"],
+                            "value": data,
+                        },
+                    ) as response:
+                        assert response.status == 200
+                    return None
+                action_value = {"type": "Action.Execute", "verb": button["verb"], "data": data}
                 async with session.post(
-                    f"{dev.playground}/_conversation/v1/submit",
+                    f"{dev.playground}/_conversation/v1/invoke",
                     json={
+                        "name": "adaptiveCard/action",
                         "conversation": {"id": PERSONAL_CHAT},
                         "from": {"id": USER},
                         "replyToId": message["messageId"],
-                        "value": {**defaults, **data, **values},
+                        "value": {"action": action_value, "trigger": "manual"},
                     },
                 ) as response:
                     assert response.status == 200
+                    answer = await response.json()
+                if answer.get("type") != "application/vnd.microsoft.card.adaptive":
+                    return None
+                shown = {"contentType": answer["type"], "content": answer["value"]}
+                return {**message, "attachments": [shown]}
 
             async def frame(wanted: str, action: str = "createMessage") -> dict[str, Any]:
                 """The next message from the bot that holds `wanted`."""
@@ -151,10 +173,9 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
             invitation = await frame('"start"')
             assert invitation["attachments"][0]["content"]["body"][0]["text"] == "Delår 1"
 
-            # pressing Start in the Playground brings the first question card
-            await press(invitation, "start")
-            step = await frame('"save"')
-            assert "Input.ChoiceSet" in json.dumps(step)
+            # pressing Start in the Playground turns the invitation into the first question
+            step = await press(invitation, "start")
+            assert step is not None and "Input.ChoiceSet" in json.dumps(step)
 
             # HR follows it, reminds those who have not answered, and closes it
             await say("status")  # answered in Karin's language (Swedish), not the Teams locale

@@ -233,7 +233,8 @@ def card_action(
     locale: str = "sv-SE",
 ) -> dict[str, Any]:
     """What Teams posts for a pressed button: an `adaptiveCard/action` invoke for a Universal
-    Action, a message with the data for Action.Submit; either way the inputs merged in."""
+    Action, a message with the data for Action.Submit; either way the card's inputs merged in
+    (each its default unless `values` says otherwise), unless the button takes none."""
     data = {**action["data"], **values}
     if action["type"] == "Action.Submit":
         return activity(connector, person, value=data, replyToId=reply_to, locale=locale)
@@ -288,14 +289,26 @@ async def press(
     card: dict[str, Any],
     action: str,
     values: dict[str, Any] | None = None,
+    *,
+    locale: str = "sv-SE",
     **overrides: Any,
 ) -> dict[str, Any] | None:
-    """The person presses the card's `action` button with `values` typed in: what Teams then
-    shows in place of the card (a Universal Action's answer; recorded as the connector's
-    `shown_in_place`), if anything."""
+    """The person presses the card's `action` button with `values` typed in (in a Teams that
+    says `locale`): what Teams then shows in place of the card (a Universal Action's answer;
+    recorded as the connector's `shown_in_place`), if anything."""
     pressed = button(card, action)
+    defaults = (
+        {}
+        if pressed.get("associatedInputs") == "none"
+        else {k: str(e["value"]) for k, e in inputs(card).items() if "value" in e}
+    )
     body = card_action(
-        connector, person, pressed, {**(values or {}), **overrides}, reply_to=card.get("_id")
+        connector,
+        person,
+        pressed,
+        {**defaults, **(values or {}), **overrides},
+        reply_to=card.get("_id"),
+        locale=locale,
     )
     answer = await post(client, body)
     if answer is None or answer.get("type") != CARD_TYPE:

@@ -174,7 +174,7 @@ def texts(card: dict[str, Any]) -> list[str]:
 
 
 def submits(card: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for e in walk(card) if e.get("type") == "Action.Submit"]
+    return [e for e in walk(card) if e.get("type") == "Action.Execute"]
 
 
 def values_of(card: dict[str, Any]) -> dict[str, Any]:
@@ -311,7 +311,7 @@ def test_cards_show_days_in_the_configured_zone() -> None:
 
 
 def test_the_invitation_says_when_how_long_and_who_sees_what() -> None:
-    check_in = make_check_in()
+    check_in = replace(make_check_in(), invitation_state="invited")
     card = invitation_card(check_in, "sv", zone=Policy().zone, today=date(2026, 6, 1))
     lines = texts(card)
     assert lines[0] == "Delår 1 2026"
@@ -412,8 +412,8 @@ def test_required_inputs_are_required_and_texts_are_capped(language: str) -> Non
                 assert element["regex"] == "^[\\s\\S]{0,1000}$" and element["errorMessage"]
                 assert element["isMultiline"] is True
                 assert not element.get("isRequired")
-        [action] = card["actions"]
-        assert action["type"] == "Action.Submit"
+        action = card["actions"][0]
+        assert action["type"] == "Action.Execute" and action["verb"] == "save"
         assert action["data"] == {
             "ledarpuls": "checkin",
             "action": "save",
@@ -601,7 +601,9 @@ def test_the_summary_shows_every_answer_and_offers_send_and_change() -> None:
         "title": "Hur trygg känner du dig i rollen som förändringsledare?",
         "value": "4 – Trygg",
     } in facts
-    send, change = card["actions"]
+    send, change, back = card["actions"]
+    assert (back["title"], back["data"]["action"]) == ("Tillbaka", "goto")
+    assert back["data"]["step"] == check_in.steps[-2] and back["associatedInputs"] == "none"
     assert (send["title"], send["data"]["action"]) == ("Skicka in", "submit")
     assert send["associatedInputs"] == "none"
     assert change["type"] == "Action.ShowCard" and change["title"] == "Ändra"
@@ -616,7 +618,10 @@ def test_the_summary_shows_every_answer_and_offers_send_and_change() -> None:
 
 def test_an_incomplete_summary_cannot_be_sent_in() -> None:
     card = summary_card(make_check_in(), "sv")
-    assert [a["type"] for a in card["actions"]] == ["Action.ShowCard"]
+    assert [a.get("data", {}).get("action", a["type"]) for a in card["actions"]] == [
+        "Action.ShowCard",
+        "goto",  # Tillbaka, to the last step
+    ]
     assert "Inte besvarat" in json.dumps(card, ensure_ascii=False)
 
 
@@ -653,7 +658,11 @@ def test_changing_answers_sent_in_says_what_is_not_sent_yet(language: str) -> No
     assert actions_of(looking) == ["Action.ShowCard"]
     changed = summary_card(replace(sent, changed=("area:BL", Section.CONFIDENCE)), language)
     assert actions_of(changed) == ["submit", "discard", "Action.ShowCard"]
-    submits = [e["data"] for e in walk(changed) if e.get("type") == "Action.Submit"]
+    submits = [
+        e["data"]
+        for e in walk(changed)
+        if e.get("type") == "Action.Execute" and e["verb"] != "refresh"
+    ]
     assert len(submits) == 3 and all(d["sent"] == SUBMITTED_AT.isoformat() for d in submits)
     step = step_card(sent, Section.CONFIDENCE, language)
     if language == "sv":

@@ -3,6 +3,7 @@ the real endpoint)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -95,14 +96,21 @@ async def test_a_whole_check_in_from_invitation_to_feedback(
     assert "Starta" in str(invitation) and "Påminn mig senare" in str(invitation)
 
     summary = await answer_steps(client, connector, KARIN)
-    step_cards = [c for c in cards_to(connector, KARIN) if "Spara och fortsätt" in str(c)]
+    shown = cards_to(connector, KARIN)
+    step_cards = [c for c in shown if "Spara och fortsätt" in str(c)]
     assert len(step_cards) >= 5  # the activity areas, strengths and needs, principles, ...
-    assert connector.updates == []  # step cards stay; the final form becomes the receipt
+    # one card, changed in place by each press: the invoke's answer, no call to the connector
+    assert {c["_id"] for c in shown[2:]} == {invitation["_id"]}
+    assert connector.updates == []
+    # where you are, and the way back from every step but the first
+    assert "Steg 1 av" in str(step_cards[0]) and "Tillbaka" not in str(step_cards[0])
+    assert all("Tillbaka" in str(c) for c in step_cards[1:])
 
     await press(client, connector, KARIN, summary, "submit")
 
-    receipt = connector.updates[-1]["attachments"][0]["content"]
-    assert connector.updates[-1]["_id"] == summary["_id"]  # the form became the receipt
+    receipt = cards_to(connector, KARIN)[-1]
+    assert receipt["_id"] == invitation["_id"]  # the form became the receipt
+    assert "Tack! Dina svar är inskickade" in str(receipt)
     assert not inputs(receipt)
     # the receipt was queued with the submit: a line, no feedback (that comes at the close)
     await deliver_outbox(client, paced=False)
@@ -154,24 +162,29 @@ async def test_bad_values_get_a_clear_message_and_change_nothing(
     comment_ids = [i for i in inputs(card) if i.startswith("comment:")]
 
     missing = {k: v for k, v in values.items() if k != status_ids[0]}
-    await press(client, connector, KARIN, card, "save", missing)
-    reply = texts_to(connector, KARIN)[-1]
-    assert "behöver rättas" in reply and "ett svar saknas" in reply
+    shown = await press(client, connector, KARIN, card, "save", missing)
+    # the same step comes back in place, the problem at the top, what was typed still there
+    assert shown is not None and "Det här behöver rättas" in shown_text(shown)
+    assert "ett svar saknas" in shown_text(shown)
+    assert inputs(shown)[comment_ids[0]]["value"] == values[comment_ids[0]]
 
-    await press(client, connector, KARIN, card, "save", {**values, comment_ids[0]: "x" * 1001})
-    assert (
-        "texten är för lång (1\u00a0001 tecken, högst 1\u00a0000)" in texts_to(connector, KARIN)[-1]
+    shown = await press(
+        client, connector, KARIN, card, "save", {**values, comment_ids[0]: "x" * 1001}
     )
+    assert "texten är för lång (1\u00a0001 tecken, högst 1\u00a0000)" in shown_text(shown)
+    assert inputs(shown)[comment_ids[0]]["value"] == "x" * 1001  # never cut
 
-    await press(client, connector, KARIN, card, "save", {**values, status_ids[0]: "kanske"})
-    assert "finns inte bland alternativen" in texts_to(connector, KARIN)[-1]
+    shown = await press(client, connector, KARIN, card, "save", {**values, status_ids[0]: "kanske"})
+    assert "finns inte bland alternativen" in shown_text(shown)
 
+    texts = len(texts_to(connector, KARIN))
     await press(client, connector, KARIN, card, "save", values, invitation="7; DROP TABLE")
     assert "kunde inte läsa det kortet" in texts_to(connector, KARIN)[-1]
+    assert len(texts_to(connector, KARIN)) == texts + 1  # the card itself stays as it was
 
     async with db_of(client).session() as s:
         assert (await s.exec(select(ActivityStatusAnswer))).all() == []
-    assert connector.updates == []  # the card stays as it was
+    assert connector.updates == []
 
 
 async def test_a_pasted_comment_over_the_limit_is_refused_by_name_never_cut(
@@ -188,8 +201,10 @@ async def test_a_pasted_comment_over_the_limit_is_refused_by_name_never_cut(
     activity_name = comment["label"].removeprefix("Kommentar till ").split(" (valfritt")[0]
 
     pasted = "Vi har gått igenom rutinen. " * 107  # 2,996 characters
-    await press(client, connector, KARIN, card, "save", {**answer_all(card), comment_id: pasted})
-    reply = texts_to(connector, KARIN)[-1]
+    shown = await press(
+        client, connector, KARIN, card, "save", {**answer_all(card), comment_id: pasted}
+    )
+    reply = shown_text(shown)
     assert f"Kommentar till {activity_name}: texten är för lång" in reply
     assert "(2\u00a0995 tecken, högst 1\u00a0000)" in reply  # trimmed of its last space
     async with db_of(client).session() as s:
@@ -288,8 +303,10 @@ async def test_change_my_answers_until_the_deadline(client: Client, connector: C
 async def test_remind_me_later_and_my_answers(client: Client, connector: Connector) -> None:
     round_id = await invited(client, connector)
     invitation = cards_to(connector, KARIN)[-1]
-    await press(client, connector, KARIN, invitation, "later")
-    assert "påminner jag dig" in texts_to(connector, KARIN)[-1]
+    shown = await press(client, connector, KARIN, invitation, "later")
+    # the invitation stays, saying when the reminder comes, Starta still on it
+    assert shown is not None and "påminner jag dig" in shown_text(shown)
+    assert "Starta" in shown_text(shown)
     async with db_of(client).session() as s:
         row = await karins(s, round_id)
     assert row.remind_later_at is not None and row.remind_later_at > utcnow()
@@ -309,6 +326,11 @@ async def test_english_teams_gets_the_check_in_in_the_organisations_language(
     await deliver_outbox(client)
     invitation = cards_to(connector, KARIN)[-1]
     assert "Starta" in str(invitation) and "Påminn mig senare" in str(invitation)
+
+
+def shown_text(card: dict[str, Any] | None) -> str:
+    """A card's JSON as it reads (no escapes for å or a no-break space)."""
+    return json.dumps(card, ensure_ascii=False)
 
 
 async def close_and_deliver(client: Client, round_id: int) -> None:

@@ -33,7 +33,6 @@ from tests.dialogs.checkin_world import (
     post,
     press,
     say,
-    submit_data,
     texts_to,
 )
 from tests.dialogs.downloads import fresh_link, path_of
@@ -67,11 +66,7 @@ async def press_in_english_teams(
     action: str,
     values: dict[str, Any] | None = None,
 ) -> None:
-    value = {**submit_data(card, action), **(values or {})}
-    await post(
-        client,
-        activity(connector, KARIN, value=value, replyToId=card["_id"], locale=ENGLISH_TEAMS),
-    )
+    await press(client, connector, KARIN, card, action, values, locale=ENGLISH_TEAMS)
 
 
 async def say_in_english_teams(client: Client, connector: Connector, text: str) -> None:

@@ -17,9 +17,13 @@ from tests.dialogs.checkin_world import (
     MARIA,
     Client,
     Connector,
+    activity,
     answer_all,
+    button,
+    card_action,
     db_of,
     open_a_round,
+    post,
     press,
     submit_data,
 )
@@ -171,8 +175,21 @@ async def test_every_refused_check_in_card_is_on_record_and_changes_nothing(
     # a value that is not offered, and a card whose invitation is no number
     await press(client, connector, KARIN, card, "save", {**values, some_status: "kanske"})
     await press(client, connector, KARIN, card, "save", values, invitation="7; DROP TABLE")
-    # a card of no kind of ours
-    await press(client, connector, KARIN, card, "save", values, ledarpuls="okänd")
+    # a card of no kind of ours: as a Universal Action Teams shows the error on the card (no
+    # button of ours has it, nothing to put on record); as a message, it is a forgery
+    answer = await post(
+        client,
+        card_action(
+            connector,
+            KARIN,
+            button(card, "save"),
+            {**values, "ledarpuls": "okänd"},
+            reply_to=card["_id"],
+        ),
+    )
+    assert answer is not None and answer["value"]["code"] == "NotSupported"
+    forged = {**submit_data(card, "save"), **values, "ledarpuls": "okänd"}
+    await post(client, activity(connector, KARIN, value=forged, replyToId=card["_id"]))
     # the round closed since: a stale card
     async with db.session() as s, s.begin():
         round_ = await s.get(Round, round_id)

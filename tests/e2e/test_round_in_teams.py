@@ -56,26 +56,33 @@ async def test_a_round_from_the_hr_cards_to_the_digest(world: World) -> None:
     assert t(LANGUAGE, "checkin.invitation.pause") in texts(invitation)
     await camera.shoot(chef, "invitation", invitation)
 
-    # she answers every card, then sends her answers in from the summary
-    await chef.press(invitation, "start")
-    card = await chef.expect(lambda m: bool({"save", "submit"} & actions_of(m)))
+    # she answers every card, then sends her answers in from the summary: one card, each
+    # press answered with the next step in its place (Universal Actions)
+    card = await chef.press(invitation, "start")
     steps = []
-    while "submit" not in actions_of(card):
+    while card is not None and "submit" not in actions_of(card):
+        assert card["messageId"] == invitation["messageId"]
         steps.append(card)
         if len(steps) == 1:
             await camera.shoot(chef, "activity-card", card)
-        await chef.press(card, "save", **answers(card))
-        card = await chef.expect(lambda m: bool({"save", "submit"} & actions_of(m)))
+        if len(steps) == 2:
+            # back to the first step and forward again, as on a phone between two meetings
+            back = await chef.press(card, "goto")
+            assert back is not None and title_of(back) == title_of(steps[0])
+            card = await chef.press(back, "save", **answers(back))
+            assert card is not None and title_of(card) == title_of(steps[1])
+        card = await chef.press(card, "save", **answers(card))
     assert [title_of(s) for s in steps] == [
         t(LANGUAGE, "checkin.step_of", n=n, total=len(steps)) for n in range(1, len(steps) + 1)
     ]
     summary = card
+    assert summary is not None
     assert title_of(summary) == t(LANGUAGE, "checkin.summary.title", round=TITLE)
     assert t(LANGUAGE, "checkin.summary.incomplete") not in texts(summary)
-    await chef.press(summary, "submit")
 
     # the summary she pressed becomes the receipt, with nothing left to send
-    receipt = await chef.expect(lambda m: m["messageId"] == summary["messageId"], "updateMessage")
+    receipt = await chef.press(summary, "submit")
+    assert receipt is not None and receipt["messageId"] == invitation["messageId"]
     assert title_of(receipt) == t(LANGUAGE, "checkin.receipt.title")
     assert TITLE in texts(receipt)
     assert COMMENT in texts(receipt)
@@ -113,9 +120,19 @@ async def test_a_round_from_the_hr_cards_to_the_digest(world: World) -> None:
     ]
     assert len(feedback_lines) == 1  # once, at the close
 
-    # after `language english` Karin is answered in English
+    # her invitation, seen again after the close: the round is closed, nothing to press
+    closed = await chef.refresh(invitation)
+    assert closed is not None and actions_of(closed) == set()
+    assert t(LANGUAGE, "checkin.receipt.closed") in texts(closed)
+
+    # after `language english` Karin is answered in English, her cards too
     await chef.say("language english")
     await chef.expect(t("en", "language.chosen"))
+    await chef.say("mina svar")
+    answers_card = await chef.expect(t("en", "checkin.receipt.title"))
+    assert t("en", "checkin.receipt.closed") in texts(answers_card)
+    english = await chef.refresh(invitation)
+    assert english is not None and title_of(english) == t("en", "checkin.receipt.title")
 
     # and every card the two of them were sent passes Microsoft's reference renderer
     sent = [f.get("message", {}) for chat in (chef, hr) for f in chat.received]
