@@ -641,16 +641,6 @@ def answer_blocks(check_in: CheckIn, language: str) -> list[Element]:
     return blocks
 
 
-def saved_card(check_in: CheckIn, step: str, language: str) -> dict[str, Any]:
-    """Replaces a step card once saved: what was chosen, no inputs and no buttons."""
-    title = t(language, "checkin.saved", title=step_title(check_in, step, language))
-    body: list[Element] = [text(title, weight="Bolder", color="Good")]
-    rows = _choice_facts(check_in, step, language)
-    if rows:
-        body.append(facts(rows))
-    return card(body)
-
-
 def summary_card(check_in: CheckIn, language: str, *, note: str | None = None) -> dict[str, Any]:
     """Every answer before sending in (or the answers sent in, to change). `note`: a line on
     what was just done."""

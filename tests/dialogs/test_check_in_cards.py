@@ -14,10 +14,8 @@ from dialogs.card_fields import read_step
 from dialogs.check_in_cards import (
     invitation_card,
     receipt_card,
-    saved_card,
     status_label,
     step_card,
-    step_title,
     summary_card,
 )
 from dialogs.feedback_cards import feedback_card
@@ -228,7 +226,6 @@ def all_cards() -> list[dict[str, Any]]:
             cards.append(invitation_card(check_in, language, zone=Policy().zone))
             for step in check_in.steps[:-1]:
                 cards.append(step_card(check_in, step, language))
-                cards.append(saved_card(check_in, step, language))
                 if step in ERRORS:
                     cards.append(step_card(check_in, step, language, ERRORS[step]))
             cards.append(summary_card(check_in, language))
@@ -564,23 +561,7 @@ def test_errors_are_listed_at_the_top_naming_the_field() -> None:
     assert "Clarified tasks – your comment" in " ".join(texts(english))
 
 
-# --- saved, summary, receipt --------------------------------------------------------------
-
-
-def test_a_saved_step_is_read_only() -> None:
-    check_in = make_check_in(answered=True)
-    for step in check_in.steps[:-1]:
-        card = saved_card(check_in, step, "sv")
-        assert not inputs(card) and "actions" not in card
-        assert texts(card)[0] == f"✓ Sparat: {step_title(check_in, step, 'sv')}"
-    area = saved_card(check_in, "area:BL", "sv")
-    assert area["body"][1]["facts"][0] == {
-        "title": "BL1 Ledarforum för enhetschefer",
-        "value": "Ej påbörjad",
-    }
-    assert texts(saved_card(check_in, Section.CONFIDENCE, "en"))[0] == (
-        "✓ Saved: Confidence in your role"
-    )
+# --- summary, receipt --------------------------------------------------------------
 
 
 def test_the_summary_shows_every_answer_and_offers_send_and_change() -> None:
