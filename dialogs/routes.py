@@ -20,6 +20,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
 from dialogs.activities import tenant_of
+from dialogs.cards import show_card
 from dialogs.check_in_dialog import MARKER as CHECK_IN_KIND
 from dialogs.check_in_dialog import CheckInDialog
 from dialogs.digest_cards import Links
@@ -37,6 +38,9 @@ from dialogs.hr_reports import HrReports
 from dialogs.hr_roles import HrRoles
 from dialogs.hr_roster import HrRoster
 from dialogs.hr_running import HrRunning
+from dialogs.language_cards import CHOOSE as CHOOSE_LANGUAGE
+from dialogs.language_cards import SUBMIT_KIND as LANGUAGE_KIND
+from dialogs.language_cards import language_card
 from dialogs.my_data_cards import SUBMIT_KIND as MY_DATA_KIND
 from dialogs.my_data_cards import MyDataLinks
 from dialogs.my_data_dialog import MyDataDialog
@@ -273,15 +277,25 @@ def send_help(db: Database, *, policy: Policy) -> Handler:
     return run
 
 
-def choose_language(db: Database, *, clock: Callable[[], datetime] = utcnow) -> Handler:
-    """`språk engelska`: the person's language from now on, kept on their conversation;
-    `språk` alone says which they have and how to change it."""
+def choose_language(
+    db: Database, *, clock: Callable[[], datetime] = utcnow
+) -> tuple[Handler, Handler]:
+    """`språk engelska`, or a press on the language card: the person's language from now on,
+    kept on their conversation; `språk` alone shows the card (which they have, and a button for
+    each). The typed command's handler, and the card's."""
 
     async def run(turn: Turn) -> None:
         if turn.argument is None:
-            await turn.context.send_activity(t(turn.language, "language.current"))
+            # which it is now, and a button for each (a phone has no keyboard open)
+            await show_card(turn.context, language_card(turn.language))
             return
-        language = chosen_language(turn.argument)
+        await save(turn, chosen_language(turn.argument))
+
+    async def pressed(turn: Turn) -> None:
+        word = turn.value.get("language")
+        await save(turn, word if isinstance(word, str) and word in LANGUAGES else None)
+
+    async def save(turn: Turn, language: str | None) -> None:
         if language is None:
             await turn.context.send_activity(t(turn.language, "language.unknown"))
             return
@@ -300,9 +314,14 @@ def choose_language(db: Database, *, clock: Callable[[], datetime] = utcnow) -> 
         if not saved:
             await turn.context.send_activity(t(turn.language, "language.not_saved"))
             return
+        if turn.value:  # the card pressed says it, in the language chosen
+            await show_card(
+                turn.context, language_card(language, note=t(language, "language.chosen"))
+            )
+            return
         await turn.context.send_activity(t(language, "language.chosen"))
 
-    return run
+    return run, pressed
 
 
 def invalid_chef_card(db: Database, *, clock: Callable[[], datetime] = utcnow) -> Handler:
@@ -346,7 +365,9 @@ def teams_routes(
 
     routes = Routes(fallback=resume_or_hint, invalid_card=invalid_chef_card(db, clock=clock))
     routes.add_command("help", send_help(db, policy=policy))
-    routes.add_command(LANGUAGE_COMMAND, choose_language(db, clock=clock))
+    typed_language, pressed_language = choose_language(db, clock=clock)
+    routes.add_command(LANGUAGE_COMMAND, typed_language)
+    routes.add_card(LANGUAGE_KIND, pressed_language, action=CHOOSE_LANGUAGE)
     routes.add_command("checkin", as_chef(check_in.begin))
     routes.add_command("answers", as_chef(check_in.my_answers))
     routes.add_command("change", as_chef(check_in.change_answers))

@@ -12,19 +12,21 @@ from sqlmodel import col, select
 from dialogs.routes import command_words
 from dialogs.texts import catalogue, t
 from storage.models import AuditEvent
-from tests.cards import walk
+from tests.cards import assert_valid_cards, walk
 from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
     Client,
     Connector,
     activity,
+    cards_to,
     db_of,
     install,
     make_hr_admin,
     open_a_round,
     organisation,
     post,
+    press,
     say,
 )
 
@@ -48,7 +50,7 @@ def chef_reply(command: str, language: str) -> str:
         "cancel": t(language, "checkin.cancelled"),
         "my_data": t(language, "mydata.title"),
         "erase": t(language, "mydata.erase.nothing"),
-        "language": t(language, "language.current"),
+        "language": t(language, "language.current_card"),
     }[command]
 
 
@@ -178,7 +180,7 @@ async def test_a_person_chooses_their_language_and_keeps_it(
     await install(client, connector, MARIA)
     since = len(connector.activities)
     await say(client, connector, MARIA, "språk", locale="en-US")
-    assert replies(connector, MARIA, since) == t("sv", "language.current")
+    assert replies(connector, MARIA, since).strip() == t("sv", "language.current_card")
     since = len(connector.activities)
     await say(client, connector, MARIA, "språk franska", locale="en-US")
     assert replies(connector, MARIA, since) == t("sv", "language.unknown")
@@ -198,3 +200,28 @@ async def test_a_person_chooses_their_language_and_keeps_it(
     since = len(connector.activities)
     await say(client, connector, MARIA, "what can you do", locale="en-US")
     assert replies(connector, MARIA, since) == t("sv", "unknown.command")
+
+
+async def test_the_language_card_chooses_with_one_press_and_says_so_in_place(
+    client: Client, connector: Connector
+) -> None:
+    await organisation(db_of(client))
+    await install(client, connector, MARIA)
+    await say(client, connector, MARIA, "språk", locale="en-US")
+    chooser = cards_to(connector, MARIA)[-1]
+    # each language named in itself, the one she has now marked
+    assert [(a["title"], a.get("style")) for a in chooser["actions"]] == [
+        ("Svenska", "positive"),
+        ("English", None),
+    ]
+    shown = await press(client, connector, MARIA, chooser, "choose", language="en")
+    assert shown is not None
+    assert [e["text"] for e in walk(shown["body"])][:2] == [
+        t("en", "language.chosen"),
+        t("en", "language.current_card"),
+    ]
+    # kept: what she types next is answered in English, whatever her Teams says
+    since = len(connector.activities)
+    await say(client, connector, MARIA, "vad gör du", locale="sv-SE")
+    assert replies(connector, MARIA, since) == t("en", "unknown.command")
+    assert_valid_cards([chooser, shown])
