@@ -15,6 +15,9 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
+from dialogs.formatting import number
+from dialogs.texts import t
+
 logger = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -155,6 +158,33 @@ def verbatim_facts(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             for k, v in pairs
         ],
     }
+
+
+def limited_text(
+    input_id: str,
+    *,
+    label: str,
+    limit: int,
+    language: str,
+    required_error: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A short text field whose limit is in its label, before anything is typed, and checked
+    by the client's `regex` with a message under the field. No `maxLength`: clients cut a
+    pasted text silently at it. The server checks the limit too, saying which field.
+    `required_error`: the field must be filled in, and this says so."""
+    limit_text = t(language, "card.limit_error", max=number(limit, language))
+    element: dict[str, Any] = {
+        "type": "Input.Text",
+        "id": input_id,
+        "label": t(language, "card.label.limit", label=label, max=number(limit, language)),
+        "regex": f"^[\\s\\S]{{0,{limit}}}$",
+        "errorMessage": f"{required_error} {limit_text}" if required_error else limit_text,
+        **extra,
+    }
+    if required_error:
+        element["isRequired"] = True
+    return element
 
 
 def card_id(value: Any) -> int | None:

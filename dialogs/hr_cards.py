@@ -20,7 +20,7 @@ from dialogs.card_fields import (
     K,
     section_input,
 )
-from dialogs.cards import card, text, verbatim, verbatim_facts
+from dialogs.cards import card, limited_text, text, verbatim, verbatim_facts
 from dialogs.formatting import clock, day_of_year, duration, local, short_date, short_day
 from dialogs.texts import catalogue, t
 from followup.digest.report import percent_text
@@ -125,15 +125,14 @@ def new_round_card(
     body: list[Element] = [
         text(t(language, "hr.new.title"), size="Large", weight="Bolder"),
         text(t(language, "hr.new.intro"), isSubtle=True),
-        {
-            "type": "Input.Text",
-            "id": TITLE,
-            "label": t(language, "hr.new.title_label"),
-            "placeholder": t(language, "hr.new.title_placeholder"),
-            "maxLength": MAX_TITLE,
-            "isRequired": True,
-            "errorMessage": t(language, "hr.error.required", field=t(language, "hr.field.title")),
-        },
+        limited_text(
+            TITLE,
+            label=t(language, "hr.new.title_label"),
+            limit=MAX_TITLE,
+            language=language,
+            required_error=t(language, "hr.error.required", field=t(language, "hr.field.title")),
+            placeholder=t(language, "hr.new.title_placeholder"),
+        ),
         *(
             [
                 {
@@ -182,13 +181,13 @@ def new_round_card(
                 language, "hr.error.required", field=t(language, "hr.field.deadline")
             ),
         },
-        {
-            "type": "Input.Text",
-            "id": REMINDERS,
-            "label": t(language, "hr.new.reminders_label"),
-            "value": ", ".join(str(days) for days in policy.reminder_offsets),
-            "maxLength": 40,
-        },
+        limited_text(
+            REMINDERS,
+            label=t(language, "hr.new.reminders_label"),
+            limit=40,
+            language=language,
+            value=", ".join(str(days) for days in policy.reminder_offsets),
+        ),
         {
             "type": "Input.Number",
             "id": CAP,
@@ -567,15 +566,14 @@ def calendar_card(
             verbatim(t(language, "hr.calendar.next", title=title, date=short_day(day, language)))
         )
     body += [
-        {
-            "type": "Input.Text",
-            "id": OPENS,
-            "label": t(language, "hr.calendar.opens_label"),
-            "value": ", ".join(programme.round_opens),
-            "maxLength": 40,
-            "isRequired": True,
-            "errorMessage": t(language, "hr.error.required", field=t(language, "hr.field.opens")),
-        },
+        limited_text(
+            OPENS,
+            label=t(language, "hr.calendar.opens_label"),
+            limit=40,
+            language=language,
+            required_error=t(language, "hr.error.required", field=t(language, "hr.field.opens")),
+            value=", ".join(programme.round_opens),
+        ),
         {
             "type": "Input.Number",
             "id": ANSWER_DAYS,

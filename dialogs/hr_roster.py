@@ -10,7 +10,7 @@ from dialogs.card_fields import DEPARTMENT, QUERY, UNIT, VERSION, read_date, rea
 from dialogs.cards import card_activity, card_id
 from dialogs.formatting import short_day
 from dialogs.hr_flow import FormRefused, HrFlow, HrTurn
-from dialogs.roster_cards import add_chef_card, chef_card, found_card, roster_card
+from dialogs.roster_cards import MAX_QUERY, add_chef_card, chef_card, found_card, roster_card
 from dialogs.texts import t
 from followup.forms import FormError
 from followup.hr import operations, roster_edits
@@ -29,7 +29,9 @@ class HrRoster(HrFlow):
         query = value.get(QUERY)
         if not isinstance(query, str) or not query.strip():
             raise FormRefused([FormError(QUERY, "required")])
-        query = query.strip()[:100]
+        query = query.strip()
+        if len(query) > MAX_QUERY:  # refused, never cut: what was searched for is said back
+            raise FormRefused([FormError(QUERY, "too_long", {"max": MAX_QUERY})])
         chefs = await roster_edits.find_chefs(turn.call, query=query)
         if not chefs:
             await turn.context.send_activity(t(turn.language, "roster.none_found", query=query))

@@ -8,7 +8,7 @@ from datetime import date, tzinfo
 from typing import Any
 
 from dialogs.card_fields import CHEF, PRINCIPAL, ROLE, UNTIL
-from dialogs.cards import card, text, verbatim, verbatim_facts
+from dialogs.cards import card, limited_text, text, verbatim, verbatim_facts
 from dialogs.formatting import short_date, short_day
 from dialogs.hr_cards import Element, submit
 from dialogs.texts import t
@@ -83,17 +83,16 @@ def _role_form(
         [
             text(t(language, f"hr.{form}.title"), size="Large", weight="Bolder"),
             text(t(language, f"hr.{form}.intro"), isSubtle=True),
-            {
-                "type": "Input.Text",
-                "id": PRINCIPAL,
-                "label": t(language, "hr.add.principal_label"),
-                "placeholder": "fornamn.efternamn@kommun.se",
-                "maxLength": 320,
-                "isRequired": True,
-                "errorMessage": t(
+            limited_text(
+                PRINCIPAL,
+                label=t(language, "hr.add.principal_label"),
+                limit=320,
+                language=language,
+                required_error=t(
                     language, "hr.error.required", field=t(language, "hr.field.principal")
                 ),
-            },
+                placeholder="fornamn.efternamn@kommun.se",
+            ),
             {
                 "type": "Input.ChoiceSet",
                 "id": ROLE,

@@ -18,7 +18,7 @@ from dialogs.card_fields import (
     UNTIL,
     UPN,
 )
-from dialogs.cards import card, text, verbatim, verbatim_facts
+from dialogs.cards import card, limited_text, text, verbatim, verbatim_facts
 from dialogs.formatting import short_date, short_day
 from dialogs.hr_cards import submit
 from dialogs.texts import t
@@ -28,22 +28,24 @@ from storage.models import Chef, Department
 Element = dict[str, Any]
 
 
+MAX_QUERY = 100  # characters of a search for a chef
+
+
 def roster_card(language: str) -> dict[str, Any]:
     """Look a chef up, or add one."""
     return card(
         [
             text(t(language, "roster.title"), size="Large", weight="Bolder"),
             text(t(language, "roster.intro"), isSubtle=True),
-            {
-                "type": "Input.Text",
-                "id": QUERY,
-                "label": t(language, "roster.query_label"),
-                "maxLength": 100,
-                "isRequired": True,
-                "errorMessage": t(
+            limited_text(
+                QUERY,
+                label=t(language, "roster.query_label"),
+                limit=MAX_QUERY,
+                language=language,
+                required_error=t(
                     language, "hr.error.required", field=t(language, "hr.field.query")
                 ),
-            },
+            ),
         ],
         [
             submit(t(language, "roster.search"), "roster_find", language),
@@ -145,13 +147,13 @@ def chef_card(
                 ),
                 "choices": [{"title": d.name, "value": str(d.id)} for d in departments if d.active],
             },
-            {
-                "type": "Input.Text",
-                "id": UNIT,
-                "label": t(language, "roster.move.unit_label"),
-                "value": chef.unit,
-                "maxLength": 200,
-            },
+            limited_text(
+                UNIT,
+                label=t(language, "roster.move.unit_label"),
+                limit=200,
+                language=language,
+                value=chef.unit,
+            ),
         ],
         [submit(t(language, "roster.move.submit"), "roster_move", language, **same)],
     )
@@ -190,18 +192,14 @@ def add_chef_card(departments: Sequence[Department], language: str) -> dict[str,
     """A new chef: the roster file's fields, the department chosen among the active ones."""
 
     def field(name: str, *, required: bool = False, max_length: int = 200) -> Element:
-        element: Element = {
-            "type": "Input.Text",
-            "id": name,
-            "label": t(language, f"hr.field.{name}"),
-            "maxLength": max_length,
-        }
-        if required:
-            element["isRequired"] = True
-            element["errorMessage"] = t(
-                language, "hr.error.required", field=t(language, f"hr.field.{name}")
-            )
-        return element
+        label = t(language, f"hr.field.{name}")
+        return limited_text(
+            name,
+            label=label,
+            limit=max_length,
+            language=language,
+            required_error=t(language, "hr.error.required", field=label) if required else None,
+        )
 
     return card(
         [

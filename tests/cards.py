@@ -47,13 +47,17 @@ def assert_valid_cards(cards: list[dict[str, Any]]) -> None:
 
 def assert_accessible(card: dict[str, Any]) -> None:
     """Every input says what it is about: a label of its own (a screen reader reads the label,
-    never the text above it), an error message where an answer is required, and no two inputs
-    of a card under the same label (five "Status" say nothing of which activity is which)."""
+    never the text above it), an error message where an answer is required or checked, no
+    `maxLength`, and no two inputs of a card under the same label (five "Status" say nothing
+    of which activity is which)."""
     inputs = [e for e in walk(card) if str(e.get("type", "")).startswith("Input.")]
     for element in inputs:
         assert str(element.get("label") or "").strip(), element
-        if element.get("isRequired"):
+        if element.get("isRequired") or element.get("regex"):
             assert str(element.get("errorMessage") or "").strip(), element
+        # a limit is said in the label and checked with a message (`regex`), never a
+        # `maxLength` that cuts a pasted text without a word
+        assert "maxLength" not in element, element
     labels = [element["label"] for element in inputs]
     assert len(labels) == len(set(labels)), labels
 
