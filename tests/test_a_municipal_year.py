@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
@@ -216,16 +217,17 @@ class Year:
 
 
 def status_rows(card: dict[str, Any]) -> dict[str, list[str]]:
-    """HR's status table: the department (or Totalt) → invited, reached, started, submitted,
-    unreachable, on leave."""
-    [table] = [e for e in walk(card["body"]) if e.get("type") == "Table"]
+    """HR's status per department (or Totalt), each under its name: invited, reached, started,
+    submitted, unreachable, on leave."""
     rows = {}
-    for row in table["rows"][1:]:
-        cells = [
-            " ".join(e["text"] for e in walk(cell) if e.get("type") in ("TextRun", "TextBlock"))
-            for cell in row["cells"]
-        ]
-        rows[cells[0]] = cells[1:]
+    for block in walk(card["body"]):
+        items = block.get("items", [])
+        if block.get("type") != "Container" or len(items) != 2:
+            continue
+        name, figures = items
+        if name.get("type") == "RichTextBlock" and figures.get("type") == "TextBlock":
+            runs = " ".join(run["text"] for run in name["inlines"])
+            rows[runs] = re.findall(r"\d+", figures["text"])
     return rows
 
 
