@@ -9,7 +9,8 @@
 //   {"name", "height": px, "overflow": [what sticks out past the card's edge],
 //    "cut": [text wider than its box: cut off, or over the next], "broken": [words split],
 //    "buttons": [button titles cut off with an ellipsis: more buttons than a row holds]}
-// With LEDARPULS_PHONE_SHOTS=<folder>, each card is also saved as <folder>/<name>.png.
+// With LEDARPULS_PHONE_SHOTS=<folder>, each card is also saved as <folder>/<name>.png, and the
+// report as <folder>/phone.json (every card's height, and the button titles cut off).
 "use strict";
 
 const fs = require("fs");
@@ -194,6 +195,14 @@ async function main() {
         await page.locator("#card").screenshot({ path: file });
         results.push({ name, ...result });
       }
+    }
+    if (shots) {
+      // added to what an earlier run of the same test session wrote there
+      const file = path.join(shots, "phone.json");
+      const earlier = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : [];
+      const names = new Set(results.map((r) => r.name));
+      const all = [...earlier.filter((r) => !names.has(r.name)), ...results];
+      fs.writeFileSync(file, JSON.stringify(all, null, 1));
     }
     process.stdout.write(JSON.stringify(results));
   } finally {
