@@ -77,7 +77,7 @@ from followup.sections import DEFAULT_SECTIONS, MAX_TEXT, STATUSES
 from storage.database import Database
 from storage.models import Chef, Department, Programme, Role, Round, RoundState
 from storage.types import utcnow
-from tests.cards import assert_valid_cards
+from tests.cards import assert_valid_cards, walk
 from tests.dialogs.test_check_in_cards import ERRORS, make_check_in
 from tests.followup.digest.test_compile import IFO, two_rounds
 from tests.phone import Drawn, draw
@@ -633,11 +633,22 @@ def check_in_layout(name: str) -> bool:
     return name.split(" ", 1)[1].startswith(CHECK_IN_LAYOUT)
 
 
-def problems(drawn: Drawn) -> list[str]:
+def longest_row(card: dict[str, Any]) -> int:
+    """The most buttons in one row of the card (its actions, or an ActionSet's)."""
+    rows = [e.get("actions") for e in walk(card) if e.get("type") in ("AdaptiveCard", "ActionSet")]
+    return max((len(row) for row in rows if isinstance(row, list)), default=0)
+
+
+def problems(drawn: Drawn, card: dict[str, Any]) -> list[str]:
+    """What a phone shows wrong. Two buttons side by side have room for a title each; a row of
+    more may cut theirs off ("Upp…"), which Teams' phone apps scroll sideways instead: those are
+    in phone.json, not a fault."""
+    buttons = drawn.buttons if longest_row(card) <= 2 else []
     return [
         *(f"sticks out: {o}" for o in drawn.overflow),
         *(f"text wider than its box: {c}" for c in drawn.cut),
         *(f"word split over two lines: {w!r}" for w in drawn.broken),
+        *(f"button title cut off: {b}" for b in buttons),
     ]
 
 
@@ -651,8 +662,9 @@ async def test_every_card_fits_a_phone(db: Database, monkeypatch: pytest.MonkeyP
     assert len(names) == len(set(names))
     assert_valid_cards([card for _, card in cards])
 
-    drawn = draw([(name, card) for name, card in cards if not check_in_layout(name)])
-    found = [f"{d.name}: {p}" for d in drawn for p in problems(d)]
+    shown = {name: card for name, card in cards if not check_in_layout(name)}
+    drawn = draw(list(shown.items()))
+    found = [f"{d.name}: {p}" for d in drawn for p in problems(d, shown[d.name])]
     assert found == [], "\n".join(["not made for a phone:", *found])
     assert all(d.height > 0 for d in drawn)
 
@@ -663,14 +675,14 @@ async def test_every_card_fits_a_phone(db: Database, monkeypatch: pytest.MonkeyP
     "activity titles split in the saved, summary and receipt cards' facts",
 )
 def test_the_check_ins_steps_fit_two_phone_screens() -> None:
-    cards = [
-        (f"{language} {name}", card)
+    cards = {
+        f"{language} {name}": card
         for language in LANGUAGES
         for name, card in check_in_cards(language)
         if check_in_layout(f"{language} {name}")
-    ]
-    drawn = draw(cards)
-    found = [f"{d.name}: {p}" for d in drawn for p in problems(d)]
+    }
+    drawn = draw(list(cards.items()))
+    found = [f"{d.name}: {p}" for d in drawn for p in problems(d, cards[d.name])]
     found += [
         f"{d.name}: {d.height} px tall"
         for d in drawn
