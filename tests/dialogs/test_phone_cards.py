@@ -675,11 +675,11 @@ async def test_every_card_fits_a_phone(db: Database, monkeypatch: pytest.MonkeyP
     "activity titles split in the saved, summary and receipt cards' facts",
 )
 def test_the_check_ins_steps_fit_two_phone_screens() -> None:
-    cards = {
+    cards = {  # a step answered is laid out as one not yet answered: drawn once
         f"{language} {name}": card
         for language in LANGUAGES
         for name, card in check_in_cards(language)
-        if check_in_layout(f"{language} {name}")
+        if check_in_layout(f"{language} {name}") and not name.endswith(" answered")
     }
     drawn = draw(list(cards.items()))
     found = [f"{d.name}: {p}" for d in drawn for p in problems(d, cards[d.name])]
