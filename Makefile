@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test lint typecheck layers deps pytest venv node-deps clean examples bench chaos docs-example package e2e screenshots hostile
+.PHONY: run test lint typecheck layers deps pytest venv node-deps chromium clean examples bench chaos docs-example package e2e screenshots hostile
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -50,8 +50,21 @@ deps: $(STAMP)
 	$(VENV)/bin/deptry . --exclude 'bot/|dialogs/|followup/|storage/|\.venv|node_modules|var' \
 		--ignore DEP002,DEP004
 
+# Chromium for the phone-width card test (tests/dialogs/test_phone_cards.py): Debian's package,
+# installed when we are root with apt-get; playwright-core drives it and downloads no browser.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Chromium for the phone-width card test (apt-get install chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium not found at $(CHROMIUM): the phone-width card test will be skipped" \
+			"(apt-get install chromium, or CHROMIUM=/path/to/chromium)."; \
+	fi
+
 # one pytest-xdist worker per core of a 2-core machine; each has its own databases
-pytest: $(STAMP) node-deps
+pytest: $(STAMP) node-deps chromium
 	$(VENV)/bin/pytest -n 2
 
 test: lint typecheck layers deps pytest

@@ -305,11 +305,12 @@ def rounds_card(rows: Sequence[RoundRow], language: str, *, zone: tzinfo) -> dic
     return card(body)
 
 
-def _cell(value: str, **style: Any) -> Element:
-    return {"type": "TableCell", "items": [verbatim(value, size="Small", **style)]}
+COUNTS = ("invited", "delivered", "started", "submitted", "unreachable", "on_leave")
 
 
-def _row(name: str, counts: Counts, **style: Any) -> Element:
+def _department(name: str, counts: Counts, language: str, **style: Any) -> Element:
+    """A department's figures under its name, "Inbjudna: 12 · Nådda: 8 · …": at a phone's
+    width a table of seven columns has no room for its headers, and the line wraps instead."""
     numbers = (
         counts.invited,
         counts.delivered,
@@ -318,9 +319,13 @@ def _row(name: str, counts: Counts, **style: Any) -> Element:
         counts.unreachable,
         counts.on_leave,
     )
+    figures = " · ".join(
+        f"{t(language, f'hr.status.{key}')}: {n}" for key, n in zip(COUNTS, numbers, strict=True)
+    )
     return {
-        "type": "TableRow",
-        "cells": [_cell(name, **style), *(_cell(str(n), **style) for n in numbers)],
+        "type": "Container",
+        "spacing": "Small",
+        "items": [verbatim(name, **style), text(figures, size="Small", spacing="None")],
     }
 
 
@@ -336,29 +341,10 @@ def status_card(
     """Invited, reached, started, submitted, unreachable (why) and on leave, per department;
     who has not submitted when the round reports activity status with names."""
     round_ = p.round
-    headers = [
-        "department",
-        "invited",
-        "delivered",
-        "started",
-        "submitted",
-        "unreachable",
-        "on_leave",
+    table = [
+        *(_department(name, counts, language) for name, counts in p.departments.items()),
+        _department(t(language, "hr.status.total"), p.total, language, weight="Bolder"),
     ]
-    table: Element = {
-        "type": "Table",
-        "firstRowAsHeader": True,
-        "showGridLines": False,
-        "columns": [{"width": 3}, *({"width": 1} for _ in headers[1:])],
-        "rows": [
-            {
-                "type": "TableRow",
-                "cells": [_cell(t(language, f"hr.status.{h}"), weight="Bolder") for h in headers],
-            },
-            *(_row(name, counts) for name, counts in p.departments.items()),
-            _row(t(language, "hr.status.total"), p.total, weight="Bolder"),
-        ],
-    }
     body: list[Element] = [
         verbatim(t(language, "hr.status.title", title=round_.title), size="Large", weight="Bolder"),
         text(
@@ -381,7 +367,7 @@ def status_card(
             ),
             weight="Bolder",
         ),
-        table,
+        *table,
     ]
     if p.total.left or p.total.late:
         changes = t(language, "hr.status.roster_changes", left=p.total.left, late=p.total.late)
@@ -473,6 +459,7 @@ def department_choices(
         "label": t(language, "hr.new.audience_label"),
         "isMultiSelect": True,
         "style": "expanded",
+        "wrap": True,  # a long department's name on two lines at a phone's width, not cut off
         "choices": [
             {
                 "title": t(language, "hr.new.department_choice", name=d.name, count=count),

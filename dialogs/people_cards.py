@@ -8,7 +8,7 @@ from datetime import date, tzinfo
 from typing import Any
 
 from dialogs.card_fields import CHEF, PRINCIPAL, ROLE, UNTIL
-from dialogs.cards import card, limited_text, text, verbatim, verbatim_facts
+from dialogs.cards import card, limited_text, text, verbatim
 from dialogs.formatting import short_date, short_day
 from dialogs.hr_cards import Element, submit
 from dialogs.texts import t
@@ -142,8 +142,14 @@ def roles_card(holders: Sequence[RoleHolder], language: str, *, zone: tzinfo) ->
         text(t(language, "hr.roles.none"), isSubtle=True)
     ]
     body.append(text(t(language, "hr.roles.leads"), weight="Bolder", spacing="Medium"))
-    body += (
-        [verbatim_facts(leads)] if leads else [text(t(language, "hr.roles.none"), isSubtle=True)]
-    )
+    # each lead under their department, the whole width for an address (one cannot wrap)
+    body += [
+        element
+        for department, holder in leads
+        for element in (
+            verbatim(department, weight="Bolder", spacing="Small"),
+            verbatim(holder, spacing="None"),
+        )
+    ] or [text(t(language, "hr.roles.none"), isSubtle=True)]
     body.append(text(t(language, "hr.roles.hint"), isSubtle=True, spacing="Medium"))
     return card(body)

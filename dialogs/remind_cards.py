@@ -22,25 +22,21 @@ def remind_when_card(
     """Send now, or from `later` (the next working morning), named by its day and time. The
     press decides again from the clock: the card only asks."""
     moment = local(later, zone=zone)
-    when = clock(moment.time(), language)
-    later_title = (
-        t(language, "hr.remind_when.later_today", time=when)
+    day = (
+        t(language, "hr.remind_when.today")
         if moment.date() == today
-        else t(
-            language,
-            "hr.remind_when.later",
-            time=when,
-            date=weekday_date(later, language, zone=zone, today=today),
-        )
+        else weekday_date(later, language, zone=zone, today=today)
     )
     body = [
         text(t(language, "hr.remind_when.title"), size="Medium", weight="Bolder"),
         verbatim(t(language, "hr.remind_when.body", round=round_.title)),
+        # when "later" is, said here: in the button it would be cut off at a phone's width
+        text(t(language, "hr.remind_when.later_at", date=day, time=clock(moment.time(), language))),
     ]
     return card(
         body,
         [
             submit(t(language, "hr.remind_when.now"), REMIND_NOW, language, round=round_.id),
-            submit(later_title, REMIND_LATER, language, round=round_.id),
+            submit(t(language, "hr.remind_when.later"), REMIND_LATER, language, round=round_.id),
         ],
     )

@@ -121,9 +121,11 @@ def chef_card(
     names = {d.id: d.name for d in departments}
     body: list[Element] = [
         verbatim(chef.name, size="Large", weight="Bolder"),
+        # the address on a line of its own: in a column beside its label it is wider than a
+        # phone leaves room for, and an address cannot wrap
+        verbatim(f"{t(language, 'roster.upn')}: {chef.upn}", spacing="None"),
         verbatim_facts(
             [
-                (t(language, "roster.upn"), chef.upn),
                 (t(language, "roster.department"), names.get(chef.department_id, "–")),
                 (t(language, "roster.unit"), chef.unit or "–"),
                 (t(language, "roster.state"), state_text(chef, language, today=today, zone=zone)),

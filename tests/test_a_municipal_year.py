@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
@@ -218,16 +219,17 @@ class Year:
 
 
 def status_rows(card: dict[str, Any]) -> dict[str, list[str]]:
-    """HR's status table: the department (or Totalt) → invited, reached, started, submitted,
-    unreachable, on leave."""
-    [table] = [e for e in walk(card["body"]) if e.get("type") == "Table"]
+    """HR's status per department (or Totalt), each under its name: invited, reached, started,
+    submitted, unreachable, on leave."""
     rows = {}
-    for row in table["rows"][1:]:
-        cells = [
-            " ".join(e["text"] for e in walk(cell) if e.get("type") in ("TextRun", "TextBlock"))
-            for cell in row["cells"]
-        ]
-        rows[cells[0]] = cells[1:]
+    for block in walk(card["body"]):
+        items = block.get("items", [])
+        if block.get("type") != "Container" or len(items) != 2:
+            continue
+        name, figures = items
+        if name.get("type") == "RichTextBlock" and figures.get("type") == "TextBlock":
+            runs = " ".join(run["text"] for run in name["inlines"])
+            rows[runs] = re.findall(r"\d+", figures["text"])
     return rows
 
 
@@ -433,7 +435,8 @@ async def test_a_municipal_year(
     await year.say(KARIN, "påminn")
     question = year.card(KARIN)
     titles = [a["title"] for a in question["actions"]]
-    assert titles == ["Skicka nu", "Skicka nästa arbetsdag kl. 08.00 (onsdag 25 november)"]
+    assert titles == ["Skicka nu", "Skicka senare"]
+    assert "Väljer du senare skickas den onsdag 25 november kl. 08.00." in str(question)
     await remind_press(teams, teams, KARIN, question, "remind_later")
     [answer] = [u for u in teams.updates if u["_id"] == question["_id"]]
     assert "Påminnelser som skickas onsdag 25 november kl. 08.00: 2." in str(answer)

@@ -53,7 +53,7 @@ def language_of(locale: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def t(language: str, key: str, **params: Any) -> str:
+def t(language: str, key: str, /, **params: Any) -> str:
     """The text for `key` in `language`, with `{name}` placeholders filled in; a plural entry
     takes the form for `count`."""
     language = language if language in LANGUAGES else DEFAULT_LANGUAGE

@@ -268,8 +268,8 @@ async def test_templates_download_and_a_filled_roster_template_imports(
     await say(client, connector, KARIN, "templates", locale="en-GB")
     card = last_card(connector, KARIN)
     links = {a["title"]: a["url"] for a in card["actions"]}
-    assert set(links) == {"Programme plan (XLSX)", "Roster (XLSX)"}
-    response = await client.get(links["Roster (XLSX)"].split("127.0.0.1:3978", 1)[-1])
+    assert set(links) == {"Programme plan", "Roster"}
+    response = await client.get(links["Roster"].split("127.0.0.1:3978", 1)[-1])
     assert response.status == 200
     workbook = load_workbook(io.BytesIO(await response.read()))
     assert workbook.sheetnames == ["Instructions", "Chefer"]
@@ -304,3 +304,14 @@ def test_a_problem_worded_for_the_command_line_is_worded_for_teams_on_the_card()
     assert "säger inte vilket den gäller" in str(content) and "--programme" not in str(content)
     assert "does not say which it is for" in str(problems_card("a.csv", [problem], "en"))
     assert_valid_cards([content])
+
+
+def test_a_problem_whose_value_is_named_key_is_worded_not_a_crash() -> None:
+    # the catalogue's own parameter is named `key` too: a duplicate key once raised TypeError
+    problem = Problem(
+        Location("chefer.csv", row=5, column="E-post (UPN)"),
+        "duplicate_key",
+        {"key": "ny@demo.se", "first_row": 3},
+    )
+    assert "”ny@demo.se” finns redan på rad 3." in str(problems_card("chefer.csv", [problem], "sv"))
+    assert '"ny@demo.se" already appears on row 3.' in str(problems_card("c.csv", [problem], "en"))

@@ -142,7 +142,8 @@ async def test_pamin_on_a_friday_evening_asks_and_next_morning_waits_in_the_outb
     question = cards_to(connector, KARIN)[-1]
     assert_valid_cards([question])
     titles = [a["title"] for a in question["actions"]]
-    assert titles == ["Skicka nu", "Skicka nästa arbetsdag kl. 08.00 (måndag 7 december)"]
+    assert titles == ["Skicka nu", "Skicka senare"]
+    assert "Väljer du senare skickas den måndag 7 december kl. 08.00." in str(question)
     assert "Delår 2" in str(question) and await reminders(db) == []  # nothing yet
 
     await press(client, connector, KARIN, question, "remind_later")
@@ -224,16 +225,15 @@ async def test_in_english_the_question_names_the_day_in_english(
         activity(connector, KARIN, text="remind", textFormat="plain", locale="en-GB"),
     )
     question = cards_to(connector, KARIN)[-1]
-    assert [a["title"] for a in question["actions"]] == ["Send now", "Send today at 08:00"]
+    assert [a["title"] for a in question["actions"]] == ["Send now", "Send later"]
+    assert "If you choose later, it is sent today at 08:00." in str(question)
     clock.now = datetime(2026, 12, 31, 18, 0, tzinfo=SE)  # New Year's Eve: next year's day
     await post(
         client,
         activity(connector, KARIN, text="remind", textFormat="plain", locale="en-GB"),
     )
     question = cards_to(connector, KARIN)[-1]
-    assert question["actions"][1]["title"] == (
-        "Send next working day at 08:00 (Monday 4 January 2027)"
-    )
+    assert "If you choose later, it is sent Monday 4 January 2027 at 08:00." in str(question)
     assert_valid_cards([question])
 
 

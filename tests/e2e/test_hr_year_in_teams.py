@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -127,10 +128,10 @@ def fact(message: Message, label: str) -> str:
 
 
 def status_row(message: Message, department: str) -> list[str]:
-    """A department's figures in HR's status table, in the order of its columns."""
+    """A department's figures in HR's status, on the line under its name: invited, reached,
+    started, submitted, unreachable, on leave."""
     lines = texts(message)
-    start = lines.index(department) + 1
-    return lines[start : start + 6]
+    return re.findall(r"\d+", lines[lines.index(department) + 1])
 
 
 def invited(message: Message) -> bool:
