@@ -103,6 +103,8 @@ def with_values(content: dict[str, Any], values: dict[str, Any]) -> dict[str, An
         typed = values.get(input_id) if isinstance(input_id, str) else None
         if str(node.get("type", "")).startswith("Input.") and isinstance(typed, str):
             filled["value"] = typed
+            if typed and node.get("isVisible") is False:
+                filled["isVisible"] = True  # what was typed is never out of sight
         return filled
 
     result: dict[str, Any] = fill(content)

@@ -90,7 +90,13 @@ def step_title(check_in: CheckIn, step: str, language: str) -> str:
     """The area's name for an activity step, else the section's title."""
     if step.startswith(AREA_PREFIX):
         area = check_in.area(step)
-        return area.name if area is not None else step.removeprefix(AREA_PREFIX)
+        if area is None:
+            return step.removeprefix(AREA_PREFIX)
+        if area.pages > 1:
+            return t(
+                language, "checkin.area_page", area=area.name, page=area.page, pages=area.pages
+            )
+        return area.name
     if step in set(Section) or step == SUMMARY:
         return t(language, f"checkin.section.{step}")
     return step
@@ -380,16 +386,37 @@ def _activity_inputs(item: ActivityItem, language: str) -> Element:
         )
         | {"placeholder": t(language, "checkin.status_placeholder")}
     )
-    items.append(
+    items += _on_request(
         _text_input(
             comment_input(item.id),
             value=item.comment,
             # no placeholder: the label says it all, and twenty activities make a long card
             label=t(language, "checkin.field.comment", activity=_activity_name(item)),
             language=language,
-        )
+        ),
+        t(language, "checkin.action.comment"),
     )
     return {"type": "Container", "items": items, "separator": True, "spacing": "Medium"}
+
+
+def _on_request(field: Element, title: str) -> list[Element]:
+    """An optional text field behind a button that shows it (a phone screen is short): shown
+    from the start when it holds something already."""
+    shown = bool(field.get("value"))
+    toggle = {
+        "type": "ActionSet",
+        "spacing": "Small",
+        "isVisible": not shown,
+        "id": f"{field['id']}:show",
+        "actions": [
+            {
+                "type": "Action.ToggleVisibility",
+                "title": title,
+                "targetElements": [field["id"], f"{field['id']}:show"],
+            }
+        ],
+    }
+    return [toggle, {**field, "isVisible": shown}]
 
 
 def _area_body(area: AreaBlock, language: str) -> list[Element]:
@@ -424,16 +451,21 @@ def _strengths_needs_body(check_in: CheckIn, step: str, language: str) -> list[E
                         choices=levels,
                         value=None if rating is None else str(rating),
                         language=language,
-                        expanded=True,
+                        expanded=False,
                     ),
-                    _text_input(
-                        need_text_input(need),
-                        value=check_in.text(step, f"need.{need}"),
-                        placeholder=t(language, "checkin.need_text_placeholder"),
-                        label=t(
-                            language, "checkin.field.need_text", need=need_label(need, language)
+                    *_on_request(
+                        _text_input(
+                            need_text_input(need),
+                            value=check_in.text(step, f"need.{need}"),
+                            placeholder=t(language, "checkin.need_text_placeholder"),
+                            label=t(
+                                language,
+                                "checkin.field.need_text",
+                                need=need_label(need, language),
+                            ),
+                            language=language,
                         ),
-                        language=language,
+                        t(language, "checkin.action.comment"),
                     ),
                 ],
             }
@@ -598,11 +630,27 @@ def _choice_facts(check_in: CheckIn, step: str, language: str) -> list[tuple[str
     return []
 
 
+def _answer_lines(rows: list[tuple[str, str]]) -> list[Element]:
+    """Question and answer on one line each, wrapped the whole width of a phone (a FactSet's
+    narrow first column splits long words such as an activity's name)."""
+    return [
+        {
+            "type": "RichTextBlock",
+            "spacing": "Small",
+            "inlines": [
+                {"type": "TextRun", "text": f"{question}: "},
+                {"type": "TextRun", "text": answer, "weight": "Bolder"},
+            ],
+        }
+        for question, answer in rows
+    ]
+
+
 def _step_answers(check_in: CheckIn, step: str, language: str) -> list[Element]:
     """A step's answers with the chef's free texts as plain TextBlocks of their own."""
     blocks: list[Element] = []
     if step.startswith(AREA_PREFIX):
-        blocks.append(facts(_choice_facts(check_in, step, language)))
+        blocks += _answer_lines(_choice_facts(check_in, step, language))
         area = check_in.area(step)
         commented = [i for i in (area.items if area is not None else ()) if i.comment]
         if commented:
@@ -614,19 +662,19 @@ def _step_answers(check_in: CheckIn, step: str, language: str) -> list[Element]:
         blocks.append(_label(t(language, "checkin.strengths")))
         blocks.append(_plain(check_in.text(step, "strengths"), language))
         blocks.append(_label(t(language, "checkin.needs_heading")))
-        blocks.append(facts(_choice_facts(check_in, step, language)))
+        blocks += _answer_lines(_choice_facts(check_in, step, language))
         for need in NEEDS:
             written = check_in.text(step, f"need.{need}")
             if written:
                 blocks.append(text(need_label(need, language), isSubtle=True, spacing="Small"))
                 blocks.append(text(written, spacing="None"))
     elif step == Section.PRINCIPLES:
-        blocks.append(facts(_choice_facts(check_in, step, language)))
+        blocks += _answer_lines(_choice_facts(check_in, step, language))
         for key in ("example", "grow"):
             blocks.append(_label(t(language, f"checkin.{key}")))
             blocks.append(_plain(check_in.text(step, key), language))
     else:
-        blocks.append(facts(_choice_facts(check_in, step, language)))
+        blocks += _answer_lines(_choice_facts(check_in, step, language))
     return blocks
 
 

@@ -61,6 +61,30 @@ class AreaBlock:
     code: str
     name: str
     items: tuple[ActivityItem, ...]
+    # an area of many activities is asked over several steps: which of them this is
+    page: int = 1
+    pages: int = 1
+
+    def paged(self) -> tuple[AreaBlock, ...]:
+        """The area as its steps ask it: at most `MAX_STEP_ACTIVITIES` activities a step, the
+        pages as even as they can be (5 activities: 3 and 2, not 4 and 1)."""
+        count = len(self.items)
+        pages = max(1, -(-count // MAX_STEP_ACTIVITIES))
+        size = max(1, -(-count // pages))
+        return tuple(
+            replace(self, items=self.items[start : start + size], page=n, pages=pages)
+            for n, start in enumerate(range(0, count, size), start=1)
+        )
+
+    @property
+    def step(self) -> str:
+        """The step that asks this page of the area: "area:BL", then "area:BL/2"."""
+        return f"{AREA_PREFIX}{self.code}" + (f"{PAGE_MARK}{self.page}" if self.page > 1 else "")
+
+
+# activities one step card asks at most: a step stays within about two phone screens
+MAX_STEP_ACTIVITIES = 3
+PAGE_MARK = "/"  # "area:BL/2": the second step of the area BL
 
 
 @dataclass(frozen=True)
@@ -105,7 +129,7 @@ class CheckIn:
     def steps(self) -> tuple[str, ...]:
         steps: list[str] = []
         if self.asks(Section.ACTIVITY_STATUS):
-            steps += [AREA_PREFIX + a.code for a in self.areas if a.items]
+            steps += [page.step for a in self.areas if a.items for page in a.paged()]
         if self.asks(Section.STRENGTHS_NEEDS):
             steps.append(Section.STRENGTHS_NEEDS)
         if self.asks(Section.PRINCIPLES) and self.principles:
@@ -129,8 +153,13 @@ class CheckIn:
         return sum(len(a.items) for a in self.areas) if self.asks(Section.ACTIVITY_STATUS) else 0
 
     def area(self, step: str) -> AreaBlock | None:
-        code = step.removeprefix(AREA_PREFIX)
-        return next((a for a in self.areas if a.code == code), None)
+        """The area, or the page of it, that an activity step asks."""
+        if not step.startswith(AREA_PREFIX):
+            return None
+        return next(
+            (page for a in self.areas if a.items for page in a.paged() if page.step == step),
+            None,
+        )
 
     # --- what is answered ---------------------------------------------------------------
 

@@ -382,9 +382,12 @@ def test_the_step_header_counts_the_steps_without_the_summary() -> None:
     card = step_card(check_in, "area:SK", "sv")
     assert texts(card)[:3] == [
         f"Steg 2 av {total}",
-        "Systematiskt kvalitetsarbete",
+        "Systematiskt kvalitetsarbete (1 av 6)",  # 18 activities, three a step
         "Redovisas med ditt namn.",
     ]
+    pages = [s for s in check_in.steps if s.startswith("area:SK")]
+    assert pages == ["area:SK", *(f"area:SK/{n}" for n in range(2, 7))]
+    assert all(len(check_in.area(p).items) == 3 for p in pages)  # type: ignore[union-attr]
     assert texts(step_card(check_in, Section.CONSENT, "en"))[0] == f"Step {total} of {total}"
     with pytest.raises(ValueError):
         step_card(check_in, "area:XX", "sv")
@@ -572,16 +575,19 @@ def test_the_summary_shows_every_answer_and_offers_send_and_change() -> None:
     # the chef's own words are plain TextBlocks, never Markdown-bearing fact titles
     for written in (*FULL_TEXTS.values(), "Vi har kommit igång på båda enheterna."):
         assert written in lines
-    facts = [f for e in walk(card) if e.get("type") == "FactSet" for f in e["facts"]]
-    assert {"title": "Stöd", "value": "Stort behov"} in facts
-    assert {
-        "title": "Vilken princip har du arbetat mest med?",
-        "value": "2. Vi leder genom tillit",
-    } in facts
-    assert {
-        "title": "Hur trygg känner du dig i rollen som förändringsledare?",
-        "value": "4 – Trygg",
-    } in facts
+    # each answer on a line of its own, the answer in bold: nothing squeezed into a column
+    answers = [
+        tuple(run["text"] for run in e["inlines"])
+        for e in walk(card)
+        if e.get("type") == "RichTextBlock" and e["inlines"][-1].get("weight") == "Bolder"
+    ]
+    assert ("Stöd: ", "Stort behov") in answers
+    assert ("Vilken princip har du arbetat mest med?: ", "2. Vi leder genom tillit") in answers
+    assert (
+        "Hur trygg känner du dig i rollen som förändringsledare?: ",
+        "4 – Trygg",
+    ) in answers
+    assert not [e for e in walk(card) if e.get("type") == "FactSet"]
     send, change, back = card["actions"]
     assert (back["title"], back["data"]["action"]) == ("Tillbaka", "goto")
     assert back["data"]["step"] == check_in.steps[-2] and back["associatedInputs"] == "none"

@@ -23,9 +23,9 @@ from sqlmodel import col, select
 
 import dialogs
 from dialogs.check_in_cards import (
+    closed_card,
     invitation_card,
     receipt_card,
-    saved_card,
     step_card,
     summary_card,
 )
@@ -53,10 +53,12 @@ from dialogs.import_cards import (
     templates_card,
     upload_card,
 )
+from dialogs.language_cards import language_card
 from dialogs.my_data_cards import erase_card, erased_card, my_data_card, nothing_to_erase_card
 from dialogs.people_cards import add_hr_card, leave_card, remove_hr_card, roles_card
 from dialogs.remind_cards import remind_when_card
 from dialogs.roster_cards import add_chef_card, chef_card, found_card, roster_card
+from dialogs.texts import t
 from dialogs.welcome import welcome_card
 from followup.check_in.steps import ActivityItem, AreaBlock, Feedback
 from followup.digest.compile import Digest
@@ -117,6 +119,7 @@ LONG_ACTIVITIES = (
 # functions named like card builders that build none: what they are instead
 NOT_BUILDERS = {
     "dialogs.cards.replace_card": "sends a card in place of the pressed one",
+    "dialogs.cards.show_card": "sends a card in place of the pressed one, or as a new one",
     "dialogs.digest_cards.compiled_digest_card": "reads a round, then calls digest_card",
     "dialogs.hr_flow.invalid_card": "a route's handler",
     "dialogs.routes.chef_card": "a route's handler",
@@ -188,7 +191,7 @@ def long_check_in() -> Any:
     )
     areas = (*check_in.areas, AreaBlock("AM", "Arbetsmiljö och hälsofrämjande arbete", long_items))
     check_in = replace(check_in, areas=areas, round_title="Uppföljning hösten 2026")
-    assert len(check_in.steps) == 8
+    assert len(check_in.steps) == 14  # SK's 18 activities over six steps, AM's 4 over two
     return check_in
 
 
@@ -216,7 +219,6 @@ def check_in_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
         for step in check_in_.steps[:-1]:
             cards.append((f"step {step} {state}", step_card(check_in_, step, language)))
     for step in check_in.steps[:-1]:
-        cards.append((f"saved {step}", saved_card(check_in, step, language)))
         if step in ERRORS:
             cards.append((f"step {step} errors", step_card(check_in, step, language, ERRORS[step])))
     cards.append(
@@ -238,6 +240,9 @@ def check_in_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
         ("summary changed", summary_card(replace(submitted, changed=("area:AM",)), language)),
         ("receipt", receipt_card(submitted, language, can_change=True, zone=ZONE, today=TODAY)),
         ("receipt closed", receipt_card(submitted, language, can_change=False, zone=ZONE)),
+        ("invitation closed", closed_card(fresh, language)),
+        ("language", language_card(language)),
+        ("language chosen", language_card(language, note=t(language, "language.chosen"))),
     ]
     return cards
 
@@ -626,7 +631,7 @@ async def gallery(db: Database) -> list[tuple[str, dict[str, Any]]]:
 
 # the check-in's steps and what follows them, laid out anew by the lead (issue 18, item 3: where
 # you are, back, at most two phone screens a step): drawn apart, in the test marked for it
-CHECK_IN_LAYOUT = ("step ", "saved ", "summary", "receipt")
+CHECK_IN_LAYOUT = ("step ", "summary", "receipt")
 
 
 def check_in_layout(name: str) -> bool:
@@ -669,18 +674,12 @@ async def test_every_card_fits_a_phone(db: Database, monkeypatch: pytest.MonkeyP
     assert all(d.height > 0 for d in drawn)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the lead's check-in layout (issue 18, item 3): a step of 18 activities 6,500 px "
-    "tall, of 4 long ones 1,740 px; long activity titles split in the facts of the saved, "
-    "summary and receipt cards",
-)
 def test_the_check_ins_steps_fit_two_phone_screens() -> None:
-    cards = {  # a step answered is laid out as one not yet answered: drawn once
+    cards = {  # answered, a step shows its comments too: drawn both ways
         f"{language} {name}": card
         for language in LANGUAGES
         for name, card in check_in_cards(language)
-        if check_in_layout(f"{language} {name}") and not name.endswith(" answered")
+        if check_in_layout(f"{language} {name}")
     }
     drawn = draw(list(cards.items()))
     found = [f"{d.name}: {p}" for d in drawn for p in problems(d, cards[d.name])]

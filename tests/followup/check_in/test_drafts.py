@@ -208,10 +208,10 @@ async def test_a_change_the_plan_no_longer_takes_is_not_sent_in(db: Database) ->
     first = check_in.steps[0]
     changed = await change(db, check_in, first, status="done")
     changed = await change(db, changed, Section.CONFIDENCE, confidence="5")
-    # the plan gained an activity in the area since she changed it: the step is asked again
+    # the plan gained an activity in the step since she changed it: the step is asked again
     area = changed.areas[0]
     added = replace(area.items[0], id=area.items[-1].id + 1000, code="NY", status=None)
-    grown = replace(changed, areas=(replace(area, items=(*area.items, added)), *changed.areas[1:]))
+    grown = replace(changed, areas=(replace(area, items=(added, *area.items)), *changed.areas[1:]))
     result = await send_again(db, grown, sent=SENT, now=at(10, 9))
     assert (result.outcome, result.step) == ("invalid", first)
     assert [(e.name, e.code) for e in result.errors] == [
