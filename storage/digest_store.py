@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import func
+from sqlalchemy import select as columns
 from sqlmodel import col, select
 
 from storage.database import Database, Session
@@ -39,6 +40,9 @@ from storage.models import (
 )
 
 Departments = Collection[int] | None  # the departments to count; None: all
+
+# rows fetched at a time when a query reads one row per answer
+STREAM_BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,15 @@ class DigestStore:
 
         Names: for identified sections only; the caller decides."""
         query = (
-            select(INVITATION_DEPARTMENT, Chef, Activity, ActivityStatusAnswer)
+            columns(  # seven columns: more than sqlmodel's `select` types
+                INVITATION_DEPARTMENT,
+                col(Chef.id),
+                col(Chef.name),
+                col(Activity.code),
+                col(Activity.title),
+                col(ActivityStatusAnswer.status),
+                col(ActivityStatusAnswer.comment),
+            )
             .join(Activity, col(Activity.id) == col(ActivityStatusAnswer.activity_id))
             .join(Area, col(Area.id) == col(Activity.area_id))
             .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
@@ -218,15 +230,29 @@ class DigestStore:
                 col(Activity.id),
             )
         )
+        # columns, not entities, read in batches: a region's identified round is millions of
+        # rows. The plan's codes, titles and statuses repeat on every chef, and a chef's name on
+        # each of their rows: each is kept once, not once per row.
+        shared: dict[str, str] = {}
+        found: list[ChefStatus] = []
         async with self._db.joined(session) as s:
-            rows = (await s.exec(query)).all()
-        return [
-            ChefStatus(
-                department_id, chef.id, chef.name, a.code, a.title, answer.status, answer.comment
-            )
-            for department_id, chef, a, answer in rows
-            if chef.id is not None
-        ]
+            result = await s.stream(query.execution_options(yield_per=STREAM_BATCH))
+            async for batch in result.partitions():
+                for department_id, chef_id, name, code, title, status, comment in batch:
+                    if chef_id is None:  # cannot be, joined as it is: for the types
+                        continue
+                    found.append(
+                        ChefStatus(
+                            department_id,
+                            chef_id,
+                            shared.setdefault(name, name),
+                            shared.setdefault(code, code),
+                            shared.setdefault(title, title),
+                            shared.setdefault(status, status),
+                            comment,
+                        )
+                    )
+        return found
 
     async def ratings(
         self,

@@ -68,14 +68,22 @@ def per_chef(
 ) -> list[DepartmentAnswers]:
     """The rows (by chef, in plan order) grouped per department (by name) and chef."""
     chefs: dict[int | None, list[ChefAnswers]] = {}
+    # most answers are the same few (an activity, a status, no comment): one object for each,
+    # shared by every chef who gave it, keeps a region's round in memory
+    same: dict[tuple[str, str, str, str], ActivityAnswer] = {}
+
+    def answer(row: ChefStatus) -> ActivityAnswer:
+        key = (row.code, row.title, row.status, row.comment)
+        found = same.get(key)
+        if found is None:
+            found = same[key] = ActivityAnswer(*key)
+        return found
+
     for (department_id, _, name), answers in groupby(
         rows, key=lambda r: (r.department_id, r.chef_id, r.chef)
     ):
         chefs.setdefault(department_id, []).append(
-            ChefAnswers(
-                name,
-                tuple(ActivityAnswer(a.code, a.title, a.status, a.comment) for a in answers),
-            )
+            ChefAnswers(name, tuple(answer(a) for a in answers))
         )
     departments = [
         DepartmentAnswers(department_id, department_name(department_id), tuple(listed))
