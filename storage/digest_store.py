@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import String, cast, func, literal
 from sqlalchemy import select as columns
 from sqlmodel import col, select
 
@@ -87,6 +87,24 @@ class ChefStatus(NamedTuple):
     title: str
     status: str
     comment: str
+
+
+class AnsweredActivity(NamedTuple):
+    """One activity's status as a chef gave it, with their comment ("" for none)."""
+
+    code: str
+    title: str
+    status: str
+    comment: str
+
+
+class ChefAnswerRow(NamedTuple):
+    """One chef's statuses in plan order, with the chef's name: for identified sections only."""
+
+    department_id: int | None
+    chef_id: int
+    chef: str
+    answers: tuple[AnsweredActivity, ...]
 
 
 class RatingCount(NamedTuple):
@@ -205,52 +223,88 @@ class DigestStore:
         chef and then in plan order. Chefs whose identity retention removed are left out.
 
         Names: for identified sections only; the caller decides."""
-        query = (
-            columns(  # seven columns: more than sqlmodel's `select` types
-                INVITATION_DEPARTMENT,
-                col(Chef.id),
-                col(Chef.name),
-                col(Activity.code),
-                col(Activity.title),
-                col(ActivityStatusAnswer.status),
-                col(ActivityStatusAnswer.comment),
+        return [
+            ChefStatus(row.department_id, row.chef_id, row.chef, *answer)
+            for row in await self.chef_answers(
+                round_id=round_id, department_ids=department_ids, session=session
             )
-            .join(Activity, col(Activity.id) == col(ActivityStatusAnswer.activity_id))
-            .join(Area, col(Area.id) == col(Activity.area_id))
+            for answer in row.answers
+        ]
+
+    async def chef_answers(
+        self, *, round_id: int, department_ids: Departments = None, session: Session | None = None
+    ) -> list[ChefAnswerRow]:
+        """`chef_statuses` a chef at a time: each chef who sent answers in, by name, with their
+        statuses in plan order.
+
+        A region's identified round is millions of statuses: the database strings each chef's
+        together (one row per chef, not per answer), the few comments come apart, and the
+        statuses without one are the same few objects shared by every chef who gave them."""
+        submitted = _submitted(round_id, department_ids)
+        pairs = func.aggregate_strings(
+            cast(col(ActivityStatusAnswer.activity_id), String)
+            + literal(":")
+            + col(ActivityStatusAnswer.status),
+            ",",
+        )
+        per_chef = (
+            columns(col(Invitation.id), INVITATION_DEPARTMENT, col(Chef.id), col(Chef.name), pairs)
+            .select_from(ActivityStatusAnswer)
             .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
             .join(Chef, INVITATION_CHEF)
-            .where(
-                col(ActivityStatusAnswer.invitation_id).in_(_submitted(round_id, department_ids))
-            )
-            .order_by(
-                col(Chef.name),
-                col(Chef.id),
-                col(Area.position),
-                col(Activity.position),
-                col(Activity.id),
-            )
+            .where(col(ActivityStatusAnswer.invitation_id).in_(submitted))
+            .group_by(col(Invitation.id), INVITATION_DEPARTMENT, col(Chef.id), col(Chef.name))
+            .order_by(col(Chef.name), col(Chef.id))
         )
-        # columns, not entities, read in batches: a region's identified round is millions of
-        # rows. The plan's codes, titles and statuses repeat on every chef, and a chef's name on
-        # each of their rows: each is kept once, not once per row.
-        shared: dict[str, str] = {}
-        found: list[ChefStatus] = []
+        commented = select(
+            ActivityStatusAnswer.invitation_id,
+            ActivityStatusAnswer.activity_id,
+            ActivityStatusAnswer.comment,
+        ).where(
+            col(ActivityStatusAnswer.invitation_id).in_(submitted),
+            ActivityStatusAnswer.comment != "",
+        )
+        planned = (
+            select(Activity.id, Activity.code, Activity.title)
+            .join(Area, col(Area.id) == col(Activity.area_id))
+            .where(
+                Activity.programme_id
+                == select(Round.programme_id).where(Round.id == round_id).scalar_subquery()
+            )
+            .order_by(col(Area.position), col(Activity.position), col(Activity.id))
+        )
         async with self._db.joined(session) as s:
-            result = await s.stream(query.execution_options(yield_per=STREAM_BATCH))
+            plan = {
+                i: (rank, code, title)
+                for rank, (i, code, title) in enumerate((await s.exec(planned)).all())
+                if i is not None
+            }
+            comments: dict[int, dict[int, str]] = {}
+            for i, a, text in (await s.exec(commented)).all():
+                comments.setdefault(i, {})[a] = text
+            shared: dict[str, tuple[int, AnsweredActivity]] = {}
+
+            def answer(pair: str, notes: dict[int, str]) -> tuple[int, AnsweredActivity]:
+                activity, status = pair.split(":", 1)
+                rank, code, title = plan[int(activity)]  # the round's programme's, always
+                return rank, AnsweredActivity(code, title, status, notes.get(int(activity), ""))
+
+            found: list[ChefAnswerRow] = []
+            result = await s.stream(per_chef.execution_options(yield_per=STREAM_BATCH))
             async for batch in result.partitions():
-                for department_id, chef_id, name, code, title, status, comment in batch:
-                    if chef_id is None:  # cannot be, joined as it is: for the types
+                for invitation_id, department_id, chef_id, name, joined in batch:
+                    if invitation_id is None or chef_id is None:  # joined: for the types
                         continue
+                    notes = comments.get(invitation_id, {})
+                    ranked = [
+                        answer(p, notes)
+                        if notes and int(p.split(":", 1)[0]) in notes
+                        else shared.get(p) or _remember(shared, p, answer(p, {}))
+                        for p in joined.split(",")
+                    ]
+                    ranked.sort(key=_rank)
                     found.append(
-                        ChefStatus(
-                            department_id,
-                            chef_id,
-                            shared.setdefault(name, name),
-                            shared.setdefault(code, code),
-                            shared.setdefault(title, title),
-                            shared.setdefault(status, status),
-                            comment,
-                        )
+                        ChefAnswerRow(department_id, chef_id, name, tuple(a for _, a in ranked))
                     )
         return found
 
@@ -381,6 +435,17 @@ class DigestStore:
         ).group_by(col(Invitation.round_id), INVITATION_DEPARTMENT, col(RatingAnswer.value))
         async with self._db.joined(session) as s:
             return [RoundRatingCount(*row) for row in (await s.exec(query)).all()]
+
+
+def _remember(
+    shared: dict[str, tuple[int, AnsweredActivity]], pair: str, found: tuple[int, AnsweredActivity]
+) -> tuple[int, AnsweredActivity]:
+    shared[pair] = found
+    return found
+
+
+def _rank(ranked: tuple[int, AnsweredActivity]) -> int:
+    return ranked[0]
 
 
 def _submitted(round_id: int, department_ids: Departments) -> Any:
