@@ -81,15 +81,40 @@ async def carried_activities(
     for these departments and activities (None: all): (department id, activity id) → its
     unfinished status. Whether the activity is still active and not ended is for the caller's
     plan to say."""
-    reports = await ActivityStore(db).department_reports(
+    store = ActivityStore(db)
+
+    async def reports_of(round_ids: Collection[int] | None = None) -> list[DepartmentReport]:
+        return await store.department_reports(
+            programme_id=programme_id,
+            before=deadline,
+            round_states=REPORTING_STATES,
+            exclude_round_id=round_id,
+            department_ids=department_ids,
+            activity_ids=activity_ids,
+            round_ids=round_ids,
+            session=session,
+        )
+
+    if department_ids is None or activity_ids is None:
+        return carried_from(await reports_of())
+    # a department's word on an activity is its latest round's: the rounds are read the latest
+    # first, and an older one only while some department and activity asked about has not been
+    # heard of yet (a region's rounds are millions of reports; usually the last one settles all)
+    unheard = {(d, a) for d in department_ids for a in activity_ids}
+    reports: list[DepartmentReport] = []
+    earlier_rounds = await store.reporting_rounds(
         programme_id=programme_id,
         before=deadline,
         round_states=REPORTING_STATES,
         exclude_round_id=round_id,
-        department_ids=department_ids,
-        activity_ids=activity_ids,
         session=session,
     )
+    for earlier in earlier_rounds:
+        if not unheard:
+            break
+        found = await reports_of((earlier,))
+        reports.extend(found)
+        unheard -= {(r.department_id, r.activity_id) for r in found}
     return carried_from(reports)
 
 
