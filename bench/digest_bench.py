@@ -16,8 +16,9 @@ digest's and not the set-up's:
 2. **digest**: compiling HR's digest of it, with the per-chef identified statuses and the
    confidence trend over all 8 rounds.
 
-Each is timed; memory is the growth of the process's peak RSS over both. Run with `make bench`
-(or `python -m bench.digest_bench --help`)."""
+Each is timed (the digest twice: in a fresh process, and again as a running service would, its
+statements compiled); on SQLite then its XLSX and DOCX. Memory is the growth of the process's
+peak RSS over all of it. Run with `make bench` (or `python -m bench.digest_bench --help`)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ import asyncpg
 from sqlalchemy import bindparam, delete, insert, select, text
 from sqlalchemy.engine import make_url
 
+from dialogs.digest_cards import digest_files
 from followup.digest.compile import compile_digest
 from followup.digest.publication import published
 from followup.policy import Policy
@@ -244,8 +246,9 @@ async def publish_earlier(db: Database, *, rounds: int, policy: Policy) -> None:
         await published(db, round_id=r, now=utcnow(), policy=policy)
 
 
-async def measure(url: str, *, round_id: int) -> dict[str, float]:
-    """In a fresh process: close (publish) the round, then compile its digest."""
+async def measure(url: str, *, round_id: int, files: bool) -> dict[str, float]:
+    """In a fresh process: close (publish) the round, then compile its digest (twice: cold, and
+    as a service that has compiled one before); with `files`, its XLSX and DOCX too."""
     policy = Policy()
     db = Database(url)
     await db.ping()  # connected and warm: the baseline includes the driver
@@ -261,9 +264,17 @@ async def measure(url: str, *, round_id: int) -> dict[str, float]:
     started = time.perf_counter()
     digest = await compile_digest(db, round_id=round_id, now=utcnow(), policy=policy)
     again = time.perf_counter() - started
+    rendered: dict[str, float] = {}
+    if files:
+        made = digest_files(digest, "sv", zone=policy.zone)
+        for kind in ("xlsx", "docx"):
+            started = time.perf_counter()
+            made.render(kind)
+            rendered[f"{kind}_s"] = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     await db.dispose()
     return {
+        **rendered,
         "close_s": closed,
         "digest_s": compiled,
         "again_s": again,
@@ -273,10 +284,14 @@ async def measure(url: str, *, round_id: int) -> dict[str, float]:
     }
 
 
-def measured(url: str, *, round_id: int) -> dict[str, float]:
+def measured(url: str, *, round_id: int, files: bool = False) -> dict[str, float]:
     """`measure` in a child process (its peak RSS is the digest's alone)."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.digest_bench", "--measure", url, "--round", str(round_id)],
+        [
+            sys.executable,
+            *("-m", "bench.digest_bench", "--measure", url, "--round", str(round_id)),
+            *(["--files"] if files else []),
+        ],
         check=True,
         stdout=subprocess.PIPE,
         text=True,
@@ -295,7 +310,7 @@ async def sqlite_run(*, chefs: int, activities: int, rounds: int) -> dict[str, f
         await publish_earlier(db, rounds=rounds, policy=Policy())
         set_up = time.perf_counter() - started
         await db.dispose()
-        result = measured(url, round_id=rounds)
+        result = measured(url, round_id=rounds, files=True)
     return {**result, "set_up_s": set_up, "cached": 0}
 
 
@@ -382,6 +397,8 @@ def report(title: str, result: dict[str, float], *, target_s: float, target_mb: 
     verdict_mb = "ok" if result["peak_mb"] < target_mb else "MISSED"
     load = os.getloadavg()[0]
     print(f"  total {total:.2f} s (target < {target_s:g} s: {verdict_s}); load average {load:.1f}")
+    if "xlsx_s" in result:
+        print(f"  then its files: XLSX {result['xlsx_s']:.2f} s, DOCX {result['docx_s']:.2f} s")
     print(f"  peak RSS growth {result['peak_mb']:.0f} MB (target < {target_mb:g} MB: {verdict_mb})")
 
 
@@ -397,9 +414,10 @@ def main() -> None:
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--round", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--files", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(asyncio.run(measure(args.measure, round_id=args.round))))
+        print(json.dumps(asyncio.run(measure(args.measure, round_id=args.round, files=args.files))))
         return
     shape = f"× {args.activities} activities × {args.rounds} rounds"
     if not args.skip_sqlite:
