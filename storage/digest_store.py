@@ -7,9 +7,10 @@ these queries."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import String, cast, func, literal
@@ -247,18 +248,31 @@ class DigestStore:
             + col(ActivityStatusAnswer.status),
             ",",
         )
-        per_chef = (
-            columns(col(Invitation.id), INVITATION_DEPARTMENT, col(Chef.id), col(Chef.name), pairs)
-            .select_from(ActivityStatusAnswer)
-            .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
-            .join(Chef, INVITATION_CHEF)
+        # strung together per invitation first, then joined to the chefs: one row per chef
+        # reaches the join and the sort by name, and the planner knows how many
+        strung = (
+            columns(col(ActivityStatusAnswer.invitation_id).label("invitation_id"), pairs)
             .where(col(ActivityStatusAnswer.invitation_id).in_(submitted))
-            .group_by(col(Invitation.id), INVITATION_DEPARTMENT, col(Chef.id), col(Chef.name))
+            .group_by(col(ActivityStatusAnswer.invitation_id))
+            .subquery()
+        )
+        per_chef = (
+            columns(
+                col(Invitation.id),
+                INVITATION_DEPARTMENT,
+                col(Chef.id),
+                col(Chef.name),
+                strung.c[1],
+            )
+            .select_from(strung)
+            .join(Invitation, col(Invitation.id) == strung.c.invitation_id)
+            .join(Chef, INVITATION_CHEF)
             .order_by(col(Chef.name), col(Chef.id))
         )
         commented = select(
             ActivityStatusAnswer.invitation_id,
             ActivityStatusAnswer.activity_id,
+            ActivityStatusAnswer.status,
             ActivityStatusAnswer.comment,
         ).where(
             col(ActivityStatusAnswer.invitation_id).in_(submitted),
@@ -279,32 +293,37 @@ class DigestStore:
                 for rank, (i, code, title) in enumerate((await s.exec(planned)).all())
                 if i is not None
             }
-            comments: dict[int, dict[int, str]] = {}
-            for i, a, text in (await s.exec(commented)).all():
-                comments.setdefault(i, {})[a] = text
-            shared: dict[str, tuple[int, AnsweredActivity]] = {}
+            # invitation → "activity:status" → its comment, as the pairs below are strung
+            comments: dict[int, dict[str, str]] = {}
+            for i, a, status, text in (await s.exec(commented)).all():
+                comments.setdefault(i, {})[f"{a}:{status}"] = text
 
-            def answer(pair: str, notes: dict[int, str]) -> tuple[int, AnsweredActivity]:
+            def answer(pair: str, comment: str = "") -> tuple[int, AnsweredActivity]:
                 activity, status = pair.split(":", 1)
                 rank, code, title = plan[int(activity)]  # the round's programme's, always
-                return rank, AnsweredActivity(code, title, status, notes.get(int(activity), ""))
+                return rank, AnsweredActivity(code, title, status, comment)
 
+            # "activity:status" → (plan rank, the answer without a comment): built once each,
+            # then looked up and ordered by C loops (map, itemgetter), not per status in Python
+            shared = _Shared(answer)
             found: list[ChefAnswerRow] = []
             result = await s.stream(per_chef.execution_options(yield_per=STREAM_BATCH))
             async for batch in result.partitions():
                 for invitation_id, department_id, chef_id, name, joined in batch:
                     if invitation_id is None or chef_id is None:  # joined: for the types
                         continue
-                    notes = comments.get(invitation_id, {})
-                    ranked = [
-                        answer(p, notes)
-                        if notes and int(p.split(":", 1)[0]) in notes
-                        else shared.get(p) or _remember(shared, p, answer(p, {}))
-                        for p in joined.split(",")
-                    ]
-                    ranked.sort(key=_rank)
+                    notes = comments.get(invitation_id)
+                    ranked = list(
+                        map(shared.__getitem__, joined.split(","))
+                        if notes is None
+                        else (
+                            answer(pair, notes[pair]) if pair in notes else shared[pair]
+                            for pair in joined.split(",")
+                        )
+                    )
+                    ranked.sort(key=_RANK)
                     found.append(
-                        ChefAnswerRow(department_id, chef_id, name, tuple(a for _, a in ranked))
+                        ChefAnswerRow(department_id, chef_id, name, tuple(map(_ANSWER, ranked)))
                     )
         return found
 
@@ -437,15 +456,20 @@ class DigestStore:
             return [RoundRatingCount(*row) for row in (await s.exec(query)).all()]
 
 
-def _remember(
-    shared: dict[str, tuple[int, AnsweredActivity]], pair: str, found: tuple[int, AnsweredActivity]
-) -> tuple[int, AnsweredActivity]:
-    shared[pair] = found
-    return found
+class _Shared(dict[str, tuple[int, AnsweredActivity]]):
+    """Each answer made once, on first sight, by `make`."""
+
+    def __init__(self, make: Callable[[str], tuple[int, AnsweredActivity]]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, pair: str) -> tuple[int, AnsweredActivity]:
+        made = self[pair] = self._make(pair)
+        return made
 
 
-def _rank(ranked: tuple[int, AnsweredActivity]) -> int:
-    return ranked[0]
+_RANK = itemgetter(0)
+_ANSWER = itemgetter(1)
 
 
 def _submitted(round_id: int, department_ids: Departments) -> Any:
