@@ -106,6 +106,8 @@ chaos: $(STAMP)
 hostile: $(STAMP)
 	HOSTILE_EXAMPLES=10000 $(VENV)/bin/pytest -p no:randomly -q tests/bot/test_hostile_input.py -k invokes
 
+# the digest bench's PostgreSQL part runs when a server answers at BENCH_PG_URL (default: the
+# local one); its 50,000-chef database is seeded once and kept (--fresh seeds it again)
 bench: $(STAMP)
 	$(PY) -m bench.outbox_bench
 	$(PY) -m bench.turn_bench

@@ -1,59 +1,111 @@
-"""Benchmark: the digest of the last of 8 rounds for 5,000 chefs × 30 activities (1.2 million
-activity answers), with its trend over all 8 rounds; then its XLSX and DOCX.
+"""Benchmark: a round's digest at the size of a municipality and of a whole region.
 
-Reports the time to compile, to render each file, and peak RSS. Run with `make bench`."""
+- SQLite: 5,000 chefs × 30 activities × 8 rounds (1.2 million activity answers).
+- PostgreSQL (when it answers): 50,000 chefs × 30 activities × 8 rounds (12 million activity
+  answers), in a database of its own that the bench creates (`BENCH_PG_URL`, by default
+  `ledarpuls_bench_digest` on the local server). Seeding takes minutes, so that database is kept
+  and reused while its size matches; `--fresh` seeds it again.
+
+The data is generated inside the database (INSERT … SELECT over a table of numbers), the same
+way on both backends. The 7 earlier rounds are published in the set-up, as the scheduler does at
+each close. What is measured, in a fresh process of its own so that its peak memory is the
+digest's and not the set-up's:
+
+1. **close**: counting and deciding the last round's published figures (what the scheduler does
+   when it closes the round), and
+2. **digest**: compiling HR's digest of it, with the per-chef identified statuses and the
+   confidence trend over all 8 rounds.
+
+Each is timed (the digest twice: in a fresh process, and again as a running service would, its
+statements compiled); on SQLite then its XLSX and DOCX. Memory is the growth of the process's
+peak RSS over all of it. Run with `make bench` (or `python -m bench.digest_bench --help`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import random
+import json
+import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+import asyncpg
+from sqlalchemy import bindparam, delete, event, insert, select, text
+from sqlalchemy.engine import make_url
 
 from dialogs.digest_cards import digest_files
 from followup.digest.compile import compile_digest
+from followup.digest.publication import published
 from followup.policy import Policy
 from followup.sections import DEFAULT_SECTIONS, NEEDS, STATUSES
 from storage import migrate
-from storage.database import Database
+from storage.database import Database, Timeouts, normalise_url
 from storage.models import (
     Activity,
-    ActivityStatusAnswer,
     Area,
-    Chef,
     Department,
-    Invitation,
     Organisation,
     Principle,
     Programme,
-    RatingAnswer,
-    ReflectionAnswer,
+    Publication,
     Round,
 )
-from storage.types import utcnow
+from storage.types import UTCDateTime, utcnow
 
-CHUNK = 20_000
+PG_URL = os.environ.get(
+    "BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/ledarpuls_bench_digest"
+)
+DEPARTMENTS = 8
+# bump when the generated data changes: a kept PostgreSQL database of another version is seeded
+# again
+SEED_VERSION = 2
+# the set-up writes millions of rows per statement; what is measured runs with the defaults
+SET_UP = Timeouts(statement=600)
+MEASURE = Timeouts(statement=60)
 
 
-async def _bulk(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        await conn.execute(insert(table), rows[start : start + CHUNK])
+def _pseudo(*terms: str) -> str:
+    """A deterministic pseudo-random non-negative integer in SQL, the same on both backends
+    (kept inside 32 bits: the operands are integer columns)."""
+    primes = (7919, 104729, 15485863)
+    return (
+        "(("
+        + " + ".join(f"{t} * {p}" for t, p in zip(terms, primes, strict=False))
+        + ") % 1000003)"
+    )
 
 
-async def prepare(db: Database, *, chefs: int, activities: int, rounds: int) -> int:
-    """Fill the database; returns the last round's id."""
-    rng = random.Random(2026)
+def _pick(expression: str, values: tuple[str, ...]) -> str:
+    cases = " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values))
+    return f"CASE {expression} % {len(values)} {cases} END"
+
+
+def _marker(chefs: int, activities: int, rounds: int) -> str:
+    return f"Benchkommunen {chefs}×{activities}×{rounds} v{SEED_VERSION}"
+
+
+async def seed(db: Database, *, chefs: int, activities: int, rounds: int) -> None:
+    """Fill an empty, migrated database: one organisation, its plan, `chefs` chefs who all
+    answered every one of `rounds` closed rounds."""
     now = utcnow()
+    statuses = tuple(str(s) for s in STATUSES)
     async with db.engine.begin() as conn:
         await conn.execute(
-            insert(Organisation), [{"id": 1, "tenant_id": "bench", "name": "Benchkommunen"}]
+            insert(Organisation),
+            [
+                {
+                    "id": 1,
+                    "tenant_id": "bench",
+                    "name": _marker(chefs, activities, rounds),
+                    "default_k": 3,
+                }
+            ],
         )
         await conn.execute(
             insert(Programme),
@@ -65,25 +117,27 @@ async def prepare(db: Database, *, chefs: int, activities: int, rounds: int) -> 
                     "title": "Programmet",
                     "start_year": 2024,
                     "end_year": 2027,
+                    "round_opens": [],
+                    "answer_days": 21,
                 }
             ],
         )
-        departments = [
-            {"id": d, "organisation_id": 1, "code": f"D{d}", "name": f"Avdelning {d}"}
-            for d in range(1, 9)
-        ]
-        await _bulk(conn, Department, departments)
-        await _bulk(
-            conn,
-            Area,
+        await conn.execute(
+            insert(Department),
             [
-                {"id": a, "programme_id": 1, "code": f"A{a}", "name": f"Område {a}"}
+                {"id": d, "organisation_id": 1, "code": f"D{d}", "name": f"Avdelning {d}"}
+                for d in range(1, DEPARTMENTS + 1)
+            ],
+        )
+        await conn.execute(
+            insert(Area),
+            [
+                {"id": a, "programme_id": 1, "code": f"A{a}", "name": f"Område {a}", "position": a}
                 for a in (1, 2, 3, 4)
             ],
         )
-        await _bulk(
-            conn,
-            Activity,
+        await conn.execute(
+            insert(Activity),
             [
                 {
                     "id": i,
@@ -92,134 +146,334 @@ async def prepare(db: Database, *, chefs: int, activities: int, rounds: int) -> 
                     "code": f"AK{i}",
                     "title": f"Aktivitet {i}",
                     "position": i,
+                    # most for the whole programme; every tenth only for its first years, so
+                    # the rule of activities that carry on has something to look for
+                    "years": [2024, 2025] if i % 10 == 0 else [2024, 2025, 2026, 2027],
                 }
                 for i in range(1, activities + 1)
             ],
         )
-        await _bulk(
-            conn,
-            Principle,
+        await conn.execute(
+            insert(Principle),
             [{"programme_id": 1, "number": n, "title": f"Princip {n}"} for n in range(1, 6)],
         )
-        await _bulk(
-            conn,
-            Chef,
+        await conn.execute(
+            insert(Round),
             [
                 {
-                    "id": c,
+                    "id": r,
                     "organisation_id": 1,
-                    "department_id": 1 + c % 8,
-                    "upn": f"chef{c}@bench.example",
-                    "email": f"chef{c}@bench.example",
-                    "name": f"Chef {c}",
+                    "programme_id": 1,
+                    "title": f"Omgång {r}",
+                    "state": "closed",
+                    "deadline": now - timedelta(days=180 * (rounds - r)),
+                    "closed_at": now - timedelta(days=180 * (rounds - r)),
+                    "reminder_offsets": [],
+                    "reminder_cap": 2,
+                    "k": 3,
+                    "sections": dict(DEFAULT_SECTIONS),
                 }
-                for c in range(1, chefs + 1)
+                for r in range(1, rounds + 1)
             ],
         )
-        invitation_id = 0
-        for r in range(1, rounds + 1):
-            await conn.execute(
-                insert(Round),
-                [
-                    {
-                        "id": r,
-                        "organisation_id": 1,
-                        "programme_id": 1,
-                        "title": f"Omgång {r}",
-                        "state": "closed",
-                        "deadline": now - timedelta(days=180 * (rounds - r)),
-                        "sections": dict(DEFAULT_SECTIONS),
-                    }
-                ],
+        # a table of numbers to generate the rest from, inside the database
+        await conn.execute(text("CREATE TABLE bench_n (n INTEGER PRIMARY KEY)"))
+        await conn.execute(
+            text("INSERT INTO bench_n (n) VALUES (:n)"),
+            [{"n": n} for n in range(1, max(chefs, activities, rounds) + 1)],
+        )
+
+        def run(sql: str, **params: Any) -> Any:
+            at = bindparam("at", type_=UTCDateTime)
+            return conn.execute(text(sql).bindparams(at), {"at": now, **params})
+
+        await run(
+            "INSERT INTO chef (id, organisation_id, department_id, upn, email, name, unit, active,"
+            " source, created_at, updated_at)"
+            f" SELECT n, 1, 1 + n % {DEPARTMENTS}, 'chef' || n || '@bench.example',"
+            " 'chef' || n || '@bench.example', 'Chef ' || n, '', TRUE, 'import', :at, :at"
+            " FROM bench_n WHERE n <= :chefs",
+            chefs=chefs,
+        )
+        await run(
+            "INSERT INTO invitation (id, round_id, chef_id, department_id, unit, state,"
+            " reminders_sent, created_at, submitted_at)"
+            " SELECT (r.n - 1) * :chefs + c.id, r.n, c.id, c.department_id, '', 'submitted', 0,"
+            " :at, :at FROM bench_n r CROSS JOIN chef c WHERE r.n <= :rounds",
+            chefs=chefs,
+            rounds=rounds,
+        )
+        status = _pick(_pseudo("i.chef_id", "a.n", "i.round_id"), statuses)
+        for r in range(1, rounds + 1):  # a round per statement: a bounded transaction log
+            await run(
+                "INSERT INTO activity_status_answer (invitation_id, activity_id, status, comment,"
+                f" updated_at) SELECT i.id, a.n, {status},"
+                f" CASE WHEN a.n % 7 = 0 AND {status} = 'delayed' THEN 'Bemanning' ELSE '' END,"
+                " :at FROM invitation i CROSS JOIN bench_n a"
+                " WHERE i.round_id = :r AND a.n <= :activities",
+                r=r,
+                activities=activities,
             )
-            invitations, statuses, ratings, texts = [], [], [], []
-            for c in range(1, chefs + 1):
-                invitation_id += 1
-                invitations.append(
-                    {"id": invitation_id, "round_id": r, "chef_id": c, "state": "submitted"}
-                )
-                for a in range(1, activities + 1):
-                    status = rng.choice(STATUSES)
-                    statuses.append(
-                        {
-                            "invitation_id": invitation_id,
-                            "activity_id": a,
-                            "status": status,
-                            "comment": "Bemanning" if status == "delayed" and a % 7 == 0 else "",
-                        }
-                    )
-                for need in NEEDS:
-                    ratings.append(
-                        {
-                            "invitation_id": invitation_id,
-                            "section": "strengths_needs",
-                            "key": f"need.{need}",
-                            "value": rng.choice((0, 1, 2)),
-                        }
-                    )
-                for section, key, value in (
-                    ("principles", "most", rng.randint(1, 5)),
-                    ("confidence", "confidence", rng.randint(1, 5)),
-                    ("consent", "quote", rng.randint(0, 1)),
-                ):
-                    ratings.append(
-                        {
-                            "invitation_id": invitation_id,
-                            "section": section,
-                            "key": key,
-                            "value": value,
-                        }
-                    )
-                if c % 50 == 0:
-                    texts.append(
-                        {
-                            "invitation_id": invitation_id,
-                            "section": "strengths_needs",
-                            "key": "strengths",
-                            "text": f"Jag är bra på att lyssna ({c}).",
-                        }
-                    )
-            await _bulk(conn, Invitation, invitations)
-            await _bulk(conn, ActivityStatusAnswer, statuses)
-            await _bulk(conn, RatingAnswer, ratings)
-            await _bulk(conn, ReflectionAnswer, texts)
-    return rounds
+        ratings = [
+            *((("strengths_needs", f"need.{need}"), 3) for need in NEEDS),
+            (("principles", "most"), 5),
+            (("confidence", "confidence"), 5),
+            (("consent", "quote"), 2),
+        ]
+        for k, ((section, key), levels) in enumerate(ratings):
+            low = 0 if levels in (2, 3) else 1
+            await run(
+                "INSERT INTO rating_answer (invitation_id, section, key, value, updated_at)"
+                f" SELECT i.id, :section, :key, {low} + {_pseudo('i.chef_id', 'i.round_id')}"
+                f" * {k + 3} % {levels}, :at FROM invitation i",
+                section=section,
+                key=key,
+            )
+        await run(
+            "INSERT INTO reflection_answer (invitation_id, section, key, text, updated_at)"
+            " SELECT i.id, 'strengths_needs', 'strengths',"
+            " 'Jag är bra på att lyssna (' || i.chef_id || ').', :at"
+            " FROM invitation i WHERE i.chef_id % 50 = 0",
+        )
+        await conn.execute(text("DROP TABLE bench_n"))
 
 
-async def run(chefs: int, activities: int, rounds: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
-        await migrate.upgrade(db)
-        started = time.perf_counter()
-        last = await prepare(db, chefs=chefs, activities=activities, rounds=rounds)
-        filled = time.perf_counter() - started
-        started = time.perf_counter()
-        digest = await compile_digest(db, round_id=last, now=utcnow())
-        compiled = time.perf_counter() - started
-        files = digest_files(digest, "sv", zone=Policy().zone)
-        timings = {}
+async def publish_earlier(db: Database, *, rounds: int, policy: Policy) -> None:
+    """The set-up's part of the scheduler: the rounds before the last were published when they
+    closed; the last one's publication is removed, to be measured."""
+    async with db.engine.begin() as conn:
+        await conn.execute(delete(Publication).where(Publication.round_id == rounds))
+    for r in range(1, rounds):
+        await published(db, round_id=r, now=utcnow(), policy=policy)
+
+
+async def measure(url: str, *, round_id: int, files: bool) -> dict[str, float]:
+    """In a fresh process: close (publish) the round, then compile its digest (twice: cold, and
+    as a service that has compiled one before); with `files`, its XLSX and DOCX too."""
+    policy = Policy()
+    # the service's own timeouts, but a statement may run long here: how long the longest takes
+    # is reported against DATABASE_STATEMENT_TIMEOUT instead of failing the run on a busy machine
+    db = Database(url, timeouts=MEASURE)
+    longest = [0.0]
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def started_statement(conn: Any, *_: Any) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    @event.listens_for(db.engine.sync_engine, "after_cursor_execute")
+    def finished_statement(conn: Any, *_: Any) -> None:
+        longest[0] = max(longest[0], time.perf_counter() - conn.info["bench_started"])
+
+    await db.ping()  # connected and warm: the baseline includes the driver
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started, cpu = time.perf_counter(), time.process_time()
+    await published(db, round_id=round_id, now=utcnow(), policy=policy)
+    closed, close_cpu = time.perf_counter() - started, time.process_time() - cpu
+    started, cpu = time.perf_counter(), time.process_time()
+    digest = await compile_digest(db, round_id=round_id, now=utcnow(), policy=policy)
+    compiled, digest_cpu = time.perf_counter() - started, time.process_time() - cpu
+    # again, as a running service that has compiled a digest before (its statements cached)
+    del digest
+    started = time.perf_counter()
+    digest = await compile_digest(db, round_id=round_id, now=utcnow(), policy=policy)
+    again = time.perf_counter() - started
+    rendered: dict[str, float] = {}
+    if files:
+        made = digest_files(digest, "sv", zone=policy.zone)
         for kind in ("xlsx", "docx"):
             started = time.perf_counter()
-            files.render(kind)
-            timings[kind] = time.perf_counter() - started
+            made.render(kind)
+            rendered[f"{kind}_s"] = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    await db.dispose()
+    return {
+        **rendered,
+        "longest_statement_s": longest[0],
+        "close_s": closed,
+        "close_cpu_s": close_cpu,
+        "digest_s": compiled,
+        "digest_cpu_s": digest_cpu,
+        "again_s": again,
+        "peak_mb": (peak - base) / 1024,
+        "chefs_listed": sum(len(d.chefs) for d in digest.identified),
+        "respondents": digest.total.submitted,
+    }
+
+
+def measured(url: str, *, round_id: int, files: bool = False) -> dict[str, float]:
+    """`measure` in a child process (its peak RSS is the digest's alone)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            *("-m", "bench.digest_bench", "--measure", url, "--round", str(round_id)),
+            *(["--files"] if files else []),
+        ],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def sqlite_run(*, chefs: int, activities: int, rounds: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        db = Database(url, timeouts=SET_UP)
+        await migrate.upgrade(db)
+        started = time.perf_counter()
+        await seed(db, chefs=chefs, activities=activities, rounds=rounds)
+        await publish_earlier(db, rounds=rounds, policy=Policy())
+        set_up = time.perf_counter() - started
         await db.dispose()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    answers = chefs * activities * rounds
-    print(f"digest bench: {chefs} chefs × {activities} activities × {rounds} rounds")
-    print(f"  {answers:,} activity answers written in {filled:.1f} s (set-up, not measured)")
-    print(f"  compile (SQLite, with the trend over {rounds} rounds): {compiled:.2f} s")
-    print(f"  XLSX: {timings['xlsx']:.2f} s   DOCX with charts: {timings['docx']:.2f} s")
-    total = compiled + timings["xlsx"] + timings["docx"]
-    print(f"  total {total:.2f} s (target < 3 s), peak RSS {rss:.0f} MB (target < 300 MB)")
+        result = measured(url, round_id=rounds, files=True)
+    return {**result, "set_up_s": set_up, "cached": 0}
+
+
+async def postgres_answers(url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(_dsn(url, database="postgres"), timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await conn.close()
+    return True
+
+
+def _dsn(url: str, *, database: str | None = None) -> str:
+    parsed = make_url(normalise_url(url)).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+async def _recreate(url: str) -> None:
+    name = make_url(url).database
+    conn = await asyncpg.connect(_dsn(url, database="postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _kept_marker(url: str) -> str | None:
+    """The seed marker of a kept bench database, or None (none there, or empty)."""
+    try:
+        conn = await asyncpg.connect(_dsn(url), timeout=3)
+    except asyncpg.InvalidCatalogNameError:
+        return None
+    try:
+        return await conn.fetchval("SELECT name FROM organisation WHERE id = 1")
+    except asyncpg.UndefinedTableError:
+        return None
+    finally:
+        await conn.close()
+
+
+async def postgres_run(
+    url: str, *, chefs: int, activities: int, rounds: int, fresh: bool
+) -> dict[str, float]:
+    url = normalise_url(url)
+    cached = not fresh and await _kept_marker(url) == _marker(chefs, activities, rounds)
+    started = time.perf_counter()
+    if not cached:
+        await _recreate(url)
+    db = Database(url, timeouts=SET_UP)
+    await migrate.upgrade(db)
+    if not cached:
+        await seed(db, chefs=chefs, activities=activities, rounds=rounds)
+        async with db.engine.connect() as conn:
+            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
+                text("VACUUM ANALYZE")
+            )
+    async with db.engine.connect() as conn:
+        kept = (await conn.execute(select(Publication.round_id))).scalars().all()
+    if cached and set(kept) >= set(range(1, rounds)):
+        async with db.engine.begin() as conn:
+            await conn.execute(delete(Publication).where(Publication.round_id == rounds))
+    else:
+        await publish_earlier(db, rounds=rounds, policy=Policy())
+    set_up = time.perf_counter() - started
+    await db.dispose()
+    result = measured(url, round_id=rounds)
+    return {**result, "set_up_s": set_up, "cached": int(cached)}
+
+
+def report(title: str, result: dict[str, float], *, target_s: float, target_mb: float) -> None:
+    total = result["close_s"] + result["digest_s"]
+    how = "kept from an earlier run" if result["cached"] else "seeded in this run"
+    print(title)
+    print(f"  set-up {result['set_up_s']:.1f} s ({how}; not measured)")
+    print(
+        f"  close (count + decide + keep the published figures): {result['close_s']:.2f} s"
+        f" ({result['close_cpu_s']:.2f} s CPU in this process)"
+    )
+    print(
+        f"  digest (HR's, {int(result['chefs_listed']):,} chefs listed by name, trend over all"
+        f" rounds): {result['digest_s']:.2f} s ({result['digest_cpu_s']:.2f} s CPU in this"
+        f" process); compiled again: {result['again_s']:.2f} s"
+    )
+    verdict_s = "ok" if total < target_s else "MISSED"
+    verdict_mb = "ok" if result["peak_mb"] < target_mb else "MISSED"
+    load = os.getloadavg()[0]
+    print(f"  total {total:.2f} s (target < {target_s:g} s: {verdict_s}); load average {load:.1f}")
+    print(
+        f"  longest statement {result['longest_statement_s']:.2f} s"
+        f" (DATABASE_STATEMENT_TIMEOUT: {Timeouts().statement:g} s by default)"
+    )
+    if "xlsx_s" in result:
+        print(f"  then its files: XLSX {result['xlsx_s']:.2f} s, DOCX {result['docx_s']:.2f} s")
+    print(f"  peak RSS growth {result['peak_mb']:.0f} MB (target < {target_mb:g} MB: {verdict_mb})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--chefs", type=int, default=5000)
+    parser.add_argument("--sqlite-chefs", type=int, default=5_000)
+    parser.add_argument("--pg-chefs", type=int, default=50_000)
     parser.add_argument("--activities", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--fresh", action="store_true", help="seed the PostgreSQL data again")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--round", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--files", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    asyncio.run(run(args.chefs, args.activities, args.rounds))
+    if args.measure:
+        print(json.dumps(asyncio.run(measure(args.measure, round_id=args.round, files=args.files))))
+        return
+    shape = f"× {args.activities} activities × {args.rounds} rounds"
+    if not args.skip_sqlite:
+        result = asyncio.run(
+            sqlite_run(chefs=args.sqlite_chefs, activities=args.activities, rounds=args.rounds)
+        )
+        report(
+            f"digest bench, SQLite: {args.sqlite_chefs:,} chefs {shape}",
+            result,
+            target_s=0.5,
+            target_mb=500,
+        )
+    if args.skip_pg:
+        return
+    if not asyncio.run(postgres_answers(args.pg_url)):
+        print("digest bench, PostgreSQL: no server answers at BENCH_PG_URL; skipped")
+        return
+    result = asyncio.run(
+        postgres_run(
+            args.pg_url,
+            chefs=args.pg_chefs,
+            activities=args.activities,
+            rounds=args.rounds,
+            fresh=args.fresh,
+        )
+    )
+    report(
+        f"digest bench, PostgreSQL: {args.pg_chefs:,} chefs {shape}",
+        result,
+        target_s=5,
+        target_mb=500,
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The web application: /api/messages through the Bot Framework, and /healthz."""
+"""The web application: /api/messages through the Bot Framework, /healthz and /metrics."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.download_links import DownloadLinks, download_handler, my_data_handler
 from bot.file_download import FileDownloader
 from bot.info_pages import add_info_pages
+from bot.metrics import (
+    TURN_KIND,
+    CountingNotifier,
+    Metrics,
+    metrics_handler,
+    timed_turns,
+    turn_kind,
+)
 from bot.outbox_dispatcher import OutboxDispatcher, log_failure
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -53,6 +61,8 @@ DISPATCHER = web.AppKey("dispatcher", OutboxDispatcher)
 DATABASE = web.AppKey("database", Database)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", Bot)
+METRICS = web.AppKey("metrics", Metrics)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -97,6 +107,7 @@ async def messages(request: web.Request) -> web.Response:
         logger.warning("refused an unauthenticated request: %s", type(exc).__name__)
         return _error(401, "unauthorized")
 
+    request[TURN_KIND] = turn_kind(activity.type)
     invoke_response = await adapter.process_activity(
         auth_result, activity, request.app[BOT].on_turn
     )
@@ -126,10 +137,27 @@ def _plain(value: object) -> object:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """GET /healthz: ok when the database answers."""
-    if await request.app[DATABASE].ping():
-        return web.json_response({"status": "ok"})
-    return web.json_response({"status": "database unavailable"}, status=503)
+    """GET /healthz: 200 when the database answers, else 503; what IT needs to know about this
+    replica (nothing personal): the database's kind and migration, and whether it leads."""
+    database = request.app[DATABASE]
+    probe = await database.probe()
+    head = migrate.head_revision()
+    scheduler = request.app.get(SCHEDULER)
+    body = {
+        "status": "ok" if probe.reachable else "database unavailable",
+        "database": {
+            "reachable": probe.reachable,
+            "backend": database.dialect,
+            "migration": probe.revision,
+            "migration_expected": head,
+            "migrated": probe.revision == head,
+        },
+        "scheduler": {
+            "runs_here": scheduler is not None,
+            "leader": scheduler is not None and scheduler.leadership.held,
+        },
+    }
+    return web.json_response(body, status=200 if probe.reachable else 503)
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> web.Application:
@@ -137,6 +165,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     the time turns and downloads see (a test's, to press a card days after it came)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app[METRICS] = Metrics(
+        database=lambda: app[DATABASE],
+        leads=lambda: SCHEDULER in app and app[SCHEDULER].leadership.held,
+    )
     policy = settings.policy()
     links = (
         DownloadLinks(
@@ -195,7 +227,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
         dispatcher = OutboxDispatcher(
             db=app[DATABASE],
-            notifier=TeamsNotifier(app[ADAPTER], app_id=settings.APP_ID),
+            notifier=CountingNotifier(
+                TeamsNotifier(app[ADAPTER], app_id=settings.APP_ID), app[METRICS]
+            ),
             rate=settings.outbox_rate,
             concurrency=settings.outbox_concurrency,
             policy=policy,
@@ -221,6 +255,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
             else None
         )
         if scheduler is not None:
+            app[SCHEDULER] = scheduler
             scheduler.start()
         yield
         if scheduler is not None:
@@ -230,8 +265,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.cleanup_ctx.append(bot_ctx)
     app.cleanup_ctx.append(dispatcher_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
-    app.router.add_post("/api/messages", messages)
+    app.router.add_post("/api/messages", timed_turns(messages, lambda: app[METRICS]))
     app.router.add_get("/healthz", healthz)
+    app.router.add_get(
+        "/metrics", metrics_handler(lambda: app[METRICS], token=settings.metrics_token)
+    )
     # /about, /privacy, /terms: the links in the Teams app package
     add_info_pages(app, policy=policy)
     if links is not None:

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SEND_RETRY_HOURS", "send_retry_hours"),
     )
 
+    # /metrics: scrapers must send this bearer token; empty: only this machine may read it
+    metrics_token: str = Field(
+        "", validation_alias=AliasChoices("METRICS_TOKEN", "metrics_token"), repr=False
+    )
+
     # where token signing keys come from instead of Microsoft's OpenID metadata (a mirror; the
     # tests' fake Entra); empty: the Bot Framework's own
     openid_metadata_url: str = Field(

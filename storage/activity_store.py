@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlmodel import col, select
 
@@ -38,6 +38,42 @@ class ActivityStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def _reporting(
+        self,
+        *,
+        programme_id: int,
+        before: datetime,
+        round_states: Collection[str],
+        exclude_round_id: int | None,
+    ) -> Any:
+        rounds = select(Round.id, Round.deadline).where(
+            Round.programme_id == programme_id,
+            col(Round.deadline) < before,
+            col(Round.state).in_(list(round_states)),
+        )
+        if exclude_round_id is not None:
+            rounds = rounds.where(Round.id != exclude_round_id)
+        return rounds
+
+    async def reporting_rounds(
+        self,
+        *,
+        programme_id: int,
+        before: datetime,
+        round_states: Collection[str],
+        exclude_round_id: int | None = None,
+        session: Session | None = None,
+    ) -> list[int]:
+        """The ids of the rounds `department_reports` reads, the latest (by deadline) first."""
+        query = self._reporting(
+            programme_id=programme_id,
+            before=before,
+            round_states=round_states,
+            exclude_round_id=exclude_round_id,
+        ).order_by(col(Round.deadline).desc(), col(Round.id).desc())
+        async with self._db.joined(session) as s:
+            return [i for i, _ in (await s.exec(query)).all() if i is not None]
+
     async def department_reports(
         self,
         *,
@@ -47,19 +83,21 @@ class ActivityStore:
         exclude_round_id: int | None = None,
         department_ids: Collection[int] | None = None,
         activity_ids: Collection[int] | None = None,
+        round_ids: Collection[int] | None = None,
         session: Session | None = None,
     ) -> list[DepartmentReport]:
         """Which statuses the programme's rounds (in these states, with a deadline before
         `before`) got for each activity from each department (the one each chef was invited
-        in), from answers sent in; each once, however many chefs gave it (of these departments
-        and activities only, when given)."""
-        rounds = select(Round.id, Round.deadline).where(
-            Round.programme_id == programme_id,
-            col(Round.deadline) < before,
-            col(Round.state).in_(list(round_states)),
+        in), from answers sent in; each once, however many chefs gave it (of these departments,
+        activities and rounds only, when given)."""
+        rounds = self._reporting(
+            programme_id=programme_id,
+            before=before,
+            round_states=round_states,
+            exclude_round_id=exclude_round_id,
         )
-        if exclude_round_id is not None:
-            rounds = rounds.where(Round.id != exclude_round_id)
+        if round_ids is not None:
+            rounds = rounds.where(col(Round.id).in_(list(round_ids)))
         query = (
             select(
                 Invitation.round_id,

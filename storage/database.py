@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -30,6 +30,13 @@ def normalise_url(url: str) -> str:
     if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
         return "sqlite+aiosqlite://" + url[len("sqlite://") :]
     return url
+
+
+class Probe(NamedTuple):
+    """What /healthz learns of the database: whether it answers, and its migration."""
+
+    reachable: bool
+    revision: str | None
 
 
 @dataclass(frozen=True)
@@ -120,7 +127,7 @@ class Database:
             quiet.setLevel(logging.INFO)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self._late: set[asyncio.Future[bool]] = set()  # pings given up on, still closing
+        self._late: set[asyncio.Future[Probe]] = set()  # pings given up on, still closing
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -150,12 +157,16 @@ class Database:
                 yield own
 
     async def ping(self) -> bool:
-        """True when the database answers a trivial query within `timeouts.ping`.
+        """True when the database answers a trivial query within `timeouts.ping`."""
+        return (await self.probe(revision=False)).reachable
+
+    async def probe(self, *, revision: bool = True) -> Probe:
+        """Whether the database answers within `timeouts.ping`, and its schema's migration.
 
         The query runs as a task of its own that is left behind when it is late: cancelled,
         it may still spend a while closing its stalled connection, and the caller (/healthz)
         must not wait for that."""
-        check = asyncio.ensure_future(self._select_one())
+        check = asyncio.ensure_future(self._answer(revision=revision))
         try:
             await asyncio.wait({check}, timeout=self.timeouts.ping)
         finally:  # late, or the caller itself cancelled
@@ -163,15 +174,25 @@ class Database:
                 check.cancel()
                 self._late.add(check)
                 check.add_done_callback(self._late.discard)
-        return check.done() and not check.cancelled() and check.result()
+        if check.done() and not check.cancelled():
+            return check.result()
+        return Probe(reachable=False, revision=None)
 
-    async def _select_one(self) -> bool:
+    async def _answer(self, *, revision: bool) -> Probe:
+        found = None
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
+                if revision:
+                    try:
+                        found = (
+                            await conn.execute(text("SELECT version_num FROM alembic_version"))
+                        ).scalar()
+                    except Exception:  # not migrated at all yet
+                        found = None
         except Exception:
-            return False
-        return True
+            return Probe(reachable=False, revision=None)
+        return Probe(reachable=True, revision=found)
 
     async def dispose(self) -> None:
         # late checks first: none may be cut off half-way by the engine going

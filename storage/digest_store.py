@@ -7,12 +7,14 @@ these queries."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import String, cast, func, literal
+from sqlalchemy import select as columns
 from sqlmodel import col, select
 
 from storage.database import Database, Session
@@ -39,6 +41,9 @@ from storage.models import (
 )
 
 Departments = Collection[int] | None  # the departments to count; None: all
+
+# rows fetched at a time when a query reads one row per answer
+STREAM_BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,24 @@ class ChefStatus(NamedTuple):
     title: str
     status: str
     comment: str
+
+
+class AnsweredActivity(NamedTuple):
+    """One activity's status as a chef gave it, with their comment ("" for none)."""
+
+    code: str
+    title: str
+    status: str
+    comment: str
+
+
+class ChefAnswerRow(NamedTuple):
+    """One chef's statuses in plan order, with the chef's name: for identified sections only."""
+
+    department_id: int | None
+    chef_id: int
+    chef: str
+    answers: tuple[AnsweredActivity, ...]
 
 
 class RatingCount(NamedTuple):
@@ -201,32 +224,108 @@ class DigestStore:
         chef and then in plan order. Chefs whose identity retention removed are left out.
 
         Names: for identified sections only; the caller decides."""
-        query = (
-            select(INVITATION_DEPARTMENT, Chef, Activity, ActivityStatusAnswer)
-            .join(Activity, col(Activity.id) == col(ActivityStatusAnswer.activity_id))
-            .join(Area, col(Area.id) == col(Activity.area_id))
-            .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
-            .join(Chef, INVITATION_CHEF)
-            .where(
-                col(ActivityStatusAnswer.invitation_id).in_(_submitted(round_id, department_ids))
+        return [
+            ChefStatus(row.department_id, row.chef_id, row.chef, *answer)
+            for row in await self.chef_answers(
+                round_id=round_id, department_ids=department_ids, session=session
             )
-            .order_by(
-                col(Chef.name),
+            for answer in row.answers
+        ]
+
+    async def chef_answers(
+        self, *, round_id: int, department_ids: Departments = None, session: Session | None = None
+    ) -> list[ChefAnswerRow]:
+        """`chef_statuses` a chef at a time: each chef who sent answers in, by name, with their
+        statuses in plan order.
+
+        A region's identified round is millions of statuses: the database strings each chef's
+        together (one row per chef, not per answer), the few comments come apart, and the
+        statuses without one are the same few objects shared by every chef who gave them."""
+        submitted = _submitted(round_id, department_ids)
+        pairs = func.aggregate_strings(
+            cast(col(ActivityStatusAnswer.activity_id), String)
+            + literal(":")
+            + col(ActivityStatusAnswer.status),
+            ",",
+        )
+        # strung together per invitation first, then joined to the chefs: one row per chef
+        # reaches the join and the sort by name, and the planner knows how many
+        strung = (
+            columns(col(ActivityStatusAnswer.invitation_id).label("invitation_id"), pairs)
+            .where(col(ActivityStatusAnswer.invitation_id).in_(submitted))
+            .group_by(col(ActivityStatusAnswer.invitation_id))
+            .subquery()
+        )
+        per_chef = (
+            columns(
+                col(Invitation.id),
+                INVITATION_DEPARTMENT,
                 col(Chef.id),
-                col(Area.position),
-                col(Activity.position),
-                col(Activity.id),
+                col(Chef.name),
+                strung.c[1],
             )
+            .select_from(strung)
+            .join(Invitation, col(Invitation.id) == strung.c.invitation_id)
+            .join(Chef, INVITATION_CHEF)
+            .order_by(col(Chef.name), col(Chef.id))
+        )
+        commented = select(
+            ActivityStatusAnswer.invitation_id,
+            ActivityStatusAnswer.activity_id,
+            ActivityStatusAnswer.status,
+            ActivityStatusAnswer.comment,
+        ).where(
+            col(ActivityStatusAnswer.invitation_id).in_(submitted),
+            ActivityStatusAnswer.comment != "",
+        )
+        planned = (
+            select(Activity.id, Activity.code, Activity.title)
+            .join(Area, col(Area.id) == col(Activity.area_id))
+            .where(
+                Activity.programme_id
+                == select(Round.programme_id).where(Round.id == round_id).scalar_subquery()
+            )
+            .order_by(col(Area.position), col(Activity.position), col(Activity.id))
         )
         async with self._db.joined(session) as s:
-            rows = (await s.exec(query)).all()
-        return [
-            ChefStatus(
-                department_id, chef.id, chef.name, a.code, a.title, answer.status, answer.comment
-            )
-            for department_id, chef, a, answer in rows
-            if chef.id is not None
-        ]
+            plan = {
+                i: (rank, code, title)
+                for rank, (i, code, title) in enumerate((await s.exec(planned)).all())
+                if i is not None
+            }
+            # invitation → "activity:status" → its comment, as the pairs below are strung
+            comments: dict[int, dict[str, str]] = {}
+            for i, a, status, text in (await s.exec(commented)).all():
+                comments.setdefault(i, {})[f"{a}:{status}"] = text
+
+            def answer(pair: str, comment: str = "") -> tuple[int, AnsweredActivity]:
+                activity, status = pair.split(":", 1)
+                rank, code, title = plan[int(activity)]  # the round's programme's, always
+                return rank, AnsweredActivity(code, title, status, comment)
+
+            # "activity:status" → (plan rank, the answer without a comment): built once each,
+            # then looked up and ordered by C loops (map, itemgetter), not per status in Python
+            shared = _Shared(answer)
+            found: list[ChefAnswerRow] = []
+            result = await s.stream(per_chef.execution_options(yield_per=STREAM_BATCH))
+            async for batch in result.partitions():
+                for invitation_id, department_id, chef_id, name, joined in batch:
+                    if invitation_id is None or chef_id is None:  # joined: for the types
+                        continue
+                    notes = comments.get(invitation_id)
+                    ranked = list(
+                        map(shared.__getitem__, joined.split(","))
+                        if notes is None
+                        else (
+                            answer(pair, notes[pair]) if pair in notes else shared[pair]
+                            for pair in joined.split(",")
+                        )
+                    )
+                    ranked.sort(key=_RANK)
+                    found.append(
+                        ChefAnswerRow(department_id, chef_id, name, tuple(map(_ANSWER, ranked)))
+                    )
+        return found
 
     async def ratings(
         self,
@@ -355,6 +454,22 @@ class DigestStore:
         ).group_by(col(Invitation.round_id), INVITATION_DEPARTMENT, col(RatingAnswer.value))
         async with self._db.joined(session) as s:
             return [RoundRatingCount(*row) for row in (await s.exec(query)).all()]
+
+
+class _Shared(dict[str, tuple[int, AnsweredActivity]]):
+    """Each answer made once, on first sight, by `make`."""
+
+    def __init__(self, make: Callable[[str], tuple[int, AnsweredActivity]]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, pair: str) -> tuple[int, AnsweredActivity]:
+        made = self[pair] = self._make(pair)
+        return made
+
+
+_RANK = itemgetter(0)
+_ANSWER = itemgetter(1)
 
 
 def _submitted(round_id: int, department_ids: Departments) -> Any:

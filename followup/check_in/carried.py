@@ -81,15 +81,40 @@ async def carried_activities(
     for these departments and activities (None: all): (department id, activity id) → its
     unfinished status. Whether the activity is still active and not ended is for the caller's
     plan to say."""
-    reports = await ActivityStore(db).department_reports(
+    store = ActivityStore(db)
+
+    async def reports_of(round_ids: Collection[int] | None = None) -> list[DepartmentReport]:
+        return await store.department_reports(
+            programme_id=programme_id,
+            before=deadline,
+            round_states=REPORTING_STATES,
+            exclude_round_id=round_id,
+            department_ids=department_ids,
+            activity_ids=activity_ids,
+            round_ids=round_ids,
+            session=session,
+        )
+
+    if department_ids is None or activity_ids is None:
+        return carried_from(await reports_of())
+    # a department's word on an activity is its latest round's: the rounds are read the latest
+    # first, and an older one only while some department and activity asked about has not been
+    # heard of yet (a region's rounds are millions of reports; usually the last one settles all)
+    unheard = {(d, a) for d in department_ids for a in activity_ids}
+    reports: list[DepartmentReport] = []
+    earlier_rounds = await store.reporting_rounds(
         programme_id=programme_id,
         before=deadline,
         round_states=REPORTING_STATES,
         exclude_round_id=round_id,
-        department_ids=department_ids,
-        activity_ids=activity_ids,
         session=session,
     )
+    for earlier in earlier_rounds:
+        if not unheard:
+            break
+        found = await reports_of((earlier,))
+        reports.extend(found)
+        unheard -= {(r.department_id, r.activity_id) for r in found}
     return carried_from(reports)
 
 
@@ -151,6 +176,25 @@ async def carried_into_round(
     for link in await plan.activity_links(list(activities), session=session):
         links.setdefault(link.activity_id, set()).add(link.department_id)
     opened = round_.opens_at or round_.created_at
+
+    def could_carry(activity: Activity, department_id: int) -> bool:
+        """Still running when the round opened, and not planned for the department then."""
+        if activity.ended_at is not None and activity.ended_at <= opened:
+            return False
+        planned = year in activity.years and (
+            activity.all_departments or department_id in links.get(activity.id or 0, ())
+        )
+        return not planned
+
+    # only these can be carried: the earlier rounds' reports are read for them alone (a
+    # region's rounds are millions of reports, and most activities are planned every year)
+    candidates = {
+        i
+        for i, a in activities.items()
+        if i is not None and any(could_carry(a, d) for d in department_ids)
+    }
+    if not candidates:
+        return {}
     carried: dict[int, set[int]] = {}
     found = await carried_activities(
         db,
@@ -158,15 +202,11 @@ async def carried_into_round(
         round_id=round_.id,
         deadline=round_.deadline,
         department_ids=department_ids,
+        activity_ids=candidates,
         session=session,
     )
     for department_id, activity_id in found:
         activity = activities.get(activity_id)
-        if activity is None or (activity.ended_at is not None and activity.ended_at <= opened):
-            continue
-        planned = year in activity.years and (
-            activity.all_departments or department_id in links.get(activity_id, ())
-        )
-        if not planned:
+        if activity is not None and could_carry(activity, department_id):
             carried.setdefault(activity_id, set()).add(department_id)
     return carried

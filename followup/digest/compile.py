@@ -35,7 +35,7 @@ from followup.rounds.lifecycle import RoundError
 from followup.rounds.progress import share
 from followup.sections import Section
 from storage.database import Database, Session
-from storage.digest_store import ChefStatus, DigestStore, DigestSubject
+from storage.digest_store import ChefAnswerRow, DigestStore, DigestSubject
 from storage.models import InvitationState, Round
 
 __all__ = [
@@ -122,7 +122,7 @@ class Counted:
     """What is read live for one view: the identified comments (of the view's departments),
     and the earlier rounds of the trend."""
 
-    identified: list[ChefStatus]  # identified rounds only
+    identified: list[ChefAnswerRow]  # identified rounds only
     trend_rounds: list[Round]
 
 
@@ -135,9 +135,9 @@ async def count(
 ) -> Counted:
     round_ = subject.round
     assert round_.id is not None and subject.programme.id is not None
-    identified: list[ChefStatus] = []
+    identified: list[ChefAnswerRow] = []
     if names_allowed(round_.sections.get(Section.ACTIVITY_STATUS, "")):
-        identified = await store.chef_statuses(
+        identified = await store.chef_answers(
             round_id=round_.id, department_ids=department_ids, session=session
         )
     trend_rounds = [

@@ -9,25 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import groupby
 
 from followup.digest.publication import DepartmentNames
 from followup.privacy.disclosure import names_allowed
 from followup.rounds.lifecycle import RoundError
 from followup.sections import Section
 from storage.database import Database
-from storage.digest_store import ChefStatus, DigestStore
+from storage.digest_store import AnsweredActivity, ChefAnswerRow, DigestStore
 from storage.models import Round
 
-
-@dataclass(frozen=True)
-class ActivityAnswer:
-    """One activity's status as a chef gave it, with their comment ("" for none)."""
-
-    code: str
-    title: str
-    status: str
-    comment: str
+# one activity's status as a chef gave it, with their comment ("" for none): the store's own,
+# shared by every chef who gave the same (a region's identified round is millions of them)
+ActivityAnswer = AnsweredActivity
 
 
 @dataclass(frozen=True)
@@ -64,19 +57,12 @@ def identified(privacy: str) -> bool:
 
 
 def per_chef(
-    rows: Iterable[ChefStatus], department_name: Callable[[int | None], str]
+    rows: Iterable[ChefAnswerRow], department_name: Callable[[int | None], str]
 ) -> list[DepartmentAnswers]:
-    """The rows (by chef, in plan order) grouped per department (by name) and chef."""
+    """The chefs (by name, each with their statuses in plan order) grouped per department."""
     chefs: dict[int | None, list[ChefAnswers]] = {}
-    for (department_id, _, name), answers in groupby(
-        rows, key=lambda r: (r.department_id, r.chef_id, r.chef)
-    ):
-        chefs.setdefault(department_id, []).append(
-            ChefAnswers(
-                name,
-                tuple(ActivityAnswer(a.code, a.title, a.status, a.comment) for a in answers),
-            )
-        )
+    for row in rows:
+        chefs.setdefault(row.department_id, []).append(ChefAnswers(row.chef, row.answers))
     departments = [
         DepartmentAnswers(department_id, department_name(department_id), tuple(listed))
         for department_id, listed in chefs.items()
@@ -101,7 +87,7 @@ async def chef_answers(
             raise RoundError("unknown_round", round=round_id)
         if not identified(subject.round.sections.get(Section.ACTIVITY_STATUS, "")):
             raise RoundError("not_identified", round=subject.round.title)
-        rows = await store.chef_statuses(
+        rows = await store.chef_answers(
             round_id=round_id, department_ids=department_ids, session=session
         )
     names = subject.departments

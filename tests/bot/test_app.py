@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from bot.app import create_app
 from bot.settings import Settings
+from storage import migrate
 from storage.database import Database
 from storage.models import Organisation
 from tests.fakes.bot_connector import FakeBotConnector, running_connector
@@ -57,7 +58,18 @@ async def test_healthz_checks_the_database(
     client = await aiohttp_client(create_app(settings_for(database_url)))
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok"}
+    body = await response.json()
+    assert body["status"] == "ok"
+    # what IT needs of this replica, nothing personal
+    assert body["database"] == {
+        "reachable": True,
+        "backend": "postgresql" if database_url.startswith("postgresql") else "sqlite",
+        "migration": migrate.head_revision(),
+        "migration_expected": migrate.head_revision(),
+        "migrated": True,
+    }
+    # no scheduler in this app: it runs on another replica, or nowhere
+    assert body["scheduler"] == {"runs_here": False, "leader": False}
 
 
 async def test_healthz_reports_a_database_that_does_not_answer(
@@ -73,6 +85,9 @@ async def test_healthz_reports_a_database_that_does_not_answer(
     database.engine = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none").engine
     response = await client.get("/healthz")
     assert response.status == 503
+    body = await response.json()
+    assert body["status"] == "database unavailable"
+    assert body["database"]["reachable"] is False and body["database"]["migrated"] is False
     await database.engine.dispose()
     database.engine = working
 

@@ -71,7 +71,7 @@ def dev(tmp_path: Path) -> Iterator[Dev]:
 async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev) -> None:
     async with aiohttp.ClientSession() as session:
         health = await wait_ok(session, f"{dev.bot}/healthz", 60)
-        assert json.loads(health) == {"status": "ok"}
+        assert json.loads(health)["status"] == "ok"
 
         if shutil.which("node") is None or not PLAYGROUND.is_file():
             pytest.skip("Node.js or the Agents Playground (npm) is not installed here")

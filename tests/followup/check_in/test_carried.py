@@ -142,6 +142,26 @@ async def test_an_unfinished_activity_carries_on_in_its_department_until_done(
     assert asked(await check_in_of(db, later, KARIN, plans))["A08"] == (True, "delayed")
 
 
+async def test_a_round_a_department_did_not_answer_in_leaves_its_earlier_word_standing(
+    db: Database,
+) -> None:
+    org, programme, _ = await demo(db)
+    plans = PlanCache()
+    autumn = await round_in(db, org, programme, "Hösten 2025", date(2025, 10, 15))
+    await answer(db, autumn, MARIA, plans, A14="delayed")  # IFO
+    await answer(db, autumn, KARIN, plans, A14="done", A08="in_progress")  # ÄO
+    await close(db, autumn)
+    # in spring only ÄO answers: IFO says nothing new about A14
+    spring = await round_in(db, org, programme, "Våren 2026", date(2026, 4, 15))
+    await answer(db, spring, KARIN, plans, A08="done")
+    await close(db, spring)
+
+    later = await round_in(db, org, programme, "Hösten 2026", date(2026, 10, 15))
+    # IFO's latest word on A14 is still autumn's; ÄO's on A08 is spring's
+    assert asked(await check_in_of(db, later, MARIA, plans))["A14"] == (True, "delayed")
+    assert "A08" not in asked(await check_in_of(db, later, KARIN, plans))
+
+
 async def test_hr_ends_an_activity_and_it_is_neither_asked_nor_carried(db: Database) -> None:
     org, programme, _ = await demo(db)
     plans = PlanCache()
