@@ -196,7 +196,6 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         dispatcher = OutboxDispatcher(
             db=app[DATABASE],
             notifier=TeamsNotifier(app[ADAPTER], app_id=settings.APP_ID),
-            rate=settings.outbox_rate,
             concurrency=settings.outbox_concurrency,
             policy=policy,
             clock=clock,
