@@ -69,6 +69,8 @@ class SendBudgets(ABC):
         # the pauses this process set, on its monotonic clock: the sends it booked before a
         # 429 look here before they go (other replicas learn it at their next claim)
         self._paused: dict[int, float] = {}
+        # this process's own spacing of each tenant's sends, on its monotonic clock (`pace`)
+        self._local: dict[int, Budget] = {}
 
     def rate_of(self, own: float | None) -> float:
         return own if own is not None and own > 0 else self.default_rate
@@ -94,6 +96,8 @@ class SendBudgets(ABC):
                 continue
             delays.append(budget.take(now))
             booked += 1
+            local = self._local.setdefault(organisation, Budget(budget.rate))
+            local.rate = budget.rate
         await self._save(session, budgets)
         return delays
 
@@ -102,6 +106,14 @@ class SendBudgets(ABC):
         until = time.monotonic() + seconds
         self._paused[organisation_id] = max(self._paused.get(organisation_id, until), until)
         await self._pause(organisation_id, seconds)
+
+    def pace(self, organisation_id: int, slot: float) -> float:
+        """When (this process's monotonic clock) a send booked for `slot` goes: at its slot,
+        and never less than 1/rate after this process's previous send to the tenant, so sends
+        that wake late together (a busy event loop) do not reach Teams together."""
+        local = self._local.setdefault(organisation_id, Budget(self.default_rate))
+        start = max(slot, time.monotonic())
+        return start + local.take(start)
 
     def paused_for(self, organisation_id: int) -> float:
         """How many seconds more the organisation is paused, as far as this process knows."""
