@@ -16,6 +16,8 @@ DEFAULT_TIMEZONE = "Europe/Stockholm"
 K_RANGE = range(2, 51)
 REMINDER_DAYS = range(0, 91)
 REMINDER_CAP = range(0, 11)
+# Teams' limit: about 50 requests a second per app and tenant; no rate may be set above it
+SEND_RATE_MAX = 50.0
 
 
 @dataclass(frozen=True)
