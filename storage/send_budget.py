@@ -168,7 +168,9 @@ class DatabaseBudgets(SendBudgets):
         # the rate plays no part in whether a budget is open
         return rows[0][1].timestamp(), {
             row.organisation_id: Budget(
-                self.default_rate, _seconds(row.next_at), _seconds(row.paused_until)
+                rate=self.default_rate,
+                next_at=_seconds(row.next_at),
+                paused_until=_seconds(row.paused_until),
             )
             for row, _ in rows
         }
@@ -203,7 +205,9 @@ class DatabaseBudgets(SendBudgets):
             return 0.0, {}
         return rows[0][2].timestamp(), {
             row.organisation_id: Budget(
-                self.rate_of(rate), _seconds(row.next_at), _seconds(row.paused_until)
+                rate=self.rate_of(rate),
+                next_at=_seconds(row.next_at),
+                paused_until=_seconds(row.paused_until),
             )
             for row, rate, _ in rows
         }
