@@ -230,7 +230,6 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
             notifier=CountingNotifier(
                 TeamsNotifier(app[ADAPTER], app_id=settings.APP_ID), app[METRICS]
             ),
-            rate=settings.outbox_rate,
             concurrency=settings.outbox_concurrency,
             policy=policy,
             clock=clock,

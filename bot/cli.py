@@ -23,7 +23,7 @@ from dialogs.texts import t
 from followup.imports.problems import ImportRejected
 from followup.imports.tabular import ImportFile
 from followup.imports.workbooks import convert
-from followup.policy import Policy
+from followup.policy import SEND_RATE_MAX, Policy
 from storage import migrate
 from storage.database import Database
 from storage.organisation_store import OrganisationExists, OrganisationNotFound, OrganisationStore
@@ -173,6 +173,8 @@ async def _org(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK
         if args.org_command == "policy":
             return await _policy(args, db)
+        if args.org_command == "rate":
+            return await _rate(args, db, settings)
         organisations = await store.list()
         if not organisations:
             _print(t(args.lang, "cli.org_list_empty"))
@@ -216,6 +218,35 @@ async def _policy(args: argparse.Namespace, db: Database) -> int:
         t(args.lang, "cli.policy.departed", count=org.retention_months),
         t(args.lang, "cli.policy.audit", count=org.audit_retention_months),
     )
+    return EXIT_OK
+
+
+async def _rate(args: argparse.Namespace, db: Database, settings: Settings) -> int:
+    """Show the organisation's send rate, setting it (or back to the default) first."""
+    from bot.cli_rounds import cli_access
+    from followup.people.access import audit
+    from storage.types import utcnow
+
+    org_id = await _organisation_id(db, args.org, args.lang)
+    store = OrganisationStore(db)
+    if args.per_second is not None or args.default:
+        rate = None if args.default else args.per_second
+        if rate is not None and not 0 < rate <= SEND_RATE_MAX:
+            raise CommandError(
+                t(args.lang, "cli.rate.bad", value=f"{rate:g}", high=f"{SEND_RATE_MAX:g}")
+            )
+        await store.set_send_rate(org_id, rate)
+        await audit(db, cli_access(org_id), "organisation.send_rate", at=utcnow(), rate=rate)
+    org = await store.get(org_id)
+    assert org is not None
+    default = settings.policy().send_rate
+    if org.send_rate is None:
+        _print(t(args.lang, "cli.rate.default", name=org.name, rate=f"{default:g}"))
+    else:
+        _print(
+            t(args.lang, "cli.rate.own", name=org.name, rate=f"{org.send_rate:g}"),
+            t(args.lang, "cli.rate.default_is", rate=f"{default:g}"),
+        )
     return EXIT_OK
 
 
@@ -344,6 +375,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--audit-months", type=int, help="months the audit log is kept (default 36)"
     )
     policy.add_argument("--org", help="tenant id or name (needed when there are several)")
+
+    rate = org_sub.add_parser(
+        "rate", help="show or set how many messages a second the bot sends to the tenant"
+    )
+    choice = rate.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--per-second",
+        type=float,
+        help=f"the tenant's own rate, all replicas together (at most {SEND_RATE_MAX:g})",
+    )
+    choice.add_argument(
+        "--default", action="store_true", help="use the deployment's default (OUTBOX_RATE)"
+    )
+    rate.add_argument("--org", help="tenant id or name (needed when there are several)")
 
     imp = sub.add_parser("import", help="import a programme plan or a roster (XLSX, CSV, YAML)")
     imp_sub = imp.add_subparsers(dest="what", required=True)

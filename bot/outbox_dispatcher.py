@@ -1,13 +1,16 @@
 """Sends the outbox to Teams at a rate Teams accepts, without losing or doubling messages.
 
-Rates: a global pace (default 40 msg/s; Teams allows about 50/s per app and tenant) and at most
-one message a second per conversation. A 429 pauses every sender for its Retry-After; 412, 502,
-503 and 504 are retried with capped exponential back-off and jitter (or Retry-After) for the
-policy's retry window, never past the round's deadline (`followup.rounds.delivery`); a chef who
-blocked or removed the app is marked unreachable at once. What was given up during an outage is
-queued once more when Teams next takes a message for the organisation. Crash safety: queued →
-sending → sent; rows a dead process left in "sending" are queued again, so a duplicate is
-possible only for messages in flight.
+Rates: every tenant (organisation) has its own send budget, shared by every replica
+(`storage.send_budget`; default `Policy.send_rate`, just under Teams' 50 per second per app and
+tenant): a claim books each message a slot and the send waits for it. At most one message a
+second goes to a conversation. A 429 pauses that tenant alone, for its Retry-After, on every
+replica; the sends already booked for it are queued again rather than sent into the pause.
+412, 502, 503 and 504 are retried with capped exponential back-off and jitter (or Retry-After)
+for the policy's retry window, never past the round's deadline (`followup.rounds.delivery`); a
+chef who blocked or removed the app is marked unreachable at once. What was given up during an
+outage is queued once more when Teams next takes a message for the organisation. Crash safety:
+queued → sending → sent; rows a dead process left in "sending" are queued again, so a duplicate
+is possible only for messages in flight.
 
 Faults: a settle the database refused is tried again on every pass until it holds (a sent
 message is then marked sent, not sent again), and meanwhile takes its slot, so sent-but-unsettled
@@ -15,13 +18,14 @@ messages never outnumber the slots. Before claiming and settling the dispatcher 
 still holds its owner lock, and takes it again after a lost connection; other replicas treat its
 claims as orphans only once the lock has been free for `owner_grace`.
 Shutdown: `stop` claims nothing more and lets the sends under way settle; `hand_back` then
-interrupts the ones still waiting (for the pacer or for Teams) and queues them again, so a
+interrupts the ones still waiting (for their slot or for Teams) and queues them again, so a
 stop is bounded and no query is cut off half-way."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import random
@@ -51,6 +55,7 @@ from storage.database import Database
 from storage.models import OutboxMessage
 from storage.organisation_store import OrganisationStore
 from storage.outbox_store import OutboxStore, new_owner_id
+from storage.send_budget import SendBudgets, send_budgets
 from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -60,6 +65,9 @@ logger = logging.getLogger(__name__)
 Render = Callable[[OutboxMessage, str], Awaitable[dict[str, Any] | None]]
 # writes a message's outcome to the outbox (tried again until the database takes it)
 Settle = Callable[[], Awaitable[Any]]
+# a claimed message: its conversation reference (None: start one), the recipient's language,
+# and when (this process's monotonic clock) the slot its tenant's budget booked for it comes
+Claimed = tuple[OutboxMessage, dict[str, Any] | None, str, float]
 
 # a settle that fails this often while the database answers is handed back to the queue
 SETTLE_TRIES = 3
@@ -84,33 +92,6 @@ class HandedBack(Exception):
     """A send under way was interrupted by the shutdown; its row is queued again."""
 
 
-class Pacer:
-    """Spaces sends evenly at `rate` per second, and holds them while Teams says to wait."""
-
-    def __init__(self, rate: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / rate
-        self._monotonic = monotonic
-        self._next = 0.0
-        self.paused_until = 0.0
-        self._lock = asyncio.Lock()
-
-    def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, self._monotonic() + seconds)
-
-    async def wait(self) -> None:
-        async with self._lock:
-            while True:
-                now = self._monotonic()
-                ready = max(self._next, self.paused_until)
-                if ready <= now:
-                    # keep to the grid when just woken a little late (no drift); after a
-                    # quiet spell start afresh, so no burst makes up for lost time
-                    start = ready if now - ready < self.interval else now
-                    self._next = start + self.interval
-                    return
-                await asyncio.sleep(ready - now)
-
-
 class OutboxDispatcher:
     """Claims due outbox messages and delivers them through the notifier."""
 
@@ -119,7 +100,8 @@ class OutboxDispatcher:
         *,
         db: Database,
         notifier: TeamsNotifier,
-        rate: float = 40.0,
+        rate: float | None = None,
+        budgets: SendBudgets | None = None,
         concurrency: int = 8,
         conversation_interval: float = 1.0,
         policy: Policy | None = None,
@@ -141,7 +123,8 @@ class OutboxDispatcher:
         self._owner_grace = owner_grace.total_seconds()
         self._conversations = ConversationStore(db)
         self._chefs = ChefStore(db)
-        self.pacer = Pacer(rate)
+        # every tenant's budget; `rate` is the default of an organisation without its own
+        self.budgets = budgets or send_budgets(db, rate if rate is not None else policy.send_rate)
         self._concurrency = concurrency
         self._conversation_interval = conversation_interval
         self._policy = policy
@@ -290,7 +273,7 @@ class OutboxDispatcher:
                         self._lost_claims = True
                         batch = []
                     claimed = len(batch)
-                    self._sending.update(m.id for m, _, _ in batch if m.id is not None)
+                    self._sending.update(item[0].id for item in batch if item[0].id is not None)
                     for item in batch:
                         task = asyncio.create_task(self._deliver(*item))
                         task.add_done_callback(log_failure)
@@ -343,13 +326,25 @@ class OutboxDispatcher:
             logger.warning("outbox: could not check the owner lock", exc_info=True)
             return False
 
-    async def _claim(self, limit: int) -> list[tuple[OutboxMessage, dict[str, Any] | None, str]]:
-        """Claim due messages with their conversation references (one query for all)."""
-        messages = await self._store.claim_due(now=self._clock(), limit=limit)
-        if not messages:
+    async def _claim(self, limit: int) -> list[Claimed]:
+        """Claim due messages, each with its slot booked, and with their conversation
+        references (one query for all)."""
+        booked = await self._store.claim_paced(
+            now=self._clock(),
+            limit=limit,
+            budgets=self.budgets,
+            conversation_interval=self._conversation_interval,
+        )
+        if not booked:
             return []
+        received = time.monotonic()
+        messages = [message for message, _ in booked]
         try:
-            return await self._with_references(messages)
+            references = await self._with_references(messages)
+            return [
+                (*item, received + delay)
+                for item, (_, delay) in zip(references, booked, strict=True)
+            ]
         except Exception:
             # claimed, not sent: they go back to the queue as soon as the database answers
             for message in messages:
@@ -386,25 +381,25 @@ class OutboxDispatcher:
         return result
 
     async def _deliver(
-        self, message: OutboxMessage, reference: dict[str, Any] | None, language: str
+        self, message: OutboxMessage, reference: dict[str, Any] | None, language: str, slot: float
     ) -> None:
         assert message.id is not None
         self._sending.add(message.id)
         try:
-            await self._deliver_and_settle(message, reference, language)
+            await self._deliver_and_settle(message, reference, language, slot)
         finally:
             self._sending.discard(message.id)
 
     async def _deliver_and_settle(
-        self, message: OutboxMessage, reference: dict[str, Any] | None, language: str
+        self, message: OutboxMessage, reference: dict[str, Any] | None, language: str, slot: float
     ) -> None:
         assert message.id is not None
         try:
-            outcome = await self._attempt(message, reference, language)
+            outcome = await self._attempt(message, reference, language, slot)
         except asyncio.CancelledError:
             raise
         except HandedBack:
-            # the shutdown stopped it waiting (for the pacer or Teams): queued again at once,
+            # the shutdown stopped it waiting (for its slot or Teams): queued again at once,
             # no attempt counted, for the next start or another replica
             logger.info("outbox: message %s handed back at shutdown", message.id)
             back = functools.partial(
@@ -467,7 +462,7 @@ class OutboxDispatcher:
             del self._unsettled[message_id]
 
     async def _attempt(
-        self, message: OutboxMessage, reference: dict[str, Any] | None, language: str
+        self, message: OutboxMessage, reference: dict[str, Any] | None, language: str, slot: float
     ) -> Settlement:
         """Send the message (unless it must wait); what to save about it."""
         assert message.id is not None
@@ -482,7 +477,10 @@ class OutboxDispatcher:
             )
             return Settlement(obsolete, sent=False)
         if reference is None:
-            delivery = await self._start_conversation(message, activity)
+            started = await self._start_conversation(message, activity, slot)
+            if isinstance(started, Settlement):
+                return started
+            delivery = started
         else:
             # its cards refresh for the one person it goes to
             activity = activity_for_viewer(activity, (reference.get("user") or {}).get("id"))
@@ -498,17 +496,44 @@ class OutboxDispatcher:
                 )
                 return Settlement(later, sent=False)
             with self._interruptible():
-                await self.pacer.wait()
+                if (paused := await self._wait_for_slot(message, slot)) is not None:
+                    return paused
                 self._last_sent[conversation] = time.monotonic()
                 delivery = await self._notifier.send(reference=reference, activity=activity)
             # Teams counts from when it received the message, which a slow request delays
             self._last_sent[conversation] = time.monotonic()
+        if delivery.outcome == Outcome.THROTTLED:
+            # at once, before the settle: this tenant's next sends here must not go
+            if delivery.retry_after is None:
+                delivery = dataclasses.replace(delivery, retry_after=self._backoff(2))
+            assert delivery.retry_after is not None
+            await self._pause_tenant(message.organisation_id, delivery.retry_after)
         settle = functools.partial(self._settle, message, delivery)
         return Settlement(settle, sent=delivery.outcome == Outcome.SENT)
 
+    async def _wait_for_slot(self, message: OutboxMessage, slot: float) -> Settlement | None:
+        """Wait for the slot booked for the message; None when it may go, else what to save
+        instead: Teams paused its tenant meanwhile, so it waits in the queue (no attempt)."""
+        await asyncio.sleep(slot - time.monotonic())
+        # woken late (a busy event loop)? then still 1/rate after this process's last send
+        go = self.budgets.pace(message.organisation_id, time.monotonic())
+        if (early := go - time.monotonic()) > 0:
+            await asyncio.sleep(early)
+        paused = self.budgets.paused_for(message.organisation_id)
+        if paused <= 0:
+            return None
+        assert message.id is not None
+        later = functools.partial(
+            self._store.retry_later,
+            message_id=message.id,
+            not_before=self._clock() + timedelta(seconds=paused),
+            attempts=message.attempts,
+        )
+        return Settlement(later, sent=False)
+
     async def _start_conversation(
-        self, message: OutboxMessage, activity: dict[str, Any]
-    ) -> Delivery:
+        self, message: OutboxMessage, activity: dict[str, Any], slot: float
+    ) -> Delivery | Settlement:
         chef = await self._chefs.get(message.chef_id) if message.chef_id is not None else None
         if chef is None or not chef.aad_object_id:
             return Delivery(Outcome.UNREACHABLE, code="NoConversationReference")
@@ -518,7 +543,8 @@ class OutboxDispatcher:
         if tenant is None or service_url is None:
             return Delivery(Outcome.UNREACHABLE, code="NoConversationReference")
         with self._interruptible():
-            await self.pacer.wait()
+            if (paused := await self._wait_for_slot(message, slot)) is not None:
+                return paused
             delivery, reference = await self._notifier.start_conversation(
                 service_url=service_url,
                 tenant_id=tenant,
@@ -583,15 +609,12 @@ class OutboxDispatcher:
         assert message.id is not None
         throttled = delivery.outcome == Outcome.THROTTLED
         if throttled:
-            # the whole tenant is throttled: every sender waits; this try does not count
+            # the whole tenant is throttled and paused (`_attempt`); this try does not count
             attempts = message.attempts
         if delivery.retry_after is not None:
             wait = delivery.retry_after
         else:
             wait = self._backoff(attempts if not throttled else 2)
-        if throttled:
-            self.pacer.pause(wait)
-            logger.warning("outbox: throttled by Teams, pausing %.1f s", wait)
         failing_since = message.failing_since or now
         retry = await next_try(
             self._db,
@@ -632,6 +655,19 @@ class OutboxDispatcher:
             detail=delivery.detail,
             failing_since=failing_since,
         )
+
+    async def _pause_tenant(self, organisation_id: int, seconds: float) -> None:
+        """Teams throttles the tenant: every replica leaves it alone for `seconds`; others go on."""
+        logger.warning(
+            "outbox: throttled by Teams for organisation %s, pausing it %.1f s",
+            organisation_id,
+            seconds,
+        )
+        try:
+            await self.budgets.pause(organisation_id, seconds)
+        except Exception:
+            # this process keeps to it; the other replicas learn it from their own 429s
+            logger.exception("outbox: the pause could not be shared with the other replicas")
 
     async def _hurry_retries(self, organisation_id: int, now: datetime) -> None:
         """A message Teams had refused went through: Teams is back for the organisation, so

@@ -79,9 +79,10 @@ class Settings(BaseSettings):
     run_scheduler: bool = Field(
         True, validation_alias=AliasChoices("RUN_SCHEDULER", "run_scheduler")
     )
-    # proactive messages per second; Teams allows about 50 per app and tenant
+    # proactive messages a second to one tenant, all replicas together, for an organisation
+    # without a rate of its own (`ledarpuls org rate`); Teams allows about 50 per app and tenant
     outbox_rate: float = Field(
-        40.0, gt=0, le=50, validation_alias=AliasChoices("OUTBOX_RATE", "outbox_rate")
+        Policy.send_rate, gt=0, le=50, validation_alias=AliasChoices("OUTBOX_RATE", "outbox_rate")
     )
     # at shutdown (SIGTERM), how long the sends under way may take before they are queued again
     shutdown_grace: float = Field(
@@ -164,6 +165,7 @@ class Settings(BaseSettings):
             zone=ZoneInfo(self.timezone),
             quotes_k=self.quotes_k,
             send_retry_window=timedelta(hours=self.send_retry_hours),
+            send_rate=self.outbox_rate,
         )
 
     def database_timeouts(self) -> Timeouts:

@@ -16,6 +16,8 @@ DEFAULT_TIMEZONE = "Europe/Stockholm"
 K_RANGE = range(2, 51)
 REMINDER_DAYS = range(0, 91)
 REMINDER_CAP = range(0, 11)
+# Teams' limit: about 50 requests a second per app and tenant; no rate may be set above it
+SEND_RATE_MAX = 50.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ class Policy:
     send_retry_window: timedelta = timedelta(hours=6)
     send_retry_base: timedelta = timedelta(seconds=2)
     send_retry_cap: timedelta = timedelta(minutes=5)
+    # proactive messages a second to one tenant, all replicas together (an organisation may set
+    # its own). Teams allows about 50 per app and tenant; 45 keeps a tenth in hand for what
+    # the budget cannot see: a request's time on the network and in the event loop between
+    # its slot and Teams' count, and the clocks of two replicas differing by a few ms
+    send_rate: float = 45.0
 
     def local(self, moment: datetime) -> datetime:
         """The moment in the policy's zone (a naive datetime is taken as UTC, as stored)."""

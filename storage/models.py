@@ -119,6 +119,9 @@ class Organisation(SQLModel, table=True):
     # what the bot speaks to a person who has not chosen (Swedish: the language of Swedish
     # public administration); never the locale one Teams activity carries
     default_language: str = Field(default="sv", max_length=2)
+    # proactive messages a second to this tenant, shared by every replica; None: the
+    # deployment's default (`Policy.send_rate`, OUTBOX_RATE)
+    send_rate: float | None = None
     created_at: datetime = _created()
 
 
@@ -394,7 +397,11 @@ class OutboxMessage(SQLModel, table=True):
     """A proactive message waiting to be sent, being sent, or sent."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "state", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "not_before"),
+        # a claim leaves a chef whose message is being sent (or just was) for later
+        Index("ix_outbox_chef", "chef_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
@@ -420,6 +427,18 @@ class OutboxMessage(SQLModel, table=True):
     # how often a message given up during an outage was queued again (recovery, HR's remind)
     requeues: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = _created()
+
+
+class SendBudget(SQLModel, table=True):
+    """One tenant's send budget, shared by every replica (`storage.send_budget`): when its next
+    message may go, and until when Teams said to wait. State only, never configuration: the
+    rate is the organisation's."""
+
+    __tablename__ = "send_budget"
+
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    next_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class HrRole(SQLModel, table=True):

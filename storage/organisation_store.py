@@ -114,6 +114,16 @@ class OrganisationStore:
         async with self._db.joined(session) as s:
             return await s.get(Department, department_id)
 
+    async def set_send_rate(self, organisation_id: int, rate: float | None) -> Organisation:
+        """The organisation's own send rate (messages a second), or None for the deployment's
+        default; every replica's next claim uses it. LookupError for no organisation."""
+        async with self._db.session() as session, session.begin():
+            organisation = await session.get(Organisation, organisation_id, with_for_update=True)
+            if organisation is None:
+                raise LookupError(organisation_id)
+            organisation.send_rate = rate
+        return organisation
+
     async def set_policy(
         self,
         organisation_id: int,

@@ -12,18 +12,20 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, text, update
+from sqlalchemy import delete, exists, func, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import Database, Session
 from storage.models import OutboxMessage, OutboxState, Round, RoundState
+from storage.send_budget import SendBudgets
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,10 @@ class NewMessage:
     not_before: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+
+# a paced claim looks at this many due messages per free slot: some belong to a tenant the
+# claim books up, or to a chef already in it
+CLAIM_SCAN = 2
 
 # the first key of the advisory locks dispatchers hold while alive ("LP" + "ob")
 OWNER_LOCK_SPACE = 0x4C506F62
@@ -258,6 +264,64 @@ class OutboxStore:
                 message.claimed_at = now
                 message.claimed_by = self.owner
         return messages
+
+    async def claim_paced(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        budgets: SendBudgets,
+        conversation_interval: float = 1.0,
+    ) -> list[tuple[OutboxMessage, float]]:
+        """Move up to `limit` due messages to "sending", oldest first, each with the seconds
+        until the slot its tenant's budget booked for it (`storage.send_budget`).
+
+        Left for a later claim: the messages of a tenant that is paused or booked up, and a
+        chef's message while another one to them is being sent (by any replica) or went less
+        than `conversation_interval` seconds ago."""
+        async with self._db.session() as session, session.begin():
+            closed = await budgets.closed(session)
+            other = aliased(OutboxMessage)
+            conditions: list[Any] = [
+                col(OutboxMessage.state) == OutboxState.QUEUED.value,
+                col(OutboxMessage.not_before) <= now,
+                ~exists().where(
+                    col(other.chef_id) == col(OutboxMessage.chef_id),
+                    or_(
+                        col(other.state) == OutboxState.SENDING.value,
+                        col(other.sent_at) > now - timedelta(seconds=conversation_interval),
+                    ),
+                ),
+            ]
+            if closed:
+                conditions.append(col(OutboxMessage.organisation_id).not_in(sorted(closed)))
+            candidates = (
+                await session.exec(
+                    select(OutboxMessage)
+                    .where(*conditions)
+                    .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id))
+                    .limit(limit * CLAIM_SCAN)
+                    .with_for_update(of=OutboxMessage, skip_locked=True)
+                )
+            ).all()
+            chefs: set[int] = set()
+            unique: list[OutboxMessage] = []
+            for message in candidates:
+                if message.chef_id is not None:
+                    if message.chef_id in chefs:
+                        continue  # one message to a chef at a time
+                    chefs.add(message.chef_id)
+                unique.append(message)
+            delays = await budgets.book(session, [m.organisation_id for m in unique], limit=limit)
+            claimed: list[tuple[OutboxMessage, float]] = []
+            for message, delay in zip(unique, delays, strict=True):
+                if delay is None:
+                    continue
+                message.state = OutboxState.SENDING.value
+                message.claimed_at = now
+                message.claimed_by = self.owner
+                claimed.append((message, delay))
+        return claimed
 
     async def _settle(self, message_id: int, *, claimed: bool = True, **values: Any) -> bool:
         """Update the message; with `claimed` only while it is still our claim in "sending"

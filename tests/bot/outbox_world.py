@@ -27,7 +27,7 @@ def conversation_of(index: int) -> str:
     return f"a:personal-{index}"
 
 
-def reference(service_url: str, index: int) -> dict[str, Any]:
+def reference(service_url: str, index: int, tenant: str = TENANT) -> dict[str, Any]:
     return {
         "activityId": None,
         "user": {"id": f"29:chef-{index}", "aadObjectId": f"aad-{index}"},
@@ -35,18 +35,25 @@ def reference(service_url: str, index: int) -> dict[str, Any]:
         "conversation": {
             "id": conversation_of(index),
             "conversationType": "personal",
-            "tenantId": TENANT,
+            "tenantId": tenant,
         },
         "channelId": "msteams",
         "serviceUrl": service_url,
     }
 
 
-async def world(db: Database, connector: FakeBotConnector, chefs: int) -> tuple[int, list[int]]:
-    """An organisation with `chefs` chefs, each with a stored personal conversation."""
-    org = await OrganisationStore(db).create(
-        tenant_id=TENANT, name="Kommunen", default_k=Policy().k
-    )
+async def world(
+    db: Database,
+    connector: FakeBotConnector,
+    chefs: int,
+    *,
+    tenant: str = TENANT,
+    name: str = "Kommunen",
+    first: int = 0,
+) -> tuple[int, list[int]]:
+    """An organisation with `chefs` chefs, each with a stored personal conversation (numbered
+    from `first`: the chefs of several organisations each have their own)."""
+    org = await OrganisationStore(db).create(tenant_id=tenant, name=name, default_k=Policy().k)
     assert org.id is not None
     ids: list[int] = []
     async with db.session() as session, session.begin():
@@ -57,18 +64,19 @@ async def world(db: Database, connector: FakeBotConnector, chefs: int) -> tuple[
                 email=f"chef{i}@kommun.example",
                 name=f"Chef {i}",
             )
-            for i in range(chefs)
+            for i in range(first, first + chefs)
         ]
         session.add_all(rows)
     ids = [c.id for c in rows if c.id is not None]
     conversations = ConversationStore(db)
-    for index, chef_id in enumerate(ids):
+    for index, chef_id in enumerate(ids, start=first):
+        connector.conversation_tenants[conversation_of(index)] = tenant
         await conversations.remember(
-            tenant_id=TENANT,
+            tenant_id=tenant,
             user_id=f"29:chef-{index}",
             conversation_id=conversation_of(index),
             service_url=connector.service_url,
-            reference=reference(connector.service_url, index),
+            reference=reference(connector.service_url, index, tenant),
             organisation_id=org.id,
             chef_id=chef_id,
             now=utcnow(),

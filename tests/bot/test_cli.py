@@ -168,6 +168,23 @@ def test_serve_refuses_to_listen_beyond_this_computer_without_an_app_id(db: Path
     assert not db.exists()  # refused before touching anything
 
 
+def test_a_tenants_own_send_rate_from_the_command_line(db: Path) -> None:
+    ledarpuls("org", "add", "--tenant-id", "t", "--name", "Kommunen", db=db)
+    shown = ledarpuls("org", "rate", db=db)
+    assert shown.returncode == 0, shown.stderr
+    assert "Kommunen: högst 45 meddelanden i sekunden" in shown.stdout
+    assert "installationens standard" in shown.stdout
+    own = ledarpuls("--lang", "en", "org", "rate", "--per-second", "20", db=db)
+    assert own.returncode == 0, own.stderr
+    assert "Kommunen: at most 20 messages a second to the tenant" in own.stdout
+    assert "The deployment's default is 45" in own.stdout
+    wrong = ledarpuls("--lang", "en", "org", "rate", "--per-second", "60", db=db)
+    assert wrong.returncode == 1 and "at most 50 messages a second" in wrong.stderr
+    assert "högst 20 meddelanden" in ledarpuls("org", "rate", db=db).stdout  # unchanged
+    back = ledarpuls("org", "rate", "--default", db=db)
+    assert "högst 45 meddelanden" in back.stdout and "standard" in back.stdout
+
+
 def test_usage_errors_exit_2(db: Path) -> None:
     assert ledarpuls("import", db=db).returncode == 2
     assert ledarpuls("nonsense", db=db).returncode == 2

@@ -128,6 +128,11 @@ class FakeBotConnector:
         self.require_tenant: bool = require_tenant
         self.members: dict[str, dict[str, Any]] = dict(members or {})
         self.throttled_until: float | None = None
+        # tenants throttled on their own (`throttle(..., tenant=)`): until when
+        self.throttled_tenants: dict[str, float] = {}
+        # the tenant of each conversation, as Teams knows it (the SDK's sends do not say):
+        # the conversations the fake created, and those a test registers
+        self.conversation_tenants: dict[str, str] = {}
         # records
         self.activities: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
@@ -140,7 +145,8 @@ class FakeBotConnector:
         self.server: TestServer | None = None
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
-        self._tenant_accepted: collections.deque[float] = collections.deque()
+        # Teams' limit is per app and tenant: the accepted requests of each tenant
+        self._tenant_accepted: dict[str, collections.deque[float]] = {}
         self._conversation_accepted: dict[str, collections.deque[float]] = {}
         self._conversation_member: dict[str, str] = {}
 
@@ -178,9 +184,13 @@ class FakeBotConnector:
         self.members[member_id] = member
         return member
 
-    def throttle(self, seconds: float) -> None:
-        """Answer every request with 429 for the next `seconds`."""
+    def throttle(self, seconds: float, *, tenant: str | None = None) -> None:
+        """Answer every request (or only the tenant's) with 429 for the next `seconds`."""
         start = time.monotonic()
+        if tenant is not None:
+            self.throttled_tenants[tenant] = start + seconds
+            self.throttles.append((start, start + seconds))
+            return
         self.throttled_until = start + seconds
         self.throttles.append((start, self.throttled_until))
 
@@ -227,6 +237,11 @@ class FakeBotConnector:
         )
         return _max_in_window(times, window)
 
+    def max_requests_in_window(self, tenant: str, window: float = 1.0) -> int:
+        """The most requests to one tenant (whatever their answer) within any `window` seconds."""
+        times = sorted(a["at"] for a in self.attempts if a["tenant"] == tenant)
+        return _max_in_window(times, window)
+
     def statuses(self, method: str | None = None) -> collections.Counter[int]:
         """How many requests got each status (optionally only for one HTTP method)."""
         return collections.Counter(
@@ -268,14 +283,16 @@ class FakeBotConnector:
             conversation = request.match_info.get("conversation")
             if kind == "create" and isinstance(body, dict):
                 conversation = _first_member_conversation(body)
+            tenant = _request_tenant(body) or self.conversation_tenants.get(conversation or "", "")
             if answer is None:
-                answer = self._decide(kind, request, body, conversation, now)
+                answer = self._decide(kind, request, body, conversation, tenant, now)
             self.attempts.append(
                 {
                     "method": request.method,
                     "path": request.path,
                     "kind": kind,
                     "conversation": conversation,
+                    "tenant": tenant,
                     "status": answer.status,
                     "code": answer.code,
                     "retry_after": answer.headers.get("Retry-After"),
@@ -290,10 +307,17 @@ class FakeBotConnector:
         return answer.response()
 
     def _decide(
-        self, kind: str, request: web.Request, body: Any, conversation: str | None, now: float
+        self,
+        kind: str,
+        request: web.Request,
+        body: Any,
+        conversation: str | None,
+        tenant: str,
+        now: float,
     ) -> _Answer:
-        if self.throttled_until is not None and now < self.throttled_until:
-            retry = max(1, math.ceil(self.throttled_until - now))
+        until = max(self.throttled_until or 0.0, self.throttled_tenants.get(tenant, 0.0))
+        if now < until:
+            retry = max(1, math.ceil(until - now))
             code, message = STATUS_ERRORS[429]
             return _Answer.error(429, code, message, str(retry))
         if kind == "unknown":
@@ -312,7 +336,7 @@ class FakeBotConnector:
         if kind == "pagedmembers":
             return self._paged_members(request)
         if kind == "create":
-            return self._create(body, conversation, now)
+            return self._create(body, conversation, tenant, now)
         assert conversation is not None
         refused = self._blocked_answer([conversation, self._conversation_member.get(conversation)])
         if refused is not None:
@@ -324,10 +348,10 @@ class FakeBotConnector:
             return _Answer(200)
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _Answer.error(400, "BadArgument", "The activity must be an object with a type.")
-        refused = self._rate_answer(conversation, now)
+        refused = self._rate_answer(conversation, tenant, now)
         if refused is not None:
             return refused
-        self._count(conversation, now)
+        self._count(conversation, tenant, now)
         record = {**body, "_conversation": conversation, "_at": now}
         if kind == "update":
             record["_id"] = request.match_info["activity"]
@@ -339,7 +363,7 @@ class FakeBotConnector:
         self.activities.append(record)
         return _Answer(200, {"id": record["_id"]})
 
-    def _create(self, body: Any, conversation: str | None, now: float) -> _Answer:
+    def _create(self, body: Any, conversation: str | None, tenant: str, now: float) -> _Answer:
         if not isinstance(body, dict) or conversation is None:
             return _Answer.error(400, "BadArgument", "Members are required.")
         if self.require_tenant and not _tenant_of(body):
@@ -348,12 +372,14 @@ class FakeBotConnector:
         refused = self._blocked_answer([conversation, *member_ids])
         if refused is not None:
             return refused
-        refused = self._tenant_answer(now) if self.tenant_counts_creates else None
+        refused = self._tenant_answer(tenant, now) if self.tenant_counts_creates else None
         if refused is not None:
             return refused
         if self.tenant_counts_creates:
-            self._tenant_accepted.append(now)
+            self._tenant_deque(tenant).append(now)
         self._conversation_member[conversation] = member_ids[0]
+        if tenant:
+            self.conversation_tenants[conversation] = tenant
         self.created.append({**body, "_id": conversation, "_at": now})
         result: dict[str, Any] = {"id": conversation}
         activity = body.get("activity")
@@ -387,22 +413,23 @@ class FakeBotConnector:
                 return _Answer.error(status, code, message)
         return None
 
-    def _tenant_answer(self, now: float) -> _Answer | None:
+    def _tenant_answer(self, tenant: str, now: float) -> _Answer | None:
         if self.tenant_rate is None:
             return None
+        accepted = self._tenant_deque(tenant)
         # a rate below one a second means one per 1/rate seconds
         limit, window = (
             (int(self.tenant_rate), 1.0) if self.tenant_rate >= 1 else (1, 1 / self.tenant_rate)
         )
-        while self._tenant_accepted and self._tenant_accepted[0] <= now - window:
-            self._tenant_accepted.popleft()
-        if len(self._tenant_accepted) >= limit:
+        while accepted and accepted[0] <= now - window:
+            accepted.popleft()
+        if len(accepted) >= limit:
             code, message = STATUS_ERRORS[429]
             return _Answer.error(429, code, message, self.tenant_retry_after)
         return None
 
-    def _rate_answer(self, conversation: str, now: float) -> _Answer | None:
-        refused = self._tenant_answer(now)
+    def _rate_answer(self, conversation: str, tenant: str, now: float) -> _Answer | None:
+        refused = self._tenant_answer(tenant, now)
         if refused is not None:
             return refused
         accepted = self._conversation_deque(conversation)
@@ -415,9 +442,12 @@ class FakeBotConnector:
                 return _Answer.error(429, code, message, "1")
         return None
 
-    def _count(self, conversation: str, now: float) -> None:
-        self._tenant_accepted.append(now)
+    def _count(self, conversation: str, tenant: str, now: float) -> None:
+        self._tenant_deque(tenant).append(now)
         self._conversation_deque(conversation).append(now)
+
+    def _tenant_deque(self, tenant: str) -> collections.deque[float]:
+        return self._tenant_accepted.setdefault(tenant, collections.deque())
 
     def _conversation_deque(self, conversation: str) -> collections.deque[float]:
         return self._conversation_accepted.setdefault(conversation, collections.deque())
@@ -442,6 +472,19 @@ def _tenant_of(body: dict[str, Any]) -> str | None:
         if isinstance(channel_tenant, dict):
             tenant = channel_tenant.get("id")
     return tenant if isinstance(tenant, str) and tenant else None
+
+
+def _request_tenant(body: Any) -> str:
+    """The tenant a request names: a new conversation's, or the activity's conversation's
+    ("" when it names none)."""
+    if not isinstance(body, dict):
+        return ""
+    conversation = body.get("conversation")
+    if isinstance(conversation, dict):
+        for key in ("tenantId", "tenantID"):
+            if isinstance(conversation.get(key), str) and conversation[key]:
+                return str(conversation[key])
+    return _tenant_of(body) or ""
 
 
 def _max_in_window(times: list[float], window: float) -> int:

@@ -52,9 +52,19 @@ async def call(
 
 
 async def send(
-    http: aiohttp.ClientSession, fake: FakeBotConnector, conversation: str, text: str = "hej"
+    http: aiohttp.ClientSession,
+    fake: FakeBotConnector,
+    conversation: str,
+    text: str = "hej",
+    *,
+    tenant: str = "t1",
 ) -> tuple[int, Any, str | None]:
-    activity = {"type": "message", "text": text}
+    # as the SDK sends it: the conversation of the stored reference, with its tenant
+    activity = {
+        "type": "message",
+        "text": text,
+        "conversation": {"id": conversation, "tenantId": tenant},
+    }
     return await call(http, fake, "POST", f"v3/conversations/{conversation}/activities", activity)
 
 
@@ -110,7 +120,7 @@ async def test_sends_and_replies_are_recorded_with_new_ids(
     assert [a["status"] for a in await fake.wait_for_attempts(2)] == [200, 200]
     assert fake.attempts[0]["method"] == "POST"
     assert fake.attempts[0]["path"] == "/v3/conversations/a:one/activities"
-    assert fake.attempts[0]["body"] == {"type": "message", "text": "första"}
+    assert fake.attempts[0]["body"]["text"] == "första"
 
 
 async def test_updates_and_deletes_are_recorded(
@@ -275,6 +285,18 @@ async def test_creates_count_toward_the_tenant_rate_unless_turned_off(
                 0
             ] == 201
         assert [(await send(http, fake, "a:x"))[0] for _ in range(3)] == [200, 200, 429]
+
+
+async def test_the_rate_and_a_throttle_are_each_tenants_own(http: aiohttp.ClientSession) -> None:
+    async with running_connector(tenant_rate=3, conversation_limits=[]) as fake:
+        first = [(await send(http, fake, f"a:{i}", tenant="t1"))[0] for i in range(4)]
+        other = [(await send(http, fake, f"b:{i}", tenant="t2"))[0] for i in range(3)]
+        assert (first, other) == ([200, 200, 200, 429], [200, 200, 200])
+        assert fake.max_requests_in_window("t1") == 4  # the refused one was a request too
+        fake.throttle(5, tenant="t2")
+        status, _, retry = await send(http, fake, "b:x", tenant="t2")
+        assert (status, retry) == (429, "5")
+        assert (await send(http, fake, "c:0", tenant="t3"))[0] == 200
 
 
 async def test_teams_conversation_limits_7_per_second_and_8_per_2_seconds(
