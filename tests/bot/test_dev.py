@@ -145,15 +145,18 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
             created = await frame("Öppna nu", "updateMessage")  # the form became the round
             assert f"Når {reached} chefer" in json.dumps(created, ensure_ascii=False)
             await press({**created, "messageId": form["messageId"]}, "open")
-            await frame(f"{reached} chefer får en inbjudan nu")
+            # the round's card, opened in its place (the Playground presses Action.Submit, as
+            # a card sent before Universal Actions does)
+            opened = await frame(f"{reached} chefer får en inbjudan nu", "updateMessage")
+            assert "Öppna nu" not in json.dumps(opened, ensure_ascii=False)
             # the invitation reaches Karin as a chef; the Playground's Teams locale is always
             # en-US, but the organisation speaks Swedish: proactive cards come in Swedish too
             invitation = await frame('"start"')
             assert invitation["attachments"][0]["content"]["body"][0]["text"] == "Delår 1"
 
-            # pressing Start in the Playground brings the first question card
+            # pressing Start in the Playground turns the invitation into the first step
             await press(invitation, "start")
-            step = await frame('"save"')
+            step = await frame('"save"', "updateMessage")
             assert "Input.ChoiceSet" in json.dumps(step)
 
             # HR follows it, reminds those who have not answered, and closes it
