@@ -370,9 +370,12 @@ def status_card(
     zone: tzinfo,
     lead_scope: bool = False,
     retry_window: timedelta = Policy.send_retry_window,
+    names: bool = True,
 ) -> dict[str, Any]:
     """Invited, reached, started, submitted, unreachable (why) and on leave, per department;
-    who has not submitted when the round reports activity status with names."""
+    who has not submitted when the round reports activity status with names (`names`: False
+    for a card refreshed by itself, which writes nothing, so shows no name either: every read
+    of names is on record)."""
     round_ = p.round
     headers = [
         "department",
@@ -443,15 +446,18 @@ def status_card(
     if p.not_answered is None:
         body.append(text(t(language, "hr.status.not_identified"), isSubtle=True))
     elif p.not_answered:
-        names = p.not_answered[:MAX_NAMES]
-        more = len(p.not_answered) - len(names)
+        more = len(p.not_answered) - len(p.not_answered[:MAX_NAMES])
         body.append(
             text(
                 t(language, "hr.status.not_answered", count=len(p.not_answered)),
                 weight="Bolder",
             )
         )
-        body.append(verbatim(", ".join(names) + (f" + {more}" if more else ""), spacing="None"))
+        if names:
+            listed = ", ".join(p.not_answered[:MAX_NAMES])
+            body.append(verbatim(listed + (f" + {more}" if more else ""), spacing="None"))
+        else:
+            body.append(text(t(language, "hr.status.names_on_request"), spacing="None"))
     elif round_.state == RoundState.OPEN and p.total.invited:
         body.append(text(t(language, "hr.status.all_answered")))
     body.append(

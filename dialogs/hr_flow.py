@@ -325,6 +325,7 @@ class HrRefresh:
                 zone=self._policy.zone,
                 lead_scope=not access.admin,
                 retry_window=self._policy.send_retry_window,
+                names=False,  # a read of names is on record, and a refresh writes nothing
             )
         # in place only: a refresh never adds a message to the chat
         await replace_card(turn.context, content)

@@ -186,6 +186,15 @@ async def test_a_refresh_shows_nothing_to_someone_who_is_not_hr_here_and_writes_
     assert await written(db) == before
     assert connector.activities[sent:] == []  # nothing said in any chat either
 
+    # Karin's own status shown again: today's figures, and who has not sent in only when she
+    # asks (every read of names is on record; a refresh writes nothing)
+    assert "Mikael Björk" in str(status)
+    own = await refresh(client, connector, KARIN, status)
+    assert own is not None and "0 av 11 har svarat" in str(own)
+    assert "Har inte skickat in (11)" in str(own) and "Mikael Björk" not in str(own)
+    assert "Vilka det är visas när du ber om läget igen" in str(own)
+    assert await written(db) == before
+
     # a department lead refreshing Karin's status (forwarded) sees her own departments only
     async with db.session() as s:
         ifo = (await s.exec(select(Department).where(Department.code == "IFO"))).one()
@@ -204,7 +213,7 @@ async def test_a_refresh_shows_nothing_to_someone_who_is_not_hr_here_and_writes_
     assert "actions" not in leads  # no closing or reminding from a lead's card
     assert await refresh(client, connector, MARIA, draft) is None  # a round's card is HR's
     assert await written(db) == before
-    assert_valid_cards([status, draft, leads])
+    assert_valid_cards([status, draft, own, leads])
 
 
 async def test_skip_status_and_the_forms_answer_in_place_of_the_round_card(
