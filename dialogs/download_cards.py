@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from dialogs.cards import card, text, verbatim
+from dialogs.cards import card, execute, text, verbatim
 from dialogs.formatting import duration
 from dialogs.texts import t
 
@@ -21,11 +21,7 @@ DOWNLOAD = "download"  # the action of every download button, on every kind of c
 def download_button(title: str, *, kind: str, language: str, **data: Any) -> dict[str, Any]:
     """A button that asks the bot for a file: `kind` is the card's (`ledarpuls`), `data`
     what the file is (a round and a format, say) — never who may have it."""
-    return {
-        "type": "Action.Submit",
-        "title": title,
-        "data": {"ledarpuls": kind, "action": DOWNLOAD, "lang": language, **data},
-    }
+    return execute(title, {"ledarpuls": kind, "action": DOWNLOAD, "lang": language, **data})
 
 
 def download_card(

@@ -1,6 +1,10 @@
 """The Adaptive Cards HR works with to run rounds: a new round, the list of rounds, status,
 extend, change, the calendar, close (the cards about people are in `people_cards.py`). Built
-from data; every submit is checked again on the server."""
+from data; every press is checked again on the server.
+
+Every button is a Universal Action (`Action.Execute`): the answer shows in place of the pressed
+card. A round's card and its status card carry a `refresh` (`ROUND_VIEW`, `STATUS_VIEW`): one
+opened later shows the round as it is then (an opened round's card without Öppna nu)."""
 
 from __future__ import annotations
 
@@ -20,7 +24,15 @@ from dialogs.card_fields import (
     K,
     section_input,
 )
-from dialogs.cards import card, limited_text, text, verbatim, verbatim_facts
+from dialogs.cards import (
+    card,
+    execute,
+    limited_text,
+    text,
+    verbatim,
+    verbatim_facts,
+    with_refresh,
+)
 from dialogs.formatting import clock, day_of_year, duration, local, short_date, short_day
 from dialogs.texts import catalogue, t
 from followup.digest.report import percent_text
@@ -38,12 +50,31 @@ SUBMIT_KIND = "hr"  # the `ledarpuls` value of every submit of these cards
 MAX_NAMES = 60  # names listed on a status card; the rest as "+ N"
 MAX_ROUNDS = 20  # rounds listed on one card
 
+# what a refreshed card shows (its refresh data's `view`)
+ROUND_VIEW = "round"
+STATUS_VIEW = "status"
+# a button on the list of rounds says so (`card`): its answer comes below the list, which
+# shows other rounds too, instead of in its place
+ROUNDS_LIST = "rounds"
+# the headings a round's card can have, by key (its refresh data's `heading`)
+HEADINGS = frozenset({"created", "changed", "extended", "opened", "skipped", "heads_up"})
+
 
 def submit(title: str, action: str, language: str, **data: Any) -> Element:
+    """A button of HR's cards: a Universal Action with what the press is about."""
+    return execute(title, {"ledarpuls": SUBMIT_KIND, "action": action, "lang": language, **data})
+
+
+def refresh_data(view: str, round_: Round, language: str, **extra: Any) -> dict[str, Any]:
+    """What a round's card (`view`) asks for when it is shown again: only which round, as
+    which card, and in which state it was shown — never who may see it."""
     return {
-        "type": "Action.Submit",
-        "title": title,
-        "data": {"ledarpuls": SUBMIT_KIND, "action": action, "lang": language, **data},
+        "ledarpuls": SUBMIT_KIND,
+        "view": view,
+        "round": round_.id,
+        "state": str(round_.state),
+        "lang": language,
+        **extra,
     }
 
 
@@ -70,25 +101,31 @@ def sections_line(round_: Round, language: str) -> str:
     )
 
 
-def round_actions(round_: Round, language: str) -> list[Element]:
-    """What HR can do with a round in its current state."""
+def round_actions(round_: Round, language: str, **data: Any) -> list[Element]:
+    """What HR can do with a round in its current state (`data`: added to every button's)."""
     state, rid = round_.state, round_.id
+
+    def button(label: str, action: str) -> Element:
+        return submit(t(language, label), action, language, round=rid, **data)
+
     if state in (RoundState.DRAFT, RoundState.SCHEDULED):
         return [
-            submit(t(language, "hr.action.open"), "open", language, round=rid),
-            submit(t(language, "hr.action.change"), "change_form", language, round=rid),
-            submit(t(language, "hr.action.skip"), "skip", language, round=rid),
+            button("hr.action.open", "open"),
+            button("hr.action.change", "change_form"),
+            button("hr.action.skip", "skip"),
         ]
     if state == RoundState.OPEN:
         return [
-            submit(t(language, "hr.action.refresh"), "status", language, round=rid),
-            submit(t(language, "hr.action.remind"), "remind", language, round=rid),
-            submit(t(language, "hr.action.extend"), "extend_form", language, round=rid),
-            submit(t(language, "hr.action.close"), "close_form", language, round=rid),
+            button("hr.action.refresh", "status"),
+            button("hr.action.remind", "remind"),
+            button("hr.action.extend", "extend_form"),
+            button("hr.action.close", "close_form"),
         ]
+    if state == RoundState.ARCHIVED and round_.closed_at is None:
+        return []  # skipped: it never opened, so it has nothing to follow
     return [
-        submit(t(language, "hr.action.digest"), "digest", language, round=rid),
-        submit(t(language, "hr.action.status"), "status", language, round=rid),
+        button("hr.action.digest", "digest"),
+        button("hr.action.status", "status"),
     ]
 
 
@@ -219,8 +256,11 @@ def round_card(
     departments: Sequence[str],
     zone: tzinfo,
     heading: str | None = None,
+    heading_key: str | None = None,
 ) -> dict[str, Any]:
-    """A round as HR set it up: dates, reminders, sections, whom it reaches, what to do next."""
+    """A round as HR set it up: dates, reminders, sections, whom it reaches, what to do next;
+    `heading` above it (what just happened: `heading_key`, one of `HEADINGS`, shown again while
+    the round is in the same state when the card is refreshed)."""
     reminders = [
         short_date(round_.deadline - timedelta(days=d), language, zone=zone)
         for d in round_.reminder_offsets
@@ -268,7 +308,11 @@ def round_card(
                 isSubtle=True,
             )
         )
-    return card(body, round_actions(round_, language))
+    shown = {"heading": heading_key} if heading_key in HEADINGS else {}
+    return with_refresh(
+        card(body, round_actions(round_, language)),
+        refresh_data(ROUND_VIEW, round_, language, **shown),
+    )
 
 
 # --- following rounds ------------------------------------------------------------------------
@@ -281,6 +325,7 @@ def rounds_card(rows: Sequence[RoundRow], language: str, *, zone: tzinfo) -> dic
         body.append(text(t(language, "hr.rounds.none")))
     for row in rows[:MAX_ROUNDS]:
         round_ = row.round
+        actions = round_actions(round_, language, card=ROUNDS_LIST)[:2]
         body.append(
             {
                 "type": "Container",
@@ -298,7 +343,7 @@ def rounds_card(rows: Sequence[RoundRow], language: str, *, zone: tzinfo) -> dic
                         isSubtle=True,
                         spacing="None",
                     ),
-                    {"type": "ActionSet", "actions": round_actions(round_, language)[:2]},
+                    *([{"type": "ActionSet", "actions": actions}] if actions else []),
                 ],
             }
         )
@@ -337,9 +382,12 @@ def status_card(
     zone: tzinfo,
     lead_scope: bool = False,
     retry_window: timedelta = Policy.send_retry_window,
+    names: bool = True,
 ) -> dict[str, Any]:
     """Invited, reached, started, submitted, unreachable (why) and on leave, per department;
-    who has not submitted when the round reports activity status with names."""
+    who has not submitted when the round reports activity status with names (`names`: False
+    for a card refreshed by itself, which writes nothing, so shows no name either: every read
+    of names is on record)."""
     round_ = p.round
     table = [
         *(_department(name, counts, language) for name, counts in p.departments.items()),
@@ -391,15 +439,18 @@ def status_card(
     if p.not_answered is None:
         body.append(text(t(language, "hr.status.not_identified"), isSubtle=True))
     elif p.not_answered:
-        names = p.not_answered[:MAX_NAMES]
-        more = len(p.not_answered) - len(names)
+        more = len(p.not_answered) - len(p.not_answered[:MAX_NAMES])
         body.append(
             text(
                 t(language, "hr.status.not_answered", count=len(p.not_answered)),
                 weight="Bolder",
             )
         )
-        body.append(verbatim(", ".join(names) + (f" + {more}" if more else ""), spacing="None"))
+        if names:
+            listed = ", ".join(p.not_answered[:MAX_NAMES])
+            body.append(verbatim(listed + (f" + {more}" if more else ""), spacing="None"))
+        else:
+            body.append(text(t(language, "hr.status.names_on_request"), spacing="None"))
     elif round_.state == RoundState.OPEN and p.total.invited:
         body.append(text(t(language, "hr.status.all_answered")))
     body.append(
@@ -411,7 +462,7 @@ def status_card(
         )
     )
     actions = [] if lead_scope else round_actions(round_, language)
-    return card(body, actions)
+    return with_refresh(card(body, actions), refresh_data(STATUS_VIEW, round_, language))
 
 
 # --- changing a round --------------------------------------------------------------------------

@@ -15,17 +15,34 @@ from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
+from botbuilder.schema import ActivityTypes
 
 from dialogs.card_fields import SECTION_INPUT, FormError
-from dialogs.cards import card_activity, card_id, replace_card
-from dialogs.hr_cards import round_card, state_label
+from dialogs.cards import card_activity, card_id, for_viewer, replace_card, show_card, viewer
+from dialogs.formatting import date_time, duration, weekday_date
+from dialogs.hr_cards import (
+    HEADINGS,
+    ROUND_VIEW,
+    ROUNDS_LIST,
+    STATUS_VIEW,
+    round_card,
+    state_label,
+    status_card,
+)
 from dialogs.texts import catalogue, t
 from dialogs.turn import Handler, Turn
 from followup.hr import operations
 from followup.hr.operations import Call, Refused
-from followup.people.access import audit_refusal
+from followup.people.access import audit_refusal, may
 from followup.policy import Policy
-from followup.rounds.lifecycle import RoundError, department_names, find_round, round_audience
+from followup.rounds.lifecycle import (
+    Audience,
+    RoundError,
+    department_names,
+    find_round,
+    round_audience,
+)
+from followup.rounds.progress import progress
 from storage.database import Database
 from storage.models import Round
 from storage.types import utcnow
@@ -35,11 +52,22 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class HrTurn:
-    """An HR turn past the gate: where to answer, the operation's call, and the language."""
+    """An HR turn past the gate: where to answer, the operation's call, and the language;
+    `in_place`: a press on a round's own card (its round card or status card), whose answer
+    about that round takes the pressed card's place."""
 
     context: TurnContext
     call: Call
     language: str
+    in_place: bool = False
+
+    async def show(self, content: dict[str, Any]) -> None:
+        """A card about the round: in place of the pressed card, else as a new message (a
+        typed command, or a press on the list of rounds, which stays as it was)."""
+        if self.in_place:
+            await show_card(self.context, content)
+            return
+        await self.context.send_activity(card_activity(for_viewer(content, viewer(self.context))))
 
 
 class FormRefused(RoundError):
@@ -79,7 +107,8 @@ class HrGate:
         self, name: str, handler: Callable[[HrTurn, Turn], Awaitable[None]], *, card: bool
     ) -> Handler:
         async def run(turn: Turn) -> None:
-            hr = HrTurn(turn.context, await self._call(turn), turn.language)
+            in_place = card and turn.value.get("card") != ROUNDS_LIST
+            hr = HrTurn(turn.context, await self._call(turn), turn.language, in_place=in_place)
             try:
                 # before anything is read, a form or a card's values: a chef learns nothing
                 # from a forwarded card, and even an empty form is HR's alone
@@ -164,10 +193,57 @@ def form_errors(errors: list[FormError], language: str, *, intro: str = "hr.fix"
     return "\n".join(lines)
 
 
+def round_heading(
+    key: str | None,
+    round_: Round,
+    language: str,
+    *,
+    audience: Audience,
+    now: datetime,
+    policy: Policy,
+    later: bool = False,
+) -> str | None:
+    """The line above a round's card saying what just happened (`key`, one of `HEADINGS`), in
+    words of the round as it is; `later`: the card shown again (refreshed), when a heads-up no
+    longer says how far off the opening is."""
+    today = policy.today(now)
+    if key == "created":
+        return t(language, "hr.round.created")
+    if key == "changed":
+        return t(language, "hr.round.changed")
+    if key == "extended":
+        deadline = date_time(round_.deadline, language, zone=policy.zone, today=today)
+        return t(language, "round.extended", deadline=deadline)
+    if key == "opened":
+        return t(
+            language,
+            "hr.opened",
+            title=round_.title,
+            count=len(audience.invited),
+            on_leave=len(audience.on_leave),
+        )
+    if key == "skipped":
+        return t(language, "hr.skipped", title=round_.title)
+    if key == "heads_up" and round_.opens_at is not None:
+        day = weekday_date(round_.opens_at, language, zone=policy.zone, today=today)
+        if later:
+            return t(language, "hr.heads_up.later", date=day)
+        return t(language, "hr.heads_up", ahead=duration(policy.heads_up, language), date=day)
+    return None
+
+
 async def round_card_now(
-    db: Database, round_: Round, language: str, *, heading: str, now: datetime, policy: Policy
+    db: Database,
+    round_: Round,
+    language: str,
+    *,
+    heading: str | None,
+    now: datetime,
+    policy: Policy,
+    later: bool = False,
 ) -> dict[str, Any]:
-    """A round's card with whom it reaches now and the names of its departments."""
+    """A round's card with whom it reaches now and the names of its departments, under the
+    heading `heading` (a key of `HEADINGS`; `later`: see `round_heading`)."""
     assert round_.id is not None
     audience = await round_audience(db, round_id=round_.id, now=now, policy=policy)
     names = await department_names(db, round_id=round_.id)
@@ -177,8 +253,82 @@ async def round_card_now(
         audience=audience,
         departments=names,
         zone=policy.zone,
-        heading=heading,
+        heading=round_heading(
+            heading, round_, language, audience=audience, now=now, policy=policy, later=later
+        ),
+        heading_key=heading,
     )
+
+
+class HrRefresh:
+    """A round's card or status card shown again (Teams asks for its `refresh` whenever it
+    comes into view): the round as it is now, to someone who may see it now — the same checks
+    a press has, from the sender's roles, never the card's data. Nothing is written, not even
+    a refusal (Teams asks by itself, nobody pressed anything): someone who may not see it, a
+    round of another organisation or a card that is none of ours gets no card, and the card
+    stays as it was."""
+
+    def __init__(
+        self, db: Database, *, policy: Policy, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self._db = db
+        self._policy = policy
+        self._clock = clock
+        self._forged = invalid_card(db, clock=clock)
+
+    async def __call__(self, turn: Turn) -> None:
+        if turn.context.activity.type != ActivityTypes.invoke:
+            # Teams asks for a refresh by a Universal Action only: a message saying it is one
+            # was made by hand, and is refused as any card that is none of ours
+            await self._forged(turn)
+            return
+        view, round_id = turn.value.get("view"), card_id(turn.value.get("round"))
+        if view not in (ROUND_VIEW, STATUS_VIEW) or round_id is None:
+            return
+        access = await turn.sender.access()
+        # a round's card is HR's (its buttons are); its status a department lead's too
+        organisation_id = access.organisation_id
+        if organisation_id is None or not may(access, "open" if view == ROUND_VIEW else "status"):
+            return
+        try:
+            round_ = await find_round(self._db, organisation_id=organisation_id, round_id=round_id)
+        except RoundError:
+            return
+        now, language = self._clock(), turn.language
+        if view == ROUND_VIEW:
+            # what just happened is said while it is still so
+            heading = turn.value.get("heading")
+            same = turn.value.get("state") == round_.state
+            shown = heading if same and heading in HEADINGS else None
+            content = await round_card_now(
+                self._db,
+                round_,
+                language,
+                heading=shown,
+                now=now,
+                policy=self._policy,
+                later=True,
+            )
+        else:
+            p = await progress(
+                self._db,
+                round_id=round_id,
+                organisation_id=organisation_id,
+                department_ids=access.departments(),
+                now=now,
+                policy=self._policy,
+            )
+            content = status_card(
+                p,
+                language,
+                now=now,
+                zone=self._policy.zone,
+                lead_scope=not access.admin,
+                retry_window=self._policy.send_retry_window,
+                names=False,  # a read of names is on record, and a refresh writes nothing
+            )
+        # in place only: a refresh never adds a message to the chat
+        await replace_card(turn.context, content)
 
 
 class HrFlow:
@@ -191,6 +341,7 @@ class HrFlow:
     async def _round_card(
         self, round_id: int, call: Call, language: str, heading: str
     ) -> dict[str, Any]:
+        """The round's card as it is now, under the heading `heading` (a key of `HEADINGS`)."""
         round_ = await find_round(self._db, organisation_id=call.organisation_id, round_id=round_id)
         return await round_card_now(
             self._db, round_, language, heading=heading, now=call.now, policy=call.policy
@@ -199,5 +350,4 @@ class HrFlow:
     @staticmethod
     async def _replace(context: TurnContext, content: dict[str, Any]) -> None:
         """Show the result where the form was, so the form cannot be sent twice."""
-        if not await replace_card(context, content):
-            await context.send_activity(card_activity(content))
+        await show_card(context, content)

@@ -78,24 +78,21 @@ class HrPlanning(HrFlow):
             reminder_cap=form.reminder_cap,
         )
         assert round_.id is not None
-        content = await self._round_card(round_.id, call, language, t(language, "hr.round.created"))
+        content = await self._round_card(round_.id, call, language, "created")
         await self._replace(context, content)
 
     async def open(self, turn: HrTurn, value: dict[str, Any]) -> None:
-        opening = await operations.open_round(turn.call, round_id=required_round(value))
-        await turn.context.send_activity(
-            t(
-                turn.language,
-                "hr.opened",
-                title=opening.title,
-                count=len(opening.invited),
-                on_leave=len(opening.on_leave),
-            )
-        )
+        """Öppna nu: the round's card, open (its buttons an open round's), says how many
+        were invited."""
+        round_id = required_round(value)
+        await operations.open_round(turn.call, round_id=round_id)
+        await turn.show(await self._round_card(round_id, turn.call, turn.language, "opened"))
 
     async def skip(self, turn: HrTurn, value: dict[str, Any]) -> None:
-        round_ = await operations.skip_round(turn.call, round_id=required_round(value))
-        await turn.context.send_activity(t(turn.language, "hr.skipped", title=round_.title))
+        """Hoppa över: the round's card, skipped (nothing left to press)."""
+        round_id = required_round(value)
+        await operations.skip_round(turn.call, round_id=round_id)
+        await turn.show(await self._round_card(round_id, turn.call, turn.language, "skipped"))
 
     async def change_form(self, turn: HrTurn, value: dict[str, Any]) -> None:
         """The form to move a planned round or change whom it reaches."""
@@ -108,16 +105,15 @@ class HrPlanning(HrFlow):
             self._db, organisation_id=call.organisation_id, now=call.now, policy=call.policy
         )
         per_department = Counter(c.department_id for c in everyone.invited)
-        await turn.context.send_activity(
-            card_activity(
-                change_card(
-                    round_,
-                    language,
-                    departments=[(d, per_department[d.id]) for d in departments],
-                    chosen=await chosen_departments(self._db, round_=round_),
-                    today=call.policy.today(call.now),
-                    zone=call.policy.zone,
-                )
+        # in place of the round's card: sending the form turns it back into the round's card
+        await turn.show(
+            change_card(
+                round_,
+                language,
+                departments=[(d, per_department[d.id]) for d in departments],
+                chosen=await chosen_departments(self._db, round_=round_),
+                today=call.policy.today(call.now),
+                zone=call.policy.zone,
             )
         )
 
@@ -141,5 +137,5 @@ class HrPlanning(HrFlow):
         )
         await self._replace(
             context,
-            await self._round_card(round_id, call, language, t(language, "hr.round.changed")),
+            await self._round_card(round_id, call, language, "changed"),
         )

@@ -41,16 +41,15 @@ class HrReports(HrFlow):
     async def status(self, turn: HrTurn, round_id: int | None) -> None:
         call = turn.call
         p = await operations.round_status(call, round_id=round_id)
-        await turn.context.send_activity(
-            card_activity(
-                status_card(
-                    p,
-                    turn.language,
-                    now=call.now,
-                    zone=call.policy.zone,
-                    lead_scope=not call.access.admin,
-                    retry_window=call.policy.send_retry_window,
-                )
+        # pressed on the round's card or its status: that card shows the figures now
+        await turn.show(
+            status_card(
+                p,
+                turn.language,
+                now=call.now,
+                zone=call.policy.zone,
+                lead_scope=not call.access.admin,
+                retry_window=call.policy.send_retry_window,
             )
         )
 

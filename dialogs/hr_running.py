@@ -95,9 +95,8 @@ class HrRunning(HrFlow):
         call = turn.call
         round_ = await operations.find_round(call, "extend", round_id=round_id, states=LIVE)
         today = call.policy.today(call.now)
-        await turn.context.send_activity(
-            card_activity(extend_card(round_, turn.language, today=today, zone=call.policy.zone))
-        )
+        # in place of the round's card: sending the form turns it back into the round's card
+        await turn.show(extend_card(round_, turn.language, today=today, zone=call.policy.zone))
 
     async def extend(self, turn: HrTurn, value: dict[str, Any]) -> None:
         context, call, language = turn.context, turn.call, turn.language
@@ -108,26 +107,12 @@ class HrRunning(HrFlow):
             errors.append(FormError("deadline", "required"))
         if errors or day is None:
             raise FormRefused(errors)
-        round_ = await operations.extend_round(
+        await operations.extend_round(
             call, round_id=round_id, deadline=call.policy.last_moment(day)
         )
         await self._replace(
             context,
-            await self._round_card(
-                round_id,
-                call,
-                language,
-                t(
-                    language,
-                    "round.extended",
-                    deadline=date_time(
-                        round_.deadline,
-                        language,
-                        zone=call.policy.zone,
-                        today=call.policy.today(call.now),
-                    ),
-                ),
-            ),
+            await self._round_card(round_id, call, language, "extended"),
         )
 
     async def close_form(self, turn: HrTurn, round_id: int | None) -> None:
@@ -138,7 +123,8 @@ class HrRunning(HrFlow):
         if round_.state != RoundState.OPEN:
             raise RoundError("not_open", state=round_.state)
         p = await progress(self._db, round_id=round_.id, organisation_id=call.organisation_id)
-        await turn.context.send_activity(card_activity(close_card(p, turn.language)))
+        # in place of the round's card: closing turns it into the closed round's status
+        await turn.show(close_card(p, turn.language))
 
     async def close(self, turn: HrTurn, value: dict[str, Any]) -> None:
         context, call, language = turn.context, turn.call, turn.language

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, tzinfo
 from functools import partial
 from typing import Any
 
-from dialogs.cards import card, facts, text
+from dialogs.cards import card, execute, facts, text
 from dialogs.digest_cards import MEDIA_TYPES, texts_in
 from dialogs.download_cards import download_button
 from dialogs.formatting import duration, local, short_date, short_day
@@ -29,8 +29,10 @@ from followup.sections import QUESTION_SECTIONS, Section
 MyDataLinks = Callable[..., dict[str, str]]
 FORMATS = ("json", "xlsx")
 FILE_TYPES = {"json": "application/json; charset=utf-8", "xlsx": MEDIA_TYPES["xlsx"]}
-# the `ledarpuls` value of every submit of these cards
+# the `ledarpuls` value of every button of these cards (Universal Actions: each answer shows
+# in place of the pressed card)
 SUBMIT_KIND = "mydata"
+MY_DATA = "my_data"  # the erase question came in place of the my-data card (its `back`)
 
 Element = dict[str, Any]
 
@@ -196,12 +198,11 @@ def my_data_card(
         ]
     else:
         body.append(text(t(language, "mydata.download.unavailable"), isSubtle=True, size="Small"))
+    # the question comes in place of this card; Avbryt brings it back
     actions.append(
-        {
-            "type": "Action.Submit",
-            "title": t(language, "mydata.action.erase"),
-            "data": submit_data("ask_erase", language),
-        }
+        execute(
+            t(language, "mydata.action.erase"), submit_data("ask_erase", language, back=MY_DATA)
+        )
     )
     return card(body, actions)
 
@@ -266,8 +267,11 @@ def _counts(plan: ErasurePlan, language: str) -> Element:
     return facts(rows)
 
 
-def erase_card(plan: ErasurePlan, language: str, *, issued: datetime) -> dict[str, Any]:
-    """The question before anything is erased: what goes, what stays and why."""
+def erase_card(
+    plan: ErasurePlan, language: str, *, issued: datetime, back: str | None = None
+) -> dict[str, Any]:
+    """The question before anything is erased: what goes, what stays and why; `back`: the
+    card it took the place of (`MY_DATA`), which Avbryt brings back."""
     body: list[Element] = [
         text(t(language, "mydata.erase.title"), size="Large", weight="Bolder"),
         text(t(language, "mydata.erase.intro"), spacing="Small"),
@@ -282,20 +286,17 @@ def erase_card(plan: ErasurePlan, language: str, *, issued: datetime) -> dict[st
         plan=plan.fingerprint,
         issued=issued.isoformat(),
     )
+    came_from = {"back": back} if back == MY_DATA else {}
     actions: list[Element] = [
-        {
-            "type": "Action.Submit",
-            "title": t(language, "mydata.erase.confirm"),
-            "style": "destructive",
-            "data": confirm,
-        },
-        {
-            "type": "Action.Submit",
-            "title": t(language, "mydata.erase.cancel"),
-            "data": submit_data("cancel", language),
-        },
+        execute(t(language, "mydata.erase.confirm"), confirm, style="destructive"),
+        execute(t(language, "mydata.erase.cancel"), submit_data("cancel", language, **came_from)),
     ]
     return card(body, actions)
+
+
+def cancelled_card(language: str) -> dict[str, Any]:
+    """Replaces the question when the chef answers Avbryt."""
+    return card([text(t(language, "mydata.erase.cancelled"), weight="Bolder")])
 
 
 def erased_card(plan: ErasurePlan, language: str) -> dict[str, Any]:

@@ -14,12 +14,14 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
-from dialogs.cards import card_activity, replace_card
+from dialogs.cards import card_activity, show_card
 from dialogs.download_cards import DOWNLOAD, download_card
 from dialogs.formatting import duration
 from dialogs.my_data_cards import (
     FORMATS,
+    MY_DATA,
     MyDataLinks,
+    cancelled_card,
     erase_card,
     erased_card,
     my_data_card,
@@ -68,7 +70,8 @@ class MyDataDialog:
     # --- typed commands -------------------------------------------------------------------
 
     async def show(self, context: TurnContext, *, chef_id: int | None, language: str) -> None:
-        """ "mina data": everything stored about the chef, with download links."""
+        """ "mina data": everything stored about the chef, with download links (in place of
+        the pressed card when Avbryt on the erase question brings it back)."""
         chef = await self._chef(chef_id)
         data = await collect(self._db, chef_id=chef.id) if chef and chef.id else None
         if chef is None or data is None:
@@ -76,30 +79,39 @@ class MyDataDialog:
             return
         access = self._access(chef)
         await audit(self._db, access, "mydata.view", at=self._clock(), rounds=len(data.rounds))
-        await context.send_activity(
-            card_activity(
-                my_data_card(
-                    data,
-                    language,
-                    downloads=self._links is not None,
-                    link_lifetime=self._policy.link_lifetime,
-                    zone=self._policy.zone,
-                )
-            )
+        await show_card(
+            context,
+            my_data_card(
+                data,
+                language,
+                downloads=self._links is not None,
+                link_lifetime=self._policy.link_lifetime,
+                zone=self._policy.zone,
+            ),
         )
 
-    async def ask_erase(self, context: TurnContext, *, chef_id: int | None, language: str) -> None:
-        """ "radera mina svar": what would be erased and kept, and the question."""
+    async def ask_erase(
+        self,
+        context: TurnContext,
+        *,
+        chef_id: int | None,
+        language: str,
+        back: str | None = None,
+    ) -> None:
+        """ "radera mina svar": what would be erased and kept, and the question — in place of
+        the card whose button asked (`back`: which card that was, for Avbryt)."""
         plan = await plan_erasure(self._db, chef_id=chef_id) if chef_id is not None else None
         if plan is None:
             await context.send_activity(t(language, "mydata.not_a_chef"))
             return
-        await context.send_activity(card_activity(self._question(plan, language)))
+        await show_card(context, self._question(plan, language, back=back))
 
-    def _question(self, plan: ErasurePlan, language: str) -> dict[str, Any]:
+    def _question(
+        self, plan: ErasurePlan, language: str, *, back: str | None = None
+    ) -> dict[str, Any]:
         if not plan.erases_anything:
             return nothing_to_erase_card(plan, language)
-        return erase_card(plan, language, issued=self._clock())
+        return erase_card(plan, language, issued=self._clock(), back=back)
 
     # --- card submits ---------------------------------------------------------------------
 
@@ -113,13 +125,17 @@ class MyDataDialog:
         who: Callable[[], Awaitable[Access]],
     ) -> None:
         """A press on a my-data card. `who`: the sender, for the audit log of a refusal."""
-        action = value.get("action")
+        action, back = value.get("action"), value.get("back")
         if action == "ask_erase":
-            await self.ask_erase(context, chef_id=chef_id, language=language)
+            back = back if back == MY_DATA else None
+            await self.ask_erase(context, chef_id=chef_id, language=language, back=back)
         elif action == "erase":
             await self._erase(context, value, chef_id=chef_id, language=language, who=who)
+        elif action == "cancel" and back == MY_DATA:
+            # the question came in place of the chef's data: their data again, as it is now
+            await self.show(context, chef_id=chef_id, language=language)
         elif action == "cancel":
-            await context.send_activity(t(language, "mydata.erase.cancelled"))
+            await show_card(context, cancelled_card(language))
         elif action == DOWNLOAD:
             await self._download(context, value, chef_id=chef_id, language=language, who=who)
         else:
@@ -188,9 +204,7 @@ class MyDataDialog:
             done.kept_statuses,
             done.conversations,
         )
-        content = erased_card(done, language)
-        if not await replace_card(context, content):
-            await context.send_activity(card_activity(content))
+        await show_card(context, erased_card(done, language))
 
     async def _download(
         self,

@@ -154,8 +154,9 @@ class OutboxRenderer:
                 round_.opens_at, language, zone=self._zone, today=self._policy.today(self._clock())
             ),
         )
+        # it refreshes: opened or moved in the meantime, it shows the round as it is then
         content = await round_card_now(
-            self._db, round_, language, heading=heading, now=self._clock(), policy=self._policy
+            self._db, round_, language, heading="heads_up", now=self._clock(), policy=self._policy
         )
         return {"type": "message", "summary": heading, "attachments": [attachment(content)]}
 

@@ -20,7 +20,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
 from dialogs.activities import tenant_of
-from dialogs.cards import show_card
+from dialogs.cards import REFRESH, show_card
 from dialogs.check_in_dialog import MARKER as CHECK_IN_KIND
 from dialogs.check_in_dialog import CheckInDialog
 from dialogs.digest_cards import Links
@@ -29,7 +29,7 @@ from dialogs.help import help_text
 from dialogs.hr_activities import HrActivities
 from dialogs.hr_calendar import HrCalendar
 from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
-from dialogs.hr_flow import HrAction, HrCommand, HrGate, by_round, invalid_card
+from dialogs.hr_flow import HrAction, HrCommand, HrGate, HrRefresh, by_round, invalid_card
 from dialogs.hr_imports import FetchFile, HrImports, ImportLinks, has_files
 from dialogs.hr_leave import HrLeave
 from dialogs.hr_planning import HrPlanning
@@ -447,6 +447,8 @@ def teams_routes(
     # "påminn" outside working hours, answered: now, or from the next working morning
     routes.add_card(HR_KIND, hr.action("remind", running.remind_now), action=REMIND_NOW)
     routes.add_card(HR_KIND, hr.action("remind", running.remind_later), action=REMIND_LATER)
+    # a round's card or its status shown again: as it is now, checked as a press is, unrecorded
+    routes.add_card(HR_KIND, HrRefresh(db, policy=policy, clock=clock), action=REFRESH)
     routes.add_card(HR_KIND, invalid_card(db, clock=clock))
     # a file sent in the chat: only HR's are even fetched
     routes.add_files(hr.command("import", files.on_file))

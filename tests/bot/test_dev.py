@@ -163,11 +163,13 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
             # HR (Karin is the demo's HR admin) makes a round in Teams and opens it
             await say("ny omgång")
             form = await frame("Skapa omgången")
-            await press(form, "create", title="Delår 1")
-            created = await frame("Öppna nu", "updateMessage")  # the form became the round
+            created = await press(form, "create", title="Delår 1")  # the form becomes the round
+            assert created is not None
             assert f"Når {reached} chefer" in json.dumps(created, ensure_ascii=False)
-            await press({**created, "messageId": form["messageId"]}, "open")
-            await frame(f"{reached} chefer får en inbjudan nu")
+            opened = await press(created, "open")  # the round's card, opened in its place
+            assert opened is not None
+            assert f"{reached} chefer får en inbjudan nu" in json.dumps(opened, ensure_ascii=False)
+            assert "Öppna nu" not in json.dumps(opened, ensure_ascii=False)
             # the invitation reaches Karin as a chef; the Playground's Teams locale is always
             # en-US, but the organisation speaks Swedish: proactive cards come in Swedish too
             invitation = await frame('"start"')
@@ -187,12 +189,12 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
             if in_working_hours(datetime.datetime.now(datetime.UTC), policy=Policy()):
                 await frame("Påminnelser som skickas nu:")
             else:
-                await press(await frame('"remind_now"'), "remind_now")
-                await frame("Påminnelser som skickas nu:", "updateMessage")
+                reminded = await press(await frame('"remind_now"'), "remind_now")
+                assert "Påminnelser som skickas nu:" in json.dumps(reminded, ensure_ascii=False)
             await say("stäng")
             confirm = await frame("Stänga Delår 1?")
-            await press(confirm, "close")
-            await frame("Omgången är stängd.")
+            closed = await press(confirm, "close")
+            assert "Omgången är stängd." in json.dumps(closed, ensure_ascii=False)
 
     # Ctrl-C stops both
     dev.process.send_signal(signal.SIGINT)

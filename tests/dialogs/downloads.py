@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.cards import assert_valid_cards
-from tests.dialogs.checkin_world import Client, Connector, activity, cards_to, post
+from tests.dialogs.checkin_world import Client, Connector, card_action, cards_to, post
 
 
 def download_buttons(card: dict[str, Any]) -> dict[str, str]:
@@ -23,12 +23,14 @@ async def fresh_link(
     client: Client, connector: Connector, person: dict[str, str], card: dict[str, Any], kind: str
 ) -> str:
     """The person presses the card's button for `kind`: the link the bot answers with."""
-    [value] = [
-        a["data"]
+    [button] = [
+        a
         for a in card["actions"]
         if (a.get("data") or {}).get("action") == "download" and a["data"]["format"] == kind
     ]
-    await post(client, activity(connector, person, value=value))
+    # a Universal Action (Action.Submit on a card from before them): the card with the link
+    # comes as a message of its own, the pressed card stays as it is
+    await post(client, card_action(connector, person, button, {}, reply_to=card.get("_id")))
     answer = cards_to(connector, person)[-1]
     assert_valid_cards([answer])
     [link] = [a["url"] for a in answer["actions"] if a["type"] == "Action.OpenUrl"]

@@ -32,12 +32,15 @@ from storage.role_store import RoleStore
 from storage.types import utcnow
 from tests.cards import assert_valid_cards
 from tests.dialogs.checkin_world import (
+    CARD_TYPE,
     KARIN,
     MARIA,
     Client,
     Connector,
     activity,
     add_person,
+    button,
+    card_action,
     cards_to,
     db_of,
     deliver_outbox,
@@ -105,15 +108,42 @@ async def press(
     card: dict[str, Any],
     action: str,
     values: dict[str, Any] | None = None,
-) -> None:
+) -> dict[str, Any] | None:
+    """The person presses the card's button for `action` (a Universal Action, or Action.Submit
+    on an old card): the card Teams then shows in its place, if any (recorded, see
+    `checkin_world.press`)."""
     # as Teams does: every input's value (its default unless filled in) beside the data
     defaults = {k: str(e["value"]) for k, e in inputs(card).items() if "value" in e}
-    value = {**defaults, **submit_data(card, action), **(values or {})}
-    await post(client, from_person(connector, person, value=value, replyToId=card.get("_id")))
+    body = card_action(
+        connector,
+        person,
+        button(card, action),
+        {**defaults, **(values or {})},
+        reply_to=card.get("_id"),
+    )
+    if person is OUTSIDER:
+        body["conversation"]["tenantId"] = OTHER_TENANT
+        body["channelData"] = {"tenant": {"id": OTHER_TENANT}}
+    answer = await post(client, body)
+    if answer is None or answer.get("type") != CARD_TYPE:
+        return None
+    content: dict[str, Any] = answer["value"]
+    connector.shown_in_place(person["conv"], card.get("_id") or "", content)
+    return content
 
 
 def last_card(connector: Connector, person: dict[str, str]) -> dict[str, Any]:
     return cards_to(connector, person)[-1]
+
+
+def last_sent_card(connector: Connector, person: dict[str, str]) -> dict[str, Any]:
+    """The last card that came as a message of its own (not in place of a pressed one)."""
+    sent = [
+        {**a["attachments"][0]["content"], "_id": a["_id"]}
+        for a in connector.activities
+        if a["_conversation"] == person["conv"] and a.get("attachments") and not a.get("_in_place")
+    ]
+    return sent[-1]
 
 
 def last_text(connector: Connector, person: dict[str, str]) -> str:
@@ -121,7 +151,9 @@ def last_text(connector: Connector, person: dict[str, str]) -> str:
 
 
 def updated(connector: Connector) -> dict[str, Any]:
-    content: dict[str, Any] = connector.updates[-1]["attachments"][0]["content"]
+    """The card last shown in place of a pressed one."""
+    [*_, last] = [a for a in connector.activities if a.get("_in_place")]
+    content: dict[str, Any] = last["attachments"][0]["content"]
     return content
 
 
@@ -201,13 +233,18 @@ async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
         "draft",
         KARIN["upn"],
     )
-    created = updated(connector)  # the form became the round, so it cannot be sent twice
-    assert connector.updates[-1]["_id"] == form["_id"]
+    # the form became the round, so it cannot be sent twice
+    created = {**updated(connector), "_id": form["_id"]}
+    assert last_card(connector, KARIN)["_id"] == form["_id"]
     assert "Når 11 chefer" in str(created) and "Johan Lindqvist" in str(created)
     assert "Öppna nu" in str(created)
 
-    await press(client, connector, KARIN, {**created, "_id": form["_id"]}, "open")
-    assert "11 chefer får en inbjudan nu, 1 är frånvarande" in last_text(connector, KARIN)
+    # Öppna nu: the round's card, in its place, is the open round's
+    opened = await press(client, connector, KARIN, created, "open")
+    assert opened is not None and last_card(connector, KARIN)["_id"] == form["_id"]
+    assert "11 chefer får en inbjudan nu, 1 är frånvarande" in str(opened)
+    assert "Öppna nu" not in str(opened) and "Hoppa över" not in str(opened)
+    assert "Påminn" in str(opened) and "Stäng" in str(opened) and "öppen" in str(opened)
     await deliver_outbox(client)
     assert any("Starta" in str(c) for c in cards_to(connector, MARIA))
 
@@ -236,11 +273,12 @@ async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
     await say(client, connector, KARIN, "stäng")
     confirm = last_card(connector, KARIN)
     assert "Stänga Delår 2 2026?" in str(confirm) and "1 av 11 har skickat in" in str(confirm)
-    await press(client, connector, KARIN, confirm, "close")
+    closed = await press(client, connector, KARIN, confirm, "close")
+    assert closed is not None and "stängd" in str(closed)  # the question became the status
     assert last_text(connector, KARIN) == "Omgången är stängd."
     assert (await rounds(db))[0].state == "closed"
     # closing compiled the digest and handed it to Karin, with a button per file
-    digest = last_card(connector, KARIN)
+    digest = last_sent_card(connector, KARIN)
     assert "I omgången Delår 2 2026 svarade 1 av 11 enhetschefer (9 %)." in str(digest)
     assert download_buttons(digest) == {
         "Ladda ner XLSX": "xlsx",
@@ -269,7 +307,7 @@ async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
     assert ("karin.sjoberg@demo.ledarpuls.se", "digest.download") in actions
     # the workbook names who answered what: that read is on record of its own
     assert ("karin.sjoberg@demo.ledarpuls.se", "digest.identified.export") in actions
-    assert_valid_cards([form, created, status, confirm, updated(connector), digest])
+    assert_valid_cards([form, created, opened, status, confirm, closed, digest])
 
 
 async def chef_id(db: Database, upn: str) -> int:
@@ -357,7 +395,7 @@ async def hr_cards(
         {"title": "Utkast", "deadline": deadline},
     )
     cards["open"] = cards["skip"] = cards["change_form"] = updated(connector)
-    await press(client, connector, KARIN, cards["open"], "change_form")
+    await press(client, connector, KARIN, cards["open"], "change_form")  # in its place
     cards["change"] = last_card(connector, KARIN)
     await say(client, connector, KARIN, "kalender")
     cards["calendar"] = last_card(connector, KARIN)

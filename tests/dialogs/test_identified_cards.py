@@ -25,15 +25,18 @@ def buttons(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         e["title"]: e["data"]
         for e in walk(card)
-        if e.get("type") == "Action.Submit" and e["data"].get("action") == "identified"
+        if e.get("type") == "Action.Execute" and e["data"].get("action") == "identified"
     }
 
 
 async def press_data(
     client: Client, connector: Connector, person: dict[str, str], data: dict[str, Any]
 ) -> None:
-    """A button pressed (or its data forged): what Teams sends."""
-    await post(client, from_person(connector, person, value=data))
+    """A button pressed (or its data forged): what Teams sends for a Universal Action."""
+    action = {"type": "Action.Execute", "verb": data.get("action"), "data": data}
+    value = {"action": action, "trigger": "manual"}
+    invoke = from_person(connector, person, kind="invoke", name="adaptiveCard/action", value=value)
+    await post(client, invoke)
 
 
 def runs(card: dict[str, Any]) -> str:

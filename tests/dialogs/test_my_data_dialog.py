@@ -211,7 +211,6 @@ async def test_erasing_asks_first_keeps_public_records_and_says_so(
     assert statuses and texts and ratings
     marias = await answers_of(db, MARIA["upn"])
     before = await compile_digest(db, round_id=round_id, now=utcnow())
-    updates = len(connector.updates)
 
     await say(client, connector, KARIN, "radera mina svar")
     question = last_card(connector, KARIN)
@@ -221,23 +220,25 @@ async def test_erasing_asks_first_keeps_public_records_and_says_so(
     assert "HR:s uppgifter om din anställning" in asked
     assert await answers_of(db, KARIN["upn"]) == (statuses, texts, ratings)  # nothing yet
 
-    # forwarded to Maria: refused, on record, nothing changed
-    await press(client, connector, MARIA, question, "erase")
+    # forwarded to Maria: refused, on record, nothing changed (her card stays as it is)
+    assert await press(client, connector, MARIA, question, "erase") is None
     assert last_text(connector, MARIA) == (
         "Det här kortet gäller någon annans svar, så inget har ändrats."
     )
-    # the card's time made older than a quarter of an hour: nothing erased, a new question
-    await press(client, connector, KARIN, question, "erase", issued="2020-01-01T08:00:00+00:00")
+    # the card's time made older than a quarter of an hour: nothing erased, the question
+    # again in its place
+    again = await press(
+        client, connector, KARIN, question, "erase", issued="2020-01-01T08:00:00+00:00"
+    )
     assert last_text(connector, KARIN).startswith("Kortet är mer än 15 minuter gammalt")
-    assert "Radera dina svar?" in str(last_card(connector, KARIN))
-    await press(client, connector, KARIN, question, "erase", chef="1; DROP TABLE chef")
+    assert again is not None and "Radera dina svar?" in str(again)
+    assert await press(client, connector, KARIN, question, "erase", chef="1; DROP TABLE") is None
     assert last_text(connector, KARIN).startswith("Jag kunde inte läsa det kortet")
     assert await answers_of(db, KARIN["upn"]) == (statuses, texts, ratings)
-    assert len(connector.updates) == updates  # the question still stands
 
-    await press(client, connector, KARIN, question, "erase")
-    done = connector.updates[-1]["attachments"][0]["content"]
-    assert connector.updates[-1]["_id"] == question["_id"]  # the question became the answer
+    done = await press(client, connector, KARIN, question, "erase")
+    assert done is not None  # the question became the answer, in its place
+    assert last_card(connector, KARIN)["_id"] == question["_id"]
     told = str(done)
     assert "Dina svar är raderade" in told
     assert f"'Fritexter', 'value': '{texts}'" in told
@@ -296,8 +297,19 @@ async def test_cancelling_and_a_chef_outside_the_roster(
     await both_answered(client, connector)
     await say(client, connector, KARIN, "radera mina svar")
     question = last_card(connector, KARIN)
-    await press(client, connector, KARIN, question, "cancel")
-    assert last_text(connector, KARIN) == "Inget har raderats."
+    cancelled = await press(client, connector, KARIN, question, "cancel")
+    assert cancelled is not None and "Inget har raderats." in str(cancelled)  # in its place
+    assert "Radera" not in str(cancelled)
+    # asked from her data: the question in their place, and Avbryt brings them back
+    await say(client, connector, KARIN, "mina data")
+    mine = last_card(connector, KARIN)
+    asked = await press(client, connector, KARIN, mine, "ask_erase")
+    assert asked is not None and "Radera dina svar?" in str(asked)
+    assert last_card(connector, KARIN)["_id"] == mine["_id"]
+    back = await press(client, connector, KARIN, {**asked, "_id": mine["_id"]}, "cancel")
+    assert back is not None and "Det här har Ledarpuls sparat om dig" in str(back)
+    assert (await answers_of(db, KARIN["upn"]))[1] > 0
+    assert_valid_cards([cancelled, asked, back])
     assert (await answers_of(db, KARIN["upn"]))[1] > 0
 
     stranger = {
