@@ -332,9 +332,12 @@ async def test_a_municipal_year(
     created = updated(teams)
     assert "Når 13 chefer" in str(created) and "18 november 2026, 23 november 2026" in str(created)
     await year.press(KARIN, {**created, "_id": form["_id"]}, "open")
-    assert year.text(KARIN) == (
+    opened = updated(teams)  # the round's card, opened, in its place: no Öppna nu left
+    assert (
         "Hösten 2026 är öppnad. 13 chefer får en inbjudan nu, 0 är frånvarande och hoppas över."
+        in str(opened)
     )
+    assert "Öppna nu" not in str(opened)
     for chef in CHEFS:
         assert any("Starta" in str(c) for c in cards_to(teams, chef)), chef["name"]
     assert_valid_cards([form, created])

@@ -54,6 +54,7 @@ from dialogs.import_cards import (
     upload_card,
 )
 from dialogs.language_cards import language_card
+from dialogs.my_data_cards import cancelled_card as erase_cancelled_card
 from dialogs.my_data_cards import erase_card, erased_card, my_data_card, nothing_to_erase_card
 from dialogs.people_cards import add_hr_card, leave_card, remove_hr_card, roles_card
 from dialogs.remind_cards import remind_when_card
@@ -612,6 +613,7 @@ async def database_cards(db: Database) -> list[tuple[str, dict[str, Any]]]:
             ),
             (f"{language} erase", erase_card(plan, language, issued=now)),
             (f"{language} nothing to erase", nothing_to_erase_card(nothing, language)),
+            (f"{language} erase cancelled", erase_cancelled_card(language)),
         ]
     assert plan is not None
     done = await erase_answers(db, chef_id=maria.id, fingerprint=plan.fingerprint)
