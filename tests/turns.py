@@ -30,7 +30,7 @@ from bot.settings import Settings
 from bot.teams_bot import on_turn_error
 from storage.database import Database
 from storage.types import utcnow
-from tests.fakes.bot_connector import conversation_id_for, teams_member
+from tests.fakes.bot_connector import conversation_id_for, in_place, teams_member
 
 SERVICE_URL = "https://smba.trafficmanager.net/emea/"
 
@@ -99,16 +99,7 @@ class RecordingAdapter(BotAdapter):
     def shown_in_place(self, conversation: str, card_id: str, content: dict[str, Any]) -> None:
         """The card an invoke's answer puts in place of the pressed one (the fake connector's
         record of the same)."""
-        attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "content": content}
-        self.activities.append(
-            {
-                "type": "message",
-                "attachments": [attachment],
-                "_conversation": conversation,
-                "_id": card_id,
-                "_in_place": True,
-            }
-        )
+        self.activities.append(in_place(conversation, card_id, content))
 
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]

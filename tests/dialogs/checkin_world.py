@@ -310,6 +310,18 @@ async def press(
         reply_to=card.get("_id"),
         locale=locale,
     )
+    return await pressed_in(client, connector, person, card, body)
+
+
+async def pressed_in(
+    client: Client,
+    connector: Connector,
+    person: dict[str, str],
+    card: dict[str, Any],
+    body: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Post the press `body` of `card`: the card Teams shows in its place, if any (recorded
+    as the connector's `shown_in_place`)."""
     answer = await post(client, body)
     if answer is None or answer.get("type") != CARD_TYPE:
         return None

@@ -32,7 +32,6 @@ from storage.role_store import RoleStore
 from storage.types import utcnow
 from tests.cards import assert_valid_cards
 from tests.dialogs.checkin_world import (
-    CARD_TYPE,
     KARIN,
     MARIA,
     Client,
@@ -49,6 +48,7 @@ from tests.dialogs.checkin_world import (
     open_a_round,
     organisation,
     post,
+    pressed_in,
     submit_data,
     texts_to,
 )
@@ -124,12 +124,7 @@ async def press(
     if person is OUTSIDER:
         body["conversation"]["tenantId"] = OTHER_TENANT
         body["channelData"] = {"tenant": {"id": OTHER_TENANT}}
-    answer = await post(client, body)
-    if answer is None or answer.get("type") != CARD_TYPE:
-        return None
-    content: dict[str, Any] = answer["value"]
-    connector.shown_in_place(person["conv"], card.get("_id") or "", content)
-    return content
+    return await pressed_in(client, connector, person, card, body)
 
 
 def last_card(connector: Connector, person: dict[str, str]) -> dict[str, Any]:

@@ -52,6 +52,19 @@ def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
+def in_place(conversation: str, card_id: str, content: dict[str, Any]) -> dict[str, Any]:
+    """The record of a card shown in place of a pressed one, as a sent activity is recorded
+    but marked `_in_place` (it never reaches a connector: it is an invoke's answer)."""
+    attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "content": content}
+    return {
+        "type": "message",
+        "attachments": [attachment],
+        "_conversation": conversation,
+        "_id": card_id,
+        "_in_place": True,
+    }
+
+
 def conversation_id_for(member_id: str) -> str:
     """The stable personal conversation id the fake creates for a member."""
     return "a:" + hashlib.sha256(member_id.encode()).hexdigest()[:32]
@@ -215,17 +228,8 @@ class FakeBotConnector:
         """What Teams shows once a Universal Action's invoke is answered with a card: that card
         where the pressed one was (recorded for the tests' view of the chat, marked
         `_in_place`: it never reached the connector)."""
-        attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "content": content}
-        self.activities.append(
-            {
-                "type": "message",
-                "attachments": [attachment],
-                "_conversation": conversation,
-                "_id": card_id,
-                "_in_place": True,
-                "_at": asyncio.get_running_loop().time(),
-            }
-        )
+        record = in_place(conversation, card_id, content)
+        self.activities.append({**record, "_at": asyncio.get_running_loop().time()})
 
     def max_in_window(self, window: float = 1.0, *, conversation: str | None = None) -> int:
         """The most accepted sends and updates whose `_at` fall within any `window` seconds."""
