@@ -25,6 +25,7 @@ from dialogs.card_fields import (
     section_input,
 )
 from dialogs.cards import (
+    REFRESH,
     card,
     execute,
     limited_text,
@@ -76,6 +77,13 @@ def refresh_data(view: str, round_: Round, language: str, **extra: Any) -> dict[
         "lang": language,
         **extra,
     }
+
+
+def back_to_round(round_: Round, language: str) -> Element:
+    """Tillbaka on a form that took a round's card's place: the round's card again, as the
+    round is now — what the form held is neither sent nor checked, nothing is written."""
+    data = {**refresh_data(ROUND_VIEW, round_, language), "action": REFRESH}
+    return execute(t(language, "hr.action.back"), data, associatedInputs="none")
 
 
 def state_label(state: str, language: str) -> str:
@@ -496,7 +504,10 @@ def extend_card(round_: Round, language: str, *, today: date, zone: tzinfo) -> d
                 ),
             },
         ],
-        [submit(t(language, "hr.extend.submit"), "extend", language, round=round_.id)],
+        [
+            submit(t(language, "hr.extend.submit"), "extend", language, round=round_.id),
+            back_to_round(round_, language),
+        ],
     )
 
 
@@ -563,7 +574,10 @@ def change_card(
             department_choices(departments, language, chosen=chosen),
             text(t(language, "hr.change.audience_hint"), isSubtle=True, size="Small"),
         ],
-        [submit(t(language, "hr.change.submit"), "change", language, round=round_.id)],
+        [
+            submit(t(language, "hr.change.submit"), "change", language, round=round_.id),
+            back_to_round(round_, language),
+        ],
     )
 
 
@@ -656,5 +670,8 @@ def close_card(p: Progress, language: str) -> dict[str, Any]:
                 )
             ),
         ],
-        [submit(t(language, "hr.close.submit"), "close", language, round=p.round.id)],
+        [
+            submit(t(language, "hr.close.submit"), "close", language, round=p.round.id),
+            back_to_round(p.round, language),
+        ],
     )

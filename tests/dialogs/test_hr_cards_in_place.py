@@ -286,3 +286,24 @@ async def test_a_round_card_sent_before_universal_actions_still_works_as_an_upda
     # what replaces it is the new kind: Universal Actions, refreshing for Karin
     assert "Action.Submit" not in str(opened) and opened["refresh"]["userIds"] == [KARIN["id"]]
     assert_valid_cards([old, opened])
+
+
+async def test_tillbaka_on_a_form_brings_the_rounds_card_back_and_changes_nothing(
+    client: Client, connector: Connector
+) -> None:
+    """Stäng, Förläng or Ändra by mistake: the form took the round's card's place, and
+    Tillbaka puts the card back as the round is — nothing sent, checked or written."""
+    db = db_of(client)
+    org, programme = await demo(client, connector)
+    round_id = await open_a_round(db, org, programme, title="Delår 1")
+    await say(client, connector, KARIN, f"status {round_id}")
+    status = last_card(connector, KARIN)
+    for form_action in ("close_form", "extend_form"):
+        form = await press(client, connector, KARIN, status, form_action)
+        assert form is not None and buttons(form)[-1] == "Tillbaka"
+        before = await written(db)
+        back = await press(client, connector, KARIN, form, "refresh", {"deadline": "nonsense"})
+        assert back is not None and "Stäng" in buttons(back) and "Tillbaka" not in buttons(back)
+        assert await written(db) == before
+        assert [r.state for r in await rounds(db)] == ["open"]
+    assert_valid_cards([form, back])
