@@ -112,11 +112,14 @@ async def test_healthz_says_503_while_the_database_stalls_and_ok_when_it_is_back
     async with asyncio.timeout(NEVER):
         stalled = await client.get("/healthz")
     assert stalled.status == 503
-    assert await stalled.json() == {"status": "database unavailable"}
+    said = await stalled.json()
+    assert said["status"] == "database unavailable"
+    assert said["database"]["reachable"] is False and said["database"]["backend"] == "postgresql"
 
     proxy.restore()
     back = await client.get("/healthz")
     assert back.status == 200
+    assert (await back.json())["database"]["reachable"] is True
 
 
 async def test_chefs_and_hr_get_the_apology_while_the_database_stalls_and_answers_after(
