@@ -82,7 +82,8 @@ class ActivityStore:
         query = query.distinct()
         async with self._db.joined(session) as s:
             deadlines = {i: deadline for i, deadline in (await s.exec(rounds)).all() if i}
-            rows = (await s.exec(query)).all()
+            # no earlier round (a programme's first): nothing reported, nothing more to read
+            rows = (await s.exec(query)).all() if deadlines else []
         return [
             DepartmentReport(round_id, deadlines[round_id], department_id, activity_id, status)
             for round_id, department_id, activity_id, status in rows

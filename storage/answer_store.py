@@ -61,9 +61,9 @@ class AnswerStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def load(self, invitation_id: int) -> Answers:
+    async def load(self, invitation_id: int, *, session: Session | None = None) -> Answers:
         answers = Answers()
-        async with self._db.session() as session:
+        async with self._db.joined(session) as session:
             for s in (
                 await session.exec(
                     select(ActivityStatusAnswer).where(
