@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -194,7 +195,11 @@ class AnswerStore:
             (RatingAnswer, ["invitation_id", "section", "key"], rating_rows),
         ):
             if rows:
-                await session.exec(_upsert(insert, model, keys, rows))
+                # the statement built once per table (`_upsert`), the rows as its parameters:
+                # no new statement to build and compile on every press
+                connection = await session.connection()
+                upsert = _upsert(insert, model, tuple(keys), tuple(rows[0]))
+                await connection.execute(upsert, rows)
         cleared = [key for key, text in texts.items() if not text]
         if cleared:
             await session.exec(
@@ -325,9 +330,10 @@ class AnswerStore:
         return int(removed.rowcount + cleared.rowcount)
 
 
-def _upsert(insert: Any, model: Any, keys: list[str], rows: list[dict[str, Any]]) -> Any:
-    statement = insert(model).values(rows)
+@functools.cache
+def _upsert(insert: Any, model: Any, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    statement = insert(model)
     return statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={name: statement.excluded[name] for name in rows[0] if name not in keys},
+        index_elements=list(keys),
+        set_={name: statement.excluded[name] for name in columns if name not in keys},
     )
