@@ -91,10 +91,12 @@ async def run(args: argparse.Namespace) -> None:
                 await load(session, base, bodies, 1)  # warm: imports, plan cache, connections
                 counts.reset()
                 await load(session, base, bodies[:1], 1)
-                print(f"one press: {sum(counts.statements.values())} statements, "
-                      f"{counts.checkouts} connection checkouts, "
-                      f"{sum(counts.hops.values())} calls into aiosqlite's thread "
-                      f"({dict(counts.hops.most_common())})")
+                print(
+                    f"one press: {sum(counts.statements.values())} statements, "
+                    f"{counts.checkouts} connection checkouts, "
+                    f"{sum(counts.hops.values())} calls into aiosqlite's thread "
+                    f"({dict(counts.hops.most_common())})"
+                )
                 for statement, count in counts.statements.most_common():
                     print(f"  {count:3d} × {statement}")
                 profiler = Profiler(interval=0.0005, async_mode=args.async_mode)
@@ -103,8 +105,11 @@ async def run(args: argparse.Namespace) -> None:
                 profiler.stop()
     if args.postgres:
         await drop_postgres_database(args.postgres)
-    print(profiler.output_text(unicode=True, color=False, show_all=False, time="percent_of_total",
-                               flat=args.flat))
+    print(
+        profiler.output_text(
+            unicode=True, color=False, show_all=False, time="percent_of_total", flat=args.flat
+        )
+    )
 
 
 if __name__ == "__main__":
