@@ -39,6 +39,9 @@ ACCESS_KEY = "ledarpuls.access"  # turn state: the sender's roles, once looked u
 
 CHOSEN_KEY = "ledarpuls.chosen_language"  # turn state: the language the sender chose, if any
 
+# turn state: the default language of the sender's organisation, read with their conversation
+DEFAULT_KEY = "ledarpuls.default_language"
+
 # a Universal Action answered with a text instead of a card (Teams shows it with the card)
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 
@@ -86,7 +89,7 @@ class TeamsBot(TeamsActivityHandler):
         if is_personal(activity) and not uninstalling and activity.from_property:
             tenant_id = tenant_of(activity)
             if tenant_id:
-                ref = await self._conversations.refresh(
+                known = await self._conversations.refresh(
                     tenant_id=tenant_id,
                     user_id=activity.from_property.id,
                     service_url=activity.service_url,
@@ -94,10 +97,12 @@ class TeamsBot(TeamsActivityHandler):
                     timezone=activity.local_timezone,
                     now=self._clock(),
                 )
-                if ref is not None:
-                    # who this is, for the rest of the turn (saves a second look-up)
-                    turn_context.turn_state[CHEF_KEY] = ref.chef_id
-                    turn_context.turn_state[CHOSEN_KEY] = ref.chosen_language
+                if known is not None:
+                    # who this is and what they are answered in, for the rest of the turn
+                    # (saves looking them up again)
+                    turn_context.turn_state[CHEF_KEY] = known.ref.chef_id
+                    turn_context.turn_state[CHOSEN_KEY] = known.ref.chosen_language
+                    turn_context.turn_state[DEFAULT_KEY] = known.default_language
                 elif activity.type == ActivityTypes.message:
                     # first contact without an install event (installed before we kept state)
                     await self._install(turn_context)
@@ -320,11 +325,14 @@ class TeamsBot(TeamsActivityHandler):
                 tenant_id=tenant_id, user_id=activity.from_property.id
             )
             chosen = ref.chosen_language if ref is not None else None
-        default = (
-            await self._conversations.default_language(tenant_id)
-            if chosen is None and tenant_id
-            else None
-        )
+        if DEFAULT_KEY in turn_context.turn_state:
+            default: str | None = turn_context.turn_state[DEFAULT_KEY]
+        else:
+            default = (
+                await self._conversations.default_language(tenant_id)
+                if chosen is None and tenant_id
+                else None
+            )
         language = person_language(chosen, default)
         turn_context.turn_state[LANGUAGE_KEY] = language
         return language

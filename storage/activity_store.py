@@ -98,29 +98,30 @@ class ActivityStore:
         )
         if round_ids is not None:
             rounds = rounds.where(col(Round.id).in_(list(round_ids)))
-        query = (
-            select(
-                Invitation.round_id,
-                INVITATION_DEPARTMENT,
-                ActivityStatusAnswer.activity_id,
-                ActivityStatusAnswer.status,
-            )
-            .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
-            .join(Chef, INVITATION_CHEF, isouter=True)
-            .where(
-                col(Invitation.round_id).in_(select(rounds.subquery().c.id)),
-                Invitation.state == InvitationState.SUBMITTED,
-            )
-        )
-        if department_ids is not None:
-            query = query.where(INVITATION_DEPARTMENT.in_(list(department_ids)))
-        if activity_ids is not None:
-            query = query.where(col(ActivityStatusAnswer.activity_id).in_(list(activity_ids)))
-        # a round's statuses per department, not per chef: a few rows, read on every turn
-        query = query.distinct()
         async with self._db.joined(session) as s:
             deadlines = {i: deadline for i, deadline in (await s.exec(rounds)).all() if i}
-            rows = (await s.exec(query)).all()
+            if not deadlines:
+                return []  # no earlier round (a programme's first): nothing reported
+            query = (
+                select(
+                    Invitation.round_id,
+                    INVITATION_DEPARTMENT,
+                    ActivityStatusAnswer.activity_id,
+                    ActivityStatusAnswer.status,
+                )
+                .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
+                .join(Chef, INVITATION_CHEF, isouter=True)
+                .where(
+                    col(Invitation.round_id).in_(list(deadlines)),
+                    Invitation.state == InvitationState.SUBMITTED,
+                )
+            )
+            if department_ids is not None:
+                query = query.where(INVITATION_DEPARTMENT.in_(list(department_ids)))
+            if activity_ids is not None:
+                query = query.where(col(ActivityStatusAnswer.activity_id).in_(list(activity_ids)))
+            # a round's statuses per department, not per chef: a few rows, read on every turn
+            rows = (await s.exec(query.distinct())).all()
         return [
             DepartmentReport(round_id, deadlines[round_id], department_id, activity_id, status)
             for round_id, department_id, activity_id, status in rows

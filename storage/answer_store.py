@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,9 +62,9 @@ class AnswerStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def load(self, invitation_id: int) -> Answers:
+    async def load(self, invitation_id: int, *, session: Session | None = None) -> Answers:
         answers = Answers()
-        async with self._db.session() as session:
+        async with self._db.joined(session) as session:
             for s in (
                 await session.exec(
                     select(ActivityStatusAnswer).where(
@@ -194,7 +195,11 @@ class AnswerStore:
             (RatingAnswer, ["invitation_id", "section", "key"], rating_rows),
         ):
             if rows:
-                await session.exec(_upsert(insert, model, keys, rows))
+                # the statement built once per table (`_upsert`), the rows as its parameters:
+                # no new statement to build and compile on every press
+                connection = await session.connection()
+                upsert = _upsert(insert, model, tuple(keys), tuple(rows[0]))
+                await connection.execute(upsert, rows)
         cleared = [key for key, text in texts.items() if not text]
         if cleared:
             await session.exec(
@@ -325,9 +330,10 @@ class AnswerStore:
         return int(removed.rowcount + cleared.rowcount)
 
 
-def _upsert(insert: Any, model: Any, keys: list[str], rows: list[dict[str, Any]]) -> Any:
-    statement = insert(model).values(rows)
+@functools.cache
+def _upsert(insert: Any, model: Any, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    statement = insert(model)
     return statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={name: statement.excluded[name] for name in rows[0] if name not in keys},
+        index_elements=list(keys),
+        set_={name: statement.excluded[name] for name in columns if name not in keys},
     )

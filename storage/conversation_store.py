@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,14 @@ async def _by_user(session: AsyncSession, tenant_id: str, user_id: str) -> Conve
         ConversationRef.tenant_id == tenant_id, ConversationRef.user_id == user_id
     )
     return (await session.exec(query)).first()
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """A conversation reference kept current, and its organisation's default language."""
+
+    ref: ConversationRef
+    default_language: str | None
 
 
 class ConversationStore:
@@ -84,14 +93,25 @@ class ConversationStore:
         now: datetime,
         locale: str | None = None,
         timezone: str | None = None,
-    ) -> ConversationRef | None:
+    ) -> Refreshed | None:
         """Keep serviceUrl, locale and time zone current; None when there is no such reference.
-
-        Writes only when something changed, so an ordinary turn costs one read."""
+        With it, the default language of the tenant's organisation (what the person is answered
+        in unless they chose one): one read on an ordinary turn, and a write only when
+        something changed."""
+        query = (
+            select(ConversationRef, Organisation.default_language)
+            .join(
+                Organisation,
+                col(Organisation.tenant_id) == col(ConversationRef.tenant_id),
+                isouter=True,
+            )
+            .where(ConversationRef.tenant_id == tenant_id, ConversationRef.user_id == user_id)
+        )
         async with self._db.session() as session:
-            ref = await _by_user(session, tenant_id, user_id)
-            if ref is None or not ref.installed:
+            row = (await session.exec(query)).first()
+            if row is None or not row[0].installed:
                 return None
+            ref, default_language = row
             changes: dict[str, Any] = {}
             if ref.service_url != service_url:
                 changes["service_url"] = service_url
@@ -104,7 +124,7 @@ class ConversationStore:
                 for name, value in {**changes, "updated_at": now}.items():
                     setattr(ref, name, value)
                 await session.commit()
-        return ref
+        return Refreshed(ref, default_language)
 
     async def choose_language(
         self, *, tenant_id: str, user_id: str, language: str, now: datetime

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -14,6 +15,9 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.fair_pool import FairQueuePool
+from storage.inline_sqlite import inline_sqlite
 
 SQLITE_DEFAULT_URL = "sqlite+aiosqlite:///var/ledarpuls.db"
 
@@ -113,12 +117,27 @@ class Database:
             "pool_pre_ping": True,
             "hide_parameters": True,
             "pool_timeout": timeouts.pool,
+            # first come, first served: under a burst no turn loses every race for a connection
+            "poolclass": FairQueuePool,
             "connect_args": _connect_args(self.dialect, timeouts),
         }
         if self.dialect == "sqlite":
-            # SQLite has one writer; one connection (one aiosqlite thread) instead of a pool
-            # of them spares the threads fighting over the GIL under load
-            options.update(pool_size=1, max_overflow=0)
+            # SQLite has one writer: one connection, its statements run on the event loop's
+            # own thread (`inline_sqlite`: a statement takes well under a millisecond, a trip
+            # to aiosqlite's thread and back a turn of the loop, behind every other turn's
+            # work). No ping before each checkout: a file has no server that could drop the
+            # connection (the stalled-database checks are PostgreSQL's).
+            options.update(
+                pool_size=1,
+                max_overflow=0,
+                pool_pre_ping=False,
+                # every session ends its own transaction; the pool's extra rollback on top is
+                # one more call per checkout
+                pool_reset_on_return=None,
+                async_creator=partial(
+                    inline_sqlite, parsed.database or ":memory:", timeout=timeouts.statement
+                ),
+            )
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         # aiosqlite logs every statement with its values at DEBUG; SQLAlchemy keeps its own
         # loggers at WARNING unless asked. Either could put a chef's answer in the logs.

@@ -294,8 +294,12 @@ async def load_check_in(
             round_states=(RoundState.OPEN, RoundState.CLOSED, RoundState.ARCHIVED),
             session=session,
         )
-    answers = await AnswerStore(db).load(invitation_id)
-    last = await AnswerStore(db).load(previous) if previous is not None else Answers()
+        answers = await AnswerStore(db).load(invitation_id, session=session)
+        last = (
+            await AnswerStore(db).load(previous, session=session)
+            if previous is not None
+            else Answers()
+        )
     blocks = []
     for area in areas:
         items = tuple(
