@@ -717,6 +717,70 @@ async def test_card_submits_with_garbage_are_answered_politely_and_change_nothin
     assert "förändringsledare" in (await connector.wait_for(sent + 1))[-1]["text"]
 
 
+@st.composite
+def our_cards_pressed(
+    draw: st.DrawFn, invitation_id: int, round_id: int, hr_actions: frozenset[str]
+) -> dict[str, Any]:
+    """A Universal Action as a forged or damaged card of ours would send it: the data of
+    `garbage_submits`, its verb mostly the action it names (the one an invoke is routed on),
+    else `refresh` or anything."""
+    data = draw(garbage_submits(invitation_id, round_id, hr_actions))
+    action = data.get("action") if isinstance(data, dict) else None
+    verbs = st.sampled_from(["refresh"]) | st.text(max_size=12)
+    if isinstance(action, str):
+        verbs = st.just(action) | verbs
+    return {
+        "action": {"type": "Action.Execute", "verb": draw(verbs), "data": data},
+        "trigger": draw(st.sampled_from(["manual", "automatic"])),
+    }
+
+
+async def test_invokes_of_our_own_cards_with_garbage_change_nothing_and_never_fail(
+    aiohttp_client: ClientFactory,
+    database_url: str,
+    connector: FakeBotConnector,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Universal Actions routed as presses of our own cards (check-in, HR's, my data, their
+    refreshes) with damaged data, from a chef and an HR admin the bot knows: each answered
+    (a card, a message or an Adaptive Card error), none a 5xx, nothing changed."""
+    client = await app_client(aiohttp_client, database_url)
+    db = db_of(client)
+    org, programme = await organisation(db)
+    await make_hr_admin(db, org, KARIN)
+    round_id = await open_a_round(db, org, programme)
+    for person in (KARIN, MARIA):
+        await install(client, connector, person)
+    await deliver_outbox(client)
+    async with db.session() as s:
+        invitation = (await s.exec(select(Invitation))).first()
+    assert invitation is not None and invitation.id is not None
+    before = await unchanging(db)
+    caplog.set_level(logging.ERROR)
+
+    async def answered(case: tuple[dict[str, str], dict[str, Any]]) -> None:
+        person, value = case
+        body = activity(
+            connector, person, kind="invoke", name=CARD_ACTION, value=value, replyToId="card-1"
+        )
+        body.pop("text", None)
+        response = await client.post(
+            "/api/messages", data=encode(body), headers={"Content-Type": "application/json"}
+        )
+        answer = await response.json()
+        # a malformed value is refused at the edge (400), the rest answered (200)
+        assert response.status in (200, 400), (value, answer)
+        assert answer["statusCode"] in (200, 400), answer
+        assert await unchanging(db) == before
+
+    hr_actions = teams_routes(db, policy=Policy()).card_actions(HR)
+    people = st.sampled_from([MARIA, KARIN])
+    cases = st.tuples(people, our_cards_pressed(invitation.id, round_id, hr_actions))
+    await holds(cases, answered, examples=scaled(150))
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert not APOLOGIES & {a.get("text") for a in connector.activities}
+
+
 async def unchanging(db: Database) -> tuple[dict[str, int], list[Any]]:
     """What hostile input must leave as it is: how many rows each table holds (the audit trail
     aside, which records refusals), and the state of every round and invitation."""
