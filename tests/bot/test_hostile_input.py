@@ -667,17 +667,8 @@ async def test_card_submits_with_garbage_are_answered_politely_and_change_nothin
     connector: FakeBotConnector,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = await app_client(aiohttp_client, database_url)
+    client, invitation_id, round_id = await known_world(aiohttp_client, database_url, connector)
     db = db_of(client)
-    org, programme = await organisation(db)
-    await make_hr_admin(db, org, KARIN)
-    round_id = await open_a_round(db, org, programme)
-    for person in (KARIN, MARIA):
-        await install(client, connector, person)
-    await deliver_outbox(client)
-    async with db.session() as s:
-        invitation = (await s.exec(select(Invitation))).first()
-    assert invitation is not None and invitation.id is not None
     before = await unchanging(db)
     caplog.set_level(logging.ERROR)
 
@@ -701,7 +692,7 @@ async def test_card_submits_with_garbage_are_answered_politely_and_change_nothin
     hr_actions = teams_routes(db, policy=Policy()).card_actions(HR)
     people = st.sampled_from([MARIA, KARIN])
     cases = st.one_of(
-        st.tuples(people, st.just("value"), garbage_submits(invitation.id, round_id, hr_actions)),
+        st.tuples(people, st.just("value"), garbage_submits(invitation_id, round_id, hr_actions)),
         st.tuples(people, st.just("text"), typed_texts),
     )
     await holds(cases, answered, examples=300)
@@ -744,17 +735,8 @@ async def test_invokes_of_our_own_cards_with_garbage_change_nothing_and_never_fa
     """Universal Actions routed as presses of our own cards (check-in, HR's, my data, their
     refreshes) with damaged data, from a chef and an HR admin the bot knows: each answered
     (a card, a message or an Adaptive Card error), none a 5xx, nothing changed."""
-    client = await app_client(aiohttp_client, database_url)
+    client, invitation_id, round_id = await known_world(aiohttp_client, database_url, connector)
     db = db_of(client)
-    org, programme = await organisation(db)
-    await make_hr_admin(db, org, KARIN)
-    round_id = await open_a_round(db, org, programme)
-    for person in (KARIN, MARIA):
-        await install(client, connector, person)
-    await deliver_outbox(client)
-    async with db.session() as s:
-        invitation = (await s.exec(select(Invitation))).first()
-    assert invitation is not None and invitation.id is not None
     before = await unchanging(db)
     caplog.set_level(logging.ERROR)
 
@@ -775,10 +757,29 @@ async def test_invokes_of_our_own_cards_with_garbage_change_nothing_and_never_fa
 
     hr_actions = teams_routes(db, policy=Policy()).card_actions(HR)
     people = st.sampled_from([MARIA, KARIN])
-    cases = st.tuples(people, our_cards_pressed(invitation.id, round_id, hr_actions))
+    cases = st.tuples(people, our_cards_pressed(invitation_id, round_id, hr_actions))
     await holds(cases, answered, examples=scaled(150))
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert not APOLOGIES & {a.get("text") for a in connector.activities}
+
+
+async def known_world(
+    aiohttp_client: ClientFactory, database_url: str, connector: FakeBotConnector
+) -> tuple[TestClient[Any, Any], int, int]:
+    """The app with an open round, Karin (HR admin and chef) and Maria installed and invited:
+    the client, an invitation's id and the round's."""
+    client = await app_client(aiohttp_client, database_url)
+    db = db_of(client)
+    org, programme = await organisation(db)
+    await make_hr_admin(db, org, KARIN)
+    round_id = await open_a_round(db, org, programme)
+    for person in (KARIN, MARIA):
+        await install(client, connector, person)
+    await deliver_outbox(client)
+    async with db.session() as s:
+        invitation = (await s.exec(select(Invitation))).first()
+    assert invitation is not None and invitation.id is not None
+    return client, invitation.id, round_id
 
 
 async def unchanging(db: Database) -> tuple[dict[str, int], list[Any]]:
