@@ -17,17 +17,21 @@ from botbuilder.core import TurnContext
 
 from dialogs.card_fields import read_step
 from dialogs.cards import REFRESH, card_id, show_card, with_values
+from dialogs.check_in_answers import (
+    receipt_card,
+    summary_card,
+)
 from dialogs.check_in_cards import (
+    closed_card,
+    invitation_card,
+    step_card,
+)
+from dialogs.check_in_parts import (
     INVITATION,
     RECEIPT,
     STEP,
-    closed_card,
     error_message,
-    invitation_card,
-    receipt_card,
-    step_card,
     step_title,
-    summary_card,
 )
 from dialogs.formatting import date_time, short_date, weekday_date
 from dialogs.texts import t

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from dialogs.cards import card, facts, text
-from dialogs.check_in_cards import Element, confidence_label, heading, level_label, need_label
+from dialogs.check_in_parts import (
+    Element,
+    confidence_label,
+    heading,
+    level_label,
+    need_label,
+)
 from dialogs.texts import t
 from followup.check_in.steps import Feedback
 from followup.digest.compile import Confidence, Digest

@@ -11,13 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dialogs.card_fields import read_step
-from dialogs.check_in_cards import (
-    invitation_card,
+from dialogs.check_in_answers import (
     receipt_card,
-    status_label,
-    step_card,
     summary_card,
 )
+from dialogs.check_in_cards import (
+    invitation_card,
+    step_card,
+)
+from dialogs.check_in_parts import status_label
 from dialogs.feedback_cards import feedback_card
 from dialogs.formatting import date_time, local, short_date, short_day, weekday_date
 from followup.check_in.steps import (

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from dialogs.check_in_cards import invitation_card, receipt_card
+from dialogs.check_in_answers import receipt_card
+from dialogs.check_in_cards import invitation_card
 from dialogs.formatting import date_time, weekday_date
 from followup.policy import Policy
 from tests.cards import assert_valid_cards

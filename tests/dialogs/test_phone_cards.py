@@ -22,12 +22,14 @@ import pytest
 from sqlmodel import col, select
 
 import dialogs
+from dialogs.check_in_answers import (
+    receipt_card,
+    summary_card,
+)
 from dialogs.check_in_cards import (
     closed_card,
     invitation_card,
-    receipt_card,
     step_card,
-    summary_card,
 )
 from dialogs.digest_cards import compiled_digest_card
 from dialogs.download_cards import download_card
