@@ -13,7 +13,13 @@ from enum import StrEnum
 from typing import Any
 
 import aiohttp
-from botbuilder.core import CloudAdapterBase
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
 from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
@@ -97,26 +103,29 @@ def classify(error: BaseException) -> Delivery:
 
 
 class TeamsNotifier:
-    """Proactive sends: into a stored conversation, or a new one. The adapter lends its
+    """Proactive sends: into a stored conversation, or a new one. A CloudAdapter lends its
     credentials (one set per service URL, with their token cache) and, with the caching
-    authentication, its HTTP session (closed with it); otherwise `close()` at shutdown."""
+    authentication, its HTTP session (closed with it; otherwise `close()` at shutdown). Any
+    other adapter (one without a Bot Connector, as in-process tests have) gets a proactive turn."""
 
-    def __init__(self, adapter: CloudAdapterBase, *, app_id: str) -> None:
+    def __init__(self, adapter: BotAdapter, *, app_id: str) -> None:
         self._adapter = adapter
         self._app_id = app_id
         self._credentials: dict[str, Any] = {}
-        authentication = adapter.bot_framework_authentication
-        shared = isinstance(authentication, CachingBotFrameworkAuthentication)
-        self._own_sender = not shared
-        self._sender = authentication.sender if shared else ConnectorSender()
+        authentication = getattr(adapter, "bot_framework_authentication", None)
+        self._direct = authentication is not None
+        if isinstance(authentication, CachingBotFrameworkAuthentication):
+            self._sender, self._own_sender = authentication.sender, False
+        else:
+            self._sender, self._own_sender = ConnectorSender(), True
 
     async def _authorization(self, service_url: str) -> str | None:
         """`Bearer <token>` from the bot's credentials; None when no app id is set (local)."""
         credentials = self._credentials.get(service_url)
         if credentials is None:
-            authentication = self._adapter.bot_framework_authentication
-            factory = authentication.create_connector_factory(
-                self._adapter.create_claims_identity(self._app_id or None)
+            adapter: Any = self._adapter  # a CloudAdapterBase (`self._direct`)
+            factory = adapter.bot_framework_authentication.create_connector_factory(
+                adapter.create_claims_identity(self._app_id or None)
             )
             # the same (cached) connector client a proactive turn would use: its credentials
             credentials = (await factory.create(service_url, None)).config.credentials
@@ -130,6 +139,8 @@ class TeamsNotifier:
 
     async def send(self, *, reference: dict[str, Any], activity: dict[str, Any]) -> Delivery:
         """Send `activity` into the conversation of a stored reference."""
+        if not self._direct:
+            return await self._send_in_turn(reference, activity)
         try:
             conversation_id = str(reference["conversation"]["id"])
             service_url = str(reference["serviceUrl"])
@@ -155,6 +166,8 @@ class TeamsNotifier:
         activity: dict[str, Any],
     ) -> tuple[Delivery, dict[str, Any] | None]:
         """Open a personal conversation with a user (the app must be installed for them)."""
+        if not self._direct:
+            return await self._start_in_turn(service_url, tenant_id, user_aad_object_id, activity)
         parameters = {
             "isGroup": False,
             "members": [{"id": user_aad_object_id}],
@@ -181,7 +194,61 @@ class TeamsNotifier:
         }
         return await self.send(reference=reference, activity=activity), reference
 
+    async def _send_in_turn(self, reference: dict[str, Any], activity: dict[str, Any]) -> Delivery:
+        results: list[Delivery] = []
+
+        async def callback(turn_context: TurnContext) -> None:
+            results.append(await _send(turn_context, activity))
+
+        try:
+            await self._adapter.continue_conversation(
+                ConversationReference().deserialize(reference), callback, self._app_id or None
+            )
+        except Exception as exc:
+            results.append(classify(exc))
+        return results[0] if results else Delivery(Outcome.FAILED, code="NoResult")
+
+    async def _start_in_turn(
+        self, service_url: str, tenant_id: str, user_aad_object_id: str, activity: dict[str, Any]
+    ) -> tuple[Delivery, dict[str, Any] | None]:
+        results: list[Delivery] = []
+        references: list[dict[str, Any]] = []
+        parameters = ConversationParameters(
+            is_group=False,
+            members=[ChannelAccount(id=user_aad_object_id)],
+            tenant_id=tenant_id,
+            channel_data={"tenant": {"id": tenant_id}},
+        )
+
+        async def callback(turn_context: TurnContext) -> None:
+            references.append(
+                TurnContext.get_conversation_reference(turn_context.activity).serialize()
+            )
+            results.append(await _send(turn_context, activity))
+
+        try:
+            await self._adapter.create_conversation(
+                self._app_id or None, callback, parameters, "msteams", service_url, None
+            )
+        except Exception as exc:
+            results.append(classify(exc))
+        delivery = results[0] if results else Delivery(Outcome.FAILED, code="NoResult")
+        return delivery, references[0] if references else None
+
     async def close(self) -> None:
         """Close the HTTP session if it is the notifier's own (at shutdown)."""
         if self._own_sender:
             await self._sender.close()
+
+
+async def _send(turn_context: TurnContext, activity: dict[str, Any]) -> Delivery:
+    """Send within a proactive turn; what went wrong becomes an outcome, not an exception."""
+    try:
+        response = await turn_context.send_activity(Activity().deserialize(activity))
+    except Exception as exc:
+        return classify(exc)
+    return Delivery(
+        Outcome.SENT,
+        activity_id=response.id if response else None,
+        conversation_id=turn_context.activity.conversation.id,
+    )
