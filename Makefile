@@ -110,6 +110,7 @@ hostile: $(STAMP)
 # local one); its 50,000-chef database is seeded once and kept (--fresh seeds it again)
 bench: $(STAMP)
 	$(PY) -m bench.outbox_bench
+	$(PY) -m bench.sender_bench
 	$(PY) -m bench.turn_bench
 	$(PY) -m bench.digest_bench
 

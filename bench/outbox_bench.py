@@ -88,11 +88,10 @@ async def main(chefs: int, limit: float, rate: float, database_url: str | None) 
     async with running_connector(tenant_rate=limit, tenant_retry_after="1") as connector:
         messages = await prepare(db, connector.service_url, chefs)
         await OutboxStore(db).enqueue(messages, now=utcnow())
-        adapter = CloudAdapter(
-            CachingBotFrameworkAuthentication(
-                ConfigurationBotFrameworkAuthentication(Settings(_env_file=None))  # type: ignore[call-arg]
-            )
-        )  # type: ignore[call-arg]
+        authentication = CachingBotFrameworkAuthentication(
+            ConfigurationBotFrameworkAuthentication(Settings(_env_file=None))  # type: ignore[call-arg]
+        )
+        adapter = CloudAdapter(authentication)  # type: ignore[call-arg]
         dispatcher = OutboxDispatcher(
             db=db, notifier=TeamsNotifier(adapter, app_id=""), rate=rate, concurrency=8
         )
@@ -105,6 +104,7 @@ async def main(chefs: int, limit: float, rate: float, database_url: str | None) 
         await asyncio.sleep(1.0)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        await authentication.close()
         wall, cpu = time.monotonic() - wall_start, time.process_time() - cpu_start
 
         times = sorted(a["_at"] for a in connector.activities)

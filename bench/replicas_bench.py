@@ -88,11 +88,10 @@ def replica_process(database_url: str, rate: float, concurrency: int, pipe: Pipe
 
 async def _replica(database_url: str, rate: float, concurrency: int, pipe: Pipe) -> None:
     db = Database(database_url)
-    adapter = CloudAdapter(
-        CachingBotFrameworkAuthentication(
-            ConfigurationBotFrameworkAuthentication(Settings(_env_file=None))  # type: ignore[call-arg]
-        )
-    )  # type: ignore[call-arg]
+    authentication = CachingBotFrameworkAuthentication(
+        ConfigurationBotFrameworkAuthentication(Settings(_env_file=None))  # type: ignore[call-arg]
+    )
+    adapter = CloudAdapter(authentication)  # type: ignore[call-arg]
     dispatcher = OutboxDispatcher(
         db=db, notifier=TeamsNotifier(adapter, app_id=""), rate=rate, concurrency=concurrency
     )
@@ -101,6 +100,7 @@ async def _replica(database_url: str, rate: float, concurrency: int, pipe: Pipe)
     await asyncio.to_thread(pipe.recv)  # until the main process says stop
     await dispatcher.shut_down(task, grace=5)
     pipe.send(time.process_time() - cpu)
+    await authentication.close()
     await db.dispose()
 
 

@@ -19,6 +19,8 @@ from botframework.connector.auth import (
     ConnectorFactory,
 )
 
+from bot.connector_sender import ConnectorSender
+
 logger = logging.getLogger(__name__)
 
 ClientKey = tuple[str | None, str, str | None]
@@ -47,6 +49,8 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
         self._inner = inner
         self._clients: dict[ClientKey, ConnectorClient] = {}
         self._token_clients: dict[str, Any] = {}
+        # the outbox's thin sender: one HTTP session for every proactive send, closed below
+        self.sender = ConnectorSender()
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
@@ -87,7 +91,8 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
         return await self._inner.authenticate_channel_request(auth_header)
 
     async def close(self) -> None:
-        """Close every cached client (at shutdown)."""
+        """Close every cached client and the sender's session (at shutdown)."""
+        await self.sender.close()
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             try:

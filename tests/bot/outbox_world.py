@@ -102,12 +102,17 @@ async def enqueue(
     )
 
 
+#: the authentications `dispatcher` made: their HTTP sessions are closed after each test
+#: (tests/bot/conftest.py), as the app closes its own at shutdown
+OPEN_AUTHENTICATIONS: list[CachingBotFrameworkAuthentication] = []
+
+
 def dispatcher(db: Database, **options: Any) -> OutboxDispatcher:
-    adapter = CloudAdapter(
-        CachingBotFrameworkAuthentication(
-            ConfigurationBotFrameworkAuthentication(Settings(_env_file=None))  # type: ignore[call-arg]
-        )
-    )  # type: ignore[call-arg]
+    authentication = CachingBotFrameworkAuthentication(
+        ConfigurationBotFrameworkAuthentication(Settings(_env_file=None))  # type: ignore[call-arg]
+    )
+    OPEN_AUTHENTICATIONS.append(authentication)
+    adapter = CloudAdapter(authentication)  # type: ignore[call-arg]
     options.setdefault("backoff_base", 0.05)
     options.setdefault("lease", timedelta(seconds=5))
     return OutboxDispatcher(db=db, notifier=TeamsNotifier(adapter, app_id=""), **options)

@@ -302,6 +302,7 @@ class FakeBotConnector:
                     "retry_after": answer.headers.get("Retry-After"),
                     "at": now,
                     "body": body,
+                    "authorization": request.headers.get("Authorization"),
                 }
             )
         finally:
