@@ -14,8 +14,7 @@ from followup.policy import Policy
 from followup.rounds.calendar import send_heads_up
 from followup.rounds.lifecycle import close_round, create_round
 from storage.database import Database
-from storage.models import AuditEvent, Department, OutboxMessage, Role
-from storage.role_store import RoleStore
+from storage.models import AuditEvent, OutboxMessage
 from storage.types import utcnow
 from tests.cards import assert_valid_cards, walk
 from tests.dialogs import test_hr_dialog
@@ -36,6 +35,7 @@ from tests.dialogs.test_hr_dialog import (
     OUTSIDER,
     demo,
     last_card,
+    make_ifo_lead,
     press,
     rounds,
     say,
@@ -196,16 +196,7 @@ async def test_a_refresh_shows_nothing_to_someone_who_is_not_hr_here_and_writes_
     assert await written(db) == before
 
     # a department lead refreshing Karin's status (forwarded) sees her own departments only
-    async with db.session() as s:
-        ifo = (await s.exec(select(Department).where(Department.code == "IFO"))).one()
-    await RoleStore(db).grant(
-        organisation_id=org,
-        principal=MARIA["upn"],
-        role=Role.DEPARTMENT_LEAD,
-        department_id=ifo.id,
-        created_by="test",
-        now=utcnow(),
-    )
+    await make_ifo_lead(db, org, MARIA)
     before = await written(db)
     leads = await refresh(client, connector, MARIA, status)
     assert leads is not None and "Individ- och familjeomsorg" in str(leads)

@@ -152,6 +152,20 @@ def updated(connector: Connector) -> dict[str, Any]:
     return content
 
 
+async def make_ifo_lead(db: Database, org: int, person: dict[str, str]) -> None:
+    """The person (by their UPN) leads the demo's IFO department."""
+    async with db.session() as s:
+        ifo = (await s.exec(select(Department).where(Department.code == "IFO"))).one()
+    await RoleStore(db).grant(
+        organisation_id=org,
+        principal=person["upn"],
+        role=Role.DEPARTMENT_LEAD,
+        department_id=ifo.id,
+        created_by="test",
+        now=utcnow(),
+    )
+
+
 async def demo(client: Client, connector: Connector) -> tuple[int, int]:
     """The demo organisation with Karin as HR admin, Karin and Maria installed, nobody on leave
     but Johan; and the outsider's own organisation where he is HR admin."""
@@ -473,16 +487,7 @@ async def test_a_department_lead_follows_only_their_departments(
 ) -> None:
     db = db_of(client)
     org, programme = await demo(client, connector)
-    async with db.session() as s:
-        ifo = (await s.exec(select(Department).where(Department.code == "IFO"))).one()
-    await RoleStore(db).grant(
-        organisation_id=org,
-        principal=MARIA["upn"],
-        role=Role.DEPARTMENT_LEAD,
-        department_id=ifo.id,
-        created_by="test",
-        now=utcnow(),
-    )
+    await make_ifo_lead(db, org, MARIA)
     await open_a_round(db, org, programme)
 
     await say(client, connector, MARIA, "status")

@@ -137,6 +137,18 @@ async def test_a_chef_in_english_teams_gets_swedish_everywhere_until_she_chooses
     assert_valid_cards([feedback["attachments"][0]["content"], invitation, step, second])
 
 
+async def workbook_cells(client: Client, link: str) -> list[str]:
+    """Every filled-in cell of the workbook a download link gives, as text."""
+    download = await client.get(path_of(link))  # type: ignore[union-attr]
+    return [
+        str(c)
+        for sheet in load_workbook(io.BytesIO(await download.read()))
+        for row in sheet.iter_rows(values_only=True)
+        for c in row
+        if c is not None
+    ]
+
+
 @pytest.mark.parametrize("world", ["endpoint"], indirect=True)  # the files are downloaded
 async def test_hr_in_english_teams_gets_swedish_and_after_choosing_english_english_files(
     client: Client, connector: Connector
@@ -167,14 +179,7 @@ async def test_hr_in_english_teams_gets_swedish_and_after_choosing_english_engli
     title = t("en", "digest.title", round="Delår 1")
     digest = next(c for c in reversed(cards_to(connector, KARIN)) if title in str(c))
     link = await fresh_link(client, connector, KARIN, digest, "xlsx")
-    download = await client.get(path_of(link))  # type: ignore[union-attr]
-    cells = [
-        str(c)
-        for sheet in load_workbook(io.BytesIO(await download.read()))
-        for row in sheet.iter_rows(values_only=True)
-        for c in row
-        if c is not None
-    ]
+    cells = await workbook_cells(client, link)
     assert any(t("en", "digest.title", round="Delår 1") in c for c in cells)
     assert not any(t("sv", "digest.title", round="Delår 1") in c for c in cells)
 
@@ -183,14 +188,7 @@ async def test_hr_in_english_teams_gets_swedish_and_after_choosing_english_engli
     mine = cards_to(connector, KARIN)[-1]
     assert t("en", "mydata.title") in str(mine)
     link = await fresh_link(client, connector, KARIN, mine, "xlsx")
-    download = await client.get(path_of(link))  # type: ignore[union-attr]
-    cells = [
-        str(c)
-        for sheet in load_workbook(io.BytesIO(await download.read()))
-        for row in sheet.iter_rows(values_only=True)
-        for c in row
-        if c is not None
-    ]
+    cells = await workbook_cells(client, link)
     assert t("en", "mydata.field.locale") in cells
     assert t("sv", "mydata.field.locale") not in cells
     # the choice itself is her data: shown, and in the file
