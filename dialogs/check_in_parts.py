@@ -44,7 +44,6 @@ SUBMIT_KIND = "checkin"
 GOTO_INPUT = "goto_step"
 # what a card shows, for its `refresh` (the data key `view`)
 INVITATION, STEP, SUMMARY_VIEW, RECEIPT = "invitation", "step", "summary", "receipt"
-VIEWS = frozenset({INVITATION, STEP, SUMMARY_VIEW, RECEIPT})
 # an activity's description is the plan's text; a long one would crowd the card
 MAX_DESCRIPTION = 160
 
