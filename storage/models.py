@@ -271,6 +271,11 @@ class Round(SQLModel, table=True):
     # section name -> privacy mode ("identified", "confidential", "private")
     sections: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     k: int
+    # HR's own analysis and next steps for the board's report, written in Teams before the
+    # report is final (kept with the round; HR's text about the programme, never about a chef)
+    analysis: str | None = Field(default=None, sa_type=Text)
+    next_steps: str | None = Field(default=None, sa_type=Text)
+    analysis_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by: str = Field(default="", max_length=320)
     created_at: datetime = _created()
     updated_at: datetime = _created()
