@@ -263,7 +263,7 @@ class PlanCache:
 async def load_check_in(
     db: Database, invitation_id: int, *, policy: Policy, plans: PlanCache | None = None
 ) -> CheckIn | None:
-    async with db.session() as session:
+    async with db.reading() as session:
         row = await InvitationStore(db).with_round_and_chef(invitation_id, session=session)
         if row is None:
             return None
@@ -294,12 +294,11 @@ async def load_check_in(
             round_states=(RoundState.OPEN, RoundState.CLOSED, RoundState.ARCHIVED),
             session=session,
         )
-        answers = await AnswerStore(db).load(invitation_id, session=session)
-        last = (
-            await AnswerStore(db).load(previous, session=session)
-            if previous is not None
-            else Answers()
+        loaded = await AnswerStore(db).load_many(
+            (invitation_id,) if previous is None else (invitation_id, previous), session=session
         )
+        answers = loaded[invitation_id]
+        last = loaded[previous] if previous is not None else Answers()
     blocks = []
     for area in areas:
         items = tuple(
