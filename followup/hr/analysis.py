@@ -121,7 +121,7 @@ async def write_analysis(
             raise RoundError("unknown_round", round=round_id)
         may_write(round_)
         if seen is not None and seen != version_of(round_):
-            raise RoundError("analysis_changed")
+            raise RoundError("analysis_changed", round=round_id)
         changes: dict[str, str] = {}
         for name, text in texts.items():
             if text is None or text == (getattr(round_, name) or ""):

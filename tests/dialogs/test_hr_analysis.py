@@ -258,6 +258,7 @@ async def test_a_form_shown_before_someone_saved_does_not_overwrite_their_text(
     answer = await press(client, connector, KARIN, older, "analysis", {"analysis": "Äldre."})
     assert answer is None
     assert "Någon annan har sparat analysen" in last_text(connector, KARIN)
+    assert f"skriv **analys {round_id}**" in last_text(connector, KARIN)
     assert (await kept(db, round_id)).analysis == ANALYSIS.replace("\r\n", "\n")
     assert (await events(db, "hr.refused"))[-1].detail["reason"] == "analysis_changed"
 
