@@ -298,6 +298,7 @@ def download_handler(
                 organisation_id=grant.organisation_id,
                 department_ids=grant.departments,
                 policy=policy,
+                names=grant.kind in NAMING_FORMATS,
             )
         except RoundError as error:
             # a valid link whose round is gone (or no longer theirs): refused, on record; a

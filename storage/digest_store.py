@@ -13,7 +13,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, cast, func, literal
+from sqlalchemy import String, and_, cast, func, literal, or_
 from sqlalchemy import select as columns
 from sqlmodel import col, select
 
@@ -115,6 +115,14 @@ class RatingCount(NamedTuple):
     n: int
 
 
+class SectionRatingCount(NamedTuple):
+    section: str
+    key: str
+    value: int
+    department_id: int | None
+    n: int
+
+
 class RoundRatingCount(NamedTuple):
     round_id: int
     department_id: int | None
@@ -183,23 +191,19 @@ class DigestStore:
         self, *, round_id: int, department_ids: Departments = None, session: Session | None = None
     ) -> list[StatusCount]:
         """How many submitted answers gave each activity each status, per department."""
-        query = (
+        query = _of_submitted(
             select(
                 ActivityStatusAnswer.activity_id,
                 INVITATION_DEPARTMENT,
                 ActivityStatusAnswer.status,
                 func.count(),
-            )
-            .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
-            .join(Chef, INVITATION_CHEF, isouter=True)
-            .where(
-                col(ActivityStatusAnswer.invitation_id).in_(_submitted(round_id, department_ids))
-            )
-            .group_by(
-                col(ActivityStatusAnswer.activity_id),
-                INVITATION_DEPARTMENT,
-                col(ActivityStatusAnswer.status),
-            )
+            ).join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id)),
+            round_id,
+            department_ids,
+        ).group_by(
+            col(ActivityStatusAnswer.activity_id),
+            INVITATION_DEPARTMENT,
+            col(ActivityStatusAnswer.status),
         )
         async with self._db.joined(session) as s:
             return [StatusCount(*row) for row in (await s.exec(query)).all()]
@@ -241,7 +245,6 @@ class DigestStore:
         A region's identified round is millions of statuses: the database strings each chef's
         together (one row per chef, not per answer), the few comments come apart, and the
         statuses without one are the same few objects shared by every chef who gave them."""
-        submitted = _submitted(round_id, department_ids)
         pairs = func.aggregate_strings(
             cast(col(ActivityStatusAnswer.activity_id), String)
             + literal(":")
@@ -251,8 +254,13 @@ class DigestStore:
         # strung together per invitation first, then joined to the chefs: one row per chef
         # reaches the join and the sort by name, and the planner knows how many
         strung = (
-            columns(col(ActivityStatusAnswer.invitation_id).label("invitation_id"), pairs)
-            .where(col(ActivityStatusAnswer.invitation_id).in_(submitted))
+            _of_submitted(
+                columns(col(ActivityStatusAnswer.invitation_id).label("invitation_id"), pairs).join(
+                    Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id)
+                ),
+                round_id,
+                department_ids,
+            )
             .group_by(col(ActivityStatusAnswer.invitation_id))
             .subquery()
         )
@@ -269,14 +277,17 @@ class DigestStore:
             .join(Chef, INVITATION_CHEF)
             .order_by(col(Chef.name), col(Chef.id))
         )
-        commented = select(
-            ActivityStatusAnswer.invitation_id,
-            ActivityStatusAnswer.activity_id,
-            ActivityStatusAnswer.status,
-            ActivityStatusAnswer.comment,
-        ).where(
-            col(ActivityStatusAnswer.invitation_id).in_(submitted),
-            ActivityStatusAnswer.comment != "",
+        commented = _of_submitted(
+            select(
+                ActivityStatusAnswer.invitation_id,
+                ActivityStatusAnswer.activity_id,
+                ActivityStatusAnswer.status,
+                ActivityStatusAnswer.comment,
+            )
+            .join(Invitation, col(Invitation.id) == col(ActivityStatusAnswer.invitation_id))
+            .where(ActivityStatusAnswer.comment != ""),
+            round_id,
+            department_ids,
         )
         planned = (
             select(Activity.id, Activity.code, Activity.title)
@@ -327,6 +338,30 @@ class DigestStore:
                     )
         return found
 
+    async def named_departments(
+        self, *, round_id: int, department_ids: Departments = None, session: Session | None = None
+    ) -> list[int | None]:
+        """The departments (None: without one) of the chefs `chef_answers` lists, without
+        reading their statuses: a department counts when one of its chefs who sent answers in,
+        still known by name, gave an activity status."""
+        answered = (
+            select(ActivityStatusAnswer.id)
+            .where(col(ActivityStatusAnswer.invitation_id) == col(Invitation.id))
+            .exists()
+        )
+        query = in_departments(
+            select(INVITATION_DEPARTMENT)
+            .join(Chef, INVITATION_CHEF)
+            .where(
+                Invitation.round_id == round_id,
+                Invitation.state == InvitationState.SUBMITTED,
+                answered,
+            ),
+            department_ids,
+        ).distinct()
+        async with self._db.joined(session) as s:
+            return list((await s.exec(query)).all())
+
     async def ratings(
         self,
         *,
@@ -337,20 +372,63 @@ class DigestStore:
         session: Session | None = None,
     ) -> list[RatingCount]:
         """How many submitted answers gave each key of a section each value, per department."""
-        query = (
+        query = _of_submitted(
             select(RatingAnswer.key, RatingAnswer.value, INVITATION_DEPARTMENT, func.count())
             .join(Invitation, col(Invitation.id) == col(RatingAnswer.invitation_id))
-            .join(Chef, INVITATION_CHEF, isouter=True)
-            .where(
-                col(RatingAnswer.invitation_id).in_(_submitted(round_id, department_ids)),
-                RatingAnswer.section == section,
-            )
-            .group_by(col(RatingAnswer.key), col(RatingAnswer.value), INVITATION_DEPARTMENT)
-        )
+            .where(RatingAnswer.section == section),
+            round_id,
+            department_ids,
+        ).group_by(col(RatingAnswer.key), col(RatingAnswer.value), INVITATION_DEPARTMENT)
         if key is not None:
             query = query.where(RatingAnswer.key == key)
         async with self._db.joined(session) as s:
             return [RatingCount(*row) for row in (await s.exec(query)).all()]
+
+    async def section_ratings(
+        self,
+        *,
+        round_id: int,
+        wanted: Sequence[tuple[str, str | None]],
+        department_ids: Departments = None,
+        session: Session | None = None,
+    ) -> list[SectionRatingCount]:
+        """`ratings` of several sections in one read of the round's ratings: `wanted` is
+        (section, key), None for every key of the section."""
+        if not wanted:
+            return []
+        query = _of_submitted(
+            columns(
+                col(RatingAnswer.section),
+                col(RatingAnswer.key),
+                col(RatingAnswer.value),
+                INVITATION_DEPARTMENT,
+                func.count(),
+            )
+            .join(Invitation, col(Invitation.id) == col(RatingAnswer.invitation_id))
+            .where(
+                or_(
+                    *(
+                        col(RatingAnswer.section) == section
+                        if key is None
+                        else and_(
+                            col(RatingAnswer.section) == section, col(RatingAnswer.key) == key
+                        )
+                        for section, key in wanted
+                    )
+                ),
+            ),
+            round_id,
+            department_ids,
+        ).group_by(
+            col(RatingAnswer.section),
+            col(RatingAnswer.key),
+            col(RatingAnswer.value),
+            INVITATION_DEPARTMENT,
+        )
+        async with self._db.joined(session) as s:
+            # (five columns: past what sqlmodel's `exec` is typed for)
+            rows = await (await s.stream(query)).all()
+        return [SectionRatingCount(*row) for row in rows]
 
     async def principles(
         self, *, programme_id: int, session: Session | None = None
@@ -472,12 +550,20 @@ _RANK = itemgetter(0)
 _ANSWER = itemgetter(1)
 
 
+def _of_submitted(query: Any, round_id: int, department_ids: Departments) -> Any:
+    """`query`, which joins `Invitation`, over the round's submitted invitations (of these
+    departments) only: conditions on the join itself, not an IN over a subquery of them, so
+    the planner reads those invitations' answers by index."""
+    return in_departments(
+        query.where(Invitation.round_id == round_id, Invitation.state == InvitationState.SUBMITTED),
+        department_ids,
+    )
+
+
 def _submitted(round_id: int, department_ids: Departments) -> Any:
     """The ids of the round's submitted invitations (of these departments), as a subquery."""
     return in_departments(
-        select(Invitation.id)
-        .join(Chef, INVITATION_CHEF, isouter=True)
-        .where(
+        select(Invitation.id).where(
             Invitation.round_id == round_id,
             Invitation.state == InvitationState.SUBMITTED,
         ),

@@ -21,6 +21,16 @@ class PublicationStore:
         async with self._db.joined(session) as s:
             return await s.get(Publication, round_id)
 
+    async def get_many(
+        self, round_ids: Collection[int], *, session: Session | None = None
+    ) -> dict[int, Publication]:
+        """The kept publications of these rounds, by round id (rounds without one left out)."""
+        if not round_ids:
+            return {}
+        query = select(Publication).where(col(Publication.round_id).in_(list(round_ids)))
+        async with self._db.joined(session) as s:
+            return {p.round_id: p for p in (await s.exec(query)).all()}
+
     async def missing(self, *, states: Collection[str]) -> list[int]:
         """Rounds in these states that have published nothing yet, oldest first."""
         query = (

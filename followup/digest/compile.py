@@ -22,12 +22,13 @@ from followup.digest.figures import (
     NeedFigures,
     TrendPoint,
 )
-from followup.digest.identified import DepartmentAnswers, per_chef
+from followup.digest.identified import DepartmentAnswers, departments_only, per_chef
 from followup.digest.publication import (
     PUBLISHED_STATES,
     DepartmentNames,
     Publication,
     publication,
+    publications,
 )
 from followup.policy import Policy
 from followup.privacy.disclosure import names_allowed
@@ -77,7 +78,9 @@ class Digest:
     unreachable_reasons: dict[str, int]
     activities: list[ActivityFigures] | None  # None: the round did not ask (or keeps it private)
     areas: dict[str, dict[str, int]]
-    identified: list[DepartmentAnswers]  # per chef, every status (identified rounds only)
+    # identified rounds only: the departments with answers by name, each with every chef's
+    # statuses when `names` (what an export that names chefs holds), without them otherwise
+    identified: list[DepartmentAnswers]
     needs: list[NeedFigures] | None
     principles: list[tuple[int, str, int]] | None  # (number, title, chosen by)
     principle_respondents: int
@@ -92,6 +95,9 @@ class Digest:
     carried: list[CarriedActivity] = field(default_factory=list)
     # chefs gone from the roster, without answers, when the round closed: not counted as asked
     left: int = 0
+    # True: `identified` holds every chef's statuses; False: only which departments have them
+    # (what the card's buttons need: the answers are a read of their own, audited, a press away)
+    names: bool = True
 
     @property
     def activity_privacy(self) -> str:
@@ -119,10 +125,12 @@ TREND_STATES = PUBLISHED_STATES
 
 @dataclass(frozen=True)
 class Counted:
-    """What is read live for one view: the identified comments (of the view's departments),
+    """What is read live for one view: the identified answers (of the view's departments),
     and the earlier rounds of the trend."""
 
-    identified: list[ChefAnswerRow]  # identified rounds only
+    identified: list[ChefAnswerRow]  # identified rounds, `names` only
+    # identified rounds: the departments with answers by name (None: no department)
+    named_departments: list[int | None]
     trend_rounds: list[Round]
 
 
@@ -131,15 +139,23 @@ async def count(
     subject: DigestSubject,
     *,
     department_ids: Collection[int] | None,
+    names: bool,
     session: Session | None = None,
 ) -> Counted:
     round_ = subject.round
     assert round_.id is not None and subject.programme.id is not None
     identified: list[ChefAnswerRow] = []
+    named: list[int | None] = []
     if names_allowed(round_.sections.get(Section.ACTIVITY_STATUS, "")):
-        identified = await store.chef_answers(
-            round_id=round_.id, department_ids=department_ids, session=session
-        )
+        if names:
+            identified = await store.chef_answers(
+                round_id=round_.id, department_ids=department_ids, session=session
+            )
+            named = list(dict.fromkeys(row.department_id for row in identified))
+        else:
+            named = await store.named_departments(
+                round_id=round_.id, department_ids=department_ids, session=session
+            )
     trend_rounds = [
         r
         for r in await store.programme_rounds(
@@ -150,7 +166,7 @@ async def count(
         )
         if r.id != round_.id
     ]
-    return Counted(identified=identified, trend_rounds=trend_rounds)
+    return Counted(identified=identified, named_departments=named, trend_rounds=trend_rounds)
 
 
 @dataclass
@@ -190,8 +206,10 @@ def build(
     trend: list[TrendPoint],
     *,
     now: datetime,
+    names: bool = True,
 ) -> Digest:
-    """The digest of one view: the published figures, with the identified comments."""
+    """The digest of one view: the published figures, with the identified answers (every
+    chef's when `names`, otherwise which departments have them)."""
     round_ = subject.round
     dept = DepartmentNames(subject.departments)
     responses = _responses(published.invitations)
@@ -214,7 +232,9 @@ def build(
         unreachable_reasons=dict(responses.reasons),
         activities=published.activities,
         areas=published.areas,
-        identified=per_chef(counted.identified, dept),
+        identified=per_chef(counted.identified, dept)
+        if names
+        else departments_only(counted.named_departments, dept),
         needs=published.needs,
         principles=published.principles,
         principle_respondents=published.principle_respondents,
@@ -225,6 +245,7 @@ def build(
         hidden_departments=published.hidden_departments,
         sealed=published.sealed,
         carried=published.carried,
+        names=names,
     )
 
 
@@ -240,6 +261,7 @@ async def group_view(
         now=now,
         department_ids=frozenset({department_id} if department_id else ()),
         policy=policy,
+        names=False,  # the group's figures only
     )
     return None if digest.sealed else digest
 
@@ -252,10 +274,13 @@ async def compile_digest(
     organisation_id: int | None = None,
     department_ids: frozenset[int] | None = None,
     policy: Policy | None = None,
+    names: bool = True,
 ) -> Digest:
     """The digest of one round, with the confidence trend over the programme's rounds so far;
     for the chosen departments only when `department_ids` is given (their own figures, and the
-    organisation's)."""
+    organisation's). Every chef's identified statuses are read only with `names` (a file that
+    names chefs; a region's round is millions of them); without, the digest says only which
+    departments have them, as a view that shows them a press away needs."""
     policy = policy or Policy()
     store = DigestStore(db)
     subject = await store.subject(round_id=round_id)
@@ -265,17 +290,16 @@ async def compile_digest(
         raise RoundError("unknown_round", round=round_id)
     published = (await publication(db, subject, now=now, policy=policy)).cut(department_ids)
     async with db.session() as session:
-        counted = await count(store, subject, department_ids=department_ids, session=session)
-    trend = []
-    for earlier in counted.trend_rounds:
-        assert earlier.id is not None
-        earlier_subject = await store.subject(round_id=earlier.id)
-        assert earlier_subject is not None
-        kept = await publication(db, earlier_subject, now=now, policy=policy)
-        point = kept.cut(department_ids).trend_point(earlier)
-        if point is not None:
-            trend.append(point)
-    digest = build(subject, counted, published, trend, now=now)
+        counted = await count(
+            store, subject, department_ids=department_ids, names=names, session=session
+        )
+    earlier = await publications(db, counted.trend_rounds, now=now, policy=policy)
+    trend = [
+        point
+        for round_, kept in zip(counted.trend_rounds, earlier, strict=True)
+        if (point := kept.cut(department_ids).trend_point(round_)) is not None
+    ]
+    digest = build(subject, counted, published, trend, now=now, names=names)
     texts = await store.texts([i for q in published.quotes for i in q.answer_ids])
     digest.quotes = [
         (q.section, q.key, next(texts[i] for i in q.answer_ids if i in texts))

@@ -85,9 +85,6 @@ async def count(
     assert round_.id is not None and subject.programme.id is not None
     round_id, programme_id, sections = round_.id, subject.programme.id, round_.sections
 
-    async def ratings(section: str, key: str | None = None) -> list[RatingCount]:
-        return await store.ratings(round_id=round_id, section=section, key=key, session=session)
-
     def published(section: str) -> bool:
         privacy = sections.get(section, "")
         return reported(privacy) and (not sealed or privacy == Privacy.IDENTIFIED)
@@ -103,17 +100,33 @@ async def count(
         statuses = await store.statuses(round_id=round_id, session=session)
         plan = await store.plan(programme_id=programme_id, session=session)
         carried = await count_carried(db, round_, invitations, policy=policy, session=session)
-    needs = await ratings(Section.STRENGTHS_NEEDS) if published(Section.STRENGTHS_NEEDS) else None
-    principles: list[RatingCount] = []
-    titles: list[tuple[int, str]] = []
+    # the ratings counted, (section, key) with None for every key of the section: one read of
+    # the round's ratings for all of them (a region's round is hundreds of thousands)
+    wanted: list[tuple[str, str | None]] = []
+    if published(Section.STRENGTHS_NEEDS):
+        wanted.append((Section.STRENGTHS_NEEDS, None))
     if not sealed:
         # how many chose a principle is told even when the section is not reported
-        principles = await ratings(Section.PRINCIPLES, "most")
+        wanted.append((Section.PRINCIPLES, "most"))
+    if published(Section.CONFIDENCE):
+        wanted.append((Section.CONFIDENCE, "confidence"))
+    rated = await store.section_ratings(round_id=round_id, wanted=wanted, session=session)
+
+    def ratings(section: str, key: str | None = None) -> list[RatingCount]:
+        return [
+            RatingCount(r.key, r.value, r.department_id, r.n)
+            for r in rated
+            if r.section == section and (key is None or r.key == key)
+        ]
+
+    needs = ratings(Section.STRENGTHS_NEEDS) if published(Section.STRENGTHS_NEEDS) else None
+    principles = ratings(Section.PRINCIPLES, "most") if not sealed else []
+    titles: list[tuple[int, str]] = []
     if published(Section.PRINCIPLES):
         titles = await store.principles(programme_id=programme_id, session=session)
     confidence = None
     if published(Section.CONFIDENCE):
-        confidence = await ratings(Section.CONFIDENCE, "confidence")
+        confidence = ratings(Section.CONFIDENCE, "confidence")
     quotes: dict[str, list[tuple[int, str, str]]] = {}
     respondents = sum(c.n for c in invitations if c.state == InvitationState.SUBMITTED)
     for section, keys in QUOTED_TEXTS.items():

@@ -71,6 +71,15 @@ def per_chef(
     return sorted(departments, key=lambda d: (d.department_id is None, d.name.casefold()))
 
 
+def departments_only(
+    department_ids: Iterable[int | None], department_name: Callable[[int | None], str]
+) -> list[DepartmentAnswers]:
+    """The departments with answers by name, without the answers (read when asked for), in
+    `per_chef`'s order."""
+    departments = [DepartmentAnswers(i, department_name(i), ()) for i in department_ids]
+    return sorted(departments, key=lambda d: (d.department_id is None, d.name.casefold()))
+
+
 async def chef_answers(
     db: Database,
     *,

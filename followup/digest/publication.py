@@ -420,6 +420,24 @@ async def publication(
     return Publication.from_json(kept.figures)
 
 
+async def publications(
+    db: Database, rounds: list[Round], *, now: datetime, policy: Policy
+) -> list[Publication]:
+    """The published figures of these rounds, in their order (the trend of a later round):
+    those kept read together, any other as `publication` gives it."""
+    kept = await PublicationStore(db).get_many([r.id for r in rounds if r.id is not None])
+    found = []
+    for round_ in rounds:
+        assert round_.id is not None
+        if round_.id in kept and round_.state in PUBLISHED_STATES:
+            found.append(Publication.from_json(kept[round_.id].figures))
+            continue
+        subject = await DigestStore(db).subject(round_id=round_.id)
+        assert subject is not None
+        found.append(await publication(db, subject, now=now, policy=policy))
+    return found
+
+
 async def publish_closed(db: Database, *, now: datetime, policy: Policy) -> list[int]:
     """Publish every closed round that has not yet (closed by the calendar or by HR, or before
     this version): at close, before any later erasure or retention could change its counts."""

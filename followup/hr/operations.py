@@ -341,6 +341,8 @@ async def request_digest(call: Call, *, round_id: int | None, export: str | None
         organisation_id=call.organisation_id,
         department_ids=call.access.departments(),
         policy=call.policy,
+        # every chef's statuses only for a file that names them: the view's buttons read them
+        names=export in NAMING_FORMATS,
     )
     if export is None:
         await call.audit("digest.view", round_id=round_.id)

@@ -211,3 +211,30 @@ async def test_another_organisations_round_is_unknown(db: Database) -> None:
     with pytest.raises(RoundError) as unknown:
         await chef_answers(db, round_id=round_id, organisation_id=org + 1, department_ids=None)
     assert unknown.value.code == "unknown_round"
+
+
+async def test_the_digest_shows_which_departments_have_answers_and_the_workbook_who(
+    db: Database,
+) -> None:
+    """HR's digest (its card's buttons) names the departments with answers by name and reads
+    no one's statuses; the workbook, which names chefs, has every one of them."""
+    org, round_id = await answered(db)
+    ifo = await department(db, "IFO")
+    hr = call(db, Access(actor=KARIN, organisation_id=org, admin=True))
+    viewed = await operations.request_digest(hr, round_id=round_id)
+    exported = await operations.request_digest(hr, round_id=round_id, export="xlsx")
+    assert [(d.name, d.chefs) for d in viewed.identified] == [(IFO, ()), (AO, ())]
+    assert not viewed.names and exported.names
+    assert [(d.name, [c.name.split()[0] for c in d.chefs]) for d in exported.identified] == [
+        (IFO, ["Maria"]),
+        (AO, ["Karin"]),
+    ]
+    assert [d.department_id for d in viewed.identified] == [
+        d.department_id for d in exported.identified
+    ]
+    lead = call(
+        db, Access(actor="lead@x.se", organisation_id=org, lead_departments=frozenset({ifo}))
+    )
+    assert [
+        d.name for d in (await operations.request_digest(lead, round_id=round_id)).identified
+    ] == [IFO]
