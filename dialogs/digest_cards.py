@@ -180,9 +180,12 @@ async def compiled_digest_card(
     downloads: bool = False,
     organisation_id: int | None = None,
     departments: frozenset[int] | None = None,
+    names: bool = False,
 ) -> tuple[DigestFiles, dict[str, Any]]:
     """Compile a round's digest (for `departments` only, when given) and build its card, with
-    download buttons when `downloads`; the chart is drawn off the event loop."""
+    download buttons when `downloads`; the chart is drawn off the event loop. The card names
+    no chef: each chef's statuses are read only with `names` (for files that list them; the
+    card's download buttons compile their own when pressed)."""
     digest = await compile_digest(
         db,
         round_id=round_id,
@@ -190,6 +193,7 @@ async def compiled_digest_card(
         organisation_id=organisation_id,
         department_ids=departments,
         policy=policy,
+        names=names,
     )
     files = digest_files(digest, language, zone=policy.zone)
     return files, await asyncio.to_thread(digest_card, files, downloads=downloads)

@@ -198,6 +198,7 @@ async def test_the_workbook_holds_texts_as_texts_never_formulas(db: Database) ->
         now=utcnow(),
         language="sv",
         policy=QUOTE_FOUR,
+        names=True,  # the workbook lists each chef's statuses
     )
     content = files.render("xlsx")
     with zipfile.ZipFile(io.BytesIO(content)) as package:
