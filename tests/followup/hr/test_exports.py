@@ -24,6 +24,7 @@ from storage.database import Database
 from storage.models import AuditEvent, Department, Round
 from storage.types import utcnow
 from tests.followup.digest.test_compile import AO, CO, IFO, LSS, Answer, a_round, two_rounds
+from tests.followup.privacy.solver import RowSpace
 
 COLUMN_NAMES = [
     "round_id",
@@ -145,6 +146,65 @@ async def test_a_rounds_csv_keeps_hidden_figures_as_rows_that_cannot_be_worked_o
     for cells in groups.values():
         assert len([c for c in cells if c["suppressed"]]) != 1
     assert any(c["suppressed"] for cells in groups.values() for c in cells)
+
+
+# who answered the second round of `two_rounds`, by department
+RESPONDENTS = {
+    IFO: ("Maria", "Johan", "Leila"),
+    AO: ("Karin", "Mikael", "Sara"),
+    LSS: ("Erik",),
+}
+
+
+async def test_no_chefs_confidential_answer_follows_from_the_file(db: Database) -> None:
+    """An attacker with the CSV and the knowledge of who answered in which department: every
+    published count and mean is a linear equation over each chef's one-hot answer, and solved
+    exactly, none of them determines any chef's confidence or need for support."""
+    _, second, _ = await two_rounds(db)
+    org = await org_of(db, second)
+    rows = read_csv(
+        (
+            await export_figures(hr(db, org), kind="csv", text=texts_in("sv"), round_id=second)
+        ).content()
+    )
+    everyone = tuple(c for chefs in RESPONDENTS.values() for c in chefs)
+    families = {"confidence": (1, 2, 3, 4, 5), "need": (0, 1, 2)}
+    spaces = {family: RowSpace() for family in families}
+    for family, values in families.items():
+        for chef in everyone:  # each answered once
+            spaces[family].add({(chef, v): 1 for v in values})
+
+    def chefs_of(row: dict[str, str]) -> tuple[str, ...]:
+        return everyone if row["level"] == "organisation" else RESPONDENTS[row["department"]]
+
+    used = 0
+    for row in rows:
+        if not row["value"]:
+            continue
+        measure, value = row["measure"], float(row["value"])
+        weights: dict[int, float] | None = None
+        family = "confidence"
+        if measure == "confidence_level":
+            weights = {int(row["category"]): 1}
+        elif measure == "confidence_mean":  # the mean times n: the sum of the answers
+            weights = dict(zip(families["confidence"], families["confidence"], strict=True))
+        elif measure == "confidence_respondents":
+            weights = dict.fromkeys(families["confidence"], 1)
+        elif measure in ("need_some_or_great", "need_great") and row["category"] == "support":
+            family = "need"
+            weights = {2: 1} if measure == "need_great" else {1: 1, 2: 1}
+        if weights is None:
+            continue
+        assert value >= 0
+        chefs = chefs_of(row)
+        spaces[family].add({(c, v): w for c in chefs for v, w in weights.items()})  # type: ignore[dict-item]
+        used += 1
+    assert used >= 15  # the organisation's and Äldreomsorg's figures, at least
+    for family, values in families.items():
+        for chef in everyone:
+            for v in values:
+                assert not spaces[family].determines({(chef, v): 1}), (chef, family, v)
+            assert not spaces[family].determines({(chef, v): v for v in values}), (chef, family)
 
 
 async def test_a_leads_export_has_their_departments_and_the_organisations_figures(
