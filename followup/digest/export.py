@@ -55,9 +55,6 @@ ORGANISATION, DEPARTMENT = "organisation", "department"
 TOO_FEW, PROTECTED = "too_few_answers", "group_protected"
 NOBODY_ASKED = "nobody_asked"  # a response rate of a department whose chefs were all away
 
-# each section's measures, in the order of the file
-SECTIONS = ("response", *(str(s) for s in Section if s != Section.CONSENT))
-
 
 @dataclass(frozen=True)
 class ExportRow:
