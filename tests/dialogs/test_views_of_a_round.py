@@ -499,6 +499,8 @@ async def files_of(
     for action in card["actions"]:
         assert action["type"] == "Action.Execute" and "url" not in action  # no link on the card
         value = action["data"]
+        if value["action"] != "download":
+            continue  # the export's button: a card of its own (tests/dialogs/test_exports_in_teams)
         await post(client, card_action(connector, person, action, {}, reply_to=card.get("_id")))
         [link] = [a for a in cards_to(connector, person)[-1]["actions"] if "url" in a]
         url: str = link["url"]
