@@ -1,9 +1,10 @@
 """Every view of a round is cut from the one published set: HR's digest in Teams and its three
 files, HR's digest by the CLI, a department lead's digest in Teams and its files, HR's and the
-lead's export for Power BI, and the chefs' feedback cards. Each view's confidential figures are read back out of what its reader gets and
-compared with the stored publication and with each other: the same figures everywhere, a hidden
-one hidden everywhere, a lead's and a chef's never a number HR does not have; unchanged after an
-erasure and a move; none at all while the round is open."""
+lead's export for Power BI, and the chefs' feedback cards. Each view's confidential figures are
+read back out of what its reader gets and compared with the stored publication and with each
+other: the same figures everywhere, a hidden one hidden everywhere, a lead's and a chef's never
+a number HR does not have; unchanged after an erasure and a move; none at all while the round is
+open."""
 
 from __future__ import annotations
 
