@@ -27,7 +27,12 @@ from bot.activity_check import (
     parse_body,
 )
 from bot.connector_cache import CachingBotFrameworkAuthentication
-from bot.download_links import DownloadLinks, download_handler, my_data_handler
+from bot.download_links import (
+    DownloadLinks,
+    download_handler,
+    export_handler,
+    my_data_handler,
+)
 from bot.file_download import FileDownloader
 from bot.info_pages import add_info_pages
 from bot.metrics import (
@@ -215,6 +220,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
             my_data_links=links.my_data_links if links is not None else None,
             fetch_file=downloader.fetch,
             import_links=import_pages,
+            export_links=links.export_links if links is not None else None,
         )
         # token signing keys fetched asynchronously, not by botbuilder's blocking requests.get
         keys = KeyRing(source=settings.openid_metadata_url, timeout=settings.openid_fetch_timeout)
@@ -275,6 +281,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         app.router.add_get(
             "/digest/{token}",
             download_handler(links, lambda: app[DATABASE], policy=policy, clock=clock),
+        )
+        app.router.add_get(
+            "/export/{token}",
+            export_handler(links, lambda: app[DATABASE], policy=policy, clock=clock),
         )
         app.router.add_get(
             "/my-data/{token}",

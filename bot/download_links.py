@@ -1,5 +1,5 @@
-"""Short-lived signed links to a round's digest files, and to a chef's own data, served by the
-bot itself.
+"""Short-lived signed links to a round's digest files, to the export of published figures, and
+to a chef's own data, served by the bot itself.
 
 Nobody keeps a link: the cards carry buttons that ask the bot, which checks the presser's role
 at that moment and answers with a fresh link (`dialogs.download_cards`). A digest link names
@@ -35,11 +35,17 @@ from aiohttp import web
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from bot.link_pages import link_page
-from dialogs.digest_cards import DIGEST_FORMATS, MEDIA_TYPES, digest_files
+from dialogs.digest_cards import DIGEST_FORMATS, MEDIA_TYPES, digest_files, texts_in
+from dialogs.export_cards import export_file_name
 from dialogs.my_data_cards import FILE_TYPES, my_data_file, my_data_file_name
 from dialogs.my_data_cards import FORMATS as MY_DATA_FORMATS
 from followup.digest.compile import compile_digest
+from followup.digest.export import EXPORT_FORMATS
+from followup.digest.export import MEDIA_TYPES as EXPORT_MEDIA_TYPES
 from followup.digest.report import NAMING_FORMATS
+from followup.hr.exports import export_figures
+from followup.hr.operations import Call
+from followup.people.access import Access
 from followup.policy import Policy
 from followup.privacy.my_data import collect
 from followup.rounds.lifecycle import RoundError
@@ -53,6 +59,7 @@ FORMATS = DIGEST_FORMATS
 # one salt per purpose: the same secret signs both kinds, but neither verifies as the other
 DIGEST_SALT = "ledarpuls.digest-download"
 MY_DATA_SALT = "ledarpuls.my-data-download"
+EXPORT_SALT = "ledarpuls.export-download"
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,21 @@ class Grant:
     actor: str
     expires: datetime
     departments: frozenset[int] | None  # a department lead's; None: the whole round
+
+
+@dataclass(frozen=True)
+class ExportGrant:
+    """What an export link lets its holder download: a round's published figures, or every
+    closed round's of its programme (`whole_programme`), cut to `departments` (a lead's)."""
+
+    round_id: int
+    whole_programme: bool
+    organisation_id: int
+    kind: str
+    language: str
+    actor: str
+    expires: datetime
+    departments: frozenset[int] | None
 
 
 @dataclass(frozen=True)
@@ -141,6 +163,9 @@ class DownloadLinks:
         self._my_data = URLSafeTimedSerializer(
             key, salt=MY_DATA_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
         )
+        self._export = URLSafeTimedSerializer(
+            key, salt=EXPORT_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
+        )
 
     @property
     def lifetime(self) -> timedelta:
@@ -171,6 +196,62 @@ class DownloadLinks:
             )
             for kind in FORMATS
         }
+
+    def export_links(
+        self,
+        *,
+        round_id: int,
+        whole_programme: bool,
+        organisation_id: int,
+        language: str,
+        actor: str,
+        departments: frozenset[int] | None = None,
+    ) -> dict[str, str]:
+        """Links to the export of a round's published figures (or of its programme's), one
+        per file format."""
+        scope = sorted(departments) if departments is not None else None
+        return {
+            kind: f"{self._base}/export/"
+            + self._export.dumps(
+                {
+                    "round": round_id,
+                    "programme": whole_programme,
+                    "organisation": organisation_id,
+                    "format": kind,
+                    "language": language,
+                    "actor": actor,
+                    "departments": scope,
+                }
+            )
+            for kind in EXPORT_FORMATS
+        }
+
+    def check_export(self, token: str) -> ExportGrant | None:
+        """The grant an export token carries; None when it is forged, damaged, expired or of
+        another kind."""
+        loaded = _load(self._export, token, lifetime=self._lifetime)
+        if loaded is None:
+            return None
+        fields, expires = loaded
+        try:
+            scope = fields["departments"]
+            grant = ExportGrant(
+                round_id=int(fields["round"]),
+                whole_programme=bool(fields["programme"]),
+                organisation_id=int(fields["organisation"]),
+                kind=str(fields["format"]),
+                language=str(fields["language"]),
+                actor=str(fields["actor"]),
+                expires=expires,
+                departments=frozenset(int(d) for d in scope) if scope is not None else None,
+            )
+        except (KeyError, ValueError, TypeError):
+            return None
+        return grant if grant.kind in EXPORT_FORMATS else None
+
+    def why_not_export(self, token: str) -> str:
+        """Why an export token `check_export` refused grants nothing: "expired" or "invalid"."""
+        return _why_not(self._export, token, lifetime=self._lifetime)
 
     def my_data_links(
         self, *, chef_id: int, organisation_id: int, language: str, actor: str
@@ -335,6 +416,49 @@ def download_handler(
             )
         logger.info("digest downloaded: round=%s format=%s", grant.round_id, grant.kind)
         return attachment(content, MEDIA_TYPES[grant.kind], files.file_name(grant.kind))
+
+    return handle
+
+
+def export_handler(
+    links: DownloadLinks,
+    database: Callable[[], Database],
+    *,
+    policy: Policy,
+    clock: Callable[[], datetime] = utcnow,
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """GET /export/{token}: the published figures as a file, cut now by the export operation
+    with the rights the presser had when the link was made (a lead's departments); for
+    anything but a valid link a page that says what happened."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        grant = links.check_export(token)
+        if grant is None:
+            return link_page(links.why_not_export(token))
+        access = Access(
+            actor=grant.actor,
+            organisation_id=grant.organisation_id,
+            admin=grant.departments is None,
+            lead_departments=grant.departments or frozenset(),
+        )
+        call = Call(database(), access, "teams", clock(), policy)
+        try:
+            export = await export_figures(
+                call,
+                kind=grant.kind,
+                text=texts_in(grant.language),
+                round_id=grant.round_id,
+                whole_programme=grant.whole_programme,
+            )
+        except RoundError:
+            # a round gone, or no longer closed or theirs: refused, and on record (the
+            # operation wrote it down)
+            return link_page("refused")
+        content = await asyncio.to_thread(export.content)
+        logger.info("export downloaded: round=%s format=%s", grant.round_id, grant.kind)
+        name = export_file_name(export.rounds, export.programme, grant.kind, grant.language)
+        return attachment(content, EXPORT_MEDIA_TYPES[grant.kind], name)
 
     return handle
 

@@ -17,6 +17,7 @@ from bot.activity_check import CARD_ACTION, card_action_error
 from dialogs.activities import tenant_of
 from dialogs.cards import CARD_CONTENT_TYPE, IN_PLACE_KEY, REFRESH, InPlace, card_activity
 from dialogs.digest_cards import Links
+from dialogs.export_cards import ExportLinks
 from dialogs.hr_imports import FetchFile, ImportLinks
 from dialogs.my_data_cards import MyDataLinks
 from dialogs.routes import teams_routes
@@ -66,6 +67,7 @@ class TeamsBot(TeamsActivityHandler):
         my_data_links: MyDataLinks | None = None,
         fetch_file: FetchFile | None = None,
         import_links: ImportLinks | None = None,
+        export_links: ExportLinks | None = None,
     ) -> None:
         self._db = db
         self._policy = policy
@@ -79,6 +81,7 @@ class TeamsBot(TeamsActivityHandler):
             my_data_links=my_data_links,
             fetch_file=fetch_file,
             import_links=import_links,
+            export_links=export_links,
         )
 
     async def on_turn(self, turn_context: TurnContext) -> None:

@@ -12,7 +12,8 @@ from functools import cached_property
 from typing import Any
 
 from dialogs.cards import card, text, verbatim, verbatim_facts
-from dialogs.download_cards import download_button
+from dialogs.download_cards import download_button, file_name
+from dialogs.export_cards import export_button
 from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
 from dialogs.identified_cards import identified_section
 from dialogs.texts import t
@@ -79,10 +80,8 @@ class DigestFiles:
 
 def digest_file_name(title: str, kind: str, language: str) -> str:
     """The round's title as HR wrote it, å, ä and ö included ("Sammanställning Delår 1
-    2026.xlsx"); what a file system cannot hold (a slash, a colon) becomes a space."""
-    plain = "".join(ch if ch.isalnum() or ch in " -_.,()" else " " for ch in title)
-    name = " ".join(f"{t(language, 'digest.file_name')} {plain}".split()).strip(" .")
-    return f"{name}.{kind}"
+    2026.xlsx")."""
+    return file_name(t(language, "digest.file_name"), title, kind)
 
 
 def digest_files(digest: Digest, language: str, *, zone: tzinfo) -> DigestFiles:
@@ -125,6 +124,9 @@ def digest_card(files: DigestFiles, *, downloads: bool = False) -> dict[str, Any
         )
         for kind in (DIGEST_FORMATS if downloads and d.round.id is not None else ())
     ]
+    if downloads and not d.sealed:
+        # the published figures as a table: a closed round's only
+        actions.append(export_button(d.round, language))
     return card(body, actions)
 
 

@@ -38,3 +38,11 @@ def download_card(
         ),
     ]
     return card(body, [{"type": "Action.OpenUrl", "title": label, "url": url}])
+
+
+def file_name(prefix: str, title: str, kind: str) -> str:
+    """A file's name from a title as written, å, ä and ö included; what a file system cannot
+    hold (a slash, a colon) becomes a space."""
+    plain = "".join(ch if ch.isalnum() or ch in " -_.,()" else " " for ch in title)
+    name = " ".join(f"{prefix} {plain}".split()).strip(" .")
+    return f"{name}.{kind}"

@@ -22,4 +22,6 @@ def help_text(language: str, *, k: int, hr: bool = False, lead: bool = False) ->
         parts.append(t(language, "help.commands.roster"))
     elif lead:
         parts.append(t(language, "help.commands.lead"))
+    if hr or lead:
+        parts.append(t(language, "help.commands.export"))
     return "\n\n".join(parts)

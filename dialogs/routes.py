@@ -25,11 +25,15 @@ from dialogs.check_in_dialog import MARKER as CHECK_IN_KIND
 from dialogs.check_in_dialog import CheckInDialog
 from dialogs.digest_cards import Links
 from dialogs.download_cards import DOWNLOAD
+from dialogs.export_cards import DOWNLOAD as EXPORT_DOWNLOAD
+from dialogs.export_cards import SHOW as EXPORT_SHOW
+from dialogs.export_cards import ExportLinks
 from dialogs.help import help_text
 from dialogs.hr_activities import HrActivities
 from dialogs.hr_analysis import HrAnalysis
 from dialogs.hr_calendar import HrCalendar
 from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
+from dialogs.hr_exports import HrExports
 from dialogs.hr_flow import HrAction, HrCommand, HrGate, HrRefresh, by_round, invalid_card
 from dialogs.hr_imports import FetchFile, HrImports, ImportLinks, has_files
 from dialogs.hr_leave import HrLeave
@@ -346,6 +350,7 @@ def teams_routes(
     my_data_links: MyDataLinks | None = None,
     fetch_file: FetchFile | None = None,
     import_links: ImportLinks | None = None,
+    export_links: ExportLinks | None = None,
 ) -> Routes:
     """The table: every command and card action, and the dialog that answers it."""
     check_in = CheckInDialog(db, policy=policy, clock=clock)
@@ -386,6 +391,7 @@ def teams_routes(
     activities = HrActivities(db)
     programmes = HrProgrammes(db)
     analysis = HrAnalysis(db)
+    exports = HrExports(db, links=export_links)
     # HR's typed commands; each may name a round by its number ("status 3")
     hr_commands: dict[str, HrCommand] = {
         "new_round": planning.new_round,
@@ -407,6 +413,7 @@ def teams_routes(
         "roster": roster.show,
         "activities": activities.show,
         "analysis": analysis.form,
+        "export": exports.show,
     }
     # HR's card actions; a button that names its round does what typing its command with the
     # round's number does
@@ -442,6 +449,7 @@ def teams_routes(
         "end_activity": activities.end,
         "analysis_form": by_round(analysis.form),
         "analysis": analysis.save,
+        EXPORT_SHOW: by_round(exports.show),
     }
     for command, handler in hr_commands.items():
         routes.add_command(command, hr.command(command, handler), numbered=True)
@@ -449,6 +457,8 @@ def teams_routes(
         routes.add_card(HR_KIND, hr.action(action, on_press), action=action)
     # a digest's file: whoever may see the digest now (a lead too), checked when pressed
     routes.add_card(HR_KIND, hr.action("digest", reports.download), action=DOWNLOAD)
+    # an export's file: likewise, for whoever may export now (a lead: their departments)
+    routes.add_card(HR_KIND, hr.action("export", exports.download), action=EXPORT_DOWNLOAD)
     # "påminn" outside working hours, answered: now, or from the next working morning
     routes.add_card(HR_KIND, hr.action("remind", running.remind_now), action=REMIND_NOW)
     routes.add_card(HR_KIND, hr.action("remind", running.remind_later), action=REMIND_LATER)

@@ -20,7 +20,7 @@ from storage.role_store import RoleStore
 
 # what a department lead may do (for their own departments); everything else is HR's. The
 # names are the commands the audit log records, refused or done.
-LEAD_COMMANDS = frozenset({"rounds", "status", "digest", "identified"})
+LEAD_COMMANDS = frozenset({"rounds", "status", "digest", "identified", "export"})
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _UPN = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,200}\.[^@\s]{2,}$")
 

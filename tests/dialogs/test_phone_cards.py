@@ -33,6 +33,7 @@ from dialogs.check_in_cards import (
 )
 from dialogs.digest_cards import compiled_digest_card
 from dialogs.download_cards import download_card
+from dialogs.export_cards import export_card
 from dialogs.feedback_cards import feedback_card
 from dialogs.hr_activities import activities_card
 from dialogs.hr_cards import (
@@ -583,6 +584,8 @@ async def database_cards(db: Database) -> list[tuple[str, dict[str, Any]]]:
     lena = next(c for c in chefs if c.name.startswith("Lena"))
     assert maria.id is not None and lena.id is not None
     now = utcnow()
+    async with db.session() as s:
+        programme = (await s.exec(select(Programme))).one()
     cards: list[tuple[str, dict[str, Any]]] = []
     for language in LANGUAGES:
         _, hr = await compiled_digest_card(
@@ -611,6 +614,8 @@ async def database_cards(db: Database) -> list[tuple[str, dict[str, Any]]]:
         cards += [
             (f"{language} digest", hr),
             (f"{language} digest lead", lead),
+            (f"{language} export", export_card(round_, programme, language, lead=False)),
+            (f"{language} export lead", export_card(round_, programme, language, lead=True)),
             (f"{language} picker", picker_card(answers, language)),
             *((f"{language} answers {n}", c) for n, c in enumerate(per_chef)),
             (f"{language} status demo", status_card(p, language, now=now, zone=ZONE)),

@@ -1,9 +1,10 @@
 """Every view of a round is cut from the one published set: HR's digest in Teams and its three
-files, HR's digest by the CLI, a department lead's digest in Teams and its files, and the chefs'
-feedback cards. Each view's confidential figures are read back out of what its reader gets and
-compared with the stored publication and with each other: the same figures everywhere, a hidden
-one hidden everywhere, a lead's and a chef's never a number HR does not have; unchanged after an
-erasure and a move; none at all while the round is open."""
+files, HR's digest by the CLI, a department lead's digest in Teams and its files, HR's and the
+lead's export for Power BI, and the chefs' feedback cards. Each view's confidential figures are
+read back out of what its reader gets and compared with the stored publication and with each
+other: the same figures everywhere, a hidden one hidden everywhere, a lead's and a chef's never
+a number HR does not have; unchanged after an erasure and a move; none at all while the round is
+open."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ from tests.dialogs.checkin_world import (
     press,
     say,
 )
+from tests.dialogs.test_exports_in_teams import csv_rows, download
 from tests.followup.digest.test_compile import AO, CO, IFO, LSS, PR, SN, Answer, a_round
 from tests.followup.rounds.test_lifecycle import everyone_at_work
 
@@ -379,6 +381,55 @@ def feedback_figures(view: View, current: str) -> dict[Key, list[str | None]]:
     return cells
 
 
+def export_figures(rows: list[dict[str, str]], current: str) -> dict[Key, list[str | None]]:
+    """The figures of an export (`exportera`, CSV) under the keys the digest's views use: the
+    current round's, and the confidence trend of the earlier rounds in it."""
+    cells: dict[Key, list[str | None]] = {}
+    for row in rows:
+        value = row["value"].replace(".", ",") or None
+        measure, name, category = row["measure"], row["department"], row["category"]
+        organisation, round_ = row["level"] == "organisation", row["round"]
+        key: Key | None = None
+        if measure == "confidence_respondents":
+            key = ("trend n", round_) if organisation else ("dept n", round_, name)
+        elif measure == "confidence_mean":
+            key = ("trend mean", round_) if organisation else ("dept", round_, name)
+        elif round_ != current:
+            continue
+        elif measure == "confidence_median" and organisation:
+            key = ("median", round_)
+        elif measure == "confidence_level" and organisation:
+            key = ("level", int(category))
+        elif measure == "need_some_or_great":
+            key = ("need", category, "some" if organisation else name)
+        elif measure == "need_great":
+            key = ("need", category, "great")
+        elif measure == "principle_respondents":
+            key = ("principles n",)
+        elif measure == "principle_chosen":
+            key = ("principle", category)
+        elif measure == "chefs":
+            key = ("activity", row["activity"], ALL if organisation else name, category)
+        elif measure == "departments":
+            key = ("activity", row["activity"], "departments", category)
+        elif measure == "area_chefs":
+            key = ("area", row["area"], category)
+        if key is not None:
+            cells.setdefault(key, []).append(value)
+    return cells
+
+
+async def exported(
+    client: TestClient[Any, Any], connector: Connector, person: dict[str, str], round_id: int
+) -> list[dict[str, str]]:
+    """The person's export of the round's programme (every closed round), as Teams gives it."""
+    await say(client, connector, person, f"exportera {round_id}")
+    content, _ = await download(
+        client, connector, person, cards_to(connector, person)[-1], "programme", "csv"
+    )
+    return csv_rows(content)
+
+
 # --- what was published ------------------------------------------------------------------------
 
 
@@ -499,6 +550,8 @@ async def files_of(
     for action in card["actions"]:
         assert action["type"] == "Action.Execute" and "url" not in action  # no link on the card
         value = action["data"]
+        if value["action"] != "download":
+            continue  # the export's button: a card of its own (tests/dialogs/test_exports_in_teams)
         await post(client, card_action(connector, person, action, {}, reply_to=card.get("_id")))
         [link] = [a for a in cards_to(connector, person)[-1]["actions"] if "url" in a]
         url: str = link["url"]
@@ -756,6 +809,14 @@ async def test_every_view_of_a_round_is_cut_from_the_one_publication(
     assert set(numbers(lead_figures["download xlsx"])) == (
         published_keys(theirs) - published_keys(theirs, "dept n")
     )
+    # the export for Power BI is one more view: the same figures, every one of them, and for
+    # the lead their departments' and the organisation's only
+    hr_export = export_figures(await exported(client, connector, KARIN, w.second), "Delår 2")
+    lead_export = export_figures(await exported(client, connector, LEA, w.second), "Delår 2")
+    assert disagreements(hr_export, org) == [] and disagreements(lead_export, theirs) == []
+    assert set(numbers(hr_export)) == published_keys(org) - published_keys(org, "quote")
+    assert set(numbers(lead_export)) == published_keys(theirs) - published_keys(theirs, "quote")
+
     # the same numbers in every view of HR's: the card, the downloads and the CLI agree
     finest = numbers(hr_figures["download xlsx"])
     for name, figures in hr_figures.items():
