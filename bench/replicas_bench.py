@@ -531,8 +531,8 @@ async def sending_by_owner(db: Database) -> dict[int, int]:
 
 
 async def live_owners(db: Database) -> set[int]:
-    async with db.session() as s:
-        rows = await s.execute(
+    async with db.engine.connect() as connection:
+        rows = await connection.execute(
             text(
                 "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = :space"
                 " AND objsubid = 2 AND granted"
