@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test lint typecheck layers deps pytest venv node-deps chromium clean examples bench chaos docs-example package e2e screenshots hostile
+.PHONY: run test lint typecheck layers deps pytest venv node-deps chromium clean examples bench bench-replicas chaos docs-example package e2e screenshots hostile
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -113,6 +113,14 @@ bench: $(STAMP)
 	$(PY) -m bench.sender_bench
 	$(PY) -m bench.turn_bench
 	$(PY) -m bench.digest_bench
+	@$(MAKE) --no-print-directory bench-replicas
+
+# 5 tenants × 2,000 chefs through two `ledarpuls serve` replicas on PostgreSQL, the fake connector
+# in its own process: steady, one tenant throttled, one replica killed (about 2–3 minutes). Its
+# database (BENCH_REPLICAS_URL, default the local server's bench_replicas) is made afresh and
+# dropped after; exits 1 when a target is missed
+bench-replicas: $(STAMP)
+	$(PY) -m bench.replicas_bench
 
 # the example digest in docs/example-digest (its DOCX pages as PNG need LibreOffice and pdftoppm:
 # apt-get install libreoffice-writer-nogui poppler-utils)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, text, update
+from sqlalchemy import bindparam, delete, exists, func, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -53,6 +53,24 @@ CLAIM_SCAN = 2
 OWNER_LOCK_SPACE = 0x4C506F62
 
 
+# marks many messages sent in one statement (executemany): each row's id, Teams' activity id,
+# attempts and when; the error of an earlier try is cleared
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("b_id"))
+    .values(
+        state=OutboxState.SENT.value,
+        sent_activity_id=bindparam("b_activity"),
+        sent_at=bindparam("b_at"),
+        attempts=bindparam("b_attempts"),
+        error_code=None,
+        error_detail=None,
+        failing_since=None,
+    )
+)
+
+
 def new_owner_id() -> int:
     """A random id for one dispatcher (a positive 31-bit int, a PostgreSQL lock key)."""
     return secrets.randbelow(2**31 - 1) + 1
@@ -85,6 +103,9 @@ class OutboxStore:
         self._lock_lost_logged = False
         # other owners whose lock was seen free, and since when (see `grace`)
         self._free_since: dict[int, float] = {}
+        # `mark_sent`'s group commit: the rows waiting for the next save, and the saving task
+        self._sent_waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._sent_saver: asyncio.Task[None] | None = None
 
     @property
     def suspects(self) -> int:
@@ -339,18 +360,41 @@ class OutboxStore:
     async def mark_sent(
         self, *, message_id: int, activity_id: str | None, attempts: int, now: datetime
     ) -> None:
-        # whoever holds the row now: it reached Teams, so nobody should send it again
-        await self._settle(
-            message_id,
-            claimed=False,
-            state=OutboxState.SENT.value,
-            sent_activity_id=activity_id,
-            sent_at=now,
-            attempts=attempts,
-            error_code=None,
-            error_detail=None,
-            failing_since=None,
-        )
+        """Mark the message sent, whoever holds the row now: it reached Teams, so nobody should
+        send it again. Returns once it is saved, and raises when the database refused it.
+
+        Group commit: the sends that finish while a save is under way are saved together in the
+        next one (one transaction, one statement for them all), so a busy outbox costs one
+        transaction per batch rather than one per message, and a quiet one waits for nothing."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # a waiter cancelled meanwhile (a shutdown) leaves its outcome unread: nothing to log
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())
+        row = {"b_id": message_id, "b_activity": activity_id, "b_attempts": attempts, "b_at": now}
+        self._sent_waiting.append((row, done))
+        if self._sent_saver is None or self._sent_saver.done():
+            self._sent_saver = asyncio.create_task(self._save_sent(), name="outbox-mark-sent")
+        # the save goes on for the others when this waiter is cancelled
+        await asyncio.shield(done)
+
+    async def _save_sent(self) -> None:
+        """Save what `mark_sent` was asked, in batches, until nothing waits."""
+        await asyncio.sleep(0)  # the sends finishing in this same turn of the loop come along
+        while self._sent_waiting:
+            batch, self._sent_waiting = self._sent_waiting, []
+            try:
+                async with self._db.session() as session, session.begin():
+                    connection = await session.connection()
+                    await connection.execute(_MARK_SENT, [row for row, _ in batch])
+            except BaseException as error:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
     async def retry_later(
         self,
