@@ -34,7 +34,15 @@ from dialogs.cards import (
     verbatim_facts,
     with_refresh,
 )
-from dialogs.formatting import clock, day_of_year, duration, local, short_date, short_day
+from dialogs.formatting import (
+    clock,
+    date_time,
+    day_of_year,
+    duration,
+    local,
+    short_date,
+    short_day,
+)
 from dialogs.texts import catalogue, t
 from followup.digest.report import percent_text
 from followup.policy import Policy
@@ -270,7 +278,7 @@ def round_card(
     `heading` above it (what just happened: `heading_key`, one of `HEADINGS`, shown again while
     the round is in the same state when the card is refreshed)."""
     reminders = [
-        short_date(round_.deadline - timedelta(days=d), language, zone=zone)
+        short_date(round_.deadline - timedelta(days=d), language, zone=zone, today=None)
         for d in round_.reminder_offsets
     ]
     body: list[Element] = []
@@ -283,13 +291,13 @@ def round_card(
                 (t(language, "hr.round.state"), state_label(round_.state, language)),
                 (
                     t(language, "hr.round.opens"),
-                    short_date(round_.opens_at, language, zone=zone)
+                    short_date(round_.opens_at, language, zone=zone, today=None)
                     if round_.opens_at
                     else t(language, "hr.round.opens_manually"),
                 ),
                 (
                     t(language, "hr.round.deadline"),
-                    short_date(round_.deadline, language, zone=zone),
+                    short_date(round_.deadline, language, zone=zone, today=None),
                 ),
                 (
                     t(language, "hr.round.reminders"),
@@ -311,6 +319,7 @@ def round_card(
                 t(
                     language,
                     "hr.round.on_leave",
+                    count=len(audience.on_leave),
                     names=", ".join(c.name for c in audience.on_leave),
                 ),
                 isSubtle=True,
@@ -346,7 +355,7 @@ def rounds_card(rows: Sequence[RoundRow], language: str, *, zone: tzinfo) -> dic
                             "hr.rounds.row",
                             state=state_label(round_.state, language),
                             rate=percent_text(row.response_rate),
-                            deadline=short_date(round_.deadline, language, zone=zone),
+                            deadline=short_date(round_.deadline, language, zone=zone, today=None),
                         ),
                         isSubtle=True,
                         spacing="None",
@@ -408,7 +417,9 @@ def status_card(
                 language,
                 "hr.status.subtitle",
                 state=state_label(round_.state, language),
-                deadline=short_date(round_.deadline, language, zone=zone),
+                deadline=short_date(
+                    round_.deadline, language, zone=zone, today=local(now, zone=zone).date()
+                ),
             ),
             isSubtle=True,
             spacing="None",
@@ -463,7 +474,7 @@ def status_card(
         body.append(text(t(language, "hr.status.all_answered")))
     body.append(
         text(
-            local(now, zone=zone).strftime("%Y-%m-%d %H:%M"),
+            date_time(now, language, zone=zone, today=local(now, zone=zone).date()),
             isSubtle=True,
             size="Small",
             spacing="Small",
@@ -487,7 +498,7 @@ def extend_card(round_: Round, language: str, *, today: date, zone: tzinfo) -> d
                 t(
                     language,
                     "hr.extend.intro",
-                    deadline=short_date(round_.deadline, language, zone=zone),
+                    deadline=short_date(round_.deadline, language, zone=zone, today=today),
                 ),
                 isSubtle=True,
             ),
@@ -615,7 +626,14 @@ def calendar_card(
     if next_opening is not None:
         title, day = next_opening
         body.append(
-            verbatim(t(language, "hr.calendar.next", title=title, date=short_day(day, language)))
+            verbatim(
+                t(
+                    language,
+                    "hr.calendar.next",
+                    title=title,
+                    date=short_day(day, language, today=None),
+                )
+            )
         )
     body += [
         limited_text(
