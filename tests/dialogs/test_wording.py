@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from dialogs.hr_running import remind_lines
 from dialogs.texts import LANGUAGES, catalogue, t
+from followup.hr.operations import Reminded
+from followup.policy import Policy
+from followup.rounds.progress import Reminding
+from storage.models import Round
 
 
 def _texts(language: str) -> dict[str, str]:
@@ -147,3 +152,23 @@ def test_a_date_given_to_a_text_is_written_in_words_with_its_year() -> None:
         for v in _texts("sv").values()
         if "ÅÅÅÅ" not in v and "--" not in v
     )
+
+
+def test_what_a_reminder_did_is_said_in_sentences_one_number_each() -> None:
+    """Teams and the CLI say it alike: how many go out, and apart how many the cap leaves out."""
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+    def said(reminding: Reminding, later: datetime | None = None) -> list[str]:
+        reminded = Reminded(Round(title="Delår 2"), reminding, later)
+        return remind_lines(reminded, "sv", policy=Policy(), now=now)
+
+    assert said(Reminding(reminded=1)) == ["1 påminnelse skickas nu."]
+    assert said(Reminding(reminded=2, at_cap=1)) == [
+        "2 påminnelser skickas nu.",
+        "1 chef har redan fått så många påminnelser som omgången tillåter och påminns inte igen.",
+    ]
+    morning = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    assert said(Reminding(reminded=3), morning) == [
+        "3 påminnelser skickas tisdag 1 december kl. 08.00."
+    ]
+    assert said(Reminding(at_cap=4)) == [t("sv", "hr.remind.none")]
