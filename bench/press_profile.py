@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -38,12 +39,14 @@ class Counts:
     def __init__(self, db: Database) -> None:
         self.statements: Counter[str] = Counter()
         self.checkouts = 0
+        self.connects = 0
         self.hops: Counter[str] = Counter()
         if db.dialect == "sqlite":
             count_hops(self.hops)
         engine = db.engine.sync_engine
         event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(engine.pool, "checkout", self._checkout)
+        event.listen(engine.pool, "connect", self._connect)
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         words = " ".join(statement.split()[:6])
@@ -52,9 +55,13 @@ class Counts:
     def _checkout(self, *_args: Any) -> None:
         self.checkouts += 1
 
+    def _connect(self, *_args: Any) -> None:
+        self.connects += 1
+
     def reset(self) -> None:
         self.statements.clear()
         self.checkouts = 0
+        self.connects = 0
         self.hops.clear()
 
 
@@ -99,10 +106,25 @@ async def run(args: argparse.Namespace) -> None:
                 )
                 for statement, count in counts.statements.most_common():
                     print(f"  {count:3d} × {statement}")
+                counts.reset()
+                if args.cpu:
+                    for _ in range(3):
+                        started = time.process_time()
+                        await load(session, base, bodies[: args.concurrent], args.repeats)
+                        spent = time.process_time() - started
+                        presses = args.concurrent * args.repeats
+                        print(
+                            f"CPU per press (bot and bench client): {spent / presses * 1000:.2f} ms"
+                        )
+                    return
                 profiler = Profiler(interval=0.0005, async_mode=args.async_mode)
                 profiler.start()
                 await load(session, base, bodies[: args.concurrent], args.repeats)
                 profiler.stop()
+                print(
+                    f"{args.concurrent} chefs × {args.repeats} presses: "
+                    f"{counts.checkouts} checkouts, {counts.connects} new connections"
+                )
     if args.postgres:
         await drop_postgres_database(args.postgres)
     print(
@@ -118,6 +140,9 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--concurrent", type=int, default=100, help="chefs pressing at once")
     parser.add_argument("--postgres", help="a PostgreSQL server's URL, instead of SQLite")
+    parser.add_argument(
+        "--cpu", action="store_true", help="CPU per press, three times, instead of a profile"
+    )
     parser.add_argument("--flat", action="store_true", help="time per function, not a tree")
     parser.add_argument("--async-mode", default="disabled", help="pyinstrument async_mode")
     asyncio.run(run(parser.parse_args()))

@@ -481,6 +481,18 @@ def build_parser() -> argparse.ArgumentParser:
                 help="outside working hours: send when the next working day starts",
             )
             command.set_defaults(next_morning=False)
+    analysis = round_sub.add_parser(
+        "analysis",
+        help="HR's analysis and next steps for the board's report: without options, show them",
+    )
+    analysis.add_argument("id", type=int)
+    analysis.add_argument(
+        "--analysis-file", help="the analysis, a UTF-8 text file (empty: clear it)"
+    )
+    analysis.add_argument(
+        "--next-steps-file", help="the next steps, a UTF-8 text file (empty: clear them)"
+    )
+    analysis.add_argument("--clear", action="store_true", help="remove both texts")
     for command in (create, listing, *round_sub.choices.values()):
         if not any(a.dest == "org" for a in command._actions):
             command.add_argument("--org", help="tenant id or name (needed when there are several)")

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from dialogs.digest_cards import digest_files
-from dialogs.formatting import date_time, short_day
+from dialogs.formatting import date_time, number, short_day
 from dialogs.hr_cards import reason_label, state_label
 from dialogs.hr_flow import round_error_text
 from dialogs.hr_running import remind_lines
 from dialogs.texts import t
-from followup.hr import operations, roles
+from followup.hr import analysis, operations, roles
+from followup.hr.analysis import AnalysisTooLong
 from followup.hr.operations import Call
 from followup.people.access import Access, audit
 from followup.policy import Policy
@@ -244,10 +245,73 @@ async def run_round(
         if command == "archive":
             await operations.archive_round(call, round_id=args.id)
             return [t(lang, "round.archived")]
+        if command == "analysis":
+            return await _analysis(args, call)
+    except AnalysisTooLong as error:
+        await operations.record_refusal(
+            call,
+            command,
+            error,
+            round_id=args.id,
+            fields=sorted(f"{e.name}:{e.code}" for e in error.errors),
+        )
+        raise CliRefusal(too_long(lang, error)) from error
     except RoundError as error:
         await operations.record_refusal(call, command, error, round_id=getattr(args, "id", None))
         raise refusal(lang, error, policy=policy) from error
     raise CliRefusal(t(lang, "round.error.unknown_command"))
+
+
+def _read_text(name: str | None, lang: str) -> str | None:
+    """A text file's content (None: no file given, the text stays as it is)."""
+    if name is None:
+        return None
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc.reason)
+        raise CliRefusal(t(lang, "cli.analysis_read", file=name, reason=reason)) from exc
+
+
+async def _analysis(args: argparse.Namespace, call: Call) -> list[str]:
+    """`round analysis ID [--analysis-file F] [--next-steps-file F] [--clear]`: the texts as
+    they are, or saved (an empty file, or --clear, removes a text) through the operation
+    Spara in Teams runs."""
+    lang = args.lang
+    given = args.analysis_file is not None or args.next_steps_file is not None
+    if args.clear and given:
+        raise CliRefusal(t(lang, "cli.analysis_both"))
+    if not args.clear and not given:
+        round_ = await analysis.analysis_round(call, round_id=args.id)
+        lines: list[str] = []
+        for name in analysis.FIELDS:
+            text = getattr(round_, name)
+            if text:
+                lines += [f"## {t(lang, f'hr.analysis.label.{name}')}", text, ""]
+        return lines[:-1] or [t(lang, "cli.analysis_none")]
+    texts = (
+        ("", "")
+        if args.clear
+        else (_read_text(args.analysis_file, lang), _read_text(args.next_steps_file, lang))
+    )
+    saved = await analysis.write_analysis(
+        call, round_id=args.id, analysis=texts[0], next_steps=texts[1]
+    )
+    if not saved.changes:
+        return [t(lang, "hr.analysis.unchanged")]
+    return [
+        t(lang, f"hr.analysis.{change}.{name}") for name, change in sorted(saved.changes.items())
+    ]
+
+
+def too_long(lang: str, error: AnalysisTooLong) -> str:
+    """Which texts are too long, by how much: nothing was written."""
+    lines = [t(lang, "hr.analysis.not_saved_file")]
+    for e in error.errors:
+        params = {k: number(v, lang) for k, v in e.params.items()}
+        field = t(lang, f"hr.field.{e.name}")
+        lines.append("- " + t(lang, f"hr.error.{e.code}", field=field, **params))
+    return "\n".join(lines)
 
 
 async def run_hr(

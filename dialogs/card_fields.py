@@ -117,6 +117,8 @@ CHEF = "chef"
 UNTIL = "until"
 PRINCIPAL = "principal"
 ROLE = "role"
+ANALYSIS = "analysis"  # HR's analysis of a round, for the board's report
+NEXT_STEPS = "next_steps"
 SECTION_INPUT = "section_"  # + the section's name: its privacy mode, or SKIP
 
 

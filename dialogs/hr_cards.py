@@ -13,10 +13,12 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from dialogs.card_fields import (
+    ANALYSIS,
     ANSWER_DAYS,
     CAP,
     DEADLINE,
     DEPARTMENTS,
+    NEXT_STEPS,
     OPENS,
     PROGRAMME,
     REMINDERS,
@@ -45,6 +47,7 @@ from dialogs.formatting import (
 )
 from dialogs.texts import catalogue, t
 from followup.digest.report import percent_text
+from followup.hr.analysis import MAX_ANALYSIS, opened, version_of, writable
 from followup.policy import Policy
 from followup.rounds.form import MAX_TITLE, SKIP, suggested_last_day
 from followup.rounds.lifecycle import Audience
@@ -139,10 +142,27 @@ def round_actions(round_: Round, language: str, **data: Any) -> list[Element]:
         ]
     if state == RoundState.ARCHIVED and round_.closed_at is None:
         return []  # skipped: it never opened, so it has nothing to follow
+    # HR's analysis for the board's report, until retention settles the round's record
+    written = round_.analysis or round_.next_steps
+    analysis = "hr.action.analysis_edit" if written else "hr.action.analysis"
     return [
         button("hr.action.digest", "digest"),
         button("hr.action.status", "status"),
+        *([button(analysis, "analysis_form")] if writable(round_) else []),
     ]
+
+
+def analysis_line(round_: Round, language: str, *, zone: tzinfo) -> str | None:
+    """Whether HR has written the round's analysis, and when (None: a round that never
+    opened, which has nothing to analyse)."""
+    if not opened(round_):
+        return None
+    if round_.analysis_at is None or not (round_.analysis or round_.next_steps):
+        return t(language, "hr.round.analysis_none")
+    written = [name for name in ("analysis", "next_steps") if getattr(round_, name)]
+    which = written[0] if len(written) == 1 else "both"
+    saved = short_date(round_.analysis_at, language, zone=zone, today=None)
+    return t(language, f"hr.round.analysis_saved.{which}", date=saved)
 
 
 # --- a new round ---------------------------------------------------------------------------
@@ -309,6 +329,11 @@ def round_card(
                 ),
                 (t(language, "hr.round.sections"), sections_line(round_, language)),
                 (t(language, "hr.round.k"), str(round_.k)),
+                *(
+                    [(t(language, "hr.round.analysis"), line)]
+                    if (line := analysis_line(round_, language, zone=zone))
+                    else []
+                ),
             ]
         ),
         text(t(language, "hr.round.reach", count=len(audience.invited)), weight="Bolder"),
@@ -691,5 +716,53 @@ def close_card(p: Progress, language: str) -> dict[str, Any]:
         [
             submit(t(language, "hr.close.submit"), "close", language, round=p.round.id),
             back_to_round(p.round, language),
+        ],
+    )
+
+
+# --- HR's analysis and next steps ----------------------------------------------------------------
+
+
+def analysis_card(round_: Round, language: str, *, zone: tzinfo) -> dict[str, Any]:
+    """HR's analysis and next steps for the board's report, to write or change: each text's
+    limit in its label before anything is typed, what is saved already filled in, an empty
+    field clears its text. Sent with the version it was made from (someone saving meanwhile
+    is not overwritten unseen)."""
+    body: list[Element] = [
+        verbatim(
+            t(language, "hr.analysis.title", title=round_.title), size="Large", weight="Bolder"
+        ),
+        text(t(language, "hr.analysis.intro"), isSubtle=True),
+    ]
+    if round_.state == RoundState.OPEN:
+        body.append(text(t(language, "hr.analysis.still_open"), isSubtle=True, size="Small"))
+    for input_id, name in ((ANALYSIS, "analysis"), (NEXT_STEPS, "next_steps")):
+        body.append(
+            limited_text(
+                input_id,
+                label=t(language, f"hr.analysis.label.{name}"),
+                limit=MAX_ANALYSIS,
+                language=language,
+                isMultiline=True,
+                placeholder=t(language, f"hr.analysis.placeholder.{name}"),
+                value=getattr(round_, name) or "",
+            )
+        )
+    hint = t(language, "hr.analysis.hint")
+    if round_.analysis_at is not None:
+        saved = short_date(round_.analysis_at, language, zone=zone, today=None)
+        hint = f"{t(language, 'hr.analysis.last_saved', date=saved)} {hint}"
+    body.append(text(hint, isSubtle=True, size="Small"))
+    return card(
+        body,
+        [
+            submit(
+                t(language, "hr.analysis.submit"),
+                "analysis",
+                language,
+                round=round_.id,
+                seen=version_of(round_),
+            ),
+            back_to_round(round_, language),
         ],
     )

@@ -253,9 +253,11 @@ async def round_card_now(
     now: datetime,
     policy: Policy,
     later: bool = False,
+    said: str | None = None,
 ) -> dict[str, Any]:
     """A round's card with whom it reaches now and the names of its departments, under the
-    heading `heading` (a key of `HEADINGS`; `later`: see `round_heading`)."""
+    heading `heading` (a key of `HEADINGS`; `later`: see `round_heading`), or `said` (what a
+    press just did, said this once: shown again, the card does not repeat it)."""
     assert round_.id is not None
     audience = await round_audience(db, round_id=round_.id, now=now, policy=policy)
     names = await department_names(db, round_id=round_.id)
@@ -265,7 +267,8 @@ async def round_card_now(
         audience=audience,
         departments=names,
         zone=policy.zone,
-        heading=round_heading(
+        heading=said
+        or round_heading(
             heading, round_, language, audience=audience, now=now, policy=policy, later=later
         ),
         heading_key=heading,

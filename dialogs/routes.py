@@ -27,6 +27,7 @@ from dialogs.digest_cards import Links
 from dialogs.download_cards import DOWNLOAD
 from dialogs.help import help_text
 from dialogs.hr_activities import HrActivities
+from dialogs.hr_analysis import HrAnalysis
 from dialogs.hr_calendar import HrCalendar
 from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
 from dialogs.hr_flow import HrAction, HrCommand, HrGate, HrRefresh, by_round, invalid_card
@@ -384,6 +385,7 @@ def teams_routes(
     roster = HrRoster(db)
     activities = HrActivities(db)
     programmes = HrProgrammes(db)
+    analysis = HrAnalysis(db)
     # HR's typed commands; each may name a round by its number ("status 3")
     hr_commands: dict[str, HrCommand] = {
         "new_round": planning.new_round,
@@ -404,6 +406,7 @@ def teams_routes(
         "templates": files.templates,
         "roster": roster.show,
         "activities": activities.show,
+        "analysis": analysis.form,
     }
     # HR's card actions; a button that names its round does what typing its command with the
     # round's number does
@@ -437,6 +440,8 @@ def teams_routes(
         "roster_leave": roster.leave,
         "roster_end": roster.end,
         "end_activity": activities.end,
+        "analysis_form": by_round(analysis.form),
+        "analysis": analysis.save,
     }
     for command, handler in hr_commands.items():
         routes.add_command(command, hr.command(command, handler), numbered=True)

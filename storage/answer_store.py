@@ -8,7 +8,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, or_
+from sqlalchemy import (
+    BindParameter,
+    ColumnClause,
+    CompoundSelect,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    literal,
+    literal_column,
+    or_,
+    union_all,
+)
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, select, update
@@ -52,6 +67,48 @@ class Stamps:
     ratings: list[Stamp]
 
 
+_STATUS, _TEXT, _RATING = 0, 1, 2
+
+
+@functools.cache
+def _answers_of() -> CompoundSelect:
+    """Every answer of the invitations `:ids`, one row each, whatever its kind: (invitation,
+    kind, activity, section, key, status or text, comment, value). Built once."""
+    ids: BindParameter[int] = bindparam("ids", expanding=True)
+    nothing: ColumnClause[Any] = literal_column("NULL")
+    statuses = core_select(
+        col(ActivityStatusAnswer.invitation_id),
+        literal(_STATUS).label("kind"),
+        col(ActivityStatusAnswer.activity_id),
+        cast(nothing, String).label("section"),
+        cast(nothing, String).label("key"),
+        cast(col(ActivityStatusAnswer.status), Text).label("text"),
+        col(ActivityStatusAnswer.comment),
+        cast(nothing, Integer).label("value"),
+    ).where(col(ActivityStatusAnswer.invitation_id).in_(ids))
+    texts = core_select(
+        col(ReflectionAnswer.invitation_id),
+        literal(_TEXT),
+        cast(nothing, Integer),
+        col(ReflectionAnswer.section),
+        col(ReflectionAnswer.key),
+        col(ReflectionAnswer.text),
+        cast(nothing, Text),
+        cast(nothing, Integer),
+    ).where(col(ReflectionAnswer.invitation_id).in_(ids))
+    ratings = core_select(
+        col(RatingAnswer.invitation_id),
+        literal(_RATING),
+        cast(nothing, Integer),
+        col(RatingAnswer.section),
+        col(RatingAnswer.key),
+        cast(nothing, Text),
+        cast(nothing, Text),
+        col(RatingAnswer.value),
+    ).where(col(RatingAnswer.invitation_id).in_(ids))
+    return union_all(statuses, texts, ratings)
+
+
 class AlreadySubmitted(Exception):
     """The answers were sent in; changes to them wait as drafts until sent in again."""
 
@@ -63,29 +120,28 @@ class AnswerStore:
         self._db = db
 
     async def load(self, invitation_id: int, *, session: Session | None = None) -> Answers:
-        answers = Answers()
+        return (await self.load_many((invitation_id,), session=session))[invitation_id]
+
+    async def load_many(
+        self, invitation_ids: Collection[int], *, session: Session | None = None
+    ) -> dict[int, Answers]:
+        """The answers of each of a few invitations (a chef's now and last round's): the three
+        kinds of answer in one statement."""
+        loaded = {i: Answers() for i in invitation_ids}
+        if not loaded:
+            return loaded
         async with self._db.joined(session) as session:
-            for s in (
-                await session.exec(
-                    select(ActivityStatusAnswer).where(
-                        ActivityStatusAnswer.invitation_id == invitation_id
-                    )
-                )
+            for invitation_id, kind, activity_id, section, key, text, comment, value in (
+                await (await session.connection()).execute(_answers_of(), {"ids": list(loaded)})
             ).all():
-                answers.statuses[s.activity_id] = (s.status, s.comment)
-            for r in (
-                await session.exec(
-                    select(ReflectionAnswer).where(ReflectionAnswer.invitation_id == invitation_id)
-                )
-            ).all():
-                answers.texts[(r.section, r.key)] = r.text
-            for g in (
-                await session.exec(
-                    select(RatingAnswer).where(RatingAnswer.invitation_id == invitation_id)
-                )
-            ).all():
-                answers.ratings[(g.section, g.key)] = g.value
-        return answers
+                answers = loaded[invitation_id]
+                if kind == _STATUS:
+                    answers.statuses[activity_id] = (text, comment)
+                elif kind == _TEXT:
+                    answers.texts[(section, key)] = text
+                else:
+                    answers.ratings[(section, key)] = value
+        return loaded
 
     async def save(
         self,

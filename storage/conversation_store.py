@@ -107,7 +107,7 @@ class ConversationStore:
             )
             .where(ConversationRef.tenant_id == tenant_id, ConversationRef.user_id == user_id)
         )
-        async with self._db.session() as session:
+        async with self._db.reading() as session:
             row = (await session.exec(query)).first()
             if row is None or not row[0].installed:
                 return None

@@ -13,7 +13,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.fair_pool import FairQueuePool
@@ -74,6 +76,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # to a power cut), and spares an fsync per commit; production runs PostgreSQL anyway
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _check_out(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Before a pooled PostgreSQL connection is handed out: is it alive and answering? One
+    empty statement, under the connection's own command timeout; a dead or stalled connection
+    invalidates the pool (as SQLAlchemy's pre-ping does: when one pooled connection is dead after
+    a restart, so are the others), and the pool opens a new one."""
+    try:
+        await_(dbapi_connection.driver_connection.fetchrow(";"))
+    except Exception as error:
+        raise InvalidatePoolError(f"the database did not answer: {type(error).__name__}") from error
 
 
 # how much longer the client waits than the server's statement_timeout: the server cancels a
@@ -138,7 +151,14 @@ class Database:
                     inline_sqlite, parsed.database or ":memory:", timeout=timeouts.statement
                 ),
             )
+        if self.dialect == "postgresql":
+            # the check is one round trip of our own (`_check_out`): SQLAlchemy's pre-ping on
+            # asyncpg wraps its `;` in BEGIN … ROLLBACK (for pgbouncer's transaction mode,
+            # which this service does not use): three round trips on every checkout
+            options["pool_pre_ping"] = False
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.dialect == "postgresql":
+            event.listen(self.engine.sync_engine.pool, "checkout", _check_out)
         # aiosqlite logs every statement with its values at DEBUG; SQLAlchemy keeps its own
         # loggers at WARNING unless asked. Either could put a chef's answer in the logs.
         quiet = logging.getLogger("aiosqlite")
@@ -150,6 +170,14 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        # reads on PostgreSQL without BEGIN and ROLLBACK around them (two round trips fewer):
+        # under READ COMMITTED each statement of a transaction saw a snapshot of its own anyway
+        reads = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else self.engine
+        )
+        self._reads = async_sessionmaker(reads, class_=AsyncSession, expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -158,6 +186,13 @@ class Database:
     def session(self) -> AsyncSession:
         """A new session; use as `async with db.session() as s, s.begin(): ...`."""
         return self._sessions()
+
+    def reading(self) -> AsyncSession:
+        """A new session whose statements each stand on their own (`async with db.reading() as
+        s: ...`): for reads, and at most a single write that needs no transaction around it
+        (on PostgreSQL it is committed as it is flushed). Not for results streamed through a
+        server-side cursor: PostgreSQL keeps one only inside a transaction."""
+        return self._reads()
 
     @asynccontextmanager
     async def joined(

@@ -7,10 +7,19 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from storage.database import Database, Session
-from storage.models import Chef, Department, Invitation, InvitationState, Round, RoundState
+from storage.models import (
+    Chef,
+    Department,
+    Invitation,
+    InvitationState,
+    Programme,
+    Round,
+    RoundState,
+)
 
 # an invitation's chef, the department it counts under and why it could not be reached.
 # The department is the one the chef had when invited (`add` records it; migration 0010 filled
@@ -63,6 +72,16 @@ class Detachable(NamedTuple):
 
     invitation: Invitation
     unreachable_code: str | None
+
+
+class CheckInRow(NamedTuple):
+    """An invitation with what its check-in starts from (`InvitationStore.for_check_in`)."""
+
+    invitation: Invitation
+    round: Round
+    chef: Chef
+    plan_version: datetime
+    previous_id: int | None
 
 
 class InvitationStore:
@@ -295,51 +314,49 @@ class InvitationStore:
             ).all()
         return [chef_id for chef_id in rows if chef_id is not None]
 
-    async def with_round_and_chef(
-        self, invitation_id: int, *, session: Session | None = None
-    ) -> tuple[Invitation, Round, Chef] | None:
-        """The invitation, its round and its chef (None when it or its chef is gone)."""
+    async def for_check_in(
+        self,
+        invitation_id: int,
+        *,
+        earlier_states: Collection[str],
+        session: Session | None = None,
+    ) -> CheckInRow | None:
+        """What a check-in starts from, in one statement: the invitation with its round and
+        chef, the version of the round's plan (`ProgrammeStore.version`), and the chef's
+        invitation to the programme's latest earlier round in `earlier_states` (`previous`).
+        None when the invitation or its chef is gone."""
+        earlier_invitation, earlier_round = aliased(Invitation), aliased(Round)
+        previous = (
+            select(earlier_invitation.id)
+            .join(earlier_round, col(earlier_round.id) == col(earlier_invitation.round_id))
+            .where(
+                col(earlier_invitation.chef_id) == col(Invitation.chef_id),
+                col(earlier_round.programme_id) == col(Round.programme_id),
+                col(earlier_round.deadline) < col(Round.deadline),
+                col(earlier_round.state).in_([str(state) for state in earlier_states]),
+            )
+            .order_by(col(earlier_round.deadline).desc())
+            .limit(1)
+            .correlate(Invitation, Round)
+            .scalar_subquery()
+        )
         async with self._db.joined(session) as s:
             row = (
-                await s.exec(
+                # five columns: sqlmodel's `select` types at most four (`add_columns` is typed
+                # as SQLAlchemy's Select; at run time it is sqlmodel's, as `exec` needs)
+                await s.exec(  # type: ignore[call-overload]
                     select(Invitation, Round, Chef)
+                    .add_columns(col(Programme.updated_at), previous)
                     .join(Round, col(Round.id) == col(Invitation.round_id))
                     .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+                    .join(Programme, col(Programme.id) == col(Round.programme_id))
                     .where(col(Invitation.id) == invitation_id)
                 )
             ).first()
         if row is None:
             return None
-        invitation, round_, chef = row
-        return invitation, round_, chef
-
-    async def previous(
-        self,
-        *,
-        chef_id: int,
-        programme_id: int,
-        before: datetime,
-        round_states: Collection[str],
-        session: Session | None = None,
-    ) -> int | None:
-        """The chef's invitation to the programme's round in `round_states` with the latest
-        deadline before `before`."""
-        async with self._db.joined(session) as s:
-            rows = (
-                await s.exec(
-                    select(Invitation.id)
-                    .join(Round, col(Round.id) == col(Invitation.round_id))
-                    .where(
-                        Invitation.chef_id == chef_id,
-                        Round.programme_id == programme_id,
-                        col(Round.deadline) < before,
-                        col(Round.state).in_([str(state) for state in round_states]),
-                    )
-                    .order_by(col(Round.deadline).desc())
-                    .limit(1)
-                )
-            ).all()
-        return rows[0] if rows else None
+        invitation, round_, chef, version, previous_id = row
+        return CheckInRow(invitation, round_, chef, version, previous_id)
 
     async def answerable(
         self,

@@ -236,8 +236,17 @@ class PlanCache:
     def __init__(self) -> None:
         self._plans: dict[int, Plan] = {}
 
-    async def get(self, db: Database, programme_id: int, *, session: Session | None = None) -> Plan:
-        version = await ProgrammeStore(db).version(programme_id, session=session)
+    async def get(
+        self,
+        db: Database,
+        programme_id: int,
+        *,
+        version: datetime | None = None,
+        session: Session | None = None,
+    ) -> Plan:
+        """The programme's plan; `version` when the caller has read it already."""
+        if version is None:
+            version = await ProgrammeStore(db).version(programme_id, session=session)
         cached = self._plans.get(programme_id)
         if cached is not None and cached.version == version:
             return cached
@@ -263,15 +272,21 @@ class PlanCache:
 async def load_check_in(
     db: Database, invitation_id: int, *, policy: Policy, plans: PlanCache | None = None
 ) -> CheckIn | None:
-    async with db.session() as session:
-        row = await InvitationStore(db).with_round_and_chef(invitation_id, session=session)
+    async with db.reading() as session:
+        row = await InvitationStore(db).for_check_in(
+            invitation_id,
+            earlier_states=(RoundState.OPEN, RoundState.CLOSED, RoundState.ARCHIVED),
+            session=session,
+        )
         if row is None:
             return None
-        invitation, round_, chef = row
+        invitation, round_, chef, version, previous = row
         if round_.id is None or chef.id is None:
             return None
         year = round_year(round_, policy=policy)
-        plan = await (plans or PlanCache()).get(db, round_.programme_id, session=session)
+        plan = await (plans or PlanCache()).get(
+            db, round_.programme_id, version=version, session=session
+        )
         # the department the round counts the chef under (theirs when invited), not today's
         department_id = invitation.department_id
         applicable = [
@@ -287,19 +302,11 @@ async def load_check_in(
         asked = {a.id for a in applicable} | set(carried)
         applicable = [a for a in plan.activities if a.id in asked]
         areas, principles = plan.areas, plan.principles
-        previous = await InvitationStore(db).previous(
-            chef_id=chef.id,
-            programme_id=round_.programme_id,
-            before=round_.deadline,
-            round_states=(RoundState.OPEN, RoundState.CLOSED, RoundState.ARCHIVED),
-            session=session,
+        loaded = await AnswerStore(db).load_many(
+            (invitation_id,) if previous is None else (invitation_id, previous), session=session
         )
-        answers = await AnswerStore(db).load(invitation_id, session=session)
-        last = (
-            await AnswerStore(db).load(previous, session=session)
-            if previous is not None
-            else Answers()
-        )
+        answers = loaded[invitation_id]
+        last = loaded[previous] if previous is not None else Answers()
     blocks = []
     for area in areas:
         items = tuple(

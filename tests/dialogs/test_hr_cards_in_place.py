@@ -149,7 +149,7 @@ async def test_a_heads_up_opened_now_changes_in_place_and_refreshes_to_the_round
     await close_round(db, round_id=planned.id, now=utcnow())
     closed = await refresh(client, connector, KARIN, opened)
     assert closed is not None and "stängd" in str(closed) and "får en inbjudan" not in str(closed)
-    assert buttons(closed) == ["Sammanställning", "Status"]
+    assert buttons(closed) == ["Sammanställning", "Status", "Skriv analys"]
     assert "Stäng" not in buttons(await refresh(client, connector, KARIN, heads_up) or {})
     assert_valid_cards([heads_up, again, opened, elsewhere, closed])
 

@@ -339,6 +339,7 @@ HR_WORDS = [
     "sammanställning",
     "svar per chef",
     "kalender",
+    "analys",
 ]
 HR_ACTIONS = [
     "create",
@@ -357,6 +358,8 @@ HR_ACTIONS = [
     "change_form",
     "change",
     "calendar",
+    "analysis_form",
+    "analysis",
 ]
 
 
@@ -379,6 +382,16 @@ async def hr_cards(
             }
         ]
     }
+    cards["analysis_form"] = {
+        "actions": [
+            {
+                "type": "Action.Submit",
+                "data": {"ledarpuls": "hr", "action": "analysis_form", "round": round_id},
+            }
+        ]
+    }
+    await say(client, connector, KARIN, f"analys {round_id}")  # an open round's may be begun
+    cards["analysis"] = last_card(connector, KARIN)
     cards["identified"] = {
         "actions": [
             {
@@ -421,6 +434,7 @@ def filled(action: str, chef: int, department: int) -> dict[str, Any]:
         "calendar": {"opens": "05-02", "answer_days": "9"},
         "leave": {"chef": str(chef), "until": deadline},
         "add_hr": {"principal": "smyg@example.se", "role": f"lead:{department}"},
+        "analysis": {"analysis": "Smygtext", "next_steps": "Smygsteg"},
     }.get(action, {})
 
 
@@ -428,7 +442,10 @@ async def state_of(db: Database) -> tuple[Any, ...]:
     """Everything an HR action could change."""
     async with db.session() as s:
         return (
-            [(r.id, r.state, r.deadline, r.title) for r in (await s.exec(select(Round))).all()],
+            [
+                (r.id, r.state, r.deadline, r.title, r.analysis, r.next_steps)
+                for r in (await s.exec(select(Round))).all()
+            ],
             len((await s.exec(select(Invitation))).all()),
             len((await s.exec(select(OutboxMessage))).all()),
             [(c.id, c.on_leave_until) for c in (await s.exec(select(Chef))).all()],

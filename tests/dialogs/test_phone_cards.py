@@ -36,6 +36,7 @@ from dialogs.download_cards import download_card
 from dialogs.feedback_cards import feedback_card
 from dialogs.hr_activities import activities_card
 from dialogs.hr_cards import (
+    analysis_card,
     calendar_card,
     change_card,
     close_card,
@@ -344,6 +345,17 @@ def hr_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
     status = many_departments()
     with_counts = [(d, 10 + (d.id or 0)) for d in departments]
     closed = long_round(state=RoundState.CLOSED.value, closed_at=NOW)
+    # HR's texts as a municipality writes them: long sentences, long compound words
+    analysed = long_round(
+        analysis=(
+            "Svarsfrekvensen steg från 71 till 84 procent. Tryggheten i rollen som "
+            "förändringsledare ökade i Individ- och familjeomsorgen men inte i "
+            "Arbetsmarknadsenheten, där behovet av handledning och tydliggörande av "
+            "uppgifter är störst.\n\n" * 4
+        ).strip(),
+        next_steps="Verksamhetsutvecklingsnätverket startar i januari; HR följer upp i maj.",
+        analysis_at=NOW,
+    )
     rows = [
         RoundRow(long_round(id=n, title=f"Uppföljning {season} {year}"), 48, 48 - n)
         for n, (season, year) in enumerate(
@@ -424,6 +436,18 @@ def hr_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
         ),
         ("calendar none", calendar_card(programme, language, next_opening=None, policy=POLICY)),
         ("close", close_card(status, language)),
+        ("analysis", analysis_card(closed, language, zone=ZONE)),
+        ("analysis open written", analysis_card(analysed, language, zone=ZONE)),
+        (
+            "round analysed",
+            round_card(
+                analysed.model_copy(update={"state": RoundState.CLOSED.value, "closed_at": NOW}),
+                language,
+                audience=audience,
+                departments=list(DEPARTMENTS),
+                zone=ZONE,
+            ),
+        ),
         ("end programme", end_programme_card(programme, language)),
         ("activities", activities_card(activities, language)),
         ("leave", leave_card(chefs, names, language, today=TODAY)),
