@@ -53,5 +53,5 @@ async def run_activity(
         )
     except RoundError as error:
         await operations.record_refusal(call, name, error)
-        raise refusal(lang, error) from error
+        raise refusal(lang, error, policy=policy) from error
     return [t(lang, "hr.activities.ended", code=activity.code, title=activity.title)]

@@ -26,5 +26,5 @@ async def run_programme(
             cli_call(db, organisation_id, policy=policy), code=args.code
         )
     except RoundError as error:
-        raise refusal(lang, error) from error
+        raise refusal(lang, error, policy=policy) from error
     return ended_lines(ended, lang)

@@ -88,7 +88,7 @@ async def run_chef(
         return [t(lang, "roster.ended", name=ended.chef.name)]
     except RoundError as error:
         await operations.record_refusal(call, CHEF_COMMANDS.get(command, command), error)
-        raise refusal(lang, error) from error
+        raise refusal(lang, error, policy=policy) from error
 
 
 def _done(lang: str, key: str, edited: roster_edits.Edited) -> str:

@@ -14,7 +14,9 @@ from typing import Any
 
 from dialogs.digest_cards import digest_files
 from dialogs.formatting import date_time, number, short_day
-from dialogs.hr_cards import reason_label
+from dialogs.hr_cards import reason_label, state_label
+from dialogs.hr_flow import round_error_text
+from dialogs.hr_running import remind_lines
 from dialogs.texts import t
 from followup.hr import analysis, operations, roles
 from followup.hr.analysis import AnalysisTooLong
@@ -39,6 +41,10 @@ def actor() -> str:
     return f"cli:{getpass.getuser()}"
 
 
+# the counts of a round's status line, in the order they are said
+STATUS_COUNTS = ("invited", "delivered", "started", "submitted", "unreachable", "on_leave")
+
+
 def cli_access(organisation_id: int) -> Access:
     """Whoever runs the CLI has the database, so acts as an HR admin; audited as cli:<user>."""
     return Access(actor=actor(), organisation_id=organisation_id, admin=True)
@@ -60,10 +66,9 @@ def _date(value: str, lang: str) -> date:
         raise CliRefusal(t(lang, "round.error.bad_date", value=value)) from exc
 
 
-def refusal(lang: str, error: RoundError) -> CliRefusal:
-    return CliRefusal(
-        t(lang, f"round.error.{error.code}", **{k: str(v) for k, v in error.params.items()})
-    )
+def refusal(lang: str, error: RoundError, *, policy: Policy) -> CliRefusal:
+    """The refusal as Teams words it (a state as öppen or stängd, never `closed`)."""
+    return CliRefusal(round_error_text(error, lang, policy=policy, now=utcnow()))
 
 
 async def _programme(db: Database, organisation_id: int, code: str | None, lang: str) -> int:
@@ -152,7 +157,7 @@ async def run_round(
                     "round.created",
                     id=round_.id,
                     title=round_.title,
-                    state=t(lang, f"state.{round_.state}"),
+                    state=state_label(round_.state, lang),
                 )
             ]
         if command == "list":
@@ -181,7 +186,7 @@ async def run_round(
             if not rows:
                 return [t(lang, "round.none")]
             return [
-                f"{row.round.id}\t{row.round.state}\t{row.response_rate:.0%}\t"
+                f"{row.round.id}\t{state_label(row.round.state, lang)}\t{row.response_rate:.0%}\t"
                 f"{row.round.title}\t"
                 f"{date_time(row.round.deadline, lang, zone=policy.zone, today=today)}"
                 for row in rows
@@ -200,21 +205,13 @@ async def run_round(
             p = await operations.round_status(call, round_id=args.id)
             if args.json:
                 return [json.dumps(_progress_dict(p), ensure_ascii=False)]
-            lines = [f"{p.round.title} ({p.round.state})"]
+            lines = [f"{p.round.title} ({state_label(p.round.state, lang)})"]
             for name, c in [(t(lang, "round.total"), p.total), *p.departments.items()]:
-                lines.append(
-                    t(
-                        lang,
-                        "round.status_line",
-                        name=name,
-                        invited=c.invited,
-                        delivered=c.delivered,
-                        started=c.started,
-                        submitted=c.submitted,
-                        unreachable=c.unreachable,
-                        on_leave=c.on_leave,
-                    )
-                )
+                counts = {
+                    what: t(lang, f"round.count.{what}", count=getattr(c, what))
+                    for what in STATUS_COUNTS
+                }
+                lines.append(t(lang, "round.status_line", name=name, **counts))
             if p.total.left or p.total.late:
                 lines.append(
                     t(
@@ -235,20 +232,7 @@ async def run_round(
             # --next-morning: outside working hours, from the start of the next working day's
             at = held_until(call.now, policy=policy) if args.next_morning else None
             reminded = await operations.remind(call, round_id=args.id, at=at)
-            result = reminded.reminding
-            resent = [t(lang, "round.resent", count=result.resent)] if result.resent else []
-            if reminded.not_before is None:
-                done = t(lang, "round.reminded", count=result.reminded, at_cap=result.at_cap)
-            else:
-                when = date_time(reminded.not_before, lang, zone=policy.zone, today=today)
-                done = t(
-                    lang,
-                    "round.reminded_later",
-                    count=result.reminded,
-                    at_cap=result.at_cap,
-                    when=when,
-                )
-            return [*resent, done]
+            return remind_lines(reminded, lang, policy=policy, now=call.now)
         if command == "extend":
             round_ = await operations.extend_round(
                 call, round_id=args.id, deadline=policy.last_moment(_date(args.deadline, lang))
@@ -274,7 +258,7 @@ async def run_round(
         raise CliRefusal(too_long(lang, error)) from error
     except RoundError as error:
         await operations.record_refusal(call, command, error, round_id=getattr(args, "id", None))
-        raise refusal(lang, error) from error
+        raise refusal(lang, error, policy=policy) from error
     raise CliRefusal(t(lang, "round.error.unknown_command"))
 
 
@@ -345,7 +329,14 @@ async def run_hr(
             chef = await operations.set_leave(call, upn=args.upn, until=until)
             if until is None:
                 return [t(lang, "hr.leave.back", name=chef.name)]
-            return [t(lang, "hr.leave.set", name=chef.name, date=short_day(until, lang))]
+            return [
+                t(
+                    lang,
+                    "hr.leave.set",
+                    name=chef.name,
+                    date=short_day(until, lang, today=policy.today(call.now)),
+                )
+            ]
         lead = await _departments(db, organisation_id, args.lead, lang) if args.lead else []
         department_id = lead[0] if lead else None
         if command == "add":
@@ -360,7 +351,7 @@ async def run_hr(
             done = "hr.removed" if change.changed else "hr.not_held"
     except RoundError as error:
         await operations.record_refusal(call, HR_COMMANDS.get(command, command), error)
-        raise refusal(lang, error) from error
+        raise refusal(lang, error, policy=policy) from error
     return [t(lang, done, principal=change.principal, role=t(lang, f"role.{change.role}"))]
 
 
@@ -400,7 +391,7 @@ async def run_digest(
         digest = await operations.request_digest(call, round_id=args.id, export=args.format)
     except RoundError as error:
         await operations.record_refusal(call, "digest", error, round_id=args.id)
-        raise refusal(lang, error) from error
+        raise refusal(lang, error, policy=policy) from error
     files = digest_files(digest, lang, zone=policy.zone)
     content = await asyncio.to_thread(files.render, args.format)
     if not args.out:

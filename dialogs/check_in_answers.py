@@ -234,7 +234,7 @@ def receipt_card(
     if note is not None:
         body.append(text(note, spacing="Small"))
     if check_in.submitted_at is not None:
-        sent = short_date(check_in.submitted_at, language, zone=zone)
+        sent = short_date(check_in.submitted_at, language, zone=zone, today=today)
         body.append(text(t(language, "checkin.receipt.date", date=sent), spacing="Small"))
     if can_change:
         until = weekday_date(check_in.deadline, language, zone=zone, today=today)

@@ -10,7 +10,7 @@ and a closed round's invitation shows that it is closed, without buttons."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from dialogs.card_fields import (
@@ -48,7 +48,7 @@ from dialogs.check_in_parts import (
     submit_data,
     text_input,
 )
-from dialogs.formatting import short_day, weekday_date
+from dialogs.formatting import duration, short_day, weekday_date
 from dialogs.texts import t
 from followup.check_in.steps import (
     AREA_PREFIX,
@@ -98,7 +98,8 @@ def invitation_card(
     if check_in.submitted:
         body.append(text(t(language, "checkin.invitation.submitted"), spacing="Medium"))
         return live(card(body), check_in, INVITATION)
-    count, minutes = check_in.activity_count, check_in.minutes()
+    count = check_in.activity_count
+    minutes = duration(timedelta(minutes=check_in.minutes()), language)
     if count == 0:
         size = t(language, "checkin.invitation.size_no_activities", minutes=minutes)
     else:
@@ -183,7 +184,7 @@ def _activity_inputs(item: ActivityItem, language: str) -> Element:
     if item.owner:
         details.append(t(language, "checkin.owner", owner=item.owner))
     if item.due is not None:
-        details.append(t(language, "checkin.due", date=short_day(item.due, language)))
+        details.append(t(language, "checkin.due", date=short_day(item.due, language, today=None)))
     if details:
         items.append(text(" · ".join(details), isSubtle=True, size="Small", spacing="None"))
     if item.last_status:

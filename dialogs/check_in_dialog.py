@@ -399,7 +399,9 @@ class CheckInDialog:
             return
         logger.info("check-in submitted: invitation=%s", check_in.invitation_id)
         # the pressed summary becomes the receipt in place (a courtesy: the outbox has it too)
-        await self._show_receipt(card, check_in.invitation_id)
+        await self._show_receipt(
+            card, check_in.invitation_id, note=t(card.language, "checkin.receipt.thanks")
+        )
 
     async def _show_receipt(
         self, card: Pressed, invitation_id: int, *, note: str | None = None
@@ -460,7 +462,9 @@ class CheckInDialog:
             )
             return
         logger.info("check-in sent in again: invitation=%s", check_in.invitation_id)
-        await self._show_receipt(card, check_in.invitation_id)
+        await self._show_receipt(
+            card, check_in.invitation_id, note=t(card.language, "checkin.receipt.thanks")
+        )
 
     async def _discard(self, card: Pressed, check_in: CheckIn) -> None:
         """Ångra ändringarna: the changes go, the answers sent in stay as they were."""
@@ -475,7 +479,12 @@ class CheckInDialog:
             note=t(
                 card.language,
                 "checkin.changes.discarded",
-                date=short_date(check_in.submitted_at, card.language, zone=self._policy.zone),
+                date=short_date(
+                    check_in.submitted_at,
+                    card.language,
+                    zone=self._policy.zone,
+                    today=self._today(),
+                ),
             ),
         )
 

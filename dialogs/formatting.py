@@ -1,66 +1,42 @@
-"""Dates and times as a reader sees them: in the policy's time zone, in words, formatted by Babel;
-and the names the calendar gives rounds, from the catalogue."""
+"""Dates and times as a reader sees them, through the one date style of `followup.dates`;
+numbers and spans in words; and the names the calendar gives rounds, from the catalogue."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
-from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
 from dialogs.texts import DEFAULT_LANGUAGE, t
+from followup.dates import (
+    clock,
+    day_text,
+    local,
+    locale_of,
+    moment_day,
+    moment_text,
+    month_day_text,
+)
 from followup.rounds.calendar import TitleOf, season
 
-LOCALES = {"sv": "sv_SE", "en": "en_GB"}
-# Swedish writes the time with a full stop (kl. 09.00), British English with a colon
-TIME_PATTERNS = {"sv": "HH.mm", "en": "HH:mm"}
-
-
-def _locale(language: str) -> str:
-    return LOCALES.get(language, LOCALES["sv"])
+__all__ = ["clock", "local"]
 
 
 def number(value: int, language: str) -> str:
     """A whole number as the reader writes it: 1 000 in Swedish, 1,000 in English."""
-    return format_decimal(value, locale=_locale(language))
-
-
-def local(dt: datetime, *, zone: tzinfo) -> datetime:
-    """The moment in the zone dates are shown in (a naive datetime is taken as UTC, as stored)."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(zone)
+    return format_decimal(value, locale=locale_of(language))
 
 
 def weekday_date(dt: datetime, language: str, *, zone: tzinfo, today: date | None) -> str:
     """For example fredag 12 juni / Friday 12 June; with the year when it is not the year of
-    `today` (the reader's day, from the injected clock): fredag 12 juni 2099. Without a
-    `today` the year is always there (never a date that could be two)."""
-    day = local(dt, zone=zone).date()
-    pattern = "EEEE d MMMM" if today is not None and day.year == today.year else "EEEE d MMMM y"
-    return format_date(day, pattern, locale=_locale(language))
+    `today` (the reader's day, from the injected clock): fredag 12 juni 2099."""
+    return moment_day(dt, language, zone=zone, today=today, weekday=True)
 
 
 def date_time(dt: datetime, language: str, *, zone: tzinfo, today: date | None) -> str:
     """For example måndag 15 juni kl. 09.00 / Monday 15 June at 09:00 (with the year as
     `weekday_date` has it)."""
-    moment = local(dt, zone=zone)
-    return t(
-        language,
-        "checkin.date_time",
-        date=weekday_date(moment, language, zone=zone, today=today),
-        time=clock(moment.time(), language),
-    )
-
-
-def clock(moment: time, language: str) -> str:
-    """A time of day as it is written: 08.00 / 08:00."""
-    # a naive time: Babel then formats it as it is instead of converting it to UTC
-    return format_time(
-        moment.replace(tzinfo=None),
-        TIME_PATTERNS.get(language, TIME_PATTERNS["sv"]),
-        locale=_locale(language),
-    )
+    return moment_text(dt, language, zone=zone, today=today)
 
 
 # the units a rule's span is said in, largest first, with their length
@@ -81,23 +57,20 @@ def duration(span: timedelta, language: str) -> str:
     return t(language, f"duration.{unit}", count=count)
 
 
-def short_day(day: date, language: str) -> str:
-    """A calendar day, for example 12 juni 2026 / 12 June 2026."""
-    return format_date(day, "d MMMM y", locale=_locale(language))
+def short_day(day: date, language: str, *, today: date | None) -> str:
+    """A calendar day, for example 12 juni / 12 June, or 12 juni 2027 when it is not the year
+    of `today` (always with the year when `today` is None: a document that outlives the day)."""
+    return day_text(day, language, today=today)
 
 
-def short_date(moment: datetime, language: str, *, zone: tzinfo) -> str:
-    """The day of a moment in `zone`, for example 12 juni 2026 / 12 June 2026."""
-    return short_day(local(moment, zone=zone).date(), language)
+def short_date(moment: datetime, language: str, *, zone: tzinfo, today: date | None) -> str:
+    """The day of a moment in `zone`, as `short_day` writes it."""
+    return moment_day(moment, language, zone=zone, today=today)
 
 
 def day_of_year(month_day: str, language: str) -> str:
     """A calendar day "MM-DD" in words: 15 april / 15 April (the text itself when it is none)."""
-    try:
-        month, day = (int(part) for part in month_day.split("-"))
-        return format_date(date(2023, month, day), "d MMMM", locale=_locale(language))
-    except ValueError:
-        return month_day
+    return month_day_text(month_day, language)
 
 
 def calendar_title(opens: date, language: str) -> str:

@@ -36,7 +36,15 @@ from dialogs.cards import (
     verbatim_facts,
     with_refresh,
 )
-from dialogs.formatting import clock, day_of_year, duration, local, short_date, short_day
+from dialogs.formatting import (
+    clock,
+    date_time,
+    day_of_year,
+    duration,
+    local,
+    short_date,
+    short_day,
+)
 from dialogs.texts import catalogue, t
 from followup.digest.report import percent_text
 from followup.hr.analysis import MAX_ANALYSIS, opened, version_of, writable
@@ -153,7 +161,7 @@ def analysis_line(round_: Round, language: str, *, zone: tzinfo) -> str | None:
         return t(language, "hr.round.analysis_none")
     written = [name for name in ("analysis", "next_steps") if getattr(round_, name)]
     which = written[0] if len(written) == 1 else "both"
-    saved = short_date(round_.analysis_at, language, zone=zone)
+    saved = short_date(round_.analysis_at, language, zone=zone, today=None)
     return t(language, f"hr.round.analysis_saved.{which}", date=saved)
 
 
@@ -290,7 +298,7 @@ def round_card(
     `heading` above it (what just happened: `heading_key`, one of `HEADINGS`, shown again while
     the round is in the same state when the card is refreshed)."""
     reminders = [
-        short_date(round_.deadline - timedelta(days=d), language, zone=zone)
+        short_date(round_.deadline - timedelta(days=d), language, zone=zone, today=None)
         for d in round_.reminder_offsets
     ]
     body: list[Element] = []
@@ -303,13 +311,13 @@ def round_card(
                 (t(language, "hr.round.state"), state_label(round_.state, language)),
                 (
                     t(language, "hr.round.opens"),
-                    short_date(round_.opens_at, language, zone=zone)
+                    short_date(round_.opens_at, language, zone=zone, today=None)
                     if round_.opens_at
                     else t(language, "hr.round.opens_manually"),
                 ),
                 (
                     t(language, "hr.round.deadline"),
-                    short_date(round_.deadline, language, zone=zone),
+                    short_date(round_.deadline, language, zone=zone, today=None),
                 ),
                 (
                     t(language, "hr.round.reminders"),
@@ -336,6 +344,7 @@ def round_card(
                 t(
                     language,
                     "hr.round.on_leave",
+                    count=len(audience.on_leave),
                     names=", ".join(c.name for c in audience.on_leave),
                 ),
                 isSubtle=True,
@@ -371,7 +380,7 @@ def rounds_card(rows: Sequence[RoundRow], language: str, *, zone: tzinfo) -> dic
                             "hr.rounds.row",
                             state=state_label(round_.state, language),
                             rate=percent_text(row.response_rate),
-                            deadline=short_date(round_.deadline, language, zone=zone),
+                            deadline=short_date(round_.deadline, language, zone=zone, today=None),
                         ),
                         isSubtle=True,
                         spacing="None",
@@ -433,7 +442,9 @@ def status_card(
                 language,
                 "hr.status.subtitle",
                 state=state_label(round_.state, language),
-                deadline=short_date(round_.deadline, language, zone=zone),
+                deadline=short_date(
+                    round_.deadline, language, zone=zone, today=local(now, zone=zone).date()
+                ),
             ),
             isSubtle=True,
             spacing="None",
@@ -488,7 +499,7 @@ def status_card(
         body.append(text(t(language, "hr.status.all_answered")))
     body.append(
         text(
-            local(now, zone=zone).strftime("%Y-%m-%d %H:%M"),
+            date_time(now, language, zone=zone, today=local(now, zone=zone).date()),
             isSubtle=True,
             size="Small",
             spacing="Small",
@@ -512,7 +523,7 @@ def extend_card(round_: Round, language: str, *, today: date, zone: tzinfo) -> d
                 t(
                     language,
                     "hr.extend.intro",
-                    deadline=short_date(round_.deadline, language, zone=zone),
+                    deadline=short_date(round_.deadline, language, zone=zone, today=today),
                 ),
                 isSubtle=True,
             ),
@@ -640,7 +651,14 @@ def calendar_card(
     if next_opening is not None:
         title, day = next_opening
         body.append(
-            verbatim(t(language, "hr.calendar.next", title=title, date=short_day(day, language)))
+            verbatim(
+                t(
+                    language,
+                    "hr.calendar.next",
+                    title=title,
+                    date=short_day(day, language, today=None),
+                )
+            )
         )
     body += [
         limited_text(
@@ -732,7 +750,7 @@ def analysis_card(round_: Round, language: str, *, zone: tzinfo) -> dict[str, An
         )
     hint = t(language, "hr.analysis.hint")
     if round_.analysis_at is not None:
-        saved = short_date(round_.analysis_at, language, zone=zone)
+        saved = short_date(round_.analysis_at, language, zone=zone, today=None)
         hint = f"{t(language, 'hr.analysis.last_saved', date=saved)} {hint}"
     body.append(text(hint, isSubtle=True, size="Small"))
     return card(

@@ -122,7 +122,9 @@ class HrGate:
                 if isinstance(error, FormRefused):
                     detail["fields"] = sorted({f"{e.name}:{e.code}" for e in error.errors})
                 await operations.record_refusal(hr.call, name, error, round_id=asked, **detail)
-                await turn.context.send_activity(error_text(error, turn.language, card=card))
+                await turn.context.send_activity(
+                    error_text(error, turn.language, card=card, call=hr.call)
+                )
 
         return run
 
@@ -158,15 +160,25 @@ def required_round(value: dict[str, Any]) -> int:
     return round_id
 
 
-def error_text(error: RoundError, language: str, *, card: bool) -> str:
+def error_text(error: RoundError, language: str, *, card: bool, call: Call) -> str:
     if isinstance(error, Refused):
         logger.warning("hr: refused %s in Teams", error.command)
         return t(language, "hr.refused_card" if card else "hr.refused")
     if isinstance(error, FormRefused):
         return form_errors(error.errors, language, intro=error.intro)
-    params = {
-        k: state_label(str(v), language) if k == "state" else v for k, v in error.params.items()
-    }
+    return round_error_text(error, language, policy=call.policy, now=call.now)
+
+
+def round_error_text(error: RoundError, language: str, *, policy: Policy, now: datetime) -> str:
+    """A rule's refusal in the reader's words, the same in Teams and on the command line: a
+    round's state as a word of the language (öppen, stängd), a moment in the one date style."""
+    params: dict[str, object] = {}
+    for name, value in error.params.items():
+        if name == "state":
+            value = state_label(str(value), language)
+        elif isinstance(value, datetime):
+            value = date_time(value, language, zone=policy.zone, today=policy.today(now))
+        params[name] = value
     return t(language, f"round.error.{error.code}", **params)
 
 

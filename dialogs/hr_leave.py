@@ -45,5 +45,10 @@ class HrLeave(HrFlow):
             await turn.context.send_activity(t(language, "hr.leave.back", name=chef.name))
         else:
             await turn.context.send_activity(
-                t(language, "hr.leave.set", name=chef.name, date=short_day(until, language))
+                t(
+                    language,
+                    "hr.leave.set",
+                    name=chef.name,
+                    date=short_day(until, language, today=turn.call.policy.today(turn.call.now)),
+                )
             )

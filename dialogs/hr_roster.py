@@ -105,7 +105,9 @@ class HrRoster(HrFlow):
                     turn.language,
                     "hr.leave.set",
                     name=chef.name,
-                    date=short_day(until, turn.language),
+                    date=short_day(
+                        until, turn.language, today=turn.call.policy.today(turn.call.now)
+                    ),
                 )
             )
 

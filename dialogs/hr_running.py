@@ -15,7 +15,8 @@ from dialogs.hr_reports import HrReports
 from dialogs.remind_cards import remind_when_card
 from dialogs.texts import t
 from followup.hr import operations
-from followup.hr.operations import LIVE
+from followup.hr.operations import LIVE, Reminded
+from followup.policy import Policy
 from followup.rounds.lifecycle import RoundError
 from followup.rounds.progress import progress
 from followup.rounds.workdays import held_until
@@ -65,31 +66,9 @@ class HrRunning(HrFlow):
         await self._replace(turn.context, card([text(answer)]))
 
     async def _remind(self, turn: HrTurn, round_id: int | None, *, at: datetime | None) -> str:
-        call, language = turn.call, turn.language
+        call = turn.call
         reminded = await operations.remind(call, round_id=round_id, at=at)
-        result = reminded.reminding
-        lines = [t(language, "round.resent", count=result.resent)] if result.resent else []
-        if result.reminded and reminded.not_before is not None:
-            when = date_time(
-                reminded.not_before,
-                language,
-                zone=call.policy.zone,
-                today=call.policy.today(call.now),
-            )
-            lines.append(
-                t(
-                    language,
-                    "round.reminded_later",
-                    count=result.reminded,
-                    at_cap=result.at_cap,
-                    when=when,
-                )
-            )
-        elif result.reminded:
-            lines.append(t(language, "round.reminded", count=result.reminded, at_cap=result.at_cap))
-        elif not lines:
-            lines.append(t(language, "hr.remind.none", at_cap=result.at_cap))
-        return "\n\n".join(lines)
+        return "\n\n".join(remind_lines(reminded, turn.language, policy=call.policy, now=call.now))
 
     async def extend_form(self, turn: HrTurn, round_id: int | None) -> None:
         call = turn.call
@@ -151,3 +130,20 @@ class HrRunning(HrFlow):
         )
         await context.send_activity(t(language, "round.closed"))
         await self._reports.digest(turn, round_id)
+
+
+def remind_lines(reminded: Reminded, language: str, *, policy: Policy, now: datetime) -> list[str]:
+    """What a reminder did, the same in Teams and on the command line: invitations sent again,
+    how many reminders go out (now or when), and how many chefs the round's cap leaves out."""
+    result = reminded.reminding
+    lines = [t(language, "round.resent", count=result.resent)] if result.resent else []
+    if result.reminded and reminded.not_before is not None:
+        when = date_time(reminded.not_before, language, zone=policy.zone, today=policy.today(now))
+        lines.append(t(language, "round.reminded_later", count=result.reminded, when=when))
+    elif result.reminded:
+        lines.append(t(language, "round.reminded", count=result.reminded))
+    elif not lines:
+        return [t(language, "hr.remind.none")]
+    if result.at_cap:
+        lines.append(t(language, "round.reminded_at_cap", count=result.at_cap))
+    return lines

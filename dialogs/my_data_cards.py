@@ -56,7 +56,13 @@ def _section_line(answers: RoundAnswers, section: str, *, language: str) -> str:
         choices = sum(1 for g in answers.ratings if g.section == section)
         texts = sum(1 for x in answers.texts if x.section == section)
     privacy = t(language, f"mydata.privacy.{answers.privacy(section)}")
-    return t(language, "mydata.round.counts", choices=choices, texts=texts, privacy=privacy)
+    return t(
+        language,
+        "mydata.round.counts",
+        choices=t(language, "mydata.round.choices", count=choices),
+        texts=t(language, "mydata.round.texts", count=texts),
+        privacy=privacy,
+    )
 
 
 def _round_blocks(answers: RoundAnswers, language: str, *, zone: tzinfo) -> list[Element]:
@@ -65,7 +71,7 @@ def _round_blocks(answers: RoundAnswers, language: str, *, zone: tzinfo) -> list
         text(t(language, "mydata.round.title", title=answers.title, state=state), weight="Bolder")
     ]
     if answers.submitted_at is not None:
-        when = short_date(answers.submitted_at, language, zone=zone)
+        when = short_date(answers.submitted_at, language, zone=zone, today=None)
         blocks.append(text(t(language, "checkin.receipt.date", date=when), spacing="None"))
     else:
         state_label = t(language, f"mydata.invitation.{answers.invitation_state}")
@@ -103,11 +109,17 @@ def my_data_card(
         (t(language, "mydata.field.department"), r.department or "–"),
         (t(language, "mydata.field.unit"), r.unit or "–"),
         (t(language, "mydata.field.source"), t(language, f"mydata.source.{r.source}")),
-        (t(language, "mydata.field.since"), short_date(r.created_at, language, zone=zone)),
+        (
+            t(language, "mydata.field.since"),
+            short_date(r.created_at, language, zone=zone, today=None),
+        ),
     ]
     if r.on_leave_until is not None:
         roster.append(
-            (t(language, "mydata.field.on_leave_until"), short_day(r.on_leave_until, language))
+            (
+                t(language, "mydata.field.on_leave_until"),
+                short_day(r.on_leave_until, language, today=None),
+            )
         )
     words = texts_in(language)
     body: list[Element] = [
@@ -117,14 +129,14 @@ def my_data_card(
         facts(roster),
     ]
     if r.left_at is not None:
-        left = short_date(r.left_at, language, zone=zone)
+        left = short_date(r.left_at, language, zone=zone, today=None)
         body.append(text(t(language, "mydata.left", date=left, count=data.retention_months)))
     if data.roles:
         body.append(_heading(t(language, "mydata.roles")))
         body.append(
             facts(
                 [
-                    (role_label(g, words), short_date(g.since, language, zone=zone))
+                    (role_label(g, words), short_date(g.since, language, zone=zone, today=None))
                     for g in data.roles
                 ]
             )
@@ -146,7 +158,7 @@ def my_data_card(
                     (t(language, "mydata.field.installed"), yes_no),
                     (
                         t(language, "mydata.field.last_contact"),
-                        short_date(conversation.updated_at, language, zone=zone),
+                        short_date(conversation.updated_at, language, zone=zone, today=None),
                     ),
                     (t(language, "mydata.field.kept"), kept_label(conversation, words)),
                 ]

@@ -134,7 +134,12 @@ class OutboxRenderer:
                 language,
                 "feedback.receipt",
                 round=check_in.round_title,
-                date=short_date(check_in.submitted_at, language, zone=self._zone),
+                date=short_date(
+                    check_in.submitted_at,
+                    language,
+                    zone=self._zone,
+                    today=self._policy.today(self._clock()),
+                ),
             ),
         }
 

@@ -33,7 +33,9 @@ def leave_card(
                     language,
                     "hr.leave.now_line",
                     name=c.name,
-                    date=short_day(c.on_leave_until, language) if c.on_leave_until else "",
+                    date=short_day(c.on_leave_until, language, today=today)
+                    if c.on_leave_until
+                    else "",
                 ),
                 spacing="None",
             )
@@ -123,7 +125,7 @@ def roles_card(holders: Sequence[RoleHolder], language: str, *, zone: tzinfo) ->
             language,
             "hr.roles.line",
             principal=holder.principal,
-            date=short_date(holder.added_at, language, zone=zone),
+            date=short_date(holder.added_at, language, zone=zone, today=None),
             by=holder.added_by or "–",
         )
 

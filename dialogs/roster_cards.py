@@ -58,10 +58,14 @@ def state_text(chef: Chef, language: str, *, today: date, zone: tzinfo) -> str:
     """At work, on leave until a day, or left on a day."""
     where = presence(chef, today)
     if where == Presence.LEFT:
-        left = short_date(chef.left_at, language, zone=zone) if chef.left_at else "–"
+        left = short_date(chef.left_at, language, zone=zone, today=today) if chef.left_at else "–"
         return t(language, "roster.state.left", date=left)
     if where == Presence.ON_LEAVE and chef.on_leave_until is not None:
-        return t(language, "roster.state.on_leave", date=short_day(chef.on_leave_until, language))
+        return t(
+            language,
+            "roster.state.on_leave",
+            date=short_day(chef.on_leave_until, language, today=today),
+        )
     return t(language, "roster.state.present")
 
 

@@ -362,7 +362,7 @@ async def test_a_municipal_year(
     search = year.card(KARIN)
     await year.press(KARIN, search, "roster_find", {"query": "mikael"})
     await year.press(KARIN, year.card(KARIN), "roster_leave", {"until": "2026-12-31"})
-    assert year.text(KARIN) == "Mikael Björk är frånvarande till och med 31 december 2026."
+    assert year.text(KARIN) == "Mikael Björk är frånvarande till och med 31 december."  # this year
     await year.press(KARIN, search, "roster_find", {"query": "nyström"})
     await year.press(KARIN, year.card(KARIN), "roster_end")
     assert year.text(KARIN).startswith("Sara Nyström har slutat")
@@ -442,7 +442,7 @@ async def test_a_municipal_year(
     assert "Väljer du senare skickas den onsdag 25 november kl. 08.00." in str(question)
     await remind_press(teams, teams, KARIN, question, "remind_later")
     [answer] = [u for u in teams.updates if u["_id"] == question["_id"]]
-    assert "Påminnelser som skickas onsdag 25 november kl. 08.00: 2." in str(answer)
+    assert "2 påminnelser skickas onsdag 25 november kl. 08.00." in str(answer)
     await year.deliver()
     assert [reminded(teams, p) for p in (KARIN, NORA)] == [2, 2]  # not in the night
     clock.now = at(date(2026, 11, 25), 8)

@@ -3,16 +3,20 @@
 An entry is a string, or — for a text about a number of things — an object with one string per
 plural category of the language ({"one": "1 planerad omgång", "other": "{count} planerade
 omgångar"}), chosen by Babel's plural rules for the `count` the caller passes — or, for what a
-person may type (`commands.<name>`), the list of words in that language."""
+person may type (`commands.<name>`), the list of words in that language. A text about several
+numbers says each with a plural entry of its own, put into it as a placeholder."""
 
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from babel import Locale
+
+from followup.dates import day_text
 
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
@@ -55,7 +59,8 @@ def language_of(locale: str | None) -> str:
 
 def t(language: str, key: str, /, **params: Any) -> str:
     """The text for `key` in `language`, with `{name}` placeholders filled in; a plural entry
-    takes the form for `count`."""
+    takes the form for `count`. A calendar day given as a `date` is written in the one date
+    style, with its year (3 mars 2026): a caller who knows the reader's day formats it first."""
     language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     entry = catalogue(language).get(key)
     if entry is None:
@@ -69,7 +74,15 @@ def t(language: str, key: str, /, **params: Any) -> str:
         template = entry.get(plural_category(language, count), entry["other"])
     else:
         template = entry
-    return template.format(**params) if params else template
+    if not params:
+        return template
+    return template.format(**{name: _shown(value, language) for name, value in params.items()})
+
+
+def _shown(value: Any, language: str) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return day_text(value, language, today=None)
+    return value
 
 
 def words(language: str, key: str) -> tuple[str, ...]:

@@ -323,7 +323,7 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
             "digest.subtitle",
             organisation=d.organisation,
             programme=d.programme,
-            date=closed.astimezone(zone).date().isoformat(),
+            date=closed.astimezone(zone).date(),
         ),
         prose=_prose(d, text),
         tables=tables,

@@ -84,7 +84,7 @@ def test_organisation_plan_and_roster_from_the_command_line(db: Path) -> None:
 
     plan = ledarpuls("import", "plan", str(EXAMPLES / "demo-plan.xlsx"), db=db)
     assert plan.returncode == 0, plan.stderr
-    assert "Aktiviteter: 18 nya, 0 ändrade, 0 avaktiverade" in plan.stdout
+    assert "Aktiviteter: 18 har lagts till, 0 har ändrats, 0 har avaktiverats" in plan.stdout
     roster = ledarpuls(
         "--lang", "en", "import", "roster", str(EXAMPLES / "demo-roster.yaml"), db=db
     )
@@ -201,7 +201,7 @@ def test_the_privacy_policy_from_the_command_line(db: Path) -> None:
     changed = ledarpuls("org", "policy", *options, db=db)
     assert changed.returncode == 0, changed.stderr
     assert "36 månader efter att en omgång har stängts raderas svaren" in changed.stdout
-    assert "raderas också aktivitetsstatusar" in changed.stdout
+    assert "raderas också svaren om aktiviteternas status" in changed.stdout
     assert "36 månader efter att en chef har lämnat personallistan" in changed.stdout
     assert "Granskningsloggen sparas i 48 månader." in changed.stdout
     wrong = ledarpuls("--lang", "en", "org", "policy", "--months", "0", db=db)

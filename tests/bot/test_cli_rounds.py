@@ -79,15 +79,19 @@ def test_a_round_from_creation_to_close(db: Path) -> None:
     reminded = ledarpuls("--lang", "en", "round", "remind", "1", db=db)
     invited = status["total"]["invited"]  # 5 while the demo has Johan on leave
     assert reminded.returncode == 0
-    assert f"Reminders being sent now: {invited}." in reminded.stdout
+    assert f"{invited} reminders are being sent now." in reminded.stdout
     extended = ledarpuls("round", "extend", "1", "--deadline", "2099-06-19", db=db)
     assert extended.returncode == 0 and "19 juni" in extended.stdout
     closed = ledarpuls("round", "close", "1", db=db)
     # as in Teams, closing queues the results at once (nobody answered nor installed it here)
-    assert closed.returncode == 0 and "skickas nu: 0 meddelanden" in closed.stdout
+    assert closed.returncode == 0 and "skickas nu (0 meddelanden)" in closed.stdout
 
     again = ledarpuls("round", "close", "1", db=db)
     assert again.returncode == 1 and "redan stängd" in again.stderr
+    # a round's state in the reader's words, as Teams says it: never the code's "closed"
+    reopened = ledarpuls("round", "open", "1", db=db)
+    assert reopened.returncode == 1 and "den är stängd" in reopened.stderr
+    assert "closed" not in reopened.stderr
     assert ledarpuls("round", "archive", "1", db=db).stdout.strip() == "Omgången är arkiverad."
     actions = [e["action"] for e in audit_events(db)]
     assert actions == [
@@ -99,6 +103,7 @@ def test_a_round_from_creation_to_close(db: Path) -> None:
         "round.extend",
         "round.close",
         "hr.refused",  # closing twice: refused, and on record
+        "hr.refused",  # opening a closed round: refused too
         "round.archive",
     ]
     refused = next(e for e in audit_events(db) if e["action"] == "hr.refused")

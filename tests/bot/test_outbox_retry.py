@@ -176,14 +176,14 @@ async def test_given_up_after_the_window_hr_sees_why_and_recovery_sends_it_once(
         status_card(p, "sv", now=clock.now, zone=policy.zone, retry_window=window),
         ensure_ascii=False,
     )
-    assert "Teams svarade inte på 2 timmar: 2" in card
+    assert "2 chefer: Teams svarade inte på 2 timmar" in card
     cli = await run_round(
         argparse.Namespace(lang="sv", round_command="status", id=round_id, json=False),
         db,
         org,
         policy=Policy(),
     )
-    assert "  går inte att nå (Teams svarade inte på 6 timmar): 2" in cli
+    assert "  2 går inte att nå (Teams svarade inte på 6 timmar)" in cli
     async with db.session() as s:
         assert all(c.unreachable_code is None for c in (await s.exec(select(Chef))).all())
 
@@ -223,7 +223,7 @@ async def test_nothing_is_tried_past_the_rounds_deadline(
     p = await progress(db, round_id=round_id)
     assert dict(p.total.reasons) == {"TeamsNoAnswerByDeadline": 1}  # the invitation
     card = json.dumps(status_card(p, "en", now=clock.now, zone=Policy().zone), ensure_ascii=False)
-    assert "Teams did not answer before the deadline: 1" in card
+    assert "1 manager: Teams did not answer before the deadline" in card
 
     # Teams answers again after the deadline: a round past its deadline gets nothing late
     clock.now = deadline + timedelta(minutes=1)

@@ -81,7 +81,7 @@ async def test_opening_changing_and_stopping_keeps_what_was_sent_in_until_undone
     receipt = await press(client, connector, KARIN, changed, "discard")
     assert receipt is not None and "Ändringarna är borttagna." in str(receipt)
     assert cards_to(connector, KARIN)[-1]["_id"] == changed["_id"]  # the summary became it
-    assert "Tack! Dina svar är inskickade" in str(receipt)
+    assert "Dina svar" in str(receipt) and "Tack!" not in str(receipt)
     assert await what_counts(client, round_id) == ("submitted", 5, 0)
 
 

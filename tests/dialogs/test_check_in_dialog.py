@@ -165,13 +165,13 @@ async def test_bad_values_get_a_clear_message_and_change_nothing(
     shown = await press(client, connector, KARIN, card, "save", missing)
     # the same step comes back in place, the problem at the top, what was typed still there
     assert shown is not None and "Det här behöver rättas" in shown_text(shown)
-    assert "ett svar saknas" in shown_text(shown)
+    assert "Svar saknas på" in shown_text(shown)
     assert inputs(shown)[comment_ids[0]]["value"] == values[comment_ids[0]]
 
     shown = await press(
         client, connector, KARIN, card, "save", {**values, comment_ids[0]: "x" * 1001}
     )
-    assert "texten är för lång (1\u00a0001 tecken, högst 1\u00a0000)" in shown_text(shown)
+    assert "är för lång (1\u00a0001 tecken, högst 1\u00a0000)" in shown_text(shown)
     assert inputs(shown)[comment_ids[0]]["value"] == "x" * 1001  # never cut
 
     shown = await press(client, connector, KARIN, card, "save", {**values, status_ids[0]: "kanske"})
@@ -205,7 +205,7 @@ async def test_a_pasted_comment_over_the_limit_is_refused_by_name_never_cut(
         client, connector, KARIN, card, "save", {**answer_all(card), comment_id: pasted}
     )
     reply = shown_text(shown)
-    assert f"Kommentar till {activity_name}: texten är för lång" in reply
+    assert f"Texten i ”Kommentar till {activity_name}” är för lång" in reply
     assert "(2\u00a0995 tecken, högst 1\u00a0000)" in reply  # trimmed of its last space
     async with db_of(client).session() as s:
         assert (await s.exec(select(ActivityStatusAnswer))).all() == []

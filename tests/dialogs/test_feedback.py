@@ -44,8 +44,8 @@ async def test_feedback_shows_the_organisation_and_a_published_department(db: Da
     mikael = await feedback_of(db, "Mikael", second)  # Äldreomsorg: 3 answered, published
     assert "Din trygghet i rollen" in mikael  # his own answers first
     assert "Så svarade gruppen" in mikael
-    assert "Hela organisationen: 3,6 i medel (7 svar)" in mikael
-    assert "Din avdelning (Äldreomsorg): 4,0 i medel (3 svar)" in mikael
+    assert "Hela organisationen: 3,6 i genomsnitt (7 svar)" in mikael
+    assert "Din avdelning (Äldreomsorg): 4,0 i genomsnitt (3 svar)" in mikael
     # round by round, as HR's trend has it
     assert "Delår 1: 2,8" in mikael and "Delår 2: 3,6" in mikael
     assert "Stöd: 4 chefer" in mikael  # the organisation's most named need
@@ -57,7 +57,7 @@ async def test_feedback_hides_a_department_that_hr_does_not_see(db: Database) ->
     johan = await feedback_of(db, "Johan", second)  # IFO: hidden from HR too
     assert hr.confidence_departments["Individ- och familjeomsorg"] is None
     assert "Din avdelning (Individ- och familjeomsorg): Visas inte – för få svar" in johan
-    assert "Hela organisationen: 3,6 i medel (7 svar)" in johan
+    assert "Hela organisationen: 3,6 i genomsnitt (7 svar)" in johan
     english = await feedback_of(db, "Johan", second, "en")
     assert "Your department (Individ- och familjeomsorg): Not shown – too few answers" in english
     assert "The whole organisation:" in english and "on average (7 answers)" in english

@@ -272,7 +272,7 @@ async def test_hr_creates_opens_follows_reminds_and_closes_a_round_in_teams(
 
     await say(client, connector, KARIN, "påminn")
     # only Karin can be reached and has not answered; the other nine never installed the app
-    assert last_text(connector, KARIN).startswith("Påminnelser som skickas nu: 1.")
+    assert last_text(connector, KARIN).startswith("1 påminnelse skickas nu.")
     async with db.session() as s:
         reminders = (
             await s.exec(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))

@@ -149,7 +149,7 @@ async def test_pamin_on_a_friday_evening_asks_and_next_morning_waits_in_the_outb
     await press(client, connector, KARIN, question, "remind_later")
     # the question became the answer, so it cannot be pressed twice by mistake
     [answer] = [u for u in connector.updates if u["_id"] == question["_id"]]
-    assert "Påminnelser som skickas måndag 7 december kl. 08.00: 2." in str(answer)
+    assert "2 påminnelser skickas måndag 7 december kl. 08.00." in str(answer)
     queued = await reminders(db)
     assert len(queued) == 2
     assert all(m.not_before == MONDAY_MORNING for m in queued)
@@ -183,13 +183,13 @@ async def test_pamin_at_work_sends_at_once_and_now_is_now(
     await say(client, connector, KARIN, "påminn")
     question = cards_to(connector, KARIN)[-1]
     await press(client, connector, KARIN, question, "remind_now")
-    assert "Påminnelser som skickas nu: 2." in str(connector.updates[-1])
+    assert "2 påminnelser skickas nu." in str(connector.updates[-1])
     assert all(m.not_before == FRIDAY_EVENING for m in await reminders(db))
 
     # Monday at ten: no question, sent at once (at most the round's cap each)
     clock.now = datetime(2026, 12, 7, 10, 0, tzinfo=SE)
     await say(client, connector, KARIN, "påminn")
-    assert texts_to(connector, KARIN)[-1].startswith("Påminnelser som skickas nu: 2.")
+    assert texts_to(connector, KARIN)[-1].startswith("2 påminnelser skickas nu.")
     # the old question pressed on Monday: "next working morning" is now
     await press(client, connector, KARIN, question, "remind_later")
     assert "Ingen behöver påminnas" in str(connector.updates[-1])
@@ -243,7 +243,7 @@ async def test_on_the_last_evening_pamin_sends_at_once(
     """The next working morning comes after the deadline: there is nothing to ask."""
     await a_round_with_hr(client, connector, clock, open_for=timedelta(hours=1, minutes=59))
     await say(client, connector, KARIN, "påminn")
-    assert texts_to(connector, KARIN)[-1].startswith("Påminnelser som skickas nu: 2.")
+    assert texts_to(connector, KARIN)[-1].startswith("2 påminnelser skickas nu.")
     assert all(m.not_before == FRIDAY_EVENING for m in await reminders(db_of(client)))
 
 

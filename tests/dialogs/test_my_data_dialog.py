@@ -243,7 +243,7 @@ async def test_erasing_asks_first_keeps_public_records_and_says_so(
     assert "Dina svar är raderade" in told
     assert f"'Fritexter', 'value': '{texts}'" in told
     assert f"'Val och skattningar', 'value': '{ratings}'" in told
-    assert f"({statuses} st.)" in told and "allmänna handlingar" in told
+    assert f"({statuses} svar)" in told and "allmänna handlingar" in told
     # identified statuses kept as public records; every text and rating erased; Maria's intact
     assert await answers_of(db, KARIN["upn"]) == (statuses, 0, 0)
     assert await answers_of(db, MARIA["upn"]) == marias

@@ -198,13 +198,16 @@ async def test_hr_keeps_the_roster_in_teams_while_a_round_is_open(
     assert fact(nora, t("sv", "roster.department")) == DEPARTMENT
     assert fact(nora, t("sv", "roster.unit")) == NORA["unit"]
     assert fact(nora, t("sv", "roster.state")) == t("sv", "roster.state.present")
-    until = datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date() + timedelta(days=14)
+    today = datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
+    until = today + timedelta(days=14)
     # (her card is changed in place, then the bot says what it did)
     on_leave = await hr.press(nora, "roster_leave", until=until.isoformat())
     assert on_leave is not None
-    state = t("sv", "roster.state.on_leave", date=short_day(until, "sv"))
+    state = t("sv", "roster.state.on_leave", date=short_day(until, "sv", today=today))
     assert fact(on_leave, t("sv", "roster.state")) == state
-    await hr.expect(t("sv", "hr.leave.set", name=NORA["name"], date=short_day(until, "sv")))
+    await hr.expect(
+        t("sv", "hr.leave.set", name=NORA["name"], date=short_day(until, "sv", today=today))
+    )
     assert "roster_leave" in actions_of(on_leave)
 
     # Mikael Björk moves to IFO with a unit of his own: the card shows him there; the round

@@ -177,9 +177,10 @@ def test_sentences_are_left_out_where_there_is_nothing_to_say() -> None:
 
 
 def test_the_date_is_the_day_the_round_closed_where_the_reader_is() -> None:
-    assert report(a_digest()).subtitle == "Demokommunen · Stärkt ledarskap · 2026-07-01"
+    # a document outlives the day it was made: the date in words, with its year
+    assert report(a_digest()).subtitle == "Demokommunen · Stärkt ledarskap · 1 juli 2026"
     still_open = a_digest(round=replace_round(closed_at=None))
-    assert report(still_open).subtitle.endswith("2026-06-30")  # its last day until it closes
+    assert report(still_open).subtitle.endswith("30 juni 2026")  # its last day until it closes
 
 
 def replace_round(**changes: Any) -> Round:
