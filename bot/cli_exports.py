@@ -47,7 +47,7 @@ async def run_export(
             programme=args.programme,
         )
     except RoundError as error:
-        raise refusal(lang, error) from error
+        raise refusal(lang, error, policy=policy) from error
     content = await asyncio.to_thread(export.content)
     try:
         await asyncio.to_thread(Path(args.out).write_bytes, content)
