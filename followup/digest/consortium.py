@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -195,7 +196,7 @@ def _shown(sizes: dict[str, int], k: int, hidden: set[str]) -> tuple[bool, set[s
 
 
 def compile_members(
-    period: str, parts: list[tuple[MemberPart, Publication | None]], *, k: int
+    period: str, parts: Sequence[tuple[MemberPart, Publication | None]], *, k: int
 ) -> ConsortiumFigures:
     """The half-year's figures from the members' publications (None: a member without one),
     with the rules in the module's docstring."""
