@@ -24,6 +24,9 @@ MAX_SHEET_TITLE = 31  # what Excel allows a sheet's name
 
 @dataclass
 class Table:
+    """One table; `key` names it in the catalogue (its title and its XLSX sheet)."""
+
+    key: str
     title: str
     columns: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
@@ -85,13 +88,14 @@ def build_consortium_report(d: ConsortiumDigest, text: Text, *, zone: tzinfo) ->
         lines.append(
             text(
                 "consortium.response",
-                members=sum(1 for m in f.members if m.state == MemberState.PUBLISHED),
+                count=sum(1 for m in f.members if m.state == MemberState.PUBLISHED),
                 submitted=f.submitted,
                 invited=f.invited,
             )
         )
 
     members = Table(
+        "members",
         text("consortium.table.members"),
         [
             text("consortium.col.member"),
@@ -120,6 +124,7 @@ def build_consortium_report(d: ConsortiumDigest, text: Text, *, zone: tzinfo) ->
     names = [m.name for m in f.members if m.state == MemberState.PUBLISHED]
     if f.activities:
         statuses = Table(
+            "activities",
             text("consortium.table.activities"),
             [
                 text("consortium.col.activity"),
@@ -129,6 +134,7 @@ def build_consortium_report(d: ConsortiumDigest, text: Text, *, zone: tzinfo) ->
             ],
         )
         done = Table(
+            "activities_members",
             text("consortium.table.activities_members"),
             [text("consortium.col.activity"), *names],
         )
@@ -161,6 +167,7 @@ def build_consortium_report(d: ConsortiumDigest, text: Text, *, zone: tzinfo) ->
 
     if f.needs:
         needs = Table(
+            "needs",
             text("consortium.table.needs"),
             [
                 text("consortium.col.need"),
@@ -187,6 +194,7 @@ def build_consortium_report(d: ConsortiumDigest, text: Text, *, zone: tzinfo) ->
 
     if f.confidence is not None:
         confidence = Table(
+            "confidence",
             text("consortium.table.confidence"),
             [
                 text("consortium.col.member"),
@@ -202,6 +210,7 @@ def build_consortium_report(d: ConsortiumDigest, text: Text, *, zone: tzinfo) ->
 
     if f.principles is not None:
         principles = Table(
+            "principles",
             text("consortium.table.principles"),
             [text("consortium.col.principle"), text("consortium.col.chosen")],
         )
@@ -262,7 +271,7 @@ def render_consortium_xlsx(report: ConsortiumReport, text: Text) -> bytes:
     for line in [*report.lines, "", *report.method]:
         summary.append([_sheet_cell(line)])
     for table in report.tables:
-        sheet = book.create_sheet(table.title[:MAX_SHEET_TITLE])
+        sheet = book.create_sheet(text(f"consortium.sheet.{table.key}")[:MAX_SHEET_TITLE])
         sheet.append([_sheet_cell(c) for c in table.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)

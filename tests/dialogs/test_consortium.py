@@ -33,6 +33,7 @@ from storage.models import (
 from storage.organisation_store import OrganisationStore
 from storage.role_store import RoleStore
 from storage.types import utcnow
+from tests.cards import assert_valid_cards
 from tests.conftest import EXAMPLES
 from tests.dialogs.checkin_world import (
     Client,
@@ -253,6 +254,7 @@ async def test_two_municipalities_run_one_shared_programme_and_the_centre_sees_i
     await say(client, connector, FRIDA, "gemensam sammanställning")
     compiled = cards_to(connector, FRIDA)[-1]
     assert "gemensam sammanställning" in shown(compiled)
+    assert_valid_cards([waiting, compiled])
     members_table = table(compiled, "Medlemmar")
     assert members_table[1:] == [
         ["Skogså kommun", "Delår 1 Skogså", "1", "1", "100 %"],
@@ -274,7 +276,7 @@ async def test_two_municipalities_run_one_shared_programme_and_the_centre_sees_i
             assert unaccounted == 0 or unaccounted >= K, a
         assert a.departments.get("Skogså kommun") is None
     assert set(figures.hidden_members) == {"Skogså kommun", "Älvby kommun"}
-    done_table = table(compiled, "Genomförda per medlem")
+    done_table = table(compiled, "Genomförd per medlem (antal av svaren)")
     # no member's cell is shown (an empty one: the activity is not for its departments)
     assert {cell for row in done_table[1:] for cell in row[1:]} == {"–", ""}
     assert any(row[1:] == ["–", "–"] for row in done_table[1:])
