@@ -44,7 +44,7 @@ from followup.rounds.calendar import season
 from followup.sections import CONFIDENCE_LEVELS, NEEDS
 from storage.consortium_store import ConsortiumStore
 from storage.database import Database
-from storage.models import Consortium, ConsortiumMember, Organisation, Round
+from storage.models import Consortium, ConsortiumMember, Organisation, Round, RoundState
 
 
 class MemberState:
@@ -148,6 +148,14 @@ def period_of(round_: Round, zone: ZoneInfo) -> str | None:
     return f"{opened.year}-{season(opened)}"
 
 
+def opened(round_: Round) -> bool:
+    """Has the round opened (open now, or closed since)? A draft, a scheduled round and one
+    skipped before it opened are nobody's half-year yet."""
+    return round_.state == RoundState.OPEN or (
+        round_.state in PUBLISHED_STATES and round_.closed_at is not None
+    )
+
+
 def _while_member(round_: Round, member: ConsortiumMember) -> bool:
     assert round_.opens_at is not None
     return round_.opens_at >= member.joined_at and (
@@ -165,7 +173,12 @@ def member_rounds(
     for round_ in sorted(rounds, key=lambda r: (r.opens_at, r.id or 0)):
         member = by_programme.get(round_.programme_id)
         period = period_of(round_, zone)
-        if member is None or period is None or not _while_member(round_, member):
+        if (
+            member is None
+            or period is None
+            or not opened(round_)
+            or not _while_member(round_, member)
+        ):
             continue
         periods.setdefault(period, {})[member.organisation_id] = round_
     return periods

@@ -29,7 +29,7 @@ from followup.rounds.lifecycle import RoundError
 from storage.consortium_store import ConsortiumStore
 from storage.database import Session
 from storage.models import Consortium, ConsortiumMember, Organisation, Programme
-from storage.organisation_store import OrganisationStore
+from storage.organisation_store import OrganisationNotFound, OrganisationStore
 from storage.plan_store import PlanStore
 from storage.programme_store import ProgrammeStore
 
@@ -93,16 +93,12 @@ async def _copy_of_another(call: Call, programme: Programme, session: Session) -
 async def _consortium(call: Call, owner_ref: str, programme_code: str | None) -> Consortium:
     """The consortium an organisation (by tenant id, name or id) owns: its only one, or the one
     of the programme with this code."""
-    owners = [
-        o
-        for o in await OrganisationStore(call.db).list()
-        if owner_ref.strip().casefold() in (o.tenant_id.casefold(), o.name.casefold(), str(o.id))
-    ]
-    owned = (
-        await ConsortiumStore(call.db).owned_by(owners[0].id)
-        if owners and owners[0].id is not None
-        else []
-    )
+    try:
+        owner = await OrganisationStore(call.db).find(owner_ref)
+    except OrganisationNotFound as error:
+        raise RoundError("unknown_consortium", consortium=owner_ref.strip()[:80]) from error
+    assert owner.id is not None
+    owned = await ConsortiumStore(call.db).owned_by(owner.id)
     if programme_code is not None:
         owned = [(c, p) for c, p in owned if p.code.casefold() == programme_code.casefold()]
     if len(owned) != 1:

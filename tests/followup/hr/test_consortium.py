@@ -164,6 +164,7 @@ async def test_a_members_rounds_count_for_their_half_year_while_it_is_a_member(
             state="closed",
             opens_at=day,
             deadline=day + timedelta(days=21),
+            closed_at=day + timedelta(days=21),
             reminder_offsets=[],
             reminder_cap=0,
             k=3,
@@ -173,11 +174,14 @@ async def test_a_members_rounds_count_for_their_half_year_while_it_is_a_member(
         opened(joined - timedelta(days=30), "Before joining"),  # February: not a member yet
         opened(datetime(2026, 4, 15, 8, tzinfo=SE), "Spring"),
         opened(datetime(2026, 5, 4, 8, tzinfo=SE), "Spring again"),  # the latest of the spring
+        opened(datetime(2026, 6, 1, 8, tzinfo=SE), "Skipped"),  # archived before it opened
         opened(datetime(2026, 10, 15, 8, tzinfo=SE), "After leaving"),
     ]
+    rounds[3].state, rounds[3].closed_at = "archived", None
     for i, r in enumerate(rounds, start=1):
         r.id = i
     assert [period_of(r, SE) for r in rounds] == [
+        "2026-spring",
         "2026-spring",
         "2026-spring",
         "2026-spring",
