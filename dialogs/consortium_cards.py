@@ -33,31 +33,20 @@ def consortium_file(report: ConsortiumReport, kind: str, language: str) -> bytes
     return render_consortium_markdown(report, text).encode("utf-8")
 
 
-def _table(columns: list[str], rows: list[list[Any]]) -> dict[str, Any]:
-    """A table of names and figures, every cell verbatim (names are as the members wrote them)."""
-
-    def row(cells: list[Any], *, header: bool = False) -> dict[str, Any]:
-        return {
-            "type": "TableRow",
-            "cells": [
-                {
-                    "type": "TableCell",
-                    "items": [
-                        verbatim(
-                            "" if c is None else str(c), **({"weight": "Bolder"} if header else {})
-                        )
-                    ],
-                }
-                for c in cells
-            ],
-        }
-
-    return {
-        "type": "Table",
-        "firstRowAsHeader": True,
-        "columns": [{"width": 1} for _ in columns],
-        "rows": [row(columns, header=True), *(row(r) for r in rows)],
-    }
+def _rows(columns: list[str], rows: list[list[Any]]) -> list[dict[str, Any]]:
+    """A table as a phone shows it: each row's first cell in bold, then its other cells as
+    "column value" on one wrapped line (a table of eight columns does not fit a phone)."""
+    items: list[dict[str, Any]] = []
+    for row in rows:
+        items.append(verbatim(str(row[0]), weight="Bolder", spacing="Small"))
+        cells = [
+            f"{column}: {value}"
+            for column, value in zip(columns[1:], row[1:], strict=True)
+            if value not in (None, "")
+        ]
+        if cells:
+            items.append(verbatim(" · ".join(cells), spacing="None"))
+    return items
 
 
 def consortium_card(report: ConsortiumReport) -> dict[str, Any]:
@@ -66,10 +55,9 @@ def consortium_card(report: ConsortiumReport) -> dict[str, Any]:
     body += [verbatim(line, isSubtle=i == 0) for i, line in enumerate(report.lines)]
     for table in report.tables:
         body.append(verbatim(table.title, size="Medium", weight="Bolder", separator=True))
-        body.append(_table(table.columns, table.rows))
-    body += [
-        verbatim(line, isSubtle=True, separator=i == 0) for i, line in enumerate(report.method)
-    ]
+        body += _rows(table.columns, table.rows)
+    for i, line in enumerate(report.method):
+        body.append(verbatim(line, isSubtle=True, separator=i == 0))
     return card(body)
 
 

@@ -144,15 +144,26 @@ def shown(card: dict[str, Any]) -> str:
     return str(card)
 
 
-def table(card: dict[str, Any], title: str) -> list[list[str]]:
-    """A table of the card (after the heading `title`), as its cells' texts."""
-    body = card["body"]
-    for i, element in enumerate(body):
-        inline = element.get("inlines", [{}])[0].get("text") if "inlines" in element else None
-        if inline == title:
-            rows = body[i + 1]["rows"]
-            return [[c["items"][0]["inlines"][0]["text"].strip() for c in r["cells"]] for r in rows]
-    raise AssertionError(f"no table {title}")
+def section(card: dict[str, Any], title: str) -> list[str]:
+    """The lines of the card under the heading `title`, up to the next heading."""
+    lines, inside = [], False
+    for element in card["body"]:
+        text = element["inlines"][0]["text"] if "inlines" in element else ""
+        heading = element.get("size") == "Medium" or element.get("separator")
+        if inside and heading:
+            break
+        if inside:
+            lines.append(text)
+        inside = inside or text == title
+    if not inside:
+        raise AssertionError(f"no section {title}")
+    return lines
+
+
+def md_table(markdown: str, title: str) -> list[list[str]]:
+    """A table of the Markdown (after the heading `## title`), as its cells."""
+    after = markdown.split(f"## {title}\n", 1)[1].strip().split("\n\n", 1)[0]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in after.splitlines()]
 
 
 async def kept(db: Database) -> ConsortiumFigures:
@@ -255,11 +266,14 @@ async def test_two_municipalities_run_one_shared_programme_and_the_centre_sees_i
     compiled = cards_to(connector, FRIDA)[-1]
     assert "gemensam sammanställning" in shown(compiled)
     assert_valid_cards([waiting, compiled])
-    members_table = table(compiled, "Medlemmar")
-    assert members_table[1:] == [
-        ["Skogså kommun", "Delår 1 Skogså", "1", "1", "100 %"],
-        ["Älvby kommun", "Delår 1 Älvby", "3", "3", "100 %"],
-        ["Alla medlemmar", "", "4", "4", "100 %"],
+    members = section(compiled, "Medlemmar")
+    assert members == [
+        "Skogså kommun",
+        "Omgång: Delår 1 Skogså · Tillfrågade: 1 · Svarade: 1 · Svarsandel: 100 %",
+        "Älvby kommun",
+        "Omgång: Delår 1 Älvby · Tillfrågade: 3 · Svarade: 3 · Svarsandel: 100 %",
+        "Alla medlemmar",
+        "Tillfrågade: 4 · Svarade: 4 · Svarsandel: 100 %",
     ]
     figures = await kept(db)
     assert figures.submitted == 4  # Grannby's chef is in no figure: it is no member
@@ -276,10 +290,6 @@ async def test_two_municipalities_run_one_shared_programme_and_the_centre_sees_i
             assert unaccounted == 0 or unaccounted >= K, a
         assert a.departments.get("Skogså kommun") is None
     assert set(figures.hidden_members) == {"Skogså kommun", "Älvby kommun"}
-    done_table = table(compiled, "Genomförd per medlem (antal av svaren)")
-    # no member's cell is shown (an empty one: the activity is not for its departments)
-    assert {cell for row in done_table[1:] for cell in row[1:]} == {"–", ""}
-    assert any(row[1:] == ["–", "–"] for row in done_table[1:])
     # confidence: Skogså's one answer is hidden in Skogså's own digest, so it is in no total
     assert figures.confidence is not None and figures.confidence.n == 3
     assert figures.confidence.mean is not None
@@ -293,6 +303,11 @@ async def test_two_municipalities_run_one_shared_programme_and_the_centre_sees_i
     # the same in the files the CLI writes
     md = await cli(settings, capsys, "consortium", "digest", "--org", FOU)
     assert "| Älvby kommun | Delår 1 Älvby | 3 | 3 | 100 % |" in md
+    done = md_table(md, "Genomförd per medlem (antal av svaren)")
+    assert done[0] == ["Aktivitet", "Skogså kommun", "Älvby kommun"]
+    # no member's cell is shown (an empty one: the activity is not for its departments)
+    assert {cell for row in done[2:] for cell in row[1:]} == {"–", ""}
+    assert any(row[1:] == ["–", "–"] for row in done[2:])
     assert "Ett svar" not in md and "Eva Ek" not in md
     xlsx = tmp_path / "gemensam.xlsx"
     await cli(
@@ -330,4 +345,4 @@ async def test_two_municipalities_run_one_shared_programme_and_the_centre_sees_i
     # kept as published: a member leaving afterwards changes nothing in it
     await cli(settings, capsys, "consortium", "leave", "FoU Dalarna", "--org", SKOGSA)
     await say(client, connector, FRIDA, "gemensam sammanställning")
-    assert table(cards_to(connector, FRIDA)[-1], "Medlemmar") == members_table
+    assert section(cards_to(connector, FRIDA)[-1], "Medlemmar") == members
