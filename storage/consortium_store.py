@@ -61,6 +61,26 @@ class ConsortiumStore:
         await session.flush()
         return consortium
 
+    async def add_member(
+        self,
+        *,
+        consortium_id: int,
+        organisation_id: int,
+        programme_id: int,
+        now: datetime,
+        session: Session,
+    ) -> ConsortiumMember:
+        """A new member from `now`, running the shared plan as its programme `programme_id`."""
+        member = ConsortiumMember(
+            consortium_id=consortium_id,
+            organisation_id=organisation_id,
+            programme_id=programme_id,
+            joined_at=now,
+        )
+        session.add(member)
+        await session.flush()
+        return member
+
     async def membership(
         self, *, consortium_id: int, organisation_id: int, session: Session | None = None
     ) -> ConsortiumMember | None:

@@ -45,6 +45,7 @@ from followup.sections import CONFIDENCE_LEVELS, NEEDS
 from storage.consortium_store import ConsortiumStore
 from storage.database import Database
 from storage.models import Consortium, ConsortiumMember, Organisation, Round, RoundState
+from storage.organisation_store import OrganisationStore
 
 
 class MemberState:
@@ -344,7 +345,8 @@ async def consortium_figures(
     if kept is not None:
         return ConsortiumFigures.from_json(kept.figures), ordered
     taking_part = periods.get(period, {})
-    organisation = await _organisation(db, consortium.organisation_id)
+    organisation = await OrganisationStore(db).get(consortium.organisation_id)
+    assert organisation is not None
     k = max([organisation.default_k, *(r.k for r in taking_part.values())])
     parts: list[tuple[MemberPart, Publication | None]] = []
     for member, org in members:
@@ -373,10 +375,3 @@ async def consortium_figures(
     figures = compile_members(period, parts, k=k)
     kept = await store.publish_once(consortium.id, period, figures.to_json(), at=now)
     return ConsortiumFigures.from_json(kept.figures), ordered
-
-
-async def _organisation(db: Database, organisation_id: int) -> Organisation:
-    async with db.session() as s:
-        found = await s.get(Organisation, organisation_id)
-    assert found is not None
-    return found

@@ -212,13 +212,12 @@ async def join(
             consortium_id=consortium.id, organisation_id=call.organisation_id, session=session
         )
         if member is None:
-            session.add(
-                ConsortiumMember(
-                    consortium_id=consortium.id,
-                    organisation_id=call.organisation_id,
-                    programme_id=copy.id,
-                    joined_at=call.now,
-                )
+            await store.add_member(
+                consortium_id=consortium.id,
+                organisation_id=call.organisation_id,
+                programme_id=copy.id,
+                now=call.now,
+                session=session,
             )
         elif member.left_at is not None:
             member.joined_at, member.left_at, member.programme_id = call.now, None, copy.id
