@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.app import create_app
 from bot.app_package import DEFAULT_OUT, PackageRefused, build_package, package_values
 from bot.cli_activities import add_parser as add_activity_parser
+from bot.cli_consortium import add_parser as add_consortium_parser
 from bot.cli_exports import add_parser as add_export_parser
 from bot.cli_roster import add_parser as add_chef_parser
 from bot.settings import Settings
@@ -286,6 +287,7 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _hr_or_round(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_activities import run_activity
+    from bot.cli_consortium import run_consortium
     from bot.cli_exports import run_export
     from bot.cli_programmes import run_programme
     from bot.cli_roster import run_chef
@@ -300,6 +302,7 @@ async def _hr_or_round(args: argparse.Namespace, settings: Settings) -> int:
         "chef": run_chef,
         "activity": run_activity,
         "programme": run_programme,
+        "consortium": run_consortium,
     }
 
     async def run(db: Database) -> int:
@@ -533,6 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_activity_parser(sub)
     add_export_parser(sub)
+    add_consortium_parser(sub)
 
     demo = sub.add_parser("demo", help="the demo programme and roster")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True)
@@ -580,6 +584,7 @@ def run(argv: Sequence[str] | None, settings: Settings | None = None) -> int:
             "chef",
             "activity",
             "programme",
+            "consortium",
         ):
             return asyncio.run(_hr_or_round(args, settings))
     except CommandError as exc:

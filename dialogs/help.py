@@ -20,6 +20,7 @@ def help_text(language: str, *, k: int, hr: bool = False, lead: bool = False) ->
         parts.append(t(language, "help.commands.hr"))
         parts.append(t(language, "help.commands.hr_files"))
         parts.append(t(language, "help.commands.roster"))
+        parts.append(t(language, "help.commands.consortium"))
     elif lead:
         parts.append(t(language, "help.commands.lead"))
     if hr or lead:

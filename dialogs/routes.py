@@ -23,6 +23,7 @@ from dialogs.activities import tenant_of
 from dialogs.cards import REFRESH, show_card
 from dialogs.check_in_dialog import MARKER as CHECK_IN_KIND
 from dialogs.check_in_dialog import CheckInDialog
+from dialogs.consortium_cards import HrConsortium
 from dialogs.digest_cards import Links
 from dialogs.download_cards import DOWNLOAD
 from dialogs.export_cards import DOWNLOAD as EXPORT_DOWNLOAD
@@ -52,6 +53,7 @@ from dialogs.my_data_dialog import MyDataDialog
 from dialogs.remind_cards import REMIND_LATER, REMIND_NOW
 from dialogs.texts import LANGUAGES, catalogue, t, words
 from dialogs.turn import Handler, Sender, Turn
+from followup.hr import consortium
 from followup.people.access import Access, audit_refusal, chef_access
 from followup.policy import Policy
 from storage.conversation_store import ConversationStore
@@ -453,6 +455,8 @@ def teams_routes(
     }
     for command, handler in hr_commands.items():
         routes.add_command(command, hr.command(command, handler), numbered=True)
+    # a shared programme's digest across its members: the owning organisation's HR only
+    routes.add_command("consortium", hr.command(consortium.DIGEST, HrConsortium(db).digest))
     for action, on_press in hr_actions.items():
         routes.add_card(HR_KIND, hr.action(action, on_press), action=action)
     # a digest's file: whoever may see the digest now (a lead too), checked when pressed

@@ -506,3 +506,46 @@ class Publication(SQLModel, table=True):
     round_id: int = Field(foreign_key="round.id", primary_key=True)
     published_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class Consortium(SQLModel, table=True):
+    """A programme one organisation (e.g. a regional R&D centre) shares with member
+    organisations: they run it in their own tenants, the owner sees it compiled across them."""
+
+    __tablename__ = "consortium"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # the owning organisation (its own tenant and HR admins) and its programme
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    programme_id: int = Field(foreign_key="programme.id", unique=True)
+    created_at: datetime = _created()
+
+
+class ConsortiumMember(SQLModel, table=True):
+    """An organisation taking part in a consortium's programme, through its own copy of the
+    plan (a programme of the member with the same code); no personal data."""
+
+    __tablename__ = "consortium_member"
+    __table_args__ = (UniqueConstraint("consortium_id", "organisation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consortium_id: int = Field(foreign_key="consortium.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    # the member's programme that runs the shared plan: its rounds are the member's part
+    programme_id: int = Field(foreign_key="programme.id")
+    joined_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # None while a member; rounds opened before it left still count for their half-year
+    left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConsortiumPublication(SQLModel, table=True):
+    """What a consortium published for one half-year: its members' published figures compiled
+    after the privacy rules, decided once (when every member's round of it had closed) and never
+    changed, so two views taken at different times cannot be subtracted from each other."""
+
+    __tablename__ = "consortium_publication"
+
+    consortium_id: int = Field(foreign_key="consortium.id", primary_key=True)
+    period: str = Field(max_length=20, primary_key=True)  # e.g. "2026-spring"
+    published_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

@@ -85,6 +85,8 @@ def activity(
     locale: str = "sv-SE",
     **extra: Any,
 ) -> dict[str, Any]:
+    """What Teams posts for the person; in their own tenant when the person dict names one."""
+    tenant = person.get("tenant", TENANT)
     return {
         "type": kind,
         "id": f"in-{kind}",
@@ -92,8 +94,8 @@ def activity(
         "serviceUrl": connector.service_url,
         "from": {"id": person["id"], "aadObjectId": person["aadObjectId"]},
         "recipient": {"id": "28:ledarpuls", "name": "Ledarpuls"},
-        "conversation": {"id": person["conv"], "conversationType": "personal", "tenantId": TENANT},
-        "channelData": {"tenant": {"id": TENANT}},
+        "conversation": {"id": person["conv"], "conversationType": "personal", "tenantId": tenant},
+        "channelData": {"tenant": {"id": tenant}},
         "locale": locale,
         **extra,
     }

@@ -31,6 +31,7 @@ from dialogs.check_in_cards import (
     invitation_card,
     step_card,
 )
+from dialogs.consortium_cards import consortium_card, consortium_report
 from dialogs.digest_cards import compiled_digest_card
 from dialogs.download_cards import download_card
 from dialogs.export_cards import export_card
@@ -67,7 +68,16 @@ from dialogs.texts import t
 from dialogs.welcome import welcome_card
 from followup.check_in.steps import ActivityItem, AreaBlock, Feedback
 from followup.digest.compile import Digest
+from followup.digest.consortium import (
+    ConsortiumDigest,
+    ConsortiumFigures,
+    MemberPart,
+    MemberState,
+    compile_members,
+)
+from followup.digest.figures import ActivityFigures, Confidence, NeedFigures
 from followup.digest.identified import chef_answers
+from followup.digest.publication import Publication
 from followup.forms import FormError
 from followup.hr.activities import ActivityRow
 from followup.hr.imports import Preview
@@ -80,7 +90,7 @@ from followup.privacy.erasure import erase_answers, plan_erasure
 from followup.privacy.my_data import collect
 from followup.rounds.lifecycle import Audience, department_names, round_audience
 from followup.rounds.progress import Counts, Progress, RoundRow, overview, progress
-from followup.sections import DEFAULT_SECTIONS, MAX_TEXT, STATUSES
+from followup.sections import DEFAULT_SECTIONS, MAX_TEXT, NEEDS, STATUSES
 from storage.database import Database
 from storage.models import Chef, Department, Programme, Role, Round, RoundState
 from storage.types import utcnow
@@ -473,6 +483,64 @@ def hr_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
         ("chef", chef_card(chefs[0], departments, language, today=TODAY, zone=ZONE)),
         ("chef on leave", chef_card(chefs[1], departments, language, today=TODAY, zone=ZONE)),
         ("add chef", add_chef_card(departments, language)),
+        *shared_digest_cards(language),
+    ]
+
+
+def shared_digest_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
+    """A regional centre's shared digest over long-named members: compiled, and waiting."""
+    members = ["Smedjebackens kommun", "Ludvika kommun", "Älvdalens kommun"]
+    statuses = {"not_started": 2, "in_progress": 5, "done": 12, "delayed": 3, "not_applicable": 1}
+    activity = ActivityFigures("A01", LONG_ACTIVITIES[0], DEPARTMENTS[8], statuses, {})
+    parts = [
+        (
+            MemberPart(name, MemberState.PUBLISHED, "Uppföljning hösten 2026", 24, 23),
+            Publication(
+                round_id=1,
+                k=3,
+                sealed=False,
+                departments={},
+                invitations=[],
+                activities=[replace(activity, departments={LONG_DEPARTMENT: statuses})],
+                areas={},
+                needs=[NeedFigures(need, 9, 4, {}) for need in NEEDS],
+                principles=[(1, "Vi följer upp och återkopplar", 11)],
+                principle_respondents=23,
+                confidence=Confidence(23, 3.6, 4.0, {3: 10, 4: 13}),
+                confidence_departments={},
+                quotes=[],
+                hidden_departments=[],
+            ),
+        )
+        for name in members
+    ]
+    compiled = compile_members("2026-autumn", parts, k=3)
+    waiting = ConsortiumFigures(
+        "2026-autumn",
+        3,
+        sealed=True,
+        members=[MemberPart(members[0], MemberState.WAITING, "Uppföljning hösten 2026")],
+    )
+    goal = "Enhetscheferna känner sig trygga som förändringsledare."
+    return [
+        (
+            name,
+            consortium_card(
+                consortium_report(
+                    ConsortiumDigest(
+                        "FoU Dalarna – Forskning och utveckling i samverkan",
+                        "Ledarskapsutbildning för första linjens chefer i socialtjänsten",
+                        goal,
+                        NOW,
+                        figures,
+                        ["2026-autumn"],
+                    ),
+                    language,
+                    zone=ZONE,
+                )
+            ),
+        )
+        for name, figures in (("shared digest", compiled), ("shared digest waiting", waiting))
     ]
 
 
