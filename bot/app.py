@@ -275,8 +275,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.router.add_get(
         "/metrics", metrics_handler(lambda: app[METRICS], token=settings.metrics_token)
     )
-    # /about, /privacy, /terms: the links in the Teams app package
-    add_info_pages(app, policy=policy)
+    # /about, /privacy, /terms: the links in the Teams app package; /accessibility: the statement
+    add_info_pages(app, policy=policy, statement=settings.statement())
     if links is not None:
         app.router.add_get(
             "/digest/{token}",

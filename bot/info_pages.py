@@ -1,4 +1,5 @@
-"""Short public pages about Ledarpuls, its privacy and its terms: the links in the Teams app."""
+"""Short public pages about Ledarpuls, its privacy, its terms (the links in the Teams app) and its
+accessibility statement (`bot.accessibility_page`), linked from every page the service serves."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.accessibility_page import Statement, statement_main
 from dialogs.texts import LANGUAGES, language_of, t
 from followup.policy import Policy
 
-PAGES = ("about", "privacy", "terms")
+PAGES = ("about", "privacy", "terms", "accessibility")
+STATEMENT = "accessibility"
 ACCENT = "#1B6B73"  # the Teams app's accent colour (manifest/manifest.json)
 
 # one page shell for every page the service serves (these, link errors, the upload page)
@@ -22,7 +25,8 @@ _DOCUMENT = """<!doctype html>
 {head}<title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto;
-       padding: 0 1rem; line-height: 1.5; color: #1f1f1f; }}
+       padding: 0 1rem; line-height: 1.5; color: #1f1f1f;
+       overflow-wrap: break-word; hyphens: auto; }}
 h1, h2 {{ color: {accent}; }}
 h1 {{ font-size: 1.6rem; }}
 h2 {{ font-size: 1.4rem; }}
@@ -70,14 +74,32 @@ def page_language(request: web.Request) -> str:
     return language_of(first.strip() or None)
 
 
-def render_page(name: str, language: str, *, policy: Policy) -> str:
+def statement_links(languages: tuple[str, ...], *, prefix: str = "") -> str:
+    """A nav with the link to the accessibility statement in each of these languages, for a
+    page that is no info page (`prefix`: from its path to the service's root, e.g. "../")."""
+    links = [
+        f'<a href="{prefix}{STATEMENT}?lang={language}" hreflang="{language}" lang="{language}">'
+        f"{html.escape(t(language, 'page.accessibility.link'))}</a>"
+        for language in languages
+    ]
+    return f"<nav>{chr(10).join(links)}</nav>"
+
+
+def render_page(
+    name: str, language: str, *, policy: Policy, statement: Statement | None = None
+) -> str:
     """The page as HTML; its paragraphs come from the text catalogue, the rules they name
-    (the usual k) from the policy."""
+    (the usual k) from the policy, the accessibility statement's organisation and contact from
+    `statement`."""
     title = t(language, f"page.{name}.title")
-    body = "\n".join(
-        f"<p>{html.escape(paragraph.strip())}</p>"
-        for paragraph in t(language, f"page.{name}.body", k=policy.k).split("\n\n")
-    )
+    if name == STATEMENT:
+        main = statement_main(language, statement or Statement(organisation="Ledarpuls"))
+    else:
+        body = "\n".join(
+            f"<p>{html.escape(paragraph.strip())}</p>"
+            for paragraph in t(language, f"page.{name}.body", k=policy.k).split("\n\n")
+        )
+        main = f"<h1>{html.escape(title)}</h1>\n{body}"
     other = next(lang for lang in LANGUAGES if lang != language)
     # relative links, so the pages also work behind a proxy that serves them under a path
     links = [
@@ -86,22 +108,25 @@ def render_page(name: str, language: str, *, policy: Policy) -> str:
         if page != name
     ]
     links.append(
-        f'<a href="{name}?lang={other}" hreflang="{other}">'
+        # in the other language's own words, so it is read out in that language
+        f'<a href="{name}?lang={other}" hreflang="{other}" lang="{other}">'
         f"{html.escape(t(language, 'page.other_language'))}</a>"
     )
     return html_document(
         language=language,
         title=title,
-        main=f"<h1>{html.escape(title)}</h1>\n{body}",
+        main=main,
         after=f"<nav>{chr(10).join(links)}</nav>",
     )
 
 
-def _handler(name: str, *, policy: Policy) -> Callable[[web.Request], Awaitable[web.Response]]:
+def _handler(
+    name: str, *, policy: Policy, statement: Statement
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def page(request: web.Request) -> web.Response:
         language = page_language(request)
         return web.Response(
-            text=render_page(name, language, policy=policy),
+            text=render_page(name, language, policy=policy, statement=statement),
             content_type="text/html",
             charset="utf-8",
             headers={"Content-Language": language, "Vary": "Accept-Language"},
@@ -110,7 +135,8 @@ def _handler(name: str, *, policy: Policy) -> Callable[[web.Request], Awaitable[
     return page
 
 
-def add_info_pages(app: web.Application, *, policy: Policy) -> None:
-    """GET /about, /privacy and /terms: no data of anyone, the same on every replica."""
+def add_info_pages(app: web.Application, *, policy: Policy, statement: Statement) -> None:
+    """GET /about, /privacy, /terms and /accessibility: no data of anyone, the same on every
+    replica."""
     for name in PAGES:
-        app.router.add_get(page_path(name), _handler(name, policy=policy))
+        app.router.add_get(page_path(name), _handler(name, policy=policy, statement=statement))

@@ -12,7 +12,7 @@ import html
 
 from aiohttp import web
 
-from bot.info_pages import html_document
+from bot.info_pages import html_document, statement_links
 from dialogs.texts import LANGUAGES, t
 
 # why a link gave no file → its HTTP status
@@ -36,6 +36,8 @@ def render_link_page(reason: str) -> str:
         language=LANGUAGES[0],
         title=title,
         main="\n".join(sections),
+        # the link's path is /digest/… or /my-data/…: the statement is one level up
+        after=statement_links(LANGUAGES, prefix="../"),
         head='<meta name="robots" content="noindex">',
     )
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.accessibility_page import Statement
 from bot.signing_keys import FETCH_TIMEOUT_SECONDS
 from followup.policy import DEFAULT_TIMEZONE, K_RANGE, Policy
 from storage.database import SQLITE_DEFAULT_URL, Timeouts
@@ -149,6 +150,17 @@ class Settings(BaseSettings):
         "", validation_alias=AliasChoices("TEAMS_APP_TERMS_URL", "teams_app_terms_url")
     )
 
+    # the accessibility statement (/accessibility): who stands behind the service (default: the
+    # Teams app's developer name) and where to report a shortcoming — an e-mail address or an
+    # https address; empty: the statement points to the employer's HR or IT support
+    accessibility_organisation: str = Field(
+        "",
+        validation_alias=AliasChoices("ACCESSIBILITY_ORGANISATION", "accessibility_organisation"),
+    )
+    accessibility_contact: str = Field(
+        "", validation_alias=AliasChoices("ACCESSIBILITY_CONTACT", "accessibility_contact")
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -167,6 +179,15 @@ class Settings(BaseSettings):
             send_retry_window=timedelta(hours=self.send_retry_hours),
             send_rate=self.outbox_rate,
         )
+
+    def statement(self) -> Statement:
+        """What the accessibility statement says that is this deployment's."""
+        organisation = (
+            self.accessibility_organisation.strip()
+            or self.teams_app_developer.strip()
+            or "Ledarpuls"
+        )
+        return Statement(organisation=organisation, contact=self.accessibility_contact.strip())
 
     def database_timeouts(self) -> Timeouts:
         return Timeouts(

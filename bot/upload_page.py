@@ -18,7 +18,7 @@ from datetime import datetime
 from aiohttp import BodyPartReader, web
 from itsdangerous import BadData, URLSafeSerializer
 
-from bot.info_pages import html_document, page_language
+from bot.info_pages import STATEMENT, html_document, page_language
 from dialogs.texts import LANGUAGES, t
 from followup.hr.imports import Upload, store_upload, upload_slot
 from followup.imports.detect import KINDS
@@ -64,8 +64,10 @@ def _page(language: str, body: str, *, status: int = 200) -> web.Response:
         title=title,
         main=f"<h1>{html.escape(title)}</h1>\n{body}",
         after=(
-            f'<nav><a href="?lang={other}" hreflang="{other}">'
-            f"{html.escape(t(language, 'page.other_language'))}</a></nav>"
+            f'<nav><a href="?lang={other}" hreflang="{other}" lang="{other}">'
+            f"{html.escape(t(language, 'page.other_language'))}</a>\n"
+            f'<a href="../{STATEMENT}?lang={language}">'
+            f"{html.escape(t(language, 'page.accessibility.link'))}</a></nav>"
         ),
         head='<meta name="referrer" content="no-referrer">',
     )
