@@ -278,6 +278,22 @@ COLUMNS: Final[dict[str, dict[str, Class]]] = {
         "created_at": _,
     },
     "send_budget": {"organisation_id": _, "next_at": _, "paused_until": _},
+    # a consortium's shared programme: organisations, programmes and figures, no person
+    "consortium": {"id": _, "organisation_id": _, "programme_id": _, "created_at": _},
+    "consortium_member": {
+        "id": _,
+        "consortium_id": _,
+        "organisation_id": _,
+        "programme_id": _,
+        "joined_at": _,
+        "left_at": _,
+    },
+    "consortium_publication": {
+        "consortium_id": _,
+        "period": _,
+        "published_at": _,
+        "figures": _,
+    },
     "hr_role": {
         "id": _,
         "organisation_id": _,

@@ -91,6 +91,7 @@ async def served_pages(client: TestClient[Any, Any], clock: list[datetime]) -> d
     clock[0] = NOW + timedelta(days=3)
     await keep("link-expired", await client.get(_path(expiring["json"])), 410)
     await keep("link-invalid", await client.get("/digest/forged"), 404)
+    await keep("export-link-invalid", await client.get("/export/forged"), 404)
     return pages
 
 
@@ -121,6 +122,7 @@ async def test_every_page_the_service_serves_passes_axe_at_wcag_21_aa(
         "/upload/{token}",
         "/digest/{token}",
         "/my-data/{token}",
+        "/export/{token}",
     }
     assert served - NOT_PAGES <= checked, served - NOT_PAGES - checked
 
