@@ -68,7 +68,7 @@ class DigestFiles:
         if kind == "xlsx":
             return write_xlsx(self.report, overview_rows(self.digest, self.text), self.text)
         if kind == "docx":
-            return write_docx(self.report, self.digest, self.text)
+            return write_docx(self.report, self.digest, self.text, language=self.language)
         if kind == "png":
             return trend_chart(self.digest, self.text) or areas_chart(self.digest, self.text) or b""
         raise ValueError(kind)
