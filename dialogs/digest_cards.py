@@ -18,6 +18,7 @@ from dialogs.identified_cards import identified_section
 from dialogs.texts import t
 from followup.digest.compile import Digest, compile_digest
 from followup.digest.files import areas_chart, trend_chart, write_docx, write_xlsx
+from followup.digest.pdf import pdf_a
 from followup.digest.report import Report, Text, build_report, overview_rows, render_markdown
 from followup.policy import Policy
 from followup.sections import STATUSES
@@ -30,6 +31,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "png": "image/png",
+    "pdf": "application/pdf",
 }
 # download links to a round's digest files: (round, organisation, language, actor, departments)
 # → kind → url; made when someone presses a download button, never put on a card
@@ -52,6 +54,7 @@ class DigestFiles:
     digest: Digest
     language: str
     zone: tzinfo  # where the report's dates are
+    soffice: str = Policy.soffice  # LibreOffice, for the PDF/A
 
     @cached_property
     def text(self) -> Text:
@@ -69,6 +72,9 @@ class DigestFiles:
             return write_xlsx(self.report, overview_rows(self.digest, self.text), self.text)
         if kind == "docx":
             return write_docx(self.report, self.digest, self.text, language=self.language)
+        if kind == "pdf":
+            # PDF/A of the board's document; PdfUnavailable without LibreOffice
+            return pdf_a(self.render("docx"), soffice=self.soffice)
         if kind == "png":
             return trend_chart(self.digest, self.text) or areas_chart(self.digest, self.text) or b""
         raise ValueError(kind)
@@ -85,8 +91,10 @@ def digest_file_name(title: str, kind: str, language: str) -> str:
     return f"{name}.{kind}"
 
 
-def digest_files(digest: Digest, language: str, *, zone: tzinfo) -> DigestFiles:
-    return DigestFiles(digest, language, zone)
+def digest_files(
+    digest: Digest, language: str, *, zone: tzinfo, soffice: str = Policy.soffice
+) -> DigestFiles:
+    return DigestFiles(digest, language, zone, soffice)
 
 
 def digest_card(files: DigestFiles, *, downloads: bool = False) -> dict[str, Any]:
