@@ -1,6 +1,7 @@
 """The example digest in docs/: the demo programme with two rounds of made-up answers (a fixed
 random seed, so it comes out the same every time), written as Markdown, XLSX and DOCX, with the
-DOCX's pages as PNG when LibreOffice and pdftoppm are installed. Run with `make docs-example`.
+DOCX as PDF/A and its pages as PNG when LibreOffice and pdftoppm are installed. Run with
+`make docs-example`.
 
 (It lives beside the benchmarks because, like them, it fills a database with generated data.)"""
 
@@ -20,6 +21,7 @@ from bot.demo import load_demo
 from dialogs.digest_cards import digest_files
 from followup.check_in.steps import load_check_in
 from followup.digest.compile import compile_digest
+from followup.digest.pdf import PdfUnavailable, pdf_a
 from followup.policy import Policy
 from followup.rounds.lifecycle import close_round, create_round, open_round
 from followup.rounds.progress import set_on_leave
@@ -172,40 +174,25 @@ async def main() -> None:
 
 
 def render_pages() -> None:
-    """The DOCX's pages as PNG, as Word would print them (LibreOffice), for the README."""
-    soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
-    if soffice is None or pdftoppm is None:
-        print("LibreOffice (soffice) or pdftoppm is missing: the DOCX pages are not rendered")
+    """The DOCX as PDF/A (what `ledarpuls digest --format pdf` makes, with LibreOffice) and its
+    pages as PNG for the README, when LibreOffice and pdftoppm are installed."""
+    pdftoppm = shutil.which("pdftoppm")
+    try:
+        pdf = pdf_a((OUT / "sammanstallning.docx").read_bytes(), soffice="soffice")
+    except PdfUnavailable as why:
+        print(f"no PDF/A ({why.reason}: LibreOffice, soffice): the DOCX pages are not rendered")
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [
-                soffice,
-                "--headless",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                tmp,
-                str(OUT / "sammanstallning.docx"),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        for old in OUT.glob("sida-*.png"):
-            old.unlink()
-        subprocess.run(
-            [
-                pdftoppm,
-                "-png",
-                "-r",
-                "70",
-                str(Path(tmp) / "sammanstallning.pdf"),
-                str(OUT / "sida"),
-            ],
-            check=True,
-            timeout=300,
-        )
+    (OUT / "sammanstallning.pdf").write_bytes(pdf)
+    if pdftoppm is None:
+        print("pdftoppm is missing (poppler-utils): the DOCX pages are not rendered")
+        return
+    for old in OUT.glob("sida-*.png"):
+        old.unlink()
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "70", str(OUT / "sammanstallning.pdf"), str(OUT / "sida")],
+        check=True,
+        timeout=300,
+    )
     print("rendered the DOCX pages:", ", ".join(sorted(p.name for p in OUT.glob("sida-*.png"))))
 
 
