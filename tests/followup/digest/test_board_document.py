@@ -128,7 +128,7 @@ def test_chart_and_heading_colours_stand_out_against_white() -> None:
     # text: the headings' colour at least 4.5:1
     document = board(a_digest())
     for level in (1, 2, 3):
-        colour = document.styles[f"Heading {level}"].font.color.rgb  # type: ignore[union-attr]
+        colour = document.styles[f"Heading {level}"].font.color.rgb
         assert colour is not None and contrast(str(colour)) >= 4.5
 
 
