@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -36,8 +37,8 @@ MEDIA_TYPES = {
 # download links to a round's digest files: (round, organisation, language, actor, departments)
 # → kind → url; made when someone presses a download button, never put on a card
 Links = Callable[..., dict[str, str]]
-# a chart in the card only while the message stays well under Teams' size limit
-MAX_INLINE_CHART = 40_000
+# a chart in the card only while the message stays well under Teams' size limit (~80 KB)
+MAX_CARD = 38_000
 
 
 def texts_in(language: str) -> Text:
@@ -110,15 +111,8 @@ def digest_card(files: DigestFiles, *, downloads: bool = False) -> dict[str, Any
         verbatim_facts([(label, str(value)) for label, value in overview_rows(d, files.text)]),
     ]
     body += _activity_section(d, language)
-    chart = files.render("png")
-    if chart and len(chart) * 4 // 3 < MAX_INLINE_CHART:
-        body.append(
-            {
-                "type": "Image",
-                "url": "data:image/png;base64," + base64.b64encode(chart).decode("ascii"),
-                "altText": t(language, "digest.chart.trend"),
-            }
-        )
+    # the chart where it stands; put in below only while the whole card stays small enough
+    chart_at = len(body)
     if d.identified and d.round.id is not None:
         # the answers per chef are a read of their own (audited), a press away
         body += identified_section(d.round.id, d.identified, language)
@@ -133,7 +127,27 @@ def digest_card(files: DigestFiles, *, downloads: bool = False) -> dict[str, Any
         )
         for kind in (DIGEST_FORMATS if downloads and d.round.id is not None else ())
     ]
-    return card(body, actions)
+    content = card(body, actions)
+    chart, alt = _card_chart(files)
+    if chart:
+        image = {
+            "type": "Image",
+            "url": "data:image/png;base64," + base64.b64encode(chart).decode("ascii"),
+            "altText": alt,
+        }
+        with_chart = card([*body[:chart_at], image, *body[chart_at:]], actions)
+        if len(json.dumps(with_chart).encode()) < MAX_CARD:
+            return with_chart
+    return content
+
+
+def _card_chart(files: DigestFiles) -> tuple[bytes, str]:
+    """The card's one chart (the confidence trend, else status per area) and its alt text."""
+    for name, draw in (("trend", trend_chart), ("areas", areas_chart)):
+        chart = draw(files.digest, files.text)
+        if chart:
+            return chart, files.report.alt.get(name) or t(files.language, f"digest.chart.{name}")
+    return b"", ""
 
 
 def _statuses_line(counts: dict[str, int] | None, language: str) -> str:
