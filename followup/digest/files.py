@@ -106,7 +106,8 @@ def _png(figure: Figure) -> bytes:
     # the document's font in every text of the chart; a Figure of its own, not pyplot's
     # global state (nor rcParams): safe in a server's threads
     for item in figure.findobj(ChartText):
-        item.set_fontfamily(chart_font())
+        # DejaVu Sans after it for any character the document's font has no glyph for
+        item.set_fontfamily([chart_font(), "DejaVu Sans"])
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
     return buffer.getvalue()
@@ -517,9 +518,13 @@ def _width(value: str, *, bold: bool) -> float:
     closest this machine has: DejaVu Sans is wider than Arial, so never narrower)."""
     if not value:
         return 0.0
-    properties = FontProperties(family=chart_font(), weight="bold" if bold else "normal")
+    weight = "bold" if bold else "normal"
+    # DejaVu Sans for a character the document's font has no glyph for, as in the charts
+    paths = [
+        findfont(FontProperties(family=f, weight=weight)) for f in (chart_font(), "DejaVu Sans")
+    ]
     with _metrics:
-        font = get_font(findfont(properties))
+        font = get_font(paths)
         font.set_size(TABLE_PT, 72)
         font.set_text(value, 0.0)
         width, _ = font.get_width_height()

@@ -649,7 +649,7 @@ def render_markdown(report: Report, overview: Sequence[tuple[str, Any]]) -> str:
     (HR's tables without names too); every text in it shown as written."""
     lines = [f"# {md_text(report.title)}", "", f"_{md_text(report.subtitle)}_", ""]
     if report.draft:
-        lines += [f"**{md_text(report.draft)}**", ""]
+        lines += [md_text(report.draft), ""]
     for part in report.parts:
         lines += [f"## {md_text(part.heading)}", ""]
         lines += [md_text(p) + "\n" for p in part.paragraphs]
