@@ -129,6 +129,16 @@ def _prose(d: Digest, text: Text, not_shown: list[str]) -> list[str]:
             rate=percent_text(d.total.rate),
         )
     ]
+    # who was not asked or could not answer, each said only when there is someone
+    missing = []
+    if d.on_leave:
+        missing.append(text("digest.prose.on_leave", count=d.on_leave))
+    if d.unreachable:
+        missing.append(text("digest.prose.unreachable", count=d.unreachable))
+    if missing:
+        paragraphs.append(" ".join(missing))
+    if d.left:
+        paragraphs.append(text("digest.prose.left", count=d.left))
     if d.sealed:
         paragraphs.append(text("digest.prose.sealed", k=d.k))
     if d.activities:
@@ -541,15 +551,6 @@ def _method(d: Digest, text: Text) -> list[str]:
             rate=percent_text(d.total.rate),
         )
     ]
-    missing = []
-    if d.on_leave:
-        missing.append(text("digest.prose.on_leave", count=d.on_leave))
-    if d.left:
-        missing.append(text("digest.prose.left", count=d.left))
-    if d.unreachable:
-        missing.append(text("digest.prose.unreachable", count=d.unreachable))
-    if missing:
-        paragraphs.append(" ".join(missing))
     paragraphs.append(text("digest.method.privacy", k=d.k))
     if d.activity_privacy == Privacy.IDENTIFIED:
         paragraphs.append(text("digest.method.identified"))
