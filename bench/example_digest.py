@@ -1,6 +1,7 @@
 """The example digest in docs/: the demo programme with two rounds of made-up answers (a fixed
 random seed, so it comes out the same every time), written as Markdown, XLSX and DOCX, with the
-DOCX's pages as PNG when LibreOffice and pdftoppm are installed. Run with `make docs-example`.
+DOCX as PDF/A and its pages as PNG when LibreOffice and pdftoppm are installed. Run with
+`make docs-example`.
 
 (It lives beside the benchmarks because, like them, it fills a database with generated data.)"""
 
@@ -20,6 +21,7 @@ from bot.demo import load_demo
 from dialogs.digest_cards import digest_files
 from followup.check_in.steps import load_check_in
 from followup.digest.compile import compile_digest
+from followup.digest.pdf import PdfUnavailable, pdf_a
 from followup.policy import Policy
 from followup.rounds.lifecycle import close_round, create_round, open_round
 from followup.rounds.progress import set_on_leave
@@ -27,7 +29,7 @@ from followup.sections import NEEDS, STATUSES
 from storage import migrate
 from storage.answer_store import AnswerStore
 from storage.database import Database
-from storage.models import Chef, Invitation, Programme
+from storage.models import Chef, Invitation, Programme, Round
 from storage.types import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +38,24 @@ STRENGTHS = [
     "Jag är bra på att lyssna in medarbetarna innan vi ändrar arbetssätt.",
     "Att förklara varför en förändring behövs, och att stå kvar när det blåser.",
     "Jag delar ledarskapet med mina samordnare och litar på dem.",
+    "Jag håller i uppföljningen tills det nya arbetssättet sitter.",
+    "Att göra medarbetarna delaktiga från början, inte när allt redan är bestämt.",
+    "Jag är lugn i förändring och kan ge gruppen arbetsro.",
 ]
+# HR's analysis and next steps for the last round, as HR writes them in Teams before the
+# report goes to the board
+ANALYSIS = """Tryggheten i rollen som förändringsledare fortsätter att öka, och flest enhetschefer \
+säger nu att de är trygga eller mycket trygga. Ökningen är tydligast i äldreomsorgen, där \
+stödet vid omställningen av hemtjänsten har kommit igång.
+
+Två av tre chefer uttrycker fortfarande behov av stöd och av hjälp i förändringsarbetet. \
+Introduktionen för nya chefer och det gemensamma nätverket för IFO och socialpsykiatri är \
+försenade, främst för att tjänster har stått vakanta under våren."""
+NEXT_STEPS = """HR tillsätter en samordnare för introduktionsprogrammet före sommaren och \
+startar det gemensamma nätverket för IFO och socialpsykiatri i september.
+
+Analysen av antalet medarbetare per enhetschef redovisas för socialnämnden i oktober, \
+tillsammans med nästa uppföljning."""
 
 
 # the two rounds of the example, on fixed days (so it does not depend on the day it is made):
@@ -96,7 +115,7 @@ async def fill(db: Database, rng: random.Random) -> tuple[int, datetime]:
                 ).all()
             )
         agreed: dict[tuple[int | None, int], str] = {}
-        for invitation in invitations[: 10 + lift]:
+        for number, invitation in enumerate(invitations[: 10 + lift]):
             assert invitation.id is not None
             # what the check-in asks this chef: the plan's activities for their department
             # this year, and what their department left unfinished
@@ -118,12 +137,13 @@ async def fill(db: Database, rng: random.Random) -> tuple[int, datetime]:
             ratings = {("strengths_needs", f"need.{n}"): rng.choice((0, 1, 1, 2)) for n in NEEDS}
             ratings[("principles", "most")] = rng.randint(1, 5)
             ratings[("confidence", "confidence")] = min(5, rng.randint(2, 4) + lift)
-            ratings[("consent", "quote")] = rng.choice((0, 1, 1))
+            ratings[("consent", "quote")] = rng.choice((0, 1, 1, 1))
             await store.save(
                 invitation_id=invitation.id,
                 now=now,
                 statuses=statuses,
-                texts={("strengths_needs", "strengths"): rng.choice(STRENGTHS)},
+                # the same words from two chefs are quoted once
+                texts={("strengths_needs", "strengths"): STRENGTHS[number % len(STRENGTHS)]},
                 ratings=ratings,
             )
             await store.submit(invitation_id=invitation.id, now=now)
@@ -131,6 +151,11 @@ async def fill(db: Database, rng: random.Random) -> tuple[int, datetime]:
         closed = now + timedelta(days=21)
         await close_round(db, round_id=round_.id, now=closed)
         last = round_.id
+    async with db.session() as session, session.begin():
+        written = await session.get(Round, last)
+        assert written is not None
+        written.analysis, written.next_steps = ANALYSIS, NEXT_STEPS
+        written.analysis_at = closed + timedelta(days=5)
     return last, closed
 
 
@@ -149,40 +174,25 @@ async def main() -> None:
 
 
 def render_pages() -> None:
-    """The DOCX's pages as PNG, as Word would print them (LibreOffice), for the README."""
-    soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
-    if soffice is None or pdftoppm is None:
-        print("LibreOffice (soffice) or pdftoppm is missing: the DOCX pages are not rendered")
+    """The DOCX as PDF/A (what `ledarpuls digest --format pdf` makes, with LibreOffice) and its
+    pages as PNG for the README, when LibreOffice and pdftoppm are installed."""
+    pdftoppm = shutil.which("pdftoppm")
+    try:
+        pdf = pdf_a((OUT / "sammanstallning.docx").read_bytes(), soffice="soffice")
+    except PdfUnavailable as why:
+        print(f"no PDF/A ({why.reason}: LibreOffice, soffice): the DOCX pages are not rendered")
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [
-                soffice,
-                "--headless",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                tmp,
-                str(OUT / "sammanstallning.docx"),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        for old in OUT.glob("sida-*.png"):
-            old.unlink()
-        subprocess.run(
-            [
-                pdftoppm,
-                "-png",
-                "-r",
-                "70",
-                str(Path(tmp) / "sammanstallning.pdf"),
-                str(OUT / "sida"),
-            ],
-            check=True,
-            timeout=300,
-        )
+    (OUT / "sammanstallning.pdf").write_bytes(pdf)
+    if pdftoppm is None:
+        print("pdftoppm is missing (poppler-utils): the DOCX pages are not rendered")
+        return
+    for old in OUT.glob("sida-*.png"):
+        old.unlink()
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "70", str(OUT / "sammanstallning.pdf"), str(OUT / "sida")],
+        check=True,
+        timeout=300,
+    )
     print("rendered the DOCX pages:", ", ".join(sorted(p.name for p in OUT.glob("sida-*.png"))))
 
 

@@ -515,7 +515,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     digest = sub.add_parser("digest", help="a round's digest (sammanställning) as a file")
     digest.add_argument("id", type=int)
-    digest.add_argument("--format", choices=("md", "xlsx", "docx"), default="md")
+    digest.add_argument(
+        "--format",
+        choices=("md", "xlsx", "docx", "pdf"),
+        default="md",
+        help="pdf: PDF/A of the board's DOCX, made by LibreOffice (soffice) when installed",
+    )
     digest.add_argument("--out", help="the file to write (Markdown goes to stdout without it)")
     digest.add_argument("--org", help="tenant id or name (needed when there are several)")
 

@@ -18,6 +18,7 @@ from dialogs.hr_cards import reason_label, state_label
 from dialogs.hr_flow import round_error_text
 from dialogs.hr_running import remind_lines
 from dialogs.texts import t
+from followup.digest.pdf import PdfUnavailable
 from followup.hr import analysis, operations, roles
 from followup.hr.analysis import AnalysisTooLong
 from followup.hr.operations import Call
@@ -392,8 +393,18 @@ async def run_digest(
     except RoundError as error:
         await operations.record_refusal(call, "digest", error, round_id=args.id)
         raise refusal(lang, error, policy=policy) from error
-    files = digest_files(digest, lang, zone=policy.zone)
-    content = await asyncio.to_thread(files.render, args.format)
+    files = digest_files(digest, lang, zone=policy.zone, soffice=policy.soffice)
+    try:
+        content = await asyncio.to_thread(files.render, args.format)
+    except PdfUnavailable as missing:
+        # no PDF/A here: said plainly, and the DOCX written beside where it was asked for
+        docx = str(Path(args.out).with_suffix(".docx"))
+        content = await asyncio.to_thread(files.render, "docx")
+        try:
+            await asyncio.to_thread(Path(docx).write_bytes, content)
+        except OSError as exc:
+            raise CliRefusal(t(lang, "digest.error.write", file=docx, reason=exc.strerror)) from exc
+        return [t(lang, f"digest.pdf.{missing.reason}", soffice=policy.soffice, file=docx)]
     if not args.out:
         return [content.decode("utf-8").rstrip("\n")]
     try:

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
         le=K_RANGE[-1],
         validation_alias=AliasChoices("QUOTES_K", "quotes_k"),
     )
+    # LibreOffice for the board's PDF/A (a name on PATH or a path; not installed: no PDF/A)
+    soffice: str = Field(Policy.soffice, validation_alias=AliasChoices("SOFFICE", "soffice"))
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
     port: int = Field(3978, validation_alias=AliasChoices("PORT", "port"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
@@ -178,6 +180,7 @@ class Settings(BaseSettings):
             quotes_k=self.quotes_k,
             send_retry_window=timedelta(hours=self.send_retry_hours),
             send_rate=self.outbox_rate,
+            soffice=self.soffice,
         )
 
     def statement(self) -> Statement:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -19,6 +20,7 @@ from dialogs.identified_cards import identified_section
 from dialogs.texts import t
 from followup.digest.compile import Digest, compile_digest
 from followup.digest.files import areas_chart, trend_chart, write_docx, write_xlsx
+from followup.digest.pdf import pdf_a
 from followup.digest.report import Report, Text, build_report, overview_rows, render_markdown
 from followup.policy import Policy
 from followup.sections import STATUSES
@@ -31,12 +33,13 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "png": "image/png",
+    "pdf": "application/pdf",
 }
 # download links to a round's digest files: (round, organisation, language, actor, departments)
 # → kind → url; made when someone presses a download button, never put on a card
 Links = Callable[..., dict[str, str]]
-# a chart in the card only while the message stays well under Teams' size limit
-MAX_INLINE_CHART = 40_000
+# a chart in the card only while the message stays well under Teams' size limit (~80 KB)
+MAX_CARD = 38_000
 
 
 def texts_in(language: str) -> Text:
@@ -53,6 +56,7 @@ class DigestFiles:
     digest: Digest
     language: str
     zone: tzinfo  # where the report's dates are
+    soffice: str = Policy.soffice  # LibreOffice, for the PDF/A
 
     @cached_property
     def text(self) -> Text:
@@ -69,7 +73,10 @@ class DigestFiles:
         if kind == "xlsx":
             return write_xlsx(self.report, overview_rows(self.digest, self.text), self.text)
         if kind == "docx":
-            return write_docx(self.report, self.digest, self.text)
+            return write_docx(self.report, self.digest, self.text, language=self.language)
+        if kind == "pdf":
+            # PDF/A of the board's document; PdfUnavailable without LibreOffice
+            return pdf_a(self.render("docx"), soffice=self.soffice)
         if kind == "png":
             return trend_chart(self.digest, self.text) or areas_chart(self.digest, self.text) or b""
         raise ValueError(kind)
@@ -84,8 +91,10 @@ def digest_file_name(title: str, kind: str, language: str) -> str:
     return file_name(t(language, "digest.file_name"), title, kind)
 
 
-def digest_files(digest: Digest, language: str, *, zone: tzinfo) -> DigestFiles:
-    return DigestFiles(digest, language, zone)
+def digest_files(
+    digest: Digest, language: str, *, zone: tzinfo, soffice: str = Policy.soffice
+) -> DigestFiles:
+    return DigestFiles(digest, language, zone, soffice)
 
 
 def digest_card(files: DigestFiles, *, downloads: bool = False) -> dict[str, Any]:
@@ -101,15 +110,8 @@ def digest_card(files: DigestFiles, *, downloads: bool = False) -> dict[str, Any
         verbatim_facts([(label, str(value)) for label, value in overview_rows(d, files.text)]),
     ]
     body += _activity_section(d, language)
-    chart = files.render("png")
-    if chart and len(chart) * 4 // 3 < MAX_INLINE_CHART:
-        body.append(
-            {
-                "type": "Image",
-                "url": "data:image/png;base64," + base64.b64encode(chart).decode("ascii"),
-                "altText": t(language, "digest.chart.trend"),
-            }
-        )
+    # the chart where it stands; put in below only while the whole card stays small enough
+    chart_at = len(body)
     if d.identified and d.round.id is not None:
         # the answers per chef are a read of their own (audited), a press away
         body += identified_section(d.round.id, d.identified, language)
@@ -127,7 +129,27 @@ def digest_card(files: DigestFiles, *, downloads: bool = False) -> dict[str, Any
     if downloads and not d.sealed:
         # the published figures as a table: a closed round's only
         actions.append(export_button(d.round, language))
-    return card(body, actions)
+    content = card(body, actions)
+    chart, alt = _card_chart(files)
+    if chart:
+        image = {
+            "type": "Image",
+            "url": "data:image/png;base64," + base64.b64encode(chart).decode("ascii"),
+            "altText": alt,
+        }
+        with_chart = card([*body[:chart_at], image, *body[chart_at:]], actions)
+        if len(json.dumps(with_chart).encode()) < MAX_CARD:
+            return with_chart
+    return content
+
+
+def _card_chart(files: DigestFiles) -> tuple[bytes, str]:
+    """The card's one chart (the confidence trend, else status per area) and its alt text."""
+    for name, draw in (("trend", trend_chart), ("areas", areas_chart)):
+        chart = draw(files.digest, files.text)
+        if chart:
+            return chart, files.report.alt.get(name) or t(files.language, f"digest.chart.{name}")
+    return b"", ""
 
 
 def _statuses_line(counts: dict[str, int] | None, language: str) -> str:

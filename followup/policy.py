@@ -66,6 +66,9 @@ class Policy:
     # the budget cannot see: a request's time on the network and in the event loop between
     # its slot and Teams' count, and the clocks of two replicas differing by a few ms
     send_rate: float = 45.0
+    # LibreOffice, which makes the board's PDF/A beside the DOCX (a name on PATH or a path);
+    # where it is not installed there is no PDF/A, and the DOCX is offered
+    soffice: str = "soffice"
 
     def local(self, moment: datetime) -> datetime:
         """The moment in the policy's zone (a naive datetime is taken as UTC, as stored)."""

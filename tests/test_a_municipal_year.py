@@ -462,7 +462,10 @@ async def test_a_municipal_year(
     digest = year.card(KARIN)
     shown = str(digest)
     assert "I omgången Hösten 2026 svarade 4 av 12 enhetschefer (33 %)." in shown
-    assert "1 var frånvarande och räknas inte med; 6 gick inte att nå i Teams." in shown
+    assert (
+        "1 chef var frånvarande när omgången öppnades och fick inte frågorna. 6 chefer gick inte"
+        " att nå i Teams och räknas som inte svarat."
+    ) in shown
     assert "1 chef slutade under omgången utan att ha svarat och räknas inte med." in shown
     # Erik's change was never sent in: his 5 counts, not the 1 he tried
     assert "svarade cheferna i genomsnitt 5,0 på en skala från 1 till 5" in shown

@@ -304,7 +304,8 @@ def _confidences(
     }
 
 
-def _normalised(text: str) -> str:
+def same_words(text: str) -> str:
+    """What makes two free texts the same quote: the words, whatever the spacing and case."""
     return " ".join(text.split()).casefold()
 
 
@@ -316,7 +317,7 @@ def _quotes(counted: Counted, *, round_id: int, least: int) -> list[QuoteRef]:
     for section, texts in counted.quotes.items():
         unique: dict[str, QuoteRef] = {}
         for answer_id, key, text in sorted(texts):
-            unique.setdefault(_normalised(text), QuoteRef(section, key, [])).answer_ids.append(
+            unique.setdefault(same_words(text), QuoteRef(section, key, [])).answer_ids.append(
                 answer_id
             )
         if len(unique) < least:

@@ -1,8 +1,12 @@
-"""The digest laid out once — board prose and tables — for every format to render the same way.
+"""The digest laid out once — as a section of the board's delårsrapport — for every format to
+render the same way: a summary, results per area and department, the movement toward the goal,
+needs, what is carried over, HR's own analysis and next steps, and a note on method.
 
 The words come from the caller's text catalogue (`Text`), so the domain holds no language; the
 figures come from the `Digest`, already through the privacy rules. A hidden figure is None here
-and is shown as "–" (or an empty cell) everywhere."""
+and is shown as "–" (or an empty cell) everywhere; a table with no figure to show is left out,
+and one sentence says what is not shown and why. How a number is written is decided here once
+(`number_text`, `percent_text`), for the prose and every table alike."""
 
 from __future__ import annotations
 
@@ -10,16 +14,35 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from followup.digest.compile import Digest, Response
+from followup.digest.publication import same_words
 from followup.rounds.progress import share
-from followup.sections import NEEDS, STATUSES
+from followup.sections import NEEDS, STATUSES, Privacy
 
 Text = Callable[..., str]  # text(key, **params) in the reader's language
 Cell = str | int | float | datetime | None
 # the files that hold the table of answers per chef, with names (the others name no one)
 NAMING_FORMATS = frozenset({"xlsx"})
+# a mean on the 1–5 scale is written with this many decimals everywhere: prose, tables, charts
+# and the workbook's number format, so the board never reads 3,5 in the text and 3,55 beside it
+MEAN_DECIMALS = 1
+XLSX_MEAN_FORMAT = "0." + "0" * MEAN_DECIMALS
+XLSX_PERCENT_FORMAT = "0%"
+# the parts of the board's section, in order (a delårsrapport's shape)
+PARTS = (
+    "summary",
+    "results",
+    "movement",
+    "needs",
+    "principles",
+    "quotes",
+    "carried",
+    "analysis",
+    "method",
+)
 
 
 @dataclass
@@ -34,26 +57,69 @@ class Table:
     board: bool = True  # also in the board document (DOCX)
     # names chefs: in HR's workbook (XLSX) only, never in the board document nor the Markdown
     names: bool = False
+    key: str = ""  # which table it is (response, areas, needs …), whatever the language
+    part: str = "results"  # the part of the board's section it stands in
+    labels: int = 1  # the leading columns that name a row; the others hold figures
+    # the first column groups the rows (an area): the DOCX shows it as a row of its own
+    grouped: bool = False
+
+    @property
+    def shown(self) -> bool:
+        """Whether the table has anything to show (an empty one is left out)."""
+        if self.labels >= len(self.header):
+            return bool(self.rows)
+        return any(v is not None for row in self.rows for v in row[self.labels :])
+
+
+@dataclass
+class Part:
+    """One heading of the board's section: its paragraphs, then headed texts (HR's analysis),
+    then its charts and tables (`Table.part`)."""
+
+    key: str
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    texts: list[tuple[str, list[str]]] = field(default_factory=list)  # (heading, paragraphs)
+    charts: list[str] = field(default_factory=list)  # "areas", "trend"
 
 
 @dataclass
 class Report:
     title: str
     subtitle: str
-    prose: list[str]
+    prose: list[str]  # the summary
     tables: list[Table]
     note: str
+    parts: list[Part] = field(default_factory=list)
+    # HR has not written its analysis and next steps yet: the report is a draft
+    draft: str | None = None
+    # each chart's alternative text, for a reader who cannot see it
+    alt: dict[str, str] = field(default_factory=dict)
+
+    def part_tables(self, part: str, *, board: bool = True) -> list[Table]:
+        return [t for t in self.tables if t.part == part and not t.names and (t.board or not board)]
+
+
+def _rounded(value: float, decimals: int) -> Decimal:
+    """The one rounding rule: half away from zero on the written decimal (as Excel shows it)."""
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 def percent_text(value: float) -> str:
-    return f"{value:.0%}".replace("%", " %")
+    return f"{_rounded(value * 100, 0):.0f} %"
 
 
-def number_text(value: float | None, decimals: int = 1) -> str:
-    return "–" if value is None else f"{value:.{decimals}f}".replace(".", ",")
+def number_text(value: float | None, decimals: int = MEAN_DECIMALS) -> str:
+    return "–" if value is None else f"{_rounded(value, decimals):.{decimals}f}".replace(".", ",")
 
 
-def _prose(d: Digest, text: Text) -> list[str]:
+def _sentence_list(items: Sequence[str], text: Text) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + text("digest.and") + items[-1]
+
+
+def _prose(d: Digest, text: Text, not_shown: list[str]) -> list[str]:
     paragraphs = [
         text(
             "digest.prose.response",
@@ -63,12 +129,18 @@ def _prose(d: Digest, text: Text) -> list[str]:
             rate=percent_text(d.total.rate),
         )
     ]
-    if d.sealed:
-        paragraphs.append(text("digest.prose.sealed", k=d.k))
-    if d.on_leave or d.unreachable:
-        paragraphs.append(text("digest.prose.missing", count=d.on_leave, unreachable=d.unreachable))
+    # who was not asked or could not answer, each said only when there is someone
+    missing = []
+    if d.on_leave:
+        missing.append(text("digest.prose.on_leave", count=d.on_leave))
+    if d.unreachable:
+        missing.append(text("digest.prose.unreachable", count=d.unreachable))
+    if missing:
+        paragraphs.append(" ".join(missing))
     if d.left:
         paragraphs.append(text("digest.prose.left", count=d.left))
+    if d.sealed:
+        paragraphs.append(text("digest.prose.sealed", k=d.k))
     if d.activities:
         answers = sum(sum(area.values()) for area in d.areas.values())
         done = sum(area.get("done", 0) for area in d.areas.values())
@@ -97,8 +169,11 @@ def _prose(d: Digest, text: Text) -> list[str]:
     if d.confidence is not None and d.confidence.mean is not None:
         earlier = [p for p in d.trend if p.round_id != d.round.id and p.mean is not None]
         if earlier and earlier[-1].mean is not None:
-            change = d.confidence.mean - earlier[-1].mean
-            direction = "up" if change >= 0.05 else "down" if change <= -0.05 else "same"
+            # compared as written, so the words never contradict the figures beside them
+            change = _rounded(d.confidence.mean, MEAN_DECIMALS) - _rounded(
+                earlier[-1].mean, MEAN_DECIMALS
+            )
+            direction = "up" if change > 0 else "down" if change < 0 else "same"
             paragraphs.append(
                 text(
                     f"digest.prose.confidence_{direction}",
@@ -129,6 +204,10 @@ def _prose(d: Digest, text: Text) -> list[str]:
                     count=top[0].some_or_great,
                 )
             )
+    if not_shown and not d.sealed:
+        paragraphs.append(
+            text("digest.prose.not_shown", subjects=_sentence_list(not_shown, text), k=d.k)
+        )
     return paragraphs
 
 
@@ -149,6 +228,55 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
     """Prose and tables of a digest, in the reader's language (the date in `zone`)."""
     dash_note = text("digest.note", k=d.k)
     closed = d.round.closed_at or d.round.deadline
+    every = _tables(d, text)
+    tables = [t for t in every if t.shown]
+    # a table the round asked for whose every figure is hidden (too few answered): left out,
+    # and said once why (no quotes is no such case: the note on method says when there are)
+    not_shown = [
+        text(f"digest.subject.{t.key}")
+        for t in every
+        if not t.shown and t.board and not t.names and t.key != "quotes"
+    ]
+    prose = _prose(d, text, not_shown)
+    analysis, draft = _analysis(d, text)
+    parts = [
+        Part("summary", text("digest.part.summary"), prose),
+        Part("results", text("digest.part.results"), charts=["areas"]),
+        Part("movement", text("digest.part.movement"), _movement(d, text), charts=["trend"]),
+        Part("needs", text("digest.part.needs")),
+        Part("principles", text("digest.part.principles")),
+        Part("quotes", text("digest.part.quotes"), _quotes_intro(tables, text)),
+        Part("carried", text("digest.part.carried")),
+        analysis,
+        Part("method", text("digest.part.method"), _method(d, text)),
+    ]
+    return Report(
+        title=text("digest.title", round=d.round.title),
+        subtitle=text(
+            "digest.subtitle",
+            organisation=d.organisation,
+            programme=d.programme,
+            date=closed.astimezone(zone).date(),
+        ),
+        prose=prose,
+        tables=tables,
+        note=dash_note,
+        parts=[p for p in parts if _has_content(p, tables)],
+        draft=draft,
+        alt=_alt_texts(d, text),
+    )
+
+
+def _has_content(part: Part, tables: Sequence[Table]) -> bool:
+    return bool(
+        part.paragraphs
+        or part.texts
+        or any(t.part == part.key and t.board and not t.names for t in tables)
+    )
+
+
+def _tables(d: Digest, text: Text) -> list[Table]:
+    """Every table of the digest, in the order they are read, empty ones too."""
     tables: list[Table] = [
         Table(
             text("digest.sheet.response"),
@@ -162,22 +290,27 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
                 )
             ],
             percent=frozenset({3}),
+            key="response",
+            part="method",
         )
     ]
     if d.activities is not None:
         statuses = [text(f"checkin.status.{s}") for s in STATUSES]
+        tables.append(
+            Table(
+                text("digest.sheet.areas"),
+                text("digest.table.areas"),
+                [text("digest.col.area"), *statuses],
+                [[name, *(counts.get(s, 0) for s in STATUSES)] for name, counts in d.areas.items()],
+                key="areas",
+            )
+        )
+        tables.append(_distribution(d, text))
         rows: list[list[Cell]] = []
         for a in d.activities:
             rows.append([a.area, a.title, text("digest.all"), *_statuses(a.counts, STATUSES)])
             for name, counts in sorted(a.departments.items()):
-                rows.append(
-                    [
-                        a.area,
-                        a.title,
-                        name,
-                        *_statuses(counts, STATUSES),
-                    ]
-                )
+                rows.append([a.area, a.title, name, *_statuses(counts, STATUSES)])
         tables.append(
             Table(
                 text("digest.sheet.activities"),
@@ -190,17 +323,11 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
                 ],
                 rows,
                 board=False,
+                key="activities",
+                labels=3,
+                grouped=True,
             )
         )
-        tables.append(
-            Table(
-                text("digest.sheet.areas"),
-                text("digest.table.areas"),
-                [text("digest.col.area"), *statuses],
-                [[name, *(counts.get(s, 0) for s in STATUSES)] for name, counts in d.areas.items()],
-            )
-        )
-        tables.append(_distribution(d, text))
         if d.carried:
             tables.append(
                 Table(
@@ -215,6 +342,23 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
                         ]
                         for c in d.carried
                     ],
+                    key="carried",
+                    part="carried",
+                    labels=3,
+                    grouped=True,
+                )
+            )
+        if d.still_open:
+            tables.append(
+                Table(
+                    text("digest.sheet.activities"),
+                    text("digest.table.still_open"),
+                    columns(text, "area", "activity", "not_done"),
+                    [[a.area, a.title, a.still_open] for a in d.still_open],
+                    key="still_open",
+                    part="carried",
+                    labels=2,
+                    grouped=True,
                 )
             )
         if d.identified:
@@ -240,6 +384,8 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
                     ],
                     board=False,
                     names=True,
+                    key="per_chef",
+                    labels=6,
                 )
             )
     if d.needs is not None:
@@ -264,6 +410,8 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
                     for n in d.needs
                     if n.need in NEEDS
                 ],
+                key="needs",
+                part="needs",
             )
         )
     if d.principles is not None:
@@ -277,6 +425,9 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
                     text("digest.col.chosen"),
                 ],
                 [[number, title, n] for number, title, n in d.principles],
+                key="principles",
+                part="principles",
+                labels=2,
             )
         )
     if d.confidence is not None:
@@ -295,6 +446,11 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
                     [p.title, p.n, p.mean, *(p.departments.get(name) for name in departments)]
                     for p in d.trend
                 ],
+                key="trend",
+                part="movement",
+                # the number who answered is no figure of confidence: a trend of hidden means
+                # has nothing to show
+                labels=2,
             )
         )
         tables.append(
@@ -306,29 +462,124 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
                     [text(f"checkin.confidence.{level}"), n]
                     for level, n in d.confidence.distribution.items()
                 ],
+                key="distribution",
+                part="movement",
             )
         )
-    if d.quotes:
-        tables.append(
-            Table(
-                text("digest.sheet.quotes"),
-                text("digest.table.quotes"),
-                [text("digest.col.question"), text("digest.col.quote")],
-                [[_question(section, key, text), quote] for section, key, quote in d.quotes],
-            )
+    tables.append(
+        Table(
+            text("digest.sheet.quotes"),
+            text("digest.table.quotes"),
+            [text("digest.col.question"), text("digest.col.quote")],
+            _quote_rows(d, text),
+            key="quotes",
+            part="quotes",
         )
-    return Report(
-        title=text("digest.title", round=d.round.title),
-        subtitle=text(
-            "digest.subtitle",
-            organisation=d.organisation,
-            programme=d.programme,
-            date=closed.astimezone(zone).date(),
-        ),
-        prose=_prose(d, text),
-        tables=tables,
-        note=dash_note,
     )
+    return tables
+
+
+def _quote_rows(d: Digest, text: Text) -> list[list[Cell]]:
+    """Each quote once: the same words under two questions (or kept twice) are one quote."""
+    seen: set[str] = set()
+    rows: list[list[Cell]] = []
+    for section, key, quote in d.quotes:
+        if same_words(quote) in seen:
+            continue
+        seen.add(same_words(quote))
+        rows.append([_question(section, key, text), quote])
+    return rows
+
+
+def _quotes_intro(tables: Sequence[Table], text: Text) -> list[str]:
+    return [text("digest.quotes.intro")] if any(t.key == "quotes" for t in tables) else []
+
+
+def _movement(d: Digest, text: Text) -> list[str]:
+    """The programme's goal and how confidence has moved across its rounds."""
+    paragraphs = [text("digest.movement.goal", goal=d.goal)] if d.goal.strip() else []
+    points = [p for p in d.trend if p.mean is not None]
+    if len(points) >= 2 and points[-1].round_id == d.round.id:
+        paragraphs.append(
+            text(
+                "digest.movement.since",
+                first_round=points[0].title,
+                first=number_text(points[0].mean),
+                mean=number_text(points[-1].mean),
+                count=len(points),
+            )
+        )
+    return paragraphs
+
+
+def _paragraphs(written: str | None) -> list[str]:
+    """HR's text as its paragraphs (a blank line between two), each on one line."""
+    blocks = re.split(r"\n\s*\n", (written or "").strip())
+    return [" ".join(b.split()) for b in blocks if b.strip()]
+
+
+def _analysis(d: Digest, text: Text) -> tuple[Part, str | None]:
+    """HR's analysis and next steps, kept with the round; until both are written, the
+    report says plainly that it is a draft."""
+    analysis = _paragraphs(d.round.analysis)
+    next_steps = _paragraphs(d.round.next_steps)
+    part = Part("analysis", text("digest.part.analysis"))
+    if not analysis and not next_steps:
+        part.paragraphs.append(text("digest.analysis.missing", round=d.round.title))
+        return part, text("digest.draft")
+    part.texts = [
+        (
+            text("digest.analysis.analysis"),
+            analysis or [text("digest.analysis.analysis_missing")],
+        ),
+        (
+            text("digest.analysis.next_steps"),
+            next_steps or [text("digest.analysis.next_steps_missing")],
+        ),
+    ]
+    return part, None if analysis and next_steps else text("digest.draft")
+
+
+def _method(d: Digest, text: Text) -> list[str]:
+    """Who was asked, who answered, and the privacy rules the figures went through."""
+    paragraphs = [
+        text(
+            "digest.method.asked",
+            round=d.round.title,
+            count=d.total.invited,
+            submitted=d.total.submitted,
+            rate=percent_text(d.total.rate),
+        )
+    ]
+    paragraphs.append(text("digest.method.privacy", k=d.k))
+    if d.activity_privacy == Privacy.IDENTIFIED:
+        paragraphs.append(text("digest.method.identified"))
+    paragraphs.append(text("digest.method.quotes"))
+    paragraphs.append(text("digest.method.numbers"))
+    return paragraphs
+
+
+def _alt_texts(d: Digest, text: Text) -> dict[str, str]:
+    """What each chart shows, in words, for a reader who cannot see it."""
+    alt: dict[str, str] = {}
+    if d.areas:
+        alt["areas"] = text(
+            "digest.alt.areas",
+            areas="; ".join(
+                f"{name}: "
+                + ", ".join(
+                    f"{text(f'checkin.status.{s}').lower()} {counts.get(s, 0)}" for s in STATUSES
+                )
+                for name, counts in d.areas.items()
+            ),
+        )
+    points = [p for p in d.trend if p.mean is not None]
+    if points:
+        alt["trend"] = text(
+            "digest.alt.trend",
+            points="; ".join(f"{p.title}: {number_text(p.mean)}" for p in points),
+        )
+    return alt
 
 
 def _distribution(d: Digest, text: Text) -> Table:
@@ -355,6 +606,9 @@ def _distribution(d: Digest, text: Text) -> Table:
             *(columns(text, "hidden_departments") if hidden else []),
         ],
         rows,
+        key="activity_distribution",
+        labels=3,
+        grouped=True,
     )
 
 
@@ -392,27 +646,39 @@ def overview_rows(d: Digest, text: Text) -> list[tuple[str, Any]]:
 
 
 def render_markdown(report: Report, overview: Sequence[tuple[str, Any]]) -> str:
-    """Plain text for the CLI and for people who want it; every text in it shown as written."""
+    """Plain text for the CLI and for people who want it, laid out as the board's section
+    (HR's tables without names too); every text in it shown as written."""
     lines = [f"# {md_text(report.title)}", "", f"_{md_text(report.subtitle)}_", ""]
-    lines += [md_text(p) + "\n" for p in report.prose]
-    lines += ["| | |", "|---|---|"]
-    lines += [f"| {_md(label)} | {_md(value)} |" for label, value in overview]
-    lines.append("")
-    for table in report.tables:
-        if table.names:
-            continue
-        lines += [f"## {md_text(table.title)}", ""]
-        lines.append("| " + " | ".join(_md(h) for h in table.header) + " |")
-        lines.append("|" + "---|" * len(table.header))
-        for row in table.rows:
-            cells = [
-                percent_text(v) if i in table.percent and isinstance(v, float) else v
-                for i, v in enumerate(row)
-            ]
-            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
-        lines.append("")
+    if report.draft:
+        lines += [md_text(report.draft), ""]
+    for part in report.parts:
+        lines += [f"## {md_text(part.heading)}", ""]
+        lines += [md_text(p) + "\n" for p in part.paragraphs]
+        for heading, paragraphs in part.texts:
+            lines += [f"### {md_text(heading)}", ""]
+            lines += [md_text(p) + "\n" for p in paragraphs]
+        if part.key == "summary":
+            lines += ["| | |", "|---|---|"]
+            lines += [f"| {_md(label)} | {_md(value)} |" for label, value in overview]
+            lines.append("")
+        for table in report.part_tables(part.key, board=False):
+            lines += _md_table(table)
     lines.append(f"_{md_text(report.note)}_")
     return "\n".join(lines) + "\n"
+
+
+def _md_table(table: Table) -> list[str]:
+    lines = [f"### {md_text(table.title)}", ""]
+    lines.append("| " + " | ".join(_md(h) for h in table.header) + " |")
+    lines.append("|" + "---|" * len(table.header))
+    for row in table.rows:
+        cells = [
+            percent_text(v) if i in table.percent and isinstance(v, float) else v
+            for i, v in enumerate(row)
+        ]
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    lines.append("")
+    return lines
 
 
 # What starts Markdown or HTML of its own inside a line (CommonMark, and GitHub's tables and
@@ -442,5 +708,5 @@ def _md(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return number_text(value, 2 if value < 10 else 1)
+        return number_text(value)
     return md_text(value)

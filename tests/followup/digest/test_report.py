@@ -131,7 +131,8 @@ def markdown(digest: Digest) -> str:
 def test_the_board_reads_the_round_in_a_few_sentences() -> None:
     assert report(a_digest()).prose == [
         "I omgången Delår 2 svarade 7 av 11 enhetschefer (64 %).",
-        "2 var frånvarande och räknas inte med; 1 gick inte att nå i Teams.",
+        "2 chefer var frånvarande när omgången öppnades och fick inte frågorna. 1 chef gick inte"
+        " att nå i Teams och räknas som inte svarat.",
         "Cheferna rapporterade status för 1 av programmets aktiviteter. 43 % av svaren anger att"
         " aktiviteten är genomförd och 29 % att den är försenad. 0 av 1 aktiviteter är"
         " genomförda i alla avdelningar som svarat. 1 aktivitet är försenad i minst en avdelning."
@@ -220,7 +221,7 @@ def test_hidden_figures_show_as_a_dash_and_the_note_says_why() -> None:
     # a department too small for its own activity figures: a dash in every status
     assert "| Ledarskap | Introduktion för nya chefer | LSS | – | – | – | – | – |" in lines
     assert "gruppen har färre än 3 svarande" in lines[-1]  # the note, last
-    assert "| Delår 1 | 8 | 2,75 | 2,67 |" in lines  # decimals with a comma
+    assert "| Delår 1 | 8 | 2,8 | 2,7 |" in lines  # one decimal, with a comma
     assert "| Alla | 11 | 7 | 64 % |" in lines
 
 
@@ -276,3 +277,131 @@ async def test_the_markdown_of_a_compiled_round_lists_what_is_still_open(db: Dat
     # needs per department: LSS (one answer) and IFO (its complement) hidden, ÄO shown
     assert f"| Behov | Visst eller stort | Stort | {LSS} | {IFO} | {AO} |" in text
     assert "| Stöd | 4 | 2 | – | – | 1 |" in text
+
+
+def test_a_quote_said_twice_or_under_two_questions_is_quoted_once() -> None:
+    twice = a_digest(
+        quotes=[
+            ("strengths_needs", "strengths", "Jag lyssnar"),
+            ("principles", "example", "jag  lyssnar"),  # the same words, another question
+            ("strengths_needs", "need.support", "Mer handledning"),
+            ("strengths_needs", "strengths", "Jag lyssnar"),
+        ]
+    )
+    [quotes] = [t for t in report(twice).tables if t.key == "quotes"]
+    assert [row[1] for row in quotes.rows] == ["Jag lyssnar", "Mer handledning"]
+    assert markdown(twice).count("Jag lyssnar") == 1
+
+
+def test_a_mean_reads_the_same_in_the_text_and_in_every_table() -> None:
+    # 3,55 is "3,6" everywhere (half up, as Excel shows it), never 3,5 in the text and 3,55
+    # in the table
+    digest = a_digest(
+        confidence=Confidence(7, 3.55, 4.0, {3: 3, 4: 4}),
+        trend=[point(1, "Delår 1", 3.25, IFO=2.45), point(2, "Delår 2", 3.55, IFO=3.65)],
+    )
+    text = markdown(digest)
+    assert "i genomsnitt 3,6 på en skala" in text and "ökning från 3,3 i Delår 1" in text
+    assert "| Delår 2 | 8 | 3,6 | 3,7 |" in text.splitlines()
+    assert "| Delår 1 | 8 | 3,3 | 2,5 |" in text.splitlines()
+    assert "3,55" not in text and "3,65" not in text
+    # the words follow the figures as written: 3,62 and 3,57 both read 3,6, so "about the same"
+    same = a_digest(trend=[point(1, "Delår 1", 3.62), point(2, "Delår 2", 3.57)])
+    assert "ungefär som i Delår 1 (3,6)" in markdown(same)
+
+
+def few_answers() -> Digest:
+    """Two of eleven answered, k = 3: every confidential figure hidden."""
+    return a_digest(
+        total=Response("Alla", 11, 2),
+        departments=[Response("IFO", 5, 1), Response("ÄO", 6, 1)],
+        on_leave=0,
+        unreachable=1,
+        activities=None,
+        areas={},
+        identified=[],
+        needs=[
+            NeedFigures(n, None, None, {"IFO": None, "ÄO": None}) for n in ("support", "change")
+        ],
+        principles=None,
+        principle_respondents=2,
+        confidence=Confidence(2),
+        trend=[point(2, "Delår 2", None, IFO=None)],
+        quotes=[],
+    )
+
+
+def test_a_round_with_few_answers_prints_no_empty_table_and_says_once_why() -> None:
+    shown = report(few_answers())
+    assert [t.key for t in shown.tables] == ["response"]
+    said = [p for p in shown.prose if "redovisas inte" in p]
+    assert said == [
+        "I den här omgången redovisas inte chefernas behov, trygghet i rollen över omgångarna"
+        " och fördelningen av trygghet i rollen. Så få chefer svarade att siffrorna skulle kunna"
+        " avslöja vad enskilda har svarat, och en grupp visas bara när minst 3 har svarat."
+    ]
+    text = markdown(few_answers())
+    assert text.count("redovisas inte i den") + text.count("redovisas inte chefernas") == 1
+    for title in ("Behov per avdelning", "Trygghet i rollen över", "Trygghet i rollen i den"):
+        assert f"### {title}" not in text
+    assert "## Chefernas behov" not in text  # a part with nothing left has no heading either
+    # nobody was on leave: nothing says "0 var frånvarande"; the one unreachable is said
+    assert "0 chefer" not in text and "0 var" not in text
+    assert "1 chef gick inte att nå i Teams och räknas som inte svarat." in text
+
+
+def test_hrs_analysis_and_next_steps_stand_in_the_report_and_without_them_it_is_a_draft() -> None:
+    draft = report(a_digest())
+    assert draft.draft == "Utkast – HR har ännu inte skrivit sin analys och sina nästa steg."
+    [analysis] = [p for p in draft.parts if p.key == "analysis"]
+    assert analysis.heading == "HR:s analys och nästa steg"
+    assert analysis.paragraphs == [
+        "HR har ännu inte skrivit sin analys och sina nästa steg för Delår 2. Rapporten är"
+        " därför ett utkast."
+    ]
+    written = a_digest(
+        round=replace_round(
+            analysis="Tryggheten ökar.\n\nStödet behövs  fortfarande\ni äldreomsorgen.",
+            next_steps="Ett nätverk startar i september.",
+        )
+    )
+    final = report(written)
+    assert final.draft is None
+    [analysis] = [p for p in final.parts if p.key == "analysis"]
+    assert analysis.texts == [
+        ("Analys", ["Tryggheten ökar.", "Stödet behövs fortfarande i äldreomsorgen."]),
+        ("Nästa steg", ["Ett nätverk startar i september."]),
+    ]
+    text = markdown(written)
+    assert "### Analys" in text and "Ett nätverk startar i september." in text
+    assert "Utkast" not in text
+    # half written: still a draft, and the missing half says so
+    half = report(a_digest(round=replace_round(analysis="Tryggheten ökar.")))
+    assert half.draft is not None
+    [analysis] = [p for p in half.parts if p.key == "analysis"]
+    assert analysis.texts[1] == ("Nästa steg", ["HR har ännu inte skrivit nästa steg."])
+
+
+def test_the_report_reads_as_a_delarsrapport_section_in_both_languages() -> None:
+    sv = [p.heading for p in report(a_digest()).parts]
+    assert sv == [
+        "Sammanfattning",
+        "Resultat per område och avdelning",
+        "Förflyttning mot målet",
+        "Chefernas behov",
+        "Ledande principer",
+        "Citat",
+        "Det som följer med till nästa omgång",
+        "HR:s analys och nästa steg",
+        "Om underlaget",
+    ]
+    english = build_report(a_digest(), texts_in("en"), zone=STOCKHOLM)
+    assert [p.heading for p in english.parts][:3] == [
+        "Summary",
+        "Results by area and department",
+        "Progress towards the goal",
+    ]
+    [method] = [p for p in english.parts if p.key == "method"]
+    assert method.paragraphs[0].startswith("The data are the unit managers' own answers")
+    assert english.prose[1].startswith("2 managers were on leave when the round opened")
+    assert english.alt["trend"].startswith("Line chart showing")
