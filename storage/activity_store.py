@@ -3,10 +3,12 @@ unfinished ones carry on), and HR ending one."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from storage.database import Database, Session
@@ -32,28 +34,49 @@ class DepartmentReport(NamedTuple):
     status: str
 
 
+@functools.cache
+def _rounds_before(*, exclude: bool) -> Any:
+    """Rounds of `:programme_id` in `:states` with a deadline before `:before` (not `:exclude`,
+    when `exclude`): read on every turn of a check-in, so built once."""
+    rounds = select(Round.id, Round.deadline).where(
+        col(Round.programme_id) == bindparam("programme_id"),
+        col(Round.deadline) < bindparam("before"),
+        col(Round.state).in_(bindparam("states", expanding=True)),
+    )
+    if exclude:
+        rounds = rounds.where(col(Round.id) != bindparam("exclude"))
+    return rounds
+
+
+@functools.cache
+def _latest_first(rounds: Any) -> Any:
+    return rounds.order_by(col(Round.deadline).desc(), col(Round.id).desc())
+
+
 class ActivityStore:
     """Reads the reports that decide which activities carry on; ends an activity."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @staticmethod
     def _reporting(
-        self,
         *,
         programme_id: int,
         before: datetime,
         round_states: Collection[str],
         exclude_round_id: int | None,
-    ) -> Any:
-        rounds = select(Round.id, Round.deadline).where(
-            Round.programme_id == programme_id,
-            col(Round.deadline) < before,
-            col(Round.state).in_(list(round_states)),
-        )
+    ) -> tuple[Any, dict[str, Any]]:
+        """The programme's rounds in `round_states` with a deadline before `before` (but
+        `exclude_round_id`): the statement, built once, and its values."""
+        params: dict[str, Any] = {
+            "programme_id": programme_id,
+            "before": before,
+            "states": [str(state) for state in round_states],
+        }
         if exclude_round_id is not None:
-            rounds = rounds.where(Round.id != exclude_round_id)
-        return rounds
+            params["exclude"] = exclude_round_id
+        return _rounds_before(exclude=exclude_round_id is not None), params
 
     async def reporting_rounds(
         self,
@@ -65,14 +88,15 @@ class ActivityStore:
         session: Session | None = None,
     ) -> list[int]:
         """The ids of the rounds `department_reports` reads, the latest (by deadline) first."""
-        query = self._reporting(
+        query, params = self._reporting(
             programme_id=programme_id,
             before=before,
             round_states=round_states,
             exclude_round_id=exclude_round_id,
-        ).order_by(col(Round.deadline).desc(), col(Round.id).desc())
+        )
         async with self._db.joined(session) as s:
-            return [i for i, _ in (await s.exec(query)).all() if i is not None]
+            rows = (await s.exec(_latest_first(query), params=params)).all()
+            return [i for i, _ in rows if i is not None]
 
     async def department_reports(
         self,
@@ -90,7 +114,7 @@ class ActivityStore:
         `before`) got for each activity from each department (the one each chef was invited
         in), from answers sent in; each once, however many chefs gave it (of these departments,
         activities and rounds only, when given)."""
-        rounds = self._reporting(
+        rounds, params = self._reporting(
             programme_id=programme_id,
             before=before,
             round_states=round_states,
@@ -99,7 +123,8 @@ class ActivityStore:
         if round_ids is not None:
             rounds = rounds.where(col(Round.id).in_(list(round_ids)))
         async with self._db.joined(session) as s:
-            deadlines = {i: deadline for i, deadline in (await s.exec(rounds)).all() if i}
+            found = (await s.exec(rounds, params=params)).all()
+            deadlines = {i: deadline for i, deadline in found if i}
             if not deadlines:
                 return []  # no earlier round (a programme's first): nothing reported
             query = (

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import and_, bindparam, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +30,24 @@ class Refreshed:
 
     ref: ConversationRef
     default_language: str | None
+
+
+@functools.cache
+def _sender_and_language() -> Any:
+    """The conversation of `:user_id` in `:tenant_id` and its organisation's default language:
+    read on every turn, so built once."""
+    return (
+        select(ConversationRef, Organisation.default_language)
+        .join(
+            Organisation,
+            col(Organisation.tenant_id) == col(ConversationRef.tenant_id),
+            isouter=True,
+        )
+        .where(
+            col(ConversationRef.tenant_id) == bindparam("tenant_id"),
+            col(ConversationRef.user_id) == bindparam("user_id"),
+        )
+    )
 
 
 class ConversationStore:
@@ -98,17 +117,12 @@ class ConversationStore:
         With it, the default language of the tenant's organisation (what the person is answered
         in unless they chose one): one read on an ordinary turn, and a write only when
         something changed."""
-        query = (
-            select(ConversationRef, Organisation.default_language)
-            .join(
-                Organisation,
-                col(Organisation.tenant_id) == col(ConversationRef.tenant_id),
-                isouter=True,
-            )
-            .where(ConversationRef.tenant_id == tenant_id, ConversationRef.user_id == user_id)
-        )
         async with self._db.reading() as session:
-            row = (await session.exec(query)).first()
+            row = (
+                await session.exec(
+                    _sender_and_language(), params={"tenant_id": tenant_id, "user_id": user_id}
+                )
+            ).first()
             if row is None or not row[0].installed:
                 return None
             ref, default_language = row

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, func, update
+from sqlalchemy import bindparam, case, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -72,6 +73,37 @@ class Detachable(NamedTuple):
 
     invitation: Invitation
     unreachable_code: str | None
+
+
+@functools.cache
+def _for_check_in(earlier_states: tuple[str, ...]) -> Any:
+    """`InvitationStore.for_check_in`'s statement, for the invitation `:invitation_id`; built
+    once per set of states (building it is most of a turn's work in SQLAlchemy)."""
+    earlier_invitation, earlier_round = aliased(Invitation), aliased(Round)
+    previous = (
+        select(earlier_invitation.id)
+        .join(earlier_round, col(earlier_round.id) == col(earlier_invitation.round_id))
+        .where(
+            col(earlier_invitation.chef_id) == col(Invitation.chef_id),
+            col(earlier_round.programme_id) == col(Round.programme_id),
+            col(earlier_round.deadline) < col(Round.deadline),
+            col(earlier_round.state).in_(earlier_states),
+        )
+        .order_by(col(earlier_round.deadline).desc())
+        .limit(1)
+        .correlate(Invitation, Round)
+        .scalar_subquery()
+    )
+    # five columns: sqlmodel's `select` types at most four (`add_columns` is typed as
+    # SQLAlchemy's Select; at run time it is sqlmodel's, as `exec` needs)
+    return (
+        select(Invitation, Round, Chef)
+        .add_columns(col(Programme.updated_at), previous)
+        .join(Round, col(Round.id) == col(Invitation.round_id))
+        .join(Chef, col(Chef.id) == col(Invitation.chef_id))
+        .join(Programme, col(Programme.id) == col(Round.programme_id))
+        .where(col(Invitation.id) == bindparam("invitation_id"))
+    )
 
 
 class CheckInRow(NamedTuple):
@@ -323,34 +355,13 @@ class InvitationStore:
     ) -> CheckInRow | None:
         """What a check-in starts from, in one statement: the invitation with its round and
         chef, the version of the round's plan (`ProgrammeStore.version`), and the chef's
-        invitation to the programme's latest earlier round in `earlier_states` (`previous`).
+        invitation to the programme's latest earlier round in `earlier_states`.
         None when the invitation or its chef is gone."""
-        earlier_invitation, earlier_round = aliased(Invitation), aliased(Round)
-        previous = (
-            select(earlier_invitation.id)
-            .join(earlier_round, col(earlier_round.id) == col(earlier_invitation.round_id))
-            .where(
-                col(earlier_invitation.chef_id) == col(Invitation.chef_id),
-                col(earlier_round.programme_id) == col(Round.programme_id),
-                col(earlier_round.deadline) < col(Round.deadline),
-                col(earlier_round.state).in_([str(state) for state in earlier_states]),
-            )
-            .order_by(col(earlier_round.deadline).desc())
-            .limit(1)
-            .correlate(Invitation, Round)
-            .scalar_subquery()
-        )
         async with self._db.joined(session) as s:
             row = (
-                # five columns: sqlmodel's `select` types at most four (`add_columns` is typed
-                # as SQLAlchemy's Select; at run time it is sqlmodel's, as `exec` needs)
-                await s.exec(  # type: ignore[call-overload]
-                    select(Invitation, Round, Chef)
-                    .add_columns(col(Programme.updated_at), previous)
-                    .join(Round, col(Round.id) == col(Invitation.round_id))
-                    .join(Chef, col(Chef.id) == col(Invitation.chef_id))
-                    .join(Programme, col(Programme.id) == col(Round.programme_id))
-                    .where(col(Invitation.id) == invitation_id)
+                await s.exec(
+                    _for_check_in(tuple(str(state) for state in earlier_states)),
+                    params={"invitation_id": invitation_id},
                 )
             ).first()
         if row is None:
