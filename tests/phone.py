@@ -40,16 +40,18 @@ def chromium() -> Path | None:
     return path if path.is_file() else None
 
 
-def draw(cards: list[tuple[str, dict[str, Any]]]) -> list[Drawn]:
-    """Every (name, card) drawn at 360 px, in one browser."""
+def in_chromium(script: Path, needs: Path, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items given to a Node.js script (tests/tools/…) that drives one headless Chromium
+    through them, and what it printed for each; skipped when Node.js, the script's npm package
+    (`needs`) or Chromium is missing."""
     node = shutil.which("node")
-    if node is None or not RENDERER.is_file() or not PLAYWRIGHT.is_file():
+    if node is None or not needs.is_file() or not PLAYWRIGHT.is_file():
         pytest.skip("Node.js or the npm packages are not installed (make test installs them)")
     if chromium() is None:
         pytest.skip("Chromium is not installed (make chromium, or CHROMIUM=/path/to/chromium)")
     result = subprocess.run(
-        [node, str(SCRIPT)],
-        input=json.dumps([{"name": name, "card": card} for name, card in cards]),
+        [node, str(script)],
+        input=json.dumps(items),
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -57,4 +59,11 @@ def draw(cards: list[tuple[str, dict[str, Any]]]) -> list[Drawn]:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    return [Drawn(**drawn) for drawn in json.loads(result.stdout)]
+    found: list[dict[str, Any]] = json.loads(result.stdout)
+    return found
+
+
+def draw(cards: list[tuple[str, dict[str, Any]]]) -> list[Drawn]:
+    """Every (name, card) drawn at 360 px, in one browser."""
+    items = [{"name": name, "card": card} for name, card in cards]
+    return [Drawn(**drawn) for drawn in in_chromium(SCRIPT, RENDERER, items)]
