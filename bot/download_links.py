@@ -75,6 +75,21 @@ class Grant:
     departments: frozenset[int] | None  # a department lead's; None: the whole round
 
 
+def _grant(fields: dict[str, Any], expires: datetime) -> Grant:
+    """The grant a link's fields name (raises KeyError, ValueError or TypeError when they are
+    not what a link of ours holds)."""
+    scope = fields["departments"]
+    return Grant(
+        round_id=int(fields["round"]),
+        organisation_id=int(fields["organisation"]),
+        kind=str(fields["format"]),
+        language=str(fields["language"]),
+        actor=str(fields["actor"]),
+        expires=expires,
+        departments=frozenset(int(d) for d in scope) if scope is not None else None,
+    )
+
+
 @dataclass(frozen=True)
 class ExportGrant:
     """What an export link lets its holder download: a round's published figures, or every
@@ -234,16 +249,8 @@ class DownloadLinks:
             return None
         fields, expires = loaded
         try:
-            scope = fields["departments"]
             grant = ExportGrant(
-                round_id=int(fields["round"]),
-                whole_programme=bool(fields["programme"]),
-                organisation_id=int(fields["organisation"]),
-                kind=str(fields["format"]),
-                language=str(fields["language"]),
-                actor=str(fields["actor"]),
-                expires=expires,
-                departments=frozenset(int(d) for d in scope) if scope is not None else None,
+                **vars(_grant(fields, expires)), whole_programme=bool(fields["programme"])
             )
         except (KeyError, ValueError, TypeError):
             return None
@@ -277,18 +284,8 @@ class DownloadLinks:
         loaded = _load(self._digest, token, lifetime=self._lifetime)
         if loaded is None:
             return None
-        fields, expires = loaded
         try:
-            scope = fields["departments"]
-            grant = Grant(
-                round_id=int(fields["round"]),
-                organisation_id=int(fields["organisation"]),
-                kind=str(fields["format"]),
-                language=str(fields["language"]),
-                actor=str(fields["actor"]),
-                expires=expires,
-                departments=frozenset(int(d) for d in scope) if scope is not None else None,
-            )
+            grant = _grant(*loaded)
         except (KeyError, ValueError, TypeError):
             return None
         return grant if grant.kind in FORMATS else None
