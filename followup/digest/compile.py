@@ -170,7 +170,9 @@ async def count(
 
 
 @dataclass
-class _Responses:
+class Responses:
+    """A round's invitations as the digest counts them (`responses_of`)."""
+
     invited: Counter[str] = field(default_factory=Counter)
     submitted: Counter[str] = field(default_factory=Counter)
     on_leave: int = 0
@@ -179,10 +181,10 @@ class _Responses:
     reasons: Counter[str] = field(default_factory=Counter)
 
 
-def _responses(rows: list[tuple[str, str, str | None, int]]) -> _Responses:
+def responses_of(rows: list[tuple[str, str, str | None, int]]) -> Responses:
     """Who was asked and who answered, per department; those on leave, and those gone from the
     roster before answering, are not counted as asked (`lifecycle.close_round` settles them)."""
-    result = _Responses()
+    result = Responses()
     for name, state, reason, n in rows:
         if state == InvitationState.ON_LEAVE:
             result.on_leave += n
@@ -212,7 +214,7 @@ def build(
     chef's when `names`, otherwise which departments have them)."""
     round_ = subject.round
     dept = DepartmentNames(subject.departments)
-    responses = _responses(published.invitations)
+    responses = responses_of(published.invitations)
     own = published.trend_point(round_) if not published.sealed else None
     return Digest(
         round=round_,

@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from followup.digest.compile import _responses
+from followup.digest.compile import responses_of
 from followup.digest.figures import ActivityFigures, Confidence, NeedFigures, as_json
 from followup.digest.publication import PUBLISHED_STATES, Publication, published
 from followup.policy import Policy
@@ -359,7 +359,7 @@ async def consortium_figures(
             continue
         pub = await published(db, round_id=round_.id, now=now, policy=policy)
         assert pub is not None
-        responses = _responses(pub.invitations)
+        responses = responses_of(pub.invitations)
         part = MemberPart(
             org.name,
             MemberState.PUBLISHED,
