@@ -191,7 +191,7 @@ async def test_make_run_serves_the_demo_and_the_playground_answers_help(dev: Dev
             # Karin, and whoever the outbox has not yet found unreachable (not installed); the
             # dev server keeps the wall clock, and outside working hours HR is asked first
             if in_working_hours(datetime.datetime.now(datetime.UTC), policy=Policy()):
-                await frame("påminnelser skickas nu.")
+                await frame("skickas nu.")  # "1 påminnelse …" or "2 påminnelser …"
             else:
                 reminded = await press(await frame('"remind_now"'), "remind_now")
                 assert "skickas nu." in json.dumps(reminded, ensure_ascii=False)
