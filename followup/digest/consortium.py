@@ -27,7 +27,6 @@ privacy rules (`followup.privacy.disclosure`), members taking the place of depar
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,11 +36,11 @@ from zoneinfo import ZoneInfo
 
 from followup.digest.compile import responses_of
 from followup.digest.figures import ActivityFigures, Confidence, NeedFigures, as_json
-from followup.digest.publication import PUBLISHED_STATES, Publication, published
+from followup.digest.publication import PUBLISHED_STATES, Publication, confidence_of, published
 from followup.policy import Policy
 from followup.privacy.disclosure import enough, suppressed
 from followup.rounds.calendar import season
-from followup.sections import CONFIDENCE_LEVELS, NEEDS
+from followup.sections import NEEDS
 from storage.consortium_store import ConsortiumStore
 from storage.database import Database
 from storage.models import Consortium, ConsortiumMember, Organisation, Round, RoundState
@@ -188,19 +187,6 @@ def member_rounds(
 # --- compiling ------------------------------------------------------------------------------
 
 
-def _pooled(distribution: Counter[int], k: int) -> Confidence:
-    n = sum(distribution.values())
-    if not enough(n, k):
-        return Confidence(n)
-    values = [v for v, c in sorted(distribution.items()) for _ in range(c)]
-    return Confidence(
-        n,
-        mean=round(statistics.fmean(values), 2),
-        median=float(statistics.median(values)),
-        distribution={level: distribution.get(level, 0) for level in CONFIDENCE_LEVELS},
-    )
-
-
 def _shown(sizes: dict[str, int], k: int, hidden: set[str]) -> tuple[bool, set[str]]:
     """Is the total of a breakdown over members shown, and which members' figures are not."""
     total = enough(sum(sizes.values()), k)
@@ -310,9 +296,9 @@ def compile_members(
         pooled: Counter[int] = Counter()
         for d in distributions.values():
             pooled.update(d)
-        figures.confidence = _pooled(pooled, k) if total else Confidence(sum(sizes.values()))
+        figures.confidence = confidence_of(pooled, k) if total else Confidence(sum(sizes.values()))
         figures.confidence_members = {
-            name: None if name in small else _pooled(d, k)
+            name: None if name in small else confidence_of(d, k)
             for name, d in sorted(distributions.items())
         }
 

@@ -190,7 +190,9 @@ class DepartmentNames:
         return name
 
 
-def _confidence(counts: Counter[int], k: int) -> Confidence:
+def confidence_of(counts: Counter[int], k: int) -> Confidence:
+    """A group's confidence figure from its ratings (level → how many): only the size when it
+    is under k (a department's here, a member organisation's in a consortium's digest)."""
     n = sum(counts.values())
     if not enough(n, k):
         return Confidence(n)
@@ -298,8 +300,8 @@ def _confidences(
     sizes = {name: sum(c.values()) for name, c in by_department.items()}
     small = set(sizes) if not enough(sum(sizes.values()), k) else suppressed(sizes, k)
     hidden |= small
-    return _confidence(overall, k), {
-        name: None if name in small else _confidence(by_department[name], k)
+    return confidence_of(overall, k), {
+        name: None if name in small else confidence_of(by_department[name], k)
         for name in sorted(sizes)
     }
 
