@@ -131,7 +131,9 @@ class OutboxDispatcher:
         self._conversations = ConversationStore(db)
         self._chefs = ChefStore(db)
         # every tenant's budget; `rate` is the default of an organisation without its own
-        self.budgets = budgets or send_budgets(db, rate if rate is not None else policy.send_rate)
+        self.budgets = budgets or send_budgets(
+            db, rate if rate is not None else policy.send_rate, owner=self._store.owner
+        )
         self._concurrency = concurrency
         self._claim_every = claim_every
         self._conversation_interval = conversation_interval
