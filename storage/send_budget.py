@@ -22,6 +22,7 @@ the same for both."""
 
 from __future__ import annotations
 
+import collections
 import math
 import secrets
 import time
@@ -101,6 +102,8 @@ class SendBudgets(ABC):
         self._paused: dict[int, float] = {}
         # this process's own spacing of each tenant's sends, on its monotonic clock (`pace`)
         self._local: dict[int, Budget] = {}
+        # when this process's last sends to each tenant started (`admit`), on the same clock
+        self._started: dict[int, collections.deque[float]] = {}
 
     def rate_of(self, own: float | None) -> float:
         return own if own is not None and own > 0 else self.default_rate
@@ -197,6 +200,23 @@ class SendBudgets(ABC):
         local = self._local.setdefault(organisation_id, Budget(self.default_rate))
         start = max(slot, time.monotonic())
         return start + local.take(start)
+
+    def admit(self, organisation_id: int, now: float) -> float:
+        """The last check before a send starts: 0 when it may start now (and it is counted),
+        else how many seconds it must wait so that no 1-second window holds more than the
+        rate's whole number of this process's starts to the tenant. Slots and `pace` plan the
+        starts; this counts them as they happen, so sends that wake late — and early ones
+        after them — never reach Teams bunched. This process sends for the tenant alone (one
+        sender at a time), so its starts are all the tenant's."""
+        local = self._local.get(organisation_id)
+        limit = max(math.floor(local.rate if local else self.default_rate), 1)
+        started = self._started.get(organisation_id)
+        if started is None or started.maxlen != limit:  # new, or its rate changed
+            started = self._started[organisation_id] = collections.deque(started or (), limit)
+        if len(started) == limit and (wait := started[0] + 1.0 - now) > 0:
+            return wait
+        started.append(now)
+        return 0.0
 
     def paused_for(self, organisation_id: int) -> float:
         """How many seconds more the organisation is paused, as far as this process knows."""

@@ -173,3 +173,12 @@ async def test_replicas_share_the_tenants_out_and_let_go_of_those_above_their_sh
         taken = await claim(db, b, orgs, senders=2)
         assert [d is not None for d in taken] == [False, False, True, True]
     assert await senders_of(db) == dict(zip(orgs, [a.owner] * 2 + [b.owner] * 2, strict=True))
+
+
+def test_no_more_starts_in_a_second_than_the_rate_however_late_the_sends_woke() -> None:
+    budgets = MemoryBudgets(RATE)
+    # eighteen sends that woke late, all at once: they start, the nineteenth waits
+    assert [budgets.admit(1, 10.0) for _ in range(18)] == [0.0] * 18
+    assert budgets.admit(1, 10.5) == 0.5  # until the first of them is a second old
+    assert budgets.admit(2, 10.5) == 0.0  # another tenant counts its own
+    assert budgets.admit(1, 11.0) == 0.0
