@@ -203,18 +203,25 @@ class SendBudgets(ABC):
 
     def admit(self, organisation_id: int, now: float) -> float:
         """The last check before a send starts: 0 when it may start now (and it is counted),
-        else how many seconds it must wait so that no 1-second window holds more than the
-        rate's whole number of this process's starts to the tenant. Slots and `pace` plan the
-        starts; this counts them as they happen, so sends that wake late — and early ones
-        after them — never reach Teams bunched. This process sends for the tenant alone (one
-        sender at a time), so its starts are all the tenant's."""
+        else how many seconds it must wait. No 1-second window holds more of this process's
+        starts to the tenant than the rate's whole number, and no two start closer than half
+        of 1/rate. Slots and `pace` plan the starts; this counts them as they happen: sends
+        that wake together after a stall of the event loop (each had slept until its planned
+        start) catch up at twice the rate at most, never as one burst — a burst reaches Teams
+        later than its starts, squeezed against the sends after it. This process sends for
+        the tenant alone (one sender at a time), so its starts are all the tenant's."""
         local = self._local.get(organisation_id)
-        limit = max(math.floor(local.rate if local else self.default_rate), 1)
+        rate = local.rate if local else self.default_rate
+        limit = max(math.floor(rate), 1)
         started = self._started.get(organisation_id)
         if started is None or started.maxlen != limit:  # new, or its rate changed
             started = self._started[organisation_id] = collections.deque(started or (), limit)
-        if len(started) == limit and (wait := started[0] + 1.0 - now) > 0:
-            return wait
+        if started:
+            wait = started[-1] + 0.5 / rate - now
+            if len(started) == limit:
+                wait = max(wait, started[0] + 1.0 - now)
+            if wait > 0:
+                return wait
         started.append(now)
         return 0.0
 

@@ -177,8 +177,15 @@ async def test_replicas_share_the_tenants_out_and_let_go_of_those_above_their_sh
 
 def test_no_more_starts_in_a_second_than_the_rate_however_late_the_sends_woke() -> None:
     budgets = MemoryBudgets(RATE)
-    # eighteen sends that woke late, all at once: they start, the nineteenth waits
-    assert [budgets.admit(1, 10.0) for _ in range(18)] == [0.0] * 18
-    assert budgets.admit(1, 10.5) == 0.5  # until the first of them is a second old
-    assert budgets.admit(2, 10.5) == 0.0  # another tenant counts its own
+    gap = 0.5 / RATE  # after a stall they catch up, at twice the rate at most
+    # sends that woke late together start one by one, half a slot apart
+    assert budgets.admit(1, 10.0) == 0.0
+    assert math.isclose(budgets.admit(1, 10.0), gap)
+    assert budgets.admit(2, 10.0) == 0.0  # another tenant counts its own
+    now = 10.0
+    for _ in range(17):
+        now += gap + 1e-9
+        assert budgets.admit(1, now) == 0.0
+    # eighteen started within half a second: the nineteenth waits until the first is a second old
+    assert math.isclose(budgets.admit(1, 10.5), 0.5)
     assert budgets.admit(1, 11.0) == 0.0
