@@ -538,10 +538,6 @@ class OutboxDispatcher:
         it waits in the queue (no attempt)."""
         organisation = message.organisation_id
         await asyncio.sleep(slot - time.monotonic())
-        # woken late (a busy event loop)? then still 1/rate after this process's last send
-        go = self.budgets.pace(organisation, time.monotonic())
-        if (early := go - time.monotonic()) > 0:
-            await asyncio.sleep(early)
         while (paused := self.budgets.paused_for(organisation)) <= 0:
             # the sends that did start, counted as they start: never more than the rate in a second
             if (wait := self.budgets.admit(organisation, time.monotonic())) <= 0:

@@ -100,8 +100,8 @@ class SendBudgets(ABC):
         # the pauses this process set, on its monotonic clock: the sends it booked before a
         # 429 look here before they go (other replicas learn it at their next claim)
         self._paused: dict[int, float] = {}
-        # this process's own spacing of each tenant's sends, on its monotonic clock (`pace`)
-        self._local: dict[int, Budget] = {}
+        # each tenant's rate, as this process's last booking read it (`admit`)
+        self._rates: dict[int, float] = {}
         # when this process's last sends to each tenant started (`admit`), on the same clock
         self._started: dict[int, collections.deque[float]] = {}
 
@@ -152,8 +152,7 @@ class SendBudgets(ABC):
             booked += 1
             if self.owner is not None:
                 budget.hold(self.owner, now)
-            local = self._local.setdefault(organisation, Budget(budget.rate))
-            local.rate = budget.rate
+            self._rates[organisation] = budget.rate
         await self._save(session, budgets)
         return delays
 
@@ -193,25 +192,16 @@ class SendBudgets(ABC):
         self._paused[organisation_id] = max(self._paused.get(organisation_id, until), until)
         await self._pause(organisation_id, seconds)
 
-    def pace(self, organisation_id: int, slot: float) -> float:
-        """When (this process's monotonic clock) a send booked for `slot` goes: at its slot,
-        and never less than 1/rate after this process's previous send to the tenant, so sends
-        that wake late together (a busy event loop) do not reach Teams together."""
-        local = self._local.setdefault(organisation_id, Budget(self.default_rate))
-        start = max(slot, time.monotonic())
-        return start + local.take(start)
-
     def admit(self, organisation_id: int, now: float) -> float:
         """The last check before a send starts: 0 when it may start now (and it is counted),
         else how many seconds it must wait. No 1-second window holds more of this process's
         starts to the tenant than the rate's whole number, and no two start closer than half
-        of 1/rate. Slots and `pace` plan the starts; this counts them as they happen: sends
-        that wake together after a stall of the event loop (each had slept until its planned
-        start) catch up at twice the rate at most, never as one burst — a burst reaches Teams
-        later than its starts, squeezed against the sends after it. This process sends for
+        of 1/rate. Slots plan the starts; this counts them as they happen: sends that wake
+        together after a stall of the event loop catch up what the stall held back, at twice
+        the rate at most, never as one burst — a burst reaches Teams later than its starts,
+        squeezed against the sends after it. This process sends for
         the tenant alone (one sender at a time), so its starts are all the tenant's."""
-        local = self._local.get(organisation_id)
-        rate = local.rate if local else self.default_rate
+        rate = self._rates.get(organisation_id, self.default_rate)
         limit = max(math.floor(rate), 1)
         started = self._started.get(organisation_id)
         if started is None or started.maxlen != limit:  # new, or its rate changed
