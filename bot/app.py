@@ -181,6 +181,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
             base_url=settings.link_base,
             lifetime=policy.link_lifetime,
             clock=clock,
+            soffice=policy.soffice,
         )
         if settings.link_base
         else None

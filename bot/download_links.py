@@ -35,13 +35,20 @@ from aiohttp import web
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from bot.link_pages import link_page
-from dialogs.digest_cards import DIGEST_FORMATS, MEDIA_TYPES, digest_files, texts_in
+from dialogs.digest_cards import (
+    DIGEST_FORMATS,
+    MEDIA_TYPES,
+    digest_files,
+    digest_formats,
+    texts_in,
+)
 from dialogs.export_cards import export_file_name
 from dialogs.my_data_cards import FILE_TYPES, my_data_file, my_data_file_name
 from dialogs.my_data_cards import FORMATS as MY_DATA_FORMATS
 from followup.digest.compile import compile_digest
 from followup.digest.export import EXPORT_FORMATS
 from followup.digest.export import MEDIA_TYPES as EXPORT_MEDIA_TYPES
+from followup.digest.pdf import PdfUnavailable
 from followup.digest.report import NAMING_FORMATS
 from followup.hr.exports import export_figures
 from followup.hr.operations import Call
@@ -55,6 +62,8 @@ from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
+# what a digest link may name: a PDF/A link made while LibreOffice was installed stays one,
+# and says so plainly if it is gone when followed
 FORMATS = DIGEST_FORMATS
 # one salt per purpose: the same secret signs both kinds, but neither verifies as the other
 DIGEST_SALT = "ledarpuls.digest-download"
@@ -166,12 +175,14 @@ class DownloadLinks:
         base_url: str,
         lifetime: timedelta,
         clock: Callable[[], datetime] = utcnow,
+        soffice: str = Policy.soffice,
     ) -> None:
         # without a configured secret, one per process: links then work on this replica only
         key = secret or secrets.token_bytes(32)
         self._base = base_url.rstrip("/")
         self._lifetime = lifetime
         self._clock = clock
+        self._soffice = soffice  # LibreOffice: the digest's PDF/A is linked to where it is
         self._digest = URLSafeTimedSerializer(
             key, salt=DIGEST_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
         )
@@ -196,6 +207,7 @@ class DownloadLinks:
         actor: str,
         departments: frozenset[int] | None = None,
     ) -> dict[str, str]:
+        """Links to a round's digest, one per file it is offered as now."""
         scope = sorted(departments) if departments is not None else None
         return {
             kind: f"{self._base}/digest/"
@@ -209,7 +221,7 @@ class DownloadLinks:
                     "departments": scope,
                 }
             )
-            for kind in FORMATS
+            for kind in digest_formats(self._soffice)
         }
 
     def export_links(
@@ -389,8 +401,13 @@ def download_handler(
                 detail={"reason": error.code, "round": grant.round_id, "format": grant.kind},
             )
             return link_page("refused")
-        files = digest_files(digest, grant.language, zone=policy.zone)
-        content = await asyncio.to_thread(files.render, grant.kind)
+        files = digest_files(digest, grant.language, zone=policy.zone, soffice=policy.soffice)
+        try:
+            content = await asyncio.to_thread(files.render, grant.kind)
+        except PdfUnavailable as missing:
+            # a PDF/A link made while LibreOffice was there: said plainly, nothing downloaded
+            logger.warning("no PDF/A: round=%s reason=%s", grant.round_id, missing.reason)
+            return link_page("no_pdf")
         await AuditStore(db).record(
             actor=grant.actor,
             action="digest.download",
