@@ -12,7 +12,13 @@ from urllib.parse import unquote
 from aiohttp import web
 from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
-from bot.download_links import DownloadLinks, attachment, download_handler, my_data_handler
+from bot.download_links import (
+    DownloadLinks,
+    attachment,
+    consortium_handler,
+    download_handler,
+    my_data_handler,
+)
 from followup.policy import Policy
 from storage.audit_store import AuditStore
 from storage.database import Database
@@ -323,3 +329,38 @@ async def test_a_pdf_link_after_libreoffice_is_gone_says_so_and_gives_nothing(
     assert "Tryck på knappen för DOCX i Teams i stället" in sections["sv"]
     assert "Press the DOCX button in Teams instead" in sections["en"]
     assert len(await AuditStore(db).since(NOW - timedelta(days=3650))) == 1  # nothing more
+
+
+async def test_a_consortium_link_is_for_the_consortiums_hr_and_never_a_digest_link(
+    db: Database, aiohttp_client: Any
+) -> None:
+    org = await OrganisationStore(db).create(tenant_id="t", name="Kommunen", default_k=3)
+    assert org.id is not None
+    links = DownloadLinks(secret=b"s", base_url="http://x", lifetime=Policy().link_lifetime)
+    urls = links.consortium_links(
+        organisation_id=org.id, period="2026-spring", language="sv", actor="anna@k.se"
+    )
+    assert set(urls) == {"md", "xlsx", "docx"}
+    grant = links.check_consortium(token(urls["docx"]))
+    assert grant is not None and (grant.organisation_id, grant.period, grant.kind) == (
+        org.id,
+        "2026-spring",
+        "docx",
+    )
+    assert links.check(token(urls["docx"])) is None  # not a round's digest
+    digest = links.links(round_id=1, organisation_id=org.id, language="sv", actor="a")["docx"]
+    assert links.check_consortium(token(digest)) is None
+    app = web.Application()
+    app.router.add_get(
+        "/consortium/{token}", consortium_handler(links, lambda: db, policy=Policy())
+    )
+    client = await aiohttp_client(app)
+    # signed, but the organisation shares no programme (any more): refused, and on record
+    refused = await client.get(urls["docx"].removeprefix("http://x"))
+    assert refused.status == 403
+    assert "Filen kan inte hämtas" in page_sections(await refused.text())["sv"]
+    assert (await client.get("/consortium/forged")).status == 404
+    events = await AuditStore(db).since(NOW - timedelta(days=3650))
+    assert [(e.actor, e.action, e.detail.get("reason")) for e in events] == [
+        ("anna@k.se", "hr.refused", "not_consortium")
+    ]
