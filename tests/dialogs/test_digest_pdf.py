@@ -35,8 +35,9 @@ from tests.dialogs.checkin_world import (
 )
 from tests.dialogs.conftest import ClientFactory
 from tests.dialogs.downloads import digest_buttons, download_buttons, fresh_link, path_of
+from tests.dialogs.test_privacy_marker import lines_of_docx
 from tests.fakes.bot_connector import FakeBotConnector, running_connector
-from tests.followup.digest.test_pdf import stand_in_soffice, uninstall
+from tests.followup.digest.test_pdf import converted_from, stand_in_soffice, uninstall
 
 
 @pytest.fixture
@@ -97,11 +98,14 @@ async def test_where_libreoffice_is_installed_hr_downloads_the_pdf_a_from_the_ca
     assert "Din fil är klar: Sammanställning Delår 1 2026.pdf" in str(cards_to(connector, KARIN))
     response = await client.get(path_of(link))
     assert response.status == 200 and response.content_type == "application/pdf"
-    assert (await response.read()).startswith(b"%PDF-")
     assert file_name_of(response.headers["Content-Disposition"]) == (
         "Sammanställning Delår 1 2026.pdf"
     )
-    assert await downloads_on_record(client) == [{"format": "pdf"}]
+    # made from the board's DOCX, as HR downloads it: the same text, the same rules
+    pdf = converted_from(await response.read())
+    docx = await client.get(path_of(await fresh_link(client, connector, KARIN, card, "docx")))
+    assert lines_of_docx(pdf) == lines_of_docx(await docx.read())
+    assert await downloads_on_record(client) == [{"format": "pdf"}, {"format": "docx"}]
 
     # LibreOffice uninstalled while the card stays in the chat: the same button, pressed now
     uninstall(soffice)
@@ -113,7 +117,7 @@ async def test_where_libreoffice_is_installed_hr_downloads_the_pdf_a_from_the_ca
         " i stället – den har samma innehåll."
     )
     assert len(cards_to(connector, KARIN)) == cards_before  # no link, no card
-    assert await downloads_on_record(client) == [{"format": "pdf"}]  # nothing more
+    assert len(await downloads_on_record(client)) == 2  # nothing more
     # the link made before: a page that says so, and no file
     gone = await client.get(path_of(link))
     assert gone.status == 503 and "PDF/A kan inte göras just nu" in await gone.text()

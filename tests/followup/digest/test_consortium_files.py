@@ -5,6 +5,7 @@ family) — and holding no figure the privacy rules hid for a member."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from docx import Document
@@ -12,7 +13,13 @@ from docx.document import Document as DocumentObject
 from docx.oxml.ns import qn
 
 from dialogs.digest_cards import texts_in
-from followup.digest.consortium import ConsortiumDigest, compile_members
+from followup.digest.consortium import (
+    ConsortiumDigest,
+    ConsortiumFigures,
+    MemberPart,
+    MemberState,
+    compile_members,
+)
 from followup.digest.consortium_files import (
     HIDDEN,
     build_consortium_report,
@@ -176,3 +183,24 @@ def test_in_english_the_document_says_so() -> None:
         "Starka chefer 2024–2027 – shared digest, spring 2026"
     )
     assert "Results per member and for all members" in every_text(document)
+
+
+def test_before_every_member_has_closed_the_document_says_whom_it_waits_for() -> None:
+    waiting = ConsortiumFigures(
+        "2026-spring",
+        K,
+        sealed=True,
+        members=[
+            MemberPart("Stor", MemberState.PUBLISHED, "Delår 1", 10, 10),
+            MemberPart("Liten", MemberState.WAITING, "Delår 1"),
+        ],
+    )
+    shared = replace(a_shared_digest(), figures=waiting)
+    document = docx_of(shared)
+    lines = every_text(document)
+    assert "Sammanställningen visas när alla medlemmars omgångar för halvåret har stängts." in (
+        " ".join(lines)
+    )
+    assert len(document.tables) == 1 and not document.inline_shapes  # no figure: no chart
+    headings = [p.text for p in document.paragraphs if p.style and p.style.name == "Heading 2"]
+    assert headings == ["Sammanfattning", "Resultat per medlem och för alla medlemmar"]

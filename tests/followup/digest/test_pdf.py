@@ -20,21 +20,32 @@ from tests.followup.digest.test_report import a_digest
 SOFFICE = shutil.which("soffice")
 
 
+STAND_IN = b"%PDF-1.7 stand-in\n"
+
+
 def stand_in_soffice(folder: Path) -> str:
     """A stand-in for LibreOffice where it is not installed, to test what offers the PDF/A: a
     program that, as `soffice --convert-to` does, writes report.pdf into the --outdir it is
-    given. (What LibreOffice makes of the DOCX is tested with the real one, where installed.)"""
+    given — a PDF header, then the document it was given as it is (`converted_from` reads it
+    back). What LibreOffice makes of the DOCX is tested with the real one, where installed."""
     program = folder / "soffice"
     program.write_text(
         "#!/bin/sh\n"
         'while [ "$#" -gt 0 ]; do\n'
         '  if [ "$1" = "--outdir" ]; then out="$2"; fi\n'
+        '  document="$1"\n'
         "  shift\n"
         "done\n"
-        "printf '%%PDF-1.7 stand-in\\n' > \"$out/report.pdf\"\n"
+        '{ printf \'%%PDF-1.7 stand-in\\n\'; cat "$document"; } > "$out/report.pdf"\n'
     )
     program.chmod(0o755)
     return str(program)
+
+
+def converted_from(pdf: bytes) -> bytes:
+    """The document the stand-in was given to convert."""
+    assert pdf.startswith(STAND_IN)
+    return pdf.removeprefix(STAND_IN)
 
 
 def uninstall(program: str) -> None:
@@ -90,7 +101,8 @@ def test_pdf_a_is_offered_only_where_libreoffice_is_there(tmp_path: Path) -> Non
     assert not available(nowhere) and not available("")
     program = stand_in_soffice(tmp_path)
     assert available(program)
-    assert pdf_a(_docx_bytes(), soffice=program).startswith(b"%PDF-")
+    docx = _docx_bytes()
+    assert converted_from(pdf_a(docx, soffice=program)) == docx
     uninstall(program)
     assert not available(program)
     with pytest.raises(PdfUnavailable) as missing:
