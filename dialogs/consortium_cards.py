@@ -116,7 +116,8 @@ class HrConsortium(HrFlow):
         shared = await consortium.digest(call)
         report = consortium_report(shared, language, zone=call.policy.zone)
         # files of a half-year with figures, where the bot has an address to link to
-        period = shared.figures.period if self._links and not shared.figures.sealed else None
+        offered = self._links is not None and not shared.figures.sealed
+        period = shared.figures.period if offered else None
         content = consortium_card(report, language=language, period=period)
         await turn.context.send_activity(card_activity(content))
 
