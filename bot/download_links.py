@@ -439,6 +439,10 @@ def download_handler(
         grant = links.check(token)
         if grant is None:
             return link_page(links.why_not(token))
+        if grant.kind not in digest_formats(policy.soffice):
+            # a PDF/A link made while LibreOffice was there, gone since: said plainly, nothing
+            # compiled, nothing downloaded
+            return link_page("no_pdf")
         db = database()
         now = clock()
         try:
@@ -466,7 +470,7 @@ def download_handler(
         try:
             content = await asyncio.to_thread(files.render, grant.kind)
         except PdfUnavailable as missing:
-            # a PDF/A link made while LibreOffice was there: said plainly, nothing downloaded
+            # LibreOffice there, but it gave no PDF (in time): said plainly, nothing downloaded
             logger.warning("no PDF/A: round=%s reason=%s", grant.round_id, missing.reason)
             return link_page("no_pdf")
         await AuditStore(db).record(

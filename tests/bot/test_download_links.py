@@ -24,7 +24,7 @@ from storage.audit_store import AuditStore
 from storage.database import Database
 from storage.organisation_store import OrganisationStore
 from tests.followup.check_in.test_steps import a_round, demo
-from tests.followup.digest.test_pdf import stand_in_soffice, uninstall
+from tests.followup.digest.test_pdf import failing_soffice, stand_in_soffice, uninstall
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -329,6 +329,16 @@ async def test_a_pdf_link_after_libreoffice_is_gone_says_so_and_gives_nothing(
     assert "Tryck på knappen för DOCX i Teams i stället" in sections["sv"]
     assert "Press the DOCX button in Teams instead" in sections["en"]
     assert len(await AuditStore(db).since(NOW - timedelta(days=3650))) == 1  # nothing more
+
+    # installed, but it gives no PDF: the same page, nothing downloaded
+    failing = Policy(soffice=failing_soffice(tmp_path))
+    app = web.Application()
+    app.router.add_get("/digest/{token}", download_handler(links, lambda: db, policy=failing))
+    client = await aiohttp_client(app)
+    failed = await client.get(url.removeprefix("http://x"))
+    assert failed.status == 503
+    assert "LibreOffice saknas eller svarade inte" in page_sections(await failed.text())["sv"]
+    assert len(await AuditStore(db).since(NOW - timedelta(days=3650))) == 1
 
 
 async def test_a_consortium_link_is_for_the_consortiums_hr_and_never_a_digest_link(

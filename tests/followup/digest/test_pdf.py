@@ -48,6 +48,14 @@ def converted_from(pdf: bytes) -> bytes:
     return pdf.removeprefix(STAND_IN)
 
 
+def failing_soffice(folder: Path) -> str:
+    """LibreOffice installed but giving no PDF (a damaged installation): a program that fails."""
+    program = folder / "soffice-failing"
+    program.write_text("#!/bin/sh\nexit 1\n")
+    program.chmod(0o755)
+    return str(program)
+
+
 def uninstall(program: str) -> None:
     """LibreOffice removed from the machine (the stand-in's program gone)."""
     Path(program).unlink()
@@ -103,6 +111,10 @@ def test_pdf_a_is_offered_only_where_libreoffice_is_there(tmp_path: Path) -> Non
     assert available(program)
     docx = _docx_bytes()
     assert converted_from(pdf_a(docx, soffice=program)) == docx
+    failing = failing_soffice(tmp_path)
+    with pytest.raises(PdfUnavailable) as failed:
+        pdf_a(docx, soffice=failing)
+    assert failed.value.reason == "failed"
     uninstall(program)
     assert not available(program)
     with pytest.raises(PdfUnavailable) as missing:
