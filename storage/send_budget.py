@@ -266,6 +266,7 @@ class DatabaseBudgets(SendBudgets):
             default_rate, owner=owner if owner is not None else secrets.randbelow(2**31 - 1) + 1
         )
         self._db = db
+        self._made: set[int] = set()  # the organisations whose row exists
 
     async def _load_busy(self, session: AsyncSession) -> tuple[float, dict[int, Budget]]:
         now = func.clock_timestamp()
@@ -298,12 +299,14 @@ class DatabaseBudgets(SendBudgets):
         wanted = list(organisations)
         if not wanted:
             return 0.0, {}
-        # a tenant's row is made the first time it is needed (no lock is taken on one there)
-        await session.exec(
-            pg_insert(SendBudget)
-            .values([{"organisation_id": o} for o in wanted])
-            .on_conflict_do_nothing(index_elements=["organisation_id"])
-        )
+        # a tenant's row is made the first time it is needed (no lock is taken on one there);
+        # rows never go, so a row this process has seen is not made again
+        if new := [o for o in wanted if o not in self._made]:
+            await session.exec(
+                pg_insert(SendBudget)
+                .values([{"organisation_id": o} for o in new])
+                .on_conflict_do_nothing(index_elements=["organisation_id"])
+            )
         rows = (
             await session.exec(
                 select(SendBudget, Organisation.send_rate, func.clock_timestamp())
@@ -315,6 +318,7 @@ class DatabaseBudgets(SendBudgets):
         ).all()
         if not rows:
             return 0.0, {}
+        self._made.update(row.organisation_id for row, _, _ in rows)
         return rows[0][2].timestamp(), {
             row.organisation_id: _budget(row, self.rate_of(rate)) for row, rate, _ in rows
         }
