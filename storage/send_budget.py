@@ -97,6 +97,9 @@ class SendBudgets(ABC):
         self.owner = owner
         # who sends for which tenant, as the last `closed` saw it
         self._senders: dict[int, int] = {}
+        # the tenants Teams paused, as the last `closed` saw them: they keep their place in
+        # the share-out (a pause of a few seconds moves no tenant to another replica)
+        self._paused_seen: set[int] = set()
         # the pauses this process set, on its monotonic clock: the sends it booked before a
         # 429 look here before they go (other replicas learn it at their next claim)
         self._paused: dict[int, float] = {}
@@ -112,6 +115,7 @@ class SendBudgets(ABC):
         """The organisations this replica may not book a slot for now: paused, booked up to the
         horizon, or sent for by another replica."""
         now, budgets = await self._load_busy(session)
+        self._paused_seen = {o for o, budget in budgets.items() if budget.paused_until > now}
         self._senders = {
             organisation: sender
             for organisation, budget in budgets.items()
@@ -164,12 +168,12 @@ class SendBudgets(ABC):
         senders: int,
     ) -> dict[int, bool]:
         """Whether this replica sends for each tenant of the claim: one it holds within its
-        share, or a free one while it holds fewer than its share (the tenants with work, held
-        by anyone or in this claim, over the replicas alive). One it holds above its share is
-        let go (the highest ids first), for a replica with fewer to take."""
+        share, or a free one while it holds fewer than its share (the tenants with work —
+        held by anyone, paused, or in this claim — over the replicas alive). One it holds
+        above its share is let go (the highest ids first), for a replica with fewer to take."""
         if self.owner is None:
             return dict.fromkeys(organisations, True)
-        busy = set(self._senders) | set(organisations)
+        busy = set(self._senders) | self._paused_seen | set(organisations)
         share = math.ceil(len(busy) / max(senders, 1))
         held = sorted(o for o, sender in self._senders.items() if sender == self.owner)
         keep = set(held[:share])
