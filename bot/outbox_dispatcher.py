@@ -155,6 +155,7 @@ class OutboxDispatcher:
         # outcomes the database did not take yet, by message id
         self._unsettled: dict[int, Settlement] = {}
         self._sending: set[int] = set()  # the ids of the messages being sent now
+        self._not_started: set[int] = set()  # those of them that wait to start
         # a claim failed: it may have been saved with its answer lost on the way back
         self._lost_claims = False
         self._handing_back = False
@@ -406,10 +407,19 @@ class OutboxDispatcher:
     ) -> None:
         assert message.id is not None
         self._sending.add(message.id)
+        self._not_started.add(message.id)
+        self.budgets.waits(message.organisation_id)
         try:
             await self._deliver_and_settle(message, reference, language, slot)
         finally:
             self._sending.discard(message.id)
+            self._started(message)
+
+    def _started(self, message: OutboxMessage) -> None:
+        """The message no longer waits to start (it did, or it will not)."""
+        if message.id in self._not_started:
+            self._not_started.discard(message.id)
+            self.budgets.waits(message.organisation_id, -1)
 
     async def _deliver_and_settle(
         self, message: OutboxMessage, reference: dict[str, Any] | None, language: str, slot: float
@@ -541,6 +551,7 @@ class OutboxDispatcher:
         while (paused := self.budgets.paused_for(organisation)) <= 0:
             # the sends that did start, counted as they start: never more than the rate in a second
             if (wait := self.budgets.admit(organisation, time.monotonic())) <= 0:
+                self._started(message)
                 return None
             await asyncio.sleep(wait)
         assert message.id is not None

@@ -107,6 +107,8 @@ class SendBudgets(ABC):
         self._rates: dict[int, float] = {}
         # when this process's last sends to each tenant started (`admit`), on the same clock
         self._started: dict[int, collections.deque[float]] = {}
+        # this process's sends to each tenant that wait to start (`waits`, `admit`)
+        self._waiting: collections.Counter[int] = collections.Counter()
 
     def rate_of(self, own: float | None) -> float:
         return own if own is not None and own > 0 else self.default_rate
@@ -125,7 +127,22 @@ class SendBudgets(ABC):
             organisation
             for organisation, budget in budgets.items()
             if not budget.open(now) or self._senders.get(organisation, self.owner) != self.owner
-        }
+        } | {organisation for organisation in self._waiting if self._behind(organisation)}
+
+    def waits(self, organisation_id: int, count: int = 1) -> None:
+        """`count` sends to the tenant begin (negative: end) waiting to start in this process."""
+        self._waiting[organisation_id] += count
+        if self._waiting[organisation_id] <= 0:
+            del self._waiting[organisation_id]
+
+    def _behind(self, organisation_id: int) -> bool:
+        """Whether this process's sends to the tenant are a horizon behind their slots (a
+        stalled event loop, a slow Teams): more waiting than two horizons' worth. No more is
+        claimed for it until they went, so that what one replica has yet to send never
+        outlasts its hold on the tenant (`LEASE`), and sends do not take up every place
+        (`OUTBOX_CONCURRENCY`) waiting."""
+        rate = self._rates.get(organisation_id, self.default_rate)
+        return self._waiting[organisation_id] >= max(2 * HORIZON * rate, 1)
 
     async def book(
         self,

@@ -189,3 +189,21 @@ def test_no_more_starts_in_a_second_than_the_rate_however_late_the_sends_woke() 
     # eighteen started within half a second: the nineteenth waits until the first is a second old
     assert math.isclose(budgets.admit(1, 10.5), 0.5)
     assert budgets.admit(1, 11.0) == 0.0
+
+
+async def test_no_more_is_claimed_for_a_tenant_whose_sends_here_are_behind(
+    db: Database, database_url: str
+) -> None:
+    org, other = await organisations(db, 2)
+    behind = math.ceil(2 * HORIZON * RATE)
+    async with two_replicas(db, database_url) as (a, _):
+        a.waits(org, behind - 1)
+        async with db.session() as session:
+            assert org not in await a.closed(session)
+        a.waits(org)  # sends that woke late, or Teams slow to answer: they pile up here
+        async with db.session() as session:
+            assert await a.closed(session) >= {org}
+            assert other not in await a.closed(session)
+        a.waits(org, -1)  # one went
+        async with db.session() as session:
+            assert org not in await a.closed(session)
