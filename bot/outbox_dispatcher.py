@@ -131,9 +131,7 @@ class OutboxDispatcher:
         self._conversations = ConversationStore(db)
         self._chefs = ChefStore(db)
         # every tenant's budget; `rate` is the default of an organisation without its own
-        self.budgets = budgets or send_budgets(
-            db, rate if rate is not None else policy.send_rate, owner=self._store.owner
-        )
+        self.budgets = budgets or send_budgets(db, rate if rate is not None else policy.send_rate)
         self._concurrency = concurrency
         self._claim_every = claim_every
         self._conversation_interval = conversation_interval
@@ -240,9 +238,13 @@ class OutboxDispatcher:
             except Exception:
                 logger.exception("outbox: no owner lock (database unreachable?); trying again")
                 await self._pause(poll)
+        if self._db.is_postgres:
+            # running, it holds the tenants it sends for, one replica for each (send_budget)
+            self.budgets.owner = self._store.owner
         try:
             await self._run(poll=poll, recover_every=recover_every)
         finally:
+            self.budgets.owner = None
             await self._settle_unsettled()
             if self._unsettled:
                 # left in "sending" under our id: orphans for the next dispatcher to queue

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import collections
 import math
-import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -93,7 +92,7 @@ class SendBudgets(ABC):
             raise ValueError("the send rate must be above zero")
         self.default_rate = default_rate
         # this replica's outbox owner id: the tenants it sends for are held in its name (None:
-        # the only sender, SQLite)
+        # it holds none — the only sender on SQLite, or a dispatcher that is not running)
         self.owner = owner
         # who sends for which tenant, as the last `closed` saw it
         self._senders: dict[int, int] = {}
@@ -282,10 +281,9 @@ class DatabaseBudgets(SendBudgets):
     """The budgets as `send_budget` rows in PostgreSQL, shared by every replica."""
 
     def __init__(self, db: Database, default_rate: float, *, owner: int | None = None) -> None:
-        # every replica holds tenants in its own name (its outbox owner id)
-        super().__init__(
-            default_rate, owner=owner if owner is not None else secrets.randbelow(2**31 - 1) + 1
-        )
+        # a running replica holds tenants in its own name (its outbox owner id, while it holds
+        # its owner lock); without one it takes none, and leaves those others hold alone
+        super().__init__(default_rate, owner=owner)
         self._db = db
         self._made: set[int] = set()  # the organisations whose row exists
 

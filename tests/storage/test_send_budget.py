@@ -57,7 +57,7 @@ async def two_replicas(db: Database, url: str) -> AsyncIterator[tuple[SendBudget
         return
     other = Database(url)
     try:
-        yield DatabaseBudgets(db, RATE), DatabaseBudgets(other, RATE)
+        yield DatabaseBudgets(db, RATE, owner=1), DatabaseBudgets(other, RATE, owner=2)
     finally:
         await other.dispose()
 
