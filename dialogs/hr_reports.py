@@ -35,7 +35,9 @@ class HrReports(HrFlow):
     async def rounds(self, turn: HrTurn, _: int | None) -> None:
         rows = await operations.list_rounds(turn.call)
         await turn.context.send_activity(
-            card_activity(rounds_card(rows, turn.language, zone=turn.call.policy.zone))
+            card_activity(
+                rounds_card(rows, turn.language, zone=turn.call.policy.zone, today=turn.call.today)
+            )
         )
 
     async def status(self, turn: HrTurn, round_id: int | None) -> None:
