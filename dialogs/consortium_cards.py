@@ -3,11 +3,12 @@ organisation's HR admins only (`followup.hr.consortium.digest` refuses anyone el
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from dialogs.cards import card, card_activity, verbatim
 from dialogs.digest_cards import texts_in
+from dialogs.formatting import reader_texts
 from dialogs.hr_flow import HrFlow, HrTurn
 from followup.digest.consortium import ConsortiumDigest
 from followup.digest.consortium_files import (
@@ -21,8 +22,12 @@ from followup.hr import consortium
 CONSORTIUM_FORMATS = ("md", "xlsx")
 
 
-def consortium_report(d: ConsortiumDigest, language: str, *, zone: tzinfo) -> ConsortiumReport:
-    return build_consortium_report(d, texts_in(language), zone=zone)
+def consortium_report(
+    d: ConsortiumDigest, language: str, *, zone: tzinfo, today: date | None
+) -> ConsortiumReport:
+    """The shared digest's lines and tables in `language`; the day it was compiled with its
+    year when it is not `today`'s (None, for a file, which outlives the day: always)."""
+    return build_consortium_report(d, reader_texts(language, today=today), zone=zone)
 
 
 def consortium_file(report: ConsortiumReport, kind: str, language: str) -> bytes:
@@ -68,5 +73,5 @@ class HrConsortium(HrFlow):
     async def digest(self, turn: HrTurn, _: int | None) -> None:
         call = turn.call
         shared = await consortium.digest(call)
-        report = consortium_report(shared, turn.language, zone=call.policy.zone)
+        report = consortium_report(shared, turn.language, zone=call.policy.zone, today=call.today)
         await turn.context.send_activity(card_activity(consortium_card(report)))

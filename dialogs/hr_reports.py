@@ -60,7 +60,9 @@ class HrReports(HrFlow):
         digest = await operations.request_digest(call, round_id=round_id)
         files = digest_files(digest, language, zone=call.policy.zone)
         # the chart is drawn off the event loop
-        content = await asyncio.to_thread(digest_card, files, downloads=self._links is not None)
+        content = await asyncio.to_thread(
+            digest_card, files, downloads=self._links is not None, today=call.today
+        )
         await turn.context.send_activity(card_activity(content))
 
     async def download(self, turn: HrTurn, value: dict[str, Any]) -> None:

@@ -12,11 +12,14 @@ import pytest
 
 from dialogs.check_in_answers import receipt_card
 from dialogs.check_in_cards import invitation_card, step_card
+from dialogs.consortium_cards import consortium_card, consortium_report
+from dialogs.digest_cards import digest_card, digest_files
 from dialogs.formatting import date_time, weekday_date
 from dialogs.hr_cards import analysis_card, calendar_card, round_card, rounds_card
 from dialogs.my_data_cards import my_data_card
 from dialogs.people_cards import roles_card
 from dialogs.texts import t
+from followup.digest.consortium import ConsortiumDigest, ConsortiumFigures
 from followup.hr.roles import RoleHolder
 from followup.policy import Policy
 from followup.privacy.my_data import MyData, RosterDetails
@@ -26,6 +29,7 @@ from followup.sections import DEFAULT_SECTIONS
 from storage.models import Programme, Role, Round, RoundState
 from tests.cards import assert_valid_cards, walk
 from tests.dialogs.test_check_in_cards import make_check_in, texts
+from tests.followup.digest.test_report import a_digest
 
 FAR = datetime(2099, 6, 12, 12, 0, tzinfo=UTC)
 ZONE = Policy().zone
@@ -206,6 +210,17 @@ def the_receipt(language: str, today: date) -> dict[str, Any]:
     return receipt_card(sent, language, can_change=False, zone=ZONE, today=today)
 
 
+def the_digest(language: str, today: date) -> dict[str, Any]:
+    digest = a_digest(round=a_digest().round.model_copy(update={"closed_at": MARCH}))
+    return digest_card(digest_files(digest, language, zone=ZONE), today=today)
+
+
+def the_shared_digest(language: str, today: date) -> dict[str, Any]:
+    waiting = ConsortiumFigures("2027-spring", 3, sealed=True, members=[])
+    shared = ConsortiumDigest("FoU Dalarna", "Ledarskap", "", MARCH, waiting, ["2027-spring"])
+    return consortium_card(consortium_report(shared, language, zone=ZONE, today=today))
+
+
 # each card family, and the line on it that carries the day (`day`: as the reader reads it)
 FAMILIES: dict[str, tuple[Callable[[str, date], dict[str, Any]], Callable[[str, str], str]]] = {
     "round": (the_round, lambda lang, day: f"{t(lang, 'hr.round.deadline')}: {day}"),
@@ -241,6 +256,20 @@ FAMILIES: dict[str, tuple[Callable[[str, date], dict[str, Any]], Callable[[str, 
     "my data": (my_data, lambda lang, day: f"{t(lang, 'mydata.field.since')}: {day}"),
     "activity due": (the_step, lambda lang, day: t(lang, "checkin.due", date=day)),
     "receipt": (the_receipt, lambda lang, day: t(lang, "checkin.receipt.date", date=day)),
+    "digest": (
+        the_digest,
+        lambda lang, day: t(
+            lang,
+            "digest.subtitle",
+            organisation="Demokommunen",
+            programme="Stärkt ledarskap",
+            date=day,
+        ),
+    ),
+    "shared digest": (
+        the_shared_digest,
+        lambda lang, day: t(lang, "consortium.subtitle", organisation="FoU Dalarna", date=day),
+    ),
 }
 
 

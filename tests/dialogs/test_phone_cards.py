@@ -554,6 +554,7 @@ def shared_digest_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
                     ),
                     language,
                     zone=ZONE,
+                    today=TODAY,
                 )
             ),
         )
