@@ -418,7 +418,9 @@ async def run_audit(
     args: argparse.Namespace, db: Database, organisation_id: int, *, policy: Policy
 ) -> list[str]:
     """`ledarpuls audit --since DATE [--until DATE] [--action PREFIX] [--json]`: the audit log,
-    oldest first, in the policy's time zone. Reading it is itself written to the log."""
+    oldest first, in the policy's time zone. Reading it is itself written to the log. Each line
+    starts with its moment as 2026-11-30 09:15:02, not in words: a log is read in order, to the
+    second, searched and sorted as text, and --since and --until take days in the same form."""
     lang, now = args.lang, utcnow()
     since = policy.at(_date(args.since, lang), time.min)
     until = policy.day_end(_date(args.until, lang)) if args.until else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +17,14 @@ from dialogs.consortium_cards import consortium_card, consortium_report
 from dialogs.digest_cards import digest_card, digest_files
 from dialogs.formatting import date_time, weekday_date
 from dialogs.hr_cards import analysis_card, calendar_card, round_card, rounds_card
+from dialogs.import_messages import describe_problem
 from dialogs.my_data_cards import my_data_card
 from dialogs.people_cards import roles_card
 from dialogs.texts import t
 from followup.digest.consortium import ConsortiumDigest, ConsortiumFigures
 from followup.hr.roles import RoleHolder
+from followup.imports.plan_checks import parse_plan
+from followup.imports.problems import ImportRejected
 from followup.policy import Policy
 from followup.privacy.my_data import MyData, RosterDetails
 from followup.rounds.lifecycle import Audience
@@ -30,6 +34,7 @@ from storage.models import Programme, Role, Round, RoundState
 from tests.cards import assert_valid_cards, walk
 from tests.dialogs.test_check_in_cards import make_check_in, texts
 from tests.followup.digest.test_report import a_digest
+from tests.followup.helpers import write_xlsx
 
 FAR = datetime(2099, 6, 12, 12, 0, tzinfo=UTC)
 ZONE = Policy().zone
@@ -283,3 +288,42 @@ def test_a_card_shows_the_year_only_when_it_is_not_the_readers(
     card = build(language, today)
     assert line(language, DAYS[(language, today)]) in seen(card)
     assert_valid_cards([card])
+
+
+# --- a day in a message about an import file -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("sv", "Datumet 1 maj 2031 ligger utanför aktivitetens år."),
+        ("en", "The date 1 May 2031 is outside the activity's years."),
+    ],
+)
+def test_a_due_day_outside_the_activitys_years_is_said_in_words_with_its_year(
+    tmp_path: Path, language: str, said: str
+) -> None:
+    """The day HR wrote as 2031-05-01 in the file is said as every other day is, with the year
+    (the message is about the year)."""
+    path = write_xlsx(
+        tmp_path / "plan.xlsx",
+        {
+            "Program": [
+                ["Fält", "Värde"],
+                ["Kod", "p1"],
+                ["Titel", "Chefsprogrammet"],
+                ["Startår", 2025],
+                ["Slutår", 2027],
+            ],
+            "Avdelningar": [["Kod", "Namn"], ["IFO", "Individ- och familjeomsorg"]],
+            "Områden": [["Kod", "Område"], ["LED", "Ledarskap"]],
+            "Aktiviteter": [
+                ["Kod", "Område", "Aktivitet", "Avdelningar", "År", "Klart senast"],
+                ["A1", "LED", "Mentorskap", "alla", "2025", "2031-05-01"],
+            ],
+        },
+    )
+    with pytest.raises(ImportRejected) as caught:
+        parse_plan(path)
+    [problem] = caught.value.problems
+    assert describe_problem(language, problem).endswith(f": {said}")
