@@ -31,7 +31,7 @@ from followup.rounds.lifecycle import Audience
 from followup.rounds.progress import RoundRow
 from followup.sections import DEFAULT_SECTIONS
 from storage.models import Programme, Role, Round, RoundState
-from tests.cards import assert_valid_cards, walk
+from tests.cards import assert_valid_cards, seen
 from tests.dialogs.test_check_in_cards import make_check_in, texts
 from tests.followup.digest.test_report import a_digest
 from tests.followup.helpers import write_xlsx
@@ -84,24 +84,6 @@ DAYS = {
     ("en", SAME_YEAR): "3 March",
     ("en", YEAR_BEFORE): "3 March 2027",
 }
-
-
-def seen(card: dict[str, Any]) -> list[str]:
-    """What a reader sees on a card, line by line: each text, and each fact as "title: value"
-    (a FactSet's, or a two-cell table row's)."""
-    lines: list[str] = []
-    for element in walk(card):
-        kind = element.get("type")
-        if kind in ("TextBlock", "TextRun"):
-            lines.append(element["text"])
-        elif kind == "FactSet":
-            lines += [f"{f['title']}: {f['value']}" for f in element["facts"]]
-        elif kind == "TableRow":
-            cells = [
-                " ".join(r["text"] for r in walk(cell) if "text" in r) for cell in element["cells"]
-            ]
-            lines.append(": ".join(cells))
-    return lines
 
 
 def a_round(**changes: Any) -> Round:
