@@ -137,7 +137,7 @@ async def run_round(
     """Carry out one `round` command through its operation; returns the lines to print."""
     lang, command = args.lang, args.round_command
     call = cli_call(db, organisation_id, policy=policy)
-    today = policy.today(call.now)  # a date in another year is printed with its year
+    today = call.today  # a date in another year is printed with its year
     try:
         if command == "create":
             round_ = await operations.create_round(
@@ -335,7 +335,7 @@ async def run_hr(
                     lang,
                     "hr.leave.set",
                     name=chef.name,
-                    date=short_day(until, lang, today=policy.today(call.now)),
+                    date=short_day(until, lang, today=call.today),
                 )
             ]
         lead = await _departments(db, organisation_id, args.lead, lang) if args.lead else []
