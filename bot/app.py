@@ -29,6 +29,7 @@ from bot.activity_check import (
 from bot.connector_cache import CachingBotFrameworkAuthentication
 from bot.download_links import (
     DownloadLinks,
+    consortium_handler,
     download_handler,
     export_handler,
     my_data_handler,
@@ -181,6 +182,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
             base_url=settings.link_base,
             lifetime=policy.link_lifetime,
             clock=clock,
+            soffice=policy.soffice,
         )
         if settings.link_base
         else None
@@ -221,6 +223,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
             fetch_file=downloader.fetch,
             import_links=import_pages,
             export_links=links.export_links if links is not None else None,
+            consortium_links=links.consortium_links if links is not None else None,
         )
         # token signing keys fetched asynchronously, not by botbuilder's blocking requests.get
         keys = KeyRing(source=settings.openid_metadata_url, timeout=settings.openid_fetch_timeout)
@@ -285,6 +288,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         app.router.add_get(
             "/export/{token}",
             export_handler(links, lambda: app[DATABASE], policy=policy, clock=clock),
+        )
+        app.router.add_get(
+            "/consortium/{token}",
+            consortium_handler(links, lambda: app[DATABASE], policy=policy, clock=clock),
         )
         app.router.add_get(
             "/my-data/{token}",

@@ -52,7 +52,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     digest.add_argument("--period", help="the half-year, e.g. 2026-spring (default: the latest)")
     digest.add_argument("--programme", help="its code, when the organisation shares several")
-    digest.add_argument("--format", choices=CONSORTIUM_FORMATS, default="md")
+    digest.add_argument(
+        "--format",
+        choices=CONSORTIUM_FORMATS,
+        default="md",
+        help="docx: the board's document (as a round's digest is)",
+    )
     digest.add_argument("--out", help="the file to write (Markdown goes to stdout without it)")
     for command in shared_sub.choices.values():
         command.add_argument("--org", help="tenant id or name (needed when there are several)")
@@ -116,7 +121,7 @@ async def run_consortium(
         raise refusal(lang, error, policy=policy) from error
     # a file (or its Markdown printed), which outlives the day: every date with its year
     report = consortium_report(shared, lang, zone=policy.zone, today=None)
-    content = await asyncio.to_thread(consortium_file, report, args.format, lang)
+    content = await asyncio.to_thread(consortium_file, report, shared, args.format, lang)
     periods = [t(lang, "consortium.periods", periods=", ".join(shared.periods))]
     if not args.out:
         return [content.decode("utf-8").rstrip("\n"), "", *periods]

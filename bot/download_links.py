@@ -1,5 +1,5 @@
-"""Short-lived signed links to a round's digest files, to the export of published figures, and
-to a chef's own data, served by the bot itself.
+"""Short-lived signed links to a round's digest files, to the export of published figures, to
+a consortium's compiled digest, and to a chef's own data, served by the bot itself.
 
 Nobody keeps a link: the cards carry buttons that ask the bot, which checks the presser's role
 at that moment and answers with a fresh link (`dialogs.download_cards`). A digest link names
@@ -35,14 +35,24 @@ from aiohttp import web
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from bot.link_pages import link_page
-from dialogs.digest_cards import DIGEST_FORMATS, MEDIA_TYPES, digest_files, texts_in
+from dialogs.consortium_cards import CONSORTIUM_FORMATS, consortium_file, consortium_file_name
+from dialogs.consortium_cards import consortium_report as consortium_layout
+from dialogs.digest_cards import (
+    DIGEST_FORMATS,
+    MEDIA_TYPES,
+    digest_files,
+    digest_formats,
+    texts_in,
+)
 from dialogs.export_cards import export_file_name
 from dialogs.my_data_cards import FILE_TYPES, my_data_file, my_data_file_name
 from dialogs.my_data_cards import FORMATS as MY_DATA_FORMATS
 from followup.digest.compile import compile_digest
 from followup.digest.export import EXPORT_FORMATS
 from followup.digest.export import MEDIA_TYPES as EXPORT_MEDIA_TYPES
+from followup.digest.pdf import PdfUnavailable
 from followup.digest.report import NAMING_FORMATS
+from followup.hr import consortium
 from followup.hr.exports import export_figures
 from followup.hr.operations import Call
 from followup.people.access import Access
@@ -55,11 +65,14 @@ from storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
+# what a digest link may name: a PDF/A link made while LibreOffice was installed stays one,
+# and says so plainly if it is gone when followed
 FORMATS = DIGEST_FORMATS
 # one salt per purpose: the same secret signs both kinds, but neither verifies as the other
 DIGEST_SALT = "ledarpuls.digest-download"
 MY_DATA_SALT = "ledarpuls.my-data-download"
 EXPORT_SALT = "ledarpuls.export-download"
+CONSORTIUM_SALT = "ledarpuls.consortium-download"
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,18 @@ class ExportGrant:
     actor: str
     expires: datetime
     departments: frozenset[int] | None
+
+
+@dataclass(frozen=True)
+class ConsortiumGrant:
+    """A consortium's compiled digest of one half-year, for the owning organisation's HR."""
+
+    organisation_id: int
+    period: str
+    kind: str
+    language: str
+    actor: str
+    expires: datetime
 
 
 @dataclass(frozen=True)
@@ -166,12 +191,14 @@ class DownloadLinks:
         base_url: str,
         lifetime: timedelta,
         clock: Callable[[], datetime] = utcnow,
+        soffice: str = Policy.soffice,
     ) -> None:
         # without a configured secret, one per process: links then work on this replica only
         key = secret or secrets.token_bytes(32)
         self._base = base_url.rstrip("/")
         self._lifetime = lifetime
         self._clock = clock
+        self._soffice = soffice  # LibreOffice: the digest's PDF/A is linked to where it is
         self._digest = URLSafeTimedSerializer(
             key, salt=DIGEST_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
         )
@@ -180,6 +207,9 @@ class DownloadLinks:
         )
         self._export = URLSafeTimedSerializer(
             key, salt=EXPORT_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
+        )
+        self._consortium = URLSafeTimedSerializer(
+            key, salt=CONSORTIUM_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
         )
 
     @property
@@ -196,6 +226,7 @@ class DownloadLinks:
         actor: str,
         departments: frozenset[int] | None = None,
     ) -> dict[str, str]:
+        """Links to a round's digest, one per file it is offered as now."""
         scope = sorted(departments) if departments is not None else None
         return {
             kind: f"{self._base}/digest/"
@@ -209,7 +240,7 @@ class DownloadLinks:
                     "departments": scope,
                 }
             )
-            for kind in FORMATS
+            for kind in digest_formats(self._soffice)
         }
 
     def export_links(
@@ -259,6 +290,48 @@ class DownloadLinks:
     def why_not_export(self, token: str) -> str:
         """Why an export token `check_export` refused grants nothing: "expired" or "invalid"."""
         return _why_not(self._export, token, lifetime=self._lifetime)
+
+    def consortium_links(
+        self, *, organisation_id: int, period: str, language: str, actor: str
+    ) -> dict[str, str]:
+        """Links to a consortium's compiled digest of a half-year, one per file format."""
+        return {
+            kind: f"{self._base}/consortium/"
+            + self._consortium.dumps(
+                {
+                    "organisation": organisation_id,
+                    "period": period,
+                    "format": kind,
+                    "language": language,
+                    "actor": actor,
+                }
+            )
+            for kind in CONSORTIUM_FORMATS
+        }
+
+    def check_consortium(self, token: str) -> ConsortiumGrant | None:
+        """The grant a consortium token carries; None when it is forged, damaged, expired or
+        of another kind."""
+        loaded = _load(self._consortium, token, lifetime=self._lifetime)
+        if loaded is None:
+            return None
+        fields, expires = loaded
+        try:
+            grant = ConsortiumGrant(
+                organisation_id=int(fields["organisation"]),
+                period=str(fields["period"]),
+                kind=str(fields["format"]),
+                language=str(fields["language"]),
+                actor=str(fields["actor"]),
+                expires=expires,
+            )
+        except (KeyError, ValueError, TypeError):
+            return None
+        return grant if grant.kind in CONSORTIUM_FORMATS else None
+
+    def why_not_consortium(self, token: str) -> str:
+        """Why a consortium token `check_consortium` refused grants nothing."""
+        return _why_not(self._consortium, token, lifetime=self._lifetime)
 
     def my_data_links(
         self, *, chef_id: int, organisation_id: int, language: str, actor: str
@@ -366,6 +439,10 @@ def download_handler(
         grant = links.check(token)
         if grant is None:
             return link_page(links.why_not(token))
+        if grant.kind not in digest_formats(policy.soffice):
+            # a PDF/A link made while LibreOffice was there, gone since: said plainly, nothing
+            # compiled, nothing downloaded
+            return link_page("no_pdf")
         db = database()
         now = clock()
         try:
@@ -389,8 +466,13 @@ def download_handler(
                 detail={"reason": error.code, "round": grant.round_id, "format": grant.kind},
             )
             return link_page("refused")
-        files = digest_files(digest, grant.language, zone=policy.zone)
-        content = await asyncio.to_thread(files.render, grant.kind)
+        files = digest_files(digest, grant.language, zone=policy.zone, soffice=policy.soffice)
+        try:
+            content = await asyncio.to_thread(files.render, grant.kind)
+        except PdfUnavailable as missing:
+            # LibreOffice there, but it gave no PDF (in time): said plainly, nothing downloaded
+            logger.warning("no PDF/A: round=%s reason=%s", grant.round_id, missing.reason)
+            return link_page("no_pdf")
         await AuditStore(db).record(
             actor=grant.actor,
             action="digest.download",
@@ -456,6 +538,44 @@ def export_handler(
         logger.info("export downloaded: round=%s format=%s", grant.round_id, grant.kind)
         name = export_file_name(export.rounds, export.programme, grant.kind, grant.language)
         return attachment(content, EXPORT_MEDIA_TYPES[grant.kind], name)
+
+    return handle
+
+
+def consortium_handler(
+    links: DownloadLinks,
+    database: Callable[[], Database],
+    *,
+    policy: Policy,
+    clock: Callable[[], datetime] = utcnow,
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """GET /consortium/{token}: a consortium's compiled digest as a file, read now by the same
+    operation as the card and `ledarpuls consortium digest` (the owning organisation's HR
+    admins only; on record); for anything but a valid link a page that says what happened."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        grant = links.check_consortium(token)
+        if grant is None:
+            return link_page(links.why_not_consortium(token))
+        # the link was made for an HR admin of the owning organisation who pressed its button
+        access = Access(actor=grant.actor, organisation_id=grant.organisation_id, admin=True)
+        call = Call(database(), access, "teams", clock(), policy)
+        try:
+            shared = await consortium.digest(call, period=grant.period)
+        except RoundError:
+            # no longer the consortium's, or the half-year gone: refused, and on record (the
+            # operation wrote it down)
+            return link_page("refused")
+        # a file, which outlives the day: every date with its year
+        report = consortium_layout(shared, grant.language, zone=policy.zone, today=None)
+        content = await asyncio.to_thread(
+            consortium_file, report, shared, grant.kind, grant.language
+        )
+        await call.audit("consortium.download", period=grant.period, format=grant.kind)
+        logger.info("consortium digest downloaded: period=%s format=%s", grant.period, grant.kind)
+        name = consortium_file_name(shared, grant.kind, grant.language)
+        return attachment(content, MEDIA_TYPES[grant.kind], name)
 
     return handle
 

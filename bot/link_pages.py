@@ -1,6 +1,6 @@
 """What a download link that gives no file answers: a small page in Swedish and English saying
 what happened and what to do, with the status that says it to a program (410 expired, 404 not a
-link of ours, 403 not for its holder).
+link of ours, 403 not for its holder, 503 a PDF/A that cannot be made here now).
 
 Both languages on one page: a link that is no link says nothing of its holder's language, and a
 browser's may not be theirs. No scripts, no external resources (the page must work where only
@@ -16,7 +16,7 @@ from bot.info_pages import html_document, statement_links
 from dialogs.texts import LANGUAGES, t
 
 # why a link gave no file → its HTTP status
-STATUS = {"expired": 410, "invalid": 404, "refused": 403}
+STATUS = {"expired": 410, "invalid": 404, "refused": 403, "no_pdf": 503}
 
 
 def render_link_page(reason: str) -> str:
@@ -43,7 +43,8 @@ def render_link_page(reason: str) -> str:
 
 
 def link_page(reason: str) -> web.Response:
-    """The answer to a link that gave no file: "expired", "invalid" or "refused"."""
+    """The answer to a link that gave no file: "expired", "invalid", "refused" or "no_pdf"
+    (a PDF/A link, and LibreOffice gone or failing since)."""
     return web.Response(
         status=STATUS[reason],
         text=render_link_page(reason),

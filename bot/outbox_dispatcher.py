@@ -131,7 +131,9 @@ class OutboxDispatcher:
         self._conversations = ConversationStore(db)
         self._chefs = ChefStore(db)
         # every tenant's budget; `rate` is the default of an organisation without its own
-        self.budgets = budgets or send_budgets(db, rate if rate is not None else policy.send_rate)
+        self.budgets = budgets or send_budgets(
+            db, rate if rate is not None else policy.send_rate, owner=self._store.owner
+        )
         self._concurrency = concurrency
         self._claim_every = claim_every
         self._conversation_interval = conversation_interval
@@ -531,16 +533,16 @@ class OutboxDispatcher:
         return Settlement(settle, sent=delivery.outcome == Outcome.SENT)
 
     async def _wait_for_slot(self, message: OutboxMessage, slot: float) -> Settlement | None:
-        """Wait for the slot booked for the message; None when it may go, else what to save
-        instead: Teams paused its tenant meanwhile, so it waits in the queue (no attempt)."""
+        """Wait for the slot booked for the message; None when it may go (at once: it is
+        counted as started), else what to save instead: Teams paused its tenant meanwhile, so
+        it waits in the queue (no attempt)."""
+        organisation = message.organisation_id
         await asyncio.sleep(slot - time.monotonic())
-        # woken late (a busy event loop)? then still 1/rate after this process's last send
-        go = self.budgets.pace(message.organisation_id, time.monotonic())
-        if (early := go - time.monotonic()) > 0:
-            await asyncio.sleep(early)
-        paused = self.budgets.paused_for(message.organisation_id)
-        if paused <= 0:
-            return None
+        while (paused := self.budgets.paused_for(organisation)) <= 0:
+            # the sends that did start, counted as they start: never more than the rate in a second
+            if (wait := self.budgets.admit(organisation, time.monotonic())) <= 0:
+                return None
+            await asyncio.sleep(wait)
         assert message.id is not None
         later = functools.partial(
             self._store.retry_later,

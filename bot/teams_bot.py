@@ -16,6 +16,7 @@ from botbuilder.schema.teams import TeamsChannelAccount
 from bot.activity_check import CARD_ACTION, card_action_error
 from dialogs.activities import tenant_of
 from dialogs.cards import CARD_CONTENT_TYPE, IN_PLACE_KEY, REFRESH, InPlace, card_activity
+from dialogs.consortium_cards import ConsortiumLinks
 from dialogs.digest_cards import Links
 from dialogs.export_cards import ExportLinks
 from dialogs.hr_imports import FetchFile, ImportLinks
@@ -68,6 +69,7 @@ class TeamsBot(TeamsActivityHandler):
         fetch_file: FetchFile | None = None,
         import_links: ImportLinks | None = None,
         export_links: ExportLinks | None = None,
+        consortium_links: ConsortiumLinks | None = None,
     ) -> None:
         self._db = db
         self._policy = policy
@@ -82,6 +84,7 @@ class TeamsBot(TeamsActivityHandler):
             fetch_file=fetch_file,
             import_links=import_links,
             export_links=export_links,
+            consortium_links=consortium_links,
         )
 
     async def on_turn(self, turn_context: TurnContext) -> None:

@@ -1,5 +1,5 @@
 """The digest for HR in Teams: a summary card with the key figures and a chart, and the files
-(Markdown, XLSX, DOCX) in the reader's language."""
+(Markdown, XLSX, DOCX, and PDF/A where LibreOffice is installed) in the reader's language."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from dialogs.identified_cards import identified_section
 from dialogs.texts import t
 from followup.digest.compile import Digest, compile_digest
 from followup.digest.files import areas_chart, trend_chart, write_docx, write_xlsx
-from followup.digest.pdf import pdf_a
+from followup.digest.pdf import available, pdf_a
 from followup.digest.report import (
     Report,
     Text,
@@ -34,8 +34,9 @@ from followup.policy import Policy
 from followup.sections import STATUSES
 from storage.database import Database
 
-# the files a digest is downloaded as, in the order of its buttons
-DIGEST_FORMATS = ("xlsx", "docx", "md")
+# the files a digest can be downloaded as, in the order of its buttons (PDF/A: only where
+# LibreOffice is installed, `digest_formats`)
+DIGEST_FORMATS = ("xlsx", "docx", "pdf", "md")
 MEDIA_TYPES = {
     "md": "text/markdown; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -48,6 +49,12 @@ MEDIA_TYPES = {
 Links = Callable[..., dict[str, str]]
 # a chart in the card only while the message stays well under Teams' size limit (~80 KB)
 MAX_CARD = 38_000
+
+
+def digest_formats(soffice: str) -> tuple[str, ...]:
+    """The files a digest is offered as here and now: the PDF/A (made from the DOCX) only while
+    LibreOffice is installed, so no button or link leads to an error."""
+    return tuple(kind for kind in DIGEST_FORMATS if kind != "pdf" or available(soffice))
 
 
 def texts_in(language: str) -> Text:
@@ -137,7 +144,7 @@ def digest_card(files: DigestFiles, *, today: date, downloads: bool = False) -> 
             round=d.round.id,
             format=kind,
         )
-        for kind in (DIGEST_FORMATS if downloads and d.round.id is not None else ())
+        for kind in (digest_formats(files.soffice) if downloads and d.round.id is not None else ())
     ]
     if downloads and not d.sealed:
         # the published figures as a table: a closed round's only
@@ -232,7 +239,7 @@ async def compiled_digest_card(
         policy=policy,
         names=names,
     )
-    files = digest_files(digest, language, zone=policy.zone)
+    files = digest_files(digest, language, zone=policy.zone, soffice=policy.soffice)
     content = await asyncio.to_thread(
         digest_card, files, downloads=downloads, today=policy.today(now)
     )

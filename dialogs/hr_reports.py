@@ -13,6 +13,7 @@ from dialogs.digest_cards import (
     digest_card,
     digest_file_name,
     digest_files,
+    digest_formats,
 )
 from dialogs.download_cards import download_card
 from dialogs.hr_cards import rounds_card, status_card
@@ -58,7 +59,7 @@ class HrReports(HrFlow):
     async def digest(self, turn: HrTurn, round_id: int | None) -> None:
         call, language = turn.call, turn.language
         digest = await operations.request_digest(call, round_id=round_id)
-        files = digest_files(digest, language, zone=call.policy.zone)
+        files = digest_files(digest, language, zone=call.policy.zone, soffice=call.policy.soffice)
         # the chart is drawn off the event loop
         content = await asyncio.to_thread(
             digest_card, files, downloads=self._links is not None, today=call.today
@@ -77,6 +78,10 @@ class HrReports(HrFlow):
         round_ = await operations.find_round(call, "digest", round_id=round_id)
         if self._links is None:
             await turn.context.send_activity(t(language, "download.unavailable"))
+            return
+        if kind not in digest_formats(call.policy.soffice):
+            # offered when the card came, gone since (LibreOffice removed): said, nothing made
+            await turn.context.send_activity(t(language, "digest.pdf.gone"))
             return
         url = self._links(
             round_id=round_id,

@@ -23,7 +23,8 @@ from dialogs.activities import tenant_of
 from dialogs.cards import REFRESH, show_card
 from dialogs.check_in_dialog import MARKER as CHECK_IN_KIND
 from dialogs.check_in_dialog import CheckInDialog
-from dialogs.consortium_cards import HrConsortium
+from dialogs.consortium_cards import DOWNLOAD as CONSORTIUM_DOWNLOAD
+from dialogs.consortium_cards import ConsortiumLinks, HrConsortium
 from dialogs.digest_cards import Links
 from dialogs.download_cards import DOWNLOAD
 from dialogs.export_cards import DOWNLOAD as EXPORT_DOWNLOAD
@@ -353,6 +354,7 @@ def teams_routes(
     fetch_file: FetchFile | None = None,
     import_links: ImportLinks | None = None,
     export_links: ExportLinks | None = None,
+    consortium_links: ConsortiumLinks | None = None,
 ) -> Routes:
     """The table: every command and card action, and the dialog that answers it."""
     check_in = CheckInDialog(db, policy=policy, clock=clock)
@@ -456,13 +458,18 @@ def teams_routes(
     for command, handler in hr_commands.items():
         routes.add_command(command, hr.command(command, handler), numbered=True)
     # a shared programme's digest across its members: the owning organisation's HR only
-    routes.add_command("consortium", hr.command(consortium.DIGEST, HrConsortium(db).digest))
+    shared = HrConsortium(db, links=consortium_links)
+    routes.add_command("consortium", hr.command(consortium.DIGEST, shared.digest))
     for action, on_press in hr_actions.items():
         routes.add_card(HR_KIND, hr.action(action, on_press), action=action)
     # a digest's file: whoever may see the digest now (a lead too), checked when pressed
     routes.add_card(HR_KIND, hr.action("digest", reports.download), action=DOWNLOAD)
     # an export's file: likewise, for whoever may export now (a lead: their departments)
     routes.add_card(HR_KIND, hr.action("export", exports.download), action=EXPORT_DOWNLOAD)
+    # a file of a shared programme's digest: the owning organisation's HR only, when pressed
+    routes.add_card(
+        HR_KIND, hr.action(consortium.DIGEST, shared.download), action=CONSORTIUM_DOWNLOAD
+    )
     # "påminn" outside working hours, answered: now, or from the next working morning
     routes.add_card(HR_KIND, hr.action("remind", running.remind_now), action=REMIND_NOW)
     routes.add_card(HR_KIND, hr.action("remind", running.remind_later), action=REMIND_LATER)

@@ -436,14 +436,17 @@ class OutboxMessage(SQLModel, table=True):
 
 class SendBudget(SQLModel, table=True):
     """One tenant's send budget, shared by every replica (`storage.send_budget`): when its next
-    message may go, and until when Teams said to wait. State only, never configuration: the
-    rate is the organisation's."""
+    message may go, until when Teams said to wait, and which replica sends for it now (its
+    outbox owner id) until when. State only, never configuration: the rate is the
+    organisation's."""
 
     __tablename__ = "send_budget"
 
     organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
     next_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sender: int | None = None
+    sender_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class HrRole(SQLModel, table=True):

@@ -71,6 +71,16 @@ _MARK_SENT = (
 )
 
 
+# the dispatchers alive: the owner locks held in this database
+LIVE_SENDERS = text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :space"
+    " AND objsubid = 2 AND granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+).bindparams(space=OWNER_LOCK_SPACE)
+# how often (seconds) a claim looks again at how many dispatchers are alive
+SENDERS_EVERY = 1.0
+
+
 def new_owner_id() -> int:
     """A random id for one dispatcher (a positive 31-bit int, a PostgreSQL lock key)."""
     return secrets.randbelow(2**31 - 1) + 1
@@ -106,6 +116,8 @@ class OutboxStore:
         # `mark_sent`'s group commit: the rows waiting for the next save, and the saving task
         self._sent_waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._sent_saver: asyncio.Task[None] | None = None
+        # when (monotonic) the dispatchers alive were last counted, and how many
+        self._senders_seen: tuple[float, int] | None = None
 
     @property
     def suspects(self) -> int:
@@ -333,7 +345,12 @@ class OutboxStore:
                         continue  # one message to a chef at a time
                     chefs.add(message.chef_id)
                 unique.append(message)
-            delays = await budgets.book(session, [m.organisation_id for m in unique], limit=limit)
+            delays = await budgets.book(
+                session,
+                [m.organisation_id for m in unique],
+                limit=limit,
+                senders=await self._senders(session),
+            )
             claimed: list[tuple[OutboxMessage, float]] = []
             for message, delay in zip(unique, delays, strict=True):
                 if delay is None:
@@ -343,6 +360,18 @@ class OutboxStore:
                 message.claimed_by = self.owner
                 claimed.append((message, delay))
         return claimed
+
+    async def _senders(self, session: AsyncSession) -> int:
+        """How many dispatchers are alive (their owner locks held in this database), looked
+        up at most every `SENDERS_EVERY` seconds: they share the tenants out."""
+        if not self._db.is_postgres:
+            return 1
+        now = self._monotonic()
+        if self._senders_seen is None or now - self._senders_seen[0] >= SENDERS_EVERY:
+            connection = await session.connection()
+            count = (await connection.execute(LIVE_SENDERS)).scalar_one()
+            self._senders_seen = (now, max(int(count), 1))
+        return self._senders_seen[1]
 
     async def _settle(self, message_id: int, *, claimed: bool = True, **values: Any) -> bool:
         """Update the message; with `claimed` only while it is still our claim in "sending"

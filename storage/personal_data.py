@@ -277,7 +277,13 @@ COLUMNS: Final[dict[str, dict[str, Class]]] = {
         "requeues": _,
         "created_at": _,
     },
-    "send_budget": {"organisation_id": _, "next_at": _, "paused_until": _},
+    "send_budget": {
+        "organisation_id": _,
+        "next_at": _,
+        "paused_until": _,
+        "sender": _,
+        "sender_until": _,
+    },
     # a consortium's shared programme: organisations, programmes and figures, no person
     "consortium": {"id": _, "organisation_id": _, "programme_id": _, "created_at": _},
     "consortium_member": {

@@ -2,11 +2,18 @@
 
 Teams takes about 50 requests a second per app and tenant. Each organisation (one tenant) has a
 budget: when its next message may go (`next_at`) and until when Teams said to wait
-(`paused_until`). A claim gives each message a slot, 1/rate after the slot before it, whichever
-replica claims: the sends of all replicas together are spaced 1/rate apart, so at most rate + 1
-start in any second. A claim books at most `HORIZON` ahead; a tenant whose next slot is later is
-left for now, so one tenant's queue never holds every sender while another's waits. A 429
-pauses its tenant alone, for every replica.
+(`paused_until`). A claim gives each message a slot, 1/rate after the slot before it: at most
+rate + 1 start in any second. A claim books at most `HORIZON` ahead; a tenant whose next slot is
+later is left for now, so one tenant's queue never holds every sender while another's waits. A
+429 pauses its tenant alone, for every replica.
+
+One replica sends for a tenant at a time (its `sender`, held for `LEASE` seconds after its last
+booking): the sends to a tenant are then spaced on one process's clock, where the slots of two
+replicas would meet in Teams' count with their clocks' and event loops' differences between
+them. Replicas share the tenants out: a replica takes a free tenant while it sends for fewer
+than its share (the tenants with work over the replicas alive) and lets go of those above it;
+the next sender books on from `next_at`, after the last slot booked before it. More replicas
+send to more tenants at once, never faster to one.
 
 On PostgreSQL the budget is a `send_budget` row per organisation, locked and moved on in the
 claim's transaction, on the database's clock (a replica's own clock never counts); on SQLite
@@ -15,7 +22,9 @@ the same for both."""
 
 from __future__ import annotations
 
+import collections
 import math
+import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +42,9 @@ from storage.models import Organisation, SendBudget
 # how far ahead (seconds) a claim may book a tenant's slots: long enough that a replica keeps a
 # few messages ready, short enough that a pause reaches the sends booked before it at once
 HORIZON = 0.25
+# how long (seconds) a replica keeps a tenant after booking it a slot: longer than the horizon
+# (its booked sends all go before another replica may book on) and than a claim's interval
+LEASE = 1.0
 
 
 @dataclass
@@ -42,10 +54,24 @@ class Budget:
     rate: float
     next_at: float = -math.inf
     paused_until: float = -math.inf
+    # the replica (outbox owner id) that sends for the tenant, until when
+    sender: int | None = None
+    sender_until: float = -math.inf
 
     def open(self, now: float) -> bool:
         """Whether a slot may be booked now: not paused, and the next slot within the horizon."""
         return self.paused_until <= now and self.next_at <= now + HORIZON
+
+    def sent_by(self, now: float) -> int | None:
+        """The replica that sends for the tenant now (None: free to take)."""
+        return self.sender if self.sender_until > now else None
+
+    def hold(self, sender: int, now: float) -> None:
+        """`sender` sends for the tenant, for `LEASE` seconds more."""
+        self.sender, self.sender_until = sender, now + LEASE
+
+    def let_go(self) -> None:
+        self.sender, self.sender_until = None, -math.inf
 
     def take(self, now: float) -> float:
         """Book the next slot; how many seconds from `now` it is. After a quiet spell the slot
@@ -62,44 +88,103 @@ class Budget:
 class SendBudgets(ABC):
     """The budgets of every tenant; `default_rate` for an organisation without its own."""
 
-    def __init__(self, default_rate: float) -> None:
+    def __init__(self, default_rate: float, *, owner: int | None = None) -> None:
         if default_rate <= 0:
             raise ValueError("the send rate must be above zero")
         self.default_rate = default_rate
+        # this replica's outbox owner id: the tenants it sends for are held in its name (None:
+        # the only sender, SQLite)
+        self.owner = owner
+        # who sends for which tenant, as the last `closed` saw it
+        self._senders: dict[int, int] = {}
         # the pauses this process set, on its monotonic clock: the sends it booked before a
         # 429 look here before they go (other replicas learn it at their next claim)
         self._paused: dict[int, float] = {}
-        # this process's own spacing of each tenant's sends, on its monotonic clock (`pace`)
-        self._local: dict[int, Budget] = {}
+        # each tenant's rate, as this process's last booking read it (`admit`)
+        self._rates: dict[int, float] = {}
+        # when this process's last sends to each tenant started (`admit`), on the same clock
+        self._started: dict[int, collections.deque[float]] = {}
 
     def rate_of(self, own: float | None) -> float:
         return own if own is not None and own > 0 else self.default_rate
 
     async def closed(self, session: AsyncSession) -> set[int]:
-        """The organisations that may not book a slot now (paused, or booked up to the horizon)."""
+        """The organisations this replica may not book a slot for now: paused, booked up to the
+        horizon, or sent for by another replica."""
         now, budgets = await self._load_busy(session)
-        return {organisation for organisation, budget in budgets.items() if not budget.open(now)}
+        self._senders = {
+            organisation: sender
+            for organisation, budget in budgets.items()
+            if (sender := budget.sent_by(now)) is not None
+        }
+        return {
+            organisation
+            for organisation, budget in budgets.items()
+            if not budget.open(now) or self._senders.get(organisation, self.owner) != self.owner
+        }
 
     async def book(
-        self, session: AsyncSession, organisations: Sequence[int], *, limit: int
+        self,
+        session: AsyncSession,
+        organisations: Sequence[int],
+        *,
+        limit: int,
+        senders: int = 1,
     ) -> list[float | None]:
         """Book a slot for each message (given by its organisation, in the claim's order), at
         most `limit` in all: the seconds until each slot, or None for a message that must wait
-        for a later claim. In the claim's transaction: the slots hold only if it commits."""
+        for a later claim (or another replica). `senders`: the replicas alive, which share the
+        tenants out. In the claim's transaction (after `closed`): the slots, and the tenants
+        taken or let go, hold only if it commits."""
         now, budgets = await self._load(session, sorted(set(organisations)))
+        sends = self._share_out(now, budgets, organisations, senders)
         delays: list[float | None] = []
         booked = 0
         for organisation in organisations:
             budget = budgets.get(organisation)
-            if budget is None or booked >= limit or not budget.open(now):
+            if budget is None or not sends[organisation] or booked >= limit:
+                delays.append(None)
+                continue
+            if not budget.open(now):
                 delays.append(None)
                 continue
             delays.append(budget.take(now))
             booked += 1
-            local = self._local.setdefault(organisation, Budget(budget.rate))
-            local.rate = budget.rate
+            if self.owner is not None:
+                budget.hold(self.owner, now)
+            self._rates[organisation] = budget.rate
         await self._save(session, budgets)
         return delays
+
+    def _share_out(
+        self,
+        now: float,
+        budgets: dict[int, Budget],
+        organisations: Sequence[int],
+        senders: int,
+    ) -> dict[int, bool]:
+        """Whether this replica sends for each tenant of the claim: one it holds within its
+        share, or a free one while it holds fewer than its share (the tenants with work, held
+        by anyone or in this claim, over the replicas alive). One it holds above its share is
+        let go (the highest ids first), for a replica with fewer to take."""
+        if self.owner is None:
+            return dict.fromkeys(organisations, True)
+        busy = set(self._senders) | set(organisations)
+        share = math.ceil(len(busy) / max(senders, 1))
+        held = sorted(o for o, sender in self._senders.items() if sender == self.owner)
+        keep = set(held[:share])
+        sends = dict.fromkeys(organisations, False)
+        for organisation in sorted(budgets):
+            budget = budgets[organisation]
+            sender = budget.sent_by(now)
+            if sender == self.owner:
+                sends[organisation] = organisation in keep
+                if not sends[organisation]:
+                    budget.let_go()
+            elif sender is None and len(keep) < share:
+                keep.add(organisation)
+                sends[organisation] = True
+        return sends
 
     async def pause(self, organisation_id: int, seconds: float) -> None:
         """Teams answered 429 for the organisation: nobody sends to it for `seconds`."""
@@ -107,13 +192,28 @@ class SendBudgets(ABC):
         self._paused[organisation_id] = max(self._paused.get(organisation_id, until), until)
         await self._pause(organisation_id, seconds)
 
-    def pace(self, organisation_id: int, slot: float) -> float:
-        """When (this process's monotonic clock) a send booked for `slot` goes: at its slot,
-        and never less than 1/rate after this process's previous send to the tenant, so sends
-        that wake late together (a busy event loop) do not reach Teams together."""
-        local = self._local.setdefault(organisation_id, Budget(self.default_rate))
-        start = max(slot, time.monotonic())
-        return start + local.take(start)
+    def admit(self, organisation_id: int, now: float) -> float:
+        """The last check before a send starts: 0 when it may start now (and it is counted),
+        else how many seconds it must wait. No 1-second window holds more of this process's
+        starts to the tenant than the rate's whole number, and no two start closer than half
+        of 1/rate. Slots plan the starts; this counts them as they happen: sends that wake
+        together after a stall of the event loop catch up what the stall held back, at twice
+        the rate at most, never as one burst — a burst reaches Teams later than its starts,
+        squeezed against the sends after it. This process sends for
+        the tenant alone (one sender at a time), so its starts are all the tenant's."""
+        rate = self._rates.get(organisation_id, self.default_rate)
+        limit = max(math.floor(rate), 1)
+        started = self._started.get(organisation_id)
+        if started is None or started.maxlen != limit:  # new, or its rate changed
+            started = self._started[organisation_id] = collections.deque(started or (), limit)
+        if started:
+            wait = started[-1] + 0.5 / rate - now
+            if len(started) == limit:
+                wait = max(wait, started[0] + 1.0 - now)
+            if wait > 0:
+                return wait
+        started.append(now)
+        return 0.0
 
     def paused_for(self, organisation_id: int) -> float:
         """How many seconds more the organisation is paused, as far as this process knows."""
@@ -147,11 +247,24 @@ def _moment(seconds: float) -> datetime | None:
     return None if math.isinf(seconds) else datetime.fromtimestamp(seconds, UTC)
 
 
+def _budget(row: SendBudget, rate: float) -> Budget:
+    return Budget(
+        rate=rate,
+        next_at=_seconds(row.next_at),
+        paused_until=_seconds(row.paused_until),
+        sender=row.sender,
+        sender_until=_seconds(row.sender_until),
+    )
+
+
 class DatabaseBudgets(SendBudgets):
     """The budgets as `send_budget` rows in PostgreSQL, shared by every replica."""
 
-    def __init__(self, db: Database, default_rate: float) -> None:
-        super().__init__(default_rate)
+    def __init__(self, db: Database, default_rate: float, *, owner: int | None = None) -> None:
+        # every replica holds tenants in its own name (its outbox owner id)
+        super().__init__(
+            default_rate, owner=owner if owner is not None else secrets.randbelow(2**31 - 1) + 1
+        )
         self._db = db
 
     async def _load_busy(self, session: AsyncSession) -> tuple[float, dict[int, Budget]]:
@@ -159,7 +272,11 @@ class DatabaseBudgets(SendBudgets):
         rows = (
             await session.exec(
                 select(SendBudget, now).where(
-                    or_(col(SendBudget.paused_until) > now, col(SendBudget.next_at) > now)
+                    or_(
+                        col(SendBudget.paused_until) > now,
+                        col(SendBudget.next_at) > now,
+                        col(SendBudget.sender_until) > now,
+                    )
                 )
             )
         ).all()
@@ -167,12 +284,7 @@ class DatabaseBudgets(SendBudgets):
             return 0.0, {}
         # the rate plays no part in whether a budget is open
         return rows[0][1].timestamp(), {
-            row.organisation_id: Budget(
-                rate=self.default_rate,
-                next_at=_seconds(row.next_at),
-                paused_until=_seconds(row.paused_until),
-            )
-            for row, _ in rows
+            row.organisation_id: _budget(row, self.default_rate) for row, _ in rows
         }
 
     async def _load(
@@ -204,12 +316,7 @@ class DatabaseBudgets(SendBudgets):
         if not rows:
             return 0.0, {}
         return rows[0][2].timestamp(), {
-            row.organisation_id: Budget(
-                rate=self.rate_of(rate),
-                next_at=_seconds(row.next_at),
-                paused_until=_seconds(row.paused_until),
-            )
-            for row, rate, _ in rows
+            row.organisation_id: _budget(row, self.rate_of(rate)) for row, rate, _ in rows
         }
 
     async def _save(self, session: AsyncSession, budgets: dict[int, Budget]) -> None:
@@ -219,6 +326,8 @@ class DatabaseBudgets(SendBudgets):
             assert row is not None
             row.next_at = _moment(budget.next_at)
             row.paused_until = _moment(budget.paused_until)
+            row.sender = budget.sender
+            row.sender_until = _moment(budget.sender_until)
             session.add(row)
 
     async def _pause(self, organisation_id: int, seconds: float) -> None:
@@ -276,9 +385,14 @@ class MemoryBudgets(SendBudgets):
 
 
 def send_budgets(
-    db: Database, default_rate: float, *, monotonic: Callable[[], float] = time.monotonic
+    db: Database,
+    default_rate: float,
+    *,
+    owner: int | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> SendBudgets:
-    """The budgets for this database: shared rows on PostgreSQL, memory on SQLite."""
+    """The budgets for this database: shared rows on PostgreSQL (tenants held in the name of
+    `owner`, the replica's outbox owner id), memory on SQLite."""
     if db.is_postgres:
-        return DatabaseBudgets(db, default_rate)
+        return DatabaseBudgets(db, default_rate, owner=owner)
     return MemoryBudgets(default_rate, monotonic=monotonic)

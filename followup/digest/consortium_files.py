@@ -1,5 +1,6 @@
-"""A consortium's digest as Markdown and XLSX: both lay out the same tables of the same kept
-figures (`followup.digest.consortium`), so a figure hidden once is hidden in every file."""
+"""A consortium's digest as Markdown, XLSX and DOCX (the board's document, in the style of a
+round's: `followup.digest.files`): all lay out the same tables of the same kept figures
+(`followup.digest.consortium`), so a figure hidden once is hidden in every file."""
 
 from __future__ import annotations
 
@@ -8,12 +9,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
+from docx import Document
+from docx.enum.section import WD_SECTION
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from followup.digest import report as board
 from followup.digest.consortium import ConsortiumDigest, MemberState
 from followup.digest.figures import Confidence
-from followup.digest.files import FORMULA_START, xml_text
+from followup.digest.files import (
+    FORMULA_START,
+    add_chart,
+    add_table,
+    orient,
+    set_up,
+    status_chart,
+    table_layout,
+    xml_text,
+)
+from followup.digest.report import areas_alt, number_text, percent_text
 from followup.sections import STATUSES
 
 Text = Callable[..., str]  # text(key, **params) in the reader's language
@@ -49,11 +63,12 @@ def period_text(period: str, text: Text) -> str:
 
 
 def _number(value: float | None) -> str:
-    return HIDDEN if value is None else f"{value:.1f}".replace(".", ",")
+    """A mean or median as every report writes it (one decimal, rounded half up)."""
+    return HIDDEN if value is None else number_text(value)
 
 
 def _share(part: int, whole: int) -> str:
-    return HIDDEN if not whole else f"{part / whole:.0%}".replace("%", " %")
+    return HIDDEN if not whole else percent_text(part / whole)
 
 
 def _confidence_row(name: str, c: Confidence | None) -> list[Cell]:
@@ -218,7 +233,18 @@ def build_consortium_report(d: ConsortiumDigest, text: Text, *, zone: tzinfo) ->
             principles.rows.append([f"{number}. {principle}", chosen])
         tables.append(principles)
 
-    method = [text("consortium.method.rules", k=f.k)]
+    published = [m for m in f.members if m.state == MemberState.PUBLISHED]
+    method = [
+        text(
+            "consortium.method.asked",
+            count=len(published),
+            members=", ".join(m.name for m in published),
+            invited=f.invited,
+            submitted=f.submitted,
+            rate=_share(f.submitted, f.invited),
+        ),
+        text("consortium.method.rules", k=f.k),
+    ]
     if f.hidden_members:
         method.append(text("consortium.method.hidden", members=", ".join(f.hidden_members)))
     if f.left_out:
@@ -280,4 +306,102 @@ def render_consortium_xlsx(report: ConsortiumReport, text: Text) -> bytes:
         sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
+    return buffer.getvalue()
+
+
+# --- DOCX -----------------------------------------------------------------------------------
+
+# the tables under "förflyttning mot målet"; every other stands under the results
+MOVEMENT_TABLES = frozenset({"confidence"})
+
+
+def _board_table(table: Table) -> board.Table:
+    """A table of the consortium's digest as the board's document lays one out (a hidden
+    figure shown as the round's report shows it)."""
+    return board.Table(
+        sheet=table.key,
+        title=table.title,
+        header=table.columns,
+        rows=[[None if cell == HIDDEN else cell for cell in row] for row in table.rows],
+        key=table.key,
+    )
+
+
+def _movement(d: ConsortiumDigest, text: Text) -> list[str]:
+    """The programme's goal and where the members' managers stand toward it now."""
+    paragraphs = [text("digest.movement.goal", goal=d.goal)] if d.goal.strip() else []
+    confidence = d.figures.confidence
+    if confidence is not None and confidence.mean is not None:
+        paragraphs.append(
+            text(
+                "consortium.movement",
+                mean=number_text(confidence.mean),
+                count=confidence.n,
+            )
+        )
+    return paragraphs
+
+
+def render_consortium_docx(
+    report: ConsortiumReport, d: ConsortiumDigest, text: Text, *, language: str
+) -> bytes:
+    """The consortium's digest for its board, as a round's report is (`write_docx`): heading
+    styles, one font family, table header rows marked, the chart with its alternative text,
+    the document's language and title. A summary, the results per member and for all of them,
+    the movement toward the goal (when there is a confidence to show), and how it was made."""
+    document = Document()
+    set_up(
+        document,
+        title=report.title,
+        subject=d.programme,
+        author=d.organisation,
+        created=d.compiled_at,
+        language=language,
+    )
+    document.add_heading(xml_text(report.title), level=1)
+    subtitle, *summary = report.lines
+    results = [t for t in report.tables if t.key not in MOVEMENT_TABLES]
+    movement = [t for t in report.tables if t.key in MOVEMENT_TABLES]
+    if movement and d.goal.strip():
+        # the goal stands with the movement toward it, once
+        summary = [line for line in summary if line != text("consortium.goal", goal=d.goal)]
+    document.add_paragraph().add_run(xml_text(subtitle)).italic = True
+    document.add_heading(xml_text(text("digest.part.summary")), level=2)
+    for line in summary:
+        document.add_paragraph(xml_text(line))
+    landscape = False
+    parts: list[tuple[str, list[str], list[Table]]] = [
+        (text("consortium.part.results"), [], results)
+    ]
+    if movement:
+        parts.append((text("digest.part.movement"), _movement(d, text), movement))
+    for heading, paragraphs, tables in parts:
+        laid = [(t, table_layout(t)) for t in map(_board_table, tables)]
+        # a part with a table too wide for an upright page stands on landscape pages
+        wide = any(layout.landscape for _, layout in laid)
+        if wide != landscape:
+            landscape = wide
+            orient(document.add_section(WD_SECTION.NEW_PAGE), landscape=landscape)
+        document.add_heading(xml_text(heading), level=2)
+        for paragraph in paragraphs:
+            document.add_paragraph(xml_text(paragraph))
+        if tables is results and not d.figures.sealed:
+            chart = status_chart(d.figures.areas, text)
+            if chart is not None:
+                add_chart(
+                    document,
+                    chart,
+                    title=text("digest.chart.areas"),
+                    alt=areas_alt(d.figures.areas, text),
+                )
+        for table, layout in laid:
+            add_table(document, table, layout)
+    if report.method:
+        if landscape:
+            orient(document.add_section(WD_SECTION.NEW_PAGE), landscape=False)
+        document.add_heading(xml_text(text("consortium.table.method")), level=2)
+        for line in report.method:
+            document.add_paragraph(xml_text(line))
+    buffer = io.BytesIO()
+    document.save(buffer)
     return buffer.getvalue()

@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -42,6 +43,7 @@ from followup.digest.report import (
     Report,
     Table,
     Text,
+    is_figure,
     number_text,
     percent_text,
 )
@@ -115,14 +117,20 @@ def _png(figure: Figure) -> bytes:
 
 def areas_chart(d: Digest, text: Text) -> bytes | None:
     """Status per area, as stacked bars."""
-    if not d.areas:
+    return status_chart(d.areas, text)
+
+
+def status_chart(areas: dict[str, dict[str, int]], text: Text) -> bytes | None:
+    """The count of each status per area (area → status → count), as stacked bars; None
+    with nothing to draw."""
+    if not areas:
         return None
-    names = [_label(name) for name in d.areas]
+    names = [_label(name) for name in areas]
     figure = Figure(figsize=(7, 0.6 * len(names) + 1.6))
     axes = figure.subplots()
     left = [0] * len(names)
     for status in STATUSES:
-        values = [counts.get(status, 0) for counts in d.areas.values()]
+        values = [counts.get(status, 0) for counts in areas.values()]
         axes.barh(
             names,
             values,
@@ -276,7 +284,14 @@ def write_docx(report: Report, d: Digest, text: Text, *, language: str = "sv") -
     styles, each with its prose, HR's own texts, charts (with alternative text) and tables
     (header rows marked); one font, the document's language and title set."""
     document = Document()
-    _set_up(document, report, d, language)
+    set_up(
+        document,
+        title=report.title,
+        subject=d.programme,
+        author=d.organisation,
+        created=d.compiled_at,
+        language=language,
+    )
     document.add_heading(xml_text(report.title), level=1)
     document.add_paragraph().add_run(xml_text(report.subtitle)).italic = True
     if report.draft:
@@ -284,13 +299,13 @@ def write_docx(report: Report, d: Digest, text: Text, *, language: str = "sv") -
     pictures = charts(d, text)
     landscape = False
     for part in report.parts:
-        tables = [(t, _layout(t)) for t in report.part_tables(part.key)]
+        tables = [(t, table_layout(t)) for t in report.part_tables(part.key)]
         # a part with a table too wide for an upright page stands on landscape pages, its
         # heading with it
         wide = any(layout.landscape for _, layout in tables)
         if wide != landscape:
             landscape = wide
-            _orient(document.add_section(WD_SECTION.NEW_PAGE), landscape=landscape)
+            orient(document.add_section(WD_SECTION.NEW_PAGE), landscape=landscape)
         document.add_heading(xml_text(part.heading), level=2)
         for paragraph in part.paragraphs:
             document.add_paragraph(xml_text(paragraph))
@@ -300,21 +315,32 @@ def write_docx(report: Report, d: Digest, text: Text, *, language: str = "sv") -
                 document.add_paragraph(xml_text(paragraph))
         for name in part.charts:
             if name in pictures:
-                shape = document.add_picture(io.BytesIO(pictures[name]), width=Cm(15))
-                doc_pr = shape._inline.docPr
-                doc_pr.set("descr", xml_text(report.alt.get(name, "")))
-                doc_pr.set("title", xml_text(text(f"digest.chart.{name}")))
+                add_chart(
+                    document,
+                    pictures[name],
+                    title=text(f"digest.chart.{name}"),
+                    alt=report.alt.get(name, ""),
+                )
         for table, layout in tables:
-            _add_table(document, table, layout)
+            add_table(document, table, layout)
     document.add_paragraph().add_run(xml_text(report.note)).italic = True
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
 
 
-def _set_up(document: DocumentObject, report: Report, d: Digest, language: str) -> None:
-    """A4 pages; one font family in every style, none taken from the theme (whose headings
-    and tables would bring a second one); dark headings; the language and title."""
+def set_up(
+    document: DocumentObject,
+    *,
+    title: str,
+    subject: str,
+    author: str,
+    created: datetime,
+    language: str,
+) -> None:
+    """A board document's set-up: A4 pages; one font family in every style, none taken from
+    the theme (whose headings and tables would bring a second one); dark headings; the
+    language, title, subject (the programme) and author (the organisation)."""
     tag = LANGUAGE_TAGS.get(language, language)
     section = document.sections[0]
     section.page_width, section.page_height = Cm(PAGE_WIDTH_CM), Cm(PAGE_HEIGHT_CM)
@@ -363,19 +389,19 @@ def _set_up(document: DocumentObject, report: Report, d: Digest, language: str) 
     cells.paragraph_format.space_after = Pt(0)
     cells.paragraph_format.line_spacing = 1.0
     core = document.core_properties
-    core.title = xml_text(report.title)
-    core.subject = xml_text(d.programme)
+    core.title = xml_text(title)
+    core.subject = xml_text(subject)
     core.language = tag
-    core.author = xml_text(d.organisation)
+    core.author = xml_text(author)
     core.last_modified_by = "Ledarpuls"
     core.comments = ""
     core.keywords = ""
-    core.created = core.modified = d.compiled_at.replace(tzinfo=None, microsecond=0)
+    core.created = core.modified = created.replace(tzinfo=None, microsecond=0)
     core.revision = 1
 
 
 @dataclass(frozen=True)
-class _Layout:
+class TableLayout:
     """A table as the DOCX lays it out: its columns (a grouped table's first goes to rows of
     its own), their texts, and their widths in cm."""
 
@@ -386,7 +412,16 @@ class _Layout:
     landscape: bool
 
 
-def _layout(table: Table) -> _Layout:
+def add_chart(document: DocumentObject, png: bytes, *, title: str, alt: str) -> None:
+    """A chart across the text's width, with its title and its alternative text (what it
+    shows, in words, for a reader who cannot see it)."""
+    shape = document.add_picture(io.BytesIO(png), width=Cm(15))
+    doc_pr = shape._inline.docPr
+    doc_pr.set("descr", xml_text(alt))
+    doc_pr.set("title", xml_text(title))
+
+
+def table_layout(table: Table) -> TableLayout:
     offset = 1 if table.grouped else 0
     header = table.header[offset:]
     rows = [row[offset:] for row in table.rows]
@@ -396,19 +431,16 @@ def _layout(table: Table) -> _Layout:
     ]
     groups = [str(row[0]) for row in table.rows] if table.grouped else []
     widths, landscape = _column_widths(header, texts, groups)
-    return _Layout(header, rows, texts, widths, landscape)
+    return TableLayout(header, rows, texts, widths, landscape)
 
 
-def _add_table(document: DocumentObject, table: Table, layout: _Layout) -> None:
+def add_table(document: DocumentObject, table: Table, layout: TableLayout) -> None:
     """A table under its own heading: its header row repeated on every page and marked as
     such, figures to the right, the area of a grouped table as a row of its own, and each
     column at least as wide as its longest word, so no word breaks."""
     header, rows, texts, widths = layout.header, layout.rows, layout.texts, layout.widths
     document.add_heading(xml_text(table.title), level=3)
-    numeric = [
-        all(isinstance(r[i], int | float) or r[i] is None for r in rows) and bool(rows)
-        for i in range(len(header))
-    ]
+    numeric = [all(is_figure(r[i]) for r in rows) and bool(rows) for i in range(len(header))]
     grid = document.add_table(rows=1, cols=len(header))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.LEFT
@@ -470,7 +502,8 @@ def _fill(cell: Any, value: str, *, bold: bool, right: bool, shade: str | None =
         cell._tc.get_or_add_tcPr().append(shading)
 
 
-def _orient(section: Any, *, landscape: bool) -> None:
+def orient(section: Any, *, landscape: bool) -> None:
+    """A section's pages upright or on their side (A4)."""
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
     long, short = Cm(PAGE_HEIGHT_CM), Cm(PAGE_WIDTH_CM)
     section.page_width, section.page_height = (long, short) if landscape else (short, long)

@@ -38,6 +38,12 @@ def converter(soffice: str) -> str | None:
     return shutil.which(soffice) if soffice.strip() else None
 
 
+def available(soffice: str) -> bool:
+    """Can a PDF/A be made here now? The one check that decides whether PDF is offered (a
+    button, a link): where it says no, nobody is offered a file that would only be an error."""
+    return converter(soffice) is not None
+
+
 def pdf_a(docx: bytes, *, soffice: str, timeout: float = TIMEOUT_SECONDS) -> bytes:
     """The DOCX as PDF/A-2 (blocking: run it off the event loop)."""
     program = converter(soffice)

@@ -113,6 +113,18 @@ def number_text(value: float | None, decimals: int = MEAN_DECIMALS) -> str:
     return "–" if value is None else f"{_rounded(value, decimals):.{decimals}f}".replace(".", ",")
 
 
+# a figure as `number_text` and `percent_text` write it (or hidden): a table's column of them
+# is a column of figures, laid out as one (to the right)
+FIGURE_TEXT = re.compile(r"–|\d+(,\d+)?( %)?")
+
+
+def is_figure(value: Cell) -> bool:
+    """Is a cell a figure (a number, a hidden one, or one written by this module's rules)?"""
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return True
+    return isinstance(value, str) and FIGURE_TEXT.fullmatch(value) is not None
+
+
 def _sentence_list(items: Sequence[str], text: Text) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -565,20 +577,25 @@ def _method(d: Digest, text: Text) -> list[str]:
     return paragraphs
 
 
+def areas_alt(areas: dict[str, dict[str, int]], text: Text) -> str:
+    """The chart of statuses per area in words: each area's count of each status."""
+    return text(
+        "digest.alt.areas",
+        areas="; ".join(
+            f"{name}: "
+            + ", ".join(
+                f"{text(f'checkin.status.{s}').lower()} {counts.get(s, 0)}" for s in STATUSES
+            )
+            for name, counts in areas.items()
+        ),
+    )
+
+
 def _alt_texts(d: Digest, text: Text) -> dict[str, str]:
     """What each chart shows, in words, for a reader who cannot see it."""
     alt: dict[str, str] = {}
     if d.areas:
-        alt["areas"] = text(
-            "digest.alt.areas",
-            areas="; ".join(
-                f"{name}: "
-                + ", ".join(
-                    f"{text(f'checkin.status.{s}').lower()} {counts.get(s, 0)}" for s in STATUSES
-                )
-                for name, counts in d.areas.items()
-            ),
-        )
+        alt["areas"] = areas_alt(d.areas, text)
     points = [p for p in d.trend if p.mean is not None]
     if points:
         alt["trend"] = text(

@@ -23,6 +23,7 @@ from followup.policy import Policy
 from storage.organisation_store import OrganisationStore
 from storage.pending_import_store import PendingImportStore
 from tests.axe import check_pages
+from tests.followup.digest.test_pdf import stand_in_soffice
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 SECRET = "test-link-secret"
@@ -34,8 +35,11 @@ def _path(url: str) -> str:
     return "/" + url.split("/", 3)[3]
 
 
-async def served_pages(client: TestClient[Any, Any], clock: list[datetime]) -> dict[str, str]:
-    """Every kind of page the service answers, as it answered them: name → HTML."""
+async def served_pages(
+    client: TestClient[Any, Any], clock: list[datetime], *, soffice: str
+) -> dict[str, str]:
+    """Every kind of page the service answers, as it answered them: name → HTML. `soffice`:
+    LibreOffice where the links are made (the service has none)."""
     pages: dict[str, str] = {}
 
     async def keep(name: str, response: Any, status: int) -> None:
@@ -84,9 +88,16 @@ async def served_pages(client: TestClient[Any, Any], clock: list[datetime]) -> d
         base_url="http://x",
         lifetime=Policy().link_lifetime,
         clock=lambda: clock[0],
+        soffice=soffice,
     )
-    refused = links.links(round_id=4711, organisation_id=org.id, language="sv", actor="k")["md"]
-    await keep("link-refused", await client.get(_path(refused)), 403)
+    digest = links.links(round_id=4711, organisation_id=org.id, language="sv", actor="k")
+    await keep("link-refused", await client.get(_path(digest["md"])), 403)
+    await keep("link-no-pdf", await client.get(_path(digest["pdf"])), 503)
+    shared = links.consortium_links(
+        organisation_id=org.id, period="2026-spring", language="sv", actor="k"
+    )
+    await keep("consortium-link-refused", await client.get(_path(shared["docx"])), 403)
+    await keep("consortium-link-invalid", await client.get("/consortium/forged"), 404)
     expiring = links.my_data_links(chef_id=4, organisation_id=org.id, language="sv", actor="k")
     clock[0] = NOW + timedelta(days=3)
     await keep("link-expired", await client.get(_path(expiring["json"])), 410)
@@ -107,10 +118,11 @@ async def test_every_page_the_service_serves_passes_axe_at_wcag_21_aa(
         run_scheduler=False,
         accessibility_organisation="Socialförvaltningen i Exempelby kommun",
         accessibility_contact="tillganglighet@exempelby.se",
+        soffice=str(tmp_path / "no-libreoffice" / "soffice"),
     )
     app = create_app(settings, clock=lambda: clock[0])
     client = await aiohttp_client(app)
-    pages = await served_pages(client, clock)
+    pages = await served_pages(client, clock, soffice=stand_in_soffice(tmp_path))
 
     # every route that answers a page is among those checked
     served = {
@@ -123,6 +135,7 @@ async def test_every_page_the_service_serves_passes_axe_at_wcag_21_aa(
         "/digest/{token}",
         "/my-data/{token}",
         "/export/{token}",
+        "/consortium/{token}",
     }
     assert served - NOT_PAGES <= checked, served - NOT_PAGES - checked
 

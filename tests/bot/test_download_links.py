@@ -5,18 +5,26 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
 from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
-from bot.download_links import DownloadLinks, attachment, download_handler, my_data_handler
+from bot.download_links import (
+    DownloadLinks,
+    attachment,
+    consortium_handler,
+    download_handler,
+    my_data_handler,
+)
 from followup.policy import Policy
 from storage.audit_store import AuditStore
 from storage.database import Database
 from storage.organisation_store import OrganisationStore
 from tests.followup.check_in.test_steps import a_round, demo
+from tests.followup.digest.test_pdf import failing_soffice, stand_in_soffice, uninstall
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -25,16 +33,28 @@ def token(url: str) -> str:
     return unquote(url.rsplit("/", 1)[1])
 
 
-def test_a_link_grants_its_round_format_and_reader_for_fifteen_minutes() -> None:
+def test_a_link_grants_its_round_format_and_reader_for_fifteen_minutes(tmp_path: Path) -> None:
     clock = [NOW]
     links = DownloadLinks(
         secret=b"s",
         base_url="https://bot.example/",
         clock=lambda: clock[0],
         lifetime=Policy().link_lifetime,
+        soffice=str(tmp_path / "nowhere" / "soffice"),
     )
     urls = links.links(round_id=7, organisation_id=2, language="sv", actor="karin@k.se")
-    assert set(urls) == {"xlsx", "docx", "md"}
+    assert set(urls) == {"xlsx", "docx", "md"}  # no PDF/A without LibreOffice
+    with_pdf = DownloadLinks(
+        secret=b"s",
+        base_url="https://bot.example/",
+        clock=lambda: clock[0],
+        lifetime=Policy().link_lifetime,
+        soffice=stand_in_soffice(tmp_path),
+    )
+    pdf = with_pdf.links(round_id=7, organisation_id=2, language="sv", actor="karin@k.se")
+    assert set(pdf) == {"xlsx", "docx", "pdf", "md"}
+    grant = links.check(token(pdf["pdf"]))
+    assert grant is not None and (grant.round_id, grant.kind) == (7, "pdf")
     assert urls["xlsx"].startswith("https://bot.example/digest/")
     grant = links.check(token(urls["xlsx"]))
     assert grant is not None
@@ -279,3 +299,78 @@ async def test_a_digest_file_is_named_by_its_round(db: Database, aiohttp_client:
         response = await client.get(url["xlsx"].removeprefix("http://x"))
         assert response.status == 200
         assert file_name_of(response.headers["Content-Disposition"]) == name
+
+
+async def test_a_pdf_link_after_libreoffice_is_gone_says_so_and_gives_nothing(
+    db: Database, aiohttp_client: Any, tmp_path: Path
+) -> None:
+    org, programme, _ = await demo(db)
+    round_id = await a_round(db, org, programme, "Delår 1", 10)
+    soffice = stand_in_soffice(tmp_path)
+    links = DownloadLinks(
+        secret=b"s", base_url="http://x", lifetime=Policy().link_lifetime, soffice=soffice
+    )
+    policy = Policy(soffice=soffice)
+    app = web.Application()
+    app.router.add_get("/digest/{token}", download_handler(links, lambda: db, policy=policy))
+    client = await aiohttp_client(app)
+    url = links.links(round_id=round_id, organisation_id=org, language="sv", actor="a")["pdf"]
+    made = await client.get(url.removeprefix("http://x"))
+    assert made.status == 200 and made.content_type == "application/pdf"
+    assert (await made.read()).startswith(b"%PDF-")
+    assert file_name_of(made.headers["Content-Disposition"]) == "Sammanställning Delår 1.pdf"
+    events = await AuditStore(db).since(NOW - timedelta(days=3650))
+    assert [(e.action, e.detail) for e in events] == [("digest.download", {"format": "pdf"})]
+
+    uninstall(soffice)  # LibreOffice uninstalled while the link was on its way
+    gone = await client.get(url.removeprefix("http://x"))
+    assert gone.status == 503 and gone.content_type == "text/html"
+    sections = page_sections(await gone.text())
+    assert "Tryck på knappen för DOCX i Teams i stället" in sections["sv"]
+    assert "Press the DOCX button in Teams instead" in sections["en"]
+    assert len(await AuditStore(db).since(NOW - timedelta(days=3650))) == 1  # nothing more
+
+    # installed, but it gives no PDF: the same page, nothing downloaded
+    failing = Policy(soffice=failing_soffice(tmp_path))
+    app = web.Application()
+    app.router.add_get("/digest/{token}", download_handler(links, lambda: db, policy=failing))
+    client = await aiohttp_client(app)
+    failed = await client.get(url.removeprefix("http://x"))
+    assert failed.status == 503
+    assert "LibreOffice saknas eller svarade inte" in page_sections(await failed.text())["sv"]
+    assert len(await AuditStore(db).since(NOW - timedelta(days=3650))) == 1
+
+
+async def test_a_consortium_link_is_for_the_consortiums_hr_and_never_a_digest_link(
+    db: Database, aiohttp_client: Any
+) -> None:
+    org = await OrganisationStore(db).create(tenant_id="t", name="Kommunen", default_k=3)
+    assert org.id is not None
+    links = DownloadLinks(secret=b"s", base_url="http://x", lifetime=Policy().link_lifetime)
+    urls = links.consortium_links(
+        organisation_id=org.id, period="2026-spring", language="sv", actor="anna@k.se"
+    )
+    assert set(urls) == {"md", "xlsx", "docx"}
+    grant = links.check_consortium(token(urls["docx"]))
+    assert grant is not None and (grant.organisation_id, grant.period, grant.kind) == (
+        org.id,
+        "2026-spring",
+        "docx",
+    )
+    assert links.check(token(urls["docx"])) is None  # not a round's digest
+    digest = links.links(round_id=1, organisation_id=org.id, language="sv", actor="a")["docx"]
+    assert links.check_consortium(token(digest)) is None
+    app = web.Application()
+    app.router.add_get(
+        "/consortium/{token}", consortium_handler(links, lambda: db, policy=Policy())
+    )
+    client = await aiohttp_client(app)
+    # signed, but the organisation shares no programme (any more): refused, and on record
+    refused = await client.get(urls["docx"].removeprefix("http://x"))
+    assert refused.status == 403
+    assert "Filen kan inte hämtas" in page_sections(await refused.text())["sv"]
+    assert (await client.get("/consortium/forged")).status == 404
+    events = await AuditStore(db).since(NOW - timedelta(days=3650))
+    assert [(e.actor, e.action, e.detail.get("reason")) for e in events] == [
+        ("anna@k.se", "hr.refused", "not_consortium")
+    ]

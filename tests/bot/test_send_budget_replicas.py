@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from bot.outbox_dispatcher import OutboxDispatcher
 from storage.database import Database
 from storage.models import Organisation, OutboxMessage, SendBudget
-from storage.outbox_store import OutboxStore
+from storage.outbox_store import LIVE_SENDERS, OutboxStore
 from storage.send_budget import HORIZON
 from tests.bot.outbox_world import TENANT, dispatcher, enqueue, world
 from tests.fakes.bot_connector import FakeBotConnector, running_connector
@@ -66,6 +66,19 @@ async def all_sent(db: Database, count: int, *, within: float = 90) -> None:
             await asyncio.sleep(0.05)
 
 
+async def senders_alive(db: Database, count: int, *, within: float = 30) -> None:
+    """Wait until `count` dispatchers hold their owner locks (PostgreSQL)."""
+    if not db.is_postgres:
+        return
+    async with asyncio.timeout(within):
+        while True:
+            async with db.session() as session:
+                connection = await session.connection()
+                if (await connection.execute(LIVE_SENDERS)).scalar_one() >= count:
+                    return
+            await asyncio.sleep(0.05)
+
+
 def requests_of(connector: FakeBotConnector, tenant: str) -> list[dict[str, object]]:
     return [a for a in connector.attempts if a["tenant"] == tenant]
 
@@ -87,7 +100,43 @@ async def test_replicas_together_never_exceed_the_tenants_limit_in_any_second(
     assert len(per_chef) == 90 and set(per_chef.values()) == {1}
     async with db.session() as s:
         senders_used = set((await s.exec(select(OutboxMessage.claimed_by))).all())
-    assert len(senders_used) == len(senders)  # both replicas sent their share
+    # one replica sent for the tenant, its sends spaced on its own clock
+    assert len(senders_used) == 1 and len(senders) == (2 if db.is_postgres else 1)
+
+
+async def test_replicas_share_the_tenants_out_each_sent_for_by_one(
+    db: Database, database_url: str
+) -> None:
+    async with running_connector(tenant_rate=LIMIT) as connector:
+        first, first_chefs = await world(db, connector, 45)
+        second, second_chefs = await world(
+            db, connector, 45, tenant=OTHER_TENANT, name="Grannkommunen", first=45
+        )
+        for org in (first, second):
+            await set_rate(db, org, RATE)
+        async with replicas(db, database_url) as senders:
+            # both alive before there is work: the first to claim then takes only its share
+            await senders_alive(db, len(senders))
+            await enqueue(db, first, first_chefs)
+            await enqueue(db, second, second_chefs)
+            for sender in senders:
+                sender.wake()
+            await all_sent(db, 90)
+
+    assert connector.statuses()[429] == 0
+    for tenant in (TENANT, OTHER_TENANT):
+        assert connector.max_requests_in_window(tenant, 1.0) <= LIMIT
+    async with db.session() as s:
+        sent_by = collections.defaultdict(set)
+        for org, owner in (
+            await s.exec(select(OutboxMessage.organisation_id, OutboxMessage.claimed_by))
+        ).all():
+            sent_by[owner].add(org)
+    # on PostgreSQL each replica took one tenant (its share of two) and sent all of it
+    assert len(sent_by) == len(senders)
+    assert sorted(sorted(orgs) for orgs in sent_by.values()) == (
+        [[first], [second]] if db.is_postgres else [[first, second]]
+    )
 
 
 async def test_a_429_pauses_that_tenant_on_every_replica_while_another_tenant_goes_on(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from followup.digest.pdf import available
+from followup.policy import Policy
 from tests.cards import assert_valid_cards
 from tests.dialogs.checkin_world import Client, Connector, card_action, cards_to, post
 
@@ -17,6 +19,13 @@ def download_buttons(card: dict[str, Any]) -> dict[str, str]:
         if data.get("action") == "download":
             buttons[action["title"]] = data["format"]
     return buttons
+
+
+def digest_buttons(soffice: str = Policy.soffice) -> dict[str, str]:
+    """The buttons a digest card in Swedish has where the bot is given `soffice`: PDF/A only
+    where LibreOffice is installed."""
+    pdf = {"Ladda ner PDF/A": "pdf"} if available(soffice) else {}
+    return {"Ladda ner XLSX": "xlsx", "Ladda ner DOCX": "docx", **pdf, "Ladda ner som text": "md"}
 
 
 async def fresh_link(

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+from docx import Document
+from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from sqlmodel import select
 
@@ -33,18 +35,21 @@ from storage.models import (
 from storage.organisation_store import OrganisationStore
 from storage.role_store import RoleStore
 from storage.types import utcnow
+from tests.bot.test_download_links import file_name_of
 from tests.cards import assert_valid_cards
 from tests.conftest import EXAMPLES
 from tests.dialogs.checkin_world import (
     Client,
     Connector,
     add_person,
+    card_action,
     cards_to,
     db_of,
     deliver_outbox,
     install,
     make_hr_admin,
     open_a_round,
+    post,
     press,
     say,
     texts_to,
@@ -90,7 +95,13 @@ GRANNBY_CHEF = person("gun.ifo", "Gun Grå", GRANNBY, 9)  # a municipality that 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, run_scheduler=False)  # type: ignore[call-arg]
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        run_scheduler=False,
+        public_url="http://127.0.0.1:3978",  # download links
+        download_link_secret="s" * 40,
+    )
 
 
 def roster(tmp_path: Path, name: str, chefs: list[tuple[dict[str, str], str]]) -> Path:
@@ -164,6 +175,34 @@ def md_table(markdown: str, title: str) -> list[list[str]]:
     """A table of the Markdown (after the heading `## title`), as its cells."""
     after = markdown.split(f"## {title}\n", 1)[1].strip().split("\n\n", 1)[0]
     return [[c.strip() for c in line.strip("|").split("|")] for line in after.splitlines()]
+
+
+def file_buttons(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The card's download buttons by the format they ask for (never a link)."""
+    buttons = {}
+    for action in card.get("actions", []):
+        assert "url" not in action, "a card in a chat holds no link"
+        if action["data"].get("action") == "consortium_download":
+            buttons[action["data"]["format"]] = action
+    return buttons
+
+
+def docx_tables(content: bytes) -> dict[str, list[list[str]]]:
+    """The document's tables by their captions, as their cells."""
+    return {
+        table._tbl.tblPr.find(qn("w:tblCaption")).get(qn("w:val")): [
+            [cell.text for cell in row.cells] for row in table.rows
+        ]
+        for table in Document(io.BytesIO(content)).tables
+    }
+
+
+def docx_lines(content: bytes) -> list[str]:
+    document = Document(io.BytesIO(content))
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        lines += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
+    return lines
 
 
 async def kept(db: Database) -> ConsortiumFigures:
@@ -250,6 +289,7 @@ async def test_two_municipalities_run_one_shared_programme_and_the_centre_sees_i
     waiting = cards_to(connector, FRIDA)[-1]
     assert "Vi väntar på: Skogså kommun" in shown(waiting)
     assert "Aktiviteternas status" not in shown(waiting)
+    assert file_buttons(waiting) == {}  # no figure yet: no file of them
 
     for org in (skogsa, grannby):
         await close_with_results(db, round_id=rounds[org], now=utcnow())
@@ -325,6 +365,65 @@ async def test_two_municipalities_run_one_shared_programme_and_the_centre_sees_i
     book = load_workbook(io.BytesIO(xlsx.read_bytes()))
     sheet = book["Medlemmar"]
     assert [c.value for c in sheet[4]] == ["Alla medlemmar", None, 4, 4, "100 %"]
+
+    # the board's document: a button on the card, a fresh link for the centre's HR
+    buttons = file_buttons(compiled)
+    assert [(a["title"], kind) for kind, a in buttons.items()] == [
+        ("Ladda ner DOCX", "docx"),
+        ("Ladda ner XLSX", "xlsx"),
+    ]
+    await post(client, card_action(connector, FRIDA, buttons["docx"], {}, reply_to=None))
+    answer = cards_to(connector, FRIDA)[-1]
+    assert_valid_cards([answer])
+    [link] = [a["url"] for a in answer["actions"] if a["type"] == "Action.OpenUrl"]
+    response = await client.get("/" + link.split("://", 1)[1].split("/", 1)[1])
+    assert response.status == 200
+    name = file_name_of(response.headers["Content-Disposition"])
+    assert name is not None and name.startswith("Gemensam sammanställning ")
+    assert name.endswith(".docx") and f"Din fil är klar: {name}" in shown(answer)
+    document = await response.read()
+    assert (
+        Document(io.BytesIO(document)).core_properties.title
+        == compiled["body"][0]["inlines"][0]["text"]
+    )
+    board = docx_lines(document)
+    tables = docx_tables(document)
+    assert ["Älvby kommun", "Delår 1 Älvby", "3", "3", "100 %"] in tables["Medlemmar"]
+    # no member's cell is shown (an empty one: the activity is not for its departments)
+    done = tables["Genomförd per medlem (antal av svaren)"]
+    assert done[0] == ["Aktivitet", "Skogså kommun", "Älvby kommun"]
+    assert {cell for row in done[1:] for cell in row[1:]} == {"–", ""}
+    for chef in [*ALVBY_CHEFS, SKOGSA_CHEF, GRANNBY_CHEF]:
+        assert not [line for line in board if chef["name"] in line]
+    assert not [line for line in board if "Ett svar" in line or "Grannby" in line]
+    # the same from the command line
+    docx = tmp_path / "gemensam.docx"
+    await cli(
+        settings,
+        capsys,
+        "consortium",
+        "digest",
+        "--format",
+        "docx",
+        "--out",
+        str(docx),
+        "--org",
+        FOU,
+    )
+    assert docx_lines(docx.read_bytes()) == board
+
+    # another organisation's HR pressing the same button: refused, no link, on record
+    anna_cards = len(cards_to(connector, ANNA))
+    await post(client, card_action(connector, ANNA, buttons["docx"], {}, reply_to=None))
+    assert texts_to(connector, ANNA)[-1] == t("sv", "round.error.not_consortium")
+    assert len(cards_to(connector, ANNA)) == anna_cards
+    async with db.session() as s:
+        downloads = (
+            await s.exec(select(AuditEvent).where(AuditEvent.action == "consortium.download"))
+        ).all()
+    assert [(d.organisation_id, d.actor, d.detail["format"]) for d in downloads] == [
+        (centre.id, FRIDA["aadObjectId"], "docx")
+    ]
 
     # a member's HR and a lead are refused, and it is on record
     await say(client, connector, ANNA, "gemensam sammanställning")

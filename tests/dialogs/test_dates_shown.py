@@ -205,7 +205,8 @@ def the_digest(language: str, today: date) -> dict[str, Any]:
 def the_shared_digest(language: str, today: date) -> dict[str, Any]:
     waiting = ConsortiumFigures("2027-spring", 3, sealed=True, members=[])
     shared = ConsortiumDigest("FoU Dalarna", "Ledarskap", "", MARCH, waiting, ["2027-spring"])
-    return consortium_card(consortium_report(shared, language, zone=ZONE, today=today))
+    report = consortium_report(shared, language, zone=ZONE, today=today)
+    return consortium_card(report, language=language)
 
 
 # each card family, and the line on it that carries the day (`day`: as the reader reads it)

@@ -555,7 +555,10 @@ def shared_digest_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
                     language,
                     zone=ZONE,
                     today=TODAY,
-                )
+                ),
+                language=language,
+                # the file buttons of a half-year with figures (none while it waits)
+                period=None if figures.sealed else figures.period,
             ),
         )
         for name, figures in (("shared digest", compiled), ("shared digest waiting", waiting))

@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from bot.app import create_app
 from bot.settings import Settings
+from dialogs.digest_cards import digest_formats
 from followup.policy import Policy
 from followup.rounds.lifecycle import create_round, open_round
 from storage.models import AuditEvent, OutboxMessage, ReflectionAnswer
@@ -203,6 +204,10 @@ async def test_each_text_appears_only_where_its_privacy_mode_allows(
         )
         assert response.status == 200
         content = await response.read()
+        if kind == "pdf":
+            # where LibreOffice is installed: the board's DOCX (read below) as PDF/A
+            assert content.startswith(b"%PDF-")
+            continue
         files[kind] = (
             lines_of_xlsx(content)
             if kind == "xlsx"
@@ -211,6 +216,7 @@ async def test_each_text_appears_only_where_its_privacy_mode_allows(
             else content.decode("utf-8").splitlines()
         )
     assert set(files) == {"xlsx", "docx", "md"}
+    assert set(download_buttons(digest).values()) == set(digest_formats(Policy().soffice))
     hr_view = hr_lines + [line for lines in files.values() for line in lines]
 
     async with db.session() as s:

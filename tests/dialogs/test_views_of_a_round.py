@@ -27,9 +27,11 @@ from sqlmodel import select
 
 from bot.cli import run
 from bot.settings import Settings
+from dialogs.digest_cards import digest_formats
 from dialogs.outbox_renderer import OutboxRenderer
 from dialogs.texts import catalogue, t
 from followup.digest.publication import Publication, published
+from followup.policy import Policy
 from followup.sections import CONFIDENCE_LEVELS, NEEDS, STATUSES
 from storage.database import Database
 from storage.digest_store import DigestStore
@@ -567,6 +569,7 @@ async def files_of(
     """The digest's three files, as the person gets them: each button of the card pressed, and
     the fresh link the bot answers with followed."""
     views: dict[str, View] = {}
+    pressed: list[str] = []
     for action in card["actions"]:
         assert action["type"] == "Action.Execute" and "url" not in action  # no link on the card
         value = action["data"]
@@ -580,6 +583,11 @@ async def files_of(
         content = await response.read()
         kind = value["format"]
         assert response.headers["Content-Disposition"].endswith(f".{kind}")
+        pressed.append(kind)
+        if kind == "pdf":
+            # the board's DOCX as PDF/A, where LibreOffice is installed: the DOCX's figures
+            assert content.startswith(b"%PDF-")
+            continue
         views[kind] = (
             xlsx_view(content)
             if kind == "xlsx"
@@ -587,6 +595,8 @@ async def files_of(
             if kind == "docx"
             else markdown_view(content.decode("utf-8"))
         )
+    # a button per file the digest is offered as here: PDF/A too where LibreOffice is installed
+    assert pressed == list(digest_formats(Policy().soffice))
     assert set(views) == {"xlsx", "docx", "md"}
     return views
 

@@ -7,14 +7,18 @@ import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
+from sqlmodel import select
 
 from followup.policy import Policy
 from storage.database import Database
-from storage.models import Organisation
+from storage.models import Organisation, SendBudget
 from storage.organisation_store import OrganisationStore
 from storage.send_budget import HORIZON, Budget, DatabaseBudgets, MemoryBudgets, SendBudgets
+from storage.types import utcnow
 
 RATE = 18.0
 
@@ -112,3 +116,76 @@ async def test_an_organisations_own_rate_counts(db: Database, database_url: str)
         delays = [d for d in await book(db, a, [org] * 10) if d is not None]
     assert len(delays) == math.floor(HORIZON * 4.0) + 1 == 2
     assert math.isclose(delays[1] - delays[0], 0.25)
+
+
+async def claim(
+    db: Database, budgets: SendBudgets, orgs: list[int], *, senders: int
+) -> list[float | None]:
+    """What a claim does: see who is closed, then book (one transaction)."""
+    async with db.session() as session, session.begin():
+        await budgets.closed(session)
+        return await budgets.book(session, orgs, limit=len(orgs), senders=senders)
+
+
+async def senders_of(db: Database) -> dict[int, int | None]:
+    async with db.session() as session:
+        return {b.organisation_id: b.sender for b in (await session.exec(select(SendBudget)))}
+
+
+async def test_one_replica_sends_for_a_tenant_until_its_lease_lapses(
+    db: Database, database_url: str
+) -> None:
+    if not db.is_postgres:
+        pytest.skip("on SQLite one process sends for every tenant")
+    (org,) = await organisations(db, 1)
+    async with two_replicas(db, database_url) as (a, b):
+        assert all(d is not None for d in await claim(db, a, [org], senders=2))
+        # a's tenant: b leaves it alone, and does not even look at its messages
+        assert await claim(db, b, [org], senders=2) == [None]
+        async with db.session() as session:
+            assert org in await b.closed(session)
+        # a stopped booking it (died, or ran out of messages) and its lease lapsed
+        async with db.session() as session, session.begin():
+            await session.exec(
+                update(SendBudget).values(sender_until=utcnow() - timedelta(seconds=1))  # type: ignore[call-overload]
+            )
+        assert all(d is not None for d in await claim(db, b, [org], senders=2))
+        assert (await senders_of(db))[org] == b.owner
+        assert await claim(db, a, [org], senders=2) == [None]
+
+
+async def test_replicas_share_the_tenants_out_and_let_go_of_those_above_their_share(
+    db: Database, database_url: str
+) -> None:
+    if not db.is_postgres:
+        pytest.skip("on SQLite one process sends for every tenant")
+    orgs = await organisations(db, 4)
+    async with two_replicas(db, database_url) as (a, b):
+        # alone, a sends for all four
+        assert all(d is not None for d in await claim(db, a, orgs, senders=1))
+        assert set((await senders_of(db)).values()) == {a.owner}
+        # b comes: nothing is free for it yet
+        assert await claim(db, b, orgs, senders=2) == [None] * 4
+        # a's next claim keeps its share (the lowest ids) and lets go of the rest
+        kept = await claim(db, a, orgs, senders=2)
+        assert [d is not None for d in kept] == [True, True, False, False]
+        # which b takes
+        taken = await claim(db, b, orgs, senders=2)
+        assert [d is not None for d in taken] == [False, False, True, True]
+    assert await senders_of(db) == dict(zip(orgs, [a.owner] * 2 + [b.owner] * 2, strict=True))
+
+
+def test_no_more_starts_in_a_second_than_the_rate_however_late_the_sends_woke() -> None:
+    budgets = MemoryBudgets(RATE)
+    gap = 0.5 / RATE  # after a stall they catch up, at twice the rate at most
+    # sends that woke late together start one by one, half a slot apart
+    assert budgets.admit(1, 10.0) == 0.0
+    assert math.isclose(budgets.admit(1, 10.0), gap)
+    assert budgets.admit(2, 10.0) == 0.0  # another tenant counts its own
+    now = 10.0
+    for _ in range(17):
+        now += gap + 1e-9
+        assert budgets.admit(1, now) == 0.0
+    # eighteen started within half a second: the nineteenth waits until the first is a second old
+    assert math.isclose(budgets.admit(1, 10.5), 0.5)
+    assert budgets.admit(1, 11.0) == 0.0

@@ -11,13 +11,54 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from followup.digest.pdf import PdfUnavailable, pdf_a
+from followup.digest.pdf import PdfUnavailable, available, pdf_a
 from tests.bot.test_cli import ledarpuls
 from tests.conftest import EXAMPLES
 from tests.followup.digest.test_board_document import board
 from tests.followup.digest.test_report import a_digest
 
 SOFFICE = shutil.which("soffice")
+
+
+STAND_IN = b"%PDF-1.7 stand-in\n"
+
+
+def stand_in_soffice(folder: Path) -> str:
+    """A stand-in for LibreOffice where it is not installed, to test what offers the PDF/A: a
+    program that, as `soffice --convert-to` does, writes report.pdf into the --outdir it is
+    given — a PDF header, then the document it was given as it is (`converted_from` reads it
+    back). What LibreOffice makes of the DOCX is tested with the real one, where installed."""
+    program = folder / "soffice"
+    program.write_text(
+        "#!/bin/sh\n"
+        'while [ "$#" -gt 0 ]; do\n'
+        '  if [ "$1" = "--outdir" ]; then out="$2"; fi\n'
+        '  document="$1"\n'
+        "  shift\n"
+        "done\n"
+        '{ printf \'%%PDF-1.7 stand-in\\n\'; cat "$document"; } > "$out/report.pdf"\n'
+    )
+    program.chmod(0o755)
+    return str(program)
+
+
+def converted_from(pdf: bytes) -> bytes:
+    """The document the stand-in was given to convert."""
+    assert pdf.startswith(STAND_IN)
+    return pdf.removeprefix(STAND_IN)
+
+
+def failing_soffice(folder: Path) -> str:
+    """LibreOffice installed but giving no PDF (a damaged installation): a program that fails."""
+    program = folder / "soffice-failing"
+    program.write_text("#!/bin/sh\nexit 1\n")
+    program.chmod(0o755)
+    return str(program)
+
+
+def uninstall(program: str) -> None:
+    """LibreOffice removed from the machine (the stand-in's program gone)."""
+    Path(program).unlink()
 
 
 @pytest.fixture
@@ -60,6 +101,24 @@ def test_without_libreoffice_the_cli_says_so_and_writes_the_docx(
     assert english.stdout.startswith("PDF/A cannot be made here: LibreOffice")
     with pytest.raises(PdfUnavailable) as missing:
         pdf_a(b"", soffice=nowhere)
+    assert missing.value.reason == "missing"
+
+
+def test_pdf_a_is_offered_only_where_libreoffice_is_there(tmp_path: Path) -> None:
+    nowhere = str(tmp_path / "empty" / "soffice")
+    assert not available(nowhere) and not available("")
+    program = stand_in_soffice(tmp_path)
+    assert available(program)
+    docx = _docx_bytes()
+    assert converted_from(pdf_a(docx, soffice=program)) == docx
+    failing = failing_soffice(tmp_path)
+    with pytest.raises(PdfUnavailable) as failed:
+        pdf_a(docx, soffice=failing)
+    assert failed.value.reason == "failed"
+    uninstall(program)
+    assert not available(program)
+    with pytest.raises(PdfUnavailable) as missing:
+        pdf_a(_docx_bytes(), soffice=program)
     assert missing.value.reason == "missing"
 
 
