@@ -273,6 +273,14 @@ def test_a_card_shows_the_year_only_when_it_is_not_the_readers(
     assert_valid_cards([card])
 
 
+def test_the_words_hr_reads_on_a_rounds_card_this_year_and_the_year_before() -> None:
+    assert "Sista dag: 3 mars" in seen(the_round("sv", SAME_YEAR))
+    assert "Sista dag: 3 mars 2027" in seen(the_round("sv", YEAR_BEFORE))
+    assert "öppen · 50 % har svarat · sista dag 3 mars" in seen(the_rounds("sv", SAME_YEAR))
+    assert "Last day: 3 March" in seen(the_round("en", SAME_YEAR))
+    assert "Last day: 3 March 2027" in seen(the_round("en", YEAR_BEFORE))
+
+
 # --- a day in a message about an import file -----------------------------------------------
 
 
