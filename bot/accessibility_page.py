@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
-from babel.dates import format_date
-
 from dialogs.texts import t
+from followup.dates import day_text
 
 MADE = date(2026, 11, 30)  # when the statement was first made
 UPDATED = date(2026, 11, 30)  # when it was last changed
@@ -24,7 +23,6 @@ DIGG_REPORT = "https://www.digg.se/tdosanmalan"
 # the statement's sections, in DIGG's order: each a heading and a body (paragraphs split by a
 # blank line); `gaps` is a list
 SECTIONS = ("status", "alternative", "report", "enforcement", "technical", "gaps", "method")
-LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 
 # stand-ins for links in a translated sentence: the text is escaped, then these become anchors
 _CONTACT = "\x00contact\x00"
@@ -55,7 +53,9 @@ def contact_href(contact: str) -> str | None:
 
 
 def _long_date(day: date, language: str) -> str:
-    return format_date(day, format="long", locale=LOCALES.get(language, "sv_SE"))
+    """A day of the statement in the one date style, always with its year: a statement is read
+    long after it was made, and says when it was assessed by the year too (DIGG's model)."""
+    return day_text(day, language, today=None)
 
 
 def _links(text: str, *, language: str, statement: Statement) -> str:

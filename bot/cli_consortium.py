@@ -119,7 +119,8 @@ async def run_consortium(
     except RoundError as error:
         await operations.record_refusal(call, COMMANDS[command], error)
         raise refusal(lang, error, policy=policy) from error
-    report = consortium_report(shared, lang, zone=policy.zone)
+    # a file (or its Markdown printed), which outlives the day: every date with its year
+    report = consortium_report(shared, lang, zone=policy.zone, today=None)
     content = await asyncio.to_thread(consortium_file, report, shared, args.format, lang)
     periods = [t(lang, "consortium.periods", periods=", ".join(shared.periods))]
     if not args.out:
@@ -132,6 +133,9 @@ async def run_consortium(
 
 
 def _listing(listing: consortium.ConsortiumListing, lang: str, policy: Policy) -> list[str]:
+    """Who is in which shared programme, since when: each day with its year, as a record
+    of membership is read (and pasted into minutes) long after the day it was printed."""
+
     def day(moment: datetime) -> str:
         return moment_day(moment, lang, zone=policy.zone, today=None)
 

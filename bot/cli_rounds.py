@@ -137,7 +137,7 @@ async def run_round(
     """Carry out one `round` command through its operation; returns the lines to print."""
     lang, command = args.lang, args.round_command
     call = cli_call(db, organisation_id, policy=policy)
-    today = policy.today(call.now)  # a date in another year is printed with its year
+    today = call.today  # a date in another year is printed with its year
     try:
         if command == "create":
             round_ = await operations.create_round(
@@ -335,7 +335,7 @@ async def run_hr(
                     lang,
                     "hr.leave.set",
                     name=chef.name,
-                    date=short_day(until, lang, today=policy.today(call.now)),
+                    date=short_day(until, lang, today=call.today),
                 )
             ]
         lead = await _departments(db, organisation_id, args.lead, lang) if args.lead else []
@@ -418,7 +418,9 @@ async def run_audit(
     args: argparse.Namespace, db: Database, organisation_id: int, *, policy: Policy
 ) -> list[str]:
     """`ledarpuls audit --since DATE [--until DATE] [--action PREFIX] [--json]`: the audit log,
-    oldest first, in the policy's time zone. Reading it is itself written to the log."""
+    oldest first, in the policy's time zone. Reading it is itself written to the log. Each line
+    starts with its moment as 2026-11-30 09:15:02, not in words: a log is read in order, to the
+    second, searched and sorted as text, and --since and --until take days in the same form."""
     lang, now = args.lang, utcnow()
     since = policy.at(_date(args.since, lang), time.min)
     until = policy.day_end(_date(args.until, lang)) if args.until else None

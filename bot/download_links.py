@@ -567,7 +567,8 @@ def consortium_handler(
             # no longer the consortium's, or the half-year gone: refused, and on record (the
             # operation wrote it down)
             return link_page("refused")
-        report = consortium_layout(shared, grant.language, zone=policy.zone)
+        # a file, which outlives the day: every date with its year
+        report = consortium_layout(shared, grant.language, zone=policy.zone, today=None)
         content = await asyncio.to_thread(
             consortium_file, report, shared, grant.kind, grant.language
         )

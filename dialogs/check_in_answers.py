@@ -223,11 +223,11 @@ def receipt_card(
     *,
     can_change: bool,
     zone: tzinfo,
-    today: date | None = None,
+    today: date,
     note: str | None = None,
 ) -> dict[str, Any]:
-    """Replaces the summary once sent in: the answers, read-only, and at most "Ändra mina svar".
-    `note`: a line on what was just done."""
+    """Replaces the summary once sent in: the answers, read-only, and at most "Ändra mina svar";
+    its dates with the year when it is not `today`'s. `note`: a line on what was just done."""
     body: list[Element] = [
         text(t(language, "checkin.receipt.title"), size="Large", weight="Bolder")
     ]

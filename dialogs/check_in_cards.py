@@ -75,7 +75,7 @@ def invitation_card(
     language: str,
     *,
     zone: tzinfo,
-    today: date | None = None,
+    today: date,
     note: str | None = None,
 ) -> dict[str, Any]:
     """A round's invitation: its title, the last day (with the year when it is not `today`'s),
@@ -174,7 +174,7 @@ def _error_block(
     return {"type": "Container", "style": "attention", "items": items, "spacing": "Medium"}
 
 
-def _activity_inputs(item: ActivityItem, language: str) -> Element:
+def _activity_inputs(item: ActivityItem, language: str, *, today: date) -> Element:
     items: list[Element] = [text(activity_name(item), weight="Bolder")]
     if item.description:
         items.append(
@@ -184,7 +184,7 @@ def _activity_inputs(item: ActivityItem, language: str) -> Element:
     if item.owner:
         details.append(t(language, "checkin.owner", owner=item.owner))
     if item.due is not None:
-        details.append(t(language, "checkin.due", date=short_day(item.due, language, today=None)))
+        details.append(t(language, "checkin.due", date=short_day(item.due, language, today=today)))
     if details:
         items.append(text(" · ".join(details), isSubtle=True, size="Small", spacing="None"))
     if item.last_status:
@@ -236,10 +236,10 @@ def _on_request(field: Element, title: str) -> list[Element]:
     return [toggle, {**field, "isVisible": shown}]
 
 
-def _area_body(area: AreaBlock, language: str) -> list[Element]:
+def _area_body(area: AreaBlock, language: str, *, today: date) -> list[Element]:
     return [
         text(t(language, "checkin.area_intro"), spacing="Small"),
-        *(_activity_inputs(item, language) for item in area.items),
+        *(_activity_inputs(item, language, today=today) for item in area.items),
     ]
 
 
@@ -347,9 +347,15 @@ def _consent_body(check_in: CheckIn, language: str) -> list[Element]:
 
 
 def step_card(
-    check_in: CheckIn, step: str, language: str, errors: Sequence[FormError] = ()
+    check_in: CheckIn,
+    step: str,
+    language: str,
+    errors: Sequence[FormError] = (),
+    *,
+    today: date,
 ) -> dict[str, Any]:
-    """The card for one step (not the summary: see summary_card); raises ValueError if unknown."""
+    """The card for one step (not the summary: see summary_card), an activity's due day with
+    its year when it is not `today`'s; raises ValueError if unknown."""
     if step not in check_in.steps or step == SUMMARY:
         raise ValueError(f"the round has no step {step!r}")
     number, total = _step_position(check_in, step)
@@ -373,7 +379,7 @@ def step_card(
     if step.startswith(AREA_PREFIX):
         area = check_in.area(step)
         assert area is not None  # the step is one of check_in.steps
-        body += _area_body(area, language)
+        body += _area_body(area, language, today=today)
     elif step == Section.STRENGTHS_NEEDS:
         body += _strengths_needs_body(check_in, step, language)
     elif step == Section.PRINCIPLES:

@@ -359,7 +359,9 @@ class CheckInDialog:
             typed = {k: v for k, v in value.items() if isinstance(v, str)}
             await show_card(
                 card.context,
-                with_values(step_card(check_in, step, card.language, errors), typed),
+                with_values(
+                    step_card(check_in, step, card.language, errors, today=self._today()), typed
+                ),
             )
             return
         try:
@@ -517,11 +519,10 @@ class CheckInDialog:
         today = self._policy.today(now)
         return await open_invitation(self._db, chef_id=chef_id, now=now, today=today)
 
-    @staticmethod
-    def _step(check_in: CheckIn, step: str, language: str) -> dict[str, Any]:
+    def _step(self, check_in: CheckIn, step: str, language: str) -> dict[str, Any]:
         if step == SUMMARY:
             return summary_card(check_in, language)
-        return step_card(check_in, step, language)
+        return step_card(check_in, step, language, today=self._today())
 
     async def _show_step(
         self, context: TurnContext, check_in: CheckIn, step: str, language: str

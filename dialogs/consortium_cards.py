@@ -6,12 +6,13 @@ button does (`dialogs.download_cards`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from dialogs.cards import card, card_activity, execute, verbatim
 from dialogs.digest_cards import texts_in
 from dialogs.download_cards import download_card, file_name
+from dialogs.formatting import reader_texts
 from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
 from dialogs.hr_flow import HrFlow, HrTurn
 from dialogs.texts import t
@@ -37,8 +38,12 @@ DOWNLOAD = "consortium_download"  # a button of the card: a fresh link to one fi
 ConsortiumLinks = Callable[..., dict[str, str]]
 
 
-def consortium_report(d: ConsortiumDigest, language: str, *, zone: tzinfo) -> ConsortiumReport:
-    return build_consortium_report(d, texts_in(language), zone=zone)
+def consortium_report(
+    d: ConsortiumDigest, language: str, *, zone: tzinfo, today: date | None
+) -> ConsortiumReport:
+    """The shared digest's lines and tables in `language`; the day it was compiled with its
+    year when it is not `today`'s (None, for a file, which outlives the day: always)."""
+    return build_consortium_report(d, reader_texts(language, today=today), zone=zone)
 
 
 def consortium_file(
@@ -114,7 +119,7 @@ class HrConsortium(HrFlow):
     async def digest(self, turn: HrTurn, _: int | None) -> None:
         call, language = turn.call, turn.language
         shared = await consortium.digest(call)
-        report = consortium_report(shared, language, zone=call.policy.zone)
+        report = consortium_report(shared, language, zone=call.policy.zone, today=call.today)
         # files of a half-year with figures, where the bot has an address to link to
         offered = self._links is not None and not shared.figures.sealed
         period = shared.figures.period if offered else None

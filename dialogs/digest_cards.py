@@ -8,20 +8,28 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import cached_property
 from typing import Any
 
 from dialogs.cards import card, text, verbatim, verbatim_facts
 from dialogs.download_cards import download_button, file_name
 from dialogs.export_cards import export_button
+from dialogs.formatting import reader_texts
 from dialogs.hr_cards import SUBMIT_KIND as HR_KIND
 from dialogs.identified_cards import identified_section
 from dialogs.texts import t
 from followup.digest.compile import Digest, compile_digest
 from followup.digest.files import areas_chart, trend_chart, write_docx, write_xlsx
 from followup.digest.pdf import available, pdf_a
-from followup.digest.report import Report, Text, build_report, overview_rows, render_markdown
+from followup.digest.report import (
+    Report,
+    Text,
+    build_report,
+    overview_rows,
+    render_markdown,
+    subtitle,
+)
 from followup.policy import Policy
 from followup.sections import STATUSES
 from storage.database import Database
@@ -104,15 +112,20 @@ def digest_files(
     return DigestFiles(digest, language, zone, soffice)
 
 
-def digest_card(files: DigestFiles, *, downloads: bool = False) -> dict[str, Any]:
+def digest_card(files: DigestFiles, *, today: date, downloads: bool = False) -> dict[str, Any]:
     """HR's summary in Teams: the board prose, the key figures, a chart, a button per
     department to its answers per chef (identified rounds), and (`downloads`: when the bot
-    has a public address) a button per file that asks for a fresh link to it."""
+    has a public address) a button per file that asks for a fresh link to it. The day the
+    round closed has its year when it is not `today`'s (the files always have it)."""
     language, d = files.language, files.digest
     # titles and names in every line, as HR and the roster wrote them: never Markdown
     body: list[dict[str, Any]] = [
         verbatim(files.report.title, size="Large", weight="Bolder"),
-        verbatim(files.report.subtitle, isSubtle=True, spacing="None"),
+        verbatim(
+            subtitle(d, reader_texts(language, today=today), zone=files.zone),
+            isSubtle=True,
+            spacing="None",
+        ),
         *(verbatim(paragraph) for paragraph in files.report.prose),
         verbatim_facts([(label, str(value)) for label, value in overview_rows(d, files.text)]),
     ]
@@ -227,4 +240,7 @@ async def compiled_digest_card(
         names=names,
     )
     files = digest_files(digest, language, zone=policy.zone, soffice=policy.soffice)
-    return files, await asyncio.to_thread(digest_card, files, downloads=downloads)
+    content = await asyncio.to_thread(
+        digest_card, files, downloads=downloads, today=policy.today(now)
+    )
+    return files, content

@@ -3,7 +3,9 @@ numbers and spans in words; and the names the calendar gives rounds, from the ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 from babel.numbers import format_decimal
 
@@ -66,6 +68,23 @@ def short_day(day: date, language: str, *, today: date | None) -> str:
 def short_date(moment: datetime, language: str, *, zone: tzinfo, today: date | None) -> str:
     """The day of a moment in `zone`, as `short_day` writes it."""
     return moment_day(moment, language, zone=zone, today=today)
+
+
+def reader_texts(language: str, *, today: date | None) -> Callable[..., str]:
+    """The catalogue's texts in `language` for a renderer of the domain (a digest's, a
+    consortium's), each calendar day given as a `date` written as `short_day` writes it: on a
+    card, with the reader's `today`; in a file, which outlives the day, with None (the year)."""
+
+    def text(key: str, **params: Any) -> str:
+        shown = {
+            name: short_day(value, language, today=today)
+            if isinstance(value, date) and not isinstance(value, datetime)
+            else value
+            for name, value in params.items()
+        }
+        return t(language, key, **shown)
+
+    return text
 
 
 def day_of_year(month_day: str, language: str) -> str:

@@ -22,7 +22,9 @@ class HrAnalysis(HrFlow):
         call = turn.call
         round_ = await analysis_.analysis_round(call, round_id=round_id)
         # in place of the round's card: Spara or Tillbaka turns it back into the round's card
-        await turn.show(analysis_card(round_, turn.language, zone=call.policy.zone))
+        await turn.show(
+            analysis_card(round_, turn.language, zone=call.policy.zone, today=call.today)
+        )
 
     async def save(self, turn: HrTurn, value: dict[str, Any]) -> None:
         call, language = turn.call, turn.language

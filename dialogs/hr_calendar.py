@@ -41,7 +41,13 @@ class HrCalendar(HrFlow):
             )
             await turn.context.send_activity(
                 card_activity(
-                    calendar_card(programme, language, next_opening=upcoming, policy=call.policy)
+                    calendar_card(
+                        programme,
+                        language,
+                        next_opening=upcoming,
+                        policy=call.policy,
+                        today=call.today,
+                    )
                 )
             )
 

@@ -152,16 +152,16 @@ def round_actions(round_: Round, language: str, **data: Any) -> list[Element]:
     ]
 
 
-def analysis_line(round_: Round, language: str, *, zone: tzinfo) -> str | None:
+def analysis_line(round_: Round, language: str, *, zone: tzinfo, today: date) -> str | None:
     """Whether HR has written the round's analysis, and when (None: a round that never
-    opened, which has nothing to analyse)."""
+    opened, which has nothing to analyse); the day with its year when it is not `today`'s."""
     if not opened(round_):
         return None
     if round_.analysis_at is None or not (round_.analysis or round_.next_steps):
         return t(language, "hr.round.analysis_none")
     written = [name for name in ("analysis", "next_steps") if getattr(round_, name)]
     which = written[0] if len(written) == 1 else "both"
-    saved = short_date(round_.analysis_at, language, zone=zone, today=None)
+    saved = short_date(round_.analysis_at, language, zone=zone, today=today)
     return t(language, f"hr.round.analysis_saved.{which}", date=saved)
 
 
@@ -291,14 +291,16 @@ def round_card(
     audience: Audience,
     departments: Sequence[str],
     zone: tzinfo,
+    today: date,
     heading: str | None = None,
     heading_key: str | None = None,
 ) -> dict[str, Any]:
-    """A round as HR set it up: dates, reminders, sections, whom it reaches, what to do next;
-    `heading` above it (what just happened: `heading_key`, one of `HEADINGS`, shown again while
-    the round is in the same state when the card is refreshed)."""
+    """A round as HR set it up: dates (with the year when it is not `today`'s), reminders,
+    sections, whom it reaches, what to do next; `heading` above it (what just happened:
+    `heading_key`, one of `HEADINGS`, shown again while the round is in the same state when
+    the card is refreshed)."""
     reminders = [
-        short_date(round_.deadline - timedelta(days=d), language, zone=zone, today=None)
+        short_date(round_.deadline - timedelta(days=d), language, zone=zone, today=today)
         for d in round_.reminder_offsets
     ]
     body: list[Element] = []
@@ -311,13 +313,13 @@ def round_card(
                 (t(language, "hr.round.state"), state_label(round_.state, language)),
                 (
                     t(language, "hr.round.opens"),
-                    short_date(round_.opens_at, language, zone=zone, today=None)
+                    short_date(round_.opens_at, language, zone=zone, today=today)
                     if round_.opens_at
                     else t(language, "hr.round.opens_manually"),
                 ),
                 (
                     t(language, "hr.round.deadline"),
-                    short_date(round_.deadline, language, zone=zone, today=None),
+                    short_date(round_.deadline, language, zone=zone, today=today),
                 ),
                 (
                     t(language, "hr.round.reminders"),
@@ -331,7 +333,7 @@ def round_card(
                 (t(language, "hr.round.k"), str(round_.k)),
                 *(
                     [(t(language, "hr.round.analysis"), line)]
-                    if (line := analysis_line(round_, language, zone=zone))
+                    if (line := analysis_line(round_, language, zone=zone, today=today))
                     else []
                 ),
             ]
@@ -360,8 +362,11 @@ def round_card(
 # --- following rounds ------------------------------------------------------------------------
 
 
-def rounds_card(rows: Sequence[RoundRow], language: str, *, zone: tzinfo) -> dict[str, Any]:
-    """Every round with its state and response rate, newest first, each with its actions."""
+def rounds_card(
+    rows: Sequence[RoundRow], language: str, *, zone: tzinfo, today: date
+) -> dict[str, Any]:
+    """Every round with its state, response rate and last day (with the year when it is not
+    `today`'s), newest first, each with its actions."""
     body: list[Element] = [text(t(language, "hr.rounds.title"), size="Large", weight="Bolder")]
     if not rows:
         body.append(text(t(language, "hr.rounds.none")))
@@ -380,7 +385,7 @@ def rounds_card(rows: Sequence[RoundRow], language: str, *, zone: tzinfo) -> dic
                             "hr.rounds.row",
                             state=state_label(round_.state, language),
                             rate=percent_text(row.response_rate),
-                            deadline=short_date(round_.deadline, language, zone=zone, today=None),
+                            deadline=short_date(round_.deadline, language, zone=zone, today=today),
                         ),
                         isSubtle=True,
                         spacing="None",
@@ -623,8 +628,10 @@ def calendar_card(
     *,
     next_opening: tuple[str, date] | None,
     policy: Policy,
+    today: date,
 ) -> dict[str, Any]:
-    """A programme's half-yearly calendar, to change."""
+    """A programme's half-yearly calendar, to change; the next opening with its year when it
+    is not `today`'s."""
     days = ", ".join(day_of_year(month_day, language) for month_day in programme.round_opens) or t(
         language, "hr.calendar.no_days"
     )
@@ -656,7 +663,7 @@ def calendar_card(
                     language,
                     "hr.calendar.next",
                     title=title,
-                    date=short_day(day, language, today=None),
+                    date=short_day(day, language, today=today),
                 )
             )
         )
@@ -723,11 +730,11 @@ def close_card(p: Progress, language: str) -> dict[str, Any]:
 # --- HR's analysis and next steps ----------------------------------------------------------------
 
 
-def analysis_card(round_: Round, language: str, *, zone: tzinfo) -> dict[str, Any]:
+def analysis_card(round_: Round, language: str, *, zone: tzinfo, today: date) -> dict[str, Any]:
     """HR's analysis and next steps for the board's report, to write or change: each text's
-    limit in its label before anything is typed, what is saved already filled in, an empty
-    field clears its text. Sent with the version it was made from (someone saving meanwhile
-    is not overwritten unseen)."""
+    limit in its label before anything is typed, what is saved already filled in (and when,
+    with the year when it is not `today`'s), an empty field clears its text. Sent with the
+    version it was made from (someone saving meanwhile is not overwritten unseen)."""
     body: list[Element] = [
         verbatim(
             t(language, "hr.analysis.title", title=round_.title), size="Large", weight="Bolder"
@@ -750,7 +757,7 @@ def analysis_card(round_: Round, language: str, *, zone: tzinfo) -> dict[str, An
         )
     hint = t(language, "hr.analysis.hint")
     if round_.analysis_at is not None:
-        saved = short_date(round_.analysis_at, language, zone=zone, today=None)
+        saved = short_date(round_.analysis_at, language, zone=zone, today=today)
         hint = f"{t(language, 'hr.analysis.last_saved', date=saved)} {hint}"
     body.append(text(hint, isSubtle=True, size="Small"))
     return card(

@@ -267,6 +267,7 @@ async def round_card_now(
         audience=audience,
         departments=names,
         zone=policy.zone,
+        today=policy.today(now),
         heading=said
         or round_heading(
             heading, round_, language, audience=audience, now=now, policy=policy, later=later

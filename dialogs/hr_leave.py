@@ -26,7 +26,7 @@ class HrLeave(HrFlow):
             return
         departments = await OrganisationStore(self._db).departments(call.organisation_id)
         names = {d.id: d.name for d in departments if d.id is not None}
-        today = call.policy.today(call.now)
+        today = call.today
         await turn.context.send_activity(
             card_activity(leave_card(chefs, names, language, today=today))
         )
@@ -49,6 +49,6 @@ class HrLeave(HrFlow):
                     language,
                     "hr.leave.set",
                     name=chef.name,
-                    date=short_day(until, language, today=turn.call.policy.today(turn.call.now)),
+                    date=short_day(until, language, today=turn.call.today),
                 )
             )

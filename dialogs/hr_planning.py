@@ -40,7 +40,7 @@ class HrPlanning(HrFlow):
                     programmes=programmes,
                     departments=[(d, per_department[d.id]) for d in departments],
                     everyone=everyone,
-                    today=call.policy.today(call.now),
+                    today=call.today,
                     k=organisation.default_k if organisation else call.policy.k,
                     policy=call.policy,
                 )
@@ -112,7 +112,7 @@ class HrPlanning(HrFlow):
                 language,
                 departments=[(d, per_department[d.id]) for d in departments],
                 chosen=await chosen_departments(self._db, round_=round_),
-                today=call.policy.today(call.now),
+                today=call.today,
                 zone=call.policy.zone,
             )
         )

@@ -36,7 +36,9 @@ class HrReports(HrFlow):
     async def rounds(self, turn: HrTurn, _: int | None) -> None:
         rows = await operations.list_rounds(turn.call)
         await turn.context.send_activity(
-            card_activity(rounds_card(rows, turn.language, zone=turn.call.policy.zone))
+            card_activity(
+                rounds_card(rows, turn.language, zone=turn.call.policy.zone, today=turn.call.today)
+            )
         )
 
     async def status(self, turn: HrTurn, round_id: int | None) -> None:
@@ -59,7 +61,9 @@ class HrReports(HrFlow):
         digest = await operations.request_digest(call, round_id=round_id)
         files = digest_files(digest, language, zone=call.policy.zone, soffice=call.policy.soffice)
         # the chart is drawn off the event loop
-        content = await asyncio.to_thread(digest_card, files, downloads=self._links is not None)
+        content = await asyncio.to_thread(
+            digest_card, files, downloads=self._links is not None, today=call.today
+        )
         await turn.context.send_activity(card_activity(content))
 
     async def download(self, turn: HrTurn, value: dict[str, Any]) -> None:

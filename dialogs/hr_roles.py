@@ -20,7 +20,11 @@ class HrRoles(HrFlow):
     async def show(self, turn: HrTurn, _: int | None) -> None:
         holders = await roles.list_roles(turn.call)
         await turn.context.send_activity(
-            card_activity(roles_card(holders, turn.language, zone=turn.call.policy.zone))
+            card_activity(
+                roles_card(
+                    holders, turn.language, zone=turn.call.policy.zone, today=turn.call.today
+                )
+            )
         )
 
     async def add_form(self, turn: HrTurn, _: int | None) -> None:

@@ -48,7 +48,7 @@ class HrRoster(HrFlow):
                     {d.id: d.name for d in departments if d.id is not None},
                     turn.language,
                     query=query,
-                    today=policy.today(turn.call.now),
+                    today=turn.call.today,
                     zone=policy.zone,
                 )
             )
@@ -105,9 +105,7 @@ class HrRoster(HrFlow):
                     turn.language,
                     "hr.leave.set",
                     name=chef.name,
-                    date=short_day(
-                        until, turn.language, today=turn.call.policy.today(turn.call.now)
-                    ),
+                    date=short_day(until, turn.language, today=turn.call.today),
                 )
             )
 
@@ -135,7 +133,7 @@ class HrRoster(HrFlow):
             chef,
             await self._departments(turn),
             turn.language,
-            today=policy.today(turn.call.now),
+            today=turn.call.today,
             zone=policy.zone,
         )
 

@@ -45,7 +45,7 @@ class HrRunning(HrFlow):
                     round_,
                     turn.language,
                     later=later,
-                    today=call.policy.today(call.now),
+                    today=call.today,
                     zone=call.policy.zone,
                 )
                 await turn.context.send_activity(card_activity(question))
@@ -73,7 +73,7 @@ class HrRunning(HrFlow):
     async def extend_form(self, turn: HrTurn, round_id: int | None) -> None:
         call = turn.call
         round_ = await operations.find_round(call, "extend", round_id=round_id, states=LIVE)
-        today = call.policy.today(call.now)
+        today = call.today
         # in place of the round's card: sending the form turns it back into the round's card
         await turn.show(extend_card(round_, turn.language, today=today, zone=call.policy.zone))
 

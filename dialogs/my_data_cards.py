@@ -4,7 +4,7 @@ erasing their answers ("radera mina svar") — the question first, then what was
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
 from typing import Any
 
@@ -65,13 +65,15 @@ def _section_line(answers: RoundAnswers, section: str, *, language: str) -> str:
     )
 
 
-def _round_blocks(answers: RoundAnswers, language: str, *, zone: tzinfo) -> list[Element]:
+def _round_blocks(
+    answers: RoundAnswers, language: str, *, zone: tzinfo, today: date
+) -> list[Element]:
     state = t(language, f"state.{answers.round_state}")
     blocks: list[Element] = [
         text(t(language, "mydata.round.title", title=answers.title, state=state), weight="Bolder")
     ]
     if answers.submitted_at is not None:
-        when = short_date(answers.submitted_at, language, zone=zone, today=None)
+        when = short_date(answers.submitted_at, language, zone=zone, today=today)
         blocks.append(text(t(language, "checkin.receipt.date", date=when), spacing="None"))
     else:
         state_label = t(language, f"mydata.invitation.{answers.invitation_state}")
@@ -98,9 +100,11 @@ def my_data_card(
     downloads: bool,
     link_lifetime: timedelta,
     zone: tzinfo,
+    today: date,
 ) -> dict[str, Any]:
     """What is stored about the chef, to their eyes only, with a button per file (`downloads`:
-    when the bot has a public address) that asks for a fresh link to all of it."""
+    when the bot has a public address) that asks for a fresh link to all of it. Its dates have
+    their year when it is not `today`'s (the files have every date in full)."""
     r = data.roster
     roster = [
         (t(language, "mydata.field.name"), r.name),
@@ -111,14 +115,14 @@ def my_data_card(
         (t(language, "mydata.field.source"), t(language, f"mydata.source.{r.source}")),
         (
             t(language, "mydata.field.since"),
-            short_date(r.created_at, language, zone=zone, today=None),
+            short_date(r.created_at, language, zone=zone, today=today),
         ),
     ]
     if r.on_leave_until is not None:
         roster.append(
             (
                 t(language, "mydata.field.on_leave_until"),
-                short_day(r.on_leave_until, language, today=None),
+                short_day(r.on_leave_until, language, today=today),
             )
         )
     words = texts_in(language)
@@ -129,14 +133,14 @@ def my_data_card(
         facts(roster),
     ]
     if r.left_at is not None:
-        left = short_date(r.left_at, language, zone=zone, today=None)
+        left = short_date(r.left_at, language, zone=zone, today=today)
         body.append(text(t(language, "mydata.left", date=left, count=data.retention_months)))
     if data.roles:
         body.append(_heading(t(language, "mydata.roles")))
         body.append(
             facts(
                 [
-                    (role_label(g, words), short_date(g.since, language, zone=zone, today=None))
+                    (role_label(g, words), short_date(g.since, language, zone=zone, today=today))
                     for g in data.roles
                 ]
             )
@@ -158,7 +162,7 @@ def my_data_card(
                     (t(language, "mydata.field.installed"), yes_no),
                     (
                         t(language, "mydata.field.last_contact"),
-                        short_date(conversation.updated_at, language, zone=zone, today=None),
+                        short_date(conversation.updated_at, language, zone=zone, today=today),
                     ),
                     (t(language, "mydata.field.kept"), kept_label(conversation, words)),
                 ]
@@ -169,7 +173,7 @@ def my_data_card(
     if not data.rounds:
         body.append(text(t(language, "mydata.no_rounds"), isSubtle=True))
     for answers in reversed(data.rounds):  # the newest first
-        body += _round_blocks(answers, language, zone=zone)
+        body += _round_blocks(answers, language, zone=zone, today=today)
     body.append(
         text(
             t(language, f"mydata.retention.{data.retention_action}", count=data.retention_months),

@@ -87,6 +87,7 @@ class MyDataDialog:
                 downloads=self._links is not None,
                 link_lifetime=self._policy.link_lifetime,
                 zone=self._policy.zone,
+                today=self._policy.today(self._clock()),
             ),
         )
 

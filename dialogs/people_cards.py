@@ -117,15 +117,18 @@ def _role_form(
     )
 
 
-def roles_card(holders: Sequence[RoleHolder], language: str, *, zone: tzinfo) -> dict[str, Any]:
-    """Who holds a role: HR admins, then department leads by department."""
+def roles_card(
+    holders: Sequence[RoleHolder], language: str, *, zone: tzinfo, today: date
+) -> dict[str, Any]:
+    """Who holds a role: HR admins, then department leads by department, each since when
+    (with the year when it is not `today`'s)."""
 
     def line(holder: RoleHolder) -> str:
         return t(
             language,
             "hr.roles.line",
             principal=holder.principal,
-            date=short_date(holder.added_at, language, zone=zone, today=None),
+            date=short_date(holder.added_at, language, zone=zone, today=today),
             by=holder.added_by or "–",
         )
 

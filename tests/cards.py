@@ -71,3 +71,21 @@ def walk(node: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(node, list):
         for value in node:
             yield from walk(value)
+
+
+def seen(card: dict[str, Any]) -> list[str]:
+    """What a reader sees on a card, line by line: each text, and each fact as "title: value"
+    (a FactSet's, or a two-cell table row's)."""
+    lines: list[str] = []
+    for element in walk(card):
+        kind = element.get("type")
+        if kind in ("TextBlock", "TextRun"):
+            lines.append(element["text"])
+        elif kind == "FactSet":
+            lines += [f"{f['title']}: {f['value']}" for f in element["facts"]]
+        elif kind == "TableRow":
+            cells = [
+                " ".join(r["text"] for r in walk(cell) if "text" in r) for cell in element["cells"]
+            ]
+            lines.append(": ".join(cells))
+    return lines

@@ -239,7 +239,6 @@ def columns(text: Text, *names: str) -> list[str]:
 def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
     """Prose and tables of a digest, in the reader's language (the date in `zone`)."""
     dash_note = text("digest.note", k=d.k)
-    closed = d.round.closed_at or d.round.deadline
     every = _tables(d, text)
     tables = [t for t in every if t.shown]
     # a table the round asked for whose every figure is hidden (too few answered): left out,
@@ -264,18 +263,25 @@ def build_report(d: Digest, text: Text, *, zone: tzinfo) -> Report:
     ]
     return Report(
         title=text("digest.title", round=d.round.title),
-        subtitle=text(
-            "digest.subtitle",
-            organisation=d.organisation,
-            programme=d.programme,
-            date=closed.astimezone(zone).date(),
-        ),
+        subtitle=subtitle(d, text, zone=zone),
         prose=prose,
         tables=tables,
         note=dash_note,
         parts=[p for p in parts if _has_content(p, tables)],
         draft=draft,
         alt=_alt_texts(d, text),
+    )
+
+
+def subtitle(d: Digest, text: Text, *, zone: tzinfo) -> str:
+    """Whose digest it is and the day its round closed (its last day, while it is open), in
+    `zone`: the day is given to `text` as a date, for it to write."""
+    closed = d.round.closed_at or d.round.deadline
+    return text(
+        "digest.subtitle",
+        organisation=d.organisation,
+        programme=d.programme,
+        date=closed.astimezone(zone).date(),
     )
 
 

@@ -57,6 +57,12 @@ class Call:
     policy: Policy
 
     @property
+    def today(self) -> date:
+        """The caller's day: the day it is at `now` in the policy's zone (a date shown to them
+        is written without its year when it is in this day's year)."""
+        return self.policy.today(self.now)
+
+    @property
     def organisation_id(self) -> int:
         assert self.access.organisation_id is not None  # authorise() refuses without one
         return self.access.organisation_id

@@ -179,7 +179,7 @@ def check_plan(
     _unique(chk, [(a.row, "code", a.code) for a in activities])
     for a in activities:
         if a.due is not None and a.years and not a.years[0] <= a.due.year <= a.years[-1] + 1:
-            chk.add(a.row, "due", "due_outside_years", value=a.due.isoformat())
+            chk.add(a.row, "due", "due_outside_years", value=a.due)
 
     # references inside the file; a CSV's references are checked against the database later
     if areas is not None:

@@ -9,7 +9,7 @@ from dialogs.check_in_cards import step_card
 from dialogs.hr_activities import activities_card
 from followup.hr.activities import ActivityRow
 from tests.cards import assert_valid_cards, walk
-from tests.dialogs.test_check_in_cards import make_check_in, texts
+from tests.dialogs.test_check_in_cards import TODAY, make_check_in, texts
 
 
 def test_a_carried_activity_says_it_carries_on_and_its_status_then() -> None:
@@ -20,7 +20,9 @@ def test_a_carried_activity_says_it_carries_on_and_its_status_then() -> None:
         check_in,
         areas=(replace(area, items=(area.items[0], carried, area.items[2])), *check_in.areas[1:]),
     )
-    cards = {language: step_card(check_in, "area:BL", language) for language in ("sv", "en")}
+    cards = {
+        language: step_card(check_in, "area:BL", language, today=TODAY) for language in ("sv", "en")
+    }
     assert_valid_cards(list(cards.values()))
     assert "Fortsätter från förra omgången – senast: Försenad" in texts(cards["sv"])
     assert "Carried over from the last round – last: Delayed" in texts(cards["en"])

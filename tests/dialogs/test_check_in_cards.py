@@ -39,6 +39,7 @@ from tests.cards import assert_valid_cards, walk
 LANGUAGES = ("sv", "en")
 DEADLINE = datetime(2026, 6, 12, 15, 0, tzinfo=UTC)  # a Friday; 17.00 in Stockholm
 SUBMITTED_AT = datetime(2026, 6, 3, 8, 30, tzinfo=UTC)
+TODAY = date(2026, 6, 1)  # the reader's day, in the round's own year
 
 LEADERSHIP = [
     ("BL1", "Ledarforum för enhetschefer", "Fyra träffar om året med förvaltningsledningen."),
@@ -225,14 +226,18 @@ def all_cards() -> list[dict[str, Any]]:
     ]
     for language in LANGUAGES:
         for check_in in variants:
-            cards.append(invitation_card(check_in, language, zone=Policy().zone))
+            cards.append(invitation_card(check_in, language, zone=Policy().zone, today=TODAY))
             for step in check_in.steps[:-1]:
-                cards.append(step_card(check_in, step, language))
+                cards.append(step_card(check_in, step, language, today=TODAY))
                 if step in ERRORS:
-                    cards.append(step_card(check_in, step, language, ERRORS[step]))
+                    cards.append(step_card(check_in, step, language, ERRORS[step], today=TODAY))
             cards.append(summary_card(check_in, language))
-            cards.append(receipt_card(check_in, language, can_change=True, zone=Policy().zone))
-            cards.append(receipt_card(check_in, language, can_change=False, zone=Policy().zone))
+            cards.append(
+                receipt_card(check_in, language, can_change=True, zone=Policy().zone, today=TODAY)
+            )
+            cards.append(
+                receipt_card(check_in, language, can_change=False, zone=Policy().zone, today=TODAY)
+            )
         cards += [feedback_card(f, language, k=3) for f in feedbacks]
     return cards
 
@@ -261,7 +266,7 @@ def test_twenty_activities_with_long_texts_stay_well_under_the_limit() -> None:
     )
     big = replace(check_in, areas=(check_in.areas[0], replace(quality, items=items)))
     assert len(items) == 20
-    for card in (step_card(big, "area:SK", "sv"), summary_card(big, "sv")):
+    for card in (step_card(big, "area:SK", "sv", today=TODAY), summary_card(big, "sv")):
         # escaped; the UTF-8 Teams gets is smaller. Each activity's status and comment name it
         # in their labels, for a screen reader (about 230 bytes an activity)
         assert len(json.dumps(card).encode()) < 38_000
@@ -305,6 +310,7 @@ def test_cards_show_days_in_the_configured_zone() -> None:
             "sv",
             can_change=True,
             zone=new_york.zone,
+            today=TODAY,
         )
     )
     assert any("fredag 12 juni" in line for line in receipt)
@@ -344,7 +350,7 @@ def test_the_invitation_says_when_how_long_and_who_sees_what() -> None:
 
 def test_a_confidential_section_names_the_rounds_own_k() -> None:
     check_in = make_check_in(k=5)
-    card = invitation_card(check_in, "sv", zone=Policy().zone)
+    card = invitation_card(check_in, "sv", zone=Policy().zone, today=TODAY)
     rows = {
         f["title"]: f["value"] for e in walk(card) if e.get("type") == "FactSet" for f in e["facts"]
     }
@@ -353,10 +359,10 @@ def test_a_confidential_section_names_the_rounds_own_k() -> None:
         == "Redovisas bara som sammanställning för grupper om minst 5 chefer."
     )
     assert "Redovisas bara som sammanställning för grupper om minst 5 chefer." in texts(
-        step_card(check_in, Section.CONFIDENCE, "sv")
+        step_card(check_in, Section.CONFIDENCE, "sv", today=TODAY)
     )
     assert "Reported only as totals for groups of at least 5 managers." in texts(
-        step_card(check_in, Section.CONFIDENCE, "en")
+        step_card(check_in, Section.CONFIDENCE, "en", today=TODAY)
     )
 
 
@@ -364,7 +370,7 @@ def test_a_private_section_is_announced_as_private() -> None:
     check_in = make_check_in(
         sections={Section.ACTIVITY_STATUS: Privacy.IDENTIFIED, Section.CONFIDENCE: Privacy.PRIVATE}
     )
-    card = invitation_card(check_in, "sv", zone=Policy().zone)
+    card = invitation_card(check_in, "sv", zone=Policy().zone, today=TODAY)
     rows = {
         f["title"]: f["value"] for e in walk(card) if e.get("type") == "FactSet" for f in e["facts"]
     }
@@ -372,11 +378,13 @@ def test_a_private_section_is_announced_as_private() -> None:
         "Aktiviteternas status": "Redovisas med ditt namn.",
         "Trygghet i rollen": "Bara du ser detta.",
     }
-    assert "Bara du ser detta." in texts(step_card(check_in, Section.CONFIDENCE, "sv"))
+    assert "Bara du ser detta." in texts(step_card(check_in, Section.CONFIDENCE, "sv", today=TODAY))
 
 
 def test_an_invitation_already_answered_has_no_start_button() -> None:
-    card = invitation_card(make_check_in(answered=True, submitted=True), "sv", zone=Policy().zone)
+    card = invitation_card(
+        make_check_in(answered=True, submitted=True), "sv", zone=Policy().zone, today=TODAY
+    )
     assert "actions" not in card
     assert "Du har redan skickat in dina svar – tack!" in texts(card)
 
@@ -388,7 +396,7 @@ def test_the_step_header_counts_the_steps_without_the_summary() -> None:
     check_in = make_check_in()
     assert check_in.steps[1] == "area:SK"
     total = len(check_in.steps) - 1
-    card = step_card(check_in, "area:SK", "sv")
+    card = step_card(check_in, "area:SK", "sv", today=TODAY)
     assert texts(card)[:3] == [
         f"Steg 2 av {total}",
         "Systematiskt kvalitetsarbete (1 av 6)",  # 18 activities, three a step
@@ -397,16 +405,19 @@ def test_the_step_header_counts_the_steps_without_the_summary() -> None:
     pages = [s for s in check_in.steps if s.startswith("area:SK")]
     assert pages == ["area:SK", *(f"area:SK/{n}" for n in range(2, 7))]
     assert all(len(check_in.area(p).items) == 3 for p in pages)  # type: ignore[union-attr]
-    assert texts(step_card(check_in, Section.CONSENT, "en"))[0] == f"Step {total} of {total}"
+    assert (
+        texts(step_card(check_in, Section.CONSENT, "en", today=TODAY))[0]
+        == f"Step {total} of {total}"
+    )
     with pytest.raises(ValueError):
-        step_card(check_in, "area:XX", "sv")
+        step_card(check_in, "area:XX", "sv", today=TODAY)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_required_inputs_are_required_and_texts_are_capped(language: str) -> None:
     check_in = make_check_in()
     for step in check_in.steps[:-1]:
-        card = step_card(check_in, step, language)
+        card = step_card(check_in, step, language, today=TODAY)
         for element in inputs(card):
             if element["type"] == "Input.ChoiceSet":
                 assert element["isRequired"] is True, element["id"]
@@ -436,7 +447,7 @@ def test_required_inputs_are_required_and_texts_are_capped(language: str) -> Non
 
 def test_an_area_card_offers_the_five_statuses_and_shows_last_round() -> None:
     check_in = make_check_in(last=True)
-    card = step_card(check_in, "area:BL", "sv")
+    card = step_card(check_in, "area:BL", "sv", today=TODAY)
     status = next(e for e in inputs(card) if e["id"] == "status:1")
     assert [c["title"] for c in status["choices"]] == [
         "Ej påbörjad",
@@ -452,7 +463,7 @@ def test_an_area_card_offers_the_five_statuses_and_shows_last_round() -> None:
     assert "Förra omgången: Pågår" in lines
     assert "BL1 Ledarforum för enhetschefer" in lines
     assert "Ansvarig: Åsa Öberg, HR" in lines
-    assert "Klart senast 31 december 2026" in lines
+    assert "Klart senast 31 december" in lines  # read in 2026
     comment = next(e for e in inputs(card) if e["id"] == "comment:1")
     assert comment["label"] == (
         "Kommentar till BL1 Ledarforum för enhetschefer (valfritt, högst 1\u00a0000 tecken)"
@@ -468,7 +479,7 @@ def test_an_area_card_offers_the_five_statuses_and_shows_last_round() -> None:
 
 
 def test_an_unanswered_area_has_no_preselected_status() -> None:
-    card = step_card(make_check_in(), "area:BL", "sv")
+    card = step_card(make_check_in(), "area:BL", "sv", today=TODAY)
     assert all("value" not in e for e in inputs(card))
 
 
@@ -476,7 +487,7 @@ def test_every_step_card_is_prefilled_with_the_answers() -> None:
     check_in = make_check_in(answered=True, last=True)
     values: dict[str, Any] = {}
     for step in check_in.steps[:-1]:
-        values |= values_of(step_card(check_in, step, "sv"))
+        values |= values_of(step_card(check_in, step, "sv", today=TODAY))
     assert values["status:1"] == STATUSES[0]  # the answer wins over last round's status
     assert values["comment:1"] == "Vi har kommit igång på båda enheterna."
     assert values["status:100"] == "done"
@@ -494,7 +505,7 @@ def test_every_step_card_is_prefilled_with_the_answers() -> None:
 def test_what_a_card_sends_is_what_the_server_reads() -> None:
     check_in = make_check_in(answered=True)
     for step in check_in.steps[:-1]:
-        card = step_card(check_in, step, "sv")
+        card = step_card(check_in, step, "sv", today=TODAY)
         clean, errors = read_step(check_in, step, values_of(card))
         assert errors == [], step
         area = check_in.area(step) if step.startswith("area:") else None
@@ -507,12 +518,17 @@ def test_what_a_card_sends_is_what_the_server_reads() -> None:
     # and an untouched empty card is refused for what is required, nothing else
     empty = make_check_in()
     _, errors = read_step(
-        empty, Section.STRENGTHS_NEEDS, values_of(step_card(empty, Section.STRENGTHS_NEEDS, "sv"))
+        empty,
+        Section.STRENGTHS_NEEDS,
+        values_of(step_card(empty, Section.STRENGTHS_NEEDS, "sv", today=TODAY)),
     )
     assert {(e.name, e.code) for e in errors} == {(f"need:{n}", "required") for n in NEEDS}
     # a tampered card's problems are named by the inputs that held them
     step = empty.steps[0]
-    values = values_of(step_card(empty, step, "sv")) | {"status:1": "maybe", "comment:1": 7}
+    values = values_of(step_card(empty, step, "sv", today=TODAY)) | {
+        "status:1": "maybe",
+        "comment:1": 7,
+    }
     _, errors = read_step(empty, step, values)
     assert [(e.name, e.code) for e in errors][:2] == [
         ("status:1", "not_offered"),
@@ -522,7 +538,7 @@ def test_what_a_card_sends_is_what_the_server_reads() -> None:
 
 def test_the_reflection_steps_ask_in_the_chefs_words() -> None:
     check_in = make_check_in()
-    needs = step_card(check_in, Section.STRENGTHS_NEEDS, "sv")
+    needs = step_card(check_in, Section.STRENGTHS_NEEDS, "sv", today=TODAY)
     labels = [e.get("label") for e in inputs(needs)]
     assert labels[0] == "Dina styrkor som förändringsledare (valfritt, högst 1\u00a0000 tecken)"
     assert [e["label"] for e in inputs(needs) if e["id"].startswith("need:")] == [
@@ -538,18 +554,18 @@ def test_the_reflection_steps_ask_in_the_chefs_words() -> None:
         ("1", "Visst behov"),
         ("2", "Stort behov"),
     ]
-    principles = step_card(check_in, Section.PRINCIPLES, "sv")
+    principles = step_card(check_in, Section.PRINCIPLES, "sv", today=TODAY)
     choice = next(e for e in inputs(principles) if e["id"] == "principle")
     assert choice["label"] == "Vilken princip har du arbetat mest med?"
     assert choice["choices"][1] == {"title": "2. Vi leder genom tillit", "value": "2"}
-    confidence = inputs(step_card(check_in, Section.CONFIDENCE, "sv"))[0]
+    confidence = inputs(step_card(check_in, Section.CONFIDENCE, "sv", today=TODAY))[0]
     assert confidence["label"] == "Hur trygg känner du dig i rollen som förändringsledare?"
     assert confidence["style"] == "expanded"
     assert confidence["choices"][0] == {"title": "1 – Inte alls trygg", "value": "1"}
     assert confidence["choices"][4] == {"title": "5 – Mycket trygg", "value": "5"}
-    english = inputs(step_card(check_in, Section.CONFIDENCE, "en"))[0]
+    english = inputs(step_card(check_in, Section.CONFIDENCE, "en", today=TODAY))[0]
     assert english["label"] == "How confident do you feel in your role as a change leader?"
-    consent = inputs(step_card(check_in, Section.CONSENT, "sv"))[0]
+    consent = inputs(step_card(check_in, Section.CONSENT, "sv", today=TODAY))[0]
     assert [(c["value"], c["title"]) for c in consent["choices"]] == [
         ("yes", "Ja, mina fritextsvar får citeras utan namn"),
         ("no", "Nej, citera inte mina svar"),
@@ -558,7 +574,7 @@ def test_the_reflection_steps_ask_in_the_chefs_words() -> None:
 
 def test_errors_are_listed_at_the_top_naming_the_field() -> None:
     check_in = make_check_in()
-    card = step_card(check_in, "area:BL", "sv", ERRORS["area:BL"])
+    card = step_card(check_in, "area:BL", "sv", ERRORS["area:BL"], today=TODAY)
     block = next(e for e in card["body"] if e.get("style") == "attention")
     assert card["body"].index(block) < card["body"].index(
         next(e for e in card["body"] if e.get("type") == "Container" and e is not block)
@@ -568,7 +584,9 @@ def test_errors_are_listed_at_the_top_naming_the_field() -> None:
     assert messages[1].startswith("• Svar saknas på ”Status för BL1 Ledarforum för enhetschefer”")
     assert "1\u00a0204 tecken, högst 1\u00a0000" in messages[2]
     assert "Kommentar till BL3 Medarbetarsamtal med tydliga mål" in messages[2]
-    english = step_card(check_in, Section.STRENGTHS_NEEDS, "en", ERRORS[Section.STRENGTHS_NEEDS])
+    english = step_card(
+        check_in, Section.STRENGTHS_NEEDS, "en", ERRORS[Section.STRENGTHS_NEEDS], today=TODAY
+    )
     assert "• The answer to “Need: Support” is not one of the options" in " ".join(texts(english))
     assert "Clarified tasks – your comment" in " ".join(texts(english))
 
@@ -624,7 +642,7 @@ def test_an_incomplete_summary_cannot_be_sent_in() -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_receipt_is_read_only_with_at_most_the_reopen_button(language: str) -> None:
     check_in = make_check_in(answered=True, submitted=True)
-    card = receipt_card(check_in, language, can_change=True, zone=Policy().zone)
+    card = receipt_card(check_in, language, can_change=True, zone=Policy().zone, today=TODAY)
     assert not inputs(card)
     [reopen] = card["actions"]
     assert reopen["data"] == {
@@ -634,10 +652,12 @@ def test_the_receipt_is_read_only_with_at_most_the_reopen_button(language: str) 
         "round": 7,
         "sent": SUBMITTED_AT.isoformat(),  # the sending-in it shows
     }
-    assert "actions" not in receipt_card(check_in, language, can_change=False, zone=Policy().zone)
+    assert "actions" not in receipt_card(
+        check_in, language, can_change=False, zone=Policy().zone, today=TODAY
+    )
     lines = texts(card)
     if language == "sv":
-        assert lines[:2] == ["Dina svar", "Skickades in 3 juni 2026."]
+        assert lines[:2] == ["Dina svar", "Skickades in 3 juni."]  # read in 2026
         assert reopen["title"] == "Ändra mina svar"
     assert FULL_TEXTS[(Section.PRINCIPLES, "example")] in lines
 
@@ -660,7 +680,7 @@ def test_changing_answers_sent_in_says_what_is_not_sent_yet(language: str) -> No
         if e.get("type") == "Action.Execute" and e["verb"] != "refresh"
     ]
     assert len(submits) == 3 and all(d["sent"] == SUBMITTED_AT.isoformat() for d in submits)
-    step = step_card(sent, Section.CONFIDENCE, language)
+    step = step_card(sent, Section.CONFIDENCE, language, today=TODAY)
     if language == "sv":
         assert "Det här är svaren du har skickat in, och de gäller." in texts(looking)[1]
         assert texts(changed)[1] == (
@@ -709,4 +729,4 @@ def test_feedback_lists_what_was_done_and_the_needs() -> None:
 
 def test_summary_step_is_not_a_step_card() -> None:
     with pytest.raises(ValueError):
-        step_card(make_check_in(), SUMMARY, "sv")
+        step_card(make_check_in(), SUMMARY, "sv", today=TODAY)

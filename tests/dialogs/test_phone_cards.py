@@ -232,10 +232,17 @@ def check_in_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
     for check_in_ in (fresh, check_in):
         state = "empty" if check_in_ is fresh else "answered"
         for step in check_in_.steps[:-1]:
-            cards.append((f"step {step} {state}", step_card(check_in_, step, language)))
+            cards.append(
+                (f"step {step} {state}", step_card(check_in_, step, language, today=TODAY))
+            )
     for step in check_in.steps[:-1]:
         if step in ERRORS:
-            cards.append((f"step {step} errors", step_card(check_in, step, language, ERRORS[step])))
+            cards.append(
+                (
+                    f"step {step} errors",
+                    step_card(check_in, step, language, ERRORS[step], today=TODAY),
+                )
+            )
     cards.append(
         (
             "step area:AM errors",
@@ -247,6 +254,7 @@ def check_in_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
                     FormError("status:200", "required"),
                     FormError("comment:201", "too_long", {"max": MAX_TEXT, "length": 3000}),
                 ],
+                today=TODAY,
             ),
         )
     )
@@ -254,7 +262,10 @@ def check_in_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
         ("summary", summary_card(check_in, language)),
         ("summary changed", summary_card(replace(submitted, changed=("area:AM",)), language)),
         ("receipt", receipt_card(submitted, language, can_change=True, zone=ZONE, today=TODAY)),
-        ("receipt closed", receipt_card(submitted, language, can_change=False, zone=ZONE)),
+        (
+            "receipt closed",
+            receipt_card(submitted, language, can_change=False, zone=ZONE, today=TODAY),
+        ),
         ("invitation closed", closed_card(fresh, language)),
         ("language", language_card(language)),
         ("language chosen", language_card(language, note=t(language, "language.chosen"))),
@@ -418,9 +429,10 @@ def hr_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
                 audience=audience,
                 departments=list(DEPARTMENTS),
                 zone=ZONE,
+                today=TODAY,
             ),
         ),
-        ("rounds", rounds_card(rows, language, zone=ZONE)),
+        ("rounds", rounds_card(rows, language, zone=ZONE, today=TODAY)),
         ("status", status_card(status, language, now=NOW, zone=ZONE)),
         ("status lead", status_card(status, language, now=NOW, zone=ZONE, lead_scope=True)),
         ("status closed", status_card(replace(status, round=closed), language, now=NOW, zone=ZONE)),
@@ -443,12 +455,16 @@ def hr_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
                 language,
                 next_opening=("Uppföljning våren 2027", date(2027, 4, 15)),
                 policy=POLICY,
+                today=TODAY,
             ),
         ),
-        ("calendar none", calendar_card(programme, language, next_opening=None, policy=POLICY)),
+        (
+            "calendar none",
+            calendar_card(programme, language, next_opening=None, policy=POLICY, today=TODAY),
+        ),
         ("close", close_card(status, language)),
-        ("analysis", analysis_card(closed, language, zone=ZONE)),
-        ("analysis open written", analysis_card(analysed, language, zone=ZONE)),
+        ("analysis", analysis_card(closed, language, zone=ZONE, today=TODAY)),
+        ("analysis open written", analysis_card(analysed, language, zone=ZONE, today=TODAY)),
         (
             "round analysed",
             round_card(
@@ -457,6 +473,7 @@ def hr_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
                 audience=audience,
                 departments=list(DEPARTMENTS),
                 zone=ZONE,
+                today=TODAY,
             ),
         ),
         ("end programme", end_programme_card(programme, language)),
@@ -464,7 +481,7 @@ def hr_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
         ("leave", leave_card(chefs, names, language, today=TODAY)),
         ("add hr", add_hr_card(departments, language)),
         ("remove hr", remove_hr_card(departments, language)),
-        ("roles", roles_card(holders, language, zone=ZONE)),
+        ("roles", roles_card(holders, language, zone=ZONE, today=TODAY)),
         (
             "remind when",
             remind_when_card(
@@ -537,6 +554,7 @@ def shared_digest_cards(language: str) -> list[tuple[str, dict[str, Any]]]:
                     ),
                     language,
                     zone=ZONE,
+                    today=TODAY,
                 ),
                 language=language,
                 # the file buttons of a half-year with figures (none while it waits)
@@ -693,7 +711,12 @@ async def database_cards(db: Database) -> list[tuple[str, dict[str, Any]]]:
             (f"{language} close demo", close_card(p, language)),
             (
                 f"{language} rounds demo",
-                rounds_card(await overview(db, organisation_id=organisation), language, zone=ZONE),
+                rounds_card(
+                    await overview(db, organisation_id=organisation),
+                    language,
+                    zone=ZONE,
+                    today=POLICY.today(now),
+                ),
             ),
             (
                 f"{language} round demo",
@@ -704,13 +727,19 @@ async def database_cards(db: Database) -> list[tuple[str, dict[str, Any]]]:
                     departments=await department_names(db, round_id=second),
                     zone=ZONE,
                     heading=f"Läget i {round_.title}",
+                    today=POLICY.today(now),
                 ),
             ),
             *((f"{language} {n}", c) for n, c in feedback_cards(language, digest)),
             (
                 f"{language} my data",
                 my_data_card(
-                    data, language, downloads=True, link_lifetime=timedelta(minutes=15), zone=ZONE
+                    data,
+                    language,
+                    downloads=True,
+                    link_lifetime=timedelta(minutes=15),
+                    zone=ZONE,
+                    today=POLICY.today(now),
                 ),
             ),
             (f"{language} erase", erase_card(plan, language, issued=now)),

@@ -140,6 +140,7 @@ async def test_hr_cards_show_names_and_titles_literally(db: Database) -> None:
         departments=await department_names(db, round_id=round_id),
         heading=f"Läget i {TITLE}",
         zone=Policy().zone,
+        today=Policy().today(now),
     )
     leave = leave_card(chefs, departments, "sv", today=local(now, zone=Policy().zone).date())
     _, digest = await compiled_digest_card(

@@ -320,7 +320,14 @@ async def test_my_data_shows_changes_not_sent_in_as_such(db: Database) -> None:
         "Trygghet i rollen",
         '{"confidence": 1}',
     )
-    card = my_data_card(data, "sv", downloads=False, link_lifetime=timedelta(minutes=15), zone=SE)
+    card = my_data_card(
+        data,
+        "sv",
+        downloads=False,
+        link_lifetime=timedelta(minutes=15),
+        zone=SE,
+        today=CHANGED.astimezone(SE).date(),
+    )
     assert (
         "Ändringar som inte är inskickade och inte räknas: Trygghet i rollen. De tas bort när "
         "omgången stängs." in str(card)
@@ -330,7 +337,12 @@ async def test_my_data_shows_changes_not_sent_in_as_such(db: Database) -> None:
     asked = erase_card(plan, "sv", issued=CHANGED)
     assert "'Omgångar med ändringar som inte är inskickade', 'value': '1'" in str(asked)
     english = my_data_card(
-        data, "en", downloads=False, link_lifetime=timedelta(minutes=15), zone=SE
+        data,
+        "en",
+        downloads=False,
+        link_lifetime=timedelta(minutes=15),
+        zone=SE,
+        today=CHANGED.astimezone(SE).date(),
     )
     assert_valid_cards([card, asked, english, erase_card(plan, "en", issued=CHANGED)])
 
