@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import Database, Session
 from storage.models import OutboxMessage, OutboxState, Round, RoundState
-from storage.send_budget import SendBudgets
+from storage.send_budget import OWNER_LOCK_SPACE, SendBudgets
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +49,6 @@ class NewMessage:
 # claim books up, or to a chef already in it
 CLAIM_SCAN = 2
 
-# the first key of the advisory locks dispatchers hold while alive ("LP" + "ob")
-OWNER_LOCK_SPACE = 0x4C506F62
-
 
 # marks many messages sent in one statement (executemany): each row's id, Teams' activity id,
 # attempts and when; the error of an earlier try is cleared
@@ -69,16 +66,6 @@ _MARK_SENT = (
         failing_since=None,
     )
 )
-
-
-# the dispatchers alive: the owner locks held in this database
-LIVE_SENDERS = text(
-    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :space"
-    " AND objsubid = 2 AND granted"
-    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-).bindparams(space=OWNER_LOCK_SPACE)
-# how often (seconds) a claim looks again at how many dispatchers are alive
-SENDERS_EVERY = 1.0
 
 
 def new_owner_id() -> int:
@@ -116,8 +103,6 @@ class OutboxStore:
         # `mark_sent`'s group commit: the rows waiting for the next save, and the saving task
         self._sent_waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._sent_saver: asyncio.Task[None] | None = None
-        # when (monotonic) the dispatchers alive were last counted, and how many
-        self._senders_seen: tuple[float, int] | None = None
 
     @property
     def suspects(self) -> int:
@@ -345,12 +330,7 @@ class OutboxStore:
                         continue  # one message to a chef at a time
                     chefs.add(message.chef_id)
                 unique.append(message)
-            delays = await budgets.book(
-                session,
-                [m.organisation_id for m in unique],
-                limit=limit,
-                senders=await self._senders(session),
-            )
+            delays = await budgets.book(session, [m.organisation_id for m in unique], limit=limit)
             claimed: list[tuple[OutboxMessage, float]] = []
             for message, delay in zip(unique, delays, strict=True):
                 if delay is None:
@@ -360,18 +340,6 @@ class OutboxStore:
                 message.claimed_by = self.owner
                 claimed.append((message, delay))
         return claimed
-
-    async def _senders(self, session: AsyncSession) -> int:
-        """How many dispatchers are alive (their owner locks held in this database), looked
-        up at most every `SENDERS_EVERY` seconds: they share the tenants out."""
-        if not self._db.is_postgres:
-            return 1
-        now = self._monotonic()
-        if self._senders_seen is None or now - self._senders_seen[0] >= SENDERS_EVERY:
-            connection = await session.connection()
-            count = (await connection.execute(LIVE_SENDERS)).scalar_one()
-            self._senders_seen = (now, max(int(count), 1))
-        return self._senders_seen[1]
 
     async def _settle(self, message_id: int, *, claimed: bool = True, **values: Any) -> bool:
         """Update the message; with `claimed` only while it is still our claim in "sending"

@@ -29,8 +29,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, literal_column, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,9 +42,24 @@ from storage.models import Organisation, SendBudget
 # how far ahead (seconds) a claim may book a tenant's slots: long enough that a replica keeps a
 # few messages ready, short enough that a pause reaches the sends booked before it at once
 HORIZON = 0.25
-# how long (seconds) a replica keeps a tenant after booking it a slot: longer than the horizon
-# (its booked sends all go before another replica may book on) and than a claim's interval
-LEASE = 1.0
+# how long (seconds) a replica keeps a tenant after booking it a slot while it lives: well
+# beyond the horizon and what may wait to start (`SendBudgets.waits`), so that its sends have
+# all gone before another replica books on. A replica that dies lets go at once: a hold counts
+# only while its holder's outbox owner lock is held.
+LEASE = 3.0
+
+# the first key of the advisory locks dispatchers hold while alive ("LP" + "ob"); the second is
+# the dispatcher's owner id (`storage.outbox_store`)
+OWNER_LOCK_SPACE = 0x4C506F62
+# the owner locks held in this database: the dispatchers alive
+_LIVE_LOCKS = (
+    f"locktype = 'advisory' AND classid = {OWNER_LOCK_SPACE} AND objsubid = 2 AND granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+LIVE_OWNERS: Any = (
+    select(literal_column("objid::bigint")).select_from(text("pg_locks")).where(text(_LIVE_LOCKS))
+)
+LIVE_COUNT: Any = select(func.count()).select_from(text("pg_locks")).where(text(_LIVE_LOCKS))
 
 
 @dataclass
@@ -94,8 +110,9 @@ class SendBudgets(ABC):
         # this replica's outbox owner id: the tenants it sends for are held in its name (None:
         # it holds none — the only sender on SQLite, or a dispatcher that is not running)
         self.owner = owner
-        # who sends for which tenant, as the last `closed` saw it
+        # who sends for which tenant, and how many replicas are alive, as the last `closed` saw
         self._senders: dict[int, int] = {}
+        self._alive = 1
         # the tenants Teams paused, as the last `closed` saw them: they keep their place in
         # the share-out (a pause of a few seconds moves no tenant to another replica)
         self._paused_seen: set[int] = set()
@@ -115,7 +132,7 @@ class SendBudgets(ABC):
     async def closed(self, session: AsyncSession) -> set[int]:
         """The organisations this replica may not book a slot for now: paused, booked up to the
         horizon, or sent for by another replica."""
-        now, budgets = await self._load_busy(session)
+        now, budgets, self._alive = await self._load_busy(session)
         self._paused_seen = {o for o, budget in budgets.items() if budget.paused_until > now}
         self._senders = {
             organisation: sender
@@ -149,15 +166,14 @@ class SendBudgets(ABC):
         organisations: Sequence[int],
         *,
         limit: int,
-        senders: int = 1,
     ) -> list[float | None]:
         """Book a slot for each message (given by its organisation, in the claim's order), at
         most `limit` in all: the seconds until each slot, or None for a message that must wait
-        for a later claim (or another replica). `senders`: the replicas alive, which share the
-        tenants out. In the claim's transaction (after `closed`): the slots, and the tenants
+        for a later claim (or another replica). In the claim's transaction, after `closed`
+        (which saw the replicas alive, who share the tenants out): the slots, and the tenants
         taken or let go, hold only if it commits."""
         now, budgets = await self._load(session, sorted(set(organisations)))
-        sends = self._share_out(now, budgets, organisations, senders)
+        sends = self._share_out(now, budgets, organisations)
         delays: list[float | None] = []
         booked = 0
         for organisation in organisations:
@@ -181,7 +197,6 @@ class SendBudgets(ABC):
         now: float,
         budgets: dict[int, Budget],
         organisations: Sequence[int],
-        senders: int,
     ) -> dict[int, bool]:
         """Whether this replica sends for each tenant of the claim: one it holds within its
         share, or a free one while it holds fewer than its share (the tenants with work —
@@ -190,7 +205,7 @@ class SendBudgets(ABC):
         if self.owner is None:
             return dict.fromkeys(organisations, True)
         busy = set(self._senders) | self._paused_seen | set(organisations)
-        share = math.ceil(len(busy) / max(senders, 1))
+        share = math.ceil(len(busy) / max(self._alive, 1))
         held = sorted(o for o, sender in self._senders.items() if sender == self.owner)
         keep = set(held[:share])
         sends = dict.fromkeys(organisations, False)
@@ -244,8 +259,9 @@ class SendBudgets(ABC):
         """Keep the pause where every sender sees it."""
 
     @abstractmethod
-    async def _load_busy(self, session: AsyncSession) -> tuple[float, dict[int, Budget]]:
-        """The clock's now, and at least every budget with a pause or a slot still ahead."""
+    async def _load_busy(self, session: AsyncSession) -> tuple[float, dict[int, Budget], int]:
+        """The clock's now; at least every budget with a pause, a slot still ahead or a hold
+        (a dead replica's is none); and how many replicas are alive."""
 
     @abstractmethod
     async def _load(
@@ -267,13 +283,19 @@ def _moment(seconds: float) -> datetime | None:
     return None if math.isinf(seconds) else datetime.fromtimestamp(seconds, UTC)
 
 
-def _budget(row: SendBudget, rate: float) -> Budget:
+def _sender_alive() -> Any:
+    """Whether a budget's sender is alive (holds its outbox owner lock): a dead one's hold is
+    none, whatever time it says."""
+    return col(SendBudget.sender).in_(LIVE_OWNERS)
+
+
+def _budget(row: SendBudget, rate: float, held: bool | None) -> Budget:
     return Budget(
         rate=rate,
         next_at=_seconds(row.next_at),
         paused_until=_seconds(row.paused_until),
-        sender=row.sender,
-        sender_until=_seconds(row.sender_until),
+        sender=row.sender if held else None,
+        sender_until=_seconds(row.sender_until) if held else -math.inf,
     )
 
 
@@ -287,11 +309,11 @@ class DatabaseBudgets(SendBudgets):
         self._db = db
         self._made: set[int] = set()  # the organisations whose row exists
 
-    async def _load_busy(self, session: AsyncSession) -> tuple[float, dict[int, Budget]]:
+    async def _load_busy(self, session: AsyncSession) -> tuple[float, dict[int, Budget], int]:
         now = func.clock_timestamp()
         rows = (
             await session.exec(
-                select(SendBudget, now).where(
+                select(SendBudget, now, _sender_alive(), LIVE_COUNT.scalar_subquery()).where(
                     or_(
                         col(SendBudget.paused_until) > now,
                         col(SendBudget.next_at) > now,
@@ -301,11 +323,13 @@ class DatabaseBudgets(SendBudgets):
             )
         ).all()
         if not rows:
-            return 0.0, {}
+            alive = (await session.exec(LIVE_COUNT)).one()
+            return 0.0, {}, max(int(alive), 1)
         # the rate plays no part in whether a budget is open
-        return rows[0][1].timestamp(), {
-            row.organisation_id: _budget(row, self.default_rate) for row, _ in rows
+        budgets = {
+            row.organisation_id: _budget(row, self.default_rate, held) for row, _, held, _ in rows
         }
+        return rows[0][1].timestamp(), budgets, max(int(rows[0][3]), 1)
 
     async def _load(
         self, session: AsyncSession, organisations: list[int]
@@ -328,7 +352,7 @@ class DatabaseBudgets(SendBudgets):
             )
         rows = (
             await session.exec(
-                select(SendBudget, Organisation.send_rate, func.clock_timestamp())
+                select(SendBudget, Organisation.send_rate, func.clock_timestamp(), _sender_alive())
                 .join(Organisation, col(Organisation.id) == col(SendBudget.organisation_id))
                 .where(col(SendBudget.organisation_id).in_(wanted))
                 .order_by(col(SendBudget.organisation_id))
@@ -337,9 +361,10 @@ class DatabaseBudgets(SendBudgets):
         ).all()
         if not rows:
             return 0.0, {}
-        self._made.update(row.organisation_id for row, _, _ in rows)
+        self._made.update(row.organisation_id for row, _, _, _ in rows)
         return rows[0][2].timestamp(), {
-            row.organisation_id: _budget(row, self.rate_of(rate)) for row, rate, _ in rows
+            row.organisation_id: _budget(row, self.rate_of(rate), held)
+            for row, rate, _, held in rows
         }
 
     async def _save(self, session: AsyncSession, budgets: dict[int, Budget]) -> None:
@@ -377,8 +402,8 @@ class MemoryBudgets(SendBudgets):
     def _budget(self, organisation_id: int) -> Budget:
         return self._budgets.setdefault(organisation_id, Budget(self.default_rate))
 
-    async def _load_busy(self, session: AsyncSession) -> tuple[float, dict[int, Budget]]:
-        return self._monotonic(), dict(self._budgets)
+    async def _load_busy(self, session: AsyncSession) -> tuple[float, dict[int, Budget], int]:
+        return self._monotonic(), dict(self._budgets), 1
 
     async def _load(
         self, session: AsyncSession, organisations: list[int]

@@ -17,8 +17,8 @@ from sqlmodel import col, select
 from bot.outbox_dispatcher import OutboxDispatcher
 from storage.database import Database
 from storage.models import Organisation, OutboxMessage, SendBudget
-from storage.outbox_store import LIVE_SENDERS, OutboxStore
-from storage.send_budget import HORIZON
+from storage.outbox_store import OutboxStore
+from storage.send_budget import HORIZON, LIVE_COUNT
 from tests.bot.outbox_world import TENANT, dispatcher, enqueue, world
 from tests.fakes.bot_connector import FakeBotConnector, running_connector
 
@@ -73,8 +73,7 @@ async def senders_alive(db: Database, count: int, *, within: float = 30) -> None
     async with asyncio.timeout(within):
         while True:
             async with db.session() as session:
-                connection = await session.connection()
-                if (await connection.execute(LIVE_SENDERS)).scalar_one() >= count:
+                if (await session.exec(LIVE_COUNT)).one() >= count:
                     return
             await asyncio.sleep(0.05)
 

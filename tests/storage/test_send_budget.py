@@ -17,6 +17,7 @@ from followup.policy import Policy
 from storage.database import Database
 from storage.models import Organisation, SendBudget
 from storage.organisation_store import OrganisationStore
+from storage.outbox_store import OutboxStore
 from storage.send_budget import HORIZON, Budget, DatabaseBudgets, MemoryBudgets, SendBudgets
 from storage.types import utcnow
 
@@ -118,13 +119,11 @@ async def test_an_organisations_own_rate_counts(db: Database, database_url: str)
     assert math.isclose(delays[1] - delays[0], 0.25)
 
 
-async def claim(
-    db: Database, budgets: SendBudgets, orgs: list[int], *, senders: int
-) -> list[float | None]:
+async def claim(db: Database, budgets: SendBudgets, orgs: list[int]) -> list[float | None]:
     """What a claim does: see who is closed, then book (one transaction)."""
     async with db.session() as session, session.begin():
         await budgets.closed(session)
-        return await budgets.book(session, orgs, limit=len(orgs), senders=senders)
+        return await budgets.book(session, orgs, limit=len(orgs))
 
 
 async def senders_of(db: Database) -> dict[int, int | None]:
@@ -132,26 +131,45 @@ async def senders_of(db: Database) -> dict[int, int | None]:
         return {b.organisation_id: b.sender for b in (await session.exec(select(SendBudget)))}
 
 
-async def test_one_replica_sends_for_a_tenant_until_its_lease_lapses(
+@asynccontextmanager
+async def alive(db: Database, *owners: int) -> AsyncIterator[list[OutboxStore]]:
+    """Replicas alive: each holds its outbox owner lock (as a running dispatcher does)."""
+    stores = [OutboxStore(db, owner=owner) for owner in owners]
+    try:
+        for store in stores:
+            await store.hold_owner_lock()
+        yield stores
+    finally:
+        for store in stores:
+            await store.release_owner_lock()
+
+
+async def test_one_replica_sends_for_a_tenant_while_it_lives_and_holds_it(
     db: Database, database_url: str
 ) -> None:
     if not db.is_postgres:
         pytest.skip("on SQLite one process sends for every tenant")
     (org,) = await organisations(db, 1)
     async with two_replicas(db, database_url) as (a, b):
-        assert all(d is not None for d in await claim(db, a, [org], senders=2))
-        # a's tenant: b leaves it alone, and does not even look at its messages
-        assert await claim(db, b, [org], senders=2) == [None]
-        async with db.session() as session:
-            assert org in await b.closed(session)
-        # a stopped booking it (died, or ran out of messages) and its lease lapsed
-        async with db.session() as session, session.begin():
-            await session.exec(
-                update(SendBudget).values(sender_until=utcnow() - timedelta(seconds=1))  # type: ignore[call-overload]
-            )
-        assert all(d is not None for d in await claim(db, b, [org], senders=2))
-        assert (await senders_of(db))[org] == b.owner
-        assert await claim(db, a, [org], senders=2) == [None]
+        async with alive(db, 1, 2):
+            assert all(d is not None for d in await claim(db, a, [org]))
+            # a's tenant: b leaves it alone, and does not even look at its messages
+            assert await claim(db, b, [org]) == [None]
+            async with db.session() as session:
+                assert org in await b.closed(session)
+            # a stopped booking it (it ran out of messages) and its hold lapsed
+            async with db.session() as session, session.begin():
+                await session.exec(
+                    update(SendBudget).values(sender_until=utcnow() - timedelta(seconds=1))  # type: ignore[call-overload]
+                )
+            assert all(d is not None for d in await claim(db, b, [org]))
+            assert (await senders_of(db))[org] == b.owner
+            assert await claim(db, a, [org]) == [None]
+        # b dies (its owner lock goes with its connection): its hold is none at once, though
+        # its time has not run out
+        async with alive(db, 1):
+            assert all(d is not None for d in await claim(db, a, [org]))
+            assert (await senders_of(db))[org] == a.owner
 
 
 async def test_replicas_share_the_tenants_out_and_let_go_of_those_above_their_share(
@@ -160,19 +178,22 @@ async def test_replicas_share_the_tenants_out_and_let_go_of_those_above_their_sh
     if not db.is_postgres:
         pytest.skip("on SQLite one process sends for every tenant")
     orgs = await organisations(db, 4)
-    async with two_replicas(db, database_url) as (a, b):
+    async with two_replicas(db, database_url) as (a, b), alive(db, 1):
         # alone, a sends for all four
-        assert all(d is not None for d in await claim(db, a, orgs, senders=1))
+        assert all(d is not None for d in await claim(db, a, orgs))
         assert set((await senders_of(db)).values()) == {a.owner}
-        # b comes: nothing is free for it yet
-        assert await claim(db, b, orgs, senders=2) == [None] * 4
-        # a's next claim keeps its share (the lowest ids) and lets go of the rest
-        kept = await claim(db, a, orgs, senders=2)
-        assert [d is not None for d in kept] == [True, True, False, False]
-        # which b takes
-        taken = await claim(db, b, orgs, senders=2)
-        assert [d is not None for d in taken] == [False, False, True, True]
-    assert await senders_of(db) == dict(zip(orgs, [a.owner] * 2 + [b.owner] * 2, strict=True))
+        async with alive(db, 2):
+            # b comes: nothing is free for it yet
+            assert await claim(db, b, orgs) == [None] * 4
+            # a's next claim keeps its share (the lowest ids) and lets go of the rest
+            kept = await claim(db, a, orgs)
+            assert [d is not None for d in kept] == [True, True, False, False]
+            # which b takes
+            taken = await claim(db, b, orgs)
+            assert [d is not None for d in taken] == [False, False, True, True]
+            assert await senders_of(db) == dict(
+                zip(orgs, [a.owner] * 2 + [b.owner] * 2, strict=True)
+            )
 
 
 def test_no_more_starts_in_a_second_than_the_rate_however_late_the_sends_woke() -> None:
