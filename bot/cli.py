@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -81,6 +82,10 @@ async def _serve(
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
+    # what start-up made lives as long as the process (modules, the app, the pools): out of
+    # the garbage collector's sight, a full collection no longer walks it all (in the replicas
+    # bench up to 350 ms before, 150 ms after), the outbox's sends held back meanwhile
+    gc.freeze()
     _print(t(lang, "cli.serving", host=settings.host, port=settings.port))
     try:
         if on_ready is not None:
