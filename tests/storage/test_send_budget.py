@@ -15,6 +15,7 @@ from storage.database import Database
 from storage.models import Organisation
 from storage.organisation_store import OrganisationStore
 from storage.send_budget import HORIZON, Budget, DatabaseBudgets, MemoryBudgets, SendBudgets
+from tests.conftest import PATIENT
 
 RATE = 18.0
 
@@ -51,7 +52,7 @@ async def two_replicas(db: Database, url: str) -> AsyncIterator[tuple[SendBudget
         shared = MemoryBudgets(RATE)
         yield shared, shared
         return
-    other = Database(url)
+    other = Database(url, timeouts=PATIENT)
     try:
         yield DatabaseBudgets(db, RATE), DatabaseBudgets(other, RATE)
     finally:
