@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,36 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage import migrate
-from storage.database import Database, normalise_url
+from storage.database import Database, Timeouts, normalise_url
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+# How long the tests wait on their databases. The service's own timeouts (3–5 s, well inside
+# Teams' 15 s) are crossed by a healthy database on a starved CI machine: a connection that takes
+# over 3 s to open, a delivery over 5 s in the queue for SQLite's one connection. A test that meets
+# one loses a message to the outbox's retry and fails far from the cause ("no start action on the
+# card", "3 påminnelser"). Load never crosses these, and a real hang still fails; the tests of the
+# timeouts themselves give their own.
+PATIENT = Timeouts(connect=60.0, statement=60.0, pool=60.0, ping=60.0)
+# the same for every app, CLI and server a test starts (Settings reads them from the
+# environment); /healthz may take at most 2 s (HEALTH_TIMEOUT's limit)
+PATIENT_ENVIRONMENT = {
+    "DATABASE_CONNECT_TIMEOUT": str(PATIENT.connect),
+    "DATABASE_STATEMENT_TIMEOUT": str(PATIENT.statement),
+    "DATABASE_POOL_TIMEOUT": str(PATIENT.pool),
+    "HEALTH_TIMEOUT": "2",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def patient_database() -> Iterator[None]:
+    """Every app a test starts, in this process or another, waits on its database with the
+    patient timeouts, unless the test gives its own settings."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in PATIENT_ENVIRONMENT.items():
+            patch.setenv(name, value)
+        yield
 
 
 def _backends() -> list[str]:
@@ -72,7 +98,7 @@ async def reset_postgres(url: str) -> None:
 
 
 async def _migrate(url: str) -> None:
-    database = Database(url)
+    database = Database(url, timeouts=PATIENT)
     try:
         await migrate.upgrade(database)
     finally:
@@ -153,6 +179,6 @@ async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> 
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
+    database = Database(database_url, timeouts=PATIENT)
     yield database
     await database.dispose()

@@ -118,7 +118,7 @@ def dispatcher(db: Database, **options: Any) -> OutboxDispatcher:
     return OutboxDispatcher(db=db, notifier=TeamsNotifier(adapter, app_id=""), **options)
 
 
-async def drain(d: OutboxDispatcher, db: Database, *, within: float = 30) -> None:
+async def drain(d: OutboxDispatcher, db: Database, *, within: float = 120) -> None:
     """Dispatch until nothing is queued or sending any more."""
     import asyncio
     import time

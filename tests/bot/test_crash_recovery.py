@@ -58,6 +58,19 @@ def serve(database_url: str, port: int, log: Path, **extra: str) -> subprocess.P
         )
 
 
+async def stopped(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM, and its exit code, awaited off the loop (which serves the fake connector the
+    stopping server still sends to); killed if it does not exit, so that no server outlives its
+    test and sends from the next test's database."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return await asyncio.to_thread(process.wait, 60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 async def wait_healthy(port: int) -> None:
     deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as session:
@@ -107,8 +120,7 @@ async def test_a_killed_dispatcher_finishes_the_round_after_restart(
             await asyncio.sleep(0.2)
         await asyncio.sleep(0.5)  # anything more would arrive now
     finally:
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(timeout=20) == 0, log.read_text()
+        assert await stopped(second) == 0, log.read_text()
 
     per_chef = collections.Counter(a["_conversation"] for a in connector.activities)
     duplicates = sum(n - 1 for n in per_chef.values())
@@ -192,8 +204,7 @@ async def test_sigterm_mid_round_cancels_no_query_and_loses_nothing(
         )
         await asyncio.sleep(0.5)  # anything more would arrive now
     finally:
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(timeout=20) == 0, log.read_text()
+        assert await stopped(second) == 0, log.read_text()
 
     per_chef = collections.Counter(a["_conversation"] for a in connector.activities)
     assert max(per_chef.values()) == 1  # nothing twice

@@ -26,6 +26,7 @@ from followup.policy import Policy
 from storage.database import Database
 from storage.models import Role
 from storage.role_store import RoleStore
+from tests.conftest import PATIENT
 from tests.dialogs.checkin_world import (
     KARIN,
     MARIA,
@@ -223,7 +224,7 @@ async def test_one_leader_on_postgresql_and_another_takes_over(database_url: str
         pytest.skip("several replicas need PostgreSQL; SQLite runs one process")
     from storage import migrate
 
-    first_db, second_db = Database(database_url), Database(database_url)
+    first_db, second_db = (Database(database_url, timeouts=PATIENT) for _ in range(2))
     await migrate.upgrade(first_db)
     first, second = (
         Scheduler(first_db, policy=Policy(), title_of=stored_title_of()),

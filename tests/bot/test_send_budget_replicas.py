@@ -20,6 +20,7 @@ from storage.models import Organisation, OutboxMessage, SendBudget
 from storage.outbox_store import OutboxStore
 from storage.send_budget import HORIZON, LIVE_COUNT
 from tests.bot.outbox_world import TENANT, dispatcher, enqueue, world
+from tests.conftest import PATIENT
 from tests.fakes.bot_connector import FakeBotConnector, running_connector
 
 OTHER_TENANT = "7a1b2c3d-0000-4000-8000-00000000000b"
@@ -45,7 +46,7 @@ async def replicas(db: Database, url: str) -> AsyncIterator[list[OutboxDispatche
     async with AsyncExitStack() as stack:
         engines = [db]
         if db.is_postgres:
-            engines = [Database(url), Database(url)]
+            engines = [Database(url, timeouts=PATIENT), Database(url, timeouts=PATIENT)]
             for engine in engines:
                 stack.push_async_callback(engine.dispose)
         senders = [dispatcher(engine, concurrency=8) for engine in engines]

@@ -9,6 +9,7 @@ import pytest
 from bot.cli import CommandError, check_bind
 from bot.settings import Settings
 from storage.database import Timeouts
+from tests.conftest import PATIENT_ENVIRONMENT
 
 
 def test_azure_bot_names_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,6 +61,8 @@ def test_a_misspelt_time_zone_stops_the_start_instead_of_shifting_deadlines() ->
 
 
 def test_database_timeouts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PATIENT_ENVIRONMENT:  # the tests' own, for every other test's apps
+        monkeypatch.delenv(name)
     assert Settings(_env_file=None).database_timeouts() == Timeouts()  # type: ignore[call-arg]
     monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT", "2")
     monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT", "8.5")

@@ -5,6 +5,7 @@ The helpers take either world: the app behind /api/messages with the fake Bot Co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -101,13 +102,14 @@ def activity(
     }
 
 
-async def organisation(db: Database) -> tuple[int, int]:
+async def organisation(db: Database, *, clock: Callable[[], datetime] = utcnow) -> tuple[int, int]:
+    """The demo organisation with its plan and roster, imported at `clock`'s time."""
     org = await OrganisationStore(db).create(
         tenant_id=TENANT, name="Demokommunen", default_k=Policy().k
     )
     assert org.id is not None
-    await import_plan(db, organisation_id=org.id, path=EXAMPLES / "demo-plan.yaml")
-    await import_roster(db, organisation_id=org.id, path=EXAMPLES / "demo-roster.yaml")
+    await import_plan(db, organisation_id=org.id, path=EXAMPLES / "demo-plan.yaml", clock=clock)
+    await import_roster(db, organisation_id=org.id, path=EXAMPLES / "demo-roster.yaml", clock=clock)
     async with db.session() as s:
         programme = (await s.exec(select(Programme))).one()
     assert programme.id is not None

@@ -25,6 +25,7 @@ from storage.models import AuditEvent, Round
 from storage.round_store import RoundStore
 from storage.types import utcnow
 from tests.cards import assert_valid_cards
+from tests.conftest import PATIENT
 from tests.dialogs import test_hr_dialog
 from tests.dialogs.checkin_world import (
     KARIN,
@@ -149,7 +150,7 @@ async def test_hr_writes_the_analysis_on_a_closed_rounds_card_and_the_round_keep
     assert "procent" not in await texts_on_record(db) and "nätverk" not in await texts_on_record(db)
 
     # a new app on the same database: the texts are the round's, in the form and on the CLI
-    restarted = Database(database_url)
+    restarted = Database(database_url, timeouts=PATIENT)
     try:
         again = await RoundStore(restarted).get(round_id)
         assert again is not None and (again.analysis, again.next_steps) == (

@@ -68,7 +68,7 @@ async def a_round_with_hr(
     """Karin (HR admin and a chef) and Maria have the app; a round opened on Friday, its
     invitations delivered."""
     db = db_of(client)
-    org, programme = await organisation(db)
+    org, programme = await organisation(db, clock=clock)
     await RoleStore(db).grant(
         organisation_id=org,
         principal=KARIN["aadObjectId"],

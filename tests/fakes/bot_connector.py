@@ -17,6 +17,10 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+#: How long a test waits at most for what the bot sends (seconds): a guard against a hang, which
+#: a starved CI machine, slower by far than an idle one, must never reach.
+WITHIN = 60.0
+
 #: Teams' documented per-conversation limits: (messages, seconds).
 TEAMS_CONVERSATION_LIMITS: list[tuple[int, float]] = [(7, 1.0), (8, 2.0), (60, 30.0)]
 
@@ -209,17 +213,18 @@ class FakeBotConnector:
 
     # ---- waiting and assertions ------------------------------------------------------------
 
-    async def wait_until(self, predicate: Callable[[], bool], within: float = 10) -> None:
-        """Wait until `predicate()` holds; it is checked after every request."""
+    async def wait_until(self, predicate: Callable[[], bool], within: float = WITHIN) -> None:
+        """Wait until `predicate()` holds; it is checked after every request. `within` is a
+        guard against a hang, not a measure: a starved machine must never reach it."""
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(predicate), within)
 
-    async def wait_for(self, count: int, within: float = 10) -> list[dict[str, Any]]:
+    async def wait_for(self, count: int, within: float = WITHIN) -> list[dict[str, Any]]:
         """Wait until at least `count` activities have been accepted."""
         await self.wait_until(lambda: len(self.activities) >= count, within)
         return list(self.activities)
 
-    async def wait_for_attempts(self, count: int, within: float = 10) -> list[dict[str, Any]]:
+    async def wait_for_attempts(self, count: int, within: float = WITHIN) -> list[dict[str, Any]]:
         """Wait until at least `count` requests have been answered."""
         await self.wait_until(lambda: len(self.attempts) >= count, within)
         return list(self.attempts)

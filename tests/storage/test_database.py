@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from followup.policy import Policy
 from storage import migrate
 from storage.database import Database, Timeouts, normalise_url
 from storage.models import Organisation
-from tests.fakes.stalled_database import behind_proxy
+from tests.conftest import PATIENT
+from tests.fakes.stalled_database import at_least, behind_proxy
 
 
 async def test_datetimes_come_back_aware_and_in_utc(db: Database) -> None:
@@ -74,23 +76,31 @@ async def test_a_failed_statement_never_shows_its_values(db: Database) -> None:
     assert "hidden due to hide_parameters" in str(failed.value)
 
 
-# short enough for a fast test, long enough for a busy machine's healthy database
-QUICK = Timeouts(connect=1.0, statement=1.0, pool=1.0, ping=1.0)
+async def quick(url: str) -> Timeouts:
+    """Short enough for a fast test, long enough for a busy machine's healthy database."""
+    seconds = await at_least(url, 1.0)
+    return Timeouts(connect=seconds, statement=seconds, pool=seconds, ping=seconds)
+
+
+def never(timeouts: Timeouts) -> float:
+    """A guard, not a measure: a stall that hangs fails the test instead of holding up the run."""
+    return 30 * timeouts.statement
 
 
 async def test_a_stalled_database_fails_instead_of_hanging_and_is_used_again_after(
     database_url: str,
 ) -> None:
     async with behind_proxy(database_url) as (proxy, url):
-        db = Database(url, timeouts=QUICK)
+        timeouts = await quick(url)
+        db = Database(url, timeouts=timeouts)
         try:
             async with db.session() as s:
                 assert await s.scalar(text("SELECT 1")) == 1  # a connection now in the pool
 
             proxy.blackhole()
             # never a hang: the pooled connection's check, a new connection and a statement
-            # each give up after their timeout (the guard only turns a regression into a failure)
-            async with asyncio.timeout(30):
+            # each give up after their timeout
+            async with asyncio.timeout(never(timeouts)):
                 assert not await db.ping()
                 with pytest.raises((DBAPIError, TimeoutError)):
                     async with db.session() as s:
@@ -109,9 +119,10 @@ async def test_a_statement_that_stalls_midway_gives_up_and_the_next_one_works(
     database_url: str,
 ) -> None:
     async with behind_proxy(database_url) as (proxy, url):
-        db = Database(url, timeouts=QUICK)
+        timeouts = await quick(url)
+        db = Database(url, timeouts=timeouts)
         try:
-            async with asyncio.timeout(30):
+            async with asyncio.timeout(never(timeouts)):
                 with pytest.raises((DBAPIError, TimeoutError)):
                     async with db.session() as s, s.begin():
                         await s.scalar(text("SELECT 1"))
@@ -128,11 +139,13 @@ async def test_the_server_cancels_a_statement_that_runs_too_long(database_url: s
     """PostgreSQL's own statement_timeout: a query stuck on a lock is not waited on for ever."""
     if not database_url.startswith("postgresql"):
         pytest.skip("statement_timeout is PostgreSQL's")
-    db = Database(database_url, timeouts=Timeouts(statement=0.3))
+    # short, yet what a busy machine's new connection asks on its way in still fits in it
+    statement = await at_least(database_url, 0.3, margin=5)
+    db = Database(database_url, timeouts=dataclasses.replace(PATIENT, statement=statement))
     try:
         with pytest.raises(DBAPIError, match="statement timeout"):
             async with db.session() as s:
-                await s.exec(text("SELECT pg_sleep(2)"))  # type: ignore[call-overload]
+                await s.exec(text("SELECT pg_sleep(60)"))  # type: ignore[call-overload]
         assert await db.ping()
     finally:
         await db.dispose()
@@ -145,15 +158,16 @@ async def test_a_replica_waits_for_anothers_migration_past_the_statement_timeout
     the timeout meant for a turn's queries (and neither is a migration that rewrites a table)."""
     if not database_url.startswith("postgresql"):
         pytest.skip("the migration lock is PostgreSQL's")
-    other = Database(database_url)
-    db = Database(database_url, timeouts=Timeouts(statement=0.2))
+    other = Database(database_url, timeouts=PATIENT)
+    statement = await at_least(database_url, 0.2, margin=5)
+    db = Database(database_url, timeouts=dataclasses.replace(PATIENT, statement=statement))
     try:
         async with other.engine.begin() as conn:  # another replica, migrating
             await conn.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": migrate.MIGRATION_LOCK}
             )
             waiting = asyncio.create_task(migrate.upgrade(db))
-            await asyncio.sleep(0.6)
+            await asyncio.sleep(3 * statement)
             assert not waiting.done()
         await waiting  # the lock is free: nothing left to do, and no statement timed out
     finally:

@@ -14,12 +14,13 @@ from sqlmodel import SQLModel, col, select
 from storage import migrate
 from storage.database import Database
 from storage.models import Invitation, Organisation
+from tests.conftest import PATIENT
 
 
 @pytest.fixture
 async def db(empty_database_url: str) -> AsyncIterator[Database]:
     """A database migrated from nothing by these tests themselves, not the session's template."""
-    database = Database(empty_database_url)
+    database = Database(empty_database_url, timeouts=PATIENT)
     await migrate.upgrade(database)
     yield database
     await database.dispose()

@@ -20,6 +20,7 @@ from storage.organisation_store import OrganisationStore
 from storage.outbox_store import OutboxStore
 from storage.send_budget import HORIZON, Budget, DatabaseBudgets, MemoryBudgets, SendBudgets
 from storage.types import utcnow
+from tests.conftest import PATIENT
 
 RATE = 18.0
 
@@ -56,7 +57,7 @@ async def two_replicas(db: Database, url: str) -> AsyncIterator[tuple[SendBudget
         shared = MemoryBudgets(RATE)
         yield shared, shared
         return
-    other = Database(url)
+    other = Database(url, timeouts=PATIENT)
     try:
         yield DatabaseBudgets(db, RATE, owner=1), DatabaseBudgets(other, RATE, owner=2)
     finally:
