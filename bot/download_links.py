@@ -25,7 +25,7 @@ import asyncio
 import logging
 import secrets
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -217,6 +217,19 @@ class DownloadLinks:
         """How long a link works after it was made."""
         return self._lifetime
 
+    def _signed(
+        self,
+        path: str,
+        serializer: URLSafeTimedSerializer,
+        fields: dict[str, Any],
+        kinds: Iterable[str],
+    ) -> dict[str, str]:
+        """One link a file format: `fields` and the format, signed, under /`path`/."""
+        return {
+            kind: f"{self._base}/{path}/" + serializer.dumps({**fields, "format": kind})
+            for kind in kinds
+        }
+
     def links(
         self,
         *,
@@ -228,20 +241,14 @@ class DownloadLinks:
     ) -> dict[str, str]:
         """Links to a round's digest, one per file it is offered as now."""
         scope = sorted(departments) if departments is not None else None
-        return {
-            kind: f"{self._base}/digest/"
-            + self._digest.dumps(
-                {
-                    "round": round_id,
-                    "organisation": organisation_id,
-                    "format": kind,
-                    "language": language,
-                    "actor": actor,
-                    "departments": scope,
-                }
-            )
-            for kind in digest_formats(self._soffice)
+        fields = {
+            "round": round_id,
+            "organisation": organisation_id,
+            "language": language,
+            "actor": actor,
+            "departments": scope,
         }
+        return self._signed("digest", self._digest, fields, digest_formats(self._soffice))
 
     def export_links(
         self,
@@ -256,21 +263,15 @@ class DownloadLinks:
         """Links to the export of a round's published figures (or of its programme's), one
         per file format."""
         scope = sorted(departments) if departments is not None else None
-        return {
-            kind: f"{self._base}/export/"
-            + self._export.dumps(
-                {
-                    "round": round_id,
-                    "programme": whole_programme,
-                    "organisation": organisation_id,
-                    "format": kind,
-                    "language": language,
-                    "actor": actor,
-                    "departments": scope,
-                }
-            )
-            for kind in EXPORT_FORMATS
+        fields = {
+            "round": round_id,
+            "programme": whole_programme,
+            "organisation": organisation_id,
+            "language": language,
+            "actor": actor,
+            "departments": scope,
         }
+        return self._signed("export", self._export, fields, EXPORT_FORMATS)
 
     def check_export(self, token: str) -> ExportGrant | None:
         """The grant an export token carries; None when it is forged, damaged, expired or of
@@ -295,19 +296,13 @@ class DownloadLinks:
         self, *, organisation_id: int, period: str, language: str, actor: str
     ) -> dict[str, str]:
         """Links to a consortium's compiled digest of a half-year, one per file format."""
-        return {
-            kind: f"{self._base}/consortium/"
-            + self._consortium.dumps(
-                {
-                    "organisation": organisation_id,
-                    "period": period,
-                    "format": kind,
-                    "language": language,
-                    "actor": actor,
-                }
-            )
-            for kind in CONSORTIUM_FORMATS
+        fields = {
+            "organisation": organisation_id,
+            "period": period,
+            "language": language,
+            "actor": actor,
         }
+        return self._signed("consortium", self._consortium, fields, CONSORTIUM_FORMATS)
 
     def check_consortium(self, token: str) -> ConsortiumGrant | None:
         """The grant a consortium token carries; None when it is forged, damaged, expired or
@@ -337,19 +332,13 @@ class DownloadLinks:
         self, *, chef_id: int, organisation_id: int, language: str, actor: str
     ) -> dict[str, str]:
         """Links to everything stored about one chef, as JSON and XLSX, for that chef."""
-        return {
-            kind: f"{self._base}/my-data/"
-            + self._my_data.dumps(
-                {
-                    "chef": chef_id,
-                    "organisation": organisation_id,
-                    "format": kind,
-                    "language": language,
-                    "actor": actor,
-                }
-            )
-            for kind in MY_DATA_FORMATS
+        fields = {
+            "chef": chef_id,
+            "organisation": organisation_id,
+            "language": language,
+            "actor": actor,
         }
+        return self._signed("my-data", self._my_data, fields, MY_DATA_FORMATS)
 
     def check(self, token: str) -> Grant | None:
         """The grant a digest token carries; None when it is forged, damaged, expired or of
