@@ -415,9 +415,9 @@ class OutboxDispatcher:
             await self._deliver_and_settle(message, reference, language, slot)
         finally:
             self._sending.discard(message.id)
-            self._started(message)
+            self._no_longer_waiting(message)
 
-    def _started(self, message: OutboxMessage) -> None:
+    def _no_longer_waiting(self, message: OutboxMessage) -> None:
         """The message no longer waits to start (it did, or it will not)."""
         if message.id in self._not_started:
             self._not_started.discard(message.id)
@@ -553,7 +553,7 @@ class OutboxDispatcher:
         while (paused := self.budgets.paused_for(organisation)) <= 0:
             # the sends that did start, counted as they start: never more than the rate in a second
             if (wait := self.budgets.admit(organisation, time.monotonic())) <= 0:
-                self._started(message)
+                self._no_longer_waiting(message)
                 return None
             await asyncio.sleep(wait)
         assert message.id is not None

@@ -178,10 +178,7 @@ class SendBudgets(ABC):
         booked = 0
         for organisation in organisations:
             budget = budgets.get(organisation)
-            if budget is None or not sends[organisation] or booked >= limit:
-                delays.append(None)
-                continue
-            if not budget.open(now):
+            if budget is None or not sends[organisation] or booked >= limit or not budget.open(now):
                 delays.append(None)
                 continue
             delays.append(budget.take(now))
@@ -234,8 +231,8 @@ class SendBudgets(ABC):
         of 1/rate. Slots plan the starts; this counts them as they happen: sends that wake
         together after a stall of the event loop catch up what the stall held back, at twice
         the rate at most, never as one burst — a burst reaches Teams later than its starts,
-        squeezed against the sends after it. This process sends for
-        the tenant alone (one sender at a time), so its starts are all the tenant's."""
+        squeezed against the sends after it. This process sends for the tenant alone (one
+        sender at a time), so its starts are all the tenant's."""
         rate = self._rates.get(organisation_id, self.default_rate)
         limit = max(math.floor(rate), 1)
         started = self._started.get(organisation_id)
